@@ -1,0 +1,77 @@
+"""One error family for everything the engine can refuse.
+
+Every error carries a short code (like a linter's), the file it concerns, the line where known,
+and a plain message. The CLI maps the family to exit codes: `RecordError` is an invalid citizen
+record (exit 3), `RulebookError` an invalid rulebook or guidance template (exit 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Problem:
+    """One thing wrong with an input file, located as precisely as we can."""
+
+    code: str
+    message: str
+    path: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def location(self) -> str:
+        """`path:line:column`, leaving out the parts that are unknown."""
+        parts = [self.path or "<input>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.location()}: {self.code} {self.message}"
+
+
+class BipError(Exception):
+    """Base class: one or more problems found in one input."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = problems if isinstance(problems, list) else [problems]
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def first(self) -> Problem:
+        """The first problem, for callers that show only one."""
+        return self.problems[0]
+
+
+class RecordError(BipError):
+    """A citizen record is unreadable or invalid."""
+
+    exit_code = 3
+
+
+class RulebookError(BipError):
+    """A rulebook, catalogue or guidance template is unreadable or invalid."""
+
+    exit_code = 4
+
+
+@dataclass
+class ProblemList:
+    """Collects problems while validating, so that all of them are reported, not just the first."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def add(self, code: str, message: str, path: str | None = None,
+            line: int | None = None, column: int | None = None) -> None:
+        """Record one problem."""
+        self.items.append(Problem(code, message, path, line, column))
+
+    def raise_if_any(self, error_class: type[BipError]) -> None:
+        """Raise `error_class` with every problem collected so far, if there are any."""
+        if self.items:
+            raise error_class(list(self.items))

@@ -1,0 +1,54 @@
+"""Executors: two ways to run a compiled rulebook over one record's facts.
+
+Both take the same intermediate form and give the same `Outcome`: `durable` runs it on the
+durable_rules Rete engine (Python < 3.13), `python` is a small evaluator in pure Python that also
+produces the explanation trace. `make_executor` picks one by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..rulebook import CompiledRule, Rulebook
+
+
+@dataclass
+class Outcome:
+    """What the rules concluded for one record, stage by stage."""
+
+    phase_rule: CompiledRule | None
+    phase_matches: list[str] = field(default_factory=list)
+    flag_rules: list[CompiledRule] = field(default_factory=list)
+    checklist_rules: list[CompiledRule] = field(default_factory=list)
+
+
+class ExecutorUnavailable(RuntimeError):
+    """The requested executor cannot run here (durable_rules cannot be imported)."""
+
+
+def durable_available() -> bool:
+    """Whether durable_rules can be imported on this Python."""
+    try:
+        import durable.engine  # noqa: F401
+    except Exception:  # ImportError, or the undefined-symbol failure of its C module on 3.13
+        return False
+    return True
+
+
+def default_executor_name() -> str:
+    """`durable` where durable_rules loads, else `python`."""
+    return "durable" if durable_available() else "python"
+
+
+def make_executor(rulebook: Rulebook, name: str | None = None):
+    """An executor for `rulebook`: `durable`, `python`, or None for the default."""
+    name = name or default_executor_name()
+    if name == "python":
+        from .python_exec import PythonExecutor
+        return PythonExecutor(rulebook)
+    if name == "durable":
+        if not durable_available():
+            raise ExecutorUnavailable("durable_rules cannot be loaded on this Python; use --engine python")
+        from .durable_exec import DurableExecutor
+        return DurableExecutor(rulebook)
+    raise ValueError(f"unknown executor '{name}' (choose durable or python)")

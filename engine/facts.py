@@ -1,0 +1,247 @@
+"""Facts: the flat, documented values that rules are written against.
+
+`fact_specs` is the one catalogue of facts (name, type, range, one-line description); the rule
+language checks conditions against it and `bip rules docs` prints it. `derive_facts` computes the
+values from a citizen record and the check date. Anything dated after the check date is left out
+(except planned interventions) and reported, so a check is reproducible for any date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from statistics import fmean
+from typing import Any
+
+from .catalogue import Catalogue
+from .expr import FactSpec
+from .record import Intervention, Record
+
+DAYS_PER_MONTH = 30.4375
+JOB_ORIENTED = "job_oriented"
+CONFIDENCE = ("none", "low", "medium", "high")
+
+
+def fact_specs(catalogue: Catalogue, phases: tuple[str, ...] = (), flags: tuple[str, ...] = ()) -> dict[str, FactSpec]:
+    """Every fact a rule may use, for a rulebook with these catalogues, phases and flags."""
+    interventions = tuple(catalogue.interventions)
+    types = tuple(catalogue.types)
+    indicators = tuple(catalogue.indicators)
+    specs = [
+        FactSpec("measurement_count", "integer", "Number of measurements up to the check date.", 0),
+        FactSpec("months_since_measurement", "number",
+                 "Months from the latest measurement to the check date (none without measurements).", 0, nullable=True),
+        FactSpec("level", "number",
+                 "Mean of the citizen-rated scores in the latest measurement (1-5).", 1, 5, nullable=True),
+        FactSpec("change", "number",
+                 "Mean change per citizen-rated indicator from the previous measurement to the latest "
+                 "(none with fewer than two measurements).", -4, 4, nullable=True),
+        FactSpec("change_prev", "number",
+                 "The same mean change for the interval before that (none with fewer than three measurements).",
+                 -4, 4, nullable=True),
+        FactSpec("confidence", "text",
+                 "How much the phase can rest on: none (no measurement), low (one), medium (two), high (three or more).",
+                 values=CONFIDENCE),
+        FactSpec("largest_drop", "number",
+                 "The largest fall of a job-linked indicator since the previous measurement, in points "
+                 "(0 when none fell; none with fewer than two measurements).", 0, 4, nullable=True),
+        FactSpec("largest_drop_indicator", "text", "The job-linked indicator with the largest fall.",
+                 values=indicators, nullable=True),
+        FactSpec("belief_gap", "number",
+                 "Distance between the citizen's work_confidence and the caseworker_belief score.", 0, 4, nullable=True),
+        FactSpec("active_interventions", "list", "Interventions active on the check date.", values=interventions),
+        FactSpec("active_types", "list", "Main types of the interventions active on the check date.", values=types),
+        FactSpec("active_count", "integer", "Number of interventions active on the check date.", 0),
+        FactSpec("active_type_count", "integer", "Number of different main types active on the check date.", 0),
+        FactSpec("job_oriented_active", "boolean", "A job-oriented intervention is active on the check date."),
+        FactSpec("months_without_intervention", "number",
+                 "Months since an intervention was last active (0 when one is active now; counted from the first "
+                 "measurement when there has been none; none when the record has no dates).", 0, nullable=True),
+        FactSpec("planned_count", "integer", "Interventions planned to start after the check date.", 0),
+        FactSpec("internship_count", "integer",
+                 "Internships (internal and external) so far, counting ongoing and planned ones, not cancelled ones.", 0),
+        FactSpec("caseworker_changes_6m", "integer", "Changes of caseworker in the last 6 months.", 0),
+        FactSpec("caseworker_changes_12m", "integer", "Changes of caseworker in the last 12 months.", 0),
+        FactSpec("months_since_caseworker_change", "number",
+                 "Months since the latest change of caseworker (none when there has been no change).", 0, nullable=True),
+        FactSpec("has_notes", "boolean", "The record has notes from the caseworker."),
+        FactSpec("staircase_phrases", "list", "Staircase phrases (staircase.yaml) found in the notes."),
+        FactSpec("staircase_phrase_count", "integer", "Number of different staircase phrases found in the notes.", 0),
+    ]
+    for indicator in catalogue.indicators.values():
+        specs.append(FactSpec(f"score_{indicator.id}", "integer",
+                              f"Latest score of {indicator.id} ({indicator.label.en}, rated by the {indicator.rated_by}).",
+                              1, 5, nullable=True))
+    specs.append(FactSpec("phase", "text", "The phase concluded by the phase rules (flag and checklist rules only).",
+                          values=phases, nullable=True, stage="phase"))
+    specs.append(FactSpec("flags", "list", "The flags raised by the flag rules (checklist rules only).",
+                          values=flags, stage="flag"))
+    return {spec.name: spec for spec in specs}
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A part of the record that the check did not use, and why."""
+
+    kind: str
+    detail: str
+    date: dt.date | None
+    reason: str
+
+
+@dataclass
+class DerivedFacts:
+    """The facts of one record on one date, with what was left out."""
+
+    values: dict[str, Any]
+    left_out: list[LeftOut] = field(default_factory=list)
+
+
+def months_between(earlier: dt.date, later: dt.date) -> float:
+    """Months from `earlier` to `later`, as a decimal number with two places."""
+    return round((later - earlier).days / DAYS_PER_MONTH, 2)
+
+
+def derive_facts(record: Record, as_of: dt.date, catalogue: Catalogue) -> DerivedFacts:
+    """Compute every fact of `fact_specs` (except the stage facts) for `record` on `as_of`."""
+    left_out: list[LeftOut] = []
+    values: dict[str, Any] = {}
+    measurements = _measurements_until(record, as_of, left_out)
+    values.update(_measurement_facts(measurements, as_of, catalogue))
+    values.update(_intervention_facts(record, as_of, catalogue, measurements, left_out))
+    values.update(_caseworker_facts(record, as_of, left_out))
+    values.update(_note_facts(record.notes, catalogue.phrases))
+    return DerivedFacts(values, left_out)
+
+
+def _measurements_until(record: Record, as_of: dt.date, left_out: list[LeftOut]) -> list:
+    kept = []
+    for measurement in sorted(record.measurements, key=lambda m: m.date):
+        if measurement.date > as_of:
+            left_out.append(LeftOut("measurement", f"measurement of {measurement.date.isoformat()}",
+                                    measurement.date, "dated after the check date"))
+        else:
+            kept.append(measurement)
+    return kept
+
+
+def _mean_change(newer: dict[str, int], older: dict[str, int], indicators: list[str]) -> float | None:
+    common = [name for name in indicators if name in newer and name in older]
+    if not common:
+        return None
+    return round(fmean(newer[name] - older[name] for name in common), 4)
+
+
+def _measurement_facts(measurements: list, as_of: dt.date, catalogue: Catalogue) -> dict[str, Any]:
+    count = len(measurements)
+    citizen = catalogue.citizen_indicators()
+    scores = [m.scores for m in measurements]
+    latest = scores[-1] if scores else {}
+    citizen_latest = [latest[name] for name in citizen if name in latest]
+    values: dict[str, Any] = {
+        "measurement_count": count,
+        "months_since_measurement": months_between(measurements[-1].date, as_of) if measurements else None,
+        "level": round(fmean(citizen_latest), 4) if citizen_latest else None,
+        "change": _mean_change(scores[-1], scores[-2], citizen) if count >= 2 else None,
+        "change_prev": _mean_change(scores[-2], scores[-3], citizen) if count >= 3 else None,
+        "confidence": CONFIDENCE[min(count, 3)],
+    }
+    for name in catalogue.indicators:
+        values[f"score_{name}"] = next((s[name] for s in reversed(scores) if name in s), None)
+    drop, drop_indicator = None, None
+    if count >= 2:
+        drop = 0
+        for indicator in catalogue.indicators.values():
+            if indicator.job_linked and indicator.id in scores[-1] and indicator.id in scores[-2]:
+                fall = scores[-2][indicator.id] - scores[-1][indicator.id]
+                if fall > drop:
+                    drop, drop_indicator = fall, indicator.id
+    values["largest_drop"] = drop
+    values["largest_drop_indicator"] = drop_indicator
+    confidence, belief = values.get("score_work_confidence"), values.get("score_caseworker_belief")
+    values["belief_gap"] = abs(confidence - belief) if confidence is not None and belief is not None else None
+    return values
+
+
+def _status(item: Intervention, as_of: dt.date) -> str:
+    """The intervention's status on the check date: planned, active, ended, cancelled or future."""
+    if item.status == "cancelled":
+        return "cancelled"
+    if item.start > as_of:
+        return "planned" if item.status in (None, "planned") else "future"
+    if item.status == "planned":
+        return "planned"
+    if item.status == "completed" and (item.end is None or item.end < as_of):
+        return "ended"
+    if item.end is not None and item.end < as_of:
+        return "ended"
+    return "active"
+
+
+def _intervention_facts(record: Record, as_of: dt.date, catalogue: Catalogue, measurements: list,
+                        left_out: list[LeftOut]) -> dict[str, Any]:
+    active: list[str] = []
+    planned = internships = 0
+    last_active: dt.date | None = None
+    for item in record.interventions:
+        kind = catalogue.interventions[catalogue.intervention_id(item.type)]
+        status = _status(item, as_of)
+        if status == "future":
+            left_out.append(LeftOut("intervention", f"{kind.id} from {item.start.isoformat()}", item.start,
+                                    f"starts after the check date but is marked {item.status}"))
+            continue
+        if status == "cancelled":
+            continue
+        internships += kind.internship
+        if status == "planned":
+            planned += 1
+        elif status == "active":
+            active.append(kind.id)
+        else:
+            ended = item.end or item.start
+            last_active = ended if last_active is None else max(last_active, ended)
+    types = sorted({catalogue.interventions[name].type for name in active})
+    if active:
+        without = 0.0
+    elif last_active is not None:
+        without = months_between(last_active, as_of)
+    elif measurements:
+        without = months_between(measurements[0].date, as_of)
+    else:
+        without = None
+    return {
+        "active_interventions": sorted(set(active)),
+        "active_types": types,
+        "active_count": len(active),
+        "active_type_count": len(types),
+        "job_oriented_active": JOB_ORIENTED in types,
+        "months_without_intervention": without,
+        "planned_count": planned,
+        "internship_count": internships,
+    }
+
+
+def _caseworker_facts(record: Record, as_of: dt.date, left_out: list[LeftOut]) -> dict[str, Any]:
+    assignments = []
+    for entry in sorted(record.caseworkers, key=lambda a: a.from_):
+        if entry.from_ > as_of:
+            left_out.append(LeftOut("caseworker", f"caseworker {entry.id} from {entry.from_.isoformat()}",
+                                    entry.from_, "dated after the check date"))
+        else:
+            assignments.append(entry)
+    changes = [later.from_ for earlier, later in zip(assignments, assignments[1:]) if later.id != earlier.id]
+    return {
+        "caseworker_changes_6m": sum(months_between(day, as_of) <= 6 for day in changes),
+        "caseworker_changes_12m": sum(months_between(day, as_of) <= 12 for day in changes),
+        "months_since_caseworker_change": months_between(changes[-1], as_of) if changes else None,
+    }
+
+
+def _note_facts(notes: str | None, phrases: list[str]) -> dict[str, Any]:
+    text = " ".join((notes or "").casefold().split())
+    found = [phrase for phrase in phrases if phrase.casefold() in text]
+    return {
+        "has_notes": bool(text),
+        "staircase_phrases": found,
+        "staircase_phrase_count": len(found),
+    }
