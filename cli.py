@@ -1,0 +1,131 @@
+"""The `bip` command line: a thin layer that turns options into library calls and errors into exit codes.
+
+Exit codes: 0 done (whatever was flagged), 1 flags at or above `--fail-on` (or, in batch work,
+records rejected), 2 usage error, 3 invalid citizen record, 4 invalid rulebook or templates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+
+import click
+
+from engine import (BipError, Checker, ExecutorUnavailable, RecordError, default_executor_name, durable_available,
+                    input_schema, output_schema)
+
+EXIT_FLAGGED, EXIT_USAGE = 1, 2
+SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
+HEADINGS = {
+    RecordError: {"da": "Borgerens data kan ikke bruges", "en": "The citizen record cannot be used"},
+    BipError: {"da": "Regelsættet eller skabelonerne er ugyldige", "en": "The rulebook or templates are invalid"},
+}
+
+
+class BipGroup(click.Group):
+    """A click group that reports the engine's errors as located messages with their exit codes."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BipError as error:
+            lang = (ctx.meta.get("bip.lang") or "da")
+            heading = HEADINGS[RecordError if isinstance(error, RecordError) else BipError][lang]
+            click.echo(f"{heading}:", err=True)
+            for problem in error.problems:
+                click.echo(f"  {problem}", err=True)
+            ctx.exit(error.exit_code)
+
+
+def _date(ctx, param, value):
+    return value.date() if value else None
+
+
+as_of_option = click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_date,
+                            help="Check date (YYYY-MM-DD); data after it is left out. Default: today.")
+lang_option = click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True,
+                           help="Language of the guidance.")
+rules_option = click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
+                            help="Rulebook folder (default: the bundled rules).")
+guidance_option = click.option("--guidance", "guidance_dirs", type=click.Path(file_okay=False), multiple=True,
+                               help="Folder with da/ and en/ templates overriding the bundled ones (repeatable).")
+engine_option = click.option("--engine", type=click.Choice(["durable", "python"]), default=None,
+                             help="Rule executor. Default: durable where it can be loaded, else python.")
+
+
+def make_checker(ctx: click.Context, rules_dir, guidance_dirs, engine, lang, colour=False) -> Checker:
+    """Load the rulebook for a command, with the one-line notice when durable_rules cannot run here."""
+    ctx.meta["bip.lang"] = lang
+    if engine is None and not durable_available():
+        notice = {"da": "Bemærk: durable_rules kan ikke indlæses på denne Python; den rene Python-motor bruges.",
+                  "en": "Note: durable_rules cannot be loaded on this Python; the pure-Python executor is used."}
+        click.echo(notice[lang], err=True)
+    try:
+        return Checker(rules_dir, guidance_dirs, engine, colour=colour)
+    except ExecutorUnavailable as error:
+        raise click.UsageError(str(error)) from None
+
+
+@click.group(cls=BipGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="bip-engine")
+def main():
+    """bip: pre-meeting decision support for job-centre caseworkers (BIP)."""
+
+
+@main.command()
+@click.argument("record", metavar="FILE|-")
+@as_of_option
+@lang_option
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@rules_option
+@guidance_option
+@engine_option
+@click.option("--fail-on", type=click.Choice(["high", "medium", "low"]), default=None,
+              help="Exit with 1 when a flag of this severity or higher is raised.")
+@click.pass_context
+def check(ctx, record, as_of, lang, fmt, rules_dir, guidance_dirs, engine, fail_on):
+    """Check one citizen record before a meeting: phase, guidance, checklist and flags."""
+    colour = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    checker = make_checker(ctx, rules_dir, guidance_dirs, engine, lang, colour)
+    report = checker.check_file(record, as_of, lang)
+    width = min(shutil.get_terminal_size((80, 24)).columns, 100) - 2 if sys.stdout.isatty() else 78
+    click.echo(checker.render(report, fmt, width), nl=False)
+    if fail_on and any(SEVERITY_RANK[flag.severity] >= SEVERITY_RANK[fail_on] for flag in report.flags):
+        ctx.exit(EXIT_FLAGGED)
+
+
+@main.command()
+@click.argument("record", metavar="FILE|-")
+@as_of_option
+@lang_option
+@rules_option
+@guidance_option
+@engine_option
+@click.pass_context
+def explain(ctx, record, as_of, lang, rules_dir, guidance_dirs, engine):
+    """Show the full trace: every rule, matched or not, and the values that decided it."""
+    checker = make_checker(ctx, rules_dir, guidance_dirs, engine, lang)
+    parsed, _, _ = checker.read_record(record)
+    evaluation = checker.evaluate(parsed, as_of)
+    click.echo(checker.render_explanation(evaluation, checker.report(evaluation, lang)), nl=False)
+
+
+@main.command()
+@click.argument("which", type=click.Choice(["input", "output"]))
+def schema(which):
+    """Print the JSON Schema of the citizen record (input) or of the report (output)."""
+    click.echo(json.dumps(input_schema() if which == "input" else output_schema(), ensure_ascii=False, indent=2))
+
+
+@main.command(name="engines")
+def engines():
+    """Show which rule executors can run on this Python."""
+    click.echo(f"durable: {'available' if durable_available() else 'not available'}")
+    click.echo("python: available")
+    click.echo(f"default: {default_executor_name()}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

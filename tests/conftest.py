@@ -1,0 +1,61 @@
+"""Shared fixtures: the bundled rulebook, a checker per executor, and a record builder."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from engine import Checker, durable_available, load_rulebook
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 11, 22)
+EXECUTORS = ["python"] + (["durable"] if durable_available() else [])
+
+
+@pytest.fixture(scope="session")
+def rulebook():
+    """The bundled default rulebook."""
+    return load_rulebook(ROOT / "rules")
+
+
+@pytest.fixture(scope="session", params=EXECUTORS)
+def checker(request, rulebook):
+    """A checker on the default rulebook, once per available executor."""
+    return Checker(rulebook, engine=request.param)
+
+
+@pytest.fixture(scope="session")
+def python_checker(rulebook):
+    """A checker that uses the pure-Python executor."""
+    return Checker(rulebook, engine="python")
+
+
+def scores(level: int, **overrides) -> dict:
+    """Nine indicator scores, all at `level` unless overridden."""
+    names = ["health_coping", "opportunity_knowledge", "work_confidence", "cooperation", "wage_realism",
+             "job_search", "caseworker_belief", "goal_directed", "competence_realism"]
+    values = {name: level for name in names}
+    values.update(overrides)
+    return values
+
+
+def months_before(months: float, as_of: dt.date = AS_OF) -> str:
+    """The ISO date `months` months before `as_of`."""
+    return (as_of - dt.timedelta(days=round(months * 30.4375))).isoformat()
+
+
+def record(levels=(), interventions=(), caseworkers=(), notes=None, spacing=3.0, **fields) -> dict:
+    """A record with one measurement per level (the last one month before AS_OF), oldest first."""
+    measurements = []
+    for index, level in enumerate(levels):
+        age = 1 + spacing * (len(levels) - 1 - index)
+        entry = level if isinstance(level, dict) else scores(level)
+        measurements.append({"date": months_before(age), "scores": entry})
+    data = {"id": fields.pop("id", "T-1"), "measurements": measurements, "interventions": list(interventions),
+            "caseworkers": list(caseworkers)}
+    if notes is not None:
+        data["notes"] = notes
+    data.update(fields)
+    return data

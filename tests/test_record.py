@@ -1,0 +1,78 @@
+"""Reading and validating citizen records: every problem names file, line and field."""
+
+import pytest
+
+from engine import RecordError
+from engine.record import cpr_warning, read_record_file, validate_record
+
+
+def problems_of(tmp_path, text, checker, name="r.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RecordError) as info:
+        checker.read_record(str(path))
+    return [str(problem) for problem in info.value.problems]
+
+
+def test_score_out_of_range_names_line_and_field(tmp_path, python_checker):
+    text = "id: A-1\nmeasurements:\n  - date: 2026-05-12\n    scores:\n      health_coping: 7\n"
+    assert problems_of(tmp_path, text, python_checker) == [
+        f"{tmp_path}/r.yaml:5: R002 measurements[0].scores.health_coping: "
+        "a score must be a whole number from 1 to 5, not 7"]
+
+
+def test_unknown_indicator_and_intervention_get_did_you_mean(tmp_path, python_checker):
+    text = ("id: A-1\nmeasurements:\n  - date: 2026-05-12\n    scores: {work_confidense: 3}\n"
+            "interventions:\n  - type: ekstern_praktk\n    start: 2026-01-01\n")
+    found = problems_of(tmp_path, text, python_checker)
+    assert found[0].endswith("R003 measurements[0].scores: unknown indicator 'work_confidense' "
+                             "(did you mean 'work_confidence'?)")
+    assert ":4:" in found[0]
+    assert ":6: R004 interventions[0].type: unknown intervention type 'ekstern_praktk' " \
+           "(did you mean 'ekstern_praktik'?)" in found[1]
+
+
+def test_missing_id_bad_date_and_unknown_field(tmp_path, python_checker):
+    text = "measurements:\n  - date: 12-05-2026\n    scores: {job_search: 2}\nnotse: x\n"
+    found = problems_of(tmp_path, text, python_checker)
+    assert any("R002 id: is required" in item for item in found)
+    assert any(":2: R002 measurements[0].date: must be a date written YYYY-MM-DD" in item for item in found)
+    assert any(":4: R002 notse: is not a known field" in item for item in found)
+
+
+def test_yaml_syntax_error_and_duplicate_key(tmp_path, python_checker):
+    assert ":2:9: Y001" in problems_of(tmp_path, "id: A\nnotes: a: b\n", python_checker)[0]
+    duplicate = problems_of(tmp_path, "id: A\nnotes: x\nid: B\n", python_checker)[0]
+    assert duplicate.endswith(":3: Y002 duplicate key 'id' (first given on line 1)")
+
+
+def test_json_record_with_syntax_error(tmp_path, python_checker):
+    found = problems_of(tmp_path, '{"id": "A", }', python_checker, name="r.json")
+    assert "r.json:1:" in found[0] and "Y001" in found[0]
+
+
+@pytest.mark.parametrize("text, code", [("", "R001"), ("- a\n- b\n", "R001")])
+def test_empty_or_non_mapping_record(tmp_path, python_checker, text, code):
+    assert code in problems_of(tmp_path, text, python_checker)[0]
+
+
+def test_missing_file(python_checker):
+    with pytest.raises(RecordError, match="F001 file not found"):
+        python_checker.read_record("/nonexistent/record.yaml")
+
+
+def test_intervention_ending_before_it_starts(tmp_path, python_checker):
+    text = "id: A\ninterventions:\n  - type: mentor\n    start: 2026-05-01\n    end: 2026-04-01\n"
+    assert ":5: R005 interventions[0].end: ends before it starts" in problems_of(tmp_path, text, python_checker)[0]
+
+
+def test_cpr_like_id_gives_a_warning():
+    assert cpr_warning(validate_record({"id": "010190-1234"}))
+    assert cpr_warning(validate_record({"id": "A-1042"})) is None
+
+
+def test_read_from_stdin(monkeypatch):
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"id": "S-1"}'))
+    data, name = read_record_file("-")
+    assert data == {"id": "S-1"} and name == "<stdin>"
