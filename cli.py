@@ -6,6 +6,8 @@ records rejected), 2 usage error, 3 invalid citizen record, 4 invalid rulebook o
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import os
 import shutil
@@ -15,8 +17,14 @@ import click
 
 from engine import (BipError, Checker, ExecutorUnavailable, RecordError, default_executor_name, durable_available,
                     input_schema, output_schema)
+from engine.batch import BatchSettings, run_batch
+from engine.caseload_io import detect_and_read
+from engine.simulate import DEFAULT_AS_OF as SIMULATION_AS_OF
+from engine.simulate import generate_cohort
+from engine.simulate import write_csv as write_cohort_csv
+from engine.simulate import write_jsonl as write_cohort_jsonl
 
-EXIT_FLAGGED, EXIT_USAGE = 1, 2
+EXIT_FLAGGED, EXIT_USAGE, EXIT_REJECTED = 1, 2, 3
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 HEADINGS = {
     RecordError: {"da": "Borgerens data kan ikke bruges", "en": "The citizen record cannot be used"},
@@ -117,6 +125,92 @@ def explain(ctx, record, as_of, lang, rules_dir, guidance_dirs, engine):
 def schema(which):
     """Print the JSON Schema of the citizen record (input) or of the report (output)."""
     click.echo(json.dumps(input_schema() if which == "input" else output_schema(), ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@as_of_option
+@lang_option
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "jsonl"]), default="text",
+              show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Evaluate in this many processes; the output is the same as with one.")
+@click.option("--order", type=click.Choice(["triage", "input"]), default="triage", show_default=True,
+              help="Most urgent first (see README), or the order the records were read.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write rejected records to this file (JSON Lines).")
+@rules_option
+@engine_option
+@click.pass_context
+def batch(ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir, engine):
+    """Check a whole caseload: a folder of records, JSONL files (- for stdin) or CSV exports."""
+    checker = make_checker(ctx, rules_dir, (), engine, lang)  # validates the rulebook before any work
+    try:
+        items = detect_and_read(list(inputs))
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    settings = BatchSettings(rules_dir, checker.engine, as_of or dt.date.today())
+    errors_file = open(errors_path, "w", encoding="utf-8") if errors_path else None
+    progress = Progress(enabled=sys.stderr.isatty())
+
+    def rejected(item):
+        progress.clear()
+        click.echo(f"{item.source}: {item.citizen_id or '?'}: " + "; ".join(item.problems), err=True)
+        if errors_file:
+            errors_file.write(json.dumps(dataclasses.asdict(item), ensure_ascii=False) + "\n")
+
+    try:
+        summary = run_batch(items, settings, sys.stdout, fmt, workers, lang, order,
+                            rejected, progress.update)
+    finally:
+        progress.clear()
+        if errors_file:
+            errors_file.close()
+    if fmt != "text":  # the text table ends with this summary already
+        click.echo(f"{summary.read} read, {summary.evaluated} evaluated, {summary.rejected} rejected", err=True)
+    if summary.rejected:
+        ctx.exit(EXIT_REJECTED)
+
+
+class Progress:
+    """A one-line counter on stderr, shown only on a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.shown = enabled, False
+
+    def update(self, summary) -> None:
+        if self.enabled and summary.read % 250 == 0:
+            click.echo(f"\r{summary.read} read, {summary.rejected} rejected", err=True, nl=False)
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            click.echo("\r\033[K", err=True, nl=False)
+            self.shown = False
+
+
+@main.command()
+@click.option("--citizens", type=click.IntRange(min=1), required=True, help="How many citizens.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--years", type=click.FloatRange(0.25, 10), default=2.0, show_default=True,
+              help="Length of each history before the as-of date.")
+@as_of_option
+@click.option("--out", type=click.Path(), default="-", show_default=True,
+              help="A JSONL file (- for stdout), or a folder for the CSV exports.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+def simulate(citizens, seed, years, as_of, out, fmt):
+    """Generate a synthetic cohort calibrated to the BIP figures (no real person's data)."""
+    records = generate_cohort(citizens, seed=seed, years=years, as_of=as_of or SIMULATION_AS_OF)
+    if fmt == "csv":
+        if out == "-":
+            raise click.UsageError("--format csv writes three files: give a folder with --out")
+        for path in write_cohort_csv(records, out).values():
+            click.echo(str(path), err=True)
+    elif out == "-":
+        write_cohort_jsonl(records, sys.stdout)
+    else:
+        with open(out, "w", encoding="utf-8") as stream:
+            write_cohort_jsonl(records, stream)
 
 
 @main.command(name="engines")

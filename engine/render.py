@@ -118,10 +118,10 @@ class Guidance:
             return exc
         path, line = template.filename or template.name, None
         tb = exc.__traceback__
-        while tb is not None:
-            filename = tb.tb_frame.f_code.co_filename
-            if filename.endswith(".j2"):
-                path, line = filename, tb.tb_lineno
+        while tb is not None:  # the innermost template frame, mapped back to its template line
+            owner = tb.tb_frame.f_globals.get("__jinja_template__")
+            if owner is not None:
+                path, line = owner.filename or owner.name, owner.get_corresponding_lineno(tb.tb_lineno)
             tb = tb.tb_next
         kind = "undefined value" if isinstance(exc, jinja2.UndefinedError) else "template error"
         message = getattr(exc, "message", None) or str(exc)

@@ -1,0 +1,199 @@
+"""Checking a whole caseload: stream records in, evaluate (in parallel if asked), rows out.
+
+Each record becomes one triage `Row`: id, phase, confidence, flag counts by severity and the flag
+ids. A record that cannot be read or is invalid becomes a `Rejection` naming its source and
+problems; it never stops the others. Evaluation is per citizen and stateless, so it runs in
+worker processes in windows of records, and the rows come back in input order: the output of
+`--workers N` is identical to one process. Memory stays flat: records are read, evaluated and
+handed on as they come; only the triage sort spills to disk (`extsort`).
+
+Triage order (most urgent first):
+1. phase: derailment, regress, no phase (no measurement), standstill, progress;
+2. more high-severity flags first, then more medium, then more low;
+3. citizen id, as a tie-breaker, so the order is fully determined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import multiprocessing
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Iterator
+
+from .caseload_io import RawRecord, ReadProblem
+from .check import Checker
+from .errors import BipError
+from .extsort import external_sort
+
+PHASE_URGENCY = {"derailment": 0, "regress": 1, None: 2, "standstill": 3, "progress": 4}
+WINDOW = 4000
+
+
+@dataclass(frozen=True)
+class Row:
+    """One citizen's triage line."""
+
+    citizen_id: str
+    phase: str | None
+    confidence: str | None
+    high: int
+    medium: int
+    low: int
+    flags: list[str]
+    source: str
+
+    def as_dict(self) -> dict:
+        """The row as a plain dict (for JSON and CSV)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record that could not be checked, and why."""
+
+    source: str
+    citizen_id: str | None
+    problems: list[str]
+
+
+def triage_key(row: dict) -> tuple:
+    """The sort key of the documented triage order."""
+    return (PHASE_URGENCY.get(row["phase"], len(PHASE_URGENCY)), -row["high"], -row["medium"], -row["low"],
+            row["citizen_id"])
+
+
+@dataclass
+class Summary:
+    """Counts over a batch: N read = M evaluated + K rejected, citizens per phase, flags by frequency."""
+
+    read: int = 0
+    evaluated: int = 0
+    rejected: int = 0
+    phases: Counter = field(default_factory=Counter)
+    flags: Counter = field(default_factory=Counter)
+
+    def add(self, item: Row | Rejection) -> None:
+        """Count one result."""
+        self.read += 1
+        if isinstance(item, Rejection):
+            self.rejected += 1
+        else:
+            self.evaluated += 1
+            self.phases[item.phase or "none"] += 1
+            self.flags.update(item.flags)
+
+    def as_dict(self) -> dict:
+        """Plain data, phases in urgency order and flags by frequency (then id)."""
+        order = [phase or "none" for phase in PHASE_URGENCY]
+        return {
+            "read": self.read, "evaluated": self.evaluated, "rejected": self.rejected,
+            "phases": {phase: self.phases[phase] for phase in order if self.phases[phase]},
+            "flags": dict(sorted(self.flags.items(), key=lambda item: (-item[1], item[0]))),
+        }
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """What a worker needs to build its own checker."""
+
+    rules: str | None
+    engine: str | None
+    as_of: dt.date
+
+
+def check_one(checker: Checker, item: RawRecord | ReadProblem, as_of: dt.date) -> Row | Rejection:
+    """Validate and evaluate one read item; a bad record becomes a `Rejection`."""
+    if isinstance(item, ReadProblem):
+        return Rejection(item.source, None, [item.message])
+    citizen_id = item.data.get("id") if isinstance(item.data.get("id"), str) else None
+    try:
+        evaluation = checker.evaluate(checker.parse_record(item.data, item.source), as_of)
+    except BipError as error:
+        return Rejection(item.source, citizen_id, [f"{p.code} {p.message}" + (f" (line {p.line})" if p.line else "")
+                                                   for p in error.problems])
+    severities = Counter(rule.severity for rule in _strongest_rules(evaluation.outcome.flag_rules))
+    return Row(evaluation.record.id, evaluation.phase, evaluation.facts["confidence"] if evaluation.phase else None,
+               severities["high"], severities["medium"], severities["low"], evaluation.flags, item.source)
+
+
+def _strongest_rules(rules) -> list:
+    """One rule per flag: the most severe one (rules raising the same flag count once)."""
+    order = {"high": 0, "medium": 1, "low": 2}
+    best: dict = {}
+    for rule in rules:
+        if rule.conclusion not in best or order[rule.severity] < order[best[rule.conclusion].severity]:
+            best[rule.conclusion] = rule
+    return list(best.values())
+
+
+_worker_checker: Checker | None = None
+_worker_settings: BatchSettings | None = None
+
+
+def _init_worker(settings: BatchSettings) -> None:
+    global _worker_checker, _worker_settings
+    _worker_checker = Checker(settings.rules, engine=settings.engine)
+    _worker_settings = settings
+
+
+def _work(item: RawRecord | ReadProblem) -> Row | Rejection:
+    return check_one(_worker_checker, item, _worker_settings.as_of)
+
+
+def evaluate_stream(items: Iterable[RawRecord | ReadProblem], settings: BatchSettings, workers: int = 1,
+                    checker: Checker | None = None) -> Iterator[Row | Rejection]:
+    """Rows and rejections in input order, evaluated in this process or in `workers` processes."""
+    if workers <= 1:
+        checker = checker or Checker(settings.rules, engine=settings.engine)
+        for item in items:
+            yield check_one(checker, item, settings.as_of)
+        return
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with context.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+        iterator = iter(items)
+        pending = None
+        while True:  # the next window is read and queued while the workers finish the current one
+            window = list(itertools.islice(iterator, WINDOW))
+            queued = pool.imap(_work, window, chunksize=max(1, len(window) // (workers * 8))) if window else None
+            if pending is not None:
+                yield from pending
+            if queued is None:
+                return
+            pending = queued
+
+
+def run_batch(items: Iterable[RawRecord | ReadProblem], settings: BatchSettings, out, fmt: str = "text",
+              workers: int = 1, lang: str = "da", order: str = "triage", on_rejection=None,
+              on_progress=None) -> Summary:
+    """Check every record and write the rows to `out` in `fmt`; return the summary.
+
+    `on_rejection(rejection)` is called for each rejected record as it happens, and
+    `on_progress(summary)` after each record; both may be None.
+    """
+    from . import batch_output
+
+    summary = Summary()
+
+    def rows() -> Iterator[dict]:
+        for result in evaluate_stream(items, settings, workers):
+            summary.add(result)
+            if on_progress:
+                on_progress(summary)
+            if isinstance(result, Rejection):
+                if on_rejection:
+                    on_rejection(result)
+                continue
+            yield result.as_dict()
+
+    ordered = external_sort(rows(), triage_key) if order == "triage" else rows()
+    if fmt == "jsonl":
+        batch_output.write_jsonl(ordered, out)
+    elif fmt == "csv":
+        batch_output.write_csv(ordered, out)
+    elif fmt == "json":
+        batch_output.write_json(ordered, out, summary.as_dict)
+    else:
+        batch_output.write_text(ordered, out, summary.as_dict, lang)
+    return summary

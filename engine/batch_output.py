@@ -1,0 +1,82 @@
+"""Writing batch results: a triage table for people, CSV, JSON and JSON Lines for machines.
+
+Writers take rows (dicts) as a stream and write as they go. Only `text` and `json` add the
+summary; `csv` and `jsonl` stay one row per citizen so they can be piped into other tools.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import textwrap
+from typing import IO, Iterable
+
+FLAG_COLUMN = 50
+COLUMNS = ("citizen_id", "phase", "confidence", "high", "medium", "low", "flags")
+WORDS = {
+    "da": {"citizen_id": "Borger", "phase": "Fase", "confidence": "Sikkerhed", "flags": "Flag",
+           "summary": "Opsummering", "phases": "Borgere pr. fase", "flag_counts": "Flag efter hyppighed",
+           "read": "{read} læst, {evaluated} vurderet, {rejected} afvist", "none": "ingen fase",
+           "progress": "Fremgang", "standstill": "Stilstand", "regress": "Tilbagegang", "derailment": "Afsporing",
+           "low": "lav", "medium": "middel", "high": "høj", "no_rows": "Ingen borgere blev vurderet."},
+    "en": {"citizen_id": "Citizen", "phase": "Phase", "confidence": "Confidence", "flags": "Flags",
+           "summary": "Summary", "phases": "Citizens per phase", "flag_counts": "Flags by frequency",
+           "read": "{read} read, {evaluated} evaluated, {rejected} rejected", "none": "no phase",
+           "progress": "Progress", "standstill": "Standstill", "regress": "Regress", "derailment": "Derailment",
+           "low": "low", "medium": "medium", "high": "high", "no_rows": "No citizens were evaluated."},
+}
+
+
+def write_jsonl(rows: Iterable[dict], out: IO[str]) -> None:
+    """One JSON object per line and citizen."""
+    for row in rows:
+        out.write(json.dumps({name: row[name] for name in COLUMNS}, ensure_ascii=False) + "\n")
+
+
+def write_csv(rows: Iterable[dict], out: IO[str]) -> None:
+    """CSV with a header; flag ids separated by spaces."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([" ".join(row[name]) if name == "flags" else ("" if row[name] is None else row[name])
+                         for name in COLUMNS])
+
+
+def write_json(rows: Iterable[dict], out: IO[str], summary) -> None:
+    """`{"citizens": [...], "summary": {...}}`, written as the rows come; `summary()` is called last."""
+    out.write('{\n  "citizens": [')
+    for index, row in enumerate(rows):
+        out.write(("," if index else "") + "\n    " + json.dumps({name: row[name] for name in COLUMNS},
+                                                               ensure_ascii=False))
+    out.write('\n  ],\n  "summary": ' + json.dumps(summary(), ensure_ascii=False, indent=2).replace("\n", "\n  "))
+    out.write("\n}\n")
+
+
+def write_text(rows: Iterable[dict], out: IO[str], summary, lang: str = "da") -> None:
+    """A readable triage table (80 columns) followed by the summary."""
+    words = WORDS[lang]
+    line = "{:<16} {:<12} {:<9} {:>2} {:>2} {:>2}  {}"
+    out.write(line.format(words["citizen_id"], words["phase"], words["confidence"], "H", "M", "L",
+                          words["flags"]) + "\n")
+    out.write("-" * 78 + "\n")
+    count = 0
+    for row in rows:
+        count += 1
+        phase = words.get(row["phase"] or "none", row["phase"])
+        confidence = words.get(row["confidence"], "") if row["confidence"] else ""
+        flags = textwrap.wrap(", ".join(row["flags"]), width=78 - FLAG_COLUMN) or [""]
+        out.write(line.format(row["citizen_id"][:16], phase[:12], confidence, row["high"], row["medium"], row["low"],
+                              flags[0]).rstrip() + "\n")
+        for more in flags[1:]:
+            out.write(" " * FLAG_COLUMN + more + "\n")
+    if not count:
+        out.write(words["no_rows"] + "\n")
+    totals = summary()
+    out.write(f"\n{words['summary']}: {words['read'].format(**totals)}\n")
+    out.write(f"{words['phases']}:\n")
+    for phase, number in totals["phases"].items():
+        out.write(f"  {words.get(phase, phase):<14} {number:>7}\n")
+    if totals["flags"]:
+        out.write(f"{words['flag_counts']}:\n")
+        for flag, number in totals["flags"].items():
+            out.write(f"  {flag:<26} {number:>7}\n")

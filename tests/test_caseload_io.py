@@ -1,0 +1,300 @@
+"""Tests for the streaming caseload readers (engine/caseload_io.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.caseload_io import (LOOKAHEAD, RawRecord, ReadProblem, detect_and_read, read_csv_exports,
+                                read_folder, read_jsonl)
+
+M_HEADER = "citizen_id,date,indicator,score\n"
+I_HEADER = "citizen_id,type,start,end,status\n"
+C_HEADER = "citizen_id,caseworker_id,from\n"
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def records(items) -> list[RawRecord]:
+    return [item for item in items if isinstance(item, RawRecord)]
+
+
+def problems(items) -> list[ReadProblem]:
+    return [item for item in items if isinstance(item, ReadProblem)]
+
+
+# --- Folders and single files -------------------------------------------------------------------
+
+def test_folder_reads_record_files_sorted_by_name(tmp_path):
+    write(tmp_path / "b.yaml", "id: B\nmeasurements:\n  - date: 2026-05-12\n    scores: {job_search: 3}\n")
+    write(tmp_path / "a.json", json.dumps({"id": "A"}))
+    write(tmp_path / "c.yml", "id: C\n")
+    write(tmp_path / "readme.txt", "not a record")
+    write(tmp_path / ".hidden.yaml", "id: H\n")
+    items = list(read_folder(tmp_path))
+    assert [item.data["id"] for item in items] == ["A", "B", "C"]
+    assert items[1].source == str(tmp_path / "b.yaml")
+    assert items[1].data["measurements"][0]["scores"] == {"job_search": 3}
+
+
+def test_folder_yaml_error_is_a_problem_with_its_line_and_the_rest_still_comes(tmp_path):
+    write(tmp_path / "a.yaml", "id: A\n")
+    write(tmp_path / "b.yaml", "id: B\nmeasurements:\n  - date: 2026-05-12\n   scores: [\n")
+    write(tmp_path / "c.yaml", "id: C\n")
+    write(tmp_path / "d.yaml", "- just\n- a list\n")
+    items = list(read_folder(tmp_path))
+    assert [item.data["id"] for item in records(items)] == ["A", "C"]
+    broken, not_mapping = problems(items)
+    assert broken.source.startswith(str(tmp_path / "b.yaml") + ":")
+    assert int(broken.source.rsplit(":", 1)[1]) in (3, 4)
+    assert "mapping" in not_mapping.message and not_mapping.source == str(tmp_path / "d.yaml")
+
+
+def test_read_folder_refuses_a_missing_folder(tmp_path):
+    with pytest.raises(ValueError, match="nowhere"):
+        read_folder(tmp_path / "nowhere")
+
+
+# --- JSON Lines ---------------------------------------------------------------------------------
+
+def test_jsonl_broken_line_in_the_middle_names_the_line(tmp_path):
+    path = write(tmp_path / "caseload.jsonl",
+                 '{"id": "A"}\n\n{"id": "B", oops}\n[1, 2]\n{"id": "C"}\n')
+    items = list(read_jsonl(path))
+    assert [(item.source, item.data["id"]) for item in records(items)] == [
+        (f"{path}:1", "A"), (f"{path}:5", "C")]
+    assert [item.source for item in problems(items)] == [f"{path}:3", f"{path}:4"]
+    assert "JSON" in problems(items)[0].message
+    assert [type(item).__name__ for item in items] == ["RawRecord", "ReadProblem", "ReadProblem", "RawRecord"]
+
+
+def test_jsonl_from_stdin_and_from_a_file_object(monkeypatch):
+    fake = io.TextIOWrapper(io.BytesIO('\ufeff{"id": "S"}\r\n{"id": "T"}\n'.encode()), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", fake)
+    assert [(item.source, item.data["id"]) for item in read_jsonl("-")] == [("<stdin>:1", "S"), ("<stdin>:2", "T")]
+    stream = io.StringIO('{"id": "X"}\n')
+    assert [item.data for item in read_jsonl(stream)] == [{"id": "X"}]
+
+
+def test_jsonl_bad_utf8_line_is_a_problem(tmp_path):
+    path = tmp_path / "caseload.jsonl"
+    path.write_bytes(b'{"id": "A"}\n{"id": "\xff"}\n{"id": "B"}\n')
+    items = list(read_jsonl(path))
+    assert [item.data["id"] for item in records(items)] == ["A", "B"]
+    assert problems(items)[0].source == f"{path}:2"
+
+
+# --- CSV exports --------------------------------------------------------------------------------
+
+def test_csv_with_semicolons_bom_crlf_and_loose_header(tmp_path):
+    measurements = tmp_path / "m.csv"
+    measurements.write_bytes(
+        "\ufeff Citizen_ID ;DATE;Indicator ; score\r\n"
+        "A-1;2026-02-10;health_coping;2\r\n"
+        "A-1;2026-02-10;caseworker_belief; 3 \r\n"
+        "A-1;2026-05-12;health_coping;3\r\n"
+        "\r\n"
+        "B-2;2026-05-01;job_search;4\r\n".encode("utf-8"))
+    interventions = write(tmp_path / "i.csv", "citizen_id;type;start;end;status\r\n"
+                                              "A-1;ekstern_praktik;2025-09-01;;\r\n"
+                                              "A-1;mentor;2026-01-01;2026-03-01;completed\r\n")
+    items = list(read_csv_exports(measurements, interventions))
+    assert problems(items) == []
+    first, second = records(items)
+    assert first.source == f"{measurements}:2"
+    assert first.data == {
+        "id": "A-1",
+        "measurements": [{"date": "2026-02-10", "scores": {"health_coping": 2, "caseworker_belief": 3}},
+                         {"date": "2026-05-12", "scores": {"health_coping": 3}}],
+        "interventions": [{"type": "ekstern_praktik", "start": "2025-09-01"},
+                          {"type": "mentor", "start": "2026-01-01", "end": "2026-03-01", "status": "completed"}],
+    }
+    assert second.source == f"{measurements}:6"
+    assert second.data["interventions"] == []
+
+
+def test_csv_windows_1252_line_is_read(tmp_path):
+    measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,3\n")
+    caseworkers = write(tmp_path / "c.csv", C_HEADER + "A,sagsbehandler-Søren,2025-01-01\n", encoding="cp1252")
+    (record,) = records(read_csv_exports(measurements, caseworkers=caseworkers))
+    assert record.data["caseworkers"] == [{"id": "sagsbehandler-Søren", "from": "2025-01-01"}]
+
+
+def test_interventions_and_caseworkers_merged_per_citizen(tmp_path):
+    measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,3\n"
+                                                        "B,2026-05-12,job_search,2\n"
+                                                        "C,2026-05-12,job_search,4\n"
+                                                        "C,2026-08-12,job_search,5\n")
+    interventions = write(tmp_path / "i.csv", I_HEADER + "A,mentor,2026-01-01,,ongoing\n"
+                                                         "A,wage_subsidy,2026-02-01,2026-04-01,completed\n"
+                                                         "C,treatment,2026-03-01,,\n")
+    caseworkers = write(tmp_path / "c.csv", C_HEADER + "B,cw-1,2025-01-01\nC,cw-2,2025-01-01\nC,cw-3,2026-06-01\n")
+    items = list(read_csv_exports(measurements, interventions, caseworkers))
+    assert problems(items) == []
+    by_id = {item.data["id"]: item.data for item in items}
+    assert list(by_id) == ["A", "B", "C"]
+    assert [i["type"] for i in by_id["A"]["interventions"]] == ["mentor", "wage_subsidy"]
+    assert by_id["A"]["caseworkers"] == []
+    assert by_id["B"]["interventions"] == [] and by_id["B"]["caseworkers"] == [{"id": "cw-1", "from": "2025-01-01"}]
+    assert by_id["C"]["interventions"] == [{"type": "treatment", "start": "2026-03-01"}]
+    assert [c["id"] for c in by_id["C"]["caseworkers"]] == ["cw-2", "cw-3"]
+    assert len(by_id["C"]["measurements"]) == 2
+
+
+def test_ungrouped_measurements_are_a_problem_naming_file_and_line(tmp_path):
+    measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-02-10,job_search,3\n"
+                                                        "B,2026-02-10,job_search,3\n"
+                                                        "A,2026-05-12,job_search,4\n"
+                                                        "C,2026-05-12,job_search,4\n")
+    items = list(read_csv_exports(measurements))
+    assert [item.data["id"] for item in records(items)] == ["A", "B", "C"]
+    (problem,) = problems(items)
+    assert problem.source == f"{measurements}:4"
+    assert "grouped by citizen_id" in problem.message and "A" in problem.message
+    assert items.index(problem) == 2
+
+
+def test_ungrouped_interventions_report_the_citizen_instead_of_a_partial_record(tmp_path):
+    measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,3\nB,2026-05-12,job_search,3\n")
+    interventions = write(tmp_path / "i.csv", I_HEADER + "A,mentor,2026-01-01,,\n"
+                                                         "B,mentor,2026-01-01,,\n"
+                                                         "A,treatment,2026-02-01,,\n")
+    items = list(read_csv_exports(measurements, interventions))
+    assert [item.data["id"] for item in records(items)] == ["B"]
+    (problem,) = problems(items)
+    assert problem.source == f"{interventions}:4" and "grouped by citizen_id" in problem.message
+
+
+def test_citizen_missing_from_measurements_does_not_hold_up_the_others(tmp_path):
+    measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,3\n"
+                                                        "B,2026-05-12,job_search,3\n"
+                                                        "C,2026-05-12,job_search,3\n")
+    interventions = write(tmp_path / "i.csv", I_HEADER + "A,mentor,2026-01-01,,\n"
+                                                         "X,mentor,2026-01-01,,\n"
+                                                         "C,treatment,2026-02-01,,\n"
+                                                         "Z,mentor,2026-01-01,,\n")
+    items = list(read_csv_exports(measurements, interventions))
+    by_id = {item.data["id"]: item.data for item in records(items)}
+    assert [i["type"] for i in by_id["C"]["interventions"]] == ["treatment"]
+    assert by_id["B"]["interventions"] == []
+    assert [problem.source for problem in problems(items)] == [f"{interventions}:3", f"{interventions}:5"]
+    assert "not in" in problems(items)[1].message
+
+
+def test_side_file_in_another_order_reports_instead_of_guessing(tmp_path):
+    measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,3\n"
+                                                        "B,2026-05-12,job_search,3\n"
+                                                        "C,2026-05-12,job_search,3\n")
+    interventions = write(tmp_path / "i.csv", I_HEADER + "B,mentor,2026-01-01,,\n"
+                                                         "A,treatment,2026-02-01,,\n"
+                                                         "C,treatment,2026-02-01,,\n")
+    items = list(read_csv_exports(measurements, interventions))
+    assert [item.data["id"] for item in records(items)] == ["A", "C"]
+    sources = [problem.source for problem in problems(items)]
+    assert sources == [f"{interventions}:2", f"{measurements}:3"]
+
+
+def test_far_out_of_order_rows_are_reported_as_late(tmp_path, monkeypatch):
+    monkeypatch.setattr("engine.caseload_io.LOOKAHEAD", 2)
+    ids = ["A", "B", "C", "D", "E"]
+    measurements = write(tmp_path / "m.csv", M_HEADER + "".join(f"{c},2026-05-12,job_search,3\n" for c in ids))
+    interventions = write(tmp_path / "i.csv", I_HEADER + "".join(f"{c},mentor,2026-01-01,,\n" for c in ids[1:])
+                          + "A,mentor,2026-01-01,,\n")
+    items = list(read_csv_exports(measurements, interventions))
+    assert [item.data["id"] for item in records(items)] == ids
+    (late,) = problems(items)
+    assert late.source == f"{interventions}:6" and "incomplete" in late.message
+
+
+def test_scores_invalid_values_pass_through_and_empty_cells_are_left_out(tmp_path):
+    measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,x\n"
+                                                        "A,2026-05-12,cooperation,7\n"
+                                                        "A,2026-05-12,wage_realism,\n"
+                                                        "A,2026-05-12,health_coping,+2\n")
+    (record,) = records(read_csv_exports(measurements))
+    assert record.data["measurements"] == [
+        {"date": "2026-05-12", "scores": {"job_search": "x", "cooperation": 7, "health_coping": 2}}]
+
+
+def test_citizen_without_measurements_listed_by_id_only(tmp_path):
+    measurements = write(tmp_path / "m.csv", M_HEADER + "A,,,\nB,2026-05-12,job_search,3\n")
+    interventions = write(tmp_path / "i.csv", I_HEADER + "A,mentor,2026-01-01,,\n")
+    first, second = records(read_csv_exports(measurements, interventions))
+    assert first.data == {"id": "A", "measurements": [], "interventions": [{"type": "mentor", "start": "2026-01-01"}]}
+    assert second.data["id"] == "B"
+
+
+def test_bad_rows_are_problems_and_their_citizen_is_not_read(tmp_path):
+    measurements = write(tmp_path / "m.csv", M_HEADER + ",2026-05-12,job_search,3\n"
+                                                        "A,2026-05-12,job_search,3,extra\n"
+                                                        "B,2026-05-12,job_search,3\n"
+                                                        "B,2026-05-12,job_search,4\n"
+                                                        "C,2026-05-12,job_search,3\n"
+                                                        "C,2026-05-12,job_search,3\n")
+    items = list(read_csv_exports(measurements))
+    assert [item.data["id"] for item in records(items)] == ["C"]
+    assert [problem.source for problem in problems(items)] == [
+        f"{measurements}:2", f"{measurements}:3", f"{measurements}:5"]
+    assert "citizen_id is empty" in problems(items)[0].message
+    assert "citizen A is not read" in problems(items)[1].message
+    assert "second, different score" in problems(items)[2].message
+
+
+def test_lookahead_is_bounded():
+    assert 1 <= LOOKAHEAD <= 10_000
+
+
+# --- detect_and_read ----------------------------------------------------------------------------
+
+def test_detect_identifies_csv_exports_by_header_not_by_name(tmp_path):
+    looks_like_measurements = write(tmp_path / "measurements.csv", I_HEADER + "A,mentor,2026-01-01,,\n")
+    actual_measurements = write(tmp_path / "export1.txt", M_HEADER + "A,2026-05-12,job_search,3\n")
+    caseworkers = write(tmp_path / "x.csv", C_HEADER + "A,cw-1,2025-01-01\n")
+    items = list(detect_and_read([str(looks_like_measurements), str(caseworkers), str(actual_measurements)]))
+    (record,) = items
+    assert record.source == f"{actual_measurements}:2"
+    assert record.data["interventions"] == [{"type": "mentor", "start": "2026-01-01"}]
+    assert record.data["caseworkers"] == [{"id": "cw-1", "from": "2025-01-01"}]
+
+
+def test_detect_reads_folders_jsonl_and_single_files_in_order(tmp_path):
+    folder = tmp_path / "records"
+    folder.mkdir()
+    write(folder / "f.yaml", "id: F\n")
+    jsonl = write(tmp_path / "caseload.jsonl", '{"id": "J"}\n')
+    single = write(tmp_path / "one.yml", "id: S\n")
+    items = list(detect_and_read([str(jsonl), str(folder), str(single)]))
+    assert [item.data["id"] for item in items] == ["J", "F", "S"]
+
+
+def test_detect_refuses_unusable_inputs(tmp_path):
+    with pytest.raises(ValueError, match="missing.csv"):
+        detect_and_read([str(tmp_path / "missing.csv")])
+    unknown = write(tmp_path / "other.csv", "name,age\nx,1\n")
+    with pytest.raises(ValueError, match="other.csv"):
+        detect_and_read([str(unknown)])
+    interventions = write(tmp_path / "i.csv", I_HEADER)
+    with pytest.raises(ValueError, match="measurements"):
+        detect_and_read([str(interventions)])
+    first = write(tmp_path / "m1.csv", M_HEADER)
+    second = write(tmp_path / "m2.csv", M_HEADER)
+    with pytest.raises(ValueError, match="m2.csv"):
+        detect_and_read([str(first), str(second)])
+    with pytest.raises(ValueError):
+        detect_and_read([])
+    with pytest.raises(ValueError, match="standard input"):
+        detect_and_read(["-", "-"])
+
+
+def test_read_csv_exports_refuses_a_file_given_as_the_wrong_kind(tmp_path):
+    measurements = write(tmp_path / "m.csv", M_HEADER)
+    caseworkers = write(tmp_path / "c.csv", C_HEADER)
+    with pytest.raises(ValueError, match="interventions"):
+        read_csv_exports(measurements, interventions=caseworkers)
