@@ -144,7 +144,8 @@ def generate_cohort(n: int, seed: int = 0, years: float = 2.0, as_of: date | str
     """Yield `n` synthetic citizen records, one at a time, ids `SIM-000001` onwards.
 
     Citizen i depends only on (seed, i): the same seed gives the same records, and citizen i is
-    the same whatever `n` is. `years` is the length of the history before `as_of`.
+    the same whatever `n` is. `years` is the length of the history before `as_of` (at least half a
+    year is generated, so that the three- and six-month windows fit).
     """
     if n < 0 or years <= 0:
         raise ValueError("n must be 0 or more and years more than 0")
