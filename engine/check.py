@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .executors import Outcome, make_executor
+from .errors import Problem, RulebookError
 from .executors.python_exec import PythonExecutor, RuleTrace, stage_facts
 from .facts import LeftOut, derive_facts
 from .paths import default_rules
@@ -42,6 +43,7 @@ class Evaluation:
     engine: str
     left_out: list[LeftOut] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    rulebook: Rulebook | None = None
 
     @property
     def phase(self) -> str | None:
@@ -54,23 +56,58 @@ class Evaluation:
         return list(dict.fromkeys(rule.conclusion for rule in self.outcome.flag_rules))
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """A rulebook with its executor, swapped as one on reload."""
+
+    rulebook: Rulebook
+    executor: Any
+
+
 class Checker:
     """A loaded rulebook with its guidance templates: evaluates and renders records."""
 
     def __init__(self, rules: str | Path | Rulebook | None = None, guidance: Iterable[str | Path] = (),
                  engine: str | None = None, colour: bool = False):
-        self.rulebook = rules if isinstance(rules, Rulebook) else load_rulebook(rules or default_rules())
-        self.executor = make_executor(self.rulebook, engine)
-        self._explainer = PythonExecutor(self.rulebook)
+        rulebook = rules if isinstance(rules, Rulebook) else load_rulebook(rules or default_rules())
+        self._state = _Loaded(rulebook, make_executor(rulebook, engine))
         self._guidance_dirs = [Path(folder) for folder in guidance]
         self._colour = colour
         self._guidance: dict[str, Guidance] = {}
         self._lock = threading.Lock()
 
     @property
+    def rulebook(self) -> Rulebook:
+        """The rulebook in use."""
+        return self._state.rulebook
+
+    @property
+    def executor(self):
+        """The executor in use."""
+        return self._state.executor
+
+    @property
     def engine(self) -> str:
         """The name of the executor in use."""
-        return self.executor.name
+        return self._state.executor.name
+
+    def reload(self, rules: str | Path | None = None) -> list[Problem]:
+        """Load the rulebook again (from `rules`, or its own folder) and switch to it atomically.
+
+        When the new rulebook is invalid, the current one stays in use and the problems are
+        returned; an empty list means the new rulebook is now in use.
+        """
+        try:
+            rulebook = load_rulebook(rules or self.rulebook.path)
+            loaded = _Loaded(rulebook, make_executor(rulebook, self.engine))
+        except RulebookError as error:
+            return error.problems
+        with self._lock:
+            old, self._state = self._state, loaded
+        close = getattr(old.executor, "close", None)
+        if close:
+            close()
+        return []
 
     def guidance(self, lang: str) -> Guidance:
         """The guidance templates for `lang` (created once)."""
@@ -95,18 +132,25 @@ class Checker:
         if not isinstance(record, Record):
             record = self.parse_record(record)
         as_of = as_of or dt.date.today()
-        derived = derive_facts(record, as_of, self.rulebook.catalogue)
-        outcome = self.executor.run(derived.values)
+        state = self._state  # one consistent rulebook and executor, even while another thread reloads
+        derived = derive_facts(record, as_of, state.rulebook.catalogue)
+        try:
+            outcome = state.executor.run(derived.values)
+        except RuntimeError as error:
+            if type(error).__name__ != "ExecutorClosed":
+                raise
+            return self.evaluate(record, as_of)  # a reload replaced the rulebook meanwhile
         warnings = [warning for warning in (cpr_warning(record),) if warning]
-        return Evaluation(record, as_of, derived.values, outcome, self.executor.name, derived.left_out, warnings)
+        return Evaluation(record, as_of, derived.values, outcome, state.executor.name, derived.left_out, warnings,
+                          state.rulebook)
 
     def explain(self, evaluation: Evaluation) -> list[RuleTrace]:
         """Every rule of every stage, matched or not, with the values that decided it."""
-        return self._explainer.explain(evaluation.facts, evaluation.outcome)
+        return PythonExecutor(evaluation.rulebook).explain(evaluation.facts, evaluation.outcome)
 
     def report(self, evaluation: Evaluation, lang: str = "da") -> Report:
         """The full, rendered report of an evaluation in `lang`."""
-        return ReportBuilder(self.rulebook, self.guidance(lang), lang).build(evaluation)
+        return ReportBuilder(evaluation.rulebook, self.guidance(lang), lang).build(evaluation)
 
     def check(self, record: Record | dict, as_of: dt.date | None = None, lang: str = "da") -> Report:
         """Evaluate and report in one step."""

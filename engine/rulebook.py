@@ -9,8 +9,7 @@ either returns a complete `Rulebook` or raises `RulebookError`: a rulebook is ne
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union
 
@@ -21,7 +20,8 @@ from .catalogue import (Catalogue, ChecklistFile, FindingFile, IndicatorFile, In
 from .errors import ProblemList, RulebookError
 from .expr import Condition, ExpressionError, FactSpec, facts_used, parse_condition, suggest
 from .facts import fact_specs
-from .yamlio import field_path, line_of, parse_yaml, read_text
+from .layers import META_FILE, content_hash, merged_catalogue, merged_rules, read_layers
+from .yamlio import field_path, locate
 
 STAGES = ("phase", "flag", "checklist")
 SEVERITIES = ("high", "medium", "low")
@@ -46,11 +46,13 @@ def _text(value: Any) -> Any:
 
 
 class RulebookInfo(_Data):
-    """rulebook.yaml: the rulebook's name, version and description."""
+    """rulebook.yaml: the rulebook's name, version and description; what it extends and disables."""
 
     name: str = Field(min_length=1)
     version: str = Field(min_length=1)
     description: Text | None = None
+    extends: str | None = Field(default=None, description="'default', or the path of another rulebook folder")
+    disable: list[str] = Field(default_factory=list, description="Ids of base rules to switch off")
 
     _text = field_validator("description", mode="before")(_text)
 
@@ -92,29 +94,15 @@ class ChecklistRule(_RuleBase):
     point: int = Field(ge=1)
 
 
-class PhaseRuleFile(_Data):
-    """A rule file of the phase stage."""
+class RuleFileShape(_Data):
+    """The outer shape of a rule file; each rule is validated by its stage's model."""
 
-    stage: Literal["phase"]
-    phases: list[PhaseDefinition] = Field(default_factory=list)
-    rules: list[PhaseRule] = Field(default_factory=list)
-
-
-class FlagRuleFile(_Data):
-    """A rule file of the flag stage."""
-
-    stage: Literal["flag"]
-    rules: list[FlagRule] = Field(default_factory=list)
+    stage: Literal["phase", "flag", "checklist"]
+    phases: list[dict] = Field(default_factory=list)
+    rules: list[dict] = Field(default_factory=list)
 
 
-class ChecklistRuleFile(_Data):
-    """A rule file of the checklist stage."""
-
-    stage: Literal["checklist"]
-    rules: list[ChecklistRule] = Field(default_factory=list)
-
-
-RULE_FILE_MODELS = {"phase": PhaseRuleFile, "flag": FlagRuleFile, "checklist": ChecklistRuleFile}
+RULE_MODELS = {"phase": PhaseRule, "flag": FlagRule, "checklist": ChecklistRule}
 AnyRule = Union[PhaseRule, FlagRule, ChecklistRule]
 
 
@@ -133,6 +121,8 @@ class CompiledRule:
     source: str
     path: str
     line: int | None
+    origin: str = ""  # the name of the rulebook layer that (last) defined it
+    overrides: str | None = None  # file:line of the base rule it overrides
 
     @property
     def facts(self) -> list[str]:
@@ -153,6 +143,7 @@ class Rulebook:
     phases: dict[str, PhaseDefinition]
     rules: dict[str, list[CompiledRule]]
     facts: dict[str, FactSpec]
+    layers: list[tuple[str, str]] = field(default_factory=list)  # (name, folder), base first
 
     @property
     def flag_ids(self) -> list[str]:
@@ -164,75 +155,65 @@ class Rulebook:
         return [rule for stage in STAGES for rule in self.rules[stage]]
 
 
-def content_hash(folder: Path) -> str:
-    """A SHA-256 over the names and bytes of every YAML file of a rulebook folder."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.yaml")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
 def load_rulebook(folder: str | Path) -> Rulebook:
-    """Load, validate and compile the rulebook in `folder`; raise `RulebookError` listing every problem."""
+    """Load, validate and compile the rulebook in `folder`; raise `RulebookError` listing every problem.
+
+    A rulebook that `extends` another is merged over it first (see `engine.layers`).
+    """
     folder = Path(folder)
     problems = ProblemList()
     if not folder.is_dir():
         problems.add("F001", "rulebook folder not found", str(folder))
         problems.raise_if_any(RulebookError)
-    loaded = {}
-    for path in sorted(folder.glob("*.yaml")):
-        text, problem = read_text(path)
-        data, problem = (None, problem) if problem else parse_yaml(text, str(path))
-        if problem:
-            problems.items.append(problem)
-        else:
-            loaded[path.name] = (path, data)
+    layers = read_layers(folder, problems)
     for name in CATALOGUE_FILES:
-        if name not in loaded and not any(p.path and p.path.endswith(name) for p in problems.items):
+        if not any(name in layer.files for layer in layers) and not any(
+                p.path and p.path.endswith(name) for p in problems.items):
             problems.add("F003", f"the rulebook has no {name}", str(folder / name))
     problems.raise_if_any(RulebookError)
 
-    info = _validate(RulebookInfo, *loaded["rulebook.yaml"], problems)
-    parts = {name: _validate(model, *loaded[name], problems) for name, model in CATALOGUE_FILES.items() if model}
-    rule_files = []
-    for name, (path, data) in loaded.items():
-        if name in CATALOGUE_FILES:
-            continue
-        stage = data.get("stage") if isinstance(data, dict) else None
-        if stage not in RULE_FILE_MODELS:
-            line = data.line_of("stage") if hasattr(data, "line_of") else None
-            problems.add("S001", f"a rule file needs 'stage: phase', 'stage: flag' or 'stage: checklist'"
-                         f"{suggest(str(stage), STAGES) if stage else ''}", str(path), line)
-            continue
-        parsed = _validate(RULE_FILE_MODELS[stage], path, data, problems)
-        if parsed is not None:
-            rule_files.append((path, data, parsed))
+    top_path, top_meta = layers[-1].files[META_FILE]
+    info = _validate(RulebookInfo, top_path, top_meta, problems)
+    parts = {name: _validate(model, *merged_catalogue(layers, name), problems)
+             for name, model in CATALOGUE_FILES.items() if model}
+    for layer in layers:
+        for name, (path, data) in layer.files.items():
+            if name not in CATALOGUE_FILES:
+                _check_rule_file(path, data, problems)
+    entries, disabled, phase_lists = merged_rules(layers, problems)
     problems.raise_if_any(RulebookError)
 
     catalogue = Catalogue(parts["indicators.yaml"], parts["interventions.yaml"], parts["findings.yaml"],
                           parts["checklist.yaml"], parts["staircase.yaml"])
     problems.items.extend(catalogue.cross_problems(str(folder / "interventions.yaml")))
-    phases = _collect_phases(rule_files, problems)
-    rules = _compile(rule_files, catalogue, phases, problems)
+    phases = _collect_phases(phase_lists, problems)
+    rules = _compile(entries, catalogue, phases, problems, _flag_ids(disabled))
     problems.raise_if_any(RulebookError)
     return Rulebook(
         name=info.name, version=info.version, description=info.description,
-        content_hash=content_hash(folder), path=folder, catalogue=catalogue, phases=phases, rules=rules,
+        content_hash=content_hash(layers), path=folder, catalogue=catalogue, phases=phases, rules=rules,
         facts=fact_specs(catalogue, tuple(phases), tuple(dict.fromkeys(r.conclusion for r in rules["flag"]))),
+        layers=[(layer.name, str(layer.folder)) for layer in layers],
     )
 
 
-def _validate(model: type[BaseModel], path: Path, data: Any, problems: ProblemList) -> Any:
+def _validate(model: type[BaseModel], path: Path | None, data: Any, problems: ProblemList) -> Any:
     if data is None:
         problems.add("S002", "the file is empty", str(path))
         return None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
-            problems.add("S002", f"{field_path(loc)}: {_schema_message(error)}", str(path), line_of(data, loc))
+        _schema_problems(exc, data, path, problems)
         return None
+
+
+def _schema_problems(exc: ValidationError, data: Any, path: Path | None, problems: ProblemList,
+                     label: str = "") -> None:
+    for error in exc.errors():
+        loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+        where, line = locate(data, loc, str(path))
+        problems.add("S002", f"{label}{field_path(loc)}: {_schema_message(error)}", where, line)
 
 
 def _schema_message(error: dict) -> str:
@@ -246,22 +227,49 @@ def _schema_message(error: dict) -> str:
     return error["msg"].replace("Input should be", "should be")
 
 
-def _collect_phases(rule_files: list, problems: ProblemList) -> dict[str, PhaseDefinition]:
+def _check_rule_file(path: Path, data: Any, problems: ProblemList) -> None:
+    """A rule file's outer shape: its stage, and lists of phases and rules."""
+    if data is None:
+        problems.add("S002", "the file is empty", str(path))
+        return
+    stage = data.get("stage") if isinstance(data, dict) else None
+    if stage not in STAGES:
+        line = data.line_of("stage") if hasattr(data, "line_of") else None
+        problems.add("S001", f"a rule file needs 'stage: phase', 'stage: flag' or 'stage: checklist'"
+                     f"{suggest(str(stage), STAGES) if stage else ''}", str(path), line)
+        return
+    _validate(RuleFileShape, path, data, problems)
+    if stage != "phase" and "phases" in data:
+        problems.add("S002", "phases: only phase rule files may define phases", str(path), data.line_of("phases"))
+
+
+def _collect_phases(phase_lists: list, problems: ProblemList) -> dict[str, PhaseDefinition]:
     phases: dict[str, PhaseDefinition] = {}
-    for path, data, parsed in rule_files:
-        if parsed.stage != "phase":
-            continue
-        for index, phase in enumerate(parsed.phases):
-            if phase.id in phases:
-                problems.add("S003", f"phase '{phase.id}' is defined twice", str(path),
-                             line_of(data, ("phases", index)))
-            phases[phase.id] = phase
+    for path, data in phase_lists:
+        for index, item in enumerate(data["phases"]):
+            phase = _validate(PhaseDefinition, path, item, problems)
+            if phase is not None:
+                phases[phase.id] = phase  # a later layer may relabel a phase
     return phases
 
 
-def _compile(rule_files: list, catalogue: Catalogue, phases: dict, problems: ProblemList) -> dict[str, list]:
-    flag_ids = tuple(dict.fromkeys(rule.flag or rule.id for _, _, parsed in rule_files
-                                   if parsed.stage == "flag" for rule in parsed.rules))
+def _flag_ids(entries: list) -> tuple[str, ...]:
+    """Flags named by rule entries (disabled flags stay known, so rules may still mention them)."""
+    return tuple(entry.data.get("flag") or entry.data.get("id") for entry in entries
+                 if entry.stage == "flag" and isinstance(entry.data, dict))
+
+
+def _compile(entries: list, catalogue: Catalogue, phases: dict, problems: ProblemList,
+             disabled_flags: tuple[str, ...] = ()) -> dict[str, list]:
+    parsed = []
+    for entry in entries:
+        try:
+            parsed.append((entry, RULE_MODELS[entry.stage].model_validate(entry.data)))
+        except ValidationError as exc:
+            rule_id = entry.data.get("id") if isinstance(entry.data, dict) else None
+            _schema_problems(exc, entry.data, None, problems, f"rule '{rule_id}': " if rule_id else "rule: ")
+    flag_ids = tuple(dict.fromkeys([*(rule.flag or rule.id for entry, rule in parsed if entry.stage == "flag"),
+                                    *disabled_flags]))
     specs = fact_specs(catalogue, tuple(phases), flag_ids)
     visible = {
         "phase": {name: spec for name, spec in specs.items() if spec.stage == "facts"},
@@ -269,36 +277,33 @@ def _compile(rule_files: list, catalogue: Catalogue, phases: dict, problems: Pro
         "checklist": specs,
     }
     rules: dict[str, list[CompiledRule]] = {stage: [] for stage in STAGES}
-    seen: dict[str, tuple[str, int | None]] = {}
-    for path, data, parsed in rule_files:
-        for index, rule in enumerate(parsed.rules):
-            line = line_of(data, ("rules", index))
-            where = (str(path), line)
-            if rule.id in seen:
-                problems.add("S004", f"rule id '{rule.id}' is used twice (first at {seen[rule.id][0]}:"
-                             f"{seen[rule.id][1]})", *where)
-                continue
-            seen[rule.id] = where
-            conclusion = _conclusion(parsed.stage, rule, catalogue, phases, problems, path, data, index)
-            if rule.source not in catalogue.findings:
-                problems.add("S007", f"rule '{rule.id}': unknown source finding '{rule.source}'"
-                             f"{suggest(rule.source, catalogue.findings)}", str(path),
-                             line_of(data, ("rules", index, "source")))
-            try:
-                condition = parse_condition(rule.when, visible[parsed.stage])
-            except ExpressionError as exc:
-                hidden = _stage_hint(exc, specs, visible[parsed.stage], parsed.stage)
-                column = f" (column {exc.column} of the condition)" if exc.column else ""
-                problems.add(exc.code, f"rule '{rule.id}': {exc.message}{hidden}{column}", str(path),
-                             line_of(data, ("rules", index, "when")))
-                continue
-            if conclusion is None:
-                continue
-            rank = rule.priority if parsed.stage == "phase" else len(rules[parsed.stage])
-            rules[parsed.stage].append(CompiledRule(
-                id=rule.id, stage=parsed.stage, conclusion=conclusion, rank=rank,
-                severity=getattr(rule, "severity", None), when=rule.when, condition=condition,
-                reason=rule.reason, source=rule.source, path=str(path), line=line))
+    seen: dict[str, str] = {}
+    for entry, rule in parsed:
+        data, stage = entry.data, entry.stage
+        where = (data.path, data.line)
+        if rule.id in seen:
+            problems.add("S004", f"rule id '{rule.id}' is used twice (first at {seen[rule.id]})", *where)
+            continue
+        seen[rule.id] = f"{data.path}:{data.line}"
+        conclusion = _conclusion(stage, rule, catalogue, phases, problems, data)
+        if rule.source not in catalogue.findings:
+            problems.add("S007", f"rule '{rule.id}': unknown source finding '{rule.source}'"
+                         f"{suggest(rule.source, catalogue.findings)}", *locate(data, ("source",)))
+        try:
+            condition = parse_condition(rule.when, visible[stage])
+        except ExpressionError as exc:
+            hidden = _stage_hint(exc, specs, visible[stage], stage)
+            column = f" (column {exc.column} of the condition)" if exc.column else ""
+            problems.add(exc.code, f"rule '{rule.id}': {exc.message}{hidden}{column}", *locate(data, ("when",)))
+            continue
+        if conclusion is None:
+            continue
+        rank = rule.priority if stage == "phase" else len(rules[stage])
+        rules[stage].append(CompiledRule(
+            id=rule.id, stage=stage, conclusion=conclusion, rank=rank,
+            severity=getattr(rule, "severity", None), when=rule.when, condition=condition,
+            reason=rule.reason, source=rule.source, path=data.path, line=data.line,
+            origin=entry.origin, overrides=entry.overrides))
     rules["phase"].sort(key=lambda rule: rule.rank)
     for stage in ("flag", "checklist"):
         rules[stage] = [_renumber(rule, rank) for rank, rule in enumerate(rules[stage])]
@@ -310,18 +315,18 @@ def _renumber(rule: CompiledRule, rank: int) -> CompiledRule:
 
 
 def _conclusion(stage: str, rule: AnyRule, catalogue: Catalogue, phases: dict, problems: ProblemList,
-                path: Path, data: Any, index: int) -> Any:
+                data: Any) -> Any:
     if stage == "phase":
         if rule.phase not in phases:
             problems.add("S005", f"rule '{rule.id}': unknown phase '{rule.phase}'{suggest(rule.phase, phases)}",
-                         str(path), line_of(data, ("rules", index, "phase")))
+                         *locate(data, ("phase",)))
             return None
         return rule.phase
     if stage == "flag":
         return rule.flag or rule.id
     if rule.point not in catalogue.checklist:
-        problems.add("S006", f"rule '{rule.id}': there is no checklist point {rule.point}", str(path),
-                     line_of(data, ("rules", index, "point")))
+        problems.add("S006", f"rule '{rule.id}': there is no checklist point {rule.point}",
+                     *locate(data, ("point",)))
         return None
     return rule.point
 

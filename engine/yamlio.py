@@ -22,20 +22,31 @@ from .errors import Problem
 
 
 class LineDict(dict):
-    """A dict that knows the 1-based line of itself and of each of its keys."""
+    """A dict that knows its file, its 1-based line and the line of each of its keys.
+
+    A mapping merged from several files (a local rulebook overriding a rule of the default one)
+    records in `key_paths` the file of each key that came from elsewhere.
+    """
 
     line: int | None = None
+    path: str | None = None
     key_lines: dict
+    key_paths: dict
 
     def line_of(self, key: str) -> int | None:
         """The line where `key` stands, or the mapping's own line."""
         return getattr(self, "key_lines", {}).get(key, self.line)
 
+    def path_of(self, key: str) -> str | None:
+        """The file where `key` was given."""
+        return getattr(self, "key_paths", {}).get(key, self.path)
+
 
 class LineList(list):
-    """A list that knows the line of each item."""
+    """A list that knows its file and the line of each item."""
 
     line: int | None = None
+    path: str | None = None
     item_lines: list
 
 
@@ -50,6 +61,7 @@ class DuplicateKey(yaml.YAMLError):
 def _construct_mapping(loader, node):
     result = LineDict()
     result.line = node.start_mark.line + 1
+    result.path = loader.source_path
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
@@ -66,12 +78,15 @@ def _construct_mapping(loader, node):
 def _construct_sequence(loader, node):
     result = LineList(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
+    result.path = loader.source_path
     result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result
 
 
 class LineLoader(_BaseLoader):
-    """Safe loader that records lines and refuses duplicate keys."""
+    """Safe loader that records files and lines, and refuses duplicate keys."""
+
+    source_path: str | None = None
 
 
 LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -80,8 +95,10 @@ LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _con
 
 def parse_yaml(text: str, path: str) -> tuple[Any, Problem | None]:
     """Parse YAML (JSON is YAML too); return the data, or None and the problem found."""
+    loader = LineLoader(text)
+    loader.source_path = path
     try:
-        return yaml.load(text, Loader=LineLoader), None
+        return loader.get_single_data(), None
     except DuplicateKey as exc:
         return None, Problem("Y002", str(exc), path, exc.line)
     except yaml.MarkedYAMLError as exc:
@@ -92,6 +109,8 @@ def parse_yaml(text: str, path: str) -> tuple[Any, Problem | None]:
         return None, Problem("Y001", f"YAML syntax error: {message}", path, line, column)
     except yaml.YAMLError as exc:
         return None, Problem("Y001", f"YAML error: {exc}", path)
+    finally:
+        loader.dispose()
 
 
 def parse_json(text: str, path: str) -> tuple[Any, Problem | None]:
@@ -126,19 +145,22 @@ def field_path(loc: tuple) -> str:
 
 def line_of(data: Any, loc: tuple) -> int | None:
     """The line of the deepest part of a validation error location that the loaded data knows."""
-    line = getattr(data, "line", None)
+    return locate(data, loc)[1]
+
+
+def locate(data: Any, loc: tuple, default_path: str | None = None) -> tuple[str | None, int | None]:
+    """File and line of the deepest part of a validation error location that the loaded data knows."""
+    path, line = getattr(data, "path", None) or default_path, getattr(data, "line", None)
     node = data
     for part in loc:
-        if isinstance(node, LineDict) and part in node:
-            line = node.line_of(part) or line
-            node = node[part]
-        elif isinstance(node, LineDict) and isinstance(part, str):
-            alias = part.rstrip("_")
-            line = node.line_of(alias) if alias in node else line
-            break
+        if isinstance(node, LineDict) and isinstance(part, str) and part.rstrip("_") in node:
+            key = part if part in node else part.rstrip("_")
+            path, line = node.path_of(key) or path, node.line_of(key) or line
+            node = node[key]
         elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
             line = node.item_lines[part]
             node = node[part]
+            path = getattr(node, "path", None) or path
         else:
             break
-    return line
+    return path, line

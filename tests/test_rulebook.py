@@ -88,7 +88,7 @@ def test_schema_errors_name_the_field(rules_copy):
     replace(flags, "    severity: medium\n    when: months_since_measurement > 3",
             "    severity: urgent\n    when: months_since_measurement > 3")
     found = problems(rules_copy)
-    assert f"{flags}:{line_of(flags, 'severity: urgent')}: S002 rules[1].severity:" in found[0]
+    assert f"{flags}:{line_of(flags, 'severity: urgent')}: S002 rule 'measurement_overdue': severity: should be 'high', 'medium' or 'low'" in found[0]
 
 
 def test_unknown_phase_source_and_checklist_point(rules_copy):

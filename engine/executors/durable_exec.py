@@ -25,6 +25,7 @@ import threading
 from typing import Any, Mapping
 
 import durable.engine as durable_engine
+import durable_rules_engine
 
 from ..expr import AllOf, AnyOf, Always, Compare, Condition, Contains, Known, atoms
 from ..rulebook import CompiledRule, Rulebook
@@ -38,6 +39,10 @@ _rulesets = itertools.count(1)
 
 class EngineFailure(RuntimeError):
     """durable_rules reported an error while evaluating."""
+
+
+class ExecutorClosed(RuntimeError):
+    """The executor's ruleset was deleted because a new rulebook replaced it."""
 
 
 class _QuietHost(durable_engine.Host):
@@ -64,8 +69,11 @@ class DurableExecutor:
         self._host = _QuietHost({self._ruleset: self._definition()})
 
     def close(self) -> None:
-        """Drop the ruleset (needed before loading a new rulebook into a long-running process)."""
-        self._host = None
+        """Delete the ruleset from durable_rules (after a reload); later runs raise `ExecutorClosed`."""
+        with self._lock:
+            if self._host is not None:
+                durable_rules_engine.delete_ruleset(self._host.get_ruleset(self._ruleset)._handle)
+                self._host = None
 
     @staticmethod
     def _membership_keys(rulebook: Rulebook) -> dict[tuple[str, str], str]:
@@ -149,6 +157,8 @@ class DurableExecutor:
     def run(self, facts: Mapping[str, Any]) -> Outcome:
         """Evaluate one record's facts in a fresh session, deleted afterwards."""
         with self._lock:
+            if self._host is None:
+                raise ExecutorClosed("the rulebook was reloaded; evaluate again")
             sid = str(next(self._sessions))
             self._runs[sid] = {"facts": facts, "matched": {"phase": [], "flag": [], "checklist": []}}
             fact = self._normalise(facts)
@@ -176,4 +186,4 @@ def _number(value: Any) -> Any:
     return value
 
 
-__all__ = ["DurableExecutor", "EngineFailure"]
+__all__ = ["DurableExecutor", "EngineFailure", "ExecutorClosed"]

@@ -1,0 +1,203 @@
+"""Rulebook layers: a local rulebook that extends another, merged before validation.
+
+A municipality's rules folder may say `extends: default` (the bundled rulebook) or
+`extends: ../other-folder` in its `rulebook.yaml`. Its files are then laid over the base:
+- a rule with the id of a base rule overrides the fields it gives (a threshold, a severity, a text)
+  and keeps the rest; a rule with a new id is added;
+- `disable: [rule ids]` in `rulebook.yaml` switches base rules off;
+- catalogue entries (indicators, interventions, findings, checklist points) with a known id replace
+  the base entry, new ones are added; staircase phrases are added to the base list.
+Every merged value remembers the file and line it came from, so problems point at the right file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ProblemList
+from .expr import suggest
+from .paths import default_rules
+from .yamlio import LineDict, LineList, parse_yaml, read_text
+
+CATALOGUE_KEYS = {
+    "indicators.yaml": {"indicators": "id"},
+    "interventions.yaml": {"types": "id", "interventions": "id"},
+    "findings.yaml": {"findings": "id"},
+    "checklist.yaml": {"points": "number"},
+    "staircase.yaml": {"phrases": None},
+}
+META_FILE = "rulebook.yaml"
+
+
+@dataclass
+class Layer:
+    """One rulebook folder and its loaded YAML files."""
+
+    folder: Path
+    files: dict[str, tuple[Path, Any]] = field(default_factory=dict)
+
+    @property
+    def meta(self) -> Any:
+        """The loaded rulebook.yaml (or None)."""
+        return self.files.get(META_FILE, (None, None))[1]
+
+    @property
+    def name(self) -> str:
+        """The layer's rulebook name, or its folder name."""
+        meta = self.meta
+        return str(meta.get("name")) if isinstance(meta, dict) and meta.get("name") else self.folder.name
+
+
+@dataclass
+class RuleEntry:
+    """A rule as merged from the layers, before validation."""
+
+    stage: Any
+    data: LineDict
+    origin: str
+    layer: int
+    overrides: str | None = None
+
+
+def read_layers(folder: Path, problems: ProblemList, _chain: tuple[Path, ...] = ()) -> list[Layer]:
+    """The layers of the rulebook in `folder`, base first, following `extends`."""
+    folder = folder.resolve()
+    if folder in _chain:
+        problems.add("S010", "the rulebook extends itself (a loop of `extends`)", str(folder / META_FILE))
+        return []
+    layer = Layer(folder)
+    for path in sorted(folder.glob("*.yaml")):
+        text, problem = read_text(path)
+        data, problem = (None, problem) if problem else parse_yaml(text, str(path))
+        if problem:
+            problems.items.append(problem)
+        else:
+            layer.files[path.name] = (path, data)
+    meta = layer.meta
+    base = meta.get("extends") if isinstance(meta, dict) else None
+    if base is None:
+        return [layer]
+    base_folder = default_rules() if base == "default" else (folder / str(base))
+    if not base_folder.is_dir():
+        problems.add("S010", f"extends '{base}': no rulebook folder at {base_folder}", str(folder / META_FILE),
+                     meta.line_of("extends"))
+        return [layer]
+    return read_layers(base_folder, problems, (*_chain, folder)) + [layer]
+
+
+def content_hash(layers: list[Layer]) -> str:
+    """A SHA-256 over the names and bytes of every YAML file of every layer."""
+    digest = hashlib.sha256()
+    for index, layer in enumerate(layers):
+        for name, (path, _) in sorted(layer.files.items()):
+            digest.update(f"{index}/{name}".encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def merged_catalogue(layers: list[Layer], name: str) -> tuple[Path | None, Any]:
+    """A catalogue file merged over the layers: entries replaced or added by id."""
+    path, merged = None, None
+    for layer in layers:
+        if name not in layer.files:
+            continue
+        layer_path, data = layer.files[name]
+        if merged is None or not isinstance(data, dict) or not isinstance(merged, dict):
+            path, merged = layer_path, data
+            continue
+        combined = _copy(merged)
+        for key, id_key in CATALOGUE_KEYS[name].items():
+            if isinstance(data.get(key), list):
+                combined[key] = _merge_list(merged.get(key), data[key], id_key)
+                combined.key_lines[key], combined.key_paths[key] = data.line_of(key), str(layer_path)
+        path, merged = layer_path, combined
+    return path, merged
+
+
+def merged_rules(layers: list[Layer], problems: ProblemList) -> tuple[list[RuleEntry], list[RuleEntry], list]:
+    """Rule entries over the layers (overrides applied), the disabled ones, and the phase lists."""
+    entries: dict[str, RuleEntry] = {}
+    disabled: list[RuleEntry] = []
+    anonymous: list[RuleEntry] = []
+    phase_lists: list[tuple[Path, Any]] = []
+    for number, layer in enumerate(layers):
+        for name, (path, data) in layer.files.items():
+            if name in CATALOGUE_KEYS or name == META_FILE or not isinstance(data, dict):
+                continue
+            stage = data.get("stage")
+            if isinstance(data.get("phases"), list):
+                phase_lists.append((path, data))
+            for item in data.get("rules") or [] if isinstance(data.get("rules"), list) else []:
+                if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                    anonymous.append(RuleEntry(stage, item, layer.name, number))
+                    continue
+                base = entries.get(item["id"])
+                if base is not None and base.layer != number:
+                    if base.stage != stage:
+                        problems.add("S008", f"rule '{item['id']}' overrides a {base.stage} rule from a {stage} file",
+                                     str(path), item.line)
+                        continue
+                    entries[item["id"]] = RuleEntry(stage, _overlay(base.data, item), layer.name, number,
+                                                    f"{base.data.path}:{base.data.line}")
+                elif base is not None:
+                    problems.add("S004", f"rule id '{item['id']}' is used twice (first at {base.data.path}:"
+                                 f"{base.data.line})", str(path), item.line)
+                else:
+                    entries[item["id"]] = RuleEntry(stage, item, layer.name, number)
+        disabled += _disable(layer, number, entries, problems)
+    return list(entries.values()) + anonymous, disabled, phase_lists
+
+
+def _disable(layer: Layer, number: int, entries: dict[str, RuleEntry], problems: ProblemList) -> list[RuleEntry]:
+    meta = layer.meta
+    disabled = meta.get("disable") if isinstance(meta, dict) else None
+    if not isinstance(disabled, list):
+        return []
+    removed = []
+    for index, rule_id in enumerate(disabled):
+        if rule_id in entries and entries[rule_id].layer != number:
+            removed.append(entries.pop(rule_id))
+        else:
+            problems.add("S009", f"disable: no base rule '{rule_id}'{suggest(str(rule_id), entries)}",
+                         str(layer.files[META_FILE][0]), disabled.item_lines[index])
+    return removed
+
+
+def _copy(data: LineDict) -> LineDict:
+    copy = LineDict(data)
+    copy.line, copy.path = data.line, data.path
+    copy.key_lines = dict(getattr(data, "key_lines", {}))
+    copy.key_paths = {key: data.path_of(key) for key in data}
+    return copy
+
+
+def _overlay(base: LineDict, override: LineDict) -> LineDict:
+    """The base entry with the override's fields laid over it."""
+    merged = _copy(base)
+    merged.path, merged.line = override.path, override.line
+    for key, value in override.items():
+        merged[key] = value
+        merged.key_lines[key], merged.key_paths[key] = override.line_of(key), override.path
+    return merged
+
+
+def _merge_list(base: Any, extra: LineList, id_key: str | None) -> LineList:
+    result = LineList(base if isinstance(base, list) else [])
+    result.item_lines = list(getattr(base, "item_lines", [None] * len(result)))
+    result.line, result.path = extra.line, extra.path
+    for item, line in zip(extra, extra.item_lines):
+        if id_key is None:
+            if item not in result:
+                result.append(item)
+                result.item_lines.append(line)
+            continue
+        key = item.get(id_key) if isinstance(item, dict) else None
+        position = next((i for i, old in enumerate(result) if isinstance(old, dict) and old.get(id_key) == key), None)
+        if position is None or key is None:
+            result.append(item)
+            result.item_lines.append(line)
+        else:
+            result[position], result.item_lines[position] = item, line
+    return result
