@@ -19,12 +19,15 @@ from engine import (BipError, Checker, ExecutorUnavailable, RecordError, default
                     input_schema, output_schema)
 from engine.batch import BatchSettings, run_batch
 from engine.caseload_io import detect_and_read
+from engine.impact import compare_rule_folders, render_impact
+from engine.paths import default_rules
 from engine.simulate import DEFAULT_AS_OF as SIMULATION_AS_OF
 from engine.simulate import generate_cohort
 from engine.simulate import write_csv as write_cohort_csv
 from engine.simulate import write_jsonl as write_cohort_jsonl
+from engine.validate import validate as validate_rulebook
 
-EXIT_FLAGGED, EXIT_USAGE, EXIT_REJECTED = 1, 2, 3
+EXIT_FLAGGED, EXIT_USAGE, EXIT_REJECTED, EXIT_INVALID_RULES = 1, 2, 3, 4
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 HEADINGS = {
     RecordError: {"da": "Borgerens data kan ikke bruges", "en": "The citizen record cannot be used"},
@@ -43,8 +46,17 @@ class BipGroup(click.Group):
             heading = HEADINGS[RecordError if isinstance(error, RecordError) else BipError][lang]
             click.echo(f"{heading}:", err=True)
             for problem in error.problems:
-                click.echo(f"  {problem}", err=True)
+                click.echo(f"  {shown(problem)}", err=True)
             ctx.exit(error.exit_code)
+
+
+def shown(problem) -> str:
+    """A problem as `path:line: CODE message`, the path relative to the current folder when inside it."""
+    if problem.path and os.path.isabs(problem.path):
+        relative = os.path.relpath(problem.path)
+        if not relative.startswith(".."):
+            problem = dataclasses.replace(problem, path=relative)
+    return str(problem)
 
 
 def _date(ctx, param, value):
@@ -211,6 +223,55 @@ def simulate(citizens, seed, years, as_of, out, fmt):
     else:
         with open(out, "w", encoding="utf-8") as stream:
             write_cohort_jsonl(records, stream)
+
+
+@main.group()
+def rules():
+    """Work on a rulebook: validate it, document it, test it, and compare two of them."""
+
+
+@rules.command(name="validate")
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@guidance_option
+def rules_validate(folder, guidance_dirs):
+    """Check a rulebook and its templates; print every problem as path:line: CODE message."""
+    result = validate_rulebook(folder or default_rules(), guidance_dirs)
+    for problem in result.errors:
+        click.echo(shown(problem))
+    for problem in result.warnings:
+        click.echo(f"{shown(problem)} (warning)")
+    files = len({problem.path for problem in result.errors + result.warnings})
+    if result.ok:
+        rulebook = result.rulebook
+        click.echo(f"OK: {rulebook.name} {rulebook.version}: {len(rulebook.all_rules())} rules, "
+                   f"{len(rulebook.phases)} phases, {len(rulebook.flag_ids)} flags; "
+                   f"{len(result.warnings)} warning(s)")
+        return
+    click.echo(f"{len(result.errors)} error(s) and {len(result.warnings)} warning(s) in {files} file(s)")
+    sys.exit(EXIT_INVALID_RULES)
+
+
+@rules.command(name="diff")
+@click.argument("old", type=click.Path(file_okay=False))
+@click.argument("new", type=click.Path(file_okay=False))
+@click.option("--caseload", "caseload", required=True, multiple=True,
+              help="A folder of records, a JSONL file or CSV exports (repeatable).")
+@as_of_option
+@lang_option
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.pass_context
+def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
+    """Show what changing rulebook OLD into NEW does to a caseload: phases, flags, citizens."""
+    ctx.meta["bip.lang"] = lang
+
+    def rejected(item):
+        click.echo(f"{item.source}: {item.citizen_id or '?'}: " + "; ".join(item.problems), err=True)
+
+    try:
+        report = compare_rule_folders(old, new, list(caseload), as_of, rejected)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(render_impact(report, fmt, lang), nl=False)
 
 
 @main.command(name="engines")

@@ -1,0 +1,193 @@
+"""Static analysis of conditions: contradictions, and rules that can never win.
+
+Conditions are expanded into disjunctive normal form (an `or` of `and`s of comparisons) and each
+conjunction is read as a set of bounds per fact. That answers two questions soundly for the
+comparisons the language has:
+- `satisfiable(conjunct)`: can some record meet all of it? (`level > 3 and level < 2` cannot);
+- `implies(narrow, wide)`: does every record meeting `narrow` also meet `wide`?
+A phase rule whose every satisfiable conjunct implies a conjunct of a higher-priority rule is
+shadowed: it can never win. The analysis never claims a shadow or a contradiction that is not
+there; it may miss one that takes several rules together to show.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .expr import AllOf, AnyOf, Always, Compare, Condition, Contains, FactSpec, Known
+
+MAX_CONJUNCTS = 512
+
+
+def dnf(condition: Condition) -> list[tuple] | None:
+    """The condition as a list of conjunctions (tuples of atoms); None when it grows too large."""
+    if isinstance(condition, Always):
+        return [()] if condition.value else []
+    if isinstance(condition, AnyOf):
+        result: list[tuple] = []
+        for term in condition.terms:
+            part = dnf(term)
+            if part is None:
+                return None
+            result.extend(part)
+        return result if len(result) <= MAX_CONJUNCTS else None
+    if isinstance(condition, AllOf):
+        result = [()]
+        for term in condition.terms:
+            part = dnf(term)
+            if part is None:
+                return None
+            result = [left + right for left in result for right in part]
+            if len(result) > MAX_CONJUNCTS:
+                return None
+        return result
+    return [(condition,)]
+
+
+@dataclass
+class _Bounds:
+    """What a conjunction says about one fact."""
+
+    low: float = -math.inf
+    low_open: bool = False
+    high: float = math.inf
+    high_open: bool = False
+    equal: set = field(default_factory=set)
+    unequal: set = field(default_factory=set)
+    members: set = field(default_factory=set)
+    non_members: set = field(default_factory=set)
+    known: bool | None = None
+
+    def narrow_low(self, value: float, open_: bool) -> None:
+        if value > self.low or (value == self.low and open_):
+            self.low, self.low_open = value, open_
+
+    def narrow_high(self, value: float, open_: bool) -> None:
+        if value < self.high or (value == self.high and open_):
+            self.high, self.high_open = value, open_
+
+
+def _bounds(conjunct: tuple, specs: Mapping[str, FactSpec]) -> dict[str, _Bounds]:
+    table: dict[str, _Bounds] = {}
+    for atom in conjunct:
+        bounds = table.setdefault(atom.fact, _start(specs.get(atom.fact)))
+        if isinstance(atom, Known):
+            bounds.known = atom.positive if bounds.known in (None, atom.positive) else "conflict"
+        elif isinstance(atom, Contains):
+            (bounds.members if atom.positive else bounds.non_members).add(atom.value)
+        else:
+            _compare(bounds, atom)
+            if bounds.known is None:
+                bounds.known = True
+            elif bounds.known is False:
+                bounds.known = "conflict"
+    return table
+
+
+def _start(spec: FactSpec | None) -> _Bounds:
+    bounds = _Bounds()
+    if spec is not None and spec.type in ("number", "integer"):
+        if spec.minimum is not None:
+            bounds.low = spec.minimum
+        if spec.maximum is not None:
+            bounds.high = spec.maximum
+    return bounds
+
+
+def _compare(bounds: _Bounds, atom: Compare) -> None:
+    value = atom.value
+    if atom.op == "==":
+        bounds.equal.add(value)
+    elif atom.op == "!=":
+        bounds.unequal.add(value)
+    elif atom.op in (">", ">="):
+        bounds.narrow_low(value, atom.op == ">")
+    else:
+        bounds.narrow_high(value, atom.op == "<")
+
+
+def _is_integer(spec: FactSpec | None) -> bool:
+    return spec is not None and spec.type == "integer"
+
+
+def _feasible(bounds: _Bounds, spec: FactSpec | None) -> bool:
+    if bounds.known == "conflict" or bounds.members & bounds.non_members:
+        return False
+    if len(bounds.equal) > 1 or bounds.equal & bounds.unequal:
+        return False
+    if bounds.equal:
+        (value,) = bounds.equal
+        return not isinstance(value, (int, float)) or isinstance(value, bool) or _inside(value, bounds)
+    if bounds.low == -math.inf and bounds.high == math.inf:
+        return True
+    if _is_integer(spec):
+        low = bounds.low if bounds.low == -math.inf else (
+            math.floor(bounds.low) + 1 if bounds.low_open else math.ceil(bounds.low))
+        high = bounds.high if bounds.high == math.inf else (
+            math.ceil(bounds.high) - 1 if bounds.high_open else math.floor(bounds.high))
+        return low <= high and not (low == high and low in bounds.unequal)
+    if bounds.low < bounds.high:
+        return True
+    return bounds.low == bounds.high and not (bounds.low_open or bounds.high_open) and bounds.low not in bounds.unequal
+
+
+def _inside(value: float, bounds: _Bounds) -> bool:
+    above = value > bounds.low or (value == bounds.low and not bounds.low_open)
+    below = value < bounds.high or (value == bounds.high and not bounds.high_open)
+    return above and below
+
+
+def satisfiable(conjunct: tuple, specs: Mapping[str, FactSpec]) -> bool:
+    """Whether some record can meet every comparison of the conjunction."""
+    return all(_feasible(bounds, specs.get(name)) for name, bounds in _bounds(conjunct, specs).items())
+
+
+def implies(narrow: tuple, wide: tuple, specs: Mapping[str, FactSpec]) -> bool:
+    """Whether every record meeting `narrow` also meets `wide` (both conjunctions)."""
+    table = _bounds(narrow, specs)
+    return all(_atom_implied(atom, table.get(atom.fact), specs.get(atom.fact)) for atom in wide)
+
+
+def _atom_implied(atom, bounds: _Bounds | None, spec: FactSpec | None) -> bool:
+    if bounds is None:
+        return False
+    if isinstance(atom, Known):
+        return bounds.known is atom.positive
+    if isinstance(atom, Contains):
+        return atom.value in (bounds.members if atom.positive else bounds.non_members)
+    if bounds.known is not True:
+        return False
+    value = atom.value
+    if bounds.equal:
+        (fixed,) = bounds.equal
+        return _holds(fixed, atom.op, value)
+    if atom.op == "==":
+        return False
+    if atom.op == "!=":
+        return value in bounds.unequal or not _inside(value, bounds)
+    if atom.op in (">", ">="):
+        return bounds.low > value or (bounds.low == value and (bounds.low_open or atom.op == ">="))
+    return bounds.high < value or (bounds.high == value and (bounds.high_open or atom.op == "<="))
+
+
+def _holds(left, op: str, right) -> bool:
+    return {"==": left == right, "!=": left != right, "<": left < right, "<=": left <= right,
+            ">": left > right, ">=": left >= right}[op]
+
+
+def never_true(condition: Condition, specs: Mapping[str, FactSpec]) -> bool:
+    """Whether no record can ever meet the condition (every conjunct contradicts itself)."""
+    conjuncts = dnf(condition)
+    return conjuncts is not None and not any(satisfiable(conjunct, specs) for conjunct in conjuncts)
+
+
+def shadowed_by(rule_condition: Condition, earlier: list[Condition], specs: Mapping[str, FactSpec]) -> bool:
+    """Whether every way to meet `rule_condition` also meets one of the `earlier` conditions."""
+    mine = dnf(rule_condition)
+    if mine is None:
+        return False
+    theirs = [conjunct for condition in earlier for conjunct in (dnf(condition) or [])]
+    live = [conjunct for conjunct in mine if satisfiable(conjunct, specs)]
+    return bool(live) and all(any(implies(conjunct, other, specs) for other in theirs) for conjunct in live)

@@ -1,0 +1,171 @@
+"""`bip rules validate`: every problem of a rulebook and its guidance templates, like a linter.
+
+Beyond what loading checks (YAML syntax, duplicate keys, schema, unknown names with "did you
+mean", type mismatches, impossible comparisons), validation looks at the rulebook as a whole:
+- conditions that can never be true (a contradiction such as `level > 3 and level < 2`);
+- phase rules that can never win, because a higher-priority rule matches whenever they do;
+- whether every record with a measurement gets a phase;
+- the guidance templates: one per phase and flag in every language, the same names in `da/` and
+  `en/`, every template compiles in the sandbox and uses only the variables the engine provides
+  (and only facts that exist).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from jinja2 import meta, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from .analysis import never_true, shadowed_by
+from .errors import Problem, RulebookError
+from .expr import Compare, suggest
+from .paths import default_guidance
+from .rulebook import Rulebook, load_rulebook
+
+LANGUAGES = ("da", "en")
+LAYOUTS = ("report.txt.j2", "report.md.j2", "explain.txt.j2")
+CONTEXT = {  # the variables the engine gives each kind of template
+    "phases": {"phase", "facts", "lang"},
+    "flags": {"flag", "facts", "phase", "lang"},
+    "report": {"report", "width"},
+    "checklist": {"report", "width"},
+    "explain": {"report", "trace", "width"},
+}
+COVERAGE_SAMPLE = 2000
+
+
+@dataclass
+class Validation:
+    """The outcome of validating a rulebook: errors, warnings, and the rulebook when it loaded."""
+
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    rulebook: Rulebook | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no errors (warnings allowed)."""
+        return not self.errors
+
+
+def validate(folder: str | Path, guidance: list[str | Path] | tuple = ()) -> Validation:
+    """Check the rulebook in `folder` and the guidance templates (bundled, then `guidance` overrides)."""
+    result = Validation()
+    try:
+        result.rulebook = load_rulebook(folder)
+    except RulebookError as error:
+        result.errors.extend(error.problems)
+    if result.rulebook is not None:
+        _check_conditions(result.rulebook, result)
+        _check_phase_coverage(result.rulebook, result)
+    _check_templates(result.rulebook, [Path(item) for item in guidance], result)
+    return result
+
+
+def _check_conditions(rulebook: Rulebook, result: Validation) -> None:
+    specs = rulebook.facts
+    for rule in rulebook.all_rules():
+        if never_true(rule.condition, specs):
+            result.errors.append(Problem("E106", f"rule '{rule.id}': the condition can never be true "
+                                                 f"('{rule.when}' contradicts itself)", rule.path, rule.line))
+    earlier = []
+    for rule in rulebook.rules["phase"]:
+        if earlier and shadowed_by(rule.condition, [other.condition for other in earlier], specs):
+            result.errors.append(Problem(
+                "V001", f"phase rule '{rule.id}' can never win: whenever it matches, a rule of higher priority "
+                        f"({', '.join(other.id for other in earlier)}) matches first", rule.path, rule.line))
+        earlier.append(rule)
+
+
+def _check_phase_coverage(rulebook: Rulebook, result: Validation) -> None:
+    """Every record with a measurement should get a phase: proven by a catch-all, else sampled."""
+    from .analysis import dnf, implies
+
+    has_measurement = (Compare("measurement_count", ">=", 1),)
+    for rule in rulebook.rules["phase"]:
+        if any(implies(has_measurement, conjunct, rulebook.facts) for conjunct in (dnf(rule.condition) or [])):
+            return
+    from .check import Checker
+    from .simulate import generate_cohort
+
+    checker = Checker(rulebook, engine="python")
+    where = rulebook.rules["phase"][-1] if rulebook.rules["phase"] else None
+    for data in generate_cohort(COVERAGE_SAMPLE, seed=1, as_of=dt.date(2026, 11, 22), rules_dir=rulebook.path):
+        evaluation = checker.evaluate(data, dt.date(2026, 11, 22))
+        if evaluation.phase is None and evaluation.facts["measurement_count"] >= 1:
+            facts = evaluation.facts
+            result.errors.append(Problem(
+                "V002", "some records with measurements get no phase, e.g. level = "
+                        f"{facts['level']}, change = {facts['change']}, change_prev = {facts['change_prev']}; "
+                        "add a last phase rule such as 'measurement_count >= 1'",
+                where.path if where else str(rulebook.path), where.line if where else None))
+            return
+    result.warnings.append(Problem(
+        "V003", f"no phase rule covers every record with a measurement by itself; {COVERAGE_SAMPLE} synthetic "
+                "records all got a phase, but that is a sample, not a proof",
+        where.path if where else str(rulebook.path), where.line if where else None))
+
+
+def _check_templates(rulebook: Rulebook | None, overrides: list[Path], result: Validation) -> None:
+    folders = [default_guidance(), *overrides]
+    fact_names = set(rulebook.facts) if rulebook else None
+    for folder in folders:
+        names = {lang: _template_names(folder / lang) for lang in LANGUAGES}
+        for lang, other in (("da", "en"), ("en", "da")):
+            for name in sorted(names[lang] - names[other]):
+                result.errors.append(Problem("T005", f"{lang}/{name} has no {other}/{name}", str(folder / lang / name)))
+        for lang in LANGUAGES:
+            for name in sorted(names[lang]):
+                _check_template(folder / lang / name, name, fact_names, result)
+    if rulebook is None:
+        return
+    needed = [*LAYOUTS, *(f"phases/{phase}.j2" for phase in rulebook.phases),
+              *(f"flags/{flag}.j2" for flag in rulebook.flag_ids)]
+    for lang in LANGUAGES:
+        present = set().union(*(_template_names(folder / lang) for folder in folders))
+        for name in needed:
+            if name not in present:
+                result.errors.append(Problem("T002", f"no template '{name}' in any guidance folder for '{lang}'",
+                                             str(folders[-1] / lang / name)))
+
+
+def _template_names(folder: Path) -> set[str]:
+    if not folder.is_dir():
+        return set()
+    return {path.relative_to(folder).as_posix() for path in folder.rglob("*.j2")}
+
+
+def _check_template(path: Path, name: str, fact_names: set[str] | None, result: Validation) -> None:
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
+    env.filters.update({filter_name: (lambda value, *args, **kwargs: value)
+                        for filter_name in ("num", "date", "style", "wrap", "tojson")})
+    try:
+        tree = env.parse(path.read_text(encoding="utf-8"), name=name, filename=str(path))
+    except jinja2.TemplateSyntaxError as exc:
+        result.errors.append(Problem("T001", f"template syntax error: {exc.message}", str(path), exc.lineno))
+        return
+    except (OSError, UnicodeDecodeError) as exc:
+        result.errors.append(Problem("F002", f"cannot be read: {exc}", str(path)))
+        return
+    kind = name.split("/")[0].split(".")[0]
+    allowed = CONTEXT.get(kind)
+    if allowed is not None:
+        assigned = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
+        for variable in sorted(meta.find_undeclared_variables(tree) - allowed - assigned):
+            line = next((node.lineno for node in tree.find_all(nodes.Name) if node.name == variable), None)
+            result.errors.append(Problem("T003", f"'{variable}' is not given to this template (it gets "
+                                                 f"{', '.join(sorted(allowed))}){suggest(variable, allowed)}",
+                                         str(path), line))
+    if fact_names is not None:
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            target, key = node.node, getattr(node, "attr", None)
+            if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+                key = node.arg.value
+            if isinstance(target, nodes.Name) and target.name == "facts" and isinstance(key, str) \
+                    and key not in fact_names and key not in dir(dict):
+                result.errors.append(Problem("T004", f"unknown fact 'facts.{key}'{suggest(key, fact_names)}",
+                                             str(path), node.lineno))
