@@ -20,7 +20,8 @@ from engine import (BipError, Checker, ExecutorUnavailable, RecordError, default
 from engine.batch import BatchSettings, run_batch
 from engine.caseload_io import detect_and_read
 from engine.impact import compare_rule_folders, render_impact
-from engine.paths import default_rules
+from engine.paths import bundled, default_rules
+from engine.rulebook import load_rulebook
 from engine.simulate import DEFAULT_AS_OF as SIMULATION_AS_OF
 from engine.simulate import generate_cohort
 from engine.simulate import write_csv as write_cohort_csv
@@ -249,6 +250,41 @@ def rules_validate(folder, guidance_dirs):
         return
     click.echo(f"{len(result.errors)} error(s) and {len(result.warnings)} warning(s) in {files} file(s)")
     sys.exit(EXIT_INVALID_RULES)
+
+
+@rules.command(name="test")
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@click.option("--features", "features", type=click.Path(file_okay=False), default=None,
+              help="Folder of .feature files (default: the bundled scenarios).")
+@click.option("--coverage", is_flag=True, help="List the rules the scenarios exercised and those none did.")
+@engine_option
+@click.option("--verbose", "-v", is_flag=True, help="One line per scenario.")
+@click.pass_context
+def rules_test(ctx, folder, features, coverage, engine, verbose):
+    """Run Danish Gherkin scenarios (# language: da) against a rulebook."""
+    try:
+        from engine.scenario_runner import lint, run_scenarios
+    except ImportError:
+        raise click.UsageError("bip rules test needs pytest and pytest-bdd: pip install 'bip-engine[test]'") from None
+    rules_dir = folder or default_rules()
+    load_rulebook(rules_dir)  # an invalid rulebook is reported (exit 4) before any scenario runs
+    features_dir = features or bundled("features")
+    problems = lint(features_dir)
+    for problem in problems:
+        click.echo(shown(problem), err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in the feature files; no scenario was run.", err=True)
+        ctx.exit(EXIT_FLAGGED)
+    code = run_scenarios(rules_dir, features_dir, coverage, engine or "python", quiet=not verbose)
+    ctx.exit(EXIT_FLAGGED if code else 0)
+
+
+@rules.command(name="steps")
+def rules_steps():
+    """Print the step vocabulary for scenarios, with an example of each step (Markdown)."""
+    from engine.scenario_runner import step_reference
+
+    click.echo(step_reference())
 
 
 @rules.command(name="diff")

@@ -28,11 +28,13 @@ def phase(f: dict) -> str | None:
     level, change, change_prev = f["level"], f["change"], f["change_prev"]
     if _le(level, 1.8) or _le(change, -1.0):
         return "derailment"
-    if _le(change, -0.4):
+    if _le(change, -0.4) or _le(f["change_two_intervals"], -0.6):
         return "regress"
     if _ge(change, 0.4):
         return "progress"
     if _ge(level, 3.5) and f["job_oriented_active"] and (_ge(change, 0) or f["measurement_count"] == 1):
+        return "progress"
+    if _ge(f["change_two_intervals"], 0.6) and _ge(change, 0):
         return "progress"
     if f["measurement_count"] >= 1:
         return "standstill"

@@ -17,7 +17,6 @@ from .catalogue import Catalogue
 from .expr import FactSpec
 from .record import Intervention, Record
 
-DAYS_PER_MONTH = 30.4375
 JOB_ORIENTED = "job_oriented"
 CONFIDENCE = ("none", "low", "medium", "high")
 
@@ -39,6 +38,9 @@ def fact_specs(catalogue: Catalogue, phases: tuple[str, ...] = (), flags: tuple[
         FactSpec("change_prev", "number",
                  "The same mean change for the interval before that (none with fewer than three measurements).",
                  -4, 4, nullable=True),
+        FactSpec("change_two_intervals", "number",
+                 "Mean change per citizen-rated indicator over the last two intervals, from the third-latest "
+                 "measurement to the latest (none with fewer than three measurements).", -4, 4, nullable=True),
         FactSpec("confidence", "text",
                  "How much the phase can rest on: none (no measurement), low (one), medium (two), high (three or more).",
                  values=CONFIDENCE),
@@ -98,8 +100,26 @@ class DerivedFacts:
 
 
 def months_between(earlier: dt.date, later: dt.date) -> float:
-    """Months from `earlier` to `later`, as a decimal number with two places."""
-    return round((later - earlier).days / DAYS_PER_MONTH, 2)
+    """Calendar months from `earlier` to `later`, with the part month as a fraction (two places).
+
+    22 August to 22 November is exactly 3; 22 August to 7 November is 2.5 (15 of 30 days).
+    """
+    if later < earlier:
+        return -months_between(later, earlier)
+    whole = (later.year - earlier.year) * 12 + later.month - earlier.month
+    if later.day < earlier.day:
+        whole -= 1
+    anchor = _add_months(earlier, whole)
+    following = _add_months(earlier, whole + 1)
+    return round(whole + (later - anchor).days / (following - anchor).days, 2)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, or the month's last day when it is shorter."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
 
 
 def derive_facts(record: Record, as_of: dt.date, catalogue: Catalogue) -> DerivedFacts:
@@ -144,6 +164,7 @@ def _measurement_facts(measurements: list, as_of: dt.date, catalogue: Catalogue)
         "level": round(fmean(citizen_latest), 4) if citizen_latest else None,
         "change": _mean_change(scores[-1], scores[-2], citizen) if count >= 2 else None,
         "change_prev": _mean_change(scores[-2], scores[-3], citizen) if count >= 3 else None,
+        "change_two_intervals": _mean_change(scores[-1], scores[-3], citizen) if count >= 3 else None,
         "confidence": CONFIDENCE[min(count, 3)],
     }
     for name in catalogue.indicators:

@@ -9,6 +9,8 @@ import pytest
 
 from engine import Checker, durable_available, load_rulebook
 
+pytest_plugins = ["engine.gherkin_steps"]
+
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 22)
 EXECUTORS = ["python"] + (["durable"] if durable_available() else [])
@@ -42,7 +44,7 @@ def scores(level: int, **overrides) -> dict:
 
 
 def months_before(months: float, as_of: dt.date = AS_OF) -> str:
-    """The ISO date `months` months before `as_of`."""
+    """The ISO date about `months` months before `as_of` (30.44 days a month)."""
     return (as_of - dt.timedelta(days=round(months * 30.4375))).isoformat()
 
 

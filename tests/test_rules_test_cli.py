@@ -1,0 +1,81 @@
+"""`bip rules test` and `bip rules steps`, run as a user would (a separate process)."""
+
+import shutil
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+SCENARIO = """# language: da
+Egenskab: Lokale scenarier
+  Scenarie: Et tydeligt fald
+    Givet en borger med disse målinger:
+      | dato       | alle |
+      | 2026-08-12 | 3    |
+      | 2026-11-10 | 2    |
+    Når tjekket køres den 2026-11-22
+    Så er fasen {phase}
+"""
+
+
+def bip(*args):
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+
+
+def features(tmp_path, text):
+    folder = tmp_path / "features"
+    folder.mkdir()
+    (folder / "lokal.feature").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_bundled_scenarios_pass_and_cover_every_rule():
+    result = bip("rules", "test", "--coverage")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "passed" in result.stdout and "failed" not in result.stdout
+    assert "regler blev ramt" in result.stdout
+
+
+def test_a_wrong_expectation_fails_with_exit_1(tmp_path):
+    result = bip("rules", "test", "--features", features(tmp_path, SCENARIO.format(phase="Fremgang")))
+    assert result.returncode == 1
+    assert "1 failed" in result.stdout
+
+
+def test_a_right_expectation_passes(tmp_path):
+    result = bip("rules", "test", "--features", features(tmp_path, SCENARIO.format(phase="Afsporing")))
+    assert result.returncode == 0, result.stdout
+
+
+def test_a_misspelt_keyword_is_reported_not_skipped(tmp_path):
+    folder = features(tmp_path, SCENARIO.format(phase="Afsporing").replace("    Når tjekket", "    Naar tjekket"))
+    result = bip("rules", "test", "--features", folder)
+    assert result.returncode == 1
+    assert "lokal.feature:8: G002" in result.stderr and "no scenario was run" in result.stderr
+
+
+def test_local_rules_with_an_untested_rule_show_in_coverage(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    with (rules / "flags.yaml").open("a", encoding="utf-8") as stream:
+        stream.write("\n  - id: many_planned\n    severity: low\n    when: planned_count >= 3\n"
+                     "    reason: Mange planlagte indsatser.\n    source: bip_parallel_interventions\n")
+    folder = features(tmp_path, SCENARIO.format(phase="Afsporing"))
+    result = bip("rules", "test", rules, "--features", folder, "--coverage")
+    assert result.returncode == 0
+    assert "many_planned" in result.stdout
+
+
+def test_an_invalid_rulebook_exits_4(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    (rules / "flags.yaml").write_text("stage: flag\nrules:\n  - id: x\n    when: levl > 2\n", encoding="utf-8")
+    assert bip("rules", "test", rules).returncode == 4
+
+
+def test_steps_page_lists_every_step():
+    from engine.gherkin_steps import STEPS
+
+    output = bip("rules", "steps").stdout
+    assert all(pattern in output for pattern, _, _ in STEPS)
