@@ -17,16 +17,8 @@ import click
 
 from engine import (BipError, Checker, ExecutorUnavailable, RecordError, default_executor_name, durable_available,
                     input_schema, output_schema)
-from engine.batch import BatchSettings, run_batch
-from engine.caseload_io import detect_and_read
-from engine.impact import compare_rule_folders, render_impact
 from engine.paths import bundled, default_rules
 from engine.rulebook import load_rulebook
-from engine.simulate import DEFAULT_AS_OF as SIMULATION_AS_OF
-from engine.simulate import generate_cohort
-from engine.simulate import write_csv as write_cohort_csv
-from engine.simulate import write_jsonl as write_cohort_jsonl
-from engine.validate import validate as validate_rulebook
 
 EXIT_FLAGGED, EXIT_USAGE, EXIT_REJECTED, EXIT_INVALID_RULES = 1, 2, 3, 4
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
@@ -157,6 +149,9 @@ def schema(which):
 @click.pass_context
 def batch(ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir, engine):
     """Check a whole caseload: a folder of records, JSONL files (- for stdin) or CSV exports."""
+    from engine.batch import BatchSettings, run_batch
+    from engine.caseload_io import detect_and_read
+
     checker = make_checker(ctx, rules_dir, (), engine, lang)  # validates the rulebook before any work
     try:
         items = detect_and_read(list(inputs))
@@ -213,6 +208,11 @@ class Progress:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 def simulate(citizens, seed, years, as_of, out, fmt):
     """Generate a synthetic cohort calibrated to the BIP figures (no real person's data)."""
+    from engine.simulate import DEFAULT_AS_OF as SIMULATION_AS_OF
+    from engine.simulate import generate_cohort
+    from engine.simulate import write_csv as write_cohort_csv
+    from engine.simulate import write_jsonl as write_cohort_jsonl
+
     records = generate_cohort(citizens, seed=seed, years=years, as_of=as_of or SIMULATION_AS_OF)
     if fmt == "csv":
         if out == "-":
@@ -236,6 +236,8 @@ def rules():
 @guidance_option
 def rules_validate(folder, guidance_dirs):
     """Check a rulebook and its templates; print every problem as path:line: CODE message."""
+    from engine.validate import validate as validate_rulebook
+
     result = validate_rulebook(folder or default_rules(), guidance_dirs)
     for problem in result.errors:
         click.echo(shown(problem))
@@ -250,6 +252,29 @@ def rules_validate(folder, guidance_dirs):
         return
     click.echo(f"{len(result.errors)} error(s) and {len(result.warnings)} warning(s) in {files} file(s)")
     sys.exit(EXIT_INVALID_RULES)
+
+
+@rules.command(name="docs")
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
+@lang_option
+@guidance_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the document to FILE.")
+@click.option("--no-examples", is_flag=True, help="Leave out the example flag messages.")
+@click.pass_context
+def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
+    """The rulebook as a readable document (Markdown or HTML), generated from the rule files."""
+    from engine.render import Guidance
+    from engine.rulebook_docs import rulebook_document
+
+    ctx.meta["bip.lang"] = lang
+    rulebook = load_rulebook(folder or default_rules())
+    text = rulebook_document(rulebook, Guidance(lang, guidance_dirs), lang, fmt, examples=not no_examples)
+    if output:
+        with open(output, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    else:
+        click.echo(text, nl=False)
 
 
 @rules.command(name="test")
@@ -298,6 +323,8 @@ def rules_steps():
 @click.pass_context
 def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
     """Show what changing rulebook OLD into NEW does to a caseload: phases, flags, citizens."""
+    from engine.impact import compare_rule_folders, render_impact
+
     ctx.meta["bip.lang"] = lang
 
     def rejected(item):

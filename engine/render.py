@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import textwrap
 from pathlib import Path
 from typing import Any, Iterable
@@ -51,6 +52,22 @@ def format_date(value: str | dt.date, lang: str) -> str:
     return f"{day.day}. {month} {day.year}" if lang == "da" else f"{day.day} {month} {day.year}"
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """A cache of compiled templates on disk (keyed by each template's source), so later runs start fast.
+
+    `BIP_CACHE_DIR` chooses the folder (empty: no cache); the default is ~/.cache/bip-engine.
+    """
+    folder = os.environ.get("BIP_CACHE_DIR", str(Path.home() / ".cache" / "bip-engine"))
+    if not folder:
+        return None
+    try:
+        path = Path(folder) / f"jinja-{jinja2.__version__}"
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(path))
+
+
 class Guidance:
     """The guidance templates of one language, ready to render."""
 
@@ -62,7 +79,7 @@ class Guidance:
         self.env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader([str(path) for path in self.search_path]),
             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-            keep_trailing_newline=True, autoescape=False,
+            keep_trailing_newline=True, autoescape=False, bytecode_cache=_bytecode_cache(),
         )
         self.env.filters.update(
             num=lambda value: format_number(value, lang),

@@ -170,3 +170,16 @@ def test_schema(which, title):
     assert schema["title"].startswith(title)
     if which == "output":
         assert {"phase", "flags", "checklist", "guidance", "rulebook", "left_out"} <= set(schema["properties"])
+
+
+def test_single_non_job_oriented_intervention_is_described_correctly_in_danish(tmp_path):
+    path = write(tmp_path, record([3], interventions=[{"type": "network", "start": "2026-10-01"}]))
+    output = run("check", path, "--as-of", "2026-11-22", "--engine", "python").output
+    assert "men den er ikke jobrettet" in " ".join(output.split())
+
+
+def test_rules_docs_writes_a_file(tmp_path):
+    target = tmp_path / "regler.html"
+    result = run("rules", "docs", "--format", "html", "--output", str(target), "--no-examples")
+    assert result.exit_code == 0
+    assert target.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html>")

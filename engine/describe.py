@@ -1,0 +1,297 @@
+"""Conditions in plain words, for people who do not read the rule language.
+
+`describe` turns a rule's condition (the intermediate form of `engine.expr`) into a sentence in
+Danish or English: ``change <= -0.4`` becomes "gennemsnitlig ændring ≤ −0,4" / "mean change ≤ −0.4",
+``job_oriented_active`` becomes "en jobrettet indsats er i gang", ``"no_intervention_3m" in flags``
+becomes "flaget »no_intervention_3m« er rejst". `bip rules docs` prints it next to the condition as
+written, so policy staff and citizens can read what a rule asks without knowing the syntax.
+
+Every fact has a short label in both languages (`FACT_LABELS`; the `score_<indicator>` facts get
+theirs from the indicator catalogue through `fact_labels`). A fact without a label is shown by its
+name, so a new fact never breaks the document: it only reads less well until it gets a label.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .expr import AllOf, AnyOf, Always, Compare, Condition, Contains, FactSpec, Known
+
+Labels = Mapping[str, Mapping[str, str]]
+
+#: A short label per fact, in Danish and English (the `score_<indicator>` facts: see `fact_labels`).
+FACT_LABELS: dict[str, dict[str, str]] = {
+    "measurement_count": {"da": "antal målinger", "en": "number of measurements"},
+    "months_since_measurement": {"da": "måneder siden seneste måling", "en": "months since the latest measurement"},
+    "level": {"da": "gennemsnitligt niveau", "en": "mean level"},
+    "change": {"da": "gennemsnitlig ændring", "en": "mean change"},
+    "change_prev": {"da": "gennemsnitlig ændring i perioden før", "en": "mean change in the interval before"},
+    "change_two_intervals": {"da": "gennemsnitlig ændring over de seneste to perioder",
+                             "en": "mean change over the last two intervals"},
+    "confidence": {"da": "sikkerhed for fasen", "en": "confidence of the phase"},
+    "largest_drop": {"da": "største fald på en jobrelateret indikator",
+                     "en": "largest fall of a job-linked indicator"},
+    "largest_drop_indicator": {"da": "indikatoren med det største fald", "en": "indicator with the largest fall"},
+    "belief_gap": {"da": "afstand mellem borgerens og sagsbehandlerens tro på job",
+                   "en": "gap between the citizen's and the caseworker's belief in a job"},
+    "active_interventions": {"da": "igangværende indsatser", "en": "current interventions"},
+    "active_types": {"da": "typer af igangværende indsatser", "en": "types of current interventions"},
+    "active_count": {"da": "antal igangværende indsatser", "en": "number of current interventions"},
+    "active_type_count": {"da": "antal forskellige indsatstyper i gang",
+                          "en": "number of different intervention types under way"},
+    "job_oriented_active": {"da": "jobrettet indsats i gang", "en": "job-oriented intervention under way"},
+    "months_without_intervention": {"da": "måneder uden aktiv indsats",
+                                    "en": "months without an active intervention"},
+    "planned_count": {"da": "antal planlagte indsatser", "en": "number of planned interventions"},
+    "internship_count": {"da": "antal praktikker", "en": "number of internships"},
+    "caseworker_changes_6m": {"da": "sagsbehandlerskift inden for 6 måneder",
+                              "en": "caseworker changes in the last 6 months"},
+    "caseworker_changes_12m": {"da": "sagsbehandlerskift inden for 12 måneder",
+                               "en": "caseworker changes in the last 12 months"},
+    "months_since_caseworker_change": {"da": "måneder siden seneste sagsbehandlerskift",
+                                       "en": "months since the latest caseworker change"},
+    "has_notes": {"da": "noter fra sagsbehandleren", "en": "notes from the caseworker"},
+    "staircase_phrases": {"da": "fundne trappeformuleringer", "en": "staircase phrases found"},
+    "staircase_phrase_count": {"da": "antal fundne trappeformuleringer", "en": "number of staircase phrases found"},
+    "phase": {"da": "fasen", "en": "the phase"},
+    "flags": {"da": "de rejste flag", "en": "the flags raised"},
+}
+
+#: The label of a `score_<indicator>` fact, built from the indicator's catalogue label.
+SCORE_LABEL = {"da": "seneste score for {label}", "en": "latest score for {label}"}
+
+#: Yes/no facts read as a statement: (when true, when false).
+BOOLEAN_PHRASES: dict[str, dict[str, tuple[str, str]]] = {
+    "job_oriented_active": {"da": ("en jobrettet indsats er i gang", "ingen jobrettet indsats er i gang"),
+                            "en": ("a job-oriented intervention is under way",
+                                   "no job-oriented intervention is under way")},
+    "has_notes": {"da": ("der er noter fra sagsbehandleren", "der er ingen noter fra sagsbehandleren"),
+                  "en": ("there are notes from the caseworker", "there are no notes from the caseworker")},
+}
+
+#: Danish descriptions of the facts (the English ones are `FactSpec.description` in engine/facts.py).
+FACT_DESCRIPTIONS_DA: dict[str, str] = {
+    "measurement_count": "Antal målinger frem til tjekdatoen.",
+    "months_since_measurement": "Måneder fra seneste måling til tjekdatoen (ukendt uden målinger).",
+    "level": "Gennemsnittet af borgerens egne scorer i seneste måling (1-5).",
+    "change": "Gennemsnitlig ændring pr. borgervurderet indikator fra forrige måling til seneste "
+              "(ukendt med færre end to målinger).",
+    "change_prev": "Samme gennemsnitlige ændring for perioden før (ukendt med færre end tre målinger).",
+    "change_two_intervals": "Gennemsnitlig ændring pr. borgervurderet indikator over de seneste to perioder, fra "
+                            "den tredjeseneste måling til den seneste (ukendt med færre end tre målinger).",
+    "confidence": "Hvor meget fasen kan hvile på: none (ingen måling), low (én), medium (to), "
+                  "high (tre eller flere).",
+    "largest_drop": "Det største fald på en jobrelateret indikator siden forrige måling, i point "
+                    "(0 når ingen faldt; ukendt med færre end to målinger).",
+    "largest_drop_indicator": "Den jobrelaterede indikator med det største fald.",
+    "belief_gap": "Afstanden mellem borgerens score for tro på at klare et arbejde og sagsbehandlerens "
+                  "tro på, at borgeren kan få job.",
+    "active_interventions": "Indsatser, der er i gang på tjekdatoen.",
+    "active_types": "Hovedtyperne for de indsatser, der er i gang på tjekdatoen.",
+    "active_count": "Antal indsatser i gang på tjekdatoen.",
+    "active_type_count": "Antal forskellige hovedtyper i gang på tjekdatoen.",
+    "job_oriented_active": "En jobrettet indsats er i gang på tjekdatoen.",
+    "months_without_intervention": "Måneder siden en indsats sidst var i gang (0 når en er i gang nu; "
+                                   "regnet fra første måling, hvis der ikke har været nogen; ukendt, når "
+                                   "journalen ikke har datoer).",
+    "planned_count": "Indsatser, der er planlagt til at starte efter tjekdatoen.",
+    "internship_count": "Praktikker (interne og eksterne) indtil nu, medregnet igangværende og planlagte, "
+                        "ikke aflyste.",
+    "caseworker_changes_6m": "Skift af sagsbehandler inden for de seneste 6 måneder.",
+    "caseworker_changes_12m": "Skift af sagsbehandler inden for de seneste 12 måneder.",
+    "months_since_caseworker_change": "Måneder siden seneste skift af sagsbehandler (ukendt, når der ikke "
+                                      "har været et skift).",
+    "has_notes": "Journalen har noter fra sagsbehandleren.",
+    "staircase_phrases": "Trappeformuleringer (staircase.yaml) fundet i noterne.",
+    "staircase_phrase_count": "Antal forskellige trappeformuleringer fundet i noterne.",
+    "phase": "Fasen, som faseregler har konkluderet (kun i flag- og tjeklisteregler).",
+    "flags": "De flag, som flagreglerne har rejst (kun i tjeklisteregler).",
+}
+SCORE_DESCRIPTION_DA = "Seneste score for {id} ({label}, vurderet af {rater})."
+RATERS_DA = {"citizen": "borgeren", "caseworker": "sagsbehandleren"}
+
+_ORDER = ("<", "<=", ">", ">=")
+_OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
+_WORDS = {
+    "da": {"and": " og ", "or": " eller ", "is": "er", "is_not": "er ikke", "unknown": "er ukendt",
+           "known": "er kendt", "always": "altid", "never": "aldrig", "yes": "ja", "no": "nej",
+           "includes": "omfatter", "excludes": "omfatter ikke", "flag_on": "flaget {v} er rejst",
+           "flag_off": "flaget {v} er ikke rejst", "neither": "er hverken {a} eller {b}"},
+    "en": {"and": " and ", "or": " or ", "is": "is", "is_not": "is not", "unknown": "is unknown",
+           "known": "is known", "always": "always", "never": "never", "yes": "yes", "no": "no",
+           "includes": "include", "excludes": "do not include", "flag_on": "the flag {v} is raised",
+           "flag_off": "the flag {v} is not raised", "neither": "is neither {a} nor {b}"},
+}
+
+
+def fact_labels(catalogue: Any = None) -> dict[str, dict[str, str]]:
+    """`FACT_LABELS` plus a label for the `score_<id>` fact of every indicator in `catalogue`."""
+    labels = {name: dict(texts) for name, texts in FACT_LABELS.items()}
+    if catalogue is not None:
+        for indicator in catalogue.indicators.values():
+            labels[f"score_{indicator.id}"] = {lang: SCORE_LABEL[lang].format(label=indicator.label.get(lang))
+                                               for lang in ("da", "en")}
+    return labels
+
+
+def fact_description(spec: FactSpec, lang: str, catalogue: Any = None) -> str:
+    """A fact's one-line description in `lang` (English from the fact catalogue, Danish from here)."""
+    if lang != "da":
+        return spec.description
+    if spec.name in FACT_DESCRIPTIONS_DA:
+        return FACT_DESCRIPTIONS_DA[spec.name]
+    indicator_id = spec.name[len("score_"):] if spec.name.startswith("score_") else None
+    if catalogue is not None and indicator_id in catalogue.indicators:
+        indicator = catalogue.indicators[indicator_id]
+        return SCORE_DESCRIPTION_DA.format(id=indicator.id, label=indicator.label.da,
+                                           rater=RATERS_DA.get(indicator.rated_by, indicator.rated_by))
+    return spec.description
+
+
+def fact_label(name: str, lang: str, labels: Labels | None = None) -> str:
+    """The short label of a fact in `lang`, or its name when it has none."""
+    texts = (FACT_LABELS if labels is None else labels).get(name) or {}
+    return texts.get(lang) or name
+
+
+def format_value(value: Any, lang: str) -> str:
+    """A literal as a reader of `lang` writes it: decimal comma in Danish, a real minus sign."""
+    if isinstance(value, bool):
+        return _WORDS[lang]["yes" if value else "no"]
+    if isinstance(value, (int, float)):
+        text = repr(value) if isinstance(value, float) else str(value)
+        text = text.replace("-", "\u2212")
+        return text.replace(".", ",") if lang == "da" else text
+    return _quote(str(value), lang)
+
+
+def _quote(text: str, lang: str) -> str:
+    return f"»{text}«" if lang == "da" else f"\u201c{text}\u201d"
+
+
+def describe(condition: Condition, facts: Mapping[str, FactSpec], lang: str = "da", *,
+             labels: Labels | None = None, values: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """`condition` in plain words in `lang` ("da" or "en").
+
+    `facts` is the rulebook's fact catalogue; `labels` the fact labels (default `FACT_LABELS`, see
+    `fact_labels` for the indicator scores); `values` optional display names of text values by fact,
+    already in `lang`, e.g. ``{"phase": {"standstill": "Stilstand"}}`` (see `value_labels`).
+    """
+    lang = "en" if lang == "en" else "da"
+    return _Describer(facts, lang, FACT_LABELS if labels is None else labels, values or {}).text(condition)
+
+
+def value_labels(rulebook: Any, lang: str) -> dict[str, dict[str, str]]:
+    """Display names in `lang` for the text values of a rulebook's facts (phases, types, interventions)."""
+    catalogue = rulebook.catalogue
+    indicators = {key: item.label.get(lang) for key, item in catalogue.indicators.items()}
+    return {
+        "phase": {key: phase.label.get(lang) for key, phase in rulebook.phases.items()},
+        "active_types": {key: item.label.get(lang) for key, item in catalogue.types.items()},
+        "active_interventions": {key: item.label.get(lang) for key, item in catalogue.interventions.items()},
+        "largest_drop_indicator": indicators,
+    }
+
+
+def describe_rule(rule: Any, rulebook: Any, lang: str = "da") -> str:
+    """A compiled rule's condition in plain words, with the rulebook's labels for facts and values."""
+    return describe(rule.condition, rulebook.facts, lang, labels=fact_labels(rulebook.catalogue),
+                    values=value_labels(rulebook, lang))
+
+
+class _Describer:
+    def __init__(self, facts: Mapping[str, FactSpec], lang: str, labels: Labels,
+                 values: Mapping[str, Mapping[str, str]]):
+        self.facts, self.lang, self.labels, self.values = facts, lang, labels, values
+        self.words = _WORDS[lang]
+
+    def text(self, condition: Condition, nested: bool = False) -> str:
+        if isinstance(condition, (AllOf, AnyOf)):
+            compact = self.same_fact(condition)
+            if compact is not None:
+                return f"({compact})" if nested else compact
+            joiner = self.words["and"] if isinstance(condition, AllOf) else self.words["or"]
+            parts = self.ranges(condition.terms) if isinstance(condition, AllOf) else [
+                self.text(term, nested=True) for term in condition.terms]
+            inner = joiner.join(parts)
+            return f"({inner})" if nested and len(parts) > 1 else inner
+        if isinstance(condition, Always):
+            return self.words["always" if condition.value else "never"]
+        if isinstance(condition, Known):
+            return f"{self.label(condition.fact)} {self.words['known' if condition.positive else 'unknown']}"
+        if isinstance(condition, Contains):
+            return self.contains(condition)
+        return self.compare(condition)
+
+    def ranges(self, terms: tuple) -> list[str]:
+        """The terms of an AllOf; a lower and an upper bound of one number side by side read as a range."""
+        parts, index = [], 0
+        while index < len(terms):
+            pair = terms[index:index + 2]
+            if len(pair) == 2 and self.is_range(*pair):
+                low, high = pair if pair[0].op in (">", ">=") else pair[::-1]
+                low_op = {">": "<", ">=": "≤"}[low.op]
+                parts.append(f"{self.value(low.fact, low.value)} {low_op} {self.label(low.fact)} "
+                             f"{_OPS[high.op]} {self.value(high.fact, high.value)}")
+                index += 2
+            else:
+                parts.append(self.text(terms[index], nested=True))
+                index += 1
+        return parts
+
+    def is_range(self, first: Condition, second: Condition) -> bool:
+        if not (isinstance(first, Compare) and isinstance(second, Compare) and first.fact == second.fact):
+            return False
+        if isinstance(first.value, bool) or isinstance(second.value, bool):
+            return False
+        if not (isinstance(first.value, (int, float)) and isinstance(second.value, (int, float))):
+            return False
+        lower = (">", ">=")
+        return (first.op in _ORDER and second.op in _ORDER) and ((first.op in lower) != (second.op in lower))
+
+    def label(self, fact: str) -> str:
+        return fact_label(fact, self.lang, self.labels)
+
+    def value(self, fact: str, value: Any) -> str:
+        if isinstance(value, str) and value in self.values.get(fact, {}):
+            return self.values[fact][value]
+        return format_value(value, self.lang)
+
+    def contains(self, atom: Contains) -> str:
+        if atom.fact == "flags":
+            return self.words["flag_on" if atom.positive else "flag_off"].format(v=_quote(atom.value, self.lang))
+        verb = self.words["includes" if atom.positive else "excludes"]
+        return f"{self.label(atom.fact)} {verb} {self.value(atom.fact, atom.value)}"
+
+    def compare(self, atom: Compare) -> str:
+        spec = self.facts.get(atom.fact)
+        kind = spec.type if spec else ("boolean" if isinstance(atom.value, bool) else
+                                       "text" if isinstance(atom.value, str) else "number")
+        if kind == "boolean" and isinstance(atom.value, bool) and atom.op in ("==", "!="):
+            truth = atom.value == (atom.op == "==")
+            phrases = BOOLEAN_PHRASES.get(atom.fact, {}).get(self.lang)
+            if phrases:
+                return phrases[0 if truth else 1]
+            return f"{self.label(atom.fact)} = {self.words['yes' if truth else 'no']}"
+        if kind == "text" and atom.op in ("==", "!="):
+            verb = self.words["is" if atom.op == "==" else "is_not"]
+            return f"{self.label(atom.fact)} {verb} {self.value(atom.fact, atom.value)}"
+        return f"{self.label(atom.fact)} {_OPS.get(atom.op, atom.op)} {self.value(atom.fact, atom.value)}"
+
+    def same_fact(self, condition: AllOf | AnyOf) -> str | None:
+        """`phase in [...]` reads "fasen er Stilstand eller Tilbagegang", its negation "er hverken ... eller"."""
+        op = "==" if isinstance(condition, AnyOf) else "!="
+        terms = condition.terms
+        if len(terms) < 2 or not all(isinstance(t, Compare) and t.op == op and isinstance(t.value, str)
+                                     for t in terms):
+            return None
+        if len({t.fact for t in terms}) != 1:
+            return None
+        spec = self.facts.get(terms[0].fact)
+        if spec is not None and spec.type != "text":
+            return None
+        shown = [self.value(t.fact, t.value) for t in terms]
+        label = self.label(terms[0].fact)
+        if op == "==":
+            return f"{label} {self.words['is']} {self.words['or'].join(shown)}"
+        return f"{label} {self.words['neither'].format(a=', '.join(shown[:-1]), b=shown[-1])}"

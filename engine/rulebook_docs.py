@@ -1,0 +1,509 @@
+"""The rulebook as a readable document (`bip rules docs`), generated from the rule files.
+
+Policy staff review the rules in it, and it backs a citizen's right to an explanation: every rule
+with its condition in plain words and as written, its reason, the research finding it rests on,
+the file and line it comes from, and the text it makes the engine show (the phase guidance, the
+flag's title and an example message). Because it is made from the loaded rulebook every time,
+it cannot drift from the rules: change a threshold and the document changes with it, and the
+content hash at the top names the exact rule files it describes.
+
+The document is rendered with its own templates in `engine/docs_templates/` (Markdown or one
+self-contained HTML page); the texts a rule produces are rendered with the guidance templates,
+exactly as a check would render them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from .check import SEVERITY_ORDER, Checker, Evaluation, ReportBuilder
+from .describe import describe, fact_description, fact_labels, format_value, value_labels
+from .errors import BipError
+from .expr import AllOf, Compare, Condition
+from .render import Guidance, format_date, format_number
+from .rulebook import STAGES, CompiledRule, Rulebook
+
+TEMPLATES = Path(__file__).resolve().parent / "docs_templates"
+FORMATS = {"markdown": "rulebook.md.j2", "html": "rulebook.html.j2"}
+PHASE_BLOCKS = ("signs", "meaning", "coherence", "momentum")
+EXAMPLE_LIMIT = 3000
+EXAMPLE_SEED = 0
+
+WORDS: dict[str, dict[str, Any]] = {
+    "da": {
+        "title": "Regelsæt", "version": "Version", "hash": "Indholds-hash (SHA-256 af regelfilerne)",
+        "folder": "Mappe", "generated": (
+            "Dokumentet er dannet automatisk af regelfilerne og kan derfor ikke komme ud af trit med dem. "
+            "Hashen ovenfor er den samme, som står i hvert tjekresultat, så et resultat altid kan føres "
+            "tilbage til præcis disse regler."),
+        "contents": "Indhold",
+        "how": "Sådan virker reglerne",
+        "how_intro": (
+            "Et tjek går i tre trin. Først udledes fakta af borgerens data (se faktatabellen), derefter "
+            "prøves reglerne trin for trin. Hver regel har en betingelse, en begrundelse og en kilde: det "
+            "forskningsresultat, reglen bygger på."),
+        "how_unknown": (
+            "En sammenligning med et ukendt faktum (for eksempel ændringen, når der kun er én måling) er "
+            "falsk – også når betingelsen er skrevet med »not«. Betingelsen »x is none« spørger efter netop "
+            "det tilfælde, at x er ukendt."),
+        "stages": {
+            "phase": ("Faseregler",
+                      "Faseregler prøves efter prioritet, laveste tal først. Den første regel, der passer, "
+                      "bestemmer borgerens fase; de efterfølgende bruges ikke til fasen. Passer ingen regel "
+                      "(typisk når der ingen måling er), er der ingen fase."),
+            "flag": ("Flagregler",
+                     "Alle flagregler prøves, og hver regel, der passer, rejser sit flag. Rejser flere regler "
+                     "det samme flag, vises flaget med den højeste alvorlighed, og alle begrundelserne tages "
+                     "med. Flagregler kan bruge fasen fra faseregler."),
+            "checklist": ("Tjeklisteregler",
+                          "Tjeklisten har altid alle sine punkter. Alle tjeklisteregler prøves, og hver regel, "
+                          "der passer, sætter sit punkt i fokus til mødet med sin begrundelse. Tjeklisteregler "
+                          "kan bruge fasen og de rejste flag."),
+        },
+        "rules_count": "regler",
+        "phases_overview": "Faser", "flags_overview": "Flag",
+        "phase": "Fase", "flag": "Flag", "severity": "Alvorlighed", "point": "Tjeklistepunkt",
+        "priority": "Prioritet", "conclusion": "Konklusion", "when_words": "Betingelse",
+        "when_text": "Som skrevet i regelfilen", "reason": "Begrundelse", "source": "Kilde",
+        "location": "Fil og linje", "guidance": "Vejledning, som fasen giver",
+        "same_guidance": "Samme vejledning som reglen {rule}.",
+        "blocks": {"signs": "Kendetegn", "meaning": "Mening", "coherence": "Sammenhæng", "momentum": "Fremdrift"},
+        "flag_title": "Flagets overskrift", "example": "Eksempel på flagets besked",
+        "example_intro": "Opdigtet borger {record} fra den syntetiske kohorte, tjekket {date}",
+        "example_evidence": "Fakta i eksemplet",
+        "example_none": ("Ingen af de første {n} borgere i den syntetiske kohorte rejser dette flag med denne "
+                         "regel, så der vises intet eksempel."),
+        "example_off": "Eksempler er slået fra.",
+        "example_failed": "Der kunne ikke dannes eksempler: {error}",
+        "rules_of": "Regler", "no_rules": "ingen regler",
+        "facts": "Fakta",
+        "facts_intro": "De fakta, reglerne kan bruge. Værdierne udledes af borgerens data på tjekdatoen.",
+        "fact_name": "Navn", "fact_type": "Type", "fact_label": "Betegnelse", "fact_description": "Beskrivelse",
+        "types": {"number": "tal", "integer": "heltal", "boolean": "ja/nej", "text": "tekst", "list": "liste"},
+        "nullable": "kan være ukendt", "values": "værdier", "many_values": "en af {n} værdier (se kataloget)",
+        "between": "{low} til {high}", "at_least": "mindst {low}", "at_most": "højst {high}",
+        "checklist": "Tjeklisten", "checklist_intro": "Punkterne og de regler, der kan sætte dem i fokus.",
+        "findings": "Forskningsresultater", "findings_intro": "Det, reglerne bygger på.",
+        "reference": "Reference", "used_by": "Bruges af",
+        "indicators": "Indikatorer", "indicator": "Indikator", "rated_by": "Vurderes af",
+        "job_linked": "Jobrelateret", "fact": "Faktum",
+        "raters": {"citizen": "borgeren", "caseworker": "sagsbehandleren"},
+        "interventions": "Indsatser", "intervention": "Indsats", "internship": "Praktik", "aliases": "Andre navne",
+        "yes": "ja", "no": "nej", "none": "–",
+        "severities": {"high": "høj", "medium": "middel", "low": "lav"},
+        "phrases": "Trappeformuleringer", "phrases_intro": "Formuleringer, som flagreglerne kan lede efter i noterne.",
+    },
+    "en": {
+        "title": "Rulebook", "version": "Version", "hash": "Content hash (SHA-256 of the rule files)",
+        "folder": "Folder", "generated": (
+            "This document is generated from the rule files, so it cannot drift from them. The hash above "
+            "is the one printed with every check result, so a result can always be traced back to exactly "
+            "these rules."),
+        "contents": "Contents",
+        "how": "How the rules work",
+        "how_intro": (
+            "A check runs in three stages. First the facts are derived from the citizen's data (see the "
+            "table of facts), then the rules are tried stage by stage. Every rule has a condition, a reason "
+            "and a source: the research finding it rests on."),
+        "how_unknown": (
+            "A comparison with an unknown fact (for example the change when there is only one measurement) "
+            "is false – also when the condition is written with \"not\". The condition \"x is none\" asks "
+            "for exactly the case that x is unknown."),
+        "stages": {
+            "phase": ("Phase rules",
+                      "Phase rules are tried by priority, lowest number first. The first rule that matches "
+                      "sets the citizen's phase; the ones after it are not used for the phase. When no rule "
+                      "matches (typically when there is no measurement), there is no phase."),
+            "flag": ("Flag rules",
+                     "Every flag rule is tried, and every rule that matches raises its flag. When several "
+                     "rules raise the same flag, the flag is shown with the highest severity and all their "
+                     "reasons are kept. Flag rules may use the phase from the phase rules."),
+            "checklist": ("Checklist rules",
+                          "The checklist always shows all its points. Every checklist rule is tried, and "
+                          "every rule that matches puts its point in focus for the meeting, with its reason. "
+                          "Checklist rules may use the phase and the flags raised."),
+        },
+        "rules_count": "rules",
+        "phases_overview": "Phases", "flags_overview": "Flags",
+        "phase": "Phase", "flag": "Flag", "severity": "Severity", "point": "Checklist point",
+        "priority": "Priority", "conclusion": "Conclusion", "when_words": "Condition",
+        "when_text": "As written in the rule file", "reason": "Reason", "source": "Source",
+        "location": "File and line", "guidance": "Guidance the phase gives",
+        "same_guidance": "The same guidance as rule {rule}.",
+        "blocks": {"signs": "Signs", "meaning": "Meaning", "coherence": "Coherence", "momentum": "Momentum"},
+        "flag_title": "The flag's title", "example": "Example of the flag's message",
+        "example_intro": "Invented citizen {record} from the synthetic cohort, checked on {date}",
+        "example_evidence": "Facts in the example",
+        "example_none": ("None of the first {n} citizens of the synthetic cohort raises this flag by this rule, "
+                         "so no example is shown."),
+        "example_off": "Examples are turned off.",
+        "example_failed": "No examples could be made: {error}",
+        "rules_of": "Rules", "no_rules": "no rules",
+        "facts": "Facts",
+        "facts_intro": "The facts the rules may use. Their values are derived from the citizen's data on the check date.",
+        "fact_name": "Name", "fact_type": "Type", "fact_label": "Label", "fact_description": "Description",
+        "types": {"number": "number", "integer": "whole number", "boolean": "yes/no", "text": "text", "list": "list"},
+        "nullable": "may be unknown", "values": "values", "many_values": "one of {n} values (see the catalogue)",
+        "between": "{low} to {high}", "at_least": "at least {low}", "at_most": "at most {high}",
+        "checklist": "The checklist", "checklist_intro": "The points, and the rules that can put them in focus.",
+        "findings": "Research findings", "findings_intro": "What the rules rest on.",
+        "reference": "Reference", "used_by": "Used by",
+        "indicators": "Indicators", "indicator": "Indicator", "rated_by": "Rated by",
+        "job_linked": "Job-linked", "fact": "Fact",
+        "raters": {"citizen": "the citizen", "caseworker": "the caseworker"},
+        "interventions": "Interventions", "intervention": "Intervention", "internship": "Internship",
+        "aliases": "Other names",
+        "yes": "yes", "no": "no", "none": "–",
+        "severities": {"high": "high", "medium": "medium", "low": "low"},
+        "phrases": "Staircase phrases", "phrases_intro": "Phrases the flag rules may look for in the notes.",
+    },
+}
+
+
+@dataclass
+class FlagExamples:
+    """For each flag rule, a synthetic record that raises its flag by that rule (or none found)."""
+
+    evaluations: dict[str, Evaluation] = field(default_factory=dict)
+    searched: int = 0
+    as_of: dt.date | None = None
+    error: str | None = None
+
+
+def find_flag_examples(rulebook: Rulebook, limit: int = EXAMPLE_LIMIT, seed: int = EXAMPLE_SEED) -> FlagExamples:
+    """One pass over the synthetic cohort, stopping when every flag rule has an example.
+
+    A rule's example is the first record where it matched and is the most severe rule of its flag
+    (so the message shown is the one this rule leads to), else the first record where it matched.
+    """
+    from .simulate import DEFAULT_AS_OF, generate_cohort
+
+    wanted = {rule.id for rule in rulebook.rules["flag"]}
+    best: dict[str, Evaluation] = {}
+    fallback: dict[str, Evaluation] = {}
+    result = FlagExamples(as_of=DEFAULT_AS_OF)
+    if not wanted:
+        return result
+    checker = Checker(rulebook, engine="python")
+    try:
+        for data in generate_cohort(limit, seed, as_of=DEFAULT_AS_OF, rules_dir=rulebook.path):
+            result.searched += 1
+            try:
+                evaluation = checker.evaluate(data, DEFAULT_AS_OF)
+            except BipError:
+                continue
+            matched = evaluation.outcome.flag_rules
+            top: dict[str, CompiledRule] = {}
+            for rule in sorted(matched, key=lambda r: (SEVERITY_ORDER[r.severity], r.rank)):
+                top.setdefault(rule.conclusion, rule)
+            for rule in matched:
+                fallback.setdefault(rule.id, evaluation)
+                if top[rule.conclusion] is rule:
+                    best.setdefault(rule.id, evaluation)
+            if len(best) == len(wanted):
+                break
+    except (ValueError, OSError, BipError) as exc:
+        result.error = str(exc)
+    result.evaluations = {rule_id: best.get(rule_id) or fallback[rule_id]
+                          for rule_id in wanted if rule_id in best or rule_id in fallback}
+    return result
+
+
+def rulebook_document(rulebook: Rulebook, guidance: Guidance, lang: str = "da", fmt: str = "markdown", *,
+                      examples: bool = True, example_limit: int = EXAMPLE_LIMIT) -> str:
+    """The rulebook as a Markdown or HTML document in `lang` ("da" or "en").
+
+    `guidance` is the guidance of that language (`Checker.guidance(lang)`, or `Guidance(lang, ...)`
+    with a municipality's overrides); the texts rules produce are rendered with it. With
+    `examples`, each flag rule gets an example message from a synthetic record (`find_flag_examples`).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format '{fmt}' (choose {' or '.join(FORMATS)})")
+    if lang not in WORDS:
+        raise ValueError(f"unknown language '{lang}' (choose da or en)")
+    found = find_flag_examples(rulebook, example_limit) if examples else None
+    context = document_context(rulebook, guidance, lang, found)
+    text = _environment().get_template(FORMATS[fmt]).render(context)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip() + "\n"
+
+
+def document_context(rulebook: Rulebook, guidance: Guidance, lang: str,
+                     examples: FlagExamples | None = None) -> dict[str, Any]:
+    """Everything the document templates show, as plain data in `lang`."""
+    return _Context(rulebook, guidance, lang, examples).build()
+
+
+_ENV: jinja2.Environment | None = None
+
+
+def _environment() -> jinja2.Environment:
+    global _ENV
+    if _ENV is None:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+            autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
+            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        )
+        env.filters.update(code=_md_code, cell=_md_cell, quote=_md_quote, paras=_html_paragraphs)
+        _ENV = env
+    return _ENV
+
+
+def _md_code(text: Any) -> str:
+    """Inline code for Markdown, with a fence longer than any run of backticks inside."""
+    text = " ".join(str(text).split())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _md_cell(text: Any) -> str:
+    """Text for a Markdown table cell: one line, pipes escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _md_quote(text: Any) -> str:
+    """Text as a Markdown block quote, paragraph by paragraph."""
+    lines = [line.strip() for line in str(text).splitlines()]
+    return "\n".join(f"> {line}" if line else ">" for line in lines) if lines else ">"
+
+
+def _html_paragraphs(text: Any) -> Markup:
+    """Text as escaped HTML paragraphs: blank lines part paragraphs, line breaks inside one are spaces."""
+    paragraphs = [" ".join(part.split()) for part in re.split(r"\n\s*\n", str(text))]
+    return Markup("".join(f"<p>{escape(part)}</p>" for part in paragraphs if part))
+
+
+def _relative(path: str, folder: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def neutral_facts(rulebook: Rulebook) -> dict[str, Any]:
+    """Every fact with an empty value that fits its type: unknown, 0, no or an empty list."""
+    values: dict[str, Any] = {}
+    for name, spec in rulebook.facts.items():
+        if spec.type == "list":
+            values[name] = []
+        elif spec.nullable or spec.type == "text":
+            values[name] = None
+        elif spec.type == "boolean":
+            values[name] = False
+        else:
+            values[name] = 0
+    return values
+
+
+def required_phase(condition: Condition) -> str | None:
+    """The phase a condition demands (`phase == "x"`, alone or as a term of an `and`), or None."""
+    terms = condition.terms if isinstance(condition, AllOf) else (condition,)
+    for term in terms:
+        if isinstance(term, Compare) and term.fact == "phase" and term.op == "==":
+            return term.value
+    return None
+
+
+class _Context:
+    def __init__(self, rulebook: Rulebook, guidance: Guidance, lang: str, examples: FlagExamples | None):
+        self.rulebook, self.guidance, self.lang, self.examples = rulebook, guidance, lang, examples
+        self.words = WORDS[lang]
+        self.catalogue = rulebook.catalogue
+        self.labels = fact_labels(self.catalogue)
+        self.values = value_labels(rulebook, lang)
+        self.neutral = neutral_facts(rulebook)
+        self.reports: dict[int, Any] = {}
+        self.builder = ReportBuilder(rulebook, guidance, lang)
+
+    def text(self, value: Any) -> str | None:
+        return value.get(self.lang) if value is not None else None
+
+    def finding(self, finding_id: str) -> dict[str, str]:
+        item = self.catalogue.findings.get(finding_id)
+        if item is None:
+            return {"id": finding_id, "title": finding_id, "statement": "", "reference": ""}
+        return {"id": item.id, "title": item.title.get(self.lang), "statement": item.statement.get(self.lang),
+                "reference": item.reference}
+
+    def phase_label(self, phase_id: str | None) -> str:
+        phase = self.rulebook.phases.get(phase_id) if phase_id else None
+        return phase.label.get(self.lang) if phase else str(phase_id)
+
+    def phase_context(self, phase_id: str, rule: CompiledRule | None) -> dict[str, Any]:
+        return {"id": phase_id, "label": self.phase_label(phase_id), "confidence": "high",
+                "rule": rule.id if rule else "", "reason": rule.reason.get(self.lang) if rule else "",
+                "source": rule.source if rule else "", "finding": self.finding(rule.source) if rule else
+                {"id": "", "title": "", "statement": "", "reference": ""}, "evidence": {}, "also_matched": []}
+
+    def build(self) -> dict[str, Any]:
+        rulebook, words = self.rulebook, self.words
+        stages = [self.stage(stage) for stage in STAGES]
+        rules_by_finding: dict[str, list[str]] = {}
+        for rule in rulebook.all_rules():
+            rules_by_finding.setdefault(rule.source, []).append(rule.id)
+        return {
+            "lang": self.lang,
+            "t": words,
+            "doc": {
+                "name": rulebook.name, "version": rulebook.version, "hash": rulebook.content_hash,
+                "description": self.text(rulebook.description), "folder": rulebook.path.name or str(rulebook.path),
+                "stages": stages,
+                "phases": [{"id": phase_id, "label": phase.label.get(self.lang),
+                            "rules": [r.id for r in rulebook.rules["phase"] if r.conclusion == phase_id]}
+                           for phase_id, phase in rulebook.phases.items()],
+                "flags": self.flag_overview(),
+                "facts": [self.fact(spec) for spec in rulebook.facts.values()],
+                "checklist": [{"number": number, "title": point.title.get(self.lang),
+                               "rules": [r.id for r in rulebook.rules["checklist"] if r.conclusion == number]}
+                              for number, point in sorted(self.catalogue.checklist.items())],
+                "findings": [dict(self.finding(finding_id), rules=rules_by_finding.get(finding_id, []))
+                             for finding_id in self.catalogue.findings],
+                "indicators": [{"id": item.id, "label": item.label.get(self.lang),
+                                "rated_by": words["raters"].get(item.rated_by, item.rated_by),
+                                "job_linked": words["yes"] if item.job_linked else words["no"],
+                                "fact": f"score_{item.id}"} for item in self.catalogue.indicators.values()],
+                "types": [{"id": kind.id, "label": kind.label.get(self.lang),
+                           "interventions": [{"id": item.id, "label": item.label.get(self.lang),
+                                              "internship": words["yes"] if item.internship else words["no"],
+                                              "aliases": ", ".join(item.aliases)}
+                                             for item in self.catalogue.interventions.values()
+                                             if item.type == kind.id]}
+                          for kind in self.catalogue.types.values()],
+                "phrases": list(self.catalogue.phrases),
+            },
+        }
+
+    def stage(self, stage: str) -> dict[str, Any]:
+        title, intro = self.words["stages"][stage]
+        rules = []
+        shown_guidance: dict[tuple, str] = {}
+        for rule in self.rulebook.rules[stage]:
+            item = self.rule(rule)
+            if stage == "phase":
+                blocks = self.phase_guidance(rule)
+                key = (rule.conclusion, tuple(blocks.values()))
+                item["guidance"] = [{"name": self.words["blocks"][block], "text": text}
+                                    for block, text in blocks.items()]
+                item["same_guidance_as"] = shown_guidance.get(key)
+                shown_guidance.setdefault(key, rule.id)
+            elif stage == "flag":
+                item["flag_title"] = self.flag_title(rule)
+                item.update(self.flag_example(rule))
+            rules.append(item)
+        return {"id": stage, "title": title, "intro": intro, "rules": rules}
+
+    def rule(self, rule: CompiledRule) -> dict[str, Any]:
+        words = self.words
+        if rule.stage == "phase":
+            conclusion = f"{words['phase']}: {self.phase_label(rule.conclusion)}"
+        elif rule.stage == "flag":
+            conclusion = f"{words['flag']}: {rule.conclusion} ({words['severities'].get(rule.severity, rule.severity)})"
+        else:
+            point = self.catalogue.checklist.get(rule.conclusion)
+            title = point.title.get(self.lang) if point else ""
+            conclusion = f"{words['point']} {rule.conclusion}: {title}".rstrip(": ")
+        return {
+            "id": rule.id, "stage": rule.stage, "conclusion": conclusion, "target": rule.conclusion,
+            "priority": rule.rank if rule.stage == "phase" else None,
+            "severity": words["severities"].get(rule.severity, rule.severity) if rule.severity else None,
+            "severity_id": rule.severity,
+            "words": describe(rule.condition, self.rulebook.facts, self.lang, labels=self.labels, values=self.values),
+            "when": " ".join(rule.when.split()),
+            "reason": rule.reason.get(self.lang),
+            "finding": self.finding(rule.source),
+            "file": _relative(rule.path, self.rulebook.path), "line": rule.line,
+            "location": f"{_relative(rule.path, self.rulebook.path)}:{rule.line}" if rule.line else
+            _relative(rule.path, self.rulebook.path),
+        }
+
+    def phase_guidance(self, rule: CompiledRule) -> dict[str, str]:
+        context = {"phase": self.phase_context(rule.conclusion, rule), "facts": dict(self.neutral), "lang": self.lang}
+        name = f"phases/{rule.conclusion}.j2"
+        return {block: self.guidance.block(name, block, context) for block in PHASE_BLOCKS}
+
+    def flag_title(self, rule: CompiledRule) -> str:
+        phase_id = required_phase(rule.condition)
+        phase_rule = next((r for r in self.rulebook.rules["phase"] if r.conclusion == phase_id), None)
+        phase = self.phase_context(phase_id, phase_rule) if phase_id else None
+        facts = dict(self.neutral, phase=phase_id)
+        flag = {"id": rule.conclusion, "severity": rule.severity, "evidence": {},
+                "reasons": [rule.reason.get(self.lang)]}
+        context = {"flag": flag, "facts": facts, "phase": phase, "lang": self.lang}
+        return self.guidance.block(f"flags/{rule.conclusion}.j2", "title", context)
+
+    def flag_example(self, rule: CompiledRule) -> dict[str, Any]:
+        words, examples = self.words, self.examples
+        if examples is None:
+            return {"example": None, "example_note": words["example_off"]}
+        evaluation = examples.evaluations.get(rule.id)
+        if evaluation is None:
+            note = (words["example_failed"].format(error=examples.error) if examples.error else
+                    words["example_none"].format(n=examples.searched))
+            return {"example": None, "example_note": note}
+        report = self.report(evaluation)
+        flag = next(item for item in report.flags if item.id == rule.conclusion)
+        evidence = [{"name": name, "label": self.labels.get(name, {}).get(self.lang, name),
+                     "value": self.show(name, value)} for name, value in flag.evidence.items()]
+        intro = words["example_intro"].format(record=evaluation.record.id,
+                                              date=format_date(evaluation.as_of, self.lang))
+        return {"example": {"record": evaluation.record.id, "intro": intro, "title": flag.title,
+                            "severity": words["severities"].get(flag.severity, flag.severity),
+                            "severity_id": flag.severity,
+                            "message": flag.message, "rules": flag.rules, "evidence": evidence},
+                "example_note": None}
+
+    def report(self, evaluation: Evaluation) -> Any:
+        key = id(evaluation)
+        if key not in self.reports:
+            self.reports[key] = self.builder.build(evaluation)
+        return self.reports[key]
+
+    def show(self, name: str, value: Any) -> str:
+        if isinstance(value, str):
+            return self.values.get(name, {}).get(value, value)
+        if isinstance(value, list):
+            return ", ".join(self.show(name, item) for item in value) if value else self.words["none"]
+        if isinstance(value, float):
+            return format_value(round(value, 2), self.lang)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return format_value(value, self.lang)
+        return format_number(value, self.lang)
+
+    def flag_overview(self) -> list[dict[str, Any]]:
+        grouped: dict[str, list[CompiledRule]] = {}
+        for rule in self.rulebook.rules["flag"]:
+            grouped.setdefault(rule.conclusion, []).append(rule)
+        return [{"id": flag_id, "rules": [{"id": r.id, "severity": self.words["severities"].get(r.severity, r.severity),
+                                           "severity_id": r.severity}
+                                          for r in rules]}
+                for flag_id, rules in grouped.items()]
+
+    def fact(self, spec: Any) -> dict[str, Any]:
+        words = self.words
+        kind = [words["types"].get(spec.type, spec.type)]
+        low = format_value(spec.minimum, self.lang) if spec.minimum is not None else None
+        high = format_value(spec.maximum, self.lang) if spec.maximum is not None else None
+        if low is not None and high is not None:
+            kind.append(words["between"].format(low=low, high=high))
+        elif low is not None:
+            kind.append(words["at_least"].format(low=low))
+        elif high is not None:
+            kind.append(words["at_most"].format(high=high))
+        if spec.values:
+            kind.append(f"{words['values']}: {', '.join(spec.values)}" if len(spec.values) <= 8 else
+                        words["many_values"].format(n=len(spec.values)))
+        if spec.nullable:
+            kind.append(words["nullable"])
+        return {"name": spec.name, "type": "; ".join(kind),
+                "label": self.labels.get(spec.name, {}).get(self.lang, spec.name),
+                "description": fact_description(spec, self.lang, self.catalogue)}
