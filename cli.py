@@ -154,7 +154,7 @@ def batch(ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir,
 
     checker = make_checker(ctx, rules_dir, (), engine, lang)  # validates the rulebook before any work
     try:
-        items = detect_and_read(list(inputs))
+        items = detect_and_read(list(inputs), defer_parsing=workers > 1)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     settings = BatchSettings(rules_dir, checker.engine, as_of or dt.date.today())

@@ -112,6 +112,18 @@ class ReadProblem:
     message: str
 
 
+@dataclass(frozen=True)
+class RawLine:
+    """A JSON line read but not parsed yet, so that a worker process can parse it."""
+
+    source: str
+    text: str
+
+    def parse(self) -> "RawRecord | ReadProblem":
+        """The record on the line, or the problem with it."""
+        return _json_line(self.text, self.source)
+
+
 ReadItem = RawRecord | ReadProblem
 
 
@@ -161,32 +173,33 @@ def _single_file(path: Path) -> Iterator[ReadItem]:
 
 # --- JSON Lines ---------------------------------------------------------------------------------
 
-def read_jsonl(path_or_stdin: str | Path | IO = "-") -> Iterator[ReadItem]:
+def read_jsonl(path_or_stdin: str | Path | IO = "-", defer_parsing: bool = False) -> Iterator[ReadItem]:
     """Read JSON Lines: one record per line as a JSON object; `-` reads standard input.
 
     A file object (binary or text) is read as it is. Blank lines are skipped; a line that is not a
     JSON object is a `ReadProblem` at `file:LINE`. Raises `ValueError` at once for a missing file.
+    With `defer_parsing`, lines come as `RawLine`s for the consumer (a worker process) to parse.
     """
     if hasattr(path_or_stdin, "read"):
-        return _jsonl_items(path_or_stdin, str(getattr(path_or_stdin, "name", "<stream>")))
+        return _jsonl_items(path_or_stdin, str(getattr(path_or_stdin, "name", "<stream>")), defer_parsing)
     if str(path_or_stdin) == "-":
-        return _jsonl_stdin()
+        return _jsonl_stdin(defer_parsing)
     path = Path(path_or_stdin)
     if not path.is_file():
         raise ValueError(f"{path_or_stdin}: no such file")
-    return _jsonl_path(path)
+    return _jsonl_path(path, defer_parsing)
 
 
-def _jsonl_stdin() -> Iterator[ReadItem]:
-    yield from _jsonl_items(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>")
+def _jsonl_stdin(defer_parsing: bool) -> Iterator[ReadItem]:
+    yield from _jsonl_items(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>", defer_parsing)
 
 
-def _jsonl_path(path: Path) -> Iterator[ReadItem]:
+def _jsonl_path(path: Path, defer_parsing: bool) -> Iterator[ReadItem]:
     with path.open("rb") as stream:
-        yield from _jsonl_items(stream, str(path))
+        yield from _jsonl_items(stream, str(path), defer_parsing)
 
 
-def _jsonl_items(stream: IO, name: str) -> Iterator[ReadItem]:
+def _jsonl_items(stream: IO, name: str, defer_parsing: bool = False) -> Iterator[ReadItem]:
     for number, line in enumerate(stream, 1):
         source = f"{name}:{number}"
         if isinstance(line, bytes):
@@ -197,7 +210,7 @@ def _jsonl_items(stream: IO, name: str) -> Iterator[ReadItem]:
                 continue
         line = line.lstrip("\ufeff") if number == 1 else line
         if line.strip():
-            yield _json_line(line, source)
+            yield RawLine(source, line) if defer_parsing else _json_line(line, source)
 
 
 def _json_line(line: str, source: str) -> ReadItem:
@@ -544,7 +557,7 @@ _SIDE_ROW = {"interventions": _intervention, "caseworkers": _caseworker}
 
 # --- Telling inputs apart -----------------------------------------------------------------------
 
-def detect_and_read(inputs: Sequence[str]) -> Iterator[ReadItem]:
+def detect_and_read(inputs: Sequence[str], defer_parsing: bool = False) -> Iterator[ReadItem]:
     """Read each input by its kind and chain them, in the order given.
 
     A folder is read with `read_folder`; `*.jsonl` (or `*.ndjson`) and `-` with `read_jsonl`; a
@@ -552,6 +565,7 @@ def detect_and_read(inputs: Sequence[str]) -> Iterator[ReadItem]:
     identified by its header, and the CSV files together go to `read_csv_exports` (at the place of
     the first of them). Raises `ValueError`, naming the path, for a missing path, a file of unknown
     kind, two CSV exports of the same kind, or CSV exports without a measurements file.
+    With `defer_parsing`, JSON Lines come unparsed (`RawLine`), for worker processes to parse.
     """
     if not inputs:
         raise ValueError("no input given: name a folder, a .jsonl file, '-' for standard input, "
@@ -563,7 +577,7 @@ def detect_and_read(inputs: Sequence[str]) -> Iterator[ReadItem]:
     csv_slot: int | None = None
     for item in map(str, inputs):
         if item == "-":
-            readers.append(read_jsonl("-"))
+            readers.append(read_jsonl("-", defer_parsing))
             continue
         path = Path(item)
         if not path.exists():
@@ -571,7 +585,7 @@ def detect_and_read(inputs: Sequence[str]) -> Iterator[ReadItem]:
         if path.is_dir():
             readers.append(read_folder(path))
         elif path.suffix.lower() in JSONL_SUFFIXES:
-            readers.append(read_jsonl(path))
+            readers.append(read_jsonl(path, defer_parsing))
         elif path.suffix.lower() in RECORD_SUFFIXES:
             readers.append(_single_file(path))
         else:
