@@ -1,7 +1,8 @@
 """The `bip` command line: a thin layer that turns options into library calls and errors into exit codes.
 
-Exit codes: 0 done (whatever was flagged), 1 flags at or above `--fail-on` (or, in batch work,
-records rejected), 2 usage error, 3 invalid citizen record, 4 invalid rulebook or templates.
+Exit codes: 0 done (whatever was flagged), 1 flags at or above `--fail-on` (or failing scenarios),
+2 usage error, 3 invalid citizen record (in batch work: some records rejected), 4 invalid rulebook
+or templates.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class BipGroup(click.Group):
             for problem in error.problems:
                 click.echo(f"  {shown(problem)}", err=True)
             ctx.exit(error.exit_code)
+        except BrokenPipeError:  # the reader went away (`bip batch ... | head`): not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
 
 
 def shown(problem) -> str:

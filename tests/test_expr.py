@@ -88,3 +88,22 @@ def test_unknown_values_make_comparisons_false_even_after_not():
 def test_to_text_writes_the_condition_back():
     text = 'level <= 1.8 or ("social" in types and change is not none)'
     assert to_text(parse(text)) == text
+
+
+@pytest.mark.parametrize("text", [
+    "level <= 1.8 or change <= -1.0", "not (level < 2 and active)", "1 <= level < 3 and count >= 1",
+    '"social" in types or phase in ["progress", "standstill"]', "change is none or (active and count > 2)",
+    '"social" not in types and not phase == "progress" and change > -1', "true", "false",
+])
+def test_compiled_conditions_agree_with_holds(text):
+    from itertools import product
+
+    from engine.executors.python_exec import compile_condition
+
+    condition = parse(text)
+    compiled = compile_condition(condition)
+    for level, change, count, active, phase, types in product(
+            (None, 1, 2.5, 4), (None, -1.2, 0, 0.5), (0, 1, 3), (True, False), (None, "progress", "standstill"),
+            ([], ["social"], ["job_oriented", "social"])):
+        facts = {"level": level, "change": change, "count": count, "active": active, "phase": phase, "types": types}
+        assert compiled(facts) == holds(condition, facts), facts

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..expr import AllOf, AnyOf, Always, Compare, Condition, Contains, Known, atoms, to_text
 from ..rulebook import CompiledRule, Rulebook
@@ -34,6 +34,49 @@ def holds(condition: Condition, facts: Mapping[str, Any]) -> bool:
     if isinstance(condition, Always):
         return condition.value
     raise TypeError(f"not a condition: {condition!r}")
+
+
+def compile_condition(condition: Condition) -> Callable[[Mapping[str, Any]], bool]:
+    """The condition as a Python function of the facts, with the same meaning as `holds` (no eval).
+
+    Built once per rule from closures, so evaluating a rule costs a few function calls.
+    """
+    if isinstance(condition, Compare):
+        name, compare, value = condition.fact, _OPS[condition.op], condition.value
+
+        def test(facts):
+            actual = facts.get(name)
+            return actual is not None and compare(actual, value)
+        return test
+    if isinstance(condition, Contains):
+        name, item, positive = condition.fact, condition.value, condition.positive
+        return lambda facts: (item in (facts.get(name) or ())) == positive
+    if isinstance(condition, Known):
+        name, positive = condition.fact, condition.positive
+        return lambda facts: (facts.get(name) is not None) == positive
+    if isinstance(condition, Always):
+        value = condition.value
+        return lambda facts: value
+    if isinstance(condition, AllOf) and all(isinstance(term, Compare) for term in condition.terms):
+        checks = tuple((term.fact, _OPS[term.op], term.value) for term in condition.terms)
+
+        def all_compare(facts):
+            for name, compare, value in checks:
+                actual = facts.get(name)
+                if actual is None or not compare(actual, value):
+                    return False
+            return True
+        return all_compare
+    terms = tuple(compile_condition(term) for term in condition.terms)
+    if isinstance(condition, AllOf):
+        if len(terms) == 2:
+            first, second = terms
+            return lambda facts: first(facts) and second(facts)
+        return lambda facts: all(term(facts) for term in terms)
+    if len(terms) == 2:
+        first, second = terms
+        return lambda facts: first(facts) or second(facts)
+    return lambda facts: any(term(facts) for term in terms)
 
 
 @dataclass(frozen=True)
@@ -78,16 +121,20 @@ class PythonExecutor:
 
     def __init__(self, rulebook: Rulebook):
         self.rulebook = rulebook
+        self._stages = {stage: [(compile_condition(rule.condition), rule) for rule in rules]
+                        for stage, rules in rulebook.rules.items()}
 
     def run(self, facts: Mapping[str, Any]) -> Outcome:
         """Phase (first match by priority), then flags (all matches), then checklist (all matches)."""
-        rules = self.rulebook.rules
-        phase_matches = [rule for rule in rules["phase"] if holds(rule.condition, facts)]
+        stages = self._stages
+        seen = dict(facts)  # one working copy that each stage adds its conclusion to
+        seen["flags"] = None
+        phase_matches = [rule for test, rule in stages["phase"] if test(seen)]
         winner = phase_matches[0] if phase_matches else None
-        with_phase = stage_facts(facts, winner.conclusion if winner else None)
-        flag_rules = [rule for rule in rules["flag"] if holds(rule.condition, with_phase)]
-        with_flags = stage_facts(facts, with_phase["phase"], list(dict.fromkeys(r.conclusion for r in flag_rules)))
-        checklist_rules = [rule for rule in rules["checklist"] if holds(rule.condition, with_flags)]
+        seen["phase"] = winner.conclusion if winner else None
+        flag_rules = [rule for test, rule in stages["flag"] if test(seen)]
+        seen["flags"] = list(dict.fromkeys(rule.conclusion for rule in flag_rules))
+        checklist_rules = [rule for test, rule in stages["checklist"] if test(seen)]
         return Outcome(winner, [rule.id for rule in phase_matches], flag_rules, checklist_rules)
 
     def explain(self, facts: Mapping[str, Any], outcome: Outcome) -> list[RuleTrace]:
