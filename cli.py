@@ -47,13 +47,18 @@ class BipGroup(click.Group):
             ctx.exit(0)
 
 
+def shown_path(path: str) -> str:
+    """A path relative to the current folder when it lies inside it."""
+    if path and os.path.isabs(path):
+        relative = os.path.relpath(path)
+        if not relative.startswith(".."):
+            return relative
+    return path
+
+
 def shown(problem) -> str:
     """A problem as `path:line: CODE message`, the path relative to the current folder when inside it."""
-    if problem.path and os.path.isabs(problem.path):
-        relative = os.path.relpath(problem.path)
-        if not relative.startswith(".."):
-            problem = dataclasses.replace(problem, path=relative)
-    return str(problem)
+    return str(dataclasses.replace(problem, path=shown_path(problem.path)))
 
 
 def _date(ctx, param, value):
@@ -253,6 +258,12 @@ def rules_validate(folder, guidance_dirs):
         click.echo(f"OK: {rulebook.name} {rulebook.version}: {len(rulebook.all_rules())} rules, "
                    f"{len(rulebook.phases)} phases, {len(rulebook.flag_ids)} flags; "
                    f"{len(result.warnings)} warning(s)")
+        if len(rulebook.layers) > 1:
+            click.echo("layers: " + " <- ".join(name for name, _ in rulebook.layers))
+            for rule in rulebook.all_rules():
+                if rule.origin != rulebook.layers[0][0]:
+                    action = f"overrides {rule.overrides}" if rule.overrides else "added"
+                    click.echo(f"  {rule.id}: {shown_path(rule.path)}:{rule.line} ({action})")
         return
     click.echo(f"{len(result.errors)} error(s) and {len(result.warnings)} warning(s) in {files} file(s)")
     sys.exit(EXIT_INVALID_RULES)

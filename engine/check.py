@@ -174,6 +174,7 @@ class Checker:
         trace = [
             {"stage": item.rule.stage, "rule": item.rule.id, "conclusion": item.rule.conclusion,
              "matched": item.matched, "when": item.rule.when, "reason": item.rule.reason.get(report.language),
+             "origin": _origin(item.rule),
              "source": item.rule.source,
              "atoms": [{"test": atom.test, "fact": atom.fact, "value": atom.value, "result": atom.result}
                        for atom in item.atoms]}
@@ -181,6 +182,12 @@ class Checker:
         ]
         context = {"report": report.model_dump(mode="json"), "trace": trace}
         return self.guidance(report.language).render("explain.txt.j2", context)
+
+
+def _origin(rule: CompiledRule) -> str:
+    """Where a rule was written: file:line, its rulebook layer, and the base rule it overrides."""
+    where = f"{rule.path}:{rule.line}" if rule.line else rule.path
+    return f"{where} ({rule.origin}" + (f"; overrides {rule.overrides})" if rule.overrides else ")")
 
 
 def report_json(report: Report) -> str:

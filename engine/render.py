@@ -87,7 +87,7 @@ class Guidance:
             style=self._styler(colour),
             wrap=lambda text, width=78, indent="": textwrap.fill(
                 " ".join(str(text).split()), width=width, initial_indent=indent, subsequent_indent=indent,
-                break_on_hyphens=False),
+                break_on_hyphens=False, break_long_words=False),
             tojson=lambda value: json.dumps(value, ensure_ascii=False),
         )
 

@@ -422,9 +422,16 @@ class _Context:
             "reason": rule.reason.get(self.lang),
             "finding": self.finding(rule.source),
             "file": _relative(rule.path, self.rulebook.path), "line": rule.line,
-            "location": f"{_relative(rule.path, self.rulebook.path)}:{rule.line}" if rule.line else
-            _relative(rule.path, self.rulebook.path),
+            "location": self.location(rule),
         }
+
+    def location(self, rule: CompiledRule) -> str:
+        """File and line of the rule, and, in a layered rulebook, which layer it comes from."""
+        where = _relative(rule.path, self.rulebook.path) + (f":{rule.line}" if rule.line else "")
+        if len(self.rulebook.layers) <= 1:
+            return where
+        origin = ("overrides" if self.lang == "en" else "ændrer") + f" {rule.overrides}" if rule.overrides else ""
+        return f"{where} ({rule.origin}{'; ' + origin if origin else ''})"
 
     def phase_guidance(self, rule: CompiledRule) -> dict[str, str]:
         context = {"phase": self.phase_context(rule.conclusion, rule), "facts": dict(self.neutral), "lang": self.lang}

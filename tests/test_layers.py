@@ -118,3 +118,40 @@ def test_reload_with_durable_replaces_the_ruleset(local):
     assert checker.reload() == []
     assert checker.executor is not old and checker.engine == "durable"
     assert checker.evaluate(data, dt.date(2026, 11, 22)).phase == "regress"
+
+
+def local_guidance(local):
+    """Templates for the local rulebook's new flag."""
+    guidance = local.parent / "tekster"
+    for lang in ("da", "en"):
+        write(guidance / lang / "flags", "many_planned.j2",
+              "{% block title %}Mange planlagte{% endblock %}{% block message %}Se planen.{% endblock %}")
+    return guidance
+
+
+def test_docs_and_validate_show_where_rules_come_from(local):
+    from click.testing import CliRunner
+
+    import cli
+
+    guidance = local_guidance(local)
+    docs = CliRunner().invoke(cli.main, ["rules", "docs", str(local), "--no-examples", "--guidance", str(guidance)])
+    assert docs.exit_code == 0, docs.output
+    assert "lokale_faser.yaml:3 (aarhus; ændrer " in docs.output and "(bip-standard)" in docs.output
+    validate = CliRunner().invoke(cli.main, ["rules", "validate", str(local), "--guidance", str(guidance)]).output
+    assert "layers: bip-standard <- aarhus" in validate
+    assert "many_planned: " in validate and "(added)" in validate
+    missing = CliRunner().invoke(cli.main, ["rules", "validate", str(local)])
+    assert missing.exit_code == 4 and "T002 no template 'flags/many_planned.j2'" in missing.output
+
+
+def test_explain_shows_where_an_overriding_rule_comes_from(local):
+    from click.testing import CliRunner
+
+    import cli
+
+    result = CliRunner().invoke(cli.main, ["explain", str(ROOT / "examples" / "stilstand.yaml"), "--rules", str(local),
+                                           "--as-of", "2026-11-22", "--engine", "python", "--lang", "en",
+                                           "--guidance", str(local_guidance(local))])
+    text = " ".join(result.output.split())
+    assert f"From: {local / 'lokale_faser.yaml'}:3 (aarhus; overrides {ROOT / 'rules' / 'phases.yaml'}:" in text
