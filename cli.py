@@ -302,10 +302,10 @@ def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
 @click.pass_context
 def rules_test(ctx, folder, features, coverage, engine, verbose):
     """Run Danish Gherkin scenarios (# language: da) against a rulebook."""
-    try:
-        from engine.scenario_runner import lint, run_scenarios
-    except ImportError:
-        raise click.UsageError("bip rules test needs pytest and pytest-bdd: pip install 'bip-engine[test]'") from None
+    from engine.scenario_runner import lint, run_scenarios, runner_available
+
+    if not runner_available():
+        raise click.UsageError("bip rules test needs pytest and pytest-bdd: pip install 'bip-engine[test]'")
     rules_dir = folder or default_rules()
     load_rulebook(rules_dir)  # an invalid rulebook is reported (exit 4) before any scenario runs
     features_dir = features or bundled("features")
@@ -322,7 +322,10 @@ def rules_test(ctx, folder, features, coverage, engine, verbose):
 @rules.command(name="steps")
 def rules_steps():
     """Print the step vocabulary for scenarios, with an example of each step (Markdown)."""
-    from engine.scenario_runner import step_reference
+    from engine.scenario_runner import runner_available, step_reference
+
+    if not runner_available():
+        raise click.UsageError("bip rules steps needs pytest and pytest-bdd: pip install 'bip-engine[test]'")
 
     click.echo(step_reference())
 

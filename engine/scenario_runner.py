@@ -8,6 +8,7 @@ step into description text) are reported, not skipped.
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -20,6 +21,11 @@ from engine.gherkin_steps import *  # noqa: F401,F403 - the step definitions
 
 scenarios({features!r})
 '''
+
+
+def runner_available() -> bool:
+    """Whether pytest and pytest-bdd are installed (they come with `pip install 'bip-engine[test]'`)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("pytest", "pytest_bdd"))
 
 
 def step_reference(lang_heading: str = "Trin") -> str:

@@ -82,3 +82,21 @@ def test_python_executor_first_phase_match_by_priority_wins(rulebook):
 def test_unknown_executor_name_is_refused(rulebook):
     with pytest.raises(ValueError, match="unknown executor"):
         Checker(rulebook, engine="drools")
+
+
+@pytest.mark.parametrize("engine", ["python"] + (["durable"] if durable_available() else []))
+def test_one_checker_shared_by_threads_gives_the_same_results(rulebook, engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    checker = Checker(rulebook, engine=engine)
+    rng = random.Random(99)
+    records = [validate_record(varied_record(rng, index)) for index in range(300)]
+
+    def summary(record):
+        evaluation = checker.evaluate(record, AS_OF)
+        return evaluation.phase, evaluation.flags, [rule.id for rule in evaluation.outcome.checklist_rules]
+
+    sequential = [summary(record) for record in records]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parallel = list(pool.map(summary, records))
+    assert parallel == sequential
