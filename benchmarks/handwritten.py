@@ -25,7 +25,7 @@ def _lt(value, limit):
 
 def phase(f: dict) -> str | None:
     """The default phase rules, first match by priority."""
-    level, change, change_prev = f["level"], f["change"], f["change_prev"]
+    level, change = f["level"], f["change"]
     if _le(level, 1.8) or _le(change, -1.0):
         return "derailment"
     if _le(change, -0.4) or _le(f["change_two_intervals"], -0.6):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,21 @@ def rulebook():
 def checker(request, rulebook):
     """A checker on the default rulebook, once per available executor."""
     return Checker(rulebook, engine=request.param)
+
+
+@pytest.fixture
+def rules_copy(tmp_path):
+    """A writable copy of the bundled rulebook, for tests that break or change it."""
+    target = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", target)
+    return target
+
+
+def replace_in(path, old, new):
+    """Replace the first `old` in a file by `new`; fail when `old` is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

@@ -1,25 +1,12 @@
 """Loading rulebooks: the default one is valid; broken ones report every problem with file and line."""
 
-import shutil
-
 import pytest
 
 from engine import RulebookError, load_rulebook
-from tests.conftest import ROOT
+from tests.conftest import replace_in
 
 
-@pytest.fixture
-def rules_copy(tmp_path):
-    """A writable copy of the bundled rulebook."""
-    target = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", target)
-    return target
-
-
-def replace(path, old, new):
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+replace = replace_in
 
 
 def line_of(path, needle):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from markupsafe import escape
@@ -24,13 +23,6 @@ FORMATS = ("markdown", "html")
 def documents(rulebook):
     """The default rulebook's document in both languages and both formats."""
     return {(lang, fmt): rulebook_document(rulebook, Guidance(lang), lang, fmt) for lang in LANGS for fmt in FORMATS}
-
-
-@pytest.fixture
-def rules_copy(tmp_path):
-    target = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", target)
-    return target
 
 
 def replace(path, old, new):

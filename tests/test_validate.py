@@ -1,25 +1,18 @@
 """`bip rules validate`: one broken rulebook per kind of problem, with the exact path:line."""
 
-import shutil
-
 import pytest
 from click.testing import CliRunner
 
 import cli
-from tests.conftest import ROOT
+from tests.conftest import replace_in
+
+
+edit = replace_in
 
 
 @pytest.fixture
-def book(tmp_path):
-    target = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", target)
-    return target
-
-
-def edit(path, old, new):
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+def book(rules_copy):
+    return rules_copy
 
 
 def line_of(path, needle):
