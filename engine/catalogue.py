@@ -19,7 +19,7 @@ LANGUAGES: tuple[str, ...] = ("da", "en")
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Text(_Data):

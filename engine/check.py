@@ -28,6 +28,7 @@ from .render import Guidance
 from .report import (ChecklistPoint, FindingRef, FlagResult, FocusReason, Guidance as GuidanceText,
                      LeftOutItem, PhaseResult, Report, RulebookRef)
 from .rulebook import CompiledRule, Rulebook, load_rulebook
+from .rulebook_cache import load_rulebook_cached
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -69,7 +70,7 @@ class Checker:
 
     def __init__(self, rules: str | Path | Rulebook | None = None, guidance: Iterable[str | Path] = (),
                  engine: str | None = None, colour: bool = False):
-        rulebook = rules if isinstance(rules, Rulebook) else load_rulebook(rules or default_rules())
+        rulebook = rules if isinstance(rules, Rulebook) else load_rulebook_cached(rules or default_rules())
         self._state = _Loaded(rulebook, make_executor(rulebook, engine))
         self._guidance_dirs = [Path(folder) for folder in guidance]
         self._colour = colour

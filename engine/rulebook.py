@@ -37,7 +37,7 @@ RULE_ID = r"^[a-z][a-z0-9_]*$"
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _text(value: Any) -> Any:
