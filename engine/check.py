@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .executors import Outcome, make_executor
+from .executors import ExecutorClosed, Outcome, make_executor
 from .errors import Problem, RulebookError
 from .executors.python_exec import PythonExecutor, RuleTrace, stage_facts
 from .facts import LeftOut, derive_facts
@@ -137,9 +137,7 @@ class Checker:
         derived = derive_facts(record, as_of, state.rulebook.catalogue)
         try:
             outcome = state.executor.run(derived.values)
-        except RuntimeError as error:
-            if type(error).__name__ != "ExecutorClosed":
-                raise
+        except ExecutorClosed:
             return self.evaluate(record, as_of)  # a reload replaced the rulebook meanwhile
         warnings = [warning for warning in (cpr_warning(record),) if warning]
         return Evaluation(record, as_of, derived.values, outcome, state.executor.name, derived.left_out, warnings,

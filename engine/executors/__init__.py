@@ -22,6 +22,10 @@ class Outcome:
     checklist_rules: list[CompiledRule] = field(default_factory=list)
 
 
+class ExecutorClosed(RuntimeError):
+    """The executor was closed because a reload replaced its rulebook; evaluate again."""
+
+
 class ExecutorUnavailable(RuntimeError):
     """The requested executor cannot run here (durable_rules cannot be imported)."""
 

@@ -29,7 +29,7 @@ import durable_rules_engine
 
 from ..expr import AllOf, AnyOf, Always, Compare, Condition, Contains, Known, atoms
 from ..rulebook import CompiledRule, Rulebook
-from . import Outcome
+from . import ExecutorClosed, Outcome
 
 _DURABLE_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 _NEVER = "__never__"
@@ -39,10 +39,6 @@ _rulesets = itertools.count(1)
 
 class EngineFailure(RuntimeError):
     """durable_rules reported an error while evaluating."""
-
-
-class ExecutorClosed(RuntimeError):
-    """The executor's ruleset was deleted because a new rulebook replaced it."""
 
 
 class _QuietHost(durable_engine.Host):
