@@ -3,16 +3,8 @@
 import pytest
 
 from engine.analysis import dnf, implies, never_true, satisfiable, shadowed_by
-from engine.expr import FactSpec, parse_condition
-
-SPECS = {spec.name: spec for spec in [
-    FactSpec("level", "number", minimum=1, maximum=5, nullable=True),
-    FactSpec("change", "number", minimum=-4, maximum=4, nullable=True),
-    FactSpec("count", "integer", minimum=0),
-    FactSpec("active", "boolean"),
-    FactSpec("phase", "text", values=("progress", "standstill"), nullable=True),
-    FactSpec("types", "list", values=("job_oriented", "social")),
-]}
+from engine.expr import parse_condition
+from tests.test_expr import FACTS as SPECS  # the same small fact catalogue as the language tests
 
 
 def c(text):
