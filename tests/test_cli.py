@@ -1,7 +1,6 @@
 """The command line, through click's CliRunner: output formats, exit codes and every error path."""
 
 import json
-import shutil
 
 import pytest
 import yaml
@@ -9,7 +8,7 @@ from click.testing import CliRunner
 
 import cli
 from engine import durable_available
-from tests.conftest import ROOT, record
+from tests.conftest import ROOT, record, replace_in
 
 EXAMPLE = str(ROOT / "examples" / "stilstand.yaml")
 
@@ -100,13 +99,9 @@ def test_missing_record_file_exits_3():
     assert result.exit_code == 3 and "F001 file not found" in result.output
 
 
-def test_invalid_rulebook_exits_4(tmp_path):
-    rules = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", rules)
-    flags = rules / "flags.yaml"
-    flags.write_text(flags.read_text(encoding="utf-8").replace("when: belief_gap >= 2", "when: belief_gapp >= 2"),
-                     encoding="utf-8")
-    result = CliRunner().invoke(cli.main, ["check", EXAMPLE, "--rules", str(rules), "--engine", "python"])
+def test_invalid_rulebook_exits_4(rules_copy):
+    replace_in(rules_copy / "flags.yaml", "when: belief_gap >= 2", "when: belief_gapp >= 2")
+    result = CliRunner().invoke(cli.main, ["check", EXAMPLE, "--rules", str(rules_copy), "--engine", "python"])
     assert result.exit_code == 4
     assert "unknown fact 'belief_gapp' (did you mean 'belief_gap'?)" in result.output
 

@@ -7,15 +7,12 @@ from click.testing import CliRunner
 
 import cli
 from engine.simulate import generate_cohort, write_jsonl
-from tests.conftest import ROOT
+from tests.conftest import ROOT, replace_in
 
 
-def test_diff_reports_phase_moves_and_rejections(tmp_path):
-    new = tmp_path / "new"
-    shutil.copytree(ROOT / "rules", new)
-    phases = new / "phases.yaml"
-    phases.write_text(phases.read_text(encoding="utf-8").replace("when: change <= -0.4", "when: change <= -0.3"),
-                      encoding="utf-8")
+def test_diff_reports_phase_moves_and_rejections(tmp_path, rules_copy):
+    new = rules_copy
+    replace_in(new / "phases.yaml", "when: change <= -0.4", "when: change <= -0.3")
     caseload = tmp_path / "caseload.jsonl"
     with caseload.open("w", encoding="utf-8") as stream:
         write_jsonl(generate_cohort(200, seed=4), stream)
