@@ -158,8 +158,8 @@ def schema(which):
 @click.pass_context
 def batch(ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir, engine):
     """Check a whole caseload: a folder of records, JSONL files (- for stdin) or CSV exports."""
-    from engine.batch import BatchSettings, run_batch
-    from engine.caseload_io import detect_and_read
+    from engine.caseload.batch import BatchSettings, run_batch
+    from engine.caseload.readers import detect_and_read
 
     checker = make_checker(ctx, rules_dir, (), engine, lang)  # validates the rulebook before any work
     try:
@@ -217,10 +217,10 @@ class Progress:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 def simulate(citizens, seed, years, as_of, out, fmt):
     """Generate a synthetic cohort calibrated to the BIP figures (no real person's data)."""
-    from engine.simulate import DEFAULT_AS_OF as SIMULATION_AS_OF
-    from engine.simulate import generate_cohort
-    from engine.simulate import write_csv as write_cohort_csv
-    from engine.simulate import write_jsonl as write_cohort_jsonl
+    from engine.caseload.simulate import DEFAULT_AS_OF as SIMULATION_AS_OF
+    from engine.caseload.simulate import generate_cohort
+    from engine.caseload.simulate import write_csv as write_cohort_csv
+    from engine.caseload.simulate import write_jsonl as write_cohort_jsonl
 
     records = generate_cohort(citizens, seed=seed, years=years, as_of=as_of or SIMULATION_AS_OF)
     if fmt == "csv":
@@ -245,7 +245,7 @@ def rules():
 @guidance_option
 def rules_validate(folder, guidance_dirs):
     """Check a rulebook and its templates; print every problem as path:line: CODE message."""
-    from engine.validate import validate as validate_rulebook
+    from engine.authoring.validate import validate as validate_rulebook
 
     result = validate_rulebook(folder or default_rules(), guidance_dirs)
     for problem in result.errors:
@@ -280,7 +280,7 @@ def rules_validate(folder, guidance_dirs):
 def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
     """The rulebook as a readable document (Markdown or HTML), generated from the rule files."""
     from engine.render import Guidance
-    from engine.rulebook_docs import rulebook_document
+    from engine.authoring.docs import rulebook_document
 
     ctx.meta["bip.lang"] = lang
     rulebook = load_rulebook(folder or default_rules())
@@ -302,7 +302,7 @@ def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
 @click.pass_context
 def rules_test(ctx, folder, features, coverage, engine, verbose):
     """Run Danish Gherkin scenarios (# language: da) against a rulebook."""
-    from engine.scenario_runner import lint, run_scenarios, runner_available
+    from engine.authoring.scenario_runner import lint, run_scenarios, runner_available
 
     if not runner_available():
         raise click.UsageError("bip rules test needs pytest and pytest-bdd: pip install 'bip-engine[test]'")
@@ -322,7 +322,7 @@ def rules_test(ctx, folder, features, coverage, engine, verbose):
 @rules.command(name="steps")
 def rules_steps():
     """Print the step vocabulary for scenarios, with an example of each step (Markdown)."""
-    from engine.scenario_runner import runner_available, step_reference
+    from engine.authoring.scenario_runner import runner_available, step_reference
 
     if not runner_available():
         raise click.UsageError("bip rules steps needs pytest and pytest-bdd: pip install 'bip-engine[test]'")
@@ -341,7 +341,7 @@ def rules_steps():
 @click.pass_context
 def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
     """Show what changing rulebook OLD into NEW does to a caseload: phases, flags, citizens."""
-    from engine.impact import compare_rule_folders, render_impact
+    from engine.authoring.impact import compare_rule_folders, render_impact
 
     ctx.meta["bip.lang"] = lang
 

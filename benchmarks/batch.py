@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 def cohort(size: int) -> Path:
     """The synthetic cohort of `size` citizens as JSON Lines (generated once, seed 42)."""
-    from engine.simulate import generate_cohort, write_jsonl
+    from engine.caseload.simulate import generate_cohort, write_jsonl
 
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"cohort-{size}.jsonl"
@@ -84,8 +84,8 @@ def run_batch(path: Path, engine: str, workers: int) -> tuple[float, int]:
 def time_split(path: Path, limit: int = 10000) -> dict[str, float]:
     """Seconds spent in each step of one in-process pass (pure-Python executor)."""
     from engine import Checker
-    from engine.batch import Row
-    from engine.caseload_io import read_jsonl
+    from engine.caseload.batch import Row
+    from engine.caseload.readers import read_jsonl
     from engine.facts import derive_facts
 
     checker = Checker(engine="python")

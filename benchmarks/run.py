@@ -29,7 +29,7 @@ import handwritten  # noqa: E402
 
 from engine import Checker, durable_available  # noqa: E402
 from engine.facts import derive_facts  # noqa: E402
-from engine.simulate import generate_cohort  # noqa: E402
+from engine.caseload.simulate import generate_cohort  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 22)
 

@@ -10,7 +10,7 @@ import pytest
 
 from engine import Checker, durable_available, load_rulebook
 
-pytest_plugins = ["engine.gherkin_steps"]
+pytest_plugins = ["engine.authoring.gherkin_steps"]
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 22)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.analysis import dnf, implies, never_true, satisfiable, shadowed_by
+from engine.authoring.analysis import dnf, implies, never_true, satisfiable, shadowed_by
 from engine.expr import parse_condition
 from tests.test_expr import FACTS as SPECS  # the same small fact catalogue as the language tests
 

@@ -6,9 +6,9 @@ import random
 from click.testing import CliRunner
 
 import cli
-from engine.batch import PHASE_URGENCY, triage_key
-from engine.extsort import external_sort
-from engine.simulate import generate_cohort, write_csv, write_jsonl
+from engine.caseload.batch import PHASE_URGENCY, triage_key
+from engine.caseload.extsort import external_sort
+from engine.caseload.simulate import generate_cohort, write_csv, write_jsonl
 
 AS_OF = "2026-11-22"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.caseload_io import (LOOKAHEAD, RawRecord, ReadProblem, detect_and_read, read_csv_exports,
+from engine.caseload.readers import (LOOKAHEAD, RawRecord, ReadProblem, detect_and_read, read_csv_exports,
                                 read_folder, read_jsonl)
 
 M_HEADER = "citizen_id,date,indicator,score\n"
@@ -202,7 +202,7 @@ def test_side_file_in_another_order_reports_instead_of_guessing(tmp_path):
 
 
 def test_far_out_of_order_rows_are_reported_as_late(tmp_path, monkeypatch):
-    monkeypatch.setattr("engine.caseload_io.LOOKAHEAD", 2)
+    monkeypatch.setattr("engine.caseload.readers.LOOKAHEAD", 2)
     ids = ["A", "B", "C", "D", "E"]
     measurements = write(tmp_path / "m.csv", M_HEADER + "".join(f"{c},2026-05-12,job_search,3\n" for c in ids))
     interventions = write(tmp_path / "i.csv", I_HEADER + "".join(f"{c},mentor,2026-01-01,,\n" for c in ids[1:])

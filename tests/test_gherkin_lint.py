@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import gherkin_steps
-from engine.gherkin_lint import (BACKGROUND_KEYWORDS, EXAMPLES_KEYWORDS, FEATURE_KEYWORDS, OUTLINE_KEYWORDS,
+from engine.authoring import gherkin_steps
+from engine.authoring.gherkin_lint import (BACKGROUND_KEYWORDS, EXAMPLES_KEYWORDS, FEATURE_KEYWORDS, OUTLINE_KEYWORDS,
                                  RULE_KEYWORDS, SCENARIO_KEYWORDS, STEP_KEYWORDS, lint_feature_text,
                                  lint_features)
 
@@ -369,7 +369,7 @@ def run_features(tmp_path: Path, text: str, *options: str, rules: Path | None = 
         "from pathlib import Path\nfrom pytest_bdd import scenarios\n"
         "scenarios(str(Path(__file__).parent / 'features'))\n", encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    command = [sys.executable, "-m", "pytest", "-p", "engine.gherkin_steps",
+    command = [sys.executable, "-m", "pytest", "-p", "engine.authoring.gherkin_steps",
                "--bip-rules", str(rules or ROOT / "rules"), "-p", "no:cacheprovider", "-q", *options, str(tmp_path)]
     return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from engine import Checker
-from engine.caseload_io import RawRecord, ReadProblem, detect_and_read
-from engine.impact import NONE, compare_caseload, compare_rule_folders, diff_rulebooks, render_impact
-from engine.simulate import generate_cohort, write_jsonl
+from engine.caseload.readers import RawRecord, ReadProblem, detect_and_read
+from engine.authoring.impact import NONE, compare_caseload, compare_rule_folders, diff_rulebooks, render_impact
+from engine.caseload.simulate import generate_cohort, write_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 22)

@@ -8,11 +8,11 @@ import pytest
 from markupsafe import escape
 
 from engine import load_rulebook
-from engine.describe import (FACT_DESCRIPTIONS_DA, FACT_LABELS, describe, fact_description, fact_labels,
+from engine.authoring.describe import (FACT_DESCRIPTIONS_DA, FACT_LABELS, describe, fact_description, fact_labels,
                              format_value, value_labels)
 from engine.expr import Compare, parse_condition
 from engine.render import Guidance
-from engine.rulebook_docs import neutral_facts, required_phase, rulebook_document
+from engine.authoring.docs import neutral_facts, required_phase, rulebook_document
 from tests.conftest import ROOT
 
 LANGS = ("da", "en")

@@ -6,7 +6,7 @@ import shutil
 from click.testing import CliRunner
 
 import cli
-from engine.simulate import generate_cohort, write_jsonl
+from engine.caseload.simulate import generate_cohort, write_jsonl
 from tests.conftest import ROOT, replace_in
 
 

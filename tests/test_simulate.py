@@ -11,9 +11,9 @@ from statistics import fmean
 import pytest
 import yaml
 
-from engine.caseload_io import RawRecord, detect_and_read, read_csv_exports, read_jsonl
+from engine.caseload.readers import RawRecord, detect_and_read, read_csv_exports, read_jsonl
 from engine.paths import default_rules
-from engine.simulate import (DEFAULT_AS_OF, STAIRCASE_PHRASES, calibration_summary,
+from engine.caseload.simulate import (DEFAULT_AS_OF, STAIRCASE_PHRASES, calibration_summary,
                              generate_cohort, write_csv, write_jsonl)
 
 AS_OF = DEFAULT_AS_OF

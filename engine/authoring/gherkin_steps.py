@@ -1,7 +1,7 @@
 """The Danish step vocabulary for testing a rulebook with Gherkin scenarios (`# language: da`).
 
-This module is a pytest plugin. Load it with ``pytest -p engine.gherkin_steps`` (or
-``pytest_plugins = ["engine.gherkin_steps"]`` in a conftest.py) and bind feature files with
+This module is a pytest plugin. Load it with ``pytest -p engine.authoring.gherkin_steps`` (or
+``pytest_plugins = ["engine.authoring.gherkin_steps"]`` in a conftest.py) and bind feature files with
 ``pytest_bdd.scenarios(...)``. It adds three options:
 
 ``--bip-rules DIR``      the rulebook folder to test (default: the bundled rules)
@@ -27,10 +27,10 @@ from typing import Any, Callable
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from .check import Checker, Evaluation
-from .errors import RecordError, RulebookError
-from .paths import default_rules
-from .rulebook import CompiledRule, Rulebook
+from ..check import Checker, Evaluation
+from ..errors import RecordError, RulebookError
+from ..paths import default_rules
+from ..rulebook import CompiledRule, Rulebook
 
 #: Every step: (pattern, example, explanation in Danish). Filled by `_step` below, in module order.
 STEPS: list[tuple[str, str, str]] = []
@@ -604,6 +604,6 @@ def _punkt_ikke_i_fokus(bip_scenarie: ScenarioState, bip_checker: Checker, point
               f"{_summary(bip_checker, evaluation)}\nSat i fokus af:\n{_traces(bip_checker, evaluation, focus)}")
 
 
-#: What `from engine.gherkin_steps import *` brings into a test module: the fixtures and step definitions.
+#: What `from engine.authoring.gherkin_steps import *` brings into a test module: the fixtures and step definitions.
 __all__ = ["STEPS", "bip_checker", "bip_scenarie", "matched_rules"] + [
     name for name in list(globals()) if name.startswith("pytestbdd_")]

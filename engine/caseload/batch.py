@@ -22,9 +22,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-from .caseload_io import RawLine, RawRecord, ReadProblem
-from .check import Checker
-from .errors import BipError
+from .readers import RawLine, RawRecord, ReadProblem
+from ..check import Checker
+from ..errors import BipError
 from .extsort import external_sort
 
 PHASE_URGENCY = {"derailment": 0, "regress": 1, None: 2, "standstill": 3, "progress": 4}
@@ -176,7 +176,7 @@ def run_batch(items: Iterable[RawRecord | ReadProblem], settings: BatchSettings,
     `on_rejection(rejection)` is called for each rejected record as it happens, and
     `on_progress(summary)` after each record; both may be None.
     """
-    from . import batch_output
+    from . import output as batch_output
 
     summary = Summary()
 

@@ -21,10 +21,10 @@ from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from .analysis import never_true, shadowed_by
-from .errors import Problem, RulebookError
-from .expr import Compare, suggest
-from .paths import default_guidance
-from .rulebook import Rulebook, load_rulebook
+from ..errors import Problem, RulebookError
+from ..expr import Compare, suggest
+from ..paths import default_guidance
+from ..rulebook import Rulebook, load_rulebook
 
 LANGUAGES = ("da", "en")
 LAYOUTS = ("report.txt.j2", "report.md.j2", "explain.txt.j2")
@@ -89,8 +89,8 @@ def _check_phase_coverage(rulebook: Rulebook, result: Validation) -> None:
     for rule in rulebook.rules["phase"]:
         if any(implies(has_measurement, conjunct, rulebook.facts) for conjunct in (dnf(rule.condition) or [])):
             return
-    from .check import Checker
-    from .simulate import generate_cohort
+    from ..check import Checker
+    from ..caseload.simulate import generate_cohort
 
     checker = Checker(rulebook, engine="python")
     where = rulebook.rules["phase"][-1] if rulebook.rules["phase"] else None

@@ -37,10 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from .caseload_io import RawRecord, ReadProblem, detect_and_read
-from .check import Checker, Evaluation
-from .errors import BipError
-from .rulebook import CompiledRule, Rulebook
+from ..caseload.readers import RawRecord, ReadProblem, detect_and_read
+from ..check import Checker, Evaluation
+from ..errors import BipError
+from ..rulebook import CompiledRule, Rulebook
 
 NONE = "none"
 NONE_LABEL = {"da": "ingen fase", "en": "no phase"}

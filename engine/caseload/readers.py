@@ -73,7 +73,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterable, Iterator, Sequence
 
-from .yamlio import parse_json, parse_yaml, read_text
+from ..yamlio import parse_json, parse_yaml, read_text
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".json")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")

@@ -36,9 +36,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
-from .caseload_io import CSV_COLUMNS
-from .paths import default_rules
-from .rulebook import load_rulebook
+from .readers import CSV_COLUMNS
+from ..paths import default_rules
+from ..rulebook import load_rulebook
 
 DEFAULT_AS_OF = date(2026, 11, 22)
 THREE_MONTHS = timedelta(days=91)

@@ -7,7 +7,7 @@ flag's title and an example message). Because it is made from the loaded ruleboo
 it cannot drift from the rules: change a threshold and the document changes with it, and the
 content hash at the top names the exact rule files it describes.
 
-The document is rendered with its own templates in `engine/docs_templates/` (Markdown or one
+The document is rendered with its own templates in `engine/authoring/docs_templates/` (Markdown or one
 self-contained HTML page); the texts a rule produces are rendered with the guidance templates,
 exactly as a check would render them.
 """
@@ -23,12 +23,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from .check import SEVERITY_ORDER, Checker, Evaluation, ReportBuilder
+from ..check import SEVERITY_ORDER, Checker, Evaluation, ReportBuilder
 from .describe import describe, fact_description, fact_labels, format_value, value_labels
-from .errors import BipError
-from .expr import AllOf, Compare, Condition
-from .render import Guidance, format_date, format_number
-from .rulebook import STAGES, CompiledRule, Rulebook
+from ..errors import BipError
+from ..expr import AllOf, Compare, Condition
+from ..render import Guidance, format_date, format_number
+from ..rulebook import STAGES, CompiledRule, Rulebook
 
 TEMPLATES = Path(__file__).resolve().parent / "docs_templates"
 FORMATS = {"markdown": "rulebook.md.j2", "html": "rulebook.html.j2"}
@@ -183,7 +183,7 @@ def find_flag_examples(rulebook: Rulebook, limit: int = EXAMPLE_LIMIT, seed: int
     A rule's example is the first record where it matched and is the most severe rule of its flag
     (so the message shown is the one this rule leads to), else the first record where it matched.
     """
-    from .simulate import DEFAULT_AS_OF, generate_cohort
+    from ..caseload.simulate import DEFAULT_AS_OF, generate_cohort
 
     wanted = {rule.id for rule in rulebook.rules["flag"]}
     best: dict[str, Evaluation] = {}

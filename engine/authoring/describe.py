@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .expr import AllOf, AnyOf, Always, Compare, Condition, Contains, FactSpec, Known
+from ..expr import AllOf, AnyOf, Always, Compare, Condition, Contains, FactSpec, Known
 
 Labels = Mapping[str, Mapping[str, str]]
 

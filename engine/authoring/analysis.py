@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from .expr import AllOf, AnyOf, Always, Compare, Condition, Contains, FactSpec, Known
+from ..expr import AllOf, AnyOf, Always, Compare, Condition, Contains, FactSpec, Known
 
 MAX_CONJUNCTS = 512
 

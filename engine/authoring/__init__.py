@@ -1,0 +1,1 @@
+"""Rulebook authoring for policy staff: validate, analyse, describe, document, Gherkin scenarios, impact."""

@@ -1,0 +1,1 @@
+"""Caseload work: batch triage, caseload readers and writers, external sort, synthetic cohorts."""
