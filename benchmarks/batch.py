@@ -1,12 +1,14 @@
 """Batch benchmarks on synthetic cohorts. Prints Markdown tables (the README shows the latest).
 
-    python benchmarks/batch.py [--sizes 1000 10000 100000] [--skip-durable-above 10000]
+    python benchmarks/batch.py [--sizes 1000 10000 100000] [--skip-durable-above 10000] [--csv-sizes 100000]
 
 For each cohort size it runs `bip batch COHORT.jsonl --format jsonl` as a separate process, for each
 executor and with `--workers 2`, and records the wall time, citizens per second and the peak
-memory (resident set size) of the whole process tree, sampled every 20 ms from /proc. It then
-splits the time of one in-process pass over 10,000 citizens into reading, validating, deriving
-facts, evaluating rules and writing.
+memory (resident set size) of the whole process tree, sampled every 20 ms from /proc. For each CSV
+size it does the same for the cohort written as the three CSV exports, once grouped by citizen and
+once with every file's rows shuffled (so the reader must sort them by citizen). It then splits the
+time of one in-process pass over 10,000 citizens into reading, validating, deriving facts,
+evaluating rules and writing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import datetime as dt
 import io
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -40,6 +43,27 @@ def cohort(size: int) -> Path:
     return path
 
 
+def csv_exports(size: int, shuffle: bool) -> list[Path]:
+    """The cohort of `size` citizens as the three CSV exports; with `shuffle`, every file's rows in random order."""
+    from engine.caseload.simulate import generate_cohort, write_csv
+
+    grouped = OUT / f"csv-{size}"
+    if not (grouped / "measurements.csv").exists():
+        write_csv(generate_cohort(size, seed=42), grouped)
+    paths = sorted(grouped.glob("*.csv"))
+    if not shuffle:
+        return paths
+    folder = OUT / f"csv-{size}-shuffled"
+    folder.mkdir(parents=True, exist_ok=True)
+    for offset, path in enumerate(paths):
+        target = folder / path.name
+        if not target.exists():  # shuffled in memory: this benchmark process, not bip, holds the rows
+            header, *rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
+            random.Random(offset).shuffle(rows)
+            target.write_text(header + "".join(rows), encoding="utf-8")
+    return sorted(folder.glob("*.csv"))
+
+
 def _tree_rss(pid: int) -> int:
     """Resident memory in bytes of a process and all its descendants."""
     total, stack = 0, [pid]
@@ -56,11 +80,12 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_batch(path: Path, engine: str, workers: int) -> tuple[float, int]:
-    """Wall seconds and peak tree RSS of one `bip batch` run."""
+def run_batch(path: Path | list[Path], engine: str, workers: int) -> tuple[float, int]:
+    """Wall seconds and peak tree RSS of one `bip batch` run over `path` (or several input files)."""
+    paths = [str(item) for item in (path if isinstance(path, list) else [path])]
     bip = Path(sys.executable).parent / "bip"
     command = [str(bip) if bip.exists() else sys.executable, *([] if bip.exists() else [str(ROOT / "cli.py")]),
-               "batch", str(path), "--format", "jsonl", "--as-of", AS_OF, "--engine", engine,
+               "batch", *paths, "--format", "jsonl", "--as-of", AS_OF, "--engine", engine,
                "--workers", str(workers)]
     peak = [0]
     start = time.perf_counter()
@@ -119,6 +144,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--skip-durable-above", type=int, default=100000)
+    parser.add_argument("--csv-sizes", type=int, nargs="*", default=[100000],
+                        help="Cohort sizes to run from CSV exports, grouped and shuffled (python executor).")
     args = parser.parse_args()
     from engine import durable_available
 
@@ -135,6 +162,16 @@ def main() -> None:
             seconds, peak = run_batch(path, engine, workers)
             print(f"| {size:,} | {engine} | {workers} | {seconds:.1f} s | {size / seconds:,.0f} | "
                   f"{peak / 2**20:.0f} MB |", flush=True)
+    if args.csv_sizes:
+        print("\n| citizens | CSV exports | executor | workers | wall time | citizens/s | peak memory (all processes) |")
+        print("|---:|---|---|---:|---:|---:|---:|")
+    for size in args.csv_sizes:
+        for shuffle in (False, True):
+            paths = csv_exports(size, shuffle)
+            for workers in (1, 2):
+                seconds, peak = run_batch(paths, "python", workers)
+                print(f"| {size:,} | {'shuffled' if shuffle else 'grouped'} | python | {workers} | {seconds:.1f} s | "
+                      f"{size / seconds:,.0f} | {peak / 2**20:.0f} MB |", flush=True)
     split = time_split(cohort(min(10000, max(args.sizes))))
     total = sum(split.values())
     print("\n| step (one process, pure-Python executor) | share of time | µs per citizen |")

@@ -10,18 +10,59 @@ The library API::
 
 Everything the engine refuses is a `BipError`: `RecordError` for a citizen record, `RulebookError`
 for rules, catalogues and templates; each carries a list of located `Problem`s.
+
+The names are imported on first use (PEP 562), so `import engine.errors` or a command that needs
+only a part of the engine does not pay for the rest at start-up.
 """
 
-from .check import Checker, Evaluation, report_json
-from .errors import BipError, Problem, RecordError, RulebookError
-from .executors import ExecutorUnavailable, default_executor_name, durable_available
-from .record import Record
-from .report import SCHEMA_VERSION, Report
-from .rulebook import Rulebook, load_rulebook
-from .schemas import input_schema, output_schema
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .check import Checker, Evaluation, report_json
+    from .errors import BipError, Problem, RecordError, RulebookError
+    from .executors import ExecutorUnavailable, default_executor_name, durable_available
+    from .record import Record
+    from .report import SCHEMA_VERSION, Report
+    from .rulebook import Rulebook, load_rulebook
+    from .schemas import input_schema, output_schema
+    from .changes import Changes, Summary, compare
+    from .citizen import CitizenView
+    from .margins import phase_margins
+    from .report import PhaseMargin, Trajectory
+    from .whatif import what_if
+
+_WHERE = {
+    "Checker": "check", "Evaluation": "check", "report_json": "check",
+    "BipError": "errors", "Problem": "errors", "RecordError": "errors", "RulebookError": "errors",
+    "ExecutorUnavailable": "executors", "default_executor_name": "executors", "durable_available": "executors",
+    "Record": "record", "SCHEMA_VERSION": "report", "Report": "report",
+    "Rulebook": "rulebook", "load_rulebook": "rulebook",
+    "input_schema": "schemas", "output_schema": "schemas",
+    "Changes": "changes", "Summary": "changes", "compare": "changes", "CitizenView": "citizen",
+    "phase_margins": "margins", "PhaseMargin": "report", "Trajectory": "report",
+    "what_if": "whatif",
+}
 
 __all__ = [
     "BipError", "Checker", "Evaluation", "ExecutorUnavailable", "Problem", "Record", "RecordError", "Report",
     "Rulebook", "RulebookError", "SCHEMA_VERSION", "default_executor_name", "durable_available", "input_schema",
     "load_rulebook", "output_schema", "report_json",
+    "Changes", "CitizenView", "PhaseMargin", "Summary", "Trajectory", "compare", "phase_margins", "what_if",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module the first time it is asked for."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    # __import__ rather than importlib.import_module: the same import, and `python -X importtime` lists it.
+    value = getattr(__import__(f"{__name__}.{module}", fromlist=[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,6 +1,6 @@
 """A cache of compiled rulebooks on disk, so that a new `bip check` process need not re-validate.
 
-The key is a hash over the engine's own source files and every YAML file of the rulebook and of
+The key is a hash over the core's source files and every YAML file of the rulebook and of
 the rulebooks it extends: any change to either gives a new key, so a stale entry is never used.
 A rulebook whose `extends` cannot be followed cheaply is simply not cached. The cache lives next
 to the compiled templates (`BIP_CACHE_DIR`, default ~/.cache/bip-engine; empty for none).
@@ -36,9 +36,16 @@ def cache_folder() -> Path | None:
 
 @lru_cache(maxsize=1)
 def _engine_fingerprint() -> bytes:
+    """A hash of the core's source (engine/*.py and engine/executors/*.py).
+
+    A compiled rulebook is made by the core only (the core imports no wing), so the wings
+    (authoring, caseload, service) are left out: they do not change a cached rulebook, and reading
+    them would make every `bip check` slower as they grow.
+    """
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
+    core = Path(__file__).resolve().parent
+    for path in sorted([*core.glob("*.py"), *(core / "executors").glob("*.py")]):
+        digest.update(str(path.relative_to(core)).encode() + b"\0" + path.read_bytes())
     return digest.digest()
 
 
@@ -71,7 +78,7 @@ def load_rulebook_cached(folder: str | Path) -> Rulebook:
     folder = Path(folder)
     cache = cache_folder()
     key = _key(folder) if cache else None
-    if key is None:
+    if key is None or cache is None:
         return load_rulebook(folder)
     entry = cache / f"{key}.pickle"
     try:

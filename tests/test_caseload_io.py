@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.caseload.readers import (LOOKAHEAD, RawRecord, ReadProblem, detect_and_read, read_csv_exports,
-                                read_folder, read_jsonl)
+from engine.caseload.readers import (
+    RawRecord,
+    ReadProblem,
+    detect_and_read,
+    read_csv_exports,
+    read_folder,
+    read_jsonl,
+)
 
 M_HEADER = "citizen_id,date,indicator,score\n"
 I_HEADER = "citizen_id,type,start,end,status\n"
@@ -148,69 +154,75 @@ def test_interventions_and_caseworkers_merged_per_citizen(tmp_path):
     assert len(by_id["C"]["measurements"]) == 2
 
 
-def test_ungrouped_measurements_are_a_problem_naming_file_and_line(tmp_path):
+def test_ungrouped_measurements_are_merged_per_citizen_in_order_of_first_appearance(tmp_path):
     measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-02-10,job_search,3\n"
                                                         "B,2026-02-10,job_search,3\n"
                                                         "A,2026-05-12,job_search,4\n"
                                                         "C,2026-05-12,job_search,4\n")
     items = list(read_csv_exports(measurements))
-    assert [item.data["id"] for item in records(items)] == ["A", "B", "C"]
-    (problem,) = problems(items)
-    assert problem.source == f"{measurements}:4"
-    assert "grouped by citizen_id" in problem.message and "A" in problem.message
-    assert items.index(problem) == 2
+    assert problems(items) == []
+    assert [(item.data["id"], item.source) for item in items] == [
+        ("A", f"{measurements}:2"), ("B", f"{measurements}:3"), ("C", f"{measurements}:5")]
+    assert items[0].data["measurements"] == [{"date": "2026-02-10", "scores": {"job_search": 3}},
+                                             {"date": "2026-05-12", "scores": {"job_search": 4}}]
 
 
-def test_ungrouped_interventions_report_the_citizen_instead_of_a_partial_record(tmp_path):
+def test_ungrouped_interventions_are_merged_in_file_order(tmp_path):
     measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,3\nB,2026-05-12,job_search,3\n")
     interventions = write(tmp_path / "i.csv", I_HEADER + "A,mentor,2026-01-01,,\n"
                                                          "B,mentor,2026-01-01,,\n"
                                                          "A,treatment,2026-02-01,,\n")
     items = list(read_csv_exports(measurements, interventions))
-    assert [item.data["id"] for item in records(items)] == ["B"]
-    (problem,) = problems(items)
-    assert problem.source == f"{interventions}:4" and "grouped by citizen_id" in problem.message
+    assert problems(items) == []
+    by_id = {item.data["id"]: item.data for item in items}
+    assert [i["type"] for i in by_id["A"]["interventions"]] == ["mentor", "treatment"]
+    assert [i["type"] for i in by_id["B"]["interventions"]] == ["mentor"]
 
 
-def test_citizen_missing_from_measurements_does_not_hold_up_the_others(tmp_path):
+def test_rows_of_a_citizen_missing_from_measurements_are_reported_with_file_and_line(tmp_path):
     measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,3\n"
                                                         "B,2026-05-12,job_search,3\n"
                                                         "C,2026-05-12,job_search,3\n")
     interventions = write(tmp_path / "i.csv", I_HEADER + "A,mentor,2026-01-01,,\n"
                                                          "X,mentor,2026-01-01,,\n"
                                                          "C,treatment,2026-02-01,,\n"
-                                                         "Z,mentor,2026-01-01,,\n")
-    items = list(read_csv_exports(measurements, interventions))
+                                                         "Z,mentor,2026-01-01,,\n"
+                                                         "X,treatment,2026-03-01,,\n")
+    caseworkers = write(tmp_path / "c.csv", C_HEADER + "Y,cw-1,2025-01-01\nB,cw-2,2025-01-01\n")
+    items = list(read_csv_exports(measurements, interventions, caseworkers))
     by_id = {item.data["id"]: item.data for item in records(items)}
+    assert list(by_id) == ["A", "B", "C"]
     assert [i["type"] for i in by_id["C"]["interventions"]] == ["treatment"]
-    assert by_id["B"]["interventions"] == []
-    assert [problem.source for problem in problems(items)] == [f"{interventions}:3", f"{interventions}:5"]
-    assert "not in" in problems(items)[1].message
+    assert by_id["B"]["interventions"] == [] and by_id["B"]["caseworkers"] == [{"id": "cw-2", "from": "2025-01-01"}]
+    strays = problems(items)
+    assert [problem.source for problem in strays] == [f"{interventions}:3", f"{interventions}:5", f"{caseworkers}:2"]
+    assert all("not in" in problem.message and str(measurements) in problem.message for problem in strays)
+    assert "citizen X" in strays[0].message and "1 more row" in strays[0].message
+    assert "citizen Y" in strays[2].message
 
 
-def test_side_file_in_another_order_reports_instead_of_guessing(tmp_path):
+def test_files_in_different_citizen_orders_are_merged(tmp_path):
     measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,3\n"
                                                         "B,2026-05-12,job_search,3\n"
                                                         "C,2026-05-12,job_search,3\n")
-    interventions = write(tmp_path / "i.csv", I_HEADER + "B,mentor,2026-01-01,,\n"
-                                                         "A,treatment,2026-02-01,,\n"
-                                                         "C,treatment,2026-02-01,,\n")
-    items = list(read_csv_exports(measurements, interventions))
-    assert [item.data["id"] for item in records(items)] == ["A", "C"]
-    sources = [problem.source for problem in problems(items)]
-    assert sources == [f"{interventions}:2", f"{measurements}:3"]
+    interventions = write(tmp_path / "i.csv", I_HEADER + "C,treatment,2026-02-01,,\n"
+                                                         "B,mentor,2026-01-01,,\n"
+                                                         "A,treatment,2026-02-01,,\n")
+    caseworkers = write(tmp_path / "c.csv", C_HEADER + "C,cw-3,2025-01-01\nA,cw-1,2025-01-01\nC,cw-4,2026-01-01\n")
+    items = list(read_csv_exports(measurements, interventions, caseworkers))
+    assert problems(items) == []
+    assert [(item.data["id"], [i["type"] for i in item.data["interventions"]],
+             [c["id"] for c in item.data["caseworkers"]]) for item in items] == [
+        ("A", ["treatment"], ["cw-1"]), ("B", ["mentor"], []), ("C", ["treatment"], ["cw-3", "cw-4"])]
 
 
-def test_far_out_of_order_rows_are_reported_as_late(tmp_path, monkeypatch):
-    monkeypatch.setattr("engine.caseload.readers.LOOKAHEAD", 2)
-    ids = ["A", "B", "C", "D", "E"]
-    measurements = write(tmp_path / "m.csv", M_HEADER + "".join(f"{c},2026-05-12,job_search,3\n" for c in ids))
-    interventions = write(tmp_path / "i.csv", I_HEADER + "".join(f"{c},mentor,2026-01-01,,\n" for c in ids[1:])
-                          + "A,mentor,2026-01-01,,\n")
-    items = list(read_csv_exports(measurements, interventions))
-    assert [item.data["id"] for item in records(items)] == ids
-    (late,) = problems(items)
-    assert late.source == f"{interventions}:6" and "incomplete" in late.message
+def test_a_citizen_with_many_dates_keeps_them_in_file_order(tmp_path):
+    days = [f"2026-0{month}-01" for month in (5, 1, 7, 2, 3, 6, 4)]
+    measurements = write(tmp_path / "m.csv", M_HEADER + "".join(f"A,{day},job_search,3\n" for day in days)
+                         + "B,2026-05-12,job_search,3\n")
+    (first, second) = records(read_csv_exports(measurements))
+    assert [m["date"] for m in first.data["measurements"]] == days
+    assert second.data["id"] == "B"
 
 
 def test_scores_invalid_values_pass_through_and_empty_cells_are_left_out(tmp_path):
@@ -245,10 +257,6 @@ def test_bad_rows_are_problems_and_their_citizen_is_not_read(tmp_path):
     assert "citizen_id is empty" in problems(items)[0].message
     assert "citizen A is not read" in problems(items)[1].message
     assert "second, different score" in problems(items)[2].message
-
-
-def test_lookahead_is_bounded():
-    assert 1 <= LOOKAHEAD <= 10_000
 
 
 # --- detect_and_read ----------------------------------------------------------------------------

@@ -2,13 +2,14 @@
 
 The scenarios run under pytest with pytest-bdd and the step vocabulary of `engine.authoring.gherkin_steps`,
 in a throw-away test module, so a municipality can keep its own scenarios next to its own rules.
+pytest and pytest-bdd are normal dependencies of bip-engine, so this works after a plain
+`pip install bip-engine`.
 The feature files are linted first: the silent Gherkin mistakes (a misspelt keyword that turns a
 step into description text) are reported, not skipped.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -21,11 +22,6 @@ from engine.authoring.gherkin_steps import *  # noqa: F401,F403 - the step defin
 
 scenarios({features!r})
 '''
-
-
-def runner_available() -> bool:
-    """Whether pytest and pytest-bdd are installed (they come with `pip install 'bip-engine[test]'`)."""
-    return all(importlib.util.find_spec(name) is not None for name in ("pytest", "pytest_bdd"))
 
 
 def step_reference(lang_heading: str = "Trin") -> str:

@@ -25,7 +25,7 @@ Up to three files. Which file is which is told by its header, not by its name:
     caseworkers (optional)    citizen_id, caseworker_id, from
 
 - The separator is `;` or `,`, whichever the header line uses. The files are UTF-8, with or
-  without a byte-order mark (BOM); a line that is not valid UTF-8 is read as Windows-1252, as older
+  without a byte-order mark (BOM); bytes that are not valid UTF-8 are read as Windows-1252, as older
   Excel exports are written. Lines may end in `\\n` or `\\r\\n`. Cells may be quoted as usual in CSV.
 - Header names are matched ignoring case and surrounding spaces; other columns are ignored.
 - Dates are written YYYY-MM-DD. Rows of one citizen with the same date form one measurement.
@@ -38,25 +38,23 @@ Up to three files. Which file is which is told by its header, not by its name:
 - A score that is a whole number is read as a number. Anything else, and any number outside 1-5,
   is passed on unchanged, so that the check rejects the record and names the citizen.
 
-Order. Each file must be grouped by citizen_id (all rows of a citizen together), and all three
-files must list the citizens in the same order: the order of measurements.csv. A citizen with no
-interventions or no caseworkers is simply absent from that file. The reader merges the files in
-one pass, like a merge-join, and yields one record per citizen in the order of measurements.csv;
-the record's source is the line of the citizen's first measurements row.
+Order. The rows may come in any order: a citizen's rows need not be together, and the three files
+need not list the citizens in the same order. The reader sorts the rows by citizen out of core (in
+a private temporary SQLite file on disk; consecutive rows of one citizen are stored together, so a
+grouped export is cheap) and yields one record per citizen of the measurements file, in the order
+the citizens first appear there; the record's source is the line of the citizen's first
+measurements row. Within a citizen, rows keep their file order (the order of the interventions and
+caseworkers lists, and of the dates of the measurements). Memory does not grow with the number of
+citizens.
 
-When the order is broken, the reader reports it and does not guess:
-- a citizen_id that comes back in a file after other citizens is a ReadProblem at that line; those
-  rows are not used. If the record was already read, the problem says it is incomplete.
-- rows in interventions or caseworkers for a citizen who is not at that place in the order of
-  measurements.csv (or not in it at all) are a ReadProblem naming the line, and are not used; if the
-  citizen comes later in measurements.csv, the citizen is reported instead of read, because the
-  record would lack those rows.
-- a row with an empty citizen_id, or with more cells than the header, is a ReadProblem; a citizen
-  with such a row is reported, not read.
-To check this, the reader remembers which citizen ids it has met, in a temporary SQLite file on
-disk rather than in memory. The reader looks a bounded number of citizens ahead in the
-interventions and caseworkers files (`LOOKAHEAD`), so rows for a citizen missing from
-measurements.csv do not hold up the citizens after them.
+What cannot be read is reported with its file and line, not guessed:
+- rows in interventions or caseworkers for a citizen who is not in the measurements file: one
+  ReadProblem per citizen and file, at the citizen's first such row (with how many rows there are);
+- a row with an empty citizen_id is a ReadProblem at its line;
+- a row with more cells than the header, or that is not valid CSV, and a second, different score
+  for the same indicator on the same date: a ReadProblem at that line, and that citizen is not read.
+Problems of rows without a citizen come first (while the files are read), then the records and
+the problems of their citizens, then the rows that belong to no citizen of the measurements file.
 """
 
 from __future__ import annotations
@@ -65,15 +63,16 @@ import codecs
 import csv
 import itertools
 import json
+import operator
 import re
 import sqlite3
 import sys
-from collections import Counter, deque
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Sequence
+from typing import IO
 
-from ..yamlio import parse_json, parse_yaml, read_text
+from ..yamlio import json_depth_problem, parse_json, parse_yaml, read_text
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".json")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -90,10 +89,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "interventions": ("citizen_id", "type", "start"),
     "caseworkers": ("citizen_id", "caseworker_id", "from"),
 }
-#: How many citizens the reader looks ahead in the interventions and caseworkers files.
-LOOKAHEAD = 256
-
-_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+_WHOLE_NUMBER = re.compile(r"[+-]?\d{1,18}")  # longer: passed on as text, for the check to reject
 
 
 @dataclass(frozen=True)
@@ -119,12 +115,14 @@ class RawLine:
     source: str
     text: str
 
-    def parse(self) -> "RawRecord | ReadProblem":
+    def parse(self) -> RawRecord | ReadProblem:
         """The record on the line, or the problem with it."""
         return _json_line(self.text, self.source)
 
 
 ReadItem = RawRecord | ReadProblem
+#: What a reader yields: with `defer_parsing`, JSON Lines come as `RawLine`s.
+AnyItem = RawRecord | ReadProblem | RawLine
 
 
 # --- Single files and folders -------------------------------------------------------------------
@@ -133,14 +131,15 @@ def read_file(path: str | Path) -> ReadItem:
     """Read one `.yaml`, `.yml` or `.json` record file; a problem is returned, never raised."""
     name = str(path)
     text, problem = read_text(Path(path))
-    if problem is None and not text.strip():
-        return ReadProblem(name, "the file is empty")
+    data = None
     if problem is None:
+        if not (text or "").strip():
+            return ReadProblem(name, "the file is empty")
         parse = parse_json if name.lower().endswith(".json") else parse_yaml
-        data, problem = parse(text, name)
+        data, problem = parse(text or "", name)
     if problem is not None:
         where = f"{name}:{problem.line}" if problem.line else name
-        return ReadProblem(where, problem.message)
+        return ReadProblem(where, f"{problem.code} {problem.message}")
     if not isinstance(data, dict):
         return ReadProblem(name, "a record must be a mapping with at least an 'id'")
     return RawRecord(name, data)
@@ -173,14 +172,14 @@ def _single_file(path: Path) -> Iterator[ReadItem]:
 
 # --- JSON Lines ---------------------------------------------------------------------------------
 
-def read_jsonl(path_or_stdin: str | Path | IO = "-", defer_parsing: bool = False) -> Iterator[ReadItem]:
+def read_jsonl(path_or_stdin: str | Path | IO = "-", defer_parsing: bool = False) -> Iterator[AnyItem]:
     """Read JSON Lines: one record per line as a JSON object; `-` reads standard input.
 
     A file object (binary or text) is read as it is. Blank lines are skipped; a line that is not a
     JSON object is a `ReadProblem` at `file:LINE`. Raises `ValueError` at once for a missing file.
     With `defer_parsing`, lines come as `RawLine`s for the consumer (a worker process) to parse.
     """
-    if hasattr(path_or_stdin, "read"):
+    if not isinstance(path_or_stdin, (str, Path)):
         return _jsonl_items(path_or_stdin, str(getattr(path_or_stdin, "name", "<stream>")), defer_parsing)
     if str(path_or_stdin) == "-":
         return _jsonl_stdin(defer_parsing)
@@ -190,16 +189,16 @@ def read_jsonl(path_or_stdin: str | Path | IO = "-", defer_parsing: bool = False
     return _jsonl_path(path, defer_parsing)
 
 
-def _jsonl_stdin(defer_parsing: bool) -> Iterator[ReadItem]:
+def _jsonl_stdin(defer_parsing: bool) -> Iterator[AnyItem]:
     yield from _jsonl_items(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>", defer_parsing)
 
 
-def _jsonl_path(path: Path, defer_parsing: bool) -> Iterator[ReadItem]:
+def _jsonl_path(path: Path, defer_parsing: bool) -> Iterator[AnyItem]:
     with path.open("rb") as stream:
         yield from _jsonl_items(stream, str(path), defer_parsing)
 
 
-def _jsonl_items(stream: IO, name: str, defer_parsing: bool = False) -> Iterator[ReadItem]:
+def _jsonl_items(stream: IO, name: str, defer_parsing: bool = False) -> Iterator[AnyItem]:
     for number, line in enumerate(stream, 1):
         source = f"{name}:{number}"
         if isinstance(line, bytes):
@@ -214,10 +213,16 @@ def _jsonl_items(stream: IO, name: str, defer_parsing: bool = False) -> Iterator
 
 
 def _json_line(line: str, source: str) -> ReadItem:
+    too_deep = json_depth_problem(line, source)
+    if too_deep:
+        return ReadProblem(source, f"{too_deep.code} {too_deep.message}")
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         return ReadProblem(source, f"not valid JSON: {exc.msg} (column {exc.colno})")
+    except ValueError:  # an integer too long to convert
+        _, too_long = parse_json(line, source)
+        return ReadProblem(source, f"{too_long.code} {too_long.message}" if too_long else "not valid JSON")
     if not isinstance(data, dict):
         return ReadProblem(source, "a record must be a JSON object with at least an 'id'")
     return RawRecord(source, data)
@@ -234,16 +239,6 @@ class _CsvFile:
     delimiter: str
     columns: dict[str, int]
     width: int
-
-
-@dataclass
-class _Group:
-    """The consecutive rows of one citizen in one CSV file."""
-
-    citizen_id: str
-    source: str
-    rows: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-    problems: list[ReadProblem] = field(default_factory=list)
 
 
 def _decoded_lines(stream: Iterable[bytes]) -> Iterator[str]:
@@ -277,10 +272,18 @@ def _inspect_csv(path: str | Path) -> _CsvFile:
                      f"a CSV export needs the columns of one of {expected})")
 
 
+def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Decode the bytes that are not UTF-8 as Windows-1252, as older Excel exports are written."""
+    return error.object[error.start:error.end].decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("bip-cp1252", _cp1252_fallback)  # type: ignore[arg-type]
+
+
 def _csv_rows(csv_file: _CsvFile) -> Iterator[tuple[int, list[str], str | None]]:
     """The data rows of a CSV file: the line each starts on, its cells, and a parse error if any."""
-    with open(csv_file.path, "rb") as stream:
-        reader = csv.reader(_decoded_lines(stream), delimiter=csv_file.delimiter)
+    with open(csv_file.path, encoding="utf-8-sig", errors="bip-cp1252", newline="") as stream:
+        reader = csv.reader(stream, delimiter=csv_file.delimiter)
         next(reader, None)
         while True:
             line = reader.line_num + 1
@@ -291,172 +294,103 @@ def _csv_rows(csv_file: _CsvFile) -> Iterator[tuple[int, list[str], str | None]]
             except csv.Error as exc:
                 yield line, [], f"the row is not valid CSV ({exc})"
                 continue
-            if any(cell.strip() for cell in cells):
+            if "".join(cells).strip():
                 yield line, cells, None
 
 
-def _groups(csv_file: _CsvFile) -> Iterator[_Group | ReadProblem]:
-    """The file's rows grouped by consecutive citizen_id; rows without a citizen are problems."""
-    group: _Group | None = None
-    id_column = csv_file.columns["citizen_id"]
-    for line, cells, error in _csv_rows(csv_file):
-        source = f"{csv_file.path}:{line}"
-        citizen_id = cells[id_column].strip() if id_column < len(cells) else ""
-        if not citizen_id:
-            yield ReadProblem(source, error or "the citizen_id is empty; the row is not used")
-            continue
-        if group is None or group.citizen_id != citizen_id:
-            if group is not None:
-                yield group
-            group = _Group(citizen_id, source)
-        problem = error or _width_problem(csv_file, cells)
-        if problem:
-            group.problems.append(ReadProblem(source, f"{problem}; citizen {citizen_id} is not read"))
-        else:
-            group.rows.append((source, {name: cells[index].strip() if index < len(cells) else ""
-                                        for name, index in csv_file.columns.items()}))
-    if group is not None:
-        yield group
+# --- CSV exports: sorting by citizen out of core -------------------------------------------------
+
+_KINDS = ("measurements", "interventions", "caseworkers")
+#: The cells kept of each row, after its line and its problem (None when the row is fine).
+_KEPT: dict[str, tuple[str, ...]] = {
+    "measurements": ("date", "indicator", "score"),
+    "interventions": ("type", "start", "end", "status"),
+    "caseworkers": ("caseworker_id", "from"),
+}
+_Row = tuple  # (line, problem or None, *the kept cells)
+_INSERT = "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-def _width_problem(csv_file: _CsvFile, cells: list[str]) -> str | None:
-    if len(cells) > csv_file.width:
-        return f"the row has {len(cells)} cells but the header has {csv_file.width}"
-    return None
+class _Sorter:
+    """The rows of the CSV exports, sorted by citizen in a private temporary SQLite file on disk.
 
-
-# --- CSV exports: the merge ---------------------------------------------------------------------
-
-class _Ledger:
-    """The citizens met in measurements.csv, and those whose other rows were set aside.
-
-    Kept in a private temporary SQLite database on disk, so memory does not grow with the caseload.
+    Rows go to disk in batches as they are read, and SQLite sorts on disk, so memory does not grow
+    with the size of the caseload.
     """
 
     def __init__(self) -> None:
         self._db = sqlite3.connect("", check_same_thread=False)
-        self._db.execute("CREATE TABLE met (id TEXT PRIMARY KEY, source TEXT) WITHOUT ROWID")
-        self._db.execute("CREATE TABLE aside (id TEXT PRIMARY KEY, source TEXT) WITHOUT ROWID")
-        self._any_aside = False
+        self._db.executescript("""
+            PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = FILE;
+            PRAGMA cache_size = -16384;
+            CREATE TABLE rows (citizen TEXT NOT NULL, kind INTEGER NOT NULL, line INTEGER NOT NULL,
+                               problem TEXT, a TEXT, b TEXT, c TEXT, d TEXT);
+        """)
 
-    def meet(self, citizen_id: str, source: str) -> str | None:
-        """Note the citizen as met at `source`; return where it was met before, if it was."""
-        cursor = self._db.execute("INSERT OR IGNORE INTO met VALUES (?, ?)", (citizen_id, source))
-        return None if cursor.rowcount == 1 else self.met_at(citizen_id)
+    def load(self, csv_file: _CsvFile) -> Iterator[ReadProblem]:
+        """Store the file's rows; yield a problem for each row that has no citizen_id."""
+        kind = _KINDS.index(csv_file.kind)
+        id_column = csv_file.columns["citizen_id"]
+        kept = [csv_file.columns.get(name, csv_file.width) for name in _KEPT[csv_file.kind]]
+        kept += [csv_file.width] * (4 - len(kept))
+        pick = operator.itemgetter(*kept)
+        width = csv_file.width
+        padding = [""] * (width + 1)
+        batch: list[tuple] = []
+        for line, cells, error in _csv_rows(csv_file):
+            if len(cells) <= width:
+                problem = error
+                cells += padding[len(cells):]
+            else:
+                problem = f"the row has {len(cells)} cells but the header has {width}"
+            citizen_id = cells[id_column].strip()
+            if not citizen_id:
+                yield ReadProblem(f"{csv_file.path}:{line}", error or "the citizen_id is empty; the row is not used")
+                continue
+            batch.append((citizen_id, kind, line, problem, *map(str.strip, pick(cells))))
+            if len(batch) >= 5000:
+                self._db.executemany(_INSERT, batch)
+                batch.clear()
+        self._db.executemany(_INSERT, batch)
 
-    def met_at(self, citizen_id: str) -> str | None:
-        """Where the citizen was met in measurements.csv, or None."""
-        row = self._db.execute("SELECT source FROM met WHERE id = ?", (citizen_id,)).fetchone()
-        return row[0] if row else None
+    def citizens(self) -> Iterator[tuple[str, int, dict[int, list[_Row]]]]:
+        """Each citizen of the measurements file in order of first appearance: id, first line, rows by kind."""
+        self._db.executescript("""
+            CREATE TABLE citizens (citizen TEXT PRIMARY KEY, first INTEGER NOT NULL) WITHOUT ROWID;
+            INSERT INTO citizens SELECT citizen, MIN(line) FROM rows WHERE kind = 0 GROUP BY citizen;
+        """)
+        cursor = self._db.execute("""
+            SELECT c.first, r.citizen, r.kind, r.line, r.problem, r.a, r.b, r.c, r.d
+            FROM rows r JOIN citizens c ON c.citizen = r.citizen ORDER BY c.first, r.kind, r.line""")
+        current: tuple[str, int] | None = None
+        rows: dict[int, list[_Row]] = {}
+        for first, citizen_id, kind, *row in cursor:
+            if current is None or current[1] != first:
+                if current is not None:
+                    yield current[0], current[1], rows
+                current, rows = (citizen_id, first), {}
+            rows.setdefault(kind, []).append(row)
+        if current is not None:
+            yield current[0], current[1], rows
 
-    def set_aside(self, citizen_id: str, source: str) -> None:
-        """Note that rows of a citizen not yet met were not used."""
-        self._db.execute("INSERT OR IGNORE INTO aside VALUES (?, ?)", (citizen_id, source))
-        self._any_aside = True
-
-    def aside_at(self, citizen_id: str) -> str | None:
-        """Where rows of the citizen were set aside, or None."""
-        if not self._any_aside:
-            return None
-        row = self._db.execute("SELECT source FROM aside WHERE id = ?", (citizen_id,)).fetchone()
-        return row[0] if row else None
+    def strays(self) -> Iterator[tuple[str, int, int, int]]:
+        """Citizens with rows in interventions or caseworkers but none in measurements:
+        id, kind, first line, number of rows."""
+        yield from self._db.execute("""
+            SELECT citizen, kind, MIN(line), COUNT(*) FROM rows
+            WHERE kind > 0 AND citizen NOT IN (SELECT citizen FROM citizens)
+            GROUP BY kind, citizen ORDER BY kind, MIN(line)""")
 
     def close(self) -> None:
         """Drop the temporary database."""
         self._db.close()
 
 
-class _SideFile:
-    """An interventions or caseworkers file, read up to `LOOKAHEAD` citizens ahead of the merge."""
-
-    def __init__(self, csv_file: _CsvFile, order_name: str):
-        self.file = csv_file
-        self._order_name = order_name
-        self._source = _groups(csv_file)
-        self._ahead: deque[_Group] = deque()
-        self._ids: Counter[str] = Counter()
-        self._loose: list[ReadProblem] = []
-        self._exhausted = False
-
-    def take(self, citizen_id: str, ledger: _Ledger) -> tuple[_Group | None, list[ReadProblem]]:
-        """The rows of `citizen_id` if they come next, and problems for rows skipped on the way."""
-        self._fill()
-        problems, self._loose = self._loose, []
-        if citizen_id not in self._ids:
-            while self._ahead and ledger.met_at(self._ahead[0].citizen_id):
-                problems.append(self._late(self._pop(), ledger))
-            return None, problems
-        while self._ahead[0].citizen_id != citizen_id:
-            problems.append(self._early(self._pop(), citizen_id, ledger))
-        group = self._pop()
-        self._claim_regrouped(group)
-        return group, problems
-
-    def rest(self, ledger: _Ledger) -> Iterator[ReadProblem]:
-        """Problems for every row left when measurements.csv has ended."""
-        while True:
-            self._fill()
-            yield from self._loose
-            self._loose = []
-            if not self._ahead:
-                return
-            group = self._pop()
-            if ledger.met_at(group.citizen_id):
-                yield self._late(group, ledger)
-            else:
-                yield ReadProblem(group.source, f"citizen {group.citizen_id} is not in {self._order_name}, so "
-                                  f"these rows are not used; a citizen with no measurements yet can be listed "
-                                  f"there with a row that has only the citizen_id")
-
-    def _fill(self) -> None:
-        while not self._exhausted and len(self._ahead) < LOOKAHEAD:
-            item = next(self._source, None)
-            if item is None:
-                self._exhausted = True
-            elif isinstance(item, ReadProblem):
-                self._loose.append(item)
-            else:
-                self._ahead.append(item)
-                self._ids[item.citizen_id] += 1
-
-    def _pop(self) -> _Group:
-        group = self._ahead.popleft()
-        self._ids[group.citizen_id] -= 1
-        if not self._ids[group.citizen_id]:
-            del self._ids[group.citizen_id]
-        return group
-
-    def _claim_regrouped(self, group: _Group) -> None:
-        """Rows of the same citizen further on: the file is not grouped, so the citizen is not read."""
-        while group.citizen_id in self._ids:
-            later = next(g for g in self._ahead if g.citizen_id == group.citizen_id)
-            self._ahead.remove(later)
-            self._ids[later.citizen_id] -= 1
-            if not self._ids[later.citizen_id]:
-                del self._ids[later.citizen_id]
-            group.problems.append(ReadProblem(later.source, f"citizen {group.citizen_id} comes again after "
-                                              f"other citizens; {self.file.path} must be grouped by citizen_id, "
-                                              f"so citizen {group.citizen_id} is not read"))
-
-    def _late(self, group: _Group, ledger: _Ledger) -> ReadProblem:
-        return ReadProblem(group.source, f"citizen {group.citizen_id} was already read at "
-                           f"{ledger.met_at(group.citizen_id)} without these rows, so that record is incomplete; "
-                           f"{self.file.path} must be grouped by citizen_id in the order of {self._order_name}")
-
-    def _early(self, group: _Group, expected: str, ledger: _Ledger) -> ReadProblem:
-        if ledger.met_at(group.citizen_id):
-            return self._late(group, ledger)
-        ledger.set_aside(group.citizen_id, group.source)
-        return ReadProblem(group.source, f"citizen {group.citizen_id} comes before citizen {expected} here but "
-                           f"not in {self._order_name} (it is missing there, or the files are in different "
-                           f"orders), so these rows are not used")
-
-
 def read_csv_exports(measurements: str | Path, interventions: str | Path | None = None,
                      caseworkers: str | Path | None = None) -> Iterator[ReadItem]:
-    """Merge CSV exports into one record per citizen, in the order of the measurements file.
+    """Merge CSV exports into one record per citizen, in the order the citizens first appear in measurements.
 
-    See the module docstring for the format and the grouping requirement. Raises `ValueError` at
+    The files may list their rows in any order (see the module docstring). Raises `ValueError` at
     once when a file is missing or its header is not the export it is given as.
     """
     files = {"measurements": measurements, "interventions": interventions, "caseworkers": caseworkers}
@@ -472,65 +406,49 @@ def read_csv_exports(measurements: str | Path, interventions: str | Path | None 
 
 
 def _merge(files: dict[str, _CsvFile]) -> Iterator[ReadItem]:
-    order_name = files["measurements"].path
-    sides = [_SideFile(files[kind], order_name) for kind in ("interventions", "caseworkers") if kind in files]
-    ledger = _Ledger()
+    order = files["measurements"].path
+    paths = {_KINDS.index(kind): csv_file.path for kind, csv_file in files.items()}
+    sorter = _Sorter()
     try:
-        for item in _groups(files["measurements"]):
-            if isinstance(item, ReadProblem):
-                yield item
-            else:
-                yield from _merged_citizen(item, sides, ledger, order_name)
-        for side in sides:
-            yield from side.rest(ledger)
+        for csv_file in files.values():
+            yield from sorter.load(csv_file)
+        for citizen_id, first, rows in sorter.citizens():
+            yield from _citizen(citizen_id, f"{order}:{first}", rows, paths)
+        for citizen_id, kind, line, count in sorter.strays():
+            more = f" (and {count - 1} more row(s) of the citizen in this file)" if count > 1 else ""
+            yield ReadProblem(f"{paths[kind]}:{line}", f"citizen {citizen_id} is not in {order}, so this row{more} "
+                              f"is not used; a citizen with no measurements yet can be listed there with a row "
+                              f"that has only the citizen_id")
     finally:
-        ledger.close()
+        sorter.close()
 
 
-def _merged_citizen(group: _Group, sides: list[_SideFile], ledger: _Ledger, order_name: str) -> Iterator[ReadItem]:
-    citizen_id = group.citizen_id
-    earlier = ledger.meet(citizen_id, group.source)
-    if earlier:
-        yield ReadProblem(group.source, f"citizen {citizen_id} comes again after other citizens; {order_name} "
-                          f"must be grouped by citizen_id, so these rows are not used and the record read at "
-                          f"{earlier} is incomplete")
-        return
-    problems = list(group.problems)
-    found: dict[str, _Group] = {}
-    for side in sides:
-        side_group, skipped = side.take(citizen_id, ledger)
-        yield from skipped
-        if side_group is not None:
-            found[side.file.kind] = side_group
-            problems.extend(side_group.problems)
-    aside = ledger.aside_at(citizen_id)
-    if aside:
-        problems.append(ReadProblem(group.source, f"citizen {citizen_id} is not read: its rows at {aside} came "
-                                    f"before their place in the order of {order_name}"))
-    record = {"id": citizen_id, "measurements": _measurements(group, problems)}
-    for side in sides:
-        rows = found[side.file.kind].rows if side.file.kind in found else []
-        record[side.file.kind] = [_SIDE_ROW[side.file.kind](row) for _, row in rows]
+def _citizen(citizen_id: str, source: str, rows: dict[int, list[_Row]], paths: dict[int, str]) -> Iterator[ReadItem]:
+    """The record of one citizen from its rows in each file, or the problems that keep it from being read."""
+    problems = [ReadProblem(f"{paths[kind]}:{row[0]}", f"{row[1]}; citizen {citizen_id} is not read")
+                for kind, kind_rows in sorted(rows.items()) for row in kind_rows if row[1]]
+    record: dict = {"id": citizen_id, "measurements": _measurements(citizen_id, paths[0], rows.get(0, []), problems)}
+    for kind in sorted(kind for kind in paths if kind > 0):
+        record[_KINDS[kind]] = [_SIDE_ROW[_KINDS[kind]](row) for row in rows.get(kind, [])]
     if problems:
         yield from problems
     else:
-        yield RawRecord(group.source, record)
+        yield RawRecord(source, record)
 
 
-def _measurements(group: _Group, problems: list[ReadProblem]) -> list[dict]:
+def _measurements(citizen_id: str, path: str, rows: list[_Row], problems: list[ReadProblem]) -> list[dict]:
     """One measurement per date, in the order the dates first appear; conflicts go to `problems`."""
     by_date: dict[str, dict] = {}
-    for source, row in group.rows:
-        day, indicator, score = row["date"], row["indicator"], row["score"]
-        if not (day or indicator or score):
+    for line, problem, day, indicator, score, _ in rows:
+        if problem or not (day or indicator or score):
             continue
         scores = by_date.setdefault(day, {"date": day, "scores": {}})["scores"]
         if not score:
             continue
         value = _score(score)
         if indicator in scores and scores[indicator] != value:
-            problems.append(ReadProblem(source, f"a second, different score for {indicator} on {day}; "
-                                        f"citizen {group.citizen_id} is not read"))
+            problems.append(ReadProblem(f"{path}:{line}", f"a second, different score for {indicator} on {day}; "
+                                        f"citizen {citizen_id} is not read"))
         scores[indicator] = value
     return list(by_date.values())
 
@@ -540,16 +458,18 @@ def _score(text: str) -> int | str:
     return int(text) if _WHOLE_NUMBER.fullmatch(text) else text
 
 
-def _intervention(row: dict[str, str]) -> dict:
-    item = {"type": row["type"], "start": row["start"]}
-    for key in ("end", "status"):
-        if row.get(key):
-            item[key] = row[key]
+def _intervention(row: _Row) -> dict:
+    _, _, kind, start, end, status = row
+    item = {"type": kind, "start": start}
+    if end:
+        item["end"] = end
+    if status:
+        item["status"] = status
     return item
 
 
-def _caseworker(row: dict[str, str]) -> dict:
-    return {"id": row["caseworker_id"], "from": row["from"]}
+def _caseworker(row: _Row) -> dict:
+    return {"id": row[2], "from": row[3]}
 
 
 _SIDE_ROW = {"interventions": _intervention, "caseworkers": _caseworker}
@@ -557,7 +477,7 @@ _SIDE_ROW = {"interventions": _intervention, "caseworkers": _caseworker}
 
 # --- Telling inputs apart -----------------------------------------------------------------------
 
-def detect_and_read(inputs: Sequence[str], defer_parsing: bool = False) -> Iterator[ReadItem]:
+def detect_and_read(inputs: Sequence[str], defer_parsing: bool = False) -> Iterator[AnyItem]:
     """Read each input by its kind and chain them, in the order given.
 
     A folder is read with `read_folder`; `*.jsonl` (or `*.ndjson`) and `-` with `read_jsonl`; a
@@ -572,7 +492,7 @@ def detect_and_read(inputs: Sequence[str], defer_parsing: bool = False) -> Itera
                          "record files or CSV exports")
     if list(inputs).count("-") > 1:
         raise ValueError("-: standard input can be read only once")
-    readers: list[Iterator[ReadItem] | None] = []
+    readers: list[Iterator[AnyItem] | None] = []
     csv_paths: dict[str, str] = {}
     csv_slot: int | None = None
     for item in map(str, inputs):
@@ -596,10 +516,10 @@ def detect_and_read(inputs: Sequence[str], defer_parsing: bool = False) -> Itera
             if csv_slot is None:
                 csv_slot = len(readers)
                 readers.append(None)
-    if csv_paths:
+    if csv_paths and csv_slot is not None:
         if "measurements" not in csv_paths:
             raise ValueError(f"{', '.join(csv_paths.values())}: CSV exports need a measurements file "
                              f"(columns {', '.join(CSV_COLUMNS['measurements'])})")
         readers[csv_slot] = read_csv_exports(csv_paths["measurements"], csv_paths.get("interventions"),
                                              csv_paths.get("caseworkers"))
-    return itertools.chain.from_iterable(readers)
+    return itertools.chain.from_iterable(reader for reader in readers if reader is not None)

@@ -1,0 +1,95 @@
+"""Start-up structure: what a cold `bip check` imports, and what a plain install needs for `bip rules test`.
+
+These are structural checks, never timings: `python -X importtime` lists every module a process
+imports, and the check must not import the parts of the engine (or the libraries) that it does not
+use. A new command or wing that is imported at start-up, instead of inside its command, fails here.
+The cold-start time itself is measured by benchmarks/run.py, as a ratio to the import floor.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+from tests.conftest import ROOT
+
+#: Modules (and packages, with everything under them) that a pre-meeting check does not need.
+NOT_FOR_A_CHECK = (
+    "fastapi", "starlette", "uvicorn", "sqlalchemy", "psycopg", "httpx", "anyio", "asyncio",
+    "pytest", "_pytest", "pytest_bdd", "hypothesis", "multiprocessing", "concurrent", "sqlite3", "_sqlite3",
+    "engine.authoring", "engine.caseload", "engine.service",
+)
+
+
+def imported_modules(*args: str) -> set[str]:
+    """The modules a `bip` process imports, from `python -X importtime cli.py ARGS`."""
+    result = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "cli.py"), *args],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    modules = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines()
+               if line.startswith("import time:") and "|" in line}
+    modules.discard("package")  # the header line
+    assert "click" in modules and "engine.errors" in modules  # the listing is real
+    return modules
+
+
+def unneeded(modules: set[str]) -> list[str]:
+    return sorted(name for name in modules
+                  if any(name == banned or name.startswith(banned + ".") for banned in NOT_FOR_A_CHECK))
+
+
+ENGINES = ["python"] + (["durable"] if sys.version_info < (3, 13) else [])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_cold_check_imports_only_what_it_needs(engine):
+    modules = imported_modules("check", "examples/stilstand.yaml", "--as-of", "2026-11-22", "--engine", engine)
+    assert "engine.check" in modules
+    assert unneeded(modules) == []
+
+
+def test_the_default_check_in_json_imports_only_what_it_needs():
+    modules = imported_modules("check", "examples/stilstand.yaml", "--as-of", "2026-11-22", "--format", "json")
+    assert unneeded(modules) == []
+
+
+def test_the_listing_would_catch_a_wing_imported_at_start_up():
+    # `bip rules validate` does use the authoring wing: the same listing must show it.
+    modules = imported_modules("rules", "validate")
+    assert "engine.authoring.validate" in unneeded(modules)
+
+
+def test_importing_engine_alone_loads_no_model_or_rule_machinery():
+    code = "import sys, engine, engine.errors; print(' '.join(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    modules = set(result.stdout.split())
+    assert "engine.errors" in modules
+    assert not {"engine.check", "engine.rulebook", "pydantic.main", "jinja2"} & modules
+    from engine import (  # the public names still work, imported on first use
+        Checker,
+        Report,
+    )
+    assert Checker.__module__ == "engine.check" and Report.__module__ == "engine.report"
+
+
+# --- `bip rules test` after a plain `pip install bip-engine` -------------------------------------
+
+def test_what_bip_rules_test_needs_is_a_normal_dependency():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = {dependency.split(";")[0].split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower()
+             for dependency in project["dependencies"]}
+    assert {"pytest", "pytest-bdd"} <= names
+
+
+def test_bip_rules_test_runs_the_bundled_scenarios_outside_the_source_tree(tmp_path):
+    # Run from an empty folder, as a policy officer would after installing: no tests/, no conftest.py.
+    bip = ROOT / ".venv" / "bin" / "bip"
+    command = [str(bip)] if bip.exists() and sys.executable.startswith(str(ROOT / ".venv")) else \
+        [sys.executable, str(ROOT / "cli.py")]
+    result = subprocess.run([*command, "rules", "test"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "passed" in result.stdout and "failed" not in result.stdout
+    assert "bip-engine[test]" not in result.stdout + result.stderr
