@@ -8,17 +8,34 @@ record (exit 3), `RulebookError` an invalid rulebook or guidance template (exit 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
 class Problem:
-    """One thing wrong with an input file, located as precisely as we can."""
+    """One thing wrong with an input file, located as precisely as we can.
+
+    `message` is English. A problem made by `engine.messages.problem` also keeps its message `key`
+    and `args`, so that `text(lang)` can give it in Danish or English.
+    """
 
     code: str
     message: str
     path: str | None = None
     line: int | None = None
     column: int | None = None
+    key: str | None = field(default=None, compare=False, repr=False)
+    args: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def text(self, lang: str = "en") -> str:
+        """The message in `lang` (da or en)."""
+        from .messages import shown_message  # the catalogue imports this module
+
+        return shown_message(self, lang)
+
+    def shown(self, lang: str = "en") -> str:
+        """`path:line: CODE message` with the message in `lang`."""
+        return f"{self.location()}: {self.code} {self.text(lang)}"
 
     def location(self) -> str:
         """`path:line:column`, leaving out the parts that are unknown."""

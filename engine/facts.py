@@ -9,11 +9,13 @@ values from a citizen record and the check date. Anything dated after the check 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from statistics import fmean
 from typing import Any
 
-from .catalogue import Catalogue
+from .catalogue import Catalogue, StaircasePhrase
 from .expr import FactSpec
 from .record import Intervention, Record
 
@@ -130,7 +132,7 @@ def derive_facts(record: Record, as_of: dt.date, catalogue: Catalogue) -> Derive
     values.update(_measurement_facts(measurements, as_of, catalogue))
     values.update(_intervention_facts(record, as_of, catalogue, measurements, left_out))
     values.update(_caseworker_facts(record, as_of, left_out))
-    values.update(_note_facts(record.notes, catalogue.phrases))
+    values.update(_note_facts(record.notes, catalogue.staircase))
     return DerivedFacts(values, left_out)
 
 
@@ -258,11 +260,71 @@ def _caseworker_facts(record: Record, as_of: dt.date, left_out: list[LeftOut]) -
     }
 
 
-def _note_facts(notes: str | None, phrases: list[str]) -> dict[str, Any]:
-    text = " ".join((notes or "").casefold().split())
-    found = [phrase for phrase in phrases if phrase.casefold() in text]
+def _note_facts(notes: str | None, phrases: list[StaircasePhrase]) -> dict[str, Any]:
+    found = list(dict.fromkeys(phrase for phrase, _ in find_staircase(notes, phrases)))
     return {
-        "has_notes": bool(text),
+        "has_notes": bool((notes or "").strip()),
         "staircase_phrases": found,
         "staircase_phrase_count": len(found),
     }
+
+
+# --- Staircase phrases in the notes -------------------------------------------------------------
+
+#: Facts about the notes whose flag evidence also shows the sentences the phrases were found in.
+NOTE_EVIDENCE_FACTS = ("staircase_phrases", "staircase_phrase_count")
+#: The endings `inflect: true` allows on each word: simple Danish inflection of adjectives
+#: (klar/klare/klart) and nouns (bolig/boligen/boligerne); not verb endings (-er, -ede, -et), which turn
+#: "klar" into "klarer", "klarede" or "klaret" (manages, managed).
+DANISH_ENDINGS = r"(?:e|t|s|en|ne|ene|erne|ens)?"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\s*[\r\n]+\s*(?=[-•*]\s)")
+
+
+def find_staircase(notes: str | None, phrases: list[StaircasePhrase]) -> list[tuple[str, str]]:
+    """Each staircase phrase found in `notes`, with the sentence it was found in, in phrase order.
+
+    A phrase matches whole words only, ignoring case and line breaks: "ikke klar" is found in
+    "Borgeren er ikke klar til praktik" but not in "ikke klarede". With `inflect`, each word may
+    carry a Danish ending. A phrase right before a word of its `not_followed_by`, or right after
+    one of its `not_preceded_by`, is not counted there.
+    """
+    if not notes or not phrases:
+        return []
+    sentences = _sentences(notes)
+    found = []
+    for phrase in phrases:
+        pattern = _phrase_pattern(phrase.phrase, phrase.inflect, phrase.not_followed_by)
+        before = _preceding_pattern(phrase.not_preceded_by)
+        for sentence in sentences:
+            text = " ".join(sentence.casefold().split())
+            if any(before is None or not before.search(text, 0, match.start()) for match in pattern.finditer(text)):
+                found.append((phrase.phrase.strip(), sentence))
+    return found
+
+
+def staircase_sentences(notes: str | None, phrases: list[StaircasePhrase]) -> list[str]:
+    """The sentences of the notes in which staircase phrases were found, each once, in note order."""
+    found = {sentence for _, sentence in find_staircase(notes, phrases)}
+    return [sentence for sentence in _sentences(notes or "") if sentence in found]
+
+
+def _sentences(notes: str) -> list[str]:
+    """The notes split into sentences (at . ! ? followed by space, blank lines and bullet lines)."""
+    return [" ".join(part.split()) for part in _SENTENCE_END.split(notes) if part and part.strip()]
+
+
+@lru_cache(maxsize=1024)
+def _phrase_pattern(phrase: str, inflect: bool, not_followed_by: tuple[str, ...]) -> re.Pattern:
+    ending = DANISH_ENDINGS if inflect else ""
+    words = r"\s+".join(re.escape(word) + ending for word in phrase.casefold().split())
+    exceptions = "|".join(r"\s+".join(map(re.escape, item.casefold().split())) for item in not_followed_by)
+    after = rf"(?!\s+(?:{exceptions})(?!\w))" if exceptions else ""
+    return re.compile(rf"(?<!\w){words}(?!\w){after}")
+
+
+@lru_cache(maxsize=1024)
+def _preceding_pattern(not_preceded_by: tuple[str, ...]) -> re.Pattern | None:
+    if not not_preceded_by:
+        return None
+    words = "|".join(r"\s+".join(map(re.escape, item.casefold().split())) for item in not_preceded_by)
+    return re.compile(rf"(?<!\w)(?:{words})\s+\Z")

@@ -9,6 +9,7 @@ can be found, and the field, so a caseworker or an IT team can fix the record at
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import sys
 from pathlib import Path
@@ -17,15 +18,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from .errors import Problem, RecordError
+from .messages import problem, text
 from .yamlio import field_path, line_of, parse_json, parse_yaml, read_text
 
 Score = Annotated[StrictInt, Field(ge=1, le=5)]
 Status = Literal["planned", "ongoing", "completed", "cancelled"]
 CPR_LIKE = re.compile(r"^\s*\d{6}-?\d{4}\s*$")
+ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use
 
 
 class Measurement(_Strict):
@@ -50,7 +53,7 @@ class CaseworkerAssignment(_Strict):
     id: str = Field(min_length=1)
     from_: dt.date = Field(alias="from")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class Record(_Strict):
@@ -63,10 +66,10 @@ class Record(_Strict):
     notes: str | None = None
 
 
-def cpr_warning(record: Record) -> str | None:
-    """A warning when the citizen id looks like a Danish CPR number, which must not be used."""
+def cpr_warning(record: Record, lang: str = "en") -> str | None:
+    """A warning (W001, in `lang`) when the citizen id looks like a Danish CPR number, which must not be used."""
     if CPR_LIKE.match(record.id):
-        return "the citizen id looks like a CPR number; use a pseudonymous id"
+        return text("W001", lang)
     return None
 
 
@@ -75,47 +78,67 @@ def read_record_file(source: str) -> tuple[Any, str]:
     if source == "-":
         text, name = sys.stdin.read(), "<stdin>"
     else:
-        text, problem = read_text(Path(source))
-        if problem:
-            raise RecordError(problem)
+        text, read_problem = read_text(Path(source))
+        if read_problem:
+            raise RecordError(read_problem)
         name = source
     if not text.strip():
-        raise RecordError(Problem("R001", "the record is empty", name))
-    data, problem = parse_json(text, name) if name.endswith(".json") else parse_yaml(text, name)
-    if problem:
-        raise RecordError(problem)
+        raise RecordError(problem("R001.empty", name))
+    data, parse_problem = parse_json(text, name) if name.endswith(".json") else parse_yaml(text, name)
+    if parse_problem:
+        raise RecordError(parse_problem)
     return data, name
 
 
 def validate_record(data: Any, source: str = "<record>") -> Record:
     """Validate loaded data as a `Record`; raise `RecordError` listing every problem with its line."""
     if not isinstance(data, dict):
-        raise RecordError(Problem("R001", "a record must be a mapping with at least an 'id'", source,
-                                  getattr(data, "line", None)))
+        raise RecordError(problem("R001.mapping", source, getattr(data, "line", None)))
     try:
         return Record.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            Problem("R002", f"{field_path(error['loc'])}: {_message(error)}", source,
-                    line_of(data, error["loc"]))
-            for error in exc.errors()
-        ]
+        problems = []
+        for error in exc.errors():
+            key, args = _message(error)
+            problems.append(problem(key, source, line_of(data, error["loc"]), field=field_path(error["loc"]), **args))
         raise RecordError(problems) from None
 
 
-def _message(error: dict) -> str:
+def _given(value: Any) -> str:
+    """A given value as it is shown in a message, shortened when it is long."""
+    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    return shown if len(shown) <= 40 else shown[:30] + "…" + shown[-6:]
+
+
+def _message(error: dict) -> tuple[str, dict]:
+    """The message key and arguments for one pydantic error."""
     kind, given = error["type"], error.get("input")
     if kind == "missing":
-        return "is required"
+        return "R002.required", {}
     if kind == "extra_forbidden":
-        return "is not a known field"
-    if kind in ("int_type", "greater_than_equal", "less_than_equal", "int_from_float"):
-        return f"a score must be a whole number from 1 to 5, not {given!r}"
+        return "R002.unknown_field", {}
+    if kind in ("int_type", "int_parsing", "greater_than_equal", "less_than_equal", "int_from_float"):
+        return "R002.score", {"given": _given(given)}
     if kind.startswith("date"):
-        return f"must be a date written YYYY-MM-DD, not {given!r}"
+        if isinstance(given, str) and ISO_DATE.match(given) and "outside expected range" in error["msg"]:
+            return "R002.no_such_date", {"given": _given(given)}
+        return "R002.date", {"given": _given(given)}
     if kind == "literal_error":
-        return f"must be one of planned, ongoing, completed, cancelled, not {given!r}"
-    return error["msg"]
+        return "R002.status", {"given": _given(given)}
+    if kind == "string_type":
+        return "R002.text", {"given": _given(given)}
+    if kind in ("string_too_short", "too_short"):
+        return "R002.empty_text", {}
+    if kind == "list_type":
+        return "R002.list", {}
+    if kind in ("dict_type", "model_type"):
+        return "R002.mapping", {}
+    return "R002.other", {"detail": error["msg"]}
+
+
+def _closest(name: str, candidates: list[str]) -> str | None:
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def check_names(record: Record, data: Any, source: str, catalogue) -> None:
@@ -124,14 +147,20 @@ def check_names(record: Record, data: Any, source: str, catalogue) -> None:
     for index, measurement in enumerate(record.measurements):
         for name in measurement.scores:
             if name not in catalogue.indicators:
-                problems.append(Problem("R003", f"measurements[{index}].scores: {catalogue.unknown_indicator(name)}",
-                                        source, line_of(data, ("measurements", index, "scores", name))))
+                problems.append(problem("R003", source, line_of(data, ("measurements", index, "scores", name)),
+                                        field=f"measurements[{index}].scores", name=name,
+                                        hint_name=_closest(name, list(catalogue.indicators))))
+    aliases = None
     for index, item in enumerate(record.interventions):
         if catalogue.intervention_id(item.type) is None:
-            problems.append(Problem("R004", f"interventions[{index}].type: {catalogue.unknown_intervention(item.type)}",
-                                    source, line_of(data, ("interventions", index, "type"))))
+            if aliases is None:
+                aliases = [name.casefold() for kind in catalogue.interventions.values()
+                           for name in (kind.id, *kind.aliases)]
+            problems.append(problem("R004", source, line_of(data, ("interventions", index, "type")),
+                                    field=f"interventions[{index}].type", name=item.type,
+                                    hint_name=_closest(item.type.casefold(), aliases)))
         if item.end is not None and item.end < item.start:
-            problems.append(Problem("R005", f"interventions[{index}].end: ends before it starts", source,
-                                    line_of(data, ("interventions", index, "end"))))
+            problems.append(problem("R005", source, line_of(data, ("interventions", index, "end")),
+                                    field=f"interventions[{index}].end"))
     if problems:
         raise RecordError(problems)

@@ -5,22 +5,257 @@ Templates are looked up on a search path, the user's folders first and the bundl
 with the same name in its own folder (`--guidance DIR`, which holds `da/` and `en/`). Templates
 run in Jinja's sandbox with `StrictUndefined`: a misspelt variable is an error, and every
 template error names the template file and line.
+
+Rendering is bounded, so that a template cannot take the process down: a value or an output
+larger than `MAX_OUTPUT` characters (string or list multiplication, `**`, padding and `format`
+widths, `join` and `replace` that would build one) is refused before it is built (`T007`), and a
+render that runs longer than `MAX_SECONDS` (loops) is stopped (`T006`); both name the template's
+file and line. `limit_problems` finds what it can of this without rendering, for `bip rules validate`.
 """
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import json
 import os
+import re
 import textwrap
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import nodes
+import jinja2.runtime
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import Problem, RulebookError
 from .paths import default_guidance
+
+#: The most characters (or list items) one template render, or one value inside it, may have.
+MAX_OUTPUT = 1_000_000
+#: The longest one template render may run, in seconds.
+MAX_SECONDS = 2.0
+_WIDE_FORMAT = re.compile(r"%[-+ #0]*(\d{7,}|\*)|\d{7,}|\{[^{}]*\{")  # %9999999d, {:>9999999}, nested width
+
+
+class RenderLimit(Exception):
+    """A template would build a value larger than `MAX_OUTPUT`."""
+
+
+class RenderTimeout(Exception):
+    """A template ran longer than `MAX_SECONDS` (raised into the rendering thread by the watchdog)."""
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (str, bytes, list, tuple, dict, range)) else 0
+
+
+def _check_format(value: Any) -> None:
+    if isinstance(value, str) and _WIDE_FORMAT.search(value):
+        raise RenderLimit(f"a format with a field width of a million or more: {value[:40]!r}")
+
+
+def _check_arguments(owner: Any, args: tuple, kwargs: dict) -> None:
+    """Refuse a call whose arguments would make a result larger than `MAX_OUTPUT`."""
+    values = (*args, *kwargs.values())
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_OUTPUT:
+            raise RenderLimit(f"a number argument of {value} is larger than {MAX_OUTPUT:,}")
+    widest = max((_size(value) for value in values), default=0)
+    if _size(owner) * (widest + 1) > 10 * MAX_OUTPUT and widest > 1:
+        raise RenderLimit(f"the result could be larger than {MAX_OUTPUT:,} characters")
+
+
+def check_binop(operator: str, left: Any, right: Any) -> None:
+    """Refuse `*`, `**`, `+` and `%` whose result would be larger than `MAX_OUTPUT`."""
+    if operator == "*":
+        for seq, count in ((left, right), (right, left)):
+            if _size(seq) and isinstance(count, int) and _size(seq) * count > MAX_OUTPUT:
+                raise RenderLimit(f"multiplying gives more than {MAX_OUTPUT:,} characters or items")
+        if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > 64 * 1024:
+            raise RenderLimit("multiplying gives a number too large")
+    elif operator == "**":
+        if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 4096:
+            raise RenderLimit(f"a power with exponent {right} is too large")
+    elif operator == "+":
+        if _size(left) + _size(right) > MAX_OUTPUT:
+            raise RenderLimit(f"adding gives more than {MAX_OUTPUT:,} characters or items")
+    elif operator == "%":
+        _check_format(left)
+
+
+def _bounded_concat(join: Any) -> Any:
+    """Jinja's `~` (string concatenation), refusing a result larger than `MAX_OUTPUT`."""
+
+    def bounded(seq: Iterable[Any]) -> str:
+        parts = list(seq)
+        if sum(len(part) if isinstance(part, str) else 0 for part in parts) > MAX_OUTPUT:
+            raise RenderLimit(f"joining with ~ gives more than {MAX_OUTPUT:,} characters")
+        return join(parts)
+
+    return bounded
+
+
+class _BoundedTemplate(jinja2.Template):
+    """A template whose `~` is bounded like the intercepted operators."""
+
+    @classmethod
+    def from_code(cls, environment: Any, code: Any, globals: Any, uptodate: Any = None) -> Any:
+        template = super().from_code(environment, code, globals, uptodate)
+        namespace = template.root_render_func.__globals__  # shared by the template's block functions
+        namespace["str_join"] = _bounded_concat(jinja2.runtime.str_join)
+        namespace["markup_join"] = _bounded_concat(jinja2.runtime.markup_join)
+        return template
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox (lists and dicts read-only) with size limits on operators, calls and filters."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    template_class = _BoundedTemplate
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        check_binop(operator, left, right)
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
+        method = getattr(__obj, "__wrapped__", __obj)
+        owner = getattr(method, "__self__", None)
+        name = getattr(method, "__name__", "")
+        if name in ("format", "format_map"):
+            _check_format(owner)
+        if name == "join" and isinstance(owner, str) and args:
+            args = (_joinable(owner, args[0]), *args[1:])
+        _check_arguments(owner, args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _joinable(separator: Any, items: Any) -> Any:
+    """The items to join as a list, refused when joining them would pass `MAX_OUTPUT`."""
+    if isinstance(items, (str, dict)):
+        return items
+    items = list(items)
+    if _size(separator) * len(items) + sum(_size(item) for item in items) > MAX_OUTPUT:
+        raise RenderLimit(f"joining gives more than {MAX_OUTPUT:,} characters")
+    return items
+
+
+def _bounded_filter(name: str, function: Any) -> Any:
+    """A filter that refuses arguments that would build a value larger than `MAX_OUTPUT`."""
+    pass_arg = getattr(function, "jinja_pass_arg", None)
+
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        values = args[1:] if pass_arg is not None else args
+        if values:
+            if name == "format":
+                _check_format(values[0])
+            if name == "join" and not isinstance(values[0], (str, dict)):
+                values = (_joinable(values[1] if len(values) > 1 else kwargs.get("d", ""), values[0]), *values[1:])
+                args = (*args[:len(args) - len(values)], *values)
+            _check_arguments(values[0], tuple(values[1:]), kwargs)
+        return function(*args, **kwargs)
+
+    if pass_arg is not None:
+        bounded.jinja_pass_arg = pass_arg  # type: ignore[attr-defined]
+    return bounded
+
+
+class _Watchdog:
+    """One background thread that stops renders running past their deadline.
+
+    The stop is an exception (`RenderTimeout`) raised asynchronously in the rendering thread, so a
+    loop in a template ends even when it calls nothing the sandbox sees.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._deadlines: dict[int, float] = {}
+        self._fired: set[int] = set()
+        self._pid: int | None = None
+
+    @contextmanager
+    def watch(self, seconds: float) -> Iterator[None]:
+        """Raise `RenderTimeout` in this thread when the block runs longer than `seconds`."""
+        ident = threading.get_ident()
+        with self._condition:
+            if self._pid != os.getpid():  # first use, or a forked child without the thread
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="bip-render-watchdog", daemon=True).start()
+            self._deadlines[ident] = time.monotonic() + seconds
+            self._condition.notify()
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._deadlines.pop(ident, None)
+                if ident in self._fired:  # a stop sent after the block ended must not hit later code
+                    self._fired.discard(ident)
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), None)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                for ident, deadline in list(self._deadlines.items()):
+                    if deadline <= now:
+                        del self._deadlines[ident]
+                        self._fired.add(ident)
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident),
+                                                                   ctypes.py_object(RenderTimeout))
+                wait = min(self._deadlines.values(), default=now + 3600) - now
+                self._condition.wait(timeout=max(wait, 0.01))
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _joined(chunks: Iterator[str]) -> str:
+    """The rendered chunks joined, refusing more than `MAX_OUTPUT` characters (located at the writing line)."""
+    parts, size = [], 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_OUTPUT:
+            error = RenderLimit(f"the template writes more than {MAX_OUTPUT:,} characters")
+            error.where = _suspended_at(chunks)  # type: ignore[attr-defined]
+            raise error
+        parts.append(chunk)
+    return "".join(parts)
+
+
+def _suspended_at(generator: Any) -> tuple[str, int] | None:
+    """The template file and line where a paused render generator stands."""
+    while getattr(generator, "gi_yieldfrom", None) is not None:
+        generator = generator.gi_yieldfrom
+    frame = getattr(generator, "gi_frame", None)
+    owner = frame.f_globals.get("__jinja_template__") if frame is not None else None
+    if owner is None:
+        return None
+    return owner.filename or owner.name, owner.get_corresponding_lineno(frame.f_lineno)
+
+
+def limit_problems(tree: nodes.Template, path: str) -> list[Problem]:
+    """What a template's source shows, without rendering, that would pass the render limits (T007)."""
+    problems = []
+    for node in tree.find_all((nodes.Mul, nodes.Pow, nodes.Add, nodes.Mod)):
+        left, right = node.left, node.right
+        if isinstance(left, nodes.Const) and isinstance(right, nodes.Const):
+            operator = {nodes.Mul: "*", nodes.Pow: "**", nodes.Add: "+", nodes.Mod: "%"}[type(node)]
+            try:
+                check_binop(operator, left.value, right.value)
+            except RenderLimit as exc:
+                problems.append(Problem("T007", f"template too large to render: {exc}", path, node.lineno))
+    for node in tree.find_all((nodes.Call, nodes.Filter)):
+        if isinstance(node, nodes.Call) and not (isinstance(node.node, nodes.Name) and node.node.name == "range"):
+            continue
+        for arg in node.args:
+            if isinstance(arg, nodes.Const) and isinstance(arg.value, int) and abs(arg.value) > MAX_OUTPUT:
+                problems.append(Problem("T007", f"template too large to render: a number argument of {arg.value} "
+                                                f"is larger than {MAX_OUTPUT:,}", path, node.lineno))
+    return problems
 
 COLOURS = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
 MONTHS = {
@@ -76,10 +311,11 @@ class Guidance:
         self.lang = lang
         bundled = bundled or default_guidance()
         self.search_path = [Path(folder) / lang for folder in overrides] + [bundled / lang]
-        self.env = SandboxedEnvironment(
+        self.env = _BoundedSandbox(
             loader=jinja2.FileSystemLoader([str(path) for path in self.search_path]),
             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
             keep_trailing_newline=True, autoescape=False, bytecode_cache=_bytecode_cache(),
+            auto_reload=False,  # templates are read once per Guidance: no stat() of every file on each render
         )
         self.env.filters.update(
             num=lambda value: format_number(value, lang),
@@ -90,6 +326,7 @@ class Guidance:
                 break_on_hyphens=False, break_long_words=False),
             tojson=lambda value: json.dumps(value, ensure_ascii=False),
         )
+        self.env.filters = {name: _bounded_filter(name, function) for name, function in self.env.filters.items()}
 
     @staticmethod
     def _styler(colour: bool):
@@ -116,7 +353,8 @@ class Guidance:
         if block not in template.blocks:
             raise RulebookError(Problem("T003", f"template has no block '{block}'", template.filename or name))
         try:
-            return "".join(template.blocks[block](template.new_context(context))).strip()
+            with _WATCHDOG.watch(MAX_SECONDS):
+                return _joined(template.blocks[block](template.new_context(context))).strip()
         except Exception as exc:  # noqa: BLE001 - any template failure becomes a located error
             raise self._located(exc, template) from None
 
@@ -124,7 +362,8 @@ class Guidance:
         """A whole template, rendered."""
         template = self._template(name)
         try:
-            return template.render(context)
+            with _WATCHDOG.watch(MAX_SECONDS):
+                return _joined(template.root_render_func(template.new_context(context)))
         except RulebookError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -140,6 +379,13 @@ class Guidance:
             if owner is not None:
                 path, line = owner.filename or owner.name, owner.get_corresponding_lineno(tb.tb_lineno)
             tb = tb.tb_next
+        if isinstance(exc, RenderTimeout):
+            return RulebookError(Problem("T006", f"the template ran longer than {MAX_SECONDS:g} seconds; "
+                                                 f"rendering was stopped", path, line))
+        path, line = getattr(exc, "where", None) or (path, line)
+        if isinstance(exc, (RenderLimit, MemoryError, OverflowError)):
+            return RulebookError(Problem("T007", f"template too large to render: {str(exc) or 'out of memory'}",
+                                         path, line))
         kind = "undefined value" if isinstance(exc, jinja2.UndefinedError) else "template error"
         message = getattr(exc, "message", None) or str(exc)
         return RulebookError(Problem("T001", f"{kind}: {message}", path, line))

@@ -3,11 +3,25 @@
 PyYAML keeps the last of two duplicate keys silently; here a duplicate key is an error. Every
 mapping that is loaded is a `LineDict`, which remembers the line of each key, so validators can
 name the line of the field that is wrong.
+
+Hostile or broken input is answered with a located `Problem`, never an exception:
+- a document nested deeper than `MAX_DEPTH` levels (lists and mappings, in JSON, YAML flow style
+  `[ {` or YAML indentation) is refused before it is parsed (`Y003`), at the line where the limit
+  is passed: the parser and the code after it recurse once per level, and thousands of levels
+  would exhaust the stack;
+- an integer of more digits than Python converts (`sys.get_int_max_str_digits()`, 4,300) is
+  refused with its line (`Y004`);
+- a date that is not in the calendar (`2026-02-30`) is kept as the text it is, so that the schema
+  that expects a date reports it with its field and line instead of the loader failing;
+- a mapping key that is itself a list or mapping is a syntax problem (`Y001`).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import sys
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +33,10 @@ except ImportError:  # pragma: no cover - the C loader is present in PyYAML whee
     from yaml import SafeLoader as _BaseLoader
 
 from .errors import Problem
+
+#: The deepest nesting of lists and mappings a YAML or JSON document may have. A citizen record
+#: needs four levels and a rule file about six.
+MAX_DEPTH = 64
 
 
 class LineDict(dict):
@@ -58,6 +76,42 @@ class DuplicateKey(yaml.YAMLError):
         super().__init__(f"duplicate key '{key}' (first given on line {first_line})")
 
 
+class NumberTooLong(yaml.YAMLError):
+    """An integer with more digits than Python converts."""
+
+    def __init__(self, digits: int, line: int, column: int):
+        self.digits, self.line, self.column = digits, line, column
+        super().__init__(f"a number of {digits} digits is too long (at most {_max_digits()})")
+
+
+class BadKey(yaml.YAMLError):
+    """A mapping key that is a list or a mapping."""
+
+    def __init__(self, line: int, column: int):
+        self.line, self.column = line, column
+        super().__init__("a key must be a plain value, not a list or a mapping")
+
+
+def _max_digits() -> int:
+    return sys.get_int_max_str_digits() or 4300
+
+
+def _construct_int(loader, node):
+    try:
+        return loader.construct_yaml_int(node)
+    except ValueError:
+        digits = sum(char.isdigit() for char in str(node.value))
+        raise NumberTooLong(digits, node.start_mark.line + 1, node.start_mark.column + 1) from None
+
+
+def _construct_timestamp(loader, node):
+    """A date or time; one that is not in the calendar stays text, for the schema to report."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except (ValueError, OverflowError):
+        return str(node.value)
+
+
 def _construct_mapping(loader, node):
     result = LineDict()
     result.line = node.start_mark.line + 1
@@ -67,6 +121,8 @@ def _construct_mapping(loader, node):
         key = loader.construct_object(key_node, deep=True)
         if isinstance(key, (int, float, bool)) or key is None:
             key = str(key) if key is not None else "null"
+        if isinstance(key, (list, dict, set)):
+            raise BadKey(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         key_line = key_node.start_mark.line + 1
         if key in result.key_lines:
             raise DuplicateKey(key, key_line, result.key_lines[key])
@@ -91,16 +147,27 @@ class LineLoader(_BaseLoader):
 
 LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def parse_yaml(text: str, path: str) -> tuple[Any, Problem | None]:
     """Parse YAML (JSON is YAML too); return the data, or None and the problem found."""
+    problem = yaml_depth_problem(text, path)
+    if problem:
+        return None, problem
     loader = LineLoader(text)
     loader.source_path = path
     try:
         return loader.get_single_data(), None
     except DuplicateKey as exc:
         return None, Problem("Y002", str(exc), path, exc.line)
+    except NumberTooLong as exc:
+        return None, Problem("Y004", str(exc), path, exc.line, exc.column)
+    except BadKey as exc:
+        return None, Problem("Y001", f"YAML syntax error: {exc}", path, exc.line, exc.column)
+    except RecursionError:  # a safety net behind the depth limit checked above
+        return None, _too_deep(path, None, None)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -115,10 +182,194 @@ def parse_yaml(text: str, path: str) -> tuple[Any, Problem | None]:
 
 def parse_json(text: str, path: str) -> tuple[Any, Problem | None]:
     """Parse strict JSON; return the data, or None and the problem found."""
+    problem = json_depth_problem(text, path)
+    if problem:
+        return None, problem
     try:
         return json.loads(text), None
     except json.JSONDecodeError as exc:
         return None, Problem("Y001", f"JSON syntax error: {exc.msg}", path, exc.lineno, exc.colno)
+    except ValueError:  # an integer too long to convert (json raises a plain ValueError)
+        return None, _long_number(text, path)
+    except RecursionError:
+        return None, _too_deep(path, None, None)
+
+
+def _too_deep(path: str, line: int | None, column: int | None) -> Problem:
+    return Problem("Y003", f"nested deeper than {MAX_DEPTH} levels of lists and mappings; "
+                           f"a record or rule file never needs that many", path, line, column)
+
+
+def _long_number(text: str, path: str) -> Problem:
+    match = re.search(r"\d{%d,}" % (_max_digits() + 1), text)
+    if match is None:
+        return Problem("Y004", "a number is too long to read", path)
+    line = text.count("\n", 0, match.start()) + 1
+    column = match.start() - text.rfind("\n", 0, match.start())
+    return Problem("Y004", f"a number of {len(match.group())} digits is too long (at most {_max_digits()})",
+                   path, line, column)
+
+
+# --- Depth limit, checked on the text before parsing -------------------------------------------
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def json_depth_problem(text: str, path: str, limit: int = MAX_DEPTH) -> Problem | None:
+    """A `Y003` problem at the line where JSON `text` nests deeper than `limit`, or None.
+
+    Brackets inside strings do not count. Cheap: the common case is decided by counting.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return None
+    stripped = _JSON_STRING.sub('""', text)  # same line breaks: a JSON string holds no raw newline
+    if stripped.count("[") + stripped.count("{") <= limit:
+        return None
+    deltas = (1 if char in "[{" else -1 for char in _BRACKETS.findall(stripped))
+    if max(accumulate(deltas), default=0) <= limit:
+        return None
+    depth = 0
+    for match in _BRACKETS.finditer(stripped):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > limit:
+            line = stripped.count("\n", 0, match.start()) + 1
+            return _too_deep(path, line, match.start() - stripped.rfind("\n", 0, match.start()))
+    return None  # pragma: no cover - the maximum above said otherwise
+
+
+_DOUBLE_QUOTED_REST = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"')
+_SINGLE_QUOTED_REST = re.compile(r"[^']*(?:''[^']*)*'(?!')")
+_VALUE_OR_COMMENT = re.compile(r":(?=[ \t]|$)| #|\t#")
+_TOKEN = re.compile(r"\S*")
+_FLOW_SPECIAL = re.compile(r"[\[\]{},:?#\s]")
+
+
+def yaml_depth_problem(text: str, path: str, limit: int = MAX_DEPTH) -> Problem | None:
+    """A `Y003` problem at the line where YAML `text` nests deeper than `limit`, or None.
+
+    Counts the open block levels (by indentation and `- ` / `? ` markers) plus the open flow
+    collections (`[` and `{` that start a value, and every one inside a flow collection), skipping
+    quoted scalars, block scalars (`|`, `>`), the further lines of plain scalars and comments.
+    It may count a level more than the parser nests (a scalar in a sequence), never fewer.
+    """
+    scan = _YamlDepth(limit)
+    for number, line in enumerate(text.split("\n"), 1):
+        column = scan.line(line.rstrip("\r"))
+        if column is not None:
+            return _too_deep(path, number, column)
+    return None
+
+
+def _is_marker(line: str, pos: int, markers: str) -> bool:
+    """Whether a block indicator (`-`, `?` or `:`, one of `markers`) followed by a space or the end stands at `pos`."""
+    return pos < len(line) and line[pos] in markers and line[pos + 1:pos + 2] in ("", " ", "\t")
+
+
+class _YamlDepth:
+    """Line-by-line state of `yaml_depth_problem`."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.stack: list[float] = []        # columns of the open block nodes
+        self.flow = 0                       # open flow collections
+        self.quote: str | None = None       # a quoted scalar that goes on over lines
+        self.block_scalar: int | None = None  # indentation of the line that opened a | or > scalar
+        self.node_start = False             # whether a node may start at the current place
+        self.plain = False                  # the line ended inside a plain scalar
+
+    def line(self, line: str) -> int | None:
+        """Take one line; return the 1-based column where the limit is passed, or None."""
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if self.block_scalar is not None:
+            if not stripped.strip() or indent > self.block_scalar:
+                return None
+            self.block_scalar = None
+        pos = 0
+        if self.quote is None and self.flow == 0:
+            if not stripped or stripped.startswith("#"):
+                return None
+            if self.plain and self.stack and indent > self.stack[-1]:
+                return None  # the next line of a plain scalar: text, not structure
+            self.plain = False
+            if indent == 0 and line.startswith(("---", "...")) and line[3:4] in ("", " ", "\t"):
+                self.stack = []
+                pos = 3
+            else:
+                # A sequence entry stands half a column right of its indentation, so that a
+                # sequence at the indentation of its parent key still counts as a level.
+                column = indent + 0.5 if _is_marker(line, indent, "-") else indent
+                while self.stack and self.stack[-1] > column:
+                    self.stack.pop()
+                if not self.stack or self.stack[-1] < column:
+                    self.stack.append(column)
+                pos = indent
+                while _is_marker(line, pos, "-?:"):
+                    pos += 1
+                    while pos < len(line) and line[pos] in " \t":
+                        pos += 1
+                    self.stack.append(pos + 0.5 if _is_marker(line, pos, "-") else pos)
+                    if len(self.stack) > self.limit:
+                        return pos + 1
+                if len(self.stack) > self.limit:
+                    return pos + 1
+        return self._rest(line, pos, indent)
+
+    def _rest(self, line: str, pos: int, indent: int) -> int | None:
+        if not self.flow:
+            self.node_start = self.quote is None
+        end = len(line)
+        while pos < end:
+            if self.quote:
+                match = (_DOUBLE_QUOTED_REST if self.quote == '"' else _SINGLE_QUOTED_REST).match(line, pos)
+                if match is None:
+                    return None
+                pos, self.quote, self.node_start = match.end(), None, False
+                continue
+            char = line[pos]
+            if char in " \t":
+                pos += 1
+            elif char == "#" and (pos == 0 or line[pos - 1] in " \t"):
+                return None
+            elif self.flow:
+                if char in "[{":
+                    self.flow += 1
+                    if len(self.stack) + self.flow > self.limit:
+                        return pos + 1
+                    self.node_start = True
+                elif char in "]}":
+                    self.flow -= 1
+                    self.node_start = False
+                elif char in ",:?":
+                    self.node_start = True
+                elif char in "\"'" and self.node_start:
+                    self.quote = char
+                else:  # a plain scalar: skip to the next character that may end it
+                    self.node_start = False
+                    special = _FLOW_SPECIAL.search(line, pos + 1)
+                    pos = (special.start() if special else end) - 1
+                pos += 1
+            elif self.node_start and char in "[{":
+                self.flow = 1
+                if len(self.stack) + 1 > self.limit:
+                    return pos + 1
+                pos += 1
+            elif self.node_start and char in "\"'":
+                self.quote, pos = char, pos + 1
+            elif self.node_start and char in "|>":
+                self.block_scalar = indent
+                return None
+            elif self.node_start and char in "&!*":
+                pos = _TOKEN.match(line, pos).end()
+                self.node_start = char != "*"
+            else:
+                found = _VALUE_OR_COMMENT.search(line, pos)
+                if found is None or found.group() != ":":
+                    self.plain = found is None
+                    return None
+                pos, self.node_start = found.end(), True
+        return None
 
 
 def read_text(path: Path) -> tuple[str | None, Problem | None]:

@@ -29,7 +29,7 @@ def rows_of(output):
 
 
 def test_jsonl_rows_in_triage_order(tmp_path):
-    result = invoke(str(cohort_file(tmp_path)), "--format", "jsonl")
+    result = invoke(str(cohort_file(tmp_path)), "--format", "jsonl", "--lang", "en")
     assert result.exit_code == 0, result.output
     rows = rows_of(result.stdout)
     assert len(rows) == 120
@@ -62,7 +62,7 @@ def test_bad_records_are_reported_and_the_rest_processed(tmp_path):
              json.dumps(good[2])]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     errors = tmp_path / "errors.jsonl"
-    result = invoke(str(path), "--format", "jsonl", "--errors", str(errors))
+    result = invoke(str(path), "--format", "jsonl", "--errors", str(errors), "--lang", "en")
     assert result.exit_code == 3
     assert len(rows_of(result.stdout)) == 3
     assert "6 read, 3 evaluated, 3 rejected" in result.stderr

@@ -24,8 +24,10 @@ from typing import Iterable, Iterator
 
 from .readers import RawLine, RawRecord, ReadProblem
 from ..check import Checker
-from ..errors import BipError
+from ..errors import BipError, Problem
+from ..messages import translate
 from .extsort import external_sort
+from .unique import SeenIds, duplicate_problem
 
 PHASE_URGENCY = {"derailment": 0, "regress": 1, None: 2, "standstill": 3, "progress": 4}
 WINDOW = 4000
@@ -98,28 +100,35 @@ class Summary:
 
 @dataclass(frozen=True)
 class BatchSettings:
-    """What a worker needs to build its own checker."""
+    """What a worker needs to build its own checker; `lang` is the language of the rejection messages."""
 
     rules: str | None
     engine: str | None
     as_of: dt.date
+    lang: str = "en"
+    rules_as_of: dt.date | None = None  # the date that selects the rules (default: as_of)
 
 
-def check_one(checker: Checker, item: RawRecord | RawLine | ReadProblem, as_of: dt.date) -> Row | Rejection:
-    """Validate and evaluate one read item; a bad record becomes a `Rejection`."""
+def check_one(checker: Checker, item: RawRecord | RawLine | ReadProblem, as_of: dt.date,
+              lang: str = "en", rules_as_of: dt.date | None = None) -> Row | Rejection:
+    """Validate and evaluate one read item; a bad record becomes a `Rejection` (messages in `lang`)."""
     if isinstance(item, RawLine):
         item = item.parse()
     if isinstance(item, ReadProblem):
-        return Rejection(item.source, None, [item.message])
+        return Rejection(item.source, None, [translate(item.message, lang)])
     citizen_id = item.data.get("id") if isinstance(item.data.get("id"), str) else None
     try:
-        evaluation = checker.evaluate(checker.parse_record(item.data, item.source), as_of)
+        evaluation = checker.evaluate(checker.parse_record(item.data, item.source), as_of, rules_as_of)
     except BipError as error:
-        return Rejection(item.source, citizen_id, [f"{p.code} {p.message}" + (f" (line {p.line})" if p.line else "")
-                                                   for p in error.problems])
+        return Rejection(item.source, citizen_id, [_problem_text(p, lang) for p in error.problems])
     severities = Counter(rule.severity for rule in _strongest_rules(evaluation.outcome.flag_rules))
     return Row(evaluation.record.id, evaluation.phase, evaluation.facts["confidence"] if evaluation.phase else None,
                severities["high"], severities["medium"], severities["low"], evaluation.flags, item.source)
+
+
+def _problem_text(item: Problem, lang: str) -> str:
+    line = {"da": " (linje {})", "en": " (line {})"}.get(lang, " (line {})")
+    return f"{item.code} {item.text(lang)}" + (line.format(item.line) if item.line else "")
 
 
 def _strongest_rules(rules) -> list:
@@ -143,7 +152,8 @@ def _init_worker(settings: BatchSettings) -> None:
 
 
 def _work(item: RawRecord | ReadProblem) -> Row | Rejection:
-    return check_one(_worker_checker, item, _worker_settings.as_of)
+    return check_one(_worker_checker, item, _worker_settings.as_of, _worker_settings.lang,
+                     _worker_settings.rules_as_of)
 
 
 def evaluate_stream(items: Iterable[RawRecord | ReadProblem], settings: BatchSettings, workers: int = 1,
@@ -152,7 +162,7 @@ def evaluate_stream(items: Iterable[RawRecord | ReadProblem], settings: BatchSet
     if workers <= 1:
         checker = checker or Checker(settings.rules, engine=settings.engine)
         for item in items:
-            yield check_one(checker, item, settings.as_of)
+            yield check_one(checker, item, settings.as_of, settings.lang, settings.rules_as_of)
         return
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with context.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
@@ -179,9 +189,11 @@ def run_batch(items: Iterable[RawRecord | ReadProblem], settings: BatchSettings,
     from . import output as batch_output
 
     summary = Summary()
+    seen = SeenIds()
 
     def rows() -> Iterator[dict]:
         for result in evaluate_stream(items, settings, workers):
+            result = _unique(result, seen, settings.lang)
             summary.add(result)
             if on_progress:
                 on_progress(summary)
@@ -192,12 +204,27 @@ def run_batch(items: Iterable[RawRecord | ReadProblem], settings: BatchSettings,
             yield result.as_dict()
 
     ordered = external_sort(rows(), triage_key) if order == "triage" else rows()
-    if fmt == "jsonl":
-        batch_output.write_jsonl(ordered, out)
-    elif fmt == "csv":
-        batch_output.write_csv(ordered, out)
-    elif fmt == "json":
-        batch_output.write_json(ordered, out, summary.as_dict)
-    else:
-        batch_output.write_text(ordered, out, summary.as_dict, lang)
+    try:
+        if fmt == "jsonl":
+            batch_output.write_jsonl(ordered, out)
+        elif fmt == "csv":
+            batch_output.write_csv(ordered, out)
+        elif fmt == "json":
+            batch_output.write_json(ordered, out, summary.as_dict)
+        else:
+            batch_output.write_text(ordered, out, summary.as_dict, lang)
+    finally:
+        seen.close()
     return summary
+
+
+def _unique(result: Row | Rejection, seen: SeenIds, lang: str) -> Row | Rejection:
+    """The result, or a rejection (R006) when its citizen id was read before in this batch (see `unique`)."""
+    citizen_id = result.citizen_id
+    if citizen_id is None:
+        return result
+    first = seen.first_seen(citizen_id, result.source)
+    if first is None:
+        return result
+    return Rejection(result.source, citizen_id, [_problem_text(duplicate_problem(citizen_id, result.source, first),
+                                                               lang)])

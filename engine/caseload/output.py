@@ -11,17 +11,20 @@ import json
 import textwrap
 from typing import IO, Iterable
 
+from ..messages import text as message_text
+
 FLAG_COLUMN = 50
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ("citizen_id", "phase", "confidence", "high", "medium", "low", "flags")
 WORDS = {
     "da": {"citizen_id": "Borger", "phase": "Fase", "confidence": "Sikkerhed", "flags": "Flag",
            "summary": "Opsummering", "phases": "Borgere pr. fase", "flag_counts": "Flag efter hyppighed",
-           "read": "{read} læst, {evaluated} vurderet, {rejected} afvist", "none": "ingen fase",
+           "none": "ingen fase",
            "progress": "Fremgang", "standstill": "Stilstand", "regress": "Tilbagegang", "derailment": "Afsporing",
            "low": "lav", "medium": "middel", "high": "høj", "no_rows": "Ingen borgere blev vurderet."},
     "en": {"citizen_id": "Citizen", "phase": "Phase", "confidence": "Confidence", "flags": "Flags",
            "summary": "Summary", "phases": "Citizens per phase", "flag_counts": "Flags by frequency",
-           "read": "{read} read, {evaluated} evaluated, {rejected} rejected", "none": "no phase",
+           "none": "no phase",
            "progress": "Progress", "standstill": "Standstill", "regress": "Regress", "derailment": "Derailment",
            "low": "low", "medium": "medium", "high": "high", "no_rows": "No citizens were evaluated."},
 }
@@ -34,12 +37,27 @@ def write_jsonl(rows: Iterable[dict], out: IO[str]) -> None:
 
 
 def write_csv(rows: Iterable[dict], out: IO[str]) -> None:
-    """CSV with a header; flag ids separated by spaces."""
+    """CSV with a header; flag ids separated by spaces; text cells made safe for spreadsheets."""
     writer = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)  # a bare \r is quoted only by this
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([" ".join(row[name]) if name == "flags" else ("" if row[name] is None else row[name])
-                         for name in COLUMNS])
+        cells = [safe_cell(" ".join(row[name]) if name == "flags" else row[name]) for name in COLUMNS]
+        (quoted if any(isinstance(cell, str) and "\r" in cell for cell in cells) else writer).writerow(cells)
+
+
+def safe_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet will not run as a formula (CSV injection, as OWASP advises).
+
+    A text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a single quote
+    in front, which spreadsheets show as text. Numbers written by the engine (the flag counts) are
+    not text and stay as they are; None becomes an empty cell.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value
+    return value
 
 
 def write_json(rows: Iterable[dict], out: IO[str], summary) -> None:
@@ -72,7 +90,9 @@ def write_text(rows: Iterable[dict], out: IO[str], summary, lang: str = "da") ->
     if not count:
         out.write(words["no_rows"] + "\n")
     totals = summary()
-    out.write(f"\n{words['summary']}: {words['read'].format(**totals)}\n")
+    read = message_text("batch.summary", lang, read=totals["read"], evaluated=totals["evaluated"],
+                        rejected=totals["rejected"])
+    out.write(f"\n{words['summary']}: {read}\n")
     out.write(f"{words['phases']}:\n")
     for phase, number in totals["phases"].items():
         out.write(f"  {words.get(phase, phase):<14} {number:>7}\n")

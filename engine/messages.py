@@ -1,0 +1,101 @@
+"""The texts a caseworker reads about bad input, in Danish and English, by message key.
+
+A message key is a problem code, or a code and a variant (`R002.score`); the code is what stays
+stable (README, `--errors` files, tests) and the text follows `--lang`. A `Problem` made with
+`problem()` keeps its key and arguments, so it can be shown in either language; its `message` is
+the English text, as before. Warnings and the batch summary are here too. Arguments are plain
+values (ids, field paths, numbers) and are never translated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import Problem
+
+LANGS = ("da", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # files and syntax
+    "Y003": {"da": "indlejret dybere end {limit} niveauer af lister og afbildninger; en registrering eller "
+                   "regelfil har aldrig brug for så mange",
+             "en": "nested deeper than {limit} levels of lists and mappings; a record or rule file never needs "
+                   "that many"},
+    "Y004": {"da": "et tal på {digits} cifre er for langt (højst {limit})",
+             "en": "a number of {digits} digits is too long (at most {limit})"},
+    # records
+    "R001.empty": {"da": "registreringen er tom", "en": "the record is empty"},
+    "R001.file_empty": {"da": "filen er tom", "en": "the file is empty"},
+    "R001.mapping": {"da": "en registrering skal være en afbildning med mindst et 'id'",
+                     "en": "a record must be a mapping with at least an 'id'"},
+    "R001.object": {"da": "en registrering skal være et JSON-objekt med mindst et 'id'",
+                    "en": "a record must be a JSON object with at least an 'id'"},
+    "R002.required": {"da": "{field}: skal udfyldes", "en": "{field}: is required"},
+    "R002.unknown_field": {"da": "{field}: er ikke et kendt felt", "en": "{field}: is not a known field"},
+    "R002.score": {"da": "{field}: en score skal være et helt tal fra 1 til 5, ikke {given}",
+                   "en": "{field}: a score must be a whole number from 1 to 5, not {given}"},
+    "R002.date": {"da": "{field}: skal være en dato skrevet ÅÅÅÅ-MM-DD, ikke {given}",
+                  "en": "{field}: must be a date written YYYY-MM-DD, not {given}"},
+    "R002.no_such_date": {"da": "{field}: {given} er ikke en dato i kalenderen",
+                          "en": "{field}: {given} is not a date in the calendar"},
+    "R002.status": {"da": "{field}: skal være planned, ongoing, completed eller cancelled, ikke {given}",
+                    "en": "{field}: must be one of planned, ongoing, completed, cancelled, not {given}"},
+    "R002.text": {"da": "{field}: skal være tekst, ikke {given}", "en": "{field}: must be text, not {given}"},
+    "R002.empty_text": {"da": "{field}: må ikke være tom", "en": "{field}: may not be empty"},
+    "R002.list": {"da": "{field}: skal være en liste", "en": "{field}: must be a list"},
+    "R002.mapping": {"da": "{field}: skal være en afbildning (nøgle: værdi)", "en": "{field}: must be a mapping"},
+    "R002.other": {"da": "{field}: {detail}", "en": "{field}: {detail}"},
+    "R003": {"da": "{field}: ukendt indikator '{name}'{hint}", "en": "{field}: unknown indicator '{name}'{hint}"},
+    "R004": {"da": "{field}: ukendt indsatstype '{name}'{hint}",
+             "en": "{field}: unknown intervention type '{name}'{hint}"},
+    "R005": {"da": "{field}: slutter før den begynder", "en": "{field}: ends before it starts"},
+    "R006": {"da": "borger-id {citizen} er allerede læst i {first}; denne registrering vurderes ikke",
+             "en": "citizen id {citizen} was already read at {first}; this record is not evaluated"},
+    "hint": {"da": " (mente du '{name}'?)", "en": " (did you mean '{name}'?)"},
+    # warnings
+    "W001": {"da": "borger-id'et ligner et CPR-nummer; brug et pseudonymt id",
+             "en": "the citizen id looks like a CPR number; use a pseudonymous id"},
+    # the batch
+    "batch.summary": {"da": "{read} læst, {evaluated} vurderet, {rejected} afvist",
+                      "en": "{read} read, {evaluated} evaluated, {rejected} rejected"},
+}
+
+
+def text(key: str, lang: str = "en", **args: Any) -> str:
+    """The message `key` in `lang` (English when the language is unknown), filled in with `args`."""
+    templates = MESSAGES[key]
+    return templates.get(lang, templates["en"]).format(**args)
+
+
+def hint(name: str | None, lang: str = "en") -> str:
+    """A ' (did you mean X?)' suffix in `lang`, or an empty string when there is no candidate."""
+    return text("hint", lang, name=name) if name else ""
+
+
+def problem(key: str, path: str | None = None, line: int | None = None, column: int | None = None,
+            **args: Any) -> Problem:
+    """A `Problem` whose code is the key's code, with the English message and the key kept for translation."""
+    return Problem(key.split(".")[0], text(key, "en", **_localised(args, "en")), path, line, column,
+                   key=key, args=args)
+
+
+def shown_message(item: Problem, lang: str) -> str:
+    """The problem's message in `lang`: from the catalogue when it has a key, else as written."""
+    if item.key and item.key in MESSAGES:
+        return text(item.key, lang, **_localised(item.args, lang))
+    return item.message
+
+
+def _localised(args: dict, lang: str) -> dict:
+    """Arguments with a nested hint (`hint_name`) rendered in `lang`."""
+    if "hint_name" in args:
+        return {**args, "hint": hint(args["hint_name"], lang)}
+    return args
+
+
+def translate(message: str, lang: str) -> str:
+    """A message without arguments, given in English, in `lang` (unchanged when it is not in the catalogue)."""
+    for templates in MESSAGES.values():
+        if templates["en"] == message and "{" not in message:
+            return templates.get(lang, message)
+    return message
