@@ -3,11 +3,16 @@
 Indicators, interventions (with their four main types and aliases), research findings, the ten
 checklist points and the staircase phrases are data, not code, so a municipality can add an
 indicator or map its own intervention codes without touching Python.
+
+Indicators, intervention types and interventions, findings and staircase phrases may carry
+`valid_from` / `valid_to` (inclusive dates); one id may appear several times with periods that do
+not overlap. `Catalogue.at(day)` is the catalogue in force on a day.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -22,6 +27,15 @@ class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
+class _Dated(_Data):
+    valid_from: dt.date | None = Field(default=None, description="First day in force (inclusive)")
+    valid_to: dt.date | None = Field(default=None, description="Last day in force (inclusive)")
+
+    def in_force(self, day: dt.date) -> bool:
+        """Whether the entry is in force on `day`."""
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+
+
 class Text(_Data):
     """A text in Danish and English."""
 
@@ -33,7 +47,7 @@ class Text(_Data):
         return self.en if lang == "en" else self.da
 
 
-class Indicator(_Data):
+class Indicator(_Dated):
     """A progression indicator scored 1-5."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -42,14 +56,14 @@ class Indicator(_Data):
     label: Text
 
 
-class InterventionType(_Data):
+class InterventionType(_Dated):
     """One of the main types of intervention."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: Text
 
 
-class InterventionKind(_Data):
+class InterventionKind(_Dated):
     """An intervention in the catalogue, with its main type and the aliases records may use."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -59,13 +73,15 @@ class InterventionKind(_Data):
     aliases: list[str] = Field(default_factory=list)
 
 
-class Finding(_Data):
-    """A research finding a rule rests on."""
+class Finding(_Dated):
+    """What a rule rests on: a research finding, a law (statute or executive order) or local policy."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["research", "law", "local"] = Field(
+        default="research", description="research (BIP, Danneris), law (with its reference) or local policy")
     title: Text
     statement: Text
-    reference: str
+    reference: str = Field(description="The publication, or for a law the statute or order and its section")
 
 
 class ChecklistPoint(_Data):
@@ -100,17 +116,46 @@ class ChecklistFile(_Data):
     points: list[ChecklistPoint] = Field(min_length=1)
 
 
+class StaircasePhrase(_Dated):
+    """A staircase phrase, with how to match it (`facts.find_staircase`) and when it is in force.
+
+    `inflect`: each word may also carry a Danish ending (klar → klare, motiveret → motiverede);
+    `not_followed_by` / `not_preceded_by`: words that, right after or before the phrase, make it
+    mean something else ("ikke klar over" is about knowing, "er blevet mødestabil" is progress).
+    """
+
+    phrase: str
+    inflect: bool = False
+    not_followed_by: tuple[str, ...] = ()
+    not_preceded_by: tuple[str, ...] = ()
+
+
 class StaircaseFile(_Data):
     """staircase.yaml"""
 
-    phrases: list[str] = Field(default_factory=list)
+    phrases: list[str | StaircasePhrase] = Field(default_factory=list)
 
     @field_validator("phrases")
     @classmethod
-    def _non_empty(cls, phrases: list[str]) -> list[str]:
-        if any(not phrase.strip() for phrase in phrases):
+    def _non_empty(cls, phrases: list) -> list:
+        if any(not _phrase(phrase).strip() for phrase in phrases):
             raise ValueError("a phrase may not be empty")
         return phrases
+
+
+def _phrase(item: Any) -> str:
+    return item.phrase if isinstance(item, StaircasePhrase) else item
+
+
+def _pick(variants: list, day: dt.date, keep_nearest: bool) -> Any:
+    """The variant in force on `day`; else, when `keep_nearest`, the latest one before it (or the first)."""
+    for item in variants:
+        if item.in_force(day):
+            return item
+    if not keep_nearest:
+        return None
+    before = [item for item in variants if item.valid_to is not None and item.valid_to < day]
+    return before[-1] if before else variants[0]
 
 
 class Catalogue:
@@ -118,16 +163,59 @@ class Catalogue:
 
     def __init__(self, indicators: IndicatorFile, interventions: InterventionFile, findings: FindingFile,
                  checklist: ChecklistFile, staircase: StaircaseFile):
+        self._files = (indicators, interventions, findings, checklist, staircase)
         self.indicators = {item.id: item for item in indicators.indicators}
         self.types = {item.id: item for item in interventions.types}
         self.interventions = {item.id: item for item in interventions.interventions}
         self.findings = {item.id: item for item in findings.findings}
         self.checklist = {item.number: item for item in checklist.points}
-        self.phrases = [phrase.strip() for phrase in staircase.phrases]
+        self.phrases = list(dict.fromkeys(_phrase(phrase).strip() for phrase in staircase.phrases))
+        self.staircase = [item if isinstance(item, StaircasePhrase) else StaircasePhrase(phrase=item)
+                          for item in staircase.phrases]
         self._alias = {}
         for item in interventions.interventions:
             for name in (item.id, *item.aliases):
                 self._alias[name.casefold()] = item.id
+
+    def variants(self) -> dict[str, dict[str, list]]:
+        """Every dated entry by kind and id, in file order (phrases keyed by their text)."""
+        indicators, interventions, findings, _, staircase = self._files
+        result: dict[str, dict[str, list]] = {"indicator": {}, "type": {}, "intervention": {}, "finding": {},
+                                              "phrase": {}}
+        for kind, items in (("indicator", indicators.indicators), ("type", interventions.types),
+                            ("intervention", interventions.interventions), ("finding", findings.findings)):
+            for item in items:
+                result[kind].setdefault(item.id, []).append(item)
+        for item in staircase.phrases:
+            if isinstance(item, StaircasePhrase):
+                result["phrase"].setdefault(item.phrase.strip(), []).append(item)
+        return result
+
+    def dated(self) -> bool:
+        """Whether any entry has a validity period."""
+        return any(getattr(item, "valid_from", None) or getattr(item, "valid_to", None)
+                   for items in self.variants().values() for variants in items.values() for item in variants)
+
+    def at(self, day: dt.date) -> "Catalogue":
+        """The catalogue in force on `day`: indicators and phrases not in force are left out; an
+        intervention, type or finding not in force keeps its nearest variant, so that older records
+        and earlier results can still be read."""
+        checklist, staircase = self._files[3:]
+        if not self.dated():
+            return self
+        variants = self.variants()
+
+        def pick(kind: str, keep: bool) -> list:
+            chosen = (_pick(items, day, keep) for items in variants[kind].values())
+            return [item for item in chosen if item is not None]
+
+        phrases = [item for item in staircase.phrases
+                   if not isinstance(item, StaircasePhrase) or item.in_force(day)]
+        return Catalogue(IndicatorFile.model_construct(indicators=pick("indicator", False)),
+                         InterventionFile.model_construct(types=pick("type", True),
+                                                          interventions=pick("intervention", True)),
+                         FindingFile.model_construct(findings=pick("finding", True)),
+                         checklist, StaircaseFile.model_construct(phrases=phrases))
 
     def intervention_id(self, name: str) -> str | None:
         """The catalogue id for an intervention id or alias (case ignored), or None."""

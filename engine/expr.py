@@ -9,6 +9,9 @@ Conditions are written for policy staff in a small, familiar syntax::
 
 Python's own parser reads the text (`ast.parse`, never `eval`), and only a handful of node kinds
 are accepted: `and`, `or`, `not`, comparisons, `in`, `is none`, facts by name and literal values.
+A named parameter (`parameters.yaml`) may stand where a value stands (`change <= regress_threshold`);
+it is type-checked against every value it takes over time and stays a `Param` in the intermediate
+form until `bind` puts in the value in force on the rules date.
 The result is checked against the fact catalogue (unknown facts get a "did you mean", values of
 the wrong type or outside a fact's range are refused) and turned into the intermediate form below.
 
@@ -46,6 +49,16 @@ class FactSpec:
     values: tuple[str, ...] | None = None  # allowed text values, or list items
     nullable: bool = False
     stage: str = "facts"  # "facts", or the stage whose result it is ("phase", "flag")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A named parameter standing for a value; `bind` replaces it by the value in force."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -112,8 +125,12 @@ def suggest(name: str, candidates: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def parse_condition(text: str, facts: Mapping[str, FactSpec]) -> Condition:
-    """Parse and type-check a condition; raise `ExpressionError` naming the column at fault."""
+def parse_condition(text: str, facts: Mapping[str, FactSpec],
+                    params: Mapping[str, tuple] | None = None) -> Condition:
+    """Parse and type-check a condition; raise `ExpressionError` naming the column at fault.
+
+    `params` names the parameters a condition may use, each with every value it takes over time.
+    """
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("the condition is empty", code="E100")
     source = " ".join(text.split())
@@ -122,12 +139,12 @@ def parse_condition(text: str, facts: Mapping[str, FactSpec]) -> Condition:
     except SyntaxError as exc:
         hint = " (use == to compare)" if "=" in source and "==" not in source else ""
         raise ExpressionError(f"cannot read the condition: {exc.msg}{hint}", exc.offset, "E100") from None
-    return _Builder(facts).build(tree.body, negate=False)
+    return _Builder(facts, params or {}).build(tree.body, negate=False)
 
 
 class _Builder:
-    def __init__(self, facts: Mapping[str, FactSpec]):
-        self.facts = facts
+    def __init__(self, facts: Mapping[str, FactSpec], params: Mapping[str, tuple]):
+        self.facts, self.params = facts, params
 
     def build(self, node: ast.AST, negate: bool) -> Condition:
         if isinstance(node, ast.BoolOp):
@@ -169,6 +186,7 @@ class _Builder:
         if not self.is_fact(left):
             raise ExpressionError(f"'{ast.unparse(left)}' is not a fact", self.col(left), "E102")
         if self.is_fact(right):
+            self.fact(right)  # an unknown name: "unknown fact ... (did you mean ...)"
             raise ExpressionError("compare a fact with a value, not with another fact", self.col(right), "E103")
         spec = self.fact(left)
         value = self.literal(right)
@@ -182,9 +200,11 @@ class _Builder:
                 raise ExpressionError(f"'{spec.name}' is a {spec.type}, not a list; use == to compare",
                                       self.col(right), "E103")
             value = self.literal(left)
-            if not isinstance(value, str):
-                raise ExpressionError(f"'{spec.name}' holds text; write the value in quotes", self.col(left), "E103")
-            self.check_domain(spec, value, left)
+            for each in self.candidates(value):
+                if not isinstance(each, str):
+                    raise ExpressionError(f"'{spec.name}' holds text; write the value in quotes", self.col(left),
+                                          "E103")
+                self.check_domain(spec, each, left)
             return Contains(spec.name, value, positive)
         spec = self.fact(left)
         if not isinstance(right, (ast.List, ast.Tuple, ast.Set)) or not right.elts:
@@ -196,7 +216,19 @@ class _Builder:
             terms.append(Compare(spec.name, "==" if positive else "!=", value))
         return AnyOf(tuple(terms)) if positive else AllOf(tuple(terms))
 
+    def candidates(self, value: Any) -> tuple:
+        """The values a literal or a parameter can take."""
+        return tuple(self.params[value.name]) if isinstance(value, Param) else (value,)
+
     def check_value(self, spec: FactSpec, op: str, value: Any, node: ast.AST) -> None:
+        if isinstance(value, Param):
+            for each in self.candidates(value):
+                try:
+                    self.check_value(spec, op, each, node)
+                except ExpressionError as exc:
+                    raise ExpressionError(f"parameter '{value.name}' = {each!r}: {exc.message}", exc.column,
+                                          exc.code) from None
+            return
         where = self.col(node)
         if value is None:
             raise ExpressionError(f"to test for an unknown value write '{spec.name} is none'", where, "E103")
@@ -239,11 +271,16 @@ class _Builder:
             raise ExpressionError(f"'{ast.unparse(node)}' is not a fact", self.col(node), "E102")
         spec = self.facts.get(node.id)
         if spec is None:
-            raise ExpressionError(f"unknown fact '{node.id}'{suggest(node.id, self.facts)}", self.col(node), "E102")
+            if node.id in self.params:
+                raise ExpressionError(f"'{node.id}' is a parameter, not a fact; compare a fact with it",
+                                      self.col(node), "E103")
+            raise ExpressionError(f"unknown fact '{node.id}'{suggest(node.id, [*self.facts, *self.params])}",
+                                  self.col(node), "E102")
         return spec
 
     def is_fact(self, node: ast.AST) -> bool:
-        return isinstance(node, ast.Name) and node.id not in _BOOL_NAMES and node.id not in _NONE_NAMES
+        return (isinstance(node, ast.Name) and node.id not in _BOOL_NAMES and node.id not in _NONE_NAMES
+                and not (node.id in self.params and node.id not in self.facts))
 
     @staticmethod
     def is_none(node: ast.AST) -> bool:
@@ -257,6 +294,8 @@ class _Builder:
             return _BOOL_NAMES[node.id]
         if self.is_none(node):
             return None
+        if isinstance(node, ast.Name) and node.id in self.params and node.id not in self.facts:
+            return Param(node.id)
         if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
                 and isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float)):
             return -node.operand.value
@@ -270,6 +309,26 @@ class _Builder:
 
 def _fmt(number: float | None) -> str:
     return "any value" if number is None else f"{number:g}"
+
+
+def params_used(condition: Condition) -> list[str]:
+    """The parameters a condition reads, in order of first use."""
+    seen: dict[str, None] = {}
+    for atom in atoms(condition):
+        value = getattr(atom, "value", None)
+        if isinstance(value, Param):
+            seen.setdefault(value.name, None)
+    return list(seen)
+
+
+def bind(condition: Condition, values: Mapping[str, Any]) -> Condition:
+    """The condition with every parameter replaced by its value in `values`."""
+    if isinstance(condition, (AllOf, AnyOf)):
+        return type(condition)(tuple(bind(term, values) for term in condition.terms))
+    if isinstance(condition, (Compare, Contains)) and isinstance(condition.value, Param):
+        fields = dict(condition.__dict__, value=values[condition.value.name])
+        return type(condition)(**fields)
+    return condition
 
 
 def facts_used(condition: Condition) -> list[str]:
@@ -306,6 +365,8 @@ def to_text(condition: Condition) -> str:
 
 
 def _literal_text(value: Any) -> str:
+    if isinstance(value, Param):
+        return value.name
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):

@@ -6,7 +6,13 @@ A municipality's rules folder may say `extends: default` (the bundled rulebook) 
   and keeps the rest; a rule with a new id is added;
 - `disable: [rule ids]` in `rulebook.yaml` switches base rules off;
 - catalogue entries (indicators, interventions, findings, checklist points) with a known id replace
-  the base entry, new ones are added; staircase phrases are added to the base list.
+  the base entry, new ones are added; staircase phrases are added to the base list;
+- `parameters.yaml` replaces base parameters by name (see `engine.parameters`).
+Dated variants (several entries of one id with `valid_from` / `valid_to`): an override addresses
+the base variant with the same `valid_from` (no `valid_from` on both sides is the same); when the
+base has a single variant, an override without `valid_from` addresses it whatever its dates. An
+override whose `valid_from` matches no base variant adds a new variant, taking the fields it does
+not give from the base variant that starts last before it (never its dates).
 Every merged value remembers the file and line it came from, so problems point at the right file.
 """
 
@@ -20,6 +26,7 @@ from typing import Any
 from .errors import ProblemList
 from .expr import suggest
 from .paths import default_rules
+from .periods import as_date
 from .yamlio import LineDict, LineList, parse_yaml, read_text
 
 CATALOGUE_KEYS = {
@@ -30,6 +37,8 @@ CATALOGUE_KEYS = {
     "staircase.yaml": {"phrases": None},
 }
 META_FILE = "rulebook.yaml"
+PARAMETERS_FILE = "parameters.yaml"
+RELEASE_FILE = "release.json"
 
 
 @dataclass
@@ -60,6 +69,11 @@ class RuleEntry:
     origin: str
     layer: int
     overrides: str | None = None
+    first_layer: int = -1  # the layer that first defined this variant (-1: this entry's own layer)
+
+    def __post_init__(self) -> None:
+        if self.first_layer < 0:
+            self.first_layer = self.layer
 
 
 def read_layers(folder: Path, problems: ProblemList, _chain: tuple[Path, ...] = ()) -> list[Layer]:
@@ -116,15 +130,37 @@ def merged_catalogue(layers: list[Layer], name: str) -> tuple[Path | None, Any]:
     return path, merged
 
 
+def _start(item: Any) -> Any:
+    value = item.get("valid_from") if isinstance(item, dict) else None
+    return as_date(value) or value
+
+
+def addressed(base: list, item: Any, data_of: Any = lambda entry: entry) -> int | None:
+    """The position in `base` of the variant that the override `item` addresses, or None (a new variant)."""
+    for position, entry in enumerate(base):
+        if _start(data_of(entry)) == _start(item):
+            return position
+    if len(base) == 1 and _start(item) is None:
+        return 0
+    return None
+
+
+def _inherit_from(base: list[RuleEntry], item: Any) -> RuleEntry:
+    """The base variant a new dated variant takes its other fields from: the last to start before it."""
+    start = as_date(item.get("valid_from"))
+    earlier = [entry for entry in base if start is None or (as_date(entry.data.get("valid_from")) or start) <= start]
+    return (earlier or base)[-1]
+
+
 def merged_rules(layers: list[Layer], problems: ProblemList) -> tuple[list[RuleEntry], list[RuleEntry], list]:
     """Rule entries over the layers (overrides applied), the disabled ones, and the phase lists."""
-    entries: dict[str, RuleEntry] = {}
+    entries: dict[str, list[RuleEntry]] = {}
     disabled: list[RuleEntry] = []
     anonymous: list[RuleEntry] = []
     phase_lists: list[tuple[Path, Any]] = []
     for number, layer in enumerate(layers):
         for name, (path, data) in layer.files.items():
-            if name in CATALOGUE_KEYS or name == META_FILE or not isinstance(data, dict):
+            if name in CATALOGUE_KEYS or name in (META_FILE, PARAMETERS_FILE) or not isinstance(data, dict):
                 continue
             stage = data.get("stage")
             if isinstance(data.get("phases"), list):
@@ -133,34 +169,54 @@ def merged_rules(layers: list[Layer], problems: ProblemList) -> tuple[list[RuleE
                 if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                     anonymous.append(RuleEntry(stage, item, layer.name, number))
                     continue
-                base = entries.get(item["id"])
-                if base is not None and base.layer != number:
-                    if base.stage != stage:
-                        problems.add("S008", f"rule '{item['id']}' overrides a {base.stage} rule from a {stage} file",
-                                     str(path), item.line)
-                        continue
-                    entries[item["id"]] = RuleEntry(stage, _overlay(base.data, item), layer.name, number,
-                                                    f"{base.data.path}:{base.data.line}")
-                elif base is not None:
-                    problems.add("S004", f"rule id '{item['id']}' is used twice (first at {base.data.path}:"
-                                 f"{base.data.line})", str(path), item.line)
-                else:
-                    entries[item["id"]] = RuleEntry(stage, item, layer.name, number)
+                variants = entries.setdefault(item["id"], [])
+                base = [entry for entry in variants if entry.first_layer < number]
+                if not base:
+                    variants.append(RuleEntry(stage, item, layer.name, number))
+                    continue
+                if base[0].stage != stage:
+                    problems.add("S008", f"rule '{item['id']}' overrides a {base[0].stage} rule from a {stage} file",
+                                 str(path), item.line)
+                    continue
+                position = addressed(base, item, lambda entry: entry.data)
+                if position is None:
+                    template = _inherit_from(base, item)
+                    undated = _without_dates(template.data)
+                    variants.append(RuleEntry(stage, _overlay(undated, item), layer.name, number,
+                                              f"{template.data.path}:{template.data.line}"))
+                    continue
+                target = base[position]
+                if target.layer == number:
+                    problems.add("S004", f"rule id '{item['id']}' is used twice (first at {target.data.path}:"
+                                 f"{target.data.line})", str(path), item.line)
+                    continue
+                variants[variants.index(target)] = RuleEntry(stage, _overlay(target.data, item), layer.name, number,
+                                                             f"{target.data.path}:{target.data.line}",
+                                                             target.first_layer)
         disabled += _disable(layer, number, entries, problems)
-    return list(entries.values()) + anonymous, disabled, phase_lists
+    return [entry for variants in entries.values() for entry in variants] + anonymous, disabled, phase_lists
 
 
-def _disable(layer: Layer, number: int, entries: dict[str, RuleEntry], problems: ProblemList) -> list[RuleEntry]:
+def _without_dates(data: LineDict) -> LineDict:
+    copy = _copy(data)
+    for key in ("valid_from", "valid_to"):
+        copy.pop(key, None)
+    return copy
+
+
+def _disable(layer: Layer, number: int, entries: dict[str, list[RuleEntry]],
+             problems: ProblemList) -> list[RuleEntry]:
     meta = layer.meta
     disabled = meta.get("disable") if isinstance(meta, dict) else None
     if not isinstance(disabled, list):
         return []
     removed = []
     for index, rule_id in enumerate(disabled):
-        if rule_id in entries and entries[rule_id].layer != number:
-            removed.append(entries.pop(rule_id))
+        if entries.get(rule_id) and any(entry.first_layer < number for entry in entries[rule_id]):
+            removed.extend(entries.pop(rule_id))
         else:
-            problems.add("S009", f"disable: no base rule '{rule_id}'{suggest(str(rule_id), entries)}",
+            problems.add("S009", f"disable: no base rule '{rule_id}'"
+                         f"{suggest(str(rule_id), [key for key, value in entries.items() if value])}",
                          str(layer.files[META_FILE][0]), disabled.item_lines[index])
     return removed
 
@@ -194,7 +250,9 @@ def _merge_list(base: Any, extra: LineList, id_key: str | None) -> LineList:
                 result.item_lines.append(line)
             continue
         key = item.get(id_key) if isinstance(item, dict) else None
-        position = next((i for i, old in enumerate(result) if isinstance(old, dict) and old.get(id_key) == key), None)
+        same = [i for i, old in enumerate(result) if isinstance(old, dict) and old.get(id_key) == key]
+        chosen = addressed([result[i] for i in same], item) if same else None
+        position = same[chosen] if chosen is not None else None
         if position is None or key is None:
             result.append(item)
             result.item_lines.append(line)

@@ -5,10 +5,17 @@ A rulebook is a folder. Fixed files hold its identity and catalogues (`rulebook.
 every other `*.yaml` file is a rule file with a `stage` (phase, flag or checklist) and a list of
 rules. Loading checks everything and reports every problem it finds with file and line, then
 either returns a complete `Rulebook` or raises `RulebookError`: a rulebook is never half-loaded.
+
+Rules, catalogue entries and parameter values may be dated (`valid_from` / `valid_to`, inclusive).
+A `Rulebook` holds every dated variant; `Rulebook.at(day)` is the rulebook in force on a day: the
+rules in force, parameters replaced by their values, and the catalogue of that day. Executors only
+ever run such a view.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -18,9 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .catalogue import (Catalogue, ChecklistFile, FindingFile, IndicatorFile, InterventionFile,
                         StaircaseFile, Text)
 from .errors import ProblemList, RulebookError
-from .expr import Condition, ExpressionError, FactSpec, facts_used, parse_condition, suggest
+from .expr import Condition, ExpressionError, FactSpec, bind, facts_used, params_used, parse_condition, suggest
 from .facts import fact_specs
-from .layers import META_FILE, content_hash, merged_catalogue, merged_rules, read_layers
+from .layers import (CATALOGUE_KEYS, META_FILE, PARAMETERS_FILE, RELEASE_FILE, content_hash, merged_catalogue,
+                     merged_rules, read_layers)
+from .parameters import ParameterSet, merged_parameters
+from .periods import Period, Timeline, covered, overlapping, read_period
 from .yamlio import field_path, locate
 
 STAGES = ("phase", "flag", "checklist")
@@ -53,6 +63,8 @@ class RulebookInfo(_Data):
     description: Text | None = None
     extends: str | None = Field(default=None, description="'default', or the path of another rulebook folder")
     disable: list[str] = Field(default_factory=list, description="Ids of base rules to switch off")
+    author: str | list[str] | None = Field(
+        default=None, description="Who last changed the rules of this folder (a release needs another approver)")
 
     _text = field_validator("description", mode="before")(_text)
 
@@ -70,6 +82,8 @@ class _RuleBase(_Data):
     reason: Text
     source: str
     description: Text | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
 
     _texts = field_validator("reason", "description", mode="before")(_text)
 
@@ -123,11 +137,19 @@ class CompiledRule:
     line: int | None
     origin: str = ""  # the name of the rulebook layer that (last) defined it
     overrides: str | None = None  # file:line of the base rule it overrides
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    parameters: tuple[tuple[str, Any], ...] = ()  # in a dated view: the parameters used, with their values
 
     @property
     def facts(self) -> list[str]:
         """The facts the rule's condition reads."""
         return facts_used(self.condition)
+
+    @property
+    def period(self) -> Period:
+        """When the rule is in force."""
+        return Period(self.valid_from, self.valid_to)
 
 
 @dataclass
@@ -144,6 +166,72 @@ class Rulebook:
     rules: dict[str, list[CompiledRule]]
     facts: dict[str, FactSpec]
     layers: list[tuple[str, str]] = field(default_factory=list)  # (name, folder), base first
+    parameters: ParameterSet = field(default_factory=ParameterSet)
+    release: str | None = None  # the release hash, when loaded from a release store
+    authors: list[str] = field(default_factory=list)  # `author` of each layer, base first
+    period: Period | None = None  # in a view made by `at`: the stretch of days it is valid for
+    _views: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def timeline(self) -> Timeline:
+        """The days on which some rule, catalogue entry or parameter value starts or stops."""
+        cached = self._views.get("timeline")
+        if cached is None:
+            periods = [rule.period for rule in self.all_rules()] + self.parameters.periods()
+            periods += [Period(item.valid_from, item.valid_to) for items in self.catalogue.variants().values()
+                        for variants in items.values() for item in variants]
+            cached = self._views["timeline"] = Timeline(periods)
+        return cached
+
+    @property
+    def dated(self) -> bool:
+        """Whether anything in the rulebook depends on the date."""
+        cached = self._views.get("dated")
+        if cached is None:
+            cached = self._views["dated"] = bool(self.timeline.cuts) or any(
+                params_used(rule.condition) for rule in self.all_rules())
+        return cached
+
+    def period_index(self, day: dt.date) -> int:
+        """The number of the stretch of days (in which nothing changes) that `day` lies in."""
+        return self.timeline.index(day) if self.period is None and self.dated else 0
+
+    def at(self, day: dt.date) -> "Rulebook":
+        """The rulebook in force on `day` (cached per stretch of days in which nothing changes).
+
+        A view made by `at` is fixed to its stretch: `at` on it returns the view itself.
+        """
+        if self.period is not None or not self.dated:
+            return self
+        timeline = self.timeline
+        index = timeline.index(day)
+        view = self._views.get(index)
+        if view is None:
+            view = self._views[index] = self._view(day, timeline.stretches()[index])
+        return view
+
+    def _view(self, day: dt.date, stretch: Period) -> "Rulebook":
+        values = self.parameters.values_at(day)
+        rules: dict[str, list[CompiledRule]] = {}
+        for stage in STAGES:
+            rules[stage] = []
+            for rule in self.rules[stage]:
+                used = params_used(rule.condition)
+                if not rule.period.contains(day) or any(name not in values for name in used):
+                    continue
+                if used:
+                    rule = CompiledRule(**{**rule.__dict__, "condition": bind(rule.condition, values),
+                                           "parameters": tuple((name, values[name]) for name in used)})
+                rules[stage].append(rule)
+        for stage in ("flag", "checklist"):
+            rules[stage] = [_renumber(rule, rank) for rank, rule in enumerate(rules[stage])]
+        catalogue = self.catalogue.at(day)
+        facts = fact_specs(catalogue, tuple(self.phases), tuple(self.flag_ids)) if catalogue is not self.catalogue \
+            else self.facts
+        return Rulebook(name=self.name, version=self.version, description=self.description,
+                        content_hash=self.content_hash, path=self.path, catalogue=catalogue, phases=self.phases,
+                        rules=rules, facts=facts, layers=self.layers, parameters=self.parameters,
+                        release=self.release, authors=self.authors, period=stretch)
 
     @property
     def flag_ids(self) -> list[str]:
@@ -176,25 +264,73 @@ def load_rulebook(folder: str | Path) -> Rulebook:
     info = _validate(RulebookInfo, top_path, top_meta, problems)
     parts = {name: _validate(model, *merged_catalogue(layers, name), problems)
              for name, model in CATALOGUE_FILES.items() if model}
+    for name in CATALOGUE_KEYS:
+        _catalogue_periods(name, *merged_catalogue(layers, name), problems)
     for layer in layers:
         for name, (path, data) in layer.files.items():
-            if name not in CATALOGUE_FILES:
+            if name not in CATALOGUE_FILES and name != PARAMETERS_FILE:
                 _check_rule_file(path, data, problems)
     entries, disabled, phase_lists = merged_rules(layers, problems)
+    parameters = merged_parameters(layers, problems)
     problems.raise_if_any(RulebookError)
 
     catalogue = Catalogue(parts["indicators.yaml"], parts["interventions.yaml"], parts["findings.yaml"],
                           parts["checklist.yaml"], parts["staircase.yaml"])
     problems.items.extend(catalogue.cross_problems(str(folder / "interventions.yaml")))
     phases = _collect_phases(phase_lists, problems)
-    rules = _compile(entries, catalogue, phases, problems, _flag_ids(disabled))
+    rules = _compile(entries, catalogue, phases, problems, _flag_ids(disabled), parameters)
     problems.raise_if_any(RulebookError)
     return Rulebook(
         name=info.name, version=info.version, description=info.description,
         content_hash=content_hash(layers), path=folder, catalogue=catalogue, phases=phases, rules=rules,
         facts=fact_specs(catalogue, tuple(phases), tuple(dict.fromkeys(r.conclusion for r in rules["flag"]))),
-        layers=[(layer.name, str(layer.folder)) for layer in layers],
+        layers=[(layer.name, str(layer.folder)) for layer in layers], parameters=parameters,
+        release=_release_of(folder), authors=_authors(layers),
     )
+
+
+def _release_of(folder: Path) -> str | None:
+    """The release hash when `folder` lies in a release store (its `release.json` names it)."""
+    for candidate in (folder / RELEASE_FILE, folder.parent.parent / RELEASE_FILE):
+        try:
+            return str(json.loads(candidate.read_text(encoding="utf-8"))["hash"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
+
+
+def _authors(layers: list) -> list[str]:
+    names = []
+    for layer in layers:
+        author = layer.meta.get("author") if isinstance(layer.meta, dict) else None
+        names += [str(author)] if isinstance(author, str) else [str(a) for a in author or [] if a]
+    return names
+
+
+def _catalogue_periods(name: str, path: Path | None, data: Any, problems: ProblemList) -> None:
+    """D002 and D003 for dated catalogue entries (D001 comes from the schema)."""
+    if not isinstance(data, dict):
+        return
+    for key, id_key in CATALOGUE_KEYS[name].items():
+        items = data.get(key)
+        if not isinstance(items, list):
+            continue
+        groups: dict[Any, list[tuple[Period, Any]]] = {}
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            scratch = ProblemList()
+            period = read_period(item, scratch, f"{key} '{item.get(id_key or 'phrase')}': ")
+            problems.items.extend(p for p in scratch.items if p.code == "D002")
+            groups.setdefault(item.get(id_key or "phrase"), []).append((period, item))
+        for entry_id, variants in groups.items():
+            if entry_id is None or len(variants) < 2:
+                continue
+            for first, second in overlapping([period for period, _ in variants]):
+                (one, earlier), (other, later) = variants[first], variants[second]
+                problems.add("D003" if one.dated or other.dated else "S004",
+                             f"{key}: '{entry_id}' is given twice for overlapping periods ({one.text()} at line "
+                             f"{earlier.line}, {other.text()})", later.path or str(path), later.line)
 
 
 def _validate(model: type[BaseModel], path: Path | None, data: Any, problems: ProblemList) -> Any:
@@ -213,6 +349,10 @@ def _schema_problems(exc: ValidationError, data: Any, path: Path | None, problem
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
         where, line = locate(data, loc, str(path))
+        if loc and loc[-1] in ("valid_from", "valid_to"):
+            problems.add("D001", f"{label}{field_path(loc)}: '{error.get('input')}' is not a real date "
+                         "(write YYYY-MM-DD)", where, line)
+            continue
         problems.add("S002", f"{label}{field_path(loc)}: {_schema_message(error)}", where, line)
 
 
@@ -239,6 +379,8 @@ def _check_rule_file(path: Path, data: Any, problems: ProblemList) -> None:
                      f"{suggest(str(stage), STAGES) if stage else ''}", str(path), line)
         return
     _validate(RuleFileShape, path, data, problems)
+    if not isinstance(data, dict):
+        return
     if stage != "phase" and "phases" in data:
         problems.add("S002", "phases: only phase rule files may define phases", str(path), data.line_of("phases"))
 
@@ -260,7 +402,7 @@ def _flag_ids(entries: list) -> tuple[str, ...]:
 
 
 def _compile(entries: list, catalogue: Catalogue, phases: dict, problems: ProblemList,
-             disabled_flags: tuple[str, ...] = ()) -> dict[str, list]:
+             disabled_flags: tuple[str, ...] = (), parameters: ParameterSet | None = None) -> dict[str, list]:
     parsed = []
     for entry in entries:
         try:
@@ -276,26 +418,49 @@ def _compile(entries: list, catalogue: Catalogue, phases: dict, problems: Proble
         "flag": {name: spec for name, spec in specs.items() if spec.stage in ("facts", "phase")},
         "checklist": specs,
     }
+    parameters = parameters or ParameterSet()
+    params = {name: parameter.candidates for name, parameter in parameters.items.items()}
+    for name, parameter in parameters.items.items():
+        if name in specs:
+            problems.add("D007", f"parameter '{name}' has the name of a fact; choose another name",
+                         parameter.path, parameter.line)
     rules: dict[str, list[CompiledRule]] = {stage: [] for stage in STAGES}
-    seen: dict[str, str] = {}
+    seen: dict[str, list[tuple[Period, str]]] = {}
     for entry, rule in parsed:
         data, stage = entry.data, entry.stage
         where = (data.path, data.line)
-        if rule.id in seen:
-            problems.add("S004", f"rule id '{rule.id}' is used twice (first at {seen[rule.id]})", *where)
+        period = Period(rule.valid_from, rule.valid_to)
+        if rule.valid_from and rule.valid_to and rule.valid_to < rule.valid_from:
+            problems.add("D002", f"rule '{rule.id}': valid_to {rule.valid_to} is before valid_from {rule.valid_from}",
+                         *locate(data, ("valid_to",)))
             continue
-        seen[rule.id] = f"{data.path}:{data.line}"
+        clash = next(((other, place) for other, place in seen.get(rule.id, []) if other.overlaps(period)), None)
+        if clash is not None:
+            other, place = clash
+            if not other.dated and not period.dated:
+                problems.add("S004", f"rule id '{rule.id}' is used twice (first at {place})", *where)
+            else:
+                problems.add("D003", f"rule '{rule.id}': its period ({period.text()}) overlaps the period "
+                             f"({other.text()}) of the same id at {place}", *where)
+            continue
+        seen.setdefault(rule.id, []).append((period, f"{data.path}:{data.line}"))
         conclusion = _conclusion(stage, rule, catalogue, phases, problems, data)
         if rule.source not in catalogue.findings:
             problems.add("S007", f"rule '{rule.id}': unknown source finding '{rule.source}'"
                          f"{suggest(rule.source, catalogue.findings)}", *locate(data, ("source",)))
         try:
-            condition = parse_condition(rule.when, visible[stage])
+            condition = parse_condition(rule.when, visible[stage], params)
         except ExpressionError as exc:
             hidden = _stage_hint(exc, specs, visible[stage], stage)
             column = f" (column {exc.column} of the condition)" if exc.column else ""
             problems.add(exc.code, f"rule '{rule.id}': {exc.message}{hidden}{column}", *locate(data, ("when",)))
             continue
+        for name in params_used(condition):
+            gaps = covered([item.period for item in parameters.items[name].values], period)
+            if gaps:
+                problems.add("D006", f"rule '{rule.id}': parameter '{name}' has no value for "
+                             f"{', '.join(gap.text() for gap in gaps)}, a part of the rule's period ({period.text()})",
+                             *locate(data, ("when",)))
         if conclusion is None:
             continue
         rank = rule.priority if stage == "phase" else len(rules[stage])
@@ -303,7 +468,7 @@ def _compile(entries: list, catalogue: Catalogue, phases: dict, problems: Proble
             id=rule.id, stage=stage, conclusion=conclusion, rank=rank,
             severity=getattr(rule, "severity", None), when=rule.when, condition=condition,
             reason=rule.reason, source=rule.source, path=data.path, line=data.line,
-            origin=entry.origin, overrides=entry.overrides))
+            origin=entry.origin, overrides=entry.overrides, valid_from=rule.valid_from, valid_to=rule.valid_to))
     rules["phase"].sort(key=lambda rule: rule.rank)
     for stage in ("flag", "checklist"):
         rules[stage] = [_renumber(rule, rank) for rank, rule in enumerate(rules[stage])]

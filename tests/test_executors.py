@@ -100,3 +100,25 @@ def test_one_checker_shared_by_threads_gives_the_same_results(rulebook, engine):
     with ThreadPoolExecutor(max_workers=8) as pool:
         parallel = list(pool.map(summary, records))
     assert parallel == sequential
+
+
+@pytest.mark.skipif(not durable_available(), reason="durable_rules cannot be loaded on this Python")
+def test_executors_agree_under_dated_rules_before_and_after_the_date(tmp_path):
+    """A dated parameter, a rule in two dated variants and a dated phrase: both executors, both sides of the date."""
+    from tests.test_dated import dated_rulebook
+
+    folder = dated_rulebook(tmp_path)
+    texts = [tmp_path / "tekster"]
+    python, durable = Checker(folder, texts, engine="python"), Checker(folder, texts, engine="durable")
+    rng = random.Random(20270101)
+    seen = {}
+    for index in range(400):
+        record = validate_record(varied_record(rng, index))
+        for day in (dt.date(2026, 12, 31), dt.date(2027, 1, 1)):
+            left = python.evaluate(record, AS_OF, rules_as_of=day)
+            right = durable.evaluate(record, AS_OF, rules_as_of=day)
+            assert (left.phase, left.outcome.phase_matches) == (right.phase, right.outcome.phase_matches), record.id
+            assert left.flags == right.flags, record.id
+            assert [r.id for r in left.outcome.checklist_rules] == [r.id for r in right.outcome.checklist_rules]
+            seen.setdefault(day, set()).update(left.flags)
+    assert "meeting_required" in seen[dt.date(2027, 1, 1)] and "meeting_required" not in seen[dt.date(2026, 12, 31)]

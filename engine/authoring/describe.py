@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..expr import AllOf, AnyOf, Always, Compare, Condition, Contains, FactSpec, Known
+from ..expr import AllOf, AnyOf, Always, Compare, Condition, Contains, FactSpec, Known, Param
 
 Labels = Mapping[str, Mapping[str, str]]
 
@@ -253,6 +253,8 @@ class _Describer:
         return fact_label(fact, self.lang, self.labels)
 
     def value(self, fact: str, value: Any) -> str:
+        if isinstance(value, Param):
+            return value.name
         if isinstance(value, str) and value in self.values.get(fact, {}):
             return self.values[fact][value]
         return format_value(value, self.lang)

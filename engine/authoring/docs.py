@@ -92,6 +92,10 @@ WORDS: dict[str, dict[str, Any]] = {
         "checklist": "Tjeklisten", "checklist_intro": "Punkterne og de regler, der kan sætte dem i fokus.",
         "findings": "Forskningsresultater", "findings_intro": "Det, reglerne bygger på.",
         "reference": "Reference", "used_by": "Bruges af",
+        "kinds": {"research": "Forskning", "law": "Lov", "local": "Lokal beslutning"},
+        "valid": "Gælder", "parameters": "Parametre",
+        "parameters_intro": "Tal, som reglerne bruger ved navn, med deres historik (fra–til, begge dage med).",
+        "parameter": "Parameter", "value": "Værdi", "period": "Periode", "unit": "Enhed", "always": "altid",
         "indicators": "Indikatorer", "indicator": "Indikator", "rated_by": "Vurderes af",
         "job_linked": "Jobrelateret", "fact": "Faktum",
         "raters": {"citizen": "borgeren", "caseworker": "sagsbehandleren"},
@@ -155,6 +159,10 @@ WORDS: dict[str, dict[str, Any]] = {
         "checklist": "The checklist", "checklist_intro": "The points, and the rules that can put them in focus.",
         "findings": "Research findings", "findings_intro": "What the rules rest on.",
         "reference": "Reference", "used_by": "Used by",
+        "kinds": {"research": "Research", "law": "Law", "local": "Local policy"},
+        "valid": "In force", "parameters": "Parameters",
+        "parameters_intro": "Numbers the rules use by name, with their history (from–to, both days included).",
+        "parameter": "Parameter", "value": "Value", "period": "Period", "unit": "Unit", "always": "always",
         "indicators": "Indicators", "indicator": "Indicator", "rated_by": "Rated by",
         "job_linked": "Job-linked", "fact": "Fact",
         "raters": {"citizen": "the citizen", "caseworker": "the caseworker"},
@@ -331,9 +339,26 @@ class _Context:
     def finding(self, finding_id: str) -> dict[str, str]:
         item = self.catalogue.findings.get(finding_id)
         if item is None:
-            return {"id": finding_id, "title": finding_id, "statement": "", "reference": ""}
+            return {"id": finding_id, "title": finding_id, "statement": "", "reference": "", "kind": "research",
+                    "kind_label": self.words["kinds"]["research"]}
         return {"id": item.id, "title": item.title.get(self.lang), "statement": item.statement.get(self.lang),
-                "reference": item.reference}
+                "reference": item.reference, "kind": item.kind, "kind_label": self.words["kinds"][item.kind],
+                "period": self.period(item.valid_from, item.valid_to)}
+
+    def period(self, start: Any, end: Any) -> str | None:
+        """A validity period as text, or None when undated."""
+        if start is None and end is None:
+            return None
+        return f"{start.isoformat() if start else '…'} – {end.isoformat() if end else '…'}"
+
+    def parameters(self) -> list[dict[str, Any]]:
+        """Every parameter with its history of values."""
+        return [{"name": item.name, "description": self.text(item.description) or "", "unit": item.unit or "",
+                 "source": item.source or "", "location": f"{_relative(item.path, self.rulebook.path)}:{item.line}",
+                 "history": [{"value": value.value, "line": value.line,
+                             "period": self.period(value.period.start, value.period.end) or self.words["always"]}
+                            for value in item.values]}
+                for item in self.rulebook.parameters.items.values()]
 
     def phase_label(self, phase_id: str | None) -> str:
         phase = self.rulebook.phases.get(phase_id) if phase_id else None
@@ -380,6 +405,7 @@ class _Context:
                                              if item.type == kind.id]}
                           for kind in self.catalogue.types.values()],
                 "phrases": list(self.catalogue.phrases),
+                "parameters": self.parameters(),
             },
         }
 
@@ -423,6 +449,7 @@ class _Context:
             "finding": self.finding(rule.source),
             "file": _relative(rule.path, self.rulebook.path), "line": rule.line,
             "location": self.location(rule),
+            "period": self.period(rule.valid_from, rule.valid_to),
         }
 
     def location(self, rule: CompiledRule) -> str:
@@ -472,7 +499,9 @@ class _Context:
     def report(self, evaluation: Evaluation) -> Any:
         key = id(evaluation)
         if key not in self.reports:
-            self.reports[key] = self.builder.build(evaluation)
+            builder = self.builder if evaluation.rulebook is self.rulebook else \
+                ReportBuilder(evaluation.rulebook, self.guidance, self.lang)
+            self.reports[key] = builder.build(evaluation)
         return self.reports[key]
 
     def show(self, name: str, value: Any) -> str:

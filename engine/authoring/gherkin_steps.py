@@ -112,6 +112,7 @@ class ScenarioState:
     record: dict = field(default_factory=lambda: {"id": "scenarie", "measurements": [], "interventions": [],
                                                   "caseworkers": []})
     evaluation: Evaluation | None = None
+    rules_as_of: dt.date | None = None  # the date that selects the rules; default: the check date
 
 
 @pytest.fixture
@@ -414,6 +415,18 @@ def _noter(bip_scenarie: ScenarioState, text: str) -> None:
     bip_scenarie.record["notes"] = text
 
 
+@_step("given", "Givet reglerne gælder pr. <dato>", r"reglerne gælder pr\. (?P<day>\S+)",
+       "Givet reglerne gælder pr. 2027-01-01",
+       "Tjekket bruger de regler, der gælder på datoen (ÅÅÅÅ-MM-DD), i stedet for dem, der gælder på "
+       "tjekkets dato. Sådan kan et scenarie teste en dateret regel eller parameter før og efter, den træder "
+       "i kraft, fx dagens data under næste års regler.")
+def _regler_pr(bip_scenarie: ScenarioState, day: str) -> None:
+    try:
+        bip_scenarie.rules_as_of = dt.date.fromisoformat(day)
+    except ValueError:
+        _fail(f"Datoen '{day}' kan ikke læses; skriv den som ÅÅÅÅ-MM-DD, fx 2027-01-01.")
+
+
 # --- Når: run the check ----------------------------------------------------------------------------
 
 @_step("when", "Når tjekket køres den <dato>", r"tjekket køres den (?P<day>\S+)",
@@ -436,7 +449,7 @@ def _tjek(bip_scenarie: ScenarioState, bip_checker: Checker, request: pytest.Fix
         record, problem = None, str(exc)
     if problem is not None:
         _fail(f"Borgerens data i scenariet er ugyldige:\n{problem}")
-    evaluation = bip_checker.evaluate(record, as_of=as_of)
+    evaluation = bip_checker.evaluate(record, as_of=as_of, rules_as_of=bip_scenarie.rules_as_of)
     outcome = evaluation.outcome
     if outcome.phase_rule is not None:
         _MATCHED.add(outcome.phase_rule.id)

@@ -20,6 +20,10 @@ and NEW) and counts:
   phase rules, priority. The rank of a flag or checklist rule is only its position in the file,
   so it is not compared: inserting a rule would otherwise "change" every rule after it.
 
+Either side may be `DIR@DATE` (`bip rules diff rules@2026-12-31 rules@2027-01-01 ...`): the rules of
+DIR in force on DATE; without a date a side uses the rules in force on the check date. Rules that
+use parameters are compared with the parameter values of their side's date.
+
 Memory stays flat in the size of the caseload: records are read and evaluated one at a time; only
 the counters, the changed citizens and the rejected records are kept.
 
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,6 +43,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from ..caseload.readers import RawRecord, ReadProblem, detect_and_read
+from ..caseload.unique import reject_duplicates
 from ..check import Checker, Evaluation
 from ..errors import BipError
 from ..rulebook import CompiledRule, Rulebook
@@ -57,13 +63,18 @@ class RulebookId:
     name: str
     version: str
     hash: str
+    rules_as_of: str | None = None  # set when the side was given as DIR@DATE
 
     @classmethod
-    def of(cls, rulebook: Rulebook) -> "RulebookId":
-        return cls(rulebook.name, rulebook.version, rulebook.content_hash)
+    def of(cls, rulebook: Rulebook, rules_as_of: dt.date | None = None) -> "RulebookId":
+        return cls(rulebook.name, rulebook.version, rulebook.content_hash,
+                   rules_as_of.isoformat() if rules_as_of else None)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "version": self.version, "hash": self.hash}
+        data = {"name": self.name, "version": self.version, "hash": self.hash}
+        if self.rules_as_of:
+            data["rules_as_of"] = self.rules_as_of
+        return data
 
 
 @dataclass(frozen=True)
@@ -221,7 +232,10 @@ class ImpactReport:
 
 def _rule_fields(rule: CompiledRule) -> dict[str, Any]:
     """The fields of a rule that decide what it concludes, for comparison and display."""
-    fields: dict[str, Any] = {"stage": rule.stage, "conclusion": rule.conclusion, "when": rule.when}
+    when = rule.when
+    if rule.parameters:
+        when += " [" + ", ".join(f"{name} = {_value(value)}" for name, value in rule.parameters) + "]"
+    fields: dict[str, Any] = {"stage": rule.stage, "conclusion": rule.conclusion, "when": when}
     if rule.stage == "phase":
         fields["priority"] = rule.rank
     if rule.stage == "flag":
@@ -245,7 +259,7 @@ def diff_rulebooks(old: Rulebook, new: Rulebook) -> RulesDiff:
         for name in dict.fromkeys([*before, *after]):
             if name == "when":
                 if rule.condition != other.condition:
-                    changes[name] = (rule.when, other.when)
+                    changes[name] = (before["when"], after["when"])
             elif before.get(name) != after.get(name):
                 changes[name] = (before.get(name), after.get(name))
         if changes:
@@ -259,9 +273,10 @@ def _problems(error: BipError) -> list[str]:
     return [f"{p.code} {p.message}" + (f" (line {p.line})" if p.line else "") for p in error.problems]
 
 
-def _evaluate(checker: Checker, item: RawRecord, as_of: dt.date) -> Evaluation | list[str]:
+def _evaluate(checker: Checker, item: RawRecord, as_of: dt.date,
+              rules_as_of: dt.date | None = None) -> Evaluation | list[str]:
     try:
-        return checker.evaluate(checker.parse_record(item.data, item.source), as_of)
+        return checker.evaluate(checker.parse_record(item.data, item.source), as_of, rules_as_of)
     except BipError as error:
         return _problems(error)
 
@@ -290,15 +305,18 @@ def _phase_labels(old: Rulebook, new: Rulebook) -> tuple[list[str], dict[str, di
 
 def compare_caseload(old: Checker, new: Checker, items: Iterable[RawRecord | ReadProblem],
                      as_of: dt.date | None = None,
-                     on_rejection: Callable[[Rejected], None] | None = None) -> ImpactReport:
+                     on_rejection: Callable[[Rejected], None] | None = None,
+                     old_rules_as_of: dt.date | None = None, new_rules_as_of: dt.date | None = None) -> ImpactReport:
     """Evaluate every record under OLD and NEW and report the difference.
 
     `items` is what `caseload_io.detect_and_read` yields. `as_of` defaults to today. Each rejected
     record is also passed to `on_rejection` as it happens, when given.
     """
     as_of = as_of or dt.date.today()
+    old_rulebook = old.rulebook.at(old_rules_as_of or as_of)
+    new_rulebook = new.rulebook.at(new_rules_as_of or as_of)
     phase_order, phase_labels = _phase_labels(old.rulebook, new.rulebook)
-    flag_order = list(dict.fromkeys([*old.rulebook.flag_ids, *new.rulebook.flag_ids]))
+    flag_order = list(dict.fromkeys([*old_rulebook.flag_ids, *new_rulebook.flag_ids]))
     transitions: Counter = Counter()
     flags_old: Counter = Counter()
     flags_new: Counter = Counter()
@@ -317,7 +335,7 @@ def compare_caseload(old: Checker, new: Checker, items: Iterable[RawRecord | Rea
             reject(Rejected(item.source, None, "read", [item.message]))
             continue
         citizen_id = item.data.get("id") if isinstance(item.data.get("id"), str) else None
-        before, after = _evaluate(old, item, as_of), _evaluate(new, item, as_of)
+        before, after = _evaluate(old, item, as_of, old_rules_as_of), _evaluate(new, item, as_of, new_rules_as_of)
         if isinstance(before, list) or isinstance(after, list):
             problems = list(before) if isinstance(before, list) else []
             problems += [problem for problem in (after if isinstance(after, list) else []) if problem not in problems]
@@ -338,8 +356,8 @@ def compare_caseload(old: Checker, new: Checker, items: Iterable[RawRecord | Rea
                 flags_added={flag: rules for flag, rules in new_flags.items() if flag not in old_flags},
                 flags_removed={flag: rules for flag, rules in old_flags.items() if flag not in new_flags}))
     return ImpactReport(
-        as_of=as_of.isoformat(), old=RulebookId.of(old.rulebook), new=RulebookId.of(new.rulebook),
-        rules=diff_rulebooks(old.rulebook, new.rulebook), phase_order=phase_order, phase_labels=phase_labels,
+        as_of=as_of.isoformat(), old=RulebookId.of(old.rulebook, old_rules_as_of),
+        new=RulebookId.of(new.rulebook, new_rules_as_of), rules=diff_rulebooks(old_rulebook, new_rulebook), phase_order=phase_order, phase_labels=phase_labels,
         transitions=dict(transitions), flag_order=flag_order, flags_old=dict(flags_old),
         flags_new=dict(flags_new), citizens=citizens, rejections=rejections, read=read, evaluated=evaluated)
 
@@ -349,11 +367,33 @@ def compare_rule_folders(old_rules: str | Path | Rulebook, new_rules: str | Path
                          on_rejection: Callable[[Rejected], None] | None = None) -> ImpactReport:
     """Load both rulebooks with the pure-Python executor, read `caseload` with `detect_and_read`, compare.
 
-    Raises `RulebookError` for an invalid rulebook and `ValueError` for an unusable caseload path.
+    Either side may be a `DIR@DATE` text (see `split_dated`). Raises `RulebookError` for an invalid
+    rulebook and `ValueError` for an unusable caseload path or date.
     """
+    old_rules, old_day = split_dated(old_rules)
+    new_rules, new_day = split_dated(new_rules)
     old = Checker(old_rules, engine="python")
     new = Checker(new_rules, engine="python")
-    return compare_caseload(old, new, detect_and_read([str(path) for path in caseload]), as_of, on_rejection)
+    items = reject_duplicates(detect_and_read([str(path) for path in caseload]))
+    return compare_caseload(old, new, items, as_of, on_rejection, old_day, new_day)
+
+
+_DATED = re.compile(r"^(?P<folder>.+)@(?P<day>\d{4}-\d{2}-\d{2})$")
+
+
+def split_dated(side: Any) -> tuple[Any, dt.date | None]:
+    """`rules@2027-01-01` -> (`rules`, 2027-01-01); anything else unchanged, with no date."""
+    if isinstance(side, Rulebook):
+        return side, None
+    match = _DATED.match(str(side))
+    if not match:
+        if "@" in str(side) and not Path(str(side)).exists():
+            raise ValueError(f"'{side}': write a rulebook at a date as FOLDER@YYYY-MM-DD")
+        return side, None
+    try:
+        return match["folder"], dt.date.fromisoformat(match["day"])
+    except ValueError:
+        raise ValueError(f"'{side}': '{match['day']}' is not a real date") from None
 
 
 # --- Rendering ----------------------------------------------------------------------------------
@@ -450,7 +490,7 @@ class _Base:
 
     def rulebook_line(self, which: str) -> str:
         rulebook = getattr(self.report, which)
-        return f"{rulebook.name} {rulebook.version}"
+        return f"{rulebook.name} {rulebook.version}" + (f" @ {rulebook.rules_as_of}" if rulebook.rules_as_of else "")
 
     def rule_change(self, change: RuleChange) -> list[tuple[str, str, str]]:
         """(field name, old, new) per changed field, names in the report's language."""

@@ -7,7 +7,10 @@ mean", type mismatches, impossible comparisons), validation looks at the ruleboo
 - whether every record with a measurement gets a phase;
 - the guidance templates: one per phase and flag in every language, the same names in `da/` and
   `en/`, every template compiles in the sandbox and uses only the variables the engine provides
-  (and only facts that exist).
+  (and only facts that exist);
+- over time (dated rules): each stretch of days in which the rules do not change is checked on its
+  own; a stretch in which no phase rule covers every record while others do is a gap (D004), and a
+  rule or parameter that refers to a catalogue entry not in force in the whole of its period is D005.
 """
 
 from __future__ import annotations
@@ -21,19 +24,23 @@ from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from .analysis import never_true, shadowed_by
+from ..render import limit_problems
 from ..errors import Problem, RulebookError
 from ..expr import Compare, suggest
 from ..paths import default_guidance
+from ..periods import Period, covered
 from ..rulebook import Rulebook, load_rulebook
 
 LANGUAGES = ("da", "en")
-LAYOUTS = ("report.txt.j2", "report.md.j2", "explain.txt.j2")
+LAYOUTS = ("report.txt.j2", "report.md.j2", "explain.txt.j2", "margin.txt.j2", "citizen.txt.j2")
 CONTEXT = {  # the variables the engine gives each kind of template
     "phases": {"phase", "facts", "lang"},
     "flags": {"flag", "facts", "phase", "lang"},
     "report": {"report", "width"},
     "checklist": {"report", "width"},
     "explain": {"report", "trace", "width"},
+    "margin": {"margin", "labels", "indicators", "current"},
+    "citizen": {"citizen", "width"},
 }
 COVERAGE_SAMPLE = 2000
 
@@ -60,8 +67,14 @@ def validate(folder: str | Path, guidance: list[str | Path] | tuple = ()) -> Val
     except RulebookError as error:
         result.errors.extend(error.problems)
     if result.rulebook is not None:
-        _check_conditions(result.rulebook, result)
-        _check_phase_coverage(result.rulebook, result)
+        rulebook = result.rulebook
+        stretches = rulebook.timeline.stretches() if rulebook.dated else [Period()]
+        views = [(stretch, rulebook.at(rulebook.timeline.representative(stretch))) for stretch in stretches]
+        for _, view in views:
+            _check_conditions(view, result)
+        _check_time_coverage(rulebook, views, result)
+        _check_references(rulebook, result)
+        _dedupe(result)
     _check_templates(result.rulebook, [Path(item) for item in guidance], result)
     return result
 
@@ -81,14 +94,92 @@ def _check_conditions(rulebook: Rulebook, result: Validation) -> None:
         earlier.append(rule)
 
 
-def _check_phase_coverage(rulebook: Rulebook, result: Validation) -> None:
-    """Every record with a measurement should get a phase: proven by a catch-all, else sampled."""
+def _dedupe(result: Validation) -> None:
+    """The same problem found in several stretches of time is reported once."""
+    for name in ("errors", "warnings"):
+        seen, kept = set(), []
+        for problem in getattr(result, name):
+            key = (problem.code, problem.message, problem.path, problem.line)
+            if key not in seen:
+                seen.add(key)
+                kept.append(problem)
+        setattr(result, name, kept)
+
+
+def _catch_all(view: Rulebook):
+    """The first phase rule that by itself gives every record with a measurement a phase, or None."""
     from .analysis import dnf, implies
 
     has_measurement = (Compare("measurement_count", ">=", 1),)
-    for rule in rulebook.rules["phase"]:
-        if any(implies(has_measurement, conjunct, rulebook.facts) for conjunct in (dnf(rule.condition) or [])):
-            return
+    for rule in view.rules["phase"]:
+        if any(implies(has_measurement, conjunct, view.facts) for conjunct in (dnf(rule.condition) or [])):
+            return rule
+    return None
+
+
+def _check_time_coverage(rulebook: Rulebook, views: list, result: Validation) -> None:
+    """Per stretch of days: a phase for every record with a measurement; D004 for a gap in time."""
+    catch_alls = [(stretch, view, _catch_all(view)) for stretch, view in views]
+    covering = [rule for _, _, rule in catch_alls if rule is not None]
+    for stretch, view, rule in catch_alls:
+        if rule is not None:
+            continue
+        if covering or not view.rules["phase"]:
+            nearest = (covering or rulebook.rules["phase"] or [None])[0]
+            what = "no phase rule is in force" if not view.rules["phase"] else \
+                "no phase rule gives every record with a measurement a phase"
+            result.errors.append(Problem(
+                "D004", f"from {stretch.start or 'the beginning'} to {stretch.end or 'the end of time'} {what}"
+                        + (f" (in other periods '{nearest.id}' does)" if covering and nearest else ""),
+                nearest.path if nearest else str(rulebook.path), nearest.line if nearest else None))
+            continue
+        _check_phase_coverage(view, result, rulebook.timeline.representative(stretch) if rulebook.dated else None)
+
+
+def _check_references(rulebook: Rulebook, result: Validation) -> None:
+    """D005: a rule or parameter that refers to a catalogue entry not in force in the whole of its period."""
+    from ..expr import Param, atoms
+
+    variants = rulebook.catalogue.variants()
+
+    def gaps(kind: str, entry_id: str, period: Period) -> list[Period]:
+        entries = variants[kind].get(entry_id)
+        if not entries:
+            return []
+        return covered([Period(item.valid_from, item.valid_to) for item in entries], period)
+
+    def report(what: str, kind: str, entry_id: str, period: Period, path: str | None, line: int | None) -> None:
+        missing = gaps(kind, entry_id, period)
+        if missing:
+            result.errors.append(Problem(
+                "D005", f"{what} ({period.text()}) refers to {kind} '{entry_id}', which is not in force "
+                        f"{', '.join(gap.text() for gap in missing)}", path, line))
+
+    for rule in rulebook.all_rules():
+        what = f"rule '{rule.id}'"
+        report(what, "finding", rule.source, rule.period, rule.path, rule.line)
+        for atom in atoms(rule.condition):
+            value = getattr(atom, "value", None)
+            if isinstance(value, Param) or not isinstance(value, str):
+                kind = None
+            else:
+                kind = {"active_interventions": "intervention", "active_types": "type",
+                        "largest_drop_indicator": "indicator"}.get(atom.fact)
+            if kind:
+                report(what, kind, value, rule.period, rule.path, rule.line)
+            if atom.fact.startswith("score_"):
+                report(what, "indicator", atom.fact[len("score_"):], rule.period, rule.path, rule.line)
+    for parameter in rulebook.parameters.items.values():
+        if parameter.source:
+            for item in parameter.values:
+                report(f"parameter '{parameter.name}'", "finding", parameter.source, item.period, parameter.path,
+                       item.line)
+
+
+def _check_phase_coverage(rulebook: Rulebook, result: Validation, rules_day: dt.date | None = None) -> None:
+    """Every record with a measurement should get a phase: proven by a catch-all, else sampled."""
+    if _catch_all(rulebook) is not None:
+        return
     from ..check import Checker
     from ..caseload.simulate import generate_cohort
 
@@ -151,6 +242,7 @@ def _check_template(path: Path, name: str, fact_names: set[str] | None, result: 
     except (OSError, UnicodeDecodeError) as exc:
         result.errors.append(Problem("F002", f"cannot be read: {exc}", str(path)))
         return
+    result.errors.extend(limit_problems(tree, str(path)))
     kind = name.split("/")[0].split(".")[0]
     allowed = CONTEXT.get(kind)
     if allowed is not None:

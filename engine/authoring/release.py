@@ -1,0 +1,174 @@
+"""`bip rules release`: validate a rulebook and write it to the release store, approved by a second person.
+
+The combined rulebook (the folder and every rulebook it extends) and its guidance templates (the
+bundled ones, then the `--guidance` folders) are validated as `bip rules validate` does; an invalid
+rulebook is refused with its problems. The files are then copied into a new folder of the store,
+named by the hash of their content (see `engine.releases`), and made read-only. Releasing the same
+content again writes nothing and says which release already holds it.
+
+Four eyes: the approver must not be the last author of the change. The author is the `author:` of
+the `rulebook.yaml` of the top-most layer whose files changed since the newest release of the same
+name (all layers, for a first release). `--self-approve` lets the author approve anyway; the
+release records that it was self-approved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import Problem, ProblemList, RulebookError
+from ..layers import META_FILE, read_layers
+from ..paths import default_guidance
+from ..releases import (
+    DEFAULT_STORE,
+    MANIFEST,
+    Release,
+    ReleaseError,
+    content_hash,
+    list_releases,
+    read_release,
+)
+from ..rulebook import load_rulebook
+from .validate import validate
+
+_EXTENDS = re.compile(r"^extends:.*$", re.MULTILINE)
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    """What `make_release` did: the release, and whether it was new."""
+
+    release: Release
+    created: bool
+
+
+def _layer_folders(folder: Path) -> tuple[list, list[str]]:
+    problems = ProblemList()
+    layers = read_layers(Path(folder), problems)
+    problems.raise_if_any(RulebookError)
+    names = [f"{index}-{_SAFE.sub('_', layer.name)}" for index, layer in enumerate(layers)]
+    return layers, names
+
+
+def release_files(folder: str | Path, guidance: list[str | Path] | tuple = ()) -> tuple[dict[str, bytes], list, list[str]]:
+    """The files of a release (relative path -> bytes), the layers and their folder names in the release."""
+    layers, names = _layer_folders(Path(folder))
+    files: dict[str, bytes] = {}
+    for index, layer in enumerate(layers):
+        for name, (path, _) in sorted(layer.files.items()):
+            data = path.read_bytes()
+            if name == META_FILE and index > 0:
+                text = data.decode("utf-8-sig")
+                text, count = _EXTENDS.subn(f"extends: ../{names[index - 1]}", text)
+                if count != 1:
+                    raise ReleaseError(Problem("L003", "rulebook.yaml must give `extends:` on one line of its own",
+                                               str(path)))
+                data = text.encode("utf-8")
+            files[f"rules/{names[index]}/{name}"] = data
+    for number, root in enumerate([default_guidance(), *[Path(item) for item in guidance]]):
+        for path in sorted(root.rglob("*.j2")):
+            files[f"guidance/{number}/{path.relative_to(root).as_posix()}"] = path.read_bytes()
+    return files, layers, names
+
+
+def _author(layer) -> tuple[list[str], str, int | None]:
+    meta = layer.meta if isinstance(layer.meta, dict) else {}
+    author = meta.get("author")
+    names = [author] if isinstance(author, str) else [str(item) for item in author or []]
+    path = str(layer.files.get(META_FILE, (layer.folder / META_FILE, None))[0])
+    return [name.strip() for name in names if str(name).strip()], path, meta.line_of("author") if meta else None
+
+
+def _changed_layers(files: dict[str, bytes], names: list[str], previous: Release | None) -> list[int]:
+    if previous is None:
+        return list(range(len(names)))
+    changed = []
+    for index, name in enumerate(names):
+        prefix = f"rules/{name}/"
+        old_folder = previous.folder / "rules" / name
+        mine = {key[len(prefix):]: data for key, data in files.items() if key.startswith(prefix)}
+        old = {path.name: path.read_bytes() for path in old_folder.glob("*.yaml")} if old_folder.is_dir() else {}
+        if mine != old:
+            changed.append(index)
+    return changed
+
+
+def make_release(folder: str | Path, approved_by: str, note: str | None = None,
+                 store: str | Path = DEFAULT_STORE, guidance: list[str | Path] | tuple = (),
+                 self_approve: bool = False, now: dt.datetime | None = None) -> ReleaseResult:
+    """Validate and write a release; raise `RulebookError` (invalid) or `ReleaseError` (refused)."""
+    approver = approved_by.strip()
+    if not approver:
+        raise ReleaseError(Problem("L002", "--approved-by needs the name of the person who approves"))
+    result = validate(folder, list(guidance))
+    if not result.ok:
+        raise RulebookError(result.errors)
+    rulebook = result.rulebook
+    files, layers, names = release_files(folder, guidance)
+    digest = content_hash(files)
+    store = Path(store)
+    target = store / digest
+    if (target / MANIFEST).is_file():
+        return ReleaseResult(read_release(target), created=False)
+
+    previous = next((item for item in reversed(list_releases(store)) if item.name == rulebook.name), None)
+    changed = _changed_layers(files, names, previous) or [len(names) - 1]  # only templates changed: the top layer
+    authors, where, line = _author(layers[changed[-1]])
+    if not self_approve:
+        if not authors:
+            raise ReleaseError(Problem("L003", "the changed rulebook names no author; add `author: NAME` to its "
+                                               "rulebook.yaml (or give --self-approve)", where, line))
+        if approver.casefold() in (name.casefold() for name in authors):
+            raise ReleaseError(Problem("L002", f"'{approver}' is the author of this change and cannot approve it; "
+                                               "another person must approve (or give --self-approve, which the "
+                                               "release records)", where, line))
+    manifest = {
+        "hash": digest, "name": rulebook.name, "version": rulebook.version,
+        "time": (now or dt.datetime.now(dt.timezone.utc)).isoformat(),
+        "approver": approver, "authors": authors,
+        "self_approved": self_approve and (not authors or approver.casefold() in (a.casefold() for a in authors)),
+        "note": note, "source_hash": rulebook.content_hash, "layers": names,
+        "previous": previous.hash if previous else None,
+        "files": {name: content_hash({name: data}) for name, data in sorted(files.items())},
+    }
+    store.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=store))
+    try:
+        for name, data in files.items():
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        manifest["rulebook_hash"] = load_rulebook(staging / "rules" / names[-1]).content_hash
+        (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        _read_only(staging)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if (target / MANIFEST).is_file():  # another process wrote the same release meanwhile
+                return ReleaseResult(read_release(target), created=False)
+            raise
+    finally:
+        if staging.exists():
+            _writable(staging)
+            shutil.rmtree(staging, ignore_errors=True)
+    return ReleaseResult(read_release(target), created=True)
+
+
+def _read_only(root: Path) -> None:
+    for path in sorted(root.rglob("*"), reverse=True):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    root.chmod(0o555)
+
+
+def _writable(root: Path) -> None:
+    root.chmod(0o755)
+    for path in root.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)

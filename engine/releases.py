@@ -1,0 +1,136 @@
+"""Reading the release store: approved, immutable, content-addressed rulebooks.
+
+A release is a folder `<store>/<hash>/` (default store `./bip-releases`), written once by
+`bip rules release` (`engine.authoring.release`) and read-only afterwards:
+
+    release.json            name, version, hash, authors, approver, self_approved, time, note, ...
+    rules/0-<base name>/    every layer of the combined rulebook, base first; each `extends`
+    rules/1-<local name>/   points at the layer below it inside the release
+    guidance/0/, 1/ ...     the guidance templates (the bundled ones, then the overrides)
+
+The hash is a SHA-256 over the paths and bytes of every file under `rules/` and `guidance/`, so
+the same content always gets the same name. `load_release` gives the folder that `load_rulebook`
+reads; a rulebook loaded from there knows its release (`Rulebook.release`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import BipError, Problem
+
+DEFAULT_STORE = Path("bip-releases")
+MANIFEST = "release.json"
+LATEST = "latest"
+
+
+class ReleaseError(BipError):
+    """A release that cannot be found, is ambiguous, or may not be written."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release in the store."""
+
+    hash: str
+    name: str
+    version: str
+    time: str
+    approver: str
+    authors: list[str]
+    self_approved: bool
+    note: str | None
+    rulebook_hash: str  # the content hash of the rulebook as loaded from the release
+    source_hash: str  # the content hash of the rulebook it was made from
+    folder: Path
+    layers: list[str] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rules(self) -> Path:
+        """The folder `load_rulebook` reads: the top layer."""
+        return self.folder / "rules" / self.layers[-1]
+
+    @property
+    def guidance(self) -> list[Path]:
+        """The guidance folders, in order (later ones override earlier ones)."""
+        root = self.folder / "guidance"
+        return sorted((path for path in root.iterdir() if path.is_dir()), key=lambda path: int(path.name)) \
+            if root.is_dir() else []
+
+    def matches(self, rulebook_hash: str) -> bool:
+        """Whether a logged rulebook hash was made by this release (or by the folder it came from)."""
+        return rulebook_hash in (self.rulebook_hash, self.source_hash)
+
+
+def content_hash(files: dict[str, bytes]) -> str:
+    """The release hash of a set of files (relative path -> bytes)."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name] + b"\0")
+    return digest.hexdigest()
+
+
+def read_release(folder: Path) -> Release:
+    """The release in `folder`; ReleaseError when its manifest cannot be read."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        return Release(hash=data["hash"], name=data["name"], version=data["version"], time=data["time"],
+                       approver=data["approver"], authors=list(data.get("authors") or []),
+                       self_approved=bool(data.get("self_approved")), note=data.get("note"),
+                       rulebook_hash=data["rulebook_hash"], source_hash=data.get("source_hash", ""),
+                       folder=folder, layers=list(data["layers"]), manifest=data)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ReleaseError(Problem("L001", f"not a readable release ({exc})", str(folder / MANIFEST))) from None
+
+
+def list_releases(store: str | Path = DEFAULT_STORE) -> list[Release]:
+    """Every release in the store, oldest first (an absent store has none)."""
+    root = Path(store)
+    if not root.is_dir():
+        return []
+    releases = [read_release(path) for path in root.iterdir() if (path / MANIFEST).is_file()]
+    return sorted(releases, key=lambda release: (release.time, release.hash))
+
+
+def open_release(store: str | Path, ref: str) -> Release:
+    """The release named by a full hash, a unique prefix of one, or `latest`."""
+    releases = list_releases(store)
+    if not releases:
+        raise ReleaseError(Problem("L001", "the release store holds no release", str(store)))
+    if ref == LATEST:
+        return releases[-1]
+    found = [release for release in releases if release.hash.startswith(ref.strip().lower())] if ref.strip() else []
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ReleaseError(Problem("L001", f"no release '{ref}' in the store", str(store)))
+    raise ReleaseError(Problem("L001", f"'{ref}' names {len(found)} releases; give more of the hash", str(store)))
+
+
+def load_release(store: str | Path, ref: str) -> Path:
+    """The rulebook folder of a release (hash, unique prefix or `latest`), for `load_rulebook`."""
+    return open_release(store, ref).rules
+
+
+def resolve(store: str | Path | None, ref: str | None) -> Release | None:
+    """The release a service should run now: `ref` looked up again (so `latest` follows new releases).
+
+    None when no release was asked for. Meant for `bip serve`'s reload: call it on SIGHUP and load
+    `release.rules` with `release.guidance` when its hash differs from the one in use.
+    """
+    if not ref:
+        return None
+    return open_release(store or DEFAULT_STORE, ref)
+
+
+def find_by_rulebook_hash(store: str | Path, rulebook_hash: str) -> Release | None:
+    """The newest release whose rulebook (or source rulebook) has this content hash."""
+    matches = [release for release in list_releases(store) if release.matches(rulebook_hash)]
+    return matches[-1] if matches else None

@@ -1,0 +1,147 @@
+"""Releases: validated, approved by a second person, content-addressed, read-only, and runnable."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from engine import Checker, RulebookError, load_rulebook
+from engine.authoring.release import make_release
+from engine.releases import (
+    ReleaseError,
+    list_releases,
+    load_release,
+    open_release,
+    resolve,
+)
+from tests.test_dated import AS_OF, dated_rulebook, falling_record, write
+
+
+@pytest.fixture
+def dated(tmp_path):
+    return dated_rulebook(tmp_path)
+
+
+@pytest.fixture
+def texts(dated):
+    return [dated.parent / "tekster"]
+
+
+def test_release_is_written_read_only_and_runs_without_its_source(dated, texts, tmp_path):
+    store = tmp_path / "store"
+    result = make_release(dated, "Jens", "Ny grænse fra 2027", store, texts)
+    release = result.release
+    assert result.created and release.approver == "Jens" and release.authors == ["Mette"]
+    assert not release.self_approved and release.note == "Ny grænse fra 2027"
+    assert (release.name, release.version) == ("kommune", "2027.1")
+    assert release.layers == ["0-bip-standard", "1-kommune"]
+    for path in [release.folder, *release.folder.rglob("*")]:
+        assert not os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH), path
+    manifest = json.loads((release.folder / "release.json").read_text(encoding="utf-8"))
+    assert manifest["source_hash"] == load_rulebook(dated).content_hash
+    assert "guidance/1/da/flags/meeting_required.j2" in manifest["files"]
+    shutil.rmtree(dated)  # the release holds every file it needs
+    checker = Checker(load_release(store, release.hash[:8]), release.guidance, engine="python")
+    report = checker.check(falling_record(), AS_OF, "da", rules_as_of=AS_OF.replace(year=2027, month=1, day=1))
+    assert report.rulebook.release == release.hash and report.rulebook.hash == release.rulebook_hash
+    assert report.phase.id == "standstill" and "meeting_required" in [flag.id for flag in report.flags]
+
+
+def test_the_same_content_twice_is_a_no_op_that_says_so(dated, texts, tmp_path):
+    store = tmp_path / "store"
+    first = make_release(dated, "Jens", None, store, texts)
+    second = make_release(dated, "Karen", "again", store, texts)
+    assert not second.created and second.release.hash == first.release.hash and second.release.approver == "Jens"
+    assert len(list_releases(store)) == 1
+    result = CliRunner().invoke(cli.main, ["rules", "release", str(dated), "--approved-by", "Karen", "--store",
+                                           str(store), "--guidance", str(texts[0])])
+    assert result.exit_code == 0 and "Allerede udgivet; intet skrevet" in result.output
+
+
+def test_the_author_cannot_approve_unless_self_approval_is_recorded(dated, texts, tmp_path):
+    store = tmp_path / "store"
+    result = CliRunner().invoke(cli.main, ["rules", "release", str(dated), "--approved-by", "mette", "--store",
+                                           str(store), "--guidance", str(texts[0])])
+    assert result.exit_code == 2 and "L002" in result.output and "rulebook.yaml:4" in result.output
+    assert list_releases(store) == []
+    result = CliRunner().invoke(cli.main, ["rules", "release", str(dated), "--approved-by", "Mette", "--store",
+                                           str(store), "--guidance", str(texts[0]), "--self-approve"])
+    assert result.exit_code == 0, result.output
+    assert "selvgodkendt" in result.output
+    release = open_release(store, "latest")
+    assert release.self_approved and release.approver == "Mette"
+    listing = CliRunner().invoke(cli.main, ["rules", "releases", "--store", str(store)]).output
+    assert release.hash[:12] in listing and "self-approved" in listing
+
+
+def test_an_invalid_rulebook_is_refused_with_its_problems(dated, texts, tmp_path):
+    write(dated, "faser.yaml", "stage: phase\nrules:\n  - id: regress_fall\n    when: chnage <= regress_threshold\n")
+    with pytest.raises(RulebookError):
+        make_release(dated, "Jens", None, tmp_path / "store", texts)
+    result = CliRunner().invoke(cli.main, ["rules", "release", str(dated), "--approved-by", "Jens", "--store",
+                                           str(tmp_path / "store"), "--guidance", str(texts[0])])
+    assert result.exit_code == 4 and "faser.yaml:4" in result.output and "E102" in result.output
+    assert not (tmp_path / "store").exists() or list_releases(tmp_path / "store") == []
+
+
+def test_a_missing_template_is_refused_too(dated, tmp_path):
+    with pytest.raises(RulebookError) as error:
+        make_release(dated, "Jens", None, tmp_path / "store")  # no guidance for the local flag
+    assert any(problem.code == "T002" for problem in error.value.problems)
+
+
+def test_only_the_author_of_the_changed_layer_counts(dated, texts, tmp_path):
+    store = tmp_path / "store"
+    make_release(dated, "Jens", None, store, texts)
+    write(dated, "rulebook.yaml", 'name: kommune\nversion: "2027.2"\nextends: default\nauthor: Jens\n')
+    with pytest.raises(ReleaseError) as error:
+        make_release(dated, "Jens", None, store, texts)
+    assert error.value.problems[0].code == "L002"
+    second = make_release(dated, "Mette", None, store, texts).release
+    assert second.authors == ["Jens"] and second.manifest["previous"] == list_releases(store)[0].hash
+
+
+def test_finding_releases_by_prefix_latest_and_errors(dated, texts, tmp_path):
+    store = tmp_path / "store"
+    with pytest.raises(ReleaseError):
+        open_release(store, "latest")
+    first = make_release(dated, "Jens", None, store, texts).release
+    write(dated, "rulebook.yaml", 'name: kommune\nversion: "2027.2"\nextends: default\nauthor: Mette\n')
+    second = make_release(dated, "Jens", None, store, texts).release
+    assert open_release(store, "latest").hash == second.hash == resolve(store, "latest").hash
+    assert open_release(store, first.hash[:10]).hash == first.hash
+    assert resolve(store, None) is None
+    with pytest.raises(ReleaseError) as error:
+        open_release(store, "ffff")
+    assert error.value.problems[0].code == "L001"
+    with pytest.raises(ReleaseError):
+        open_release(store, "")
+
+
+def test_check_and_batch_run_from_the_store(dated, texts, tmp_path):
+    store = tmp_path / "store"
+    release = make_release(dated, "Jens", None, store, texts).release
+    record = tmp_path / "b.json"
+    record.write_text(json.dumps(falling_record()), encoding="utf-8")
+    runner = CliRunner()
+    report = json.loads(runner.invoke(cli.main, ["check", str(record), "--release", "latest", "--store", str(store),
+                                                 "--as-of", "2026-11-22", "--format", "json"]).stdout)
+    assert report["rulebook"]["release"] == release.hash and report["phase"]["id"] == "regress"
+    text = runner.invoke(cli.main, ["check", str(record), "--release", release.hash[:12], "--store", str(store),
+                                    "--as-of", "2026-11-22", "--engine", "python"]).stdout
+    assert f"udgivelse {release.hash[:12]}" in " ".join(text.split())
+    caseload = tmp_path / "c.jsonl"
+    caseload.write_text(json.dumps(falling_record()) + "\n", encoding="utf-8")
+    row = runner.invoke(cli.main, ["batch", str(caseload), "--release", "latest", "--store", str(store),
+                                   "--as-of", "2026-11-22", "--format", "jsonl", "--rules-as-of", "2027-01-01"]).stdout
+    assert json.loads(row)["phase"] == "standstill"
+    missing = runner.invoke(cli.main, ["check", str(record), "--release", "abc", "--store", str(store)])
+    assert missing.exit_code == 2 and "L001" in missing.output
+    both = runner.invoke(cli.main, ["check", str(record), "--release", "latest", "--rules", str(dated)])
+    assert both.exit_code == 2
