@@ -21,14 +21,17 @@ from typing import Any, Iterable
 from .executors import ExecutorClosed, Outcome, make_executor
 from .errors import Problem, RulebookError
 from .executors.python_exec import PythonExecutor, RuleTrace, stage_facts
-from .facts import LeftOut, derive_facts
+from .facts import NOTE_EVIDENCE_FACTS, LeftOut, derive_facts, staircase_sentences
+from .messages import translate
+from .margins import phase_margins
 from .paths import default_rules
 from .record import Record, check_names, cpr_warning, read_record_file, validate_record
 from .render import Guidance
 from .report import (ChecklistPoint, FindingRef, FlagResult, FocusReason, Guidance as GuidanceText,
-                     LeftOutItem, PhaseResult, Report, RulebookRef)
+                     LeftOutItem, PhaseMargin, PhasePoint, PhaseResult, Report, RulebookRef, Trajectory)
 from .rulebook import CompiledRule, Rulebook, load_rulebook
 from .rulebook_cache import load_rulebook_cached
+from .trajectory import trajectory as build_trajectory
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -45,6 +48,7 @@ class Evaluation:
     left_out: list[LeftOut] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rulebook: Rulebook | None = None
+    rules_as_of: dt.date | None = None  # the date that selected the rules (default: as_of)
 
     @property
     def phase(self) -> str | None:
@@ -59,10 +63,43 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class _Loaded:
-    """A rulebook with its executor, swapped as one on reload."""
+    """A rulebook with one executor per stretch of days in which its rules do not change, swapped as one on reload."""
 
     rulebook: Rulebook
-    executor: Any
+    engine: str | None
+    executors: dict = field(default_factory=dict)
+    lock: Any = field(default_factory=threading.Lock)
+
+    @classmethod
+    def create(cls, rulebook: Rulebook, engine: str | None) -> "_Loaded":
+        """Load and make the executor for today's rules at once, so a bad engine name fails here."""
+        loaded = cls(rulebook, engine)
+        loaded.at(dt.date.today())
+        return loaded
+
+    def at(self, day: dt.date) -> tuple[Rulebook, Any]:
+        """The rules in force on `day` and their executor (made once per stretch, then cached)."""
+        index = self.rulebook.period_index(day)
+        found = self.executors.get(index)
+        if found is None:
+            with self.lock:
+                found = self.executors.get(index)
+                if found is None:
+                    view = self.rulebook.at(day)
+                    found = self.executors[index] = (view, make_executor(view, self.engine))
+        return found
+
+    @property
+    def executor(self) -> Any:
+        """The executor of today's rules."""
+        return self.at(dt.date.today())[1]
+
+    def close(self) -> None:
+        """Close every executor (after a reload)."""
+        for _, executor in list(self.executors.values()):
+            close = getattr(executor, "close", None)
+            if close:
+                close()
 
 
 class Checker:
@@ -71,7 +108,7 @@ class Checker:
     def __init__(self, rules: str | Path | Rulebook | None = None, guidance: Iterable[str | Path] = (),
                  engine: str | None = None, colour: bool = False):
         rulebook = rules if isinstance(rules, Rulebook) else load_rulebook_cached(rules or default_rules())
-        self._state = _Loaded(rulebook, make_executor(rulebook, engine))
+        self._state = _Loaded.create(rulebook, engine)
         self._guidance_dirs = [Path(folder) for folder in guidance]
         self._colour = colour
         self._guidance: dict[str, Guidance] = {}
@@ -100,14 +137,12 @@ class Checker:
         """
         try:
             rulebook = load_rulebook(rules or self.rulebook.path)
-            loaded = _Loaded(rulebook, make_executor(rulebook, self.engine))
+            loaded = _Loaded.create(rulebook, self.engine)
         except RulebookError as error:
             return error.problems
         with self._lock:
             old, self._state = self._state, loaded
-        close = getattr(old.executor, "close", None)
-        if close:
-            close()
+        old.close()
         return []
 
     def guidance(self, lang: str) -> Guidance:
@@ -128,20 +163,28 @@ class Checker:
         check_names(record, data, source, self.rulebook.catalogue)
         return record
 
-    def evaluate(self, record: Record | dict, as_of: dt.date | None = None) -> Evaluation:
-        """Derive the facts of `record` on `as_of` (default today) and run the rules."""
+    def evaluate(self, record: Record | dict, as_of: dt.date | None = None,
+                 rules_as_of: dt.date | None = None) -> Evaluation:
+        """Derive the facts of `record` on `as_of` (default today) and run the rules in force on
+        `rules_as_of` (default: `as_of`)."""
         if not isinstance(record, Record):
             record = self.parse_record(record)
         as_of = as_of or dt.date.today()
+        rules_day = rules_as_of or as_of
         state = self._state  # one consistent rulebook and executor, even while another thread reloads
-        derived = derive_facts(record, as_of, state.rulebook.catalogue)
+        rulebook, executor = state.at(rules_day)
+        derived = derive_facts(record, as_of, rulebook.catalogue)
         try:
-            outcome = state.executor.run(derived.values)
+            outcome = executor.run(derived.values)
         except ExecutorClosed:
-            return self.evaluate(record, as_of)  # a reload replaced the rulebook meanwhile
+            return self.evaluate(record, as_of, rules_as_of)  # a reload replaced the rulebook meanwhile
         warnings = [warning for warning in (cpr_warning(record),) if warning]
-        return Evaluation(record, as_of, derived.values, outcome, state.executor.name, derived.left_out, warnings,
-                          state.rulebook)
+        return Evaluation(record, as_of, derived.values, outcome, executor.name, derived.left_out, warnings,
+                          rulebook, rules_day)
+
+    def run_facts(self, facts: dict[str, Any], rules_as_of: dt.date) -> Outcome:
+        """Run the rules in force on `rules_as_of` on facts derived earlier (a logged decision's facts)."""
+        return self._state.at(rules_as_of)[1].run(facts)
 
     def explain(self, evaluation: Evaluation) -> list[RuleTrace]:
         """Every rule of every stage, matched or not, with the values that decided it."""
@@ -151,34 +194,86 @@ class Checker:
         """The full, rendered report of an evaluation in `lang`."""
         return ReportBuilder(evaluation.rulebook, self.guidance(lang), lang).build(evaluation)
 
-    def check(self, record: Record | dict, as_of: dt.date | None = None, lang: str = "da") -> Report:
+    def check(self, record: Record | dict, as_of: dt.date | None = None, lang: str = "da",
+              rules_as_of: dt.date | None = None) -> Report:
         """Evaluate and report in one step."""
-        return self.report(self.evaluate(record, as_of), lang)
+        return self.report(self.evaluate(record, as_of, rules_as_of), lang)
 
-    def check_file(self, source: str, as_of: dt.date | None = None, lang: str = "da") -> Report:
+    def check_file(self, source: str, as_of: dt.date | None = None, lang: str = "da",
+                   rules_as_of: dt.date | None = None) -> Report:
         """Read a record file and check it."""
         record, _, _ = self.read_record(source)
-        return self.check(record, as_of, lang)
+        return self.check(record, as_of, lang, rules_as_of)
 
     def render(self, report: Report, fmt: str = "text", width: int = 78) -> str:
-        """The report as `json` (stable, byte-identical for the same input), `markdown` or `text`."""
+        """The report as `json` (stable, byte-identical for the same input), `markdown`, `text` or `citizen`."""
         if fmt == "json":
             return report_json(report)
+        if fmt == "citizen":
+            return self.citizen_view(report, report.language, width=width)
         context = {"report": report.model_dump(mode="json"), "width": width}
         layout = {"text": "report.txt.j2", "markdown": "report.md.j2"}[fmt]
         return self.guidance(report.language).render(layout, context)
 
-    def render_explanation(self, evaluation: Evaluation, report: Report) -> str:
-        """The full rule trace as text, from `explain.txt.j2`."""
-        trace = [
+    def trace(self, evaluation: Evaluation, lang: str = "da") -> list[dict[str, Any]]:
+        """The full rule trace as plain data (what `bip explain` shows): every rule, matched or not."""
+        return [
             {"stage": item.rule.stage, "rule": item.rule.id, "conclusion": item.rule.conclusion,
-             "matched": item.matched, "when": item.rule.when, "reason": item.rule.reason.get(report.language),
+             "matched": item.matched, "when": item.rule.when, "reason": item.rule.reason.get(lang),
              "origin": _origin(item.rule),
              "source": item.rule.source,
              "atoms": [{"test": atom.test, "fact": atom.fact, "value": atom.value, "result": atom.result}
                        for atom in item.atoms]}
             for item in self.explain(evaluation)
         ]
+
+    def trajectory(self, record: Record | dict, as_of: dt.date | None = None, lang: str = "da") -> Trajectory:
+        """The trajectory up to `as_of`, with the phase the rules give as of each measurement date.
+
+        Each phase is the check re-run as of that date (only the measurements up to it count), so this
+        costs one evaluation per measurement; `Report.trajectory` leaves `phases` out for that reason.
+        """
+        if not isinstance(record, Record):
+            record = self.parse_record(record)
+        as_of = as_of or dt.date.today()
+        rulebook = self.rulebook
+        base = build_trajectory(record, as_of, rulebook.catalogue, lang)
+        points = []
+        for day in base.dates:
+            evaluation = self.evaluate(record, dt.date.fromisoformat(day))
+            rule = evaluation.outcome.phase_rule
+            phase = evaluation.rulebook.phases.get(evaluation.phase) if evaluation.phase else None
+            points.append(PhasePoint(date=day, phase=evaluation.phase, label=phase.label.get(lang) if phase else None,
+                                     rule=rule.id if rule else None, confidence=evaluation.facts["confidence"]))
+        return base.model_copy(update={"phases": points})
+
+    def what_if(self, record: Record | dict, interventions: Iterable[dict] = (),
+                caseworker: dict | None = None) -> Record:
+        """`record` with proposed interventions and/or a change of caseworker, validated against this rulebook."""
+        from .whatif import what_if
+
+        if not isinstance(record, Record):
+            record = self.parse_record(record)
+        return what_if(record, interventions, caseworker, self.rulebook.catalogue)
+
+    def citizen_view(self, report: Report, lang: str | None = None, next_steps: Iterable[str] = (),
+                     width: int = 78) -> str:
+        """The citizen version of a report as plain text (`citizen.txt.j2`): no rule ids, no caseworker scores."""
+        from .citizen import citizen_text
+
+        lang = lang or report.language
+        return citizen_text(report, self.rulebook, self.guidance(lang), lang, next_steps, width)
+
+    def citizen_parts(self, report: Report, lang: str | None = None, next_steps: Iterable[str] = ()):
+        """The citizen version as structured parts (`engine.citizen.CitizenView`), for rendering as HTML."""
+        from .citizen import citizen_parts
+
+        lang = lang or report.language
+        return citizen_parts(report, self.rulebook, self.guidance(lang), lang, next_steps)
+
+    def render_explanation(self, evaluation: Evaluation, report: Report) -> str:
+        """The full rule trace as text, from `explain.txt.j2`."""
+        trace = self.trace(evaluation, report.language)
         context = {"report": report.model_dump(mode="json"), "trace": trace}
         return self.guidance(report.language).render("explain.txt.j2", context)
 
@@ -204,7 +299,8 @@ class ReportBuilder:
         """The finding with texts in the report's language."""
         item = self.rulebook.catalogue.findings[finding_id]
         return FindingRef(id=item.id, title=item.title.get(self.lang), statement=item.statement.get(self.lang),
-                          reference=item.reference)
+                          reference=item.reference, kind=item.kind,
+                          law_reference=item.reference if item.kind == "law" else None)
 
     @staticmethod
     def evidence(rules: list[CompiledRule], facts: dict) -> dict[str, Any]:
@@ -224,17 +320,31 @@ class ReportBuilder:
             language=self.lang,
             engine=evaluation.engine,
             rulebook=RulebookRef(name=self.rulebook.name, version=self.rulebook.version,
-                                 hash=self.rulebook.content_hash),
+                                 hash=self.rulebook.content_hash, release=self.rulebook.release),
+            rules_as_of=(evaluation.rules_as_of or evaluation.as_of).isoformat(),
             phase=phase,
             guidance=self.phase_guidance(phase_context, facts) if phase else None,
-            flags=self.flags(evaluation.outcome.flag_rules, flag_facts, phase_context),
+            flags=self.flags(evaluation.outcome.flag_rules, flag_facts, phase_context, evaluation.record.notes),
             checklist=self.checklist(evaluation.outcome.checklist_rules),
             facts=facts,
             left_out=[LeftOutItem(kind=item.kind, detail=item.detail,
                                   date=item.date.isoformat() if item.date else None, reason=item.reason)
                       for item in evaluation.left_out],
-            warnings=evaluation.warnings,
+            warnings=[translate(warning, self.lang) for warning in evaluation.warnings],
+            trajectory=build_trajectory(evaluation.record, evaluation.as_of, self.rulebook.catalogue, self.lang),
+            phase_margins=self.margins(facts, evaluation.phase),
         )
+
+    def margins(self, facts: dict, current: str | None) -> list[PhaseMargin]:
+        """What would change the phase (`engine.margins`), each margin in words from `margin.txt.j2`."""
+        labels = {phase_id: phase.label.get(self.lang) for phase_id, phase in self.rulebook.phases.items()}
+        indicators = {item.id: item.label.get(self.lang) for item in self.rulebook.catalogue.indicators.values()}
+        results = []
+        for margin in phase_margins(self.rulebook, facts, labels):
+            context = {"margin": margin.model_dump(mode="json"), "labels": labels, "indicators": indicators,
+                       "current": current}
+            results.append(margin.model_copy(update={"text": self.guidance.render("margin.txt.j2", context).strip()}))
+        return results
 
     def phase(self, evaluation: Evaluation) -> PhaseResult | None:
         """The phase section, or None when no phase rule matched."""
@@ -257,8 +367,13 @@ class ReportBuilder:
         return GuidanceText(**{block: self.guidance.block(name, block, context)
                                for block in ("signs", "meaning", "coherence", "momentum")})
 
-    def flags(self, rules: list[CompiledRule], facts: dict, phase: dict | None) -> list[FlagResult]:
-        """One entry per flag raised, most severe first, each with its message from `flags/<id>.j2`."""
+    def flags(self, rules: list[CompiledRule], facts: dict, phase: dict | None,
+              notes: str | None = None) -> list[FlagResult]:
+        """One entry per flag raised, most severe first, each with its message from `flags/<id>.j2`.
+
+        A flag whose rules read the staircase facts also shows, as `staircase_sentences`, the
+        sentences of the notes the phrases were found in.
+        """
         grouped: dict[str, list[CompiledRule]] = {}
         for rule in rules:
             grouped.setdefault(rule.conclusion, []).append(rule)
@@ -266,7 +381,12 @@ class ReportBuilder:
         for flag_id, flag_rules in grouped.items():
             flag_rules.sort(key=lambda rule: (SEVERITY_ORDER[rule.severity], rule.rank))
             top = flag_rules[0]
-            partial = {"id": flag_id, "severity": top.severity, "evidence": self.evidence(flag_rules, facts),
+            evidence = self.evidence(flag_rules, facts)
+            if notes and any(name in evidence for name in NOTE_EVIDENCE_FACTS):
+                found = set(facts.get("staircase_phrases") or ())
+                evidence["staircase_sentences"] = staircase_sentences(
+                    notes, [item for item in self.rulebook.catalogue.staircase if item.phrase.strip() in found])
+            partial = {"id": flag_id, "severity": top.severity, "evidence": evidence,
                        "reasons": [rule.reason.get(self.lang) for rule in flag_rules]}
             context = {"flag": partial, "facts": facts, "phase": phase, "lang": self.lang}
             name = f"flags/{flag_id}.j2"

@@ -11,11 +11,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built on first use, not at import: a command that never makes a given part pays nothing for it.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class RulebookRef(_Out):
@@ -24,6 +25,7 @@ class RulebookRef(_Out):
     name: str
     version: str
     hash: str = Field(description="SHA-256 of the rulebook's YAML files")
+    release: str | None = Field(default=None, description="The approved release it was run from (its hash), if any")
 
 
 class FindingRef(_Out):
@@ -33,6 +35,9 @@ class FindingRef(_Out):
     title: str
     statement: str
     reference: str
+    kind: Literal["research", "law", "local"] = Field(
+        default="research", description="research (BIP, Danneris), law (statute or order) or local policy")
+    law_reference: str | None = Field(default=None, description="For a law: the statute or order and its section")
 
 
 class PhaseResult(_Out):
@@ -98,12 +103,111 @@ class LeftOutItem(_Out):
     reason: str
 
 
+class ScorePoint(_Out):
+    """One score of one indicator on a measurement date."""
+
+    date: str
+    score: int
+
+
+class IndicatorSeries(_Out):
+    """One indicator over time: its scores on the measurement dates where it was scored."""
+
+    id: str
+    label: str
+    rated_by: Literal["citizen", "caseworker"]
+    points: list[ScorePoint]
+    scores: list[int | None] = Field(description="The score on each of the trajectory's `dates` (none: not scored)")
+
+
+class LevelPoint(_Out):
+    """The level (mean of the citizen-rated scores) on one measurement date."""
+
+    date: str
+    level: float | None
+
+
+class InterventionBand(_Out):
+    """An intervention period, for drawing as a band: from start to end (or to the check date)."""
+
+    type: str = Field(description="Intervention id from the catalogue")
+    label: str
+    main_type: str = Field(description="Main type id (job_oriented, upskilling, social, health, ...)")
+    main_type_label: str
+    start: str
+    end: str | None = Field(description="The recorded end; none when open")
+    until: str = Field(description="Where the band ends: the end, or the check date when open or later")
+    status: Literal["active", "ended", "planned"]
+
+
+class CaseworkerMarker(_Out):
+    """A change of caseworker: the date and the caseworker taking over."""
+
+    date: str
+    caseworker: str
+    previous: str
+
+
+class PhasePoint(_Out):
+    """The phase the rules give as of one past measurement date (the check re-run on that date)."""
+
+    date: str
+    phase: str | None
+    label: str | None
+    rule: str | None
+    confidence: str
+
+
+class Trajectory(_Out):
+    """The citizen's course up to the check date: scores, level, interventions, caseworker changes."""
+
+    as_of: str
+    dates: list[str] = Field(description="The measurement dates up to the check date, oldest first")
+    indicators: list[IndicatorSeries] = Field(description="In catalogue order; only indicators ever scored")
+    level: list[LevelPoint]
+    interventions: list[InterventionBand] = Field(description="Not cancelled ones, by start date")
+    caseworker_changes: list[CaseworkerMarker]
+    phases: list[PhasePoint] | None = Field(
+        default=None, description="The phase at each measurement date; only from Checker.trajectory (none in a check)")
+
+
+class FactChange(_Out):
+    """How far one fact is from the boundary of a phase rule's comparison."""
+
+    fact: str
+    type: str = Field(description="The fact's type: number, integer, boolean, text or list")
+    value: Any = Field(description="The fact's value now")
+    operator: str = Field(description="What the fact would have to be: <, <=, >, >=, ==, !=, contains, "
+                                      "lacks, known, unknown")
+    threshold: Any = Field(description="The boundary value the operator compares with")
+    target: Any = Field(description="The nearest value that meets it (used to work out the outcome)")
+    distance: float | None = Field(description="target - value, for numbers; none otherwise")
+
+
+class PhaseMargin(_Out):
+    """One way the phase could change: which facts would have to move, and what the phase would then be."""
+
+    rule: str = Field(description="The phase rule this is about")
+    phase: str = Field(description="The phase that rule concludes")
+    matched: bool = Field(description="Whether the rule matches now")
+    position: Literal["decides", "above", "below"] = Field(
+        description="decides: the rule that gave the phase (the changes would make it stop matching); "
+                    "above/below: a rule of another phase with higher/lower priority (the changes make it match)")
+    changes: list[FactChange] = Field(description="All of these together")
+    result_phase: str | None = Field(description="The phase the rules give with the changed facts")
+    result_label: str | None
+    result_rule: str | None
+    text: str = Field(description="The same in words, in the report's language")
+
+
 class Report(_Out):
     """The full result of one pre-meeting check."""
 
     schema_version: str = SCHEMA_VERSION
     citizen_id: str
     as_of: str = Field(description="The check date (YYYY-MM-DD); later data is left out")
+    rules_as_of: str | None = Field(default=None, description="The date that selected the rules in force "
+                                                              "(YYYY-MM-DD; the check date unless set apart)")
     language: Literal["da", "en"]
     engine: Literal["durable", "python"]
     rulebook: RulebookRef
@@ -114,3 +218,7 @@ class Report(_Out):
     facts: dict[str, Any] = Field(description="Every fact the rules could use, with its value")
     left_out: list[LeftOutItem]
     warnings: list[str]
+    trajectory: Trajectory | None = Field(
+        default=None, description="Scores, level, interventions and caseworker changes over time (1.1)")
+    phase_margins: list[PhaseMargin] = Field(
+        default_factory=list, description="What would change the phase: the deciding rule and its neighbours (1.1)")

@@ -16,34 +16,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from ..expr import AllOf, AnyOf, Always, Compare, Condition, Contains, FactSpec, Known
-
-MAX_CONJUNCTS = 512
-
-
-def dnf(condition: Condition) -> list[tuple] | None:
-    """The condition as a list of conjunctions (tuples of atoms); None when it grows too large."""
-    if isinstance(condition, Always):
-        return [()] if condition.value else []
-    if isinstance(condition, AnyOf):
-        result: list[tuple] = []
-        for term in condition.terms:
-            part = dnf(term)
-            if part is None:
-                return None
-            result.extend(part)
-        return result if len(result) <= MAX_CONJUNCTS else None
-    if isinstance(condition, AllOf):
-        result = [()]
-        for term in condition.terms:
-            part = dnf(term)
-            if part is None:
-                return None
-            result = [left + right for left in result for right in part]
-            if len(result) > MAX_CONJUNCTS:
-                return None
-        return result
-    return [(condition,)]
+from ..expr import Compare, Condition, Contains, FactSpec, Known
+from ..normal_form import MAX_CONJUNCTS, dnf  # noqa: F401 - re-exported for validate
 
 
 @dataclass

@@ -1,0 +1,310 @@
+"""What would change the phase: the distance from the current facts to the phase rules' boundaries.
+
+Everything here is worked out from the parsed conditions (`engine.expr`), never written per rule.
+Each condition is read in disjunctive normal form; a conjunction says, per fact, which values it
+allows. Three kinds of margin are produced, each with the facts that would have to move, the value
+they would have to reach, and the phase the rules then really give (the phase rules are re-run on
+the changed facts, so a margin never promises a phase the rules would not give):
+
+- `decides`: for each comparison of the deciding rule, the nearest value at which it stops holding;
+- `above`/`below`: for every other phase, its rule that is cheapest to reach (fewest facts to move,
+  then the shortest distance relative to each fact's range), with the changes that make it match.
+  A rule below the deciding one also needs the rules above it to stop matching; the changes then
+  include the cheapest such flip on a fact the rule itself does not read.
+
+Facts are moved one by one, as if independent; in a real record they move together (the change
+over two intervals follows the change over one), so a margin is a distance, not a forecast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .executors.python_exec import holds
+from .expr import INVERSE, Compare, Contains, FactSpec, Known
+from .normal_form import dnf
+from .report import FactChange, PhaseMargin
+from .rulebook import CompiledRule, Rulebook
+
+STEP = 0.01  # how far past an open bound a number fact is moved ("above 0.4" -> 0.41)
+_NO = object()
+
+
+@dataclass
+class _Allowed:
+    """The values one conjunction allows for one fact."""
+
+    low: float = -math.inf
+    low_open: bool = False
+    high: float = math.inf
+    high_open: bool = False
+    equal: list = field(default_factory=list)
+    unequal: list = field(default_factory=list)
+    members: list = field(default_factory=list)
+    non_members: list = field(default_factory=list)
+    known: bool | str | None = None  # "conflict" when the conjunction asks for both
+
+
+def negate(atom):
+    """The comparison that holds exactly when `atom` does not (for a known value)."""
+    if isinstance(atom, Compare):
+        return Compare(atom.fact, INVERSE[atom.op], atom.value)
+    if isinstance(atom, Contains):
+        return Contains(atom.fact, atom.value, not atom.positive)
+    return Known(atom.fact, not atom.positive)
+
+
+def _allowed(atoms: list) -> _Allowed:
+    allowed = _Allowed()
+    for atom in atoms:
+        if isinstance(atom, Known):
+            allowed.known = atom.positive if allowed.known in (None, atom.positive) else "conflict"
+            continue
+        if allowed.known is False:
+            allowed.known = "conflict"
+        else:
+            allowed.known = True
+        if isinstance(atom, Contains):
+            (allowed.members if atom.positive else allowed.non_members).append(atom.value)
+        elif atom.op == "==":
+            allowed.equal.append(atom.value)
+        elif atom.op == "!=":
+            allowed.unequal.append(atom.value)
+        elif atom.op in (">", ">="):
+            if atom.value > allowed.low or (atom.value == allowed.low and atom.op == ">"):
+                allowed.low, allowed.low_open = atom.value, atom.op == ">"
+        elif atom.value < allowed.high or (atom.value == allowed.high and atom.op == "<"):
+            allowed.high, allowed.high_open = atom.value, atom.op == "<"
+    return allowed
+
+
+def solve(atoms: list, current: Any, spec: FactSpec | None) -> Any:
+    """The value nearest to `current` that meets every comparison in `atoms` (all on one fact), or `_NO`."""
+    allowed = _allowed(atoms)
+    if allowed.known == "conflict":
+        return _NO
+    if allowed.known is False:
+        return None
+    kind = spec.type if spec else "number"
+    if kind in ("number", "integer"):
+        value = _solve_number(allowed, current, spec, kind == "integer")
+    elif kind == "boolean":
+        value = _solve_choice(allowed, current, (True, False))
+    elif kind == "text":
+        value = _solve_choice(allowed, current, (spec.values if spec else None) or ())
+    else:
+        if set(allowed.members) & set(allowed.non_members):
+            return _NO
+        items = [item for item in (current or []) if item not in allowed.non_members]
+        value = items + sorted(set(allowed.members) - set(items))
+    if value is _NO or not all(holds(atom, {atom.fact: value}) for atom in atoms):
+        return _NO
+    return value
+
+
+def _solve_choice(allowed: _Allowed, current: Any, choices) -> Any:
+    if allowed.equal:
+        return allowed.equal[0]
+    for value in (current, *choices):
+        if value is not None and value not in allowed.unequal:
+            return value
+    return _NO
+
+
+def _solve_number(allowed: _Allowed, current: Any, spec: FactSpec | None, integer: bool) -> Any:
+    if allowed.equal:
+        return allowed.equal[0]
+    step = 1 if integer else STEP
+    low, high = allowed.low, allowed.high
+    if spec is not None:
+        if spec.minimum is not None and spec.minimum > low:
+            low, allowed.low_open = spec.minimum, False
+        if spec.maximum is not None and spec.maximum < high:
+            high, allowed.high_open = spec.maximum, False
+    if integer:
+        low = low if low == -math.inf else (math.floor(low) + 1 if allowed.low_open else math.ceil(low))
+        high = high if high == math.inf else (math.ceil(high) - 1 if allowed.high_open else math.floor(high))
+    else:
+        low = low + STEP if allowed.low_open else low
+        high = high - STEP if allowed.high_open else high
+    if low > high:
+        return _NO
+    value = current if current is not None else 0
+    value = round(min(max(value, low), high), 4)
+    if integer:
+        value = int(value)
+    for candidate in (value, value + step, value - step):
+        if low <= candidate <= high and candidate not in allowed.unequal:
+            return round(candidate, 4) if not integer else candidate
+    return _NO
+
+
+def _by_fact(conjunct: tuple) -> dict[str, list]:
+    grouped: dict[str, list] = {}
+    for atom in conjunct:
+        grouped.setdefault(atom.fact, []).append(atom)
+    return grouped
+
+
+def _describe(atom) -> tuple[str, Any]:
+    if isinstance(atom, Compare):
+        return atom.op, atom.value
+    if isinstance(atom, Contains):
+        return ("contains" if atom.positive else "lacks"), atom.value
+    return ("known" if atom.positive else "unknown"), None
+
+
+def _change(fact: str, atoms: list, current: Any, target: Any, spec: FactSpec | None) -> FactChange:
+    failing = next((atom for atom in atoms if not holds(atom, {fact: current})), atoms[0])
+    operator, threshold = _describe(failing)
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (current, target))
+    return FactChange(fact=fact, type=spec.type if spec else "number", value=current, operator=operator,
+                      threshold=threshold, target=target,
+                      distance=round(target - current, 4) if numeric else None)
+
+
+def _effort(changes: list[FactChange], specs: Mapping[str, FactSpec]) -> tuple[int, float]:
+    total = 0.0
+    for change in changes:
+        spec = specs.get(change.fact)
+        if change.value is None:
+            total += 2  # an unknown value needs more data, not a small move
+        elif change.distance is None:
+            total += 1
+        else:
+            span = (spec.maximum - spec.minimum) if spec and spec.minimum is not None and spec.maximum is not None else 1
+            total += abs(change.distance) / (span or 1)
+    return len(changes), round(total, 6)
+
+
+class _Rules:
+    """The phase rules of a rulebook, in priority order, with a way to decide the phase."""
+
+    def __init__(self, rulebook: Rulebook):
+        self.rules = rulebook.rules["phase"]
+        self.specs = rulebook.facts
+
+    def decide(self, facts: Mapping[str, Any]) -> CompiledRule | None:
+        return next((rule for rule in self.rules if holds(rule.condition, facts)), None)
+
+    def reach(self, conjunct: tuple, facts: Mapping[str, Any]) -> list[FactChange] | None:
+        """The changes that make every comparison of `conjunct` hold, or None when none can."""
+        changes = []
+        for fact, atoms in _by_fact(conjunct).items():
+            current = facts.get(fact)
+            if all(holds(atom, {fact: current}) for atom in atoms):
+                continue
+            target = solve(atoms, current, self.specs.get(fact))
+            if target is _NO:
+                return None
+            changes.append(_change(fact, atoms, current, target, self.specs.get(fact)))
+        return changes
+
+    def flips(self, rule: CompiledRule, facts: Mapping[str, Any], keep: Collection[str] = ()) -> list[FactChange]:
+        """Single-fact changes that each stop `rule` matching in its first satisfied conjunction."""
+        conjuncts = dnf(rule.condition) or []
+        live = next((c for c in conjuncts if all(holds(atom, facts) for atom in c)), None)
+        if live is None:
+            return []
+        changes = []
+        for atom in live:
+            if atom.fact in keep:
+                continue
+            current = facts.get(atom.fact)
+            target = solve([negate(atom)], current, self.specs.get(atom.fact))
+            if target is _NO:
+                continue
+            changed = {**facts, atom.fact: target}
+            if not holds(rule.condition, changed):
+                changes.append(_change(atom.fact, [negate(atom)], current, target, self.specs.get(atom.fact)))
+        return changes
+
+
+def _applied(facts: Mapping[str, Any], changes: list[FactChange]) -> dict[str, Any]:
+    return {**facts, **{change.fact: change.target for change in changes}}
+
+
+def _margin(rules: _Rules, rule: CompiledRule, position: Literal["decides", "above", "below"], matched: bool, changes: list[FactChange],
+            facts: Mapping[str, Any], labels: Mapping[str, str]) -> PhaseMargin:
+    result = rules.decide(_applied(facts, changes))
+    return PhaseMargin(rule=rule.id, phase=rule.conclusion, matched=matched, position=position, changes=changes,
+                       result_phase=result.conclusion if result else None,
+                       result_label=labels.get(result.conclusion) if result else None,
+                       result_rule=result.id if result else None, text="")
+
+
+def phase_margins(rulebook: Rulebook, facts: Mapping[str, Any], labels: Mapping[str, str] | None = None,
+                  day: dt.date | None = None) -> list[PhaseMargin]:
+    """The margins of the phase for these facts (texts left empty; the report fills them in).
+
+    `rulebook` must be the rules in force (an evaluation's `rulebook`), or give `day` to pick them.
+    """
+    if day is not None:
+        rulebook = rulebook.at(day)
+    rules = _Rules(rulebook)
+    labels = labels or {}
+    winner = rules.decide(facts)
+    margins: list[PhaseMargin] = []
+    if winner is not None:
+        for change in rules.flips(winner, facts):
+            margin = _margin(rules, winner, "decides", True, [change], facts, labels)
+            if margin.result_rule != winner.id:
+                margins.append(margin)
+    for phase in rulebook.phases:
+        if winner is not None and phase == winner.conclusion:
+            continue
+        best = _nearest(rules, phase, winner, facts)
+        if best is None:
+            continue
+        rule, changes = best
+        position: Literal["above", "below"] = "above" if winner is None or rule.rank < winner.rank else "below"
+        margin = _margin(rules, rule, position, holds(rule.condition, facts), changes, facts, labels)
+        if not any(other.changes == margin.changes and other.result_rule == margin.result_rule for other in margins):
+            margins.append(margin)
+    return margins
+
+
+def _nearest(rules: _Rules, phase: str, winner: CompiledRule | None, facts: Mapping[str, Any]
+             ) -> tuple[CompiledRule, list[FactChange]] | None:
+    """The rule of `phase` that is cheapest to make decide, with the changes that do it."""
+    best, best_key = None, None
+    for rule in rules.rules:
+        if rule.conclusion != phase:
+            continue
+        for conjunct in dnf(rule.condition) or []:
+            changes = rules.reach(conjunct, facts)
+            if changes is None:
+                continue
+            changes = _clear_blockers(rules, rule, conjunct, changes, facts)
+            if changes is None:
+                continue
+            key = (*_effort(changes, rules.specs), rule.rank)
+            if best_key is None or key < best_key:
+                best, best_key = (rule, changes), key
+    return best
+
+
+def _clear_blockers(rules: _Rules, rule: CompiledRule, conjunct: tuple, changes: list[FactChange],
+                    facts: Mapping[str, Any]) -> list[FactChange] | None:
+    """Add the cheapest flips that stop higher-priority rules matching, without touching `conjunct`'s facts."""
+    keep = {atom.fact for atom in conjunct}
+    for _ in range(len(rules.rules)):
+        changed = _applied(facts, changes)
+        blocker = rules.decide(changed)
+        if blocker is None or blocker.rank >= rule.rank:
+            return changes
+        options = rules.flips(blocker, changed, keep)
+        if not options:
+            return None
+        cheapest = min(options, key=lambda change: _effort([change], rules.specs))
+        original = facts.get(cheapest.fact)
+        changes = [*changes, cheapest.model_copy(update={
+            "value": original,
+            "distance": round(cheapest.target - original, 4) if cheapest.distance is not None
+            and isinstance(original, (int, float)) else None})]
+        keep.add(cheapest.fact)
+    return None
