@@ -1,0 +1,207 @@
+"""`bip replay DECISION_ID`: run a logged decision again under the release it used, and compare.
+
+The decision log keeps, for every check, the rulebook (name, version, content hash), the release
+it ran from (if any), the rules date, the executor, the facts the rules saw and the result. Replay
+finds that release in the release store (by the logged release hash, else by the rulebook hash),
+and then:
+
+1. runs the rules of the rules date on the logged facts: the same rules on the same facts must give
+   the same phase and flags;
+2. given the original record (`--record FILE`, whose hash must equal the logged `record_hash`),
+   runs the whole check again from the record: a newer engine that derives a fact differently
+   shows up here, fact by fact ("change was derived as -0.5 then, -0.45 now").
+
+It answers "which rules applied on that day, and why did they give this?".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..check import SEVERITY_ORDER, Checker
+from ..errors import Problem, RecordError
+from ..executors import Outcome, durable_available
+from ..releases import (
+    DEFAULT_STORE,
+    Release,
+    ReleaseError,
+    find_by_rulebook_hash,
+    open_release,
+)
+from .decisions import record_hash
+from .store import Store
+
+
+@dataclass(frozen=True)
+class Result:
+    """Phase, confidence and flags (id -> severity) of one run."""
+
+    phase: str | None
+    confidence: str | None
+    flags: dict[str, str]
+
+    @classmethod
+    def of_logged(cls, entry: dict) -> "Result":
+        return cls(entry.get("phase"), entry.get("confidence"),
+                   {flag["id"]: flag["severity"] for flag in entry.get("flags") or []})
+
+    @classmethod
+    def of_outcome(cls, outcome: Outcome, facts: dict[str, Any]) -> "Result":
+        flags: dict[str, str] = {}
+        for rule in sorted(outcome.flag_rules, key=lambda rule: (SEVERITY_ORDER[rule.severity], rule.rank)):
+            flags.setdefault(rule.conclusion, rule.severity)
+        phase = outcome.phase_rule.conclusion if outcome.phase_rule else None
+        confidence = facts.get("confidence")
+        confidence = (confidence if confidence in ("low", "medium", "high") else "low") if phase else None
+        return cls(phase, confidence, flags)
+
+    def differences(self, now: "Result") -> list[tuple[str, Any, Any]]:
+        """(what, then, now) for each part that differs."""
+        found = []
+        if self.phase != now.phase:
+            found.append(("phase", self.phase, now.phase))
+        if self.confidence != now.confidence:
+            found.append(("confidence", self.confidence, now.confidence))
+        for flag in dict.fromkeys([*self.flags, *now.flags]):
+            if self.flags.get(flag) != now.flags.get(flag):
+                found.append((f"flag {flag}", self.flags.get(flag), now.flags.get(flag)))
+        return found
+
+
+@dataclass
+class Replay:
+    """What replaying one decision showed."""
+
+    decision: dict
+    release: Release
+    rules_as_of: dt.date
+    engine: str
+    engine_note: str | None
+    logged: Result
+    from_facts: Result
+    from_record: Result | None = None
+    fact_differences: list[tuple[str, Any, Any]] = field(default_factory=list)
+    rules_from_facts: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def identical(self) -> bool:
+        """Whether every run gave the logged result and every fact was derived the same."""
+        return not (self.logged.differences(self.from_facts) or self.fact_differences
+                    or (self.from_record is not None and self.logged.differences(self.from_record)))
+
+
+def replay(decision_id: str, database: str | None = None, store_path: str | Path | None = None,
+           record_file: str | None = None) -> Replay:
+    """Replay a logged decision; raise ReleaseError (not found) or RecordError (record hash differs)."""
+    log = Store.open(database, create=False)
+    try:
+        entry = log.decision(decision_id)
+    finally:
+        log.close()
+    if entry is None:
+        raise ReleaseError(Problem("L005", f"no decision '{decision_id}' in the decision log", database))
+    store_path = Path(store_path or DEFAULT_STORE)
+    release = _release_of(entry, store_path)
+    engine, note = entry.get("engine") or "python", None
+    if engine == "durable" and not durable_available():
+        engine, note = "python", "durable_rules cannot be loaded here; the pure-Python executor (same semantics) ran"
+    checker = Checker(release.rules, release.guidance, engine=engine)
+    rules_day = dt.date.fromisoformat(entry.get("rules_as_of") or entry["as_of"])
+    facts = dict(entry["facts"])
+    outcome = checker.run_facts(facts, rules_day)
+    result = Replay(entry, release, rules_day, checker.engine, note, Result.of_logged(entry),
+                    Result.of_outcome(outcome, facts))
+    result.rules_from_facts = {"phase": [outcome.phase_rule.id] if outcome.phase_rule else [],
+                               "flag": [rule.id for rule in outcome.flag_rules]}
+    if record_file is not None:
+        record, _, name = checker.read_record(record_file)
+        digest = record_hash(record)
+        if digest != entry["record_hash"]:
+            raise RecordError(Problem("L004", f"this is not the record of decision {decision_id}: its hash is "
+                                              f"{digest[:12]}…, the log has {entry['record_hash'][:12]}…", name))
+        evaluation = checker.evaluate(record, dt.date.fromisoformat(entry["as_of"]), rules_day)
+        result.from_record = Result.of_outcome(evaluation.outcome, evaluation.facts)
+        for name_ in dict.fromkeys([*facts, *evaluation.facts]):
+            then, now = facts.get(name_), _plain(evaluation.facts.get(name_))
+            if then != now:
+                result.fact_differences.append((name_, then, now))
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """A fact value as the log stores it (JSON: tuples become lists)."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _release_of(entry: dict, store_path: Path) -> Release:
+    if entry.get("release"):
+        return open_release(store_path, entry["release"])
+    found = find_by_rulebook_hash(store_path, entry["rulebook_hash"])
+    if found is None:
+        raise ReleaseError(Problem(
+            "L001", f"no release in the store holds rulebook {entry['rulebook_name']} {entry['rulebook_version']} "
+                    f"(hash {entry['rulebook_hash'][:12]}…); replay needs the release the decision used",
+            str(store_path)))
+    return found
+
+
+WORDS = {
+    "da": {"head": "Genafspilning af beslutning {id}", "made": "Truffet {time} af {user} ({role}), tjekdato {as_of}",
+           "release": "Udgivelse {hash} ({name} {version}), godkendt af {approver} {time}",
+           "rules": "Regler pr. {day}, motor {engine}", "facts": "Fra de loggede fakta",
+           "record": "Fra den oprindelige post", "same": "identisk: {result}", "differs": "forskelligt:",
+           "then_now": "  {what}: dengang {then}, nu {now}",
+           "fact": "  faktum {name} blev udledt som {then} dengang, {now} nu",
+           "identical": "Resultatet er identisk.", "different": "Resultatet er IKKE identisk.",
+           "none": "ingen", "phase": "fase", "flags": "flag"},
+    "en": {"head": "Replay of decision {id}", "made": "Made {time} by {user} ({role}), check date {as_of}",
+           "release": "Release {hash} ({name} {version}), approved by {approver} {time}",
+           "rules": "Rules as of {day}, engine {engine}", "facts": "From the logged facts",
+           "record": "From the original record", "same": "identical: {result}", "differs": "different:",
+           "then_now": "  {what}: then {then}, now {now}",
+           "fact": "  fact {name} was derived as {then} then, {now} now",
+           "identical": "The result is identical.", "different": "The result is NOT identical.",
+           "none": "none", "phase": "phase", "flags": "flags"},
+}
+
+
+def render_replay(result: Replay, lang: str = "da") -> str:
+    """The replay as plain text, Danish by default."""
+    words = WORDS[lang]
+    entry, release = result.decision, result.release
+    lines = [words["head"].format(id=entry["decision_id"]),
+             words["made"].format(time=entry["time"], user=entry["user"], role=entry["role"], as_of=entry["as_of"]),
+             words["release"].format(hash=release.hash[:12], name=release.name, version=release.version,
+                                     approver=release.approver, time=release.time),
+             words["rules"].format(day=result.rules_as_of.isoformat(), engine=result.engine)]
+    if result.engine_note:
+        lines.append(f"({result.engine_note})")
+    lines.append("")
+
+    def show(value: Any) -> str:
+        return words["none"] if value is None else str(value)
+
+    def summary(run: Result) -> str:
+        flags = ", ".join(f"{flag} ({severity})" for flag, severity in run.flags.items()) or words["none"]
+        return f"{words['phase']} {show(run.phase)}; {words['flags']}: {flags}"
+
+    for label, run in ((words["facts"], result.from_facts), (words["record"], result.from_record)):
+        if run is None:
+            continue
+        differences = result.logged.differences(run)
+        if run is result.from_record:
+            differences = differences or []
+        if not differences and not (run is result.from_record and result.fact_differences):
+            lines.append(f"{label}: {words['same'].format(result=summary(run))}")
+            continue
+        lines.append(f"{label}: {words['differs']}")
+        lines += [words["then_now"].format(what=what, then=show(then), now=show(now))
+                  for what, then, now in differences]
+        if run is result.from_record:
+            lines += [words["fact"].format(name=name, then=show(then), now=show(now))
+                      for name, then, now in result.fact_differences]
+    lines += ["", words["identical"] if result.identical else words["different"]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,422 @@
+"""The decision log's store, on SQLite and on a real PostgreSQL server: tokens, pseudonyms, the
+append-only log, purging, assessments, concurrency and schema upgrades."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from engine import Checker, Record
+from engine.service.decisions import (
+    DecisionEntry,
+    cutoff_date,
+    decision_entry,
+    new_decision_id,
+    record_hash,
+)
+from engine.service.store import (
+    MIGRATIONS,
+    ROLES,
+    SCHEMA_VERSION,
+    Principal,
+    Store,
+    StoreError,
+    database_url,
+    migrate,
+)
+from tests.conftest import AS_OF, ROOT, record
+from tests.postgres import new_database
+
+MARKER = "Qzx-notat-7731 borgeren fortalte om sin datter"
+CLEAR_ID = "CIT-4711"
+ANNA = Principal("anna", "caseworker")
+TIME = sa.DateTime(timezone=True)  # how the store writes times, on either backend
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """A URL for a fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'log.sqlite'}"
+    return new_database(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def store(store_url):
+    opened = Store.open(store_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def plain_checker():
+    return Checker(ROOT / "rules", engine="python")
+
+
+def checked(checker: Checker, citizen: str = CLEAR_ID, notes: str | None = MARKER, levels=(2, 2, 3)):
+    """A record with notes and its report."""
+    parsed = checker.parse_record(record(levels, id=citizen, notes=notes))
+    return parsed, checker.check(parsed, AS_OF, "da")
+
+
+def logged(store: Store, checker: Checker, purpose: str = "mødeforberedelse", **changes) -> DecisionEntry:
+    parsed, report = checked(checker)
+    entry = dataclasses.replace(decision_entry(report, parsed, ANNA, purpose, store), **changes)
+    store.append_decision(entry)
+    return entry
+
+
+def all_text(store: Store) -> str:
+    """Every row of every table, as one string (a dump of the database's contents)."""
+    inspector = sa.inspect(store.engine)
+    parts = []
+    with store.engine.connect() as conn:
+        for table in inspector.get_table_names():
+            parts.extend(repr(tuple(row)) for row in conn.execute(sa.text(f'SELECT * FROM "{table}"')))
+    return "\n".join(parts)
+
+
+# --- tokens ---
+
+def test_token_lifecycle(store):
+    token = store.create_token("anna", "caseworker")
+    assert token.startswith("bip_") and len(token) >= 40
+    assert store.authenticate(token) == Principal("anna", "caseworker")
+    [listed] = store.list_tokens()
+    assert listed["name"] == "anna" and listed["role"] == "caseworker" and listed["revoked"] is None
+    assert token not in json.dumps(listed)
+    dump = all_text(store)
+    assert token not in dump and hashlib.sha256(token.encode()).hexdigest() in dump  # only its hash is kept
+    assert store.revoke_token("anna") is True
+    assert store.authenticate(token) is None
+    assert store.revoke_token("anna") is False and store.revoke_token("nobody") is False
+    assert store.list_tokens()[0]["revoked"] is not None
+
+
+def test_authenticate_refuses_wrong_tokens(store):
+    token = store.create_token("system-a", "system")
+    other = store.create_token("auditor-b", "auditor")
+    assert store.authenticate(other) == Principal("auditor-b", "auditor")
+    for wrong in (token[:-1], token + "x", token[:-1] + ("A" if token[-1] != "A" else "B"), "", "bip_",
+                  token.removeprefix("bip_"), "x" * 10_000, hashlib.sha256(token.encode()).hexdigest()):
+        assert store.authenticate(wrong) is None, wrong
+
+
+def test_tokens_are_random_and_names_and_roles_checked(store):
+    made = {store.create_token(f"user-{n}", ROLES[n % len(ROLES)]) for n in range(10)}
+    assert len(made) == 10
+    with pytest.raises(ValueError, match="caseworker, team_lead"):
+        store.create_token("x", "boss")
+    with pytest.raises(ValueError, match="already exists"):
+        store.create_token("user-1", "caseworker")
+    for bad in ("", "two words", "x" * 101):
+        with pytest.raises(ValueError):
+            store.create_token(bad, "caseworker")
+
+
+# --- pseudonyms and secrets ---
+
+def test_pseudonym_is_stable_per_database_and_not_the_id(store_url, tmp_path):
+    first = Store.open(store_url)
+    ids = ["A-1", "A-2", CLEAR_ID, "æøå-ü", ""]
+    pseudonyms = [first.pseudonym(citizen) for citizen in ids]
+    secret = first.secret("cookies")
+    first.close()
+    again = Store.open(store_url)
+    assert [again.pseudonym(citizen) for citizen in ids] == pseudonyms
+    assert again.secret("cookies") == secret and len(secret) == 32
+    assert again.secret("other") != secret
+    again.close()
+    assert len(set(pseudonyms)) == len(ids)
+    for citizen, pseudonym in zip(ids, pseudonyms):
+        assert len(pseudonym) == 64 and (not citizen or citizen not in pseudonym)
+        assert pseudonym != hashlib.sha256(citizen.encode()).hexdigest()  # keyed, not a plain hash
+    elsewhere = Store.open(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    assert elsewhere.pseudonym(CLEAR_ID) != pseudonyms[2]  # each database has its own secret
+    assert elsewhere.secret("cookies") != secret
+    elsewhere.close()
+
+
+# --- the log ---
+
+def test_append_holds_the_decision_and_never_the_notes(store, plain_checker):
+    parsed, report = checked(plain_checker)
+    entry = decision_entry(report, parsed, ANNA, "mødeforberedelse", store)
+    store.append_decision(entry)
+    got = store.decision(entry.decision_id)
+    assert set(got) == {field.name for field in dataclasses.fields(DecisionEntry)}
+    assert got["citizen"] == store.pseudonym(CLEAR_ID) != CLEAR_ID
+    assert got["phase"] == report.phase.id and got["confidence"] == report.phase.confidence
+    assert got["flags"] == [{"id": flag.id, "severity": flag.severity} for flag in report.flags]
+    assert got["facts"] == json.loads(json.dumps(report.facts))
+    assert got["rulebook_hash"] == report.rulebook.hash and got["as_of"] == AS_OF.isoformat()
+    assert got["user"] == "anna" and got["role"] == "caseworker" and got["kind"] == "check"
+    assert got["record_hash"] == record_hash(parsed)
+    assert dt.datetime.fromisoformat(got["time"]) == entry.time
+    assert store.decisions_for(CLEAR_ID) == [got]
+    assert store.latest_decision(CLEAR_ID) == got and store.latest_decision(CLEAR_ID, "explain") is None
+    dump = all_text(store)
+    assert MARKER not in dump and "Qzx-notat" not in dump and "datter" not in dump
+    assert CLEAR_ID not in dump
+
+
+def test_sqlite_file_holds_no_notes_and_no_clear_id(tmp_path, plain_checker):
+    path = tmp_path / "log.sqlite"
+    store = Store.open(str(path))
+    for _ in range(3):
+        logged(store, plain_checker)
+    raw = b"".join(file.read_bytes() for file in tmp_path.iterdir() if file.name.startswith("log.sqlite"))
+    store.close()
+    assert b"Qzx-notat" not in raw and CLEAR_ID.encode() not in raw
+    assert store.pseudonym(CLEAR_ID).encode() in raw  # the check above looked at the right bytes
+
+
+def test_decisions_are_listed_oldest_first_per_citizen(store, plain_checker):
+    now = dt.datetime.now(dt.UTC)
+    times = [now - dt.timedelta(days=days) for days in (3, 10, 1)]
+    for when in times:
+        logged(store, plain_checker, time=when)
+    other_parsed, other_report = checked(plain_checker, citizen="OTHER-1")
+    store.append_decision(decision_entry(other_report, other_parsed, ANNA, "x", store, kind="explain"))
+    listed = [dt.datetime.fromisoformat(item["time"]) for item in store.decisions_for(CLEAR_ID)]
+    assert listed == sorted(times)
+    assert dt.datetime.fromisoformat(store.latest_decision(CLEAR_ID)["time"]) == max(times)
+    assert [item["kind"] for item in store.decisions_for("OTHER-1")] == ["explain"]
+    assert store.decisions_for("NOBODY") == [] and store.decision("nope") is None
+
+
+def test_update_and_delete_are_refused_by_the_database(store, plain_checker):
+    entry = logged(store, plain_checker)
+    store.append_assessment(entry.decision_id, ANNA, True, None, None, {})
+    statements = ["UPDATE decisions SET phase = 'progress'", "UPDATE assessments SET agrees = false",
+                  "DELETE FROM decisions", "DELETE FROM assessments"]
+    if store.dialect == "postgresql":
+        statements += ["TRUNCATE decisions CASCADE", "TRUNCATE assessments"]
+    for statement in statements:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only|only deleted"), store.engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    got = store.decision(entry.decision_id)
+    assert got["phase"] == entry.phase and len(store.assessments_for(CLEAR_ID)) == 1
+
+
+def test_purge_deletes_by_age_only(store, plain_checker):
+    now = dt.datetime.now(dt.UTC)
+    old = [logged(store, plain_checker, time=now - dt.timedelta(days=365 * 6 + n)) for n in range(3)]
+    recent = [logged(store, plain_checker, time=now - dt.timedelta(days=n)) for n in (0, 30, 365 * 4)]
+    store.append_assessment(old[0].decision_id, ANNA, False, "regress", "ses anderledes", {})
+    store.append_assessment(recent[0].decision_id, ANNA, True, None, None, {})
+    assert store.purge(cutoff_date("5y", now.date())) == 3
+    assert {item["decision_id"] for item in store.decisions_for(CLEAR_ID)} == {e.decision_id for e in recent}
+    assert [item["decision_id"] for item in store.assessments_for(CLEAR_ID)] == [recent[0].decision_id]
+    assert store.purge(cutoff_date("5y", now.date())) == 0
+    assert store.purge(now.date() + dt.timedelta(days=1)) == 3 and store.count_decisions() == 0
+    # the purge's window closed with its transaction: an old row cannot be deleted afterwards
+    with pytest.raises(sa.exc.DBAPIError), store.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO decisions (decision_id, time, user_name, role, purpose, kind, "
+                             "citizen, as_of, rulebook_name, rulebook_version, rulebook_hash, engine, flags, "
+                             "facts, record_hash) VALUES ('x', :t, 'u', 'r', 'p', 'check', 'c', '2020-01-01', "
+                             "'n', 'v', 'h', 'python', '[]', '{}', 'h')").bindparams(sa.bindparam("t", type_=TIME)),
+                     {"t": now - dt.timedelta(days=9000)})
+        conn.execute(sa.text("DELETE FROM decisions"))
+
+
+def test_assessment_is_tied_to_a_decision(store, plain_checker):
+    entry = logged(store, plain_checker)
+    with pytest.raises(ValueError, match="no decision"):
+        store.append_assessment("not-a-decision", ANNA, True, None, None, {})
+    notes = {"caseworker_change": {"status": "acted", "note": "ny aftale om overlevering"},
+             "measurement_overdue": {"status": "not_relevant", "note": ""}}
+    first = store.append_assessment(entry.decision_id, ANNA, False, "regress", "faldet siden sidst", notes)
+    second = store.append_assessment(entry.decision_id, Principal("bo", "team_lead"), True, None, None, {})
+    got = store.assessments_for(CLEAR_ID)
+    assert [item["assessment_id"] for item in got] == [first, second]
+    assert got[0]["decision_id"] == entry.decision_id and got[0]["agrees"] is False
+    assert got[0]["phase"] == "regress" and got[0]["reason"] == "faldet siden sidst"
+    assert got[0]["flag_notes"] == notes and got[1]["user"] == "bo" and got[1]["agrees"] is True
+    assert store.assessments_for("OTHER") == []
+    for bad in ({"x": {"status": "maybe", "note": ""}}, {"x": {"status": "acted", "note": "n" * 5000}},
+                {"x": "acted"}):
+        with pytest.raises(ValueError):
+            store.append_assessment(entry.decision_id, ANNA, True, None, None, bad)
+
+
+def test_concurrent_appends_from_threads(store, plain_checker):
+    parsed, report = checked(plain_checker)
+    ids: list[str] = []
+    errors: list[BaseException] = []
+
+    def work():
+        try:
+            for _ in range(25):
+                entry = decision_entry(report, parsed, ANNA, "x", store)
+                store.append_decision(entry)
+                ids.append(entry.decision_id)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert store.count_decisions() == 200
+    assert {item["decision_id"] for item in store.decisions_for(CLEAR_ID)} == set(ids)
+
+
+WRITER = textwrap.dedent("""
+    import dataclasses, sys
+    from engine import Checker
+    from engine.service.decisions import decision_entry
+    from engine.service.store import Principal, Store
+    from tests.conftest import AS_OF, ROOT, record
+    store = Store.open(sys.argv[1])  # both processes create/migrate the same new database at once
+    checker = Checker(ROOT / "rules", engine="python")
+    parsed = checker.parse_record(record((2, 3), id="PROC-1"))
+    report = checker.check(parsed, AS_OF)
+    for _ in range(40):
+        store.append_decision(decision_entry(report, parsed, Principal(sys.argv[2], "system"), "x", store))
+    print(store.pseudonym("PROC-1"))
+""")
+
+
+def test_two_processes_create_and_append_to_one_database(store_url):
+    processes = [subprocess.Popen([sys.executable, "-c", WRITER, store_url, f"worker-{n}"], cwd=ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(2)]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert outputs[0][0] == outputs[1][0]  # one secret: the database was initialised once
+    store = Store.open(store_url)
+    try:
+        users = [item["user"] for item in store.decisions_for("PROC-1")]
+        assert sorted(users) == ["worker-0"] * 40 + ["worker-1"] * 40
+        assert store.schema_version() == SCHEMA_VERSION
+    finally:
+        store.close()
+
+
+# --- schema versions ---
+
+def test_an_older_schema_is_upgraded_without_losing_entries(store_url):
+    previous = MIGRATIONS[:-1]
+    old_engine = sa.create_engine(database_url(store_url))
+    assert migrate(old_engine, previous) == previous[-1].version
+    old = Store(old_engine)  # what the previous release would use: no migration on this object
+    token = old.create_token("old-token", "auditor")
+    pseudonym = old.pseudonym(CLEAR_ID)
+    with old_engine.begin() as conn:  # rows as the previous schema (without rules_as_of and release) holds them
+        for n in range(3):
+            conn.execute(sa.text(
+                "INSERT INTO decisions (decision_id, time, user_name, role, purpose, kind, citizen, as_of, "
+                "rulebook_name, rulebook_version, rulebook_hash, engine, phase, confidence, flags, facts, "
+                "record_hash) VALUES (:id, :time, 'anna', 'caseworker', 'møde', 'check', :citizen, '2026-01-01', "
+                "'bip-standard', '2026.1', 'abc', 'python', 'standstill', 'high', "
+                "'[{\"id\": \"x\", \"severity\": \"high\"}]', '{\"level\": 2.5}', 'rh')")
+                .bindparams(sa.bindparam("time", type_=TIME)),
+                {"id": f"old-{n}", "time": dt.datetime(2026, 1, 1 + n, tzinfo=dt.UTC), "citizen": pseudonym})
+    old_engine.dispose()
+
+    store = Store.open(store_url)
+    try:
+        assert store.schema_version() == SCHEMA_VERSION
+        entries = store.decisions_for(CLEAR_ID)
+        assert [item["decision_id"] for item in entries] == ["old-0", "old-1", "old-2"]
+        assert entries[0]["flags"] == [{"id": "x", "severity": "high"}] and entries[0]["facts"] == {"level": 2.5}
+        assert entries[0]["release"] is None and entries[0]["rules_as_of"] is None
+        assert store.authenticate(token) == Principal("old-token", "auditor")
+        assert store.pseudonym(CLEAR_ID) == pseudonym
+        store.append_assessment("old-1", ANNA, True, None, None, {})
+        with store.engine.connect() as conn:
+            versions = conn.execute(sa.text("SELECT version FROM schema_version ORDER BY version")).scalars().all()
+        assert versions == [migration.version for migration in MIGRATIONS]
+    finally:
+        store.close()
+    Store.open(store_url).close()  # opening an up-to-date database changes nothing
+
+
+def test_a_newer_schema_is_refused(store_url):
+    Store.open(store_url).close()
+    engine = sa.create_engine(database_url(store_url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO schema_version (version, description, applied) "
+                             "VALUES (99, 'from the future', CURRENT_TIMESTAMP)"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="schema version 99"):
+        Store.open(store_url)
+
+
+# --- URLs, reachability and the SQLite settings ---
+
+def test_urls_are_checked_and_unreachable_databases_named(tmp_path):
+    for bad in ("mysql://x/y", "postgresql+psycopg2://x/y", "http://example.org", "sqlite+foo:///x"):
+        with pytest.raises(StoreError, match="Invalid database URL"):
+            Store.open(bad)
+    assert database_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert database_url("x.sqlite").database == "x.sqlite"
+    with pytest.raises(StoreError, match="Cannot use the database") as caught:
+        Store.open("postgresql://bip:secret-pw@127.0.0.1:1/nothing")
+    assert "secret-pw" not in caught.value.text("en") and "secret-pw" not in caught.value.text("da")
+    with pytest.raises(StoreError, match="no decision log"):
+        Store.open(str(tmp_path / "absent.sqlite"), create=False)
+    assert not (tmp_path / "absent.sqlite").exists()
+    with pytest.raises(StoreError, match="Cannot use the database"):
+        Store.open(str(tmp_path / "no" / "such" / "folder.sqlite"))
+
+
+def test_sqlite_settings_and_ping(tmp_path):
+    path = tmp_path / "log.sqlite"
+    store = Store.open(str(path))
+    try:
+        with store.engine.connect() as conn:
+            settings = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                        for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")}
+        assert settings == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 15000}
+        assert store.ping() is None
+        assert path.stat().st_mode & 0o077 == 0  # readable by its owner only
+    finally:
+        store.close()
+
+
+def test_postgresql_ping_and_index(postgres_url):
+    store = Store.open(new_database(postgres_url))
+    try:
+        assert store.ping() is None and store.dialect == "postgresql"
+        indexes = {index["name"]: index["column_names"] for index in sa.inspect(store.engine).get_indexes("decisions")}
+        assert indexes["decisions_citizen_time"] == ["citizen", "time"]
+    finally:
+        store.close()
+
+
+# --- entries ---
+
+def test_record_hash_is_canonical_and_covers_the_whole_record(plain_checker):
+    data = record((2, 3), id="H-1", notes="a")
+    reordered = dict(reversed(list(data.items())))
+    same = [record_hash(Record.model_validate(item)) for item in (data, reordered)]
+    assert same[0] == same[1] and len(same[0]) == 64
+    assert record_hash(Record.model_validate({**data, "notes": "b"})) != same[0]
+
+
+def test_cutoff_dates():
+    today = dt.date(2024, 2, 29)
+    assert cutoff_date("5y", today) == dt.date(2019, 2, 28)
+    assert cutoff_date("18m", today) == dt.date(2022, 8, 29)
+    assert cutoff_date("1m", dt.date(2024, 3, 31)) == dt.date(2024, 2, 29)
+    assert cutoff_date("90d", today) == today - dt.timedelta(days=90)
+    assert cutoff_date(" 2Y ", today) == dt.date(2022, 2, 28)
+    for bad in ("5", "y", "5w", "-1y", "5 years", "", "99999y"):
+        with pytest.raises(ValueError):
+            cutoff_date(bad, today)
+
+
+def test_new_decision_ids_are_unique():
+    assert len({new_decision_id() for _ in range(1000)}) == 1000
