@@ -1,0 +1,480 @@
+"""The routes of the HTTP API (`/v1/...`, `/healthz`, `/readyz`, `/metrics`, `/openapi.json`).
+
+Answers are those of the CLI: `/v1/check` returns byte for byte what `bip check --format json`
+prints for the same record and rules; `/v1/batch` returns the rows of `bip batch --format jsonl`.
+Every check and explain is appended to the decision log before the answer leaves (the call
+fails with 503 when the log cannot be written: no answer without its log entry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from ..caseload.batch import BatchSettings, Rejection, Summary, evaluate_stream
+from ..caseload.output import write_jsonl
+from ..caseload.readers import RawLine, ReadProblem
+from ..check import Checker, report_json
+from ..errors import Problem, RecordError
+from ..record import Record
+from ..report import Report
+from ..schemas import input_schema, output_schema
+from ..yamlio import parse_json, parse_yaml
+from .access import require
+from .decisions import citizen_log, decision_entry
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from .problems import ProblemDetails, ProblemError, language, openapi_responses
+from .store import Principal, StoreError
+
+BODY_SOURCE = "body"
+JSON_TYPES = ("application/json",)
+JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines", "text/plain")
+RECORD_BODY = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Record"}}}}
+BATCH_BODY = {"required": True, "content": {"application/x-ndjson": {"schema": {
+    "type": "string", "description": "One citizen record (JSON object) a line"}}}}
+DECISION_HEADER = {"X-Decision-Id": {"description": "The id of the decision-log entry of this answer",
+                                     "schema": {"type": "string"}}}
+
+ALLOWED = {action: Depends(require(action))
+           for action in ("check", "explain", "batch", "rulebook", "log", "metrics", "api")}
+"""FastAPI dependencies: the principal allowed to do the action (else 401/403)."""
+AsOf = Query(None, description="Check date (YYYY-MM-DD); data after it is left out. Default: today.")
+RulesAsOf = Query(None, description="The date that selects the rules in force (YYYY-MM-DD). Default: the check date.")
+Lang = Query("da", description="Language of the guidance and of error titles")
+Purpose = Query(..., min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
+                description="Why the citizen's data is looked up (written to the decision log)")
+
+
+class TraceAtom(BaseModel):
+    """One comparison of a rule, the value it saw and whether it held."""
+
+    test: str
+    fact: str
+    value: Any = None
+    result: bool
+
+
+class TraceEntry(BaseModel):
+    """One rule's verdict, as `bip explain` shows it."""
+
+    stage: str
+    rule: str
+    conclusion: str | int
+    matched: bool
+    when: str
+    reason: str | None
+    origin: str
+    source: str
+    atoms: list[TraceAtom]
+
+
+class Explanation(BaseModel):
+    """The report and the full trace: every rule of every stage, matched or not."""
+
+    report: Report
+    trace: list[TraceEntry]
+
+
+class RuleInfo(BaseModel):
+    """One rule of the rulebook in use, and where it is written."""
+
+    id: str
+    stage: str
+    conclusion: str | int
+    severity: str | None
+    when: str
+    source: str = Field(description="Id of the finding the rule rests on")
+    file: str
+    line: int | None
+    layer: str
+    overrides: str | None
+
+
+class RulebookInfo(BaseModel):
+    """The rulebook in use: identity, layers and rules with their sources."""
+
+    name: str
+    version: str
+    hash: str
+    engine: str
+    layers: list[str]
+    phases: list[str]
+    flags: list[str]
+    rules: list[RuleInfo]
+
+
+class Readiness(BaseModel):
+    """Whether the service can answer: the rulebook is loaded and the decision log reachable."""
+
+    ready: bool
+    rulebook: dict[str, str] | None
+    database: str = Field(description="`ok`, or why the decision log cannot be reached")
+    reasons: list[str] = Field(default_factory=list, description="Why the service is not ready (empty when ready)")
+    last_reload: dict[str, Any] | None = None
+    last_reload_error: dict[str, Any] | None = None
+
+
+class CitizenLog(BaseModel):
+    """Every decision-log entry and assessment for one citizen, oldest first."""
+
+    citizen_id: str
+    pseudonym: str
+    exported: str
+    decisions: list[dict[str, Any]]
+    assessments: list[dict[str, Any]]
+
+
+class Health(BaseModel):
+    """The process is alive."""
+
+    status: Literal["alive"]
+
+
+class DuplexStreamingResponse(StreamingResponse):
+    """A streamed answer that may still read the request body while it writes.
+
+    Starlette's own streaming response listens for a disconnect on the request channel, which would
+    take the body's chunks away from the generator that reads them (the batch endpoint does).
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.stream_response(send)
+
+
+def router() -> APIRouter:
+    """All routes of the API."""
+    api = APIRouter()
+    common = openapi_responses(400, 401, 403, 413, 415, 503)
+
+    @api.post("/v1/check", tags=["check"], summary="Check one citizen record", response_class=Response,
+              openapi_extra={"requestBody": RECORD_BODY},
+              responses={200: {"description": "The report (as `bip check --format json|markdown|text`)",
+                               "headers": DECISION_HEADER,
+                               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}},
+                                           "text/markdown": {"schema": {"type": "string"}},
+                                           "text/plain": {"schema": {"type": "string"}}}},
+                         **common, **openapi_responses(422, 500)})
+    async def check(request: Request, as_of: dt.date | None = AsOf, lang: Literal["da", "en"] = Lang,
+                    purpose: str = Purpose,
+                    fmt: Literal["json", "markdown", "text"] = Query("json", alias="format",
+                                                                    description="json, markdown or text"),
+                    principal: Principal = ALLOWED["check"],
+                    rules_as_of: dt.date | None = RulesAsOf) -> Response:
+        """The report for one record: phase, guidance, flags and checklist; logged before it is sent."""
+        data, text = await _record_body(request)
+        report, _, decision_id = await run_in_threadpool(_decide, request.app, data, text, as_of, lang, purpose,
+                                                         principal, "check", rules_as_of)
+        if fmt == "json":
+            return Response(report_json(report), media_type="application/json",
+                            headers={"X-Decision-Id": decision_id})
+        rendered = request.app.state.checker.render(report, fmt, 78)
+        media = "text/markdown; charset=utf-8" if fmt == "markdown" else "text/plain; charset=utf-8"
+        return Response(rendered, media_type=media, headers={"X-Decision-Id": decision_id})
+
+    @api.post("/v1/explain", tags=["check"], summary="The full rule trace of one record", response_class=Response,
+              openapi_extra={"requestBody": RECORD_BODY},
+              responses={200: {"description": "The report and the trace", "headers": DECISION_HEADER,
+                               "content": {"application/json": {
+                                   "schema": {"$ref": "#/components/schemas/Explanation"}}}},
+                         **common, **openapi_responses(422, 500)})
+    async def explain(request: Request, as_of: dt.date | None = AsOf, lang: Literal["da", "en"] = Lang,
+                      purpose: str = Purpose, principal: Principal = ALLOWED["explain"]) -> Response:
+        """Every rule of every stage, matched or not, with the values that decided it (as `bip explain`)."""
+        data, text = await _record_body(request)
+        report, evaluation, decision_id = await run_in_threadpool(_decide, request.app, data, text, as_of, lang,
+                                                                  purpose, principal, "explain")
+        trace = request.app.state.checker.trace(evaluation, lang)
+        body = json.dumps({"report": report.model_dump(mode="json"), "trace": trace}, ensure_ascii=False,
+                          default=str)
+        return Response(body, media_type="application/json", headers={"X-Decision-Id": decision_id})
+
+    @api.post("/v1/batch", tags=["check"], summary="Check a caseload (JSON Lines in, JSON Lines out)",
+              response_class=Response, openapi_extra={"requestBody": BATCH_BODY},
+              responses={200: {"description": "One row a line as `bip batch --format jsonl --order input`; a "
+                                              "rejected record is a line `{\"rejected\": {...}}`; the last line is "
+                                              "`{\"summary\": {\"read\": N, \"evaluated\": M, \"rejected\": K, ...}}`",
+                               "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+                         **common, **openapi_responses(500)})
+    async def batch(request: Request, as_of: dt.date | None = AsOf,
+                    principal: Principal = ALLOWED["batch"]) -> Response:
+        """Triage rows for every record, streamed as they are evaluated, and the N = M + K summary last."""
+        _require_type(request, JSONL_TYPES + JSON_TYPES)
+        settings = BatchSettings(None, request.app.state.checker.engine, as_of or dt.date.today())
+        return DuplexStreamingResponse(_batch_lines(request, settings), media_type="application/x-ndjson")
+
+    @api.get("/v1/rulebook", tags=["rules"], summary="The rulebook in use", response_model=RulebookInfo,
+             responses=openapi_responses(401, 403))
+    def rulebook(request: Request, principal: Principal = ALLOWED["rulebook"]) -> RulebookInfo:
+        """Name, version, hash, layers and every rule with its source (the finding) and file."""
+        checker: Checker = request.app.state.checker
+        book = checker.rulebook
+        layer_folders = {name: folder for name, folder in book.layers}
+        return RulebookInfo(
+            name=book.name, version=book.version, hash=book.content_hash, engine=checker.engine,
+            layers=[name for name, _ in book.layers], phases=list(book.phases), flags=list(book.flag_ids),
+            rules=[RuleInfo(id=rule.id, stage=rule.stage, conclusion=rule.conclusion, severity=rule.severity,
+                            when=rule.when, source=rule.source,
+                            file=_relative(rule.path, layer_folders.get(rule.origin) or book.path),
+                            line=rule.line, layer=rule.origin, overrides=_overrides(rule.overrides, book))
+                   for rule in book.all_rules()])
+
+    @api.get("/v1/schemas/input", tags=["schemas"], summary="JSON Schema of the citizen record",
+             responses=openapi_responses(401, 403))
+    def schema_input(principal: Principal = ALLOWED["api"]) -> dict[str, Any]:
+        """The JSON Schema of the input (as `bip schema input`)."""
+        return input_schema()
+
+    @api.get("/v1/schemas/output", tags=["schemas"], summary="JSON Schema of the report",
+             responses=openapi_responses(401, 403))
+    def schema_output(principal: Principal = ALLOWED["api"]) -> dict[str, Any]:
+        """The JSON Schema of the report (as `bip schema output`)."""
+        return output_schema()
+
+    @api.get("/v1/log", tags=["log"], summary="The decision log for one citizen (auditor)",
+             response_model=CitizenLog, responses=openapi_responses(400, 401, 403, 503))
+    def citizen_decisions(request: Request,
+                          citizen: str = Query(..., min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
+                                               description="The citizen id, in clear (it is pseudonymised)"),
+                          principal: Principal = ALLOWED["log"]) -> dict[str, Any]:
+        """Every decision and assessment about the citizen, oldest first (for an access request)."""
+        try:
+            return citizen_log(request.app.state.store, citizen)
+        except StoreError as error:
+            raise ProblemError("not-ready", error.text(language(request))) from None
+
+    @api.get("/healthz", tags=["operations"], summary="The process is alive", response_model=Health,
+             openapi_extra={"security": []})
+    def healthz() -> dict[str, str]:
+        """Always 200 while the process answers."""
+        return {"status": "alive"}
+
+    @api.get("/readyz", tags=["operations"], summary="Ready to answer?", response_model=Readiness,
+             responses={503: {"description": "Not ready; `reasons` says why", "model": Readiness}},
+             openapi_extra={"security": []})
+    def readyz(request: Request) -> JSONResponse:
+        """Ready when the rulebook is loaded and the decision log answers; 503 with the reasons otherwise."""
+        return _readiness(request)
+
+    @api.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response,
+             responses={200: {"description": "Prometheus text format 0.0.4",
+                              "content": {"text/plain": {"schema": {"type": "string"}}}},
+                        **openapi_responses(401, 403)})
+    def metrics(request: Request, principal: Principal = ALLOWED["metrics"]) -> Response:
+        """Requests, latencies, checks by phase, rejected records, reloads (this process's counters)."""
+        book = request.app.state.checker.rulebook
+        text = request.app.state.metrics.render((book.name, book.version, book.content_hash))
+        return Response(text, media_type=METRICS_CONTENT_TYPE)
+
+    @api.get("/openapi.json", include_in_schema=False)
+    def openapi(request: Request, principal: Principal = ALLOWED["api"]) -> JSONResponse:
+        return JSONResponse(request.app.openapi())
+
+    return api
+
+
+# --- reading a record from the body -----------------------------------------------------------------
+
+def _require_type(request: Request, accepted: tuple[str, ...]) -> None:
+    given = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if given and given not in accepted and not given.endswith("+json"):
+        detail = {"da": f"Indholdstypen {given} understøttes ikke her; brug {accepted[0]}",
+                  "en": f"Content type {given} is not supported here; use {accepted[0]}"}[language(request)]
+        raise ProblemError("unsupported-media-type", detail)
+
+
+async def _record_body(request: Request) -> tuple[Any, str]:
+    """The body parsed as JSON; 400 naming line and column when it is not JSON."""
+    _require_type(request, JSON_TYPES)
+    body = await request.body()
+    lang = language(request)
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ProblemError("malformed-request", {"da": "Indholdet er ikke UTF-8", "en": "The body is not UTF-8"}[lang],
+                           [Problem("F002", f"not UTF-8 text ({exc.reason} at byte {exc.start})", BODY_SOURCE)])
+    if not text.strip():
+        raise ProblemError("malformed-request", {"da": "Indholdet er tomt", "en": "The body is empty"}[lang],
+                           [Problem("R001", "the record is empty", BODY_SOURCE)])
+    data, problem = parse_json(text, BODY_SOURCE)
+    if problem is not None:
+        where = f"{problem.line}:{problem.column}"
+        raise ProblemError("malformed-request", {"da": f"Indholdet er ikke gyldig JSON (linje:kolonne {where})",
+                                                 "en": f"The body is not valid JSON (line:column {where})"}[lang],
+                           [problem])
+    return data, text
+
+
+def _decide(app: FastAPI, data: Any, text: str, as_of: dt.date | None, lang: str, purpose: str,
+            principal: Principal, kind: str, rules_as_of: dt.date | None = None) -> tuple[Report, Any, str]:
+    """Validate, evaluate, report, and append the decision to the log; runs in the threadpool."""
+    state = app.state
+    checker: Checker = state.checker
+    try:
+        record = checker.parse_record(data, BODY_SOURCE)
+    except RecordError as error:
+        state.metrics.observe_rejected()
+        detail = {"da": f"Borgerens data har {len(error.problems)} problem(er)",
+                  "en": f"The citizen record has {len(error.problems)} problem(s)"}[lang]
+        raise ProblemError("invalid-record", detail, _with_lines(error.problems, text, checker)) from None
+    evaluation = checker.evaluate(record, as_of, rules_as_of)
+    report = checker.report(evaluation, lang)
+    entry = decision_entry(report, record, principal, purpose, state.store, kind=kind)
+    try:
+        state.store.append_decision(entry)
+    except StoreError as error:
+        detail = {"da": "Afgørelsen kan ikke skrives i loggen; intet svar uden logning: ",
+                  "en": "The decision cannot be written to the log; no answer without logging: "}[lang]
+        raise ProblemError("not-ready", detail + error.text(lang)) from None
+    state.metrics.observe_check(kind, report.phase.id if report.phase else None)
+    return report, evaluation, entry.decision_id
+
+
+def _with_lines(problems: list[Problem], text: str, checker: Checker) -> list[Problem]:
+    """The problems with their line in the body, found by reading the JSON again with line numbers."""
+    if all(problem.line is not None for problem in problems):
+        return problems
+    located, problem = parse_yaml(text, BODY_SOURCE)  # JSON is YAML; this reader keeps lines
+    if problem is not None:
+        return problems
+    try:
+        record = checker.parse_record(located, BODY_SOURCE)
+    except RecordError as error:
+        lines = {(p.code, p.message): p.line for p in error.problems if p.line is not None}
+        return [p if p.line is not None else Problem(p.code, p.message, p.path, lines.get((p.code, p.message)),
+                                                     p.column) for p in problems]
+    except Exception:  # noqa: BLE001 - locating is a courtesy; the problems stand without lines
+        return problems
+    del record
+    return problems
+
+
+# --- batch ------------------------------------------------------------------------------------------
+
+async def _batch_lines(request: Request, settings: BatchSettings) -> AsyncIterator[str]:
+    """Read the body line by line as it arrives; evaluate each chunk's lines in the threadpool."""
+    summary = Summary()
+    pending, number = b"", 0
+    try:
+        async for chunk in request.stream():
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            if complete:
+                out = await run_in_threadpool(_evaluate_lines, request.app, complete, number, settings, summary)
+                number += len(complete)
+                if out:
+                    yield out
+        if pending.strip():
+            yield await run_in_threadpool(_evaluate_lines, request.app, [pending], number, settings, summary)
+    except ProblemError as error:  # the body passed the limit after the answer began
+        yield json.dumps({"error": {"status": error.status, "detail": error.detail}}, ensure_ascii=False) + "\n"
+        yield json.dumps({"summary": {**summary.as_dict(), "complete": False}}, ensure_ascii=False) + "\n"
+        return
+    yield json.dumps({"summary": {**summary.as_dict(), "complete": True}}, ensure_ascii=False) + "\n"
+
+
+def _evaluate_lines(app: FastAPI, lines: list[bytes], start: int, settings: BatchSettings, summary: Summary) -> str:
+    items: list[Any] = []  # RawLine or ReadProblem, as evaluate_stream takes them
+    for number, raw in enumerate(lines, start + 1):
+        source = f"line {number}"
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            items.append(ReadProblem(source, f"the line is not UTF-8 text ({exc.reason} at byte {exc.start})"))
+            continue
+        if text.strip():
+            items.append(RawLine(source, text))
+    out = io.StringIO()
+    rejected = 0
+    for result in evaluate_stream(items, settings, 1, checker=app.state.checker):
+        summary.add(result)
+        if isinstance(result, Rejection):
+            rejected += 1
+            out.write(json.dumps({"rejected": {"source": result.source, "citizen_id": result.citizen_id,
+                                               "problems": result.problems}}, ensure_ascii=False) + "\n")
+        else:
+            write_jsonl([result.as_dict()], out)
+    if rejected:
+        app.state.metrics.observe_rejected(rejected)
+    return out.getvalue()
+
+
+# --- operations -------------------------------------------------------------------------------------
+
+def _readiness(request: Request) -> JSONResponse:
+    state = request.app.state
+    reasons = []
+    try:
+        book = state.checker.rulebook
+        rulebook = {"name": book.name, "version": book.version, "hash": book.content_hash}
+    except Exception:  # noqa: BLE001
+        rulebook = None
+        reasons.append("no rulebook is loaded")
+    why = state.store.ping()
+    if why:
+        reasons.append(f"the decision log cannot be reached: {why}")
+    reloader = state.reloader
+    body = Readiness(ready=not reasons, rulebook=rulebook, database=why or "ok", reasons=reasons,
+                     last_reload=reloader.last_reload, last_reload_error=reloader.last_reload_error)
+    return JSONResponse(body.model_dump(), status_code=200 if not reasons else 503)
+
+
+def _relative(path: str, folder: Any) -> str:
+    from pathlib import Path
+
+    try:
+        return str(Path(path).resolve().relative_to(Path(folder).resolve()))
+    except (ValueError, OSError, TypeError):
+        return Path(path).name
+
+
+def _overrides(overrides: str | None, book: Any) -> str | None:
+    if not overrides:
+        return None
+    from pathlib import Path
+
+    where, _, line = overrides.rpartition(":")
+    if not where or not line.isdigit():
+        return Path(overrides).name
+    return f"{Path(where).name}:{line}"
+
+
+# --- the OpenAPI document ---------------------------------------------------------------------------
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, plus the record, report, explanation and problem schemas and bearer security."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+        (Record, "validation"), (Report, "serialization"), (Explanation, "serialization"),
+        (ProblemDetails, "serialization")]
+    for model, mode in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
+                                                "description": "A token from `bip tokens create`"}}
+    document["security"] = [{"bearer": []}]
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation.get("responses", {})
+            default = responses.get("422", {}).get("content", {}).get("application/json")
+            if default is not None:
+                responses.pop("422")
+                responses.setdefault("400", openapi_responses(400)[400])
+    app.openapi_schema = document
+    return document

@@ -1,0 +1,230 @@
+"""The HTTP service behind `bip serve`: the check, the trace and whole caseloads over HTTP.
+
+`create_app(settings)` builds the FastAPI application; `app_from_env()` is the factory uvicorn's
+worker processes call (`--workers N`), with the settings in `BIP_SERVICE_SETTINGS`; `serve(...)`
+runs it under uvicorn. The API itself (routes, answers, errors) is in `engine.service.api`;
+this module wires it together: the checker, the decision log, access, limits, headers, metrics,
+reloading and the caseworker's page when it is installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..check import Checker
+from .metrics import Metrics
+from .problems import MEDIA_TYPE, ProblemError, language, problem_body, problem_response
+from .problems import install as install_problems
+from .reload import Reloader
+from .settings import ENVIRONMENT_VARIABLE, ServiceSettings
+from .store import Store, StoreError
+
+log = logging.getLogger("bip.service")
+
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                           "form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+BATCH_PATH = "/v1/batch"
+
+
+def create_app(settings: ServiceSettings) -> FastAPI:
+    """The application: loads the rulebook and opens the decision log (both raise on failure)."""
+    from . import api
+
+    configure_logging()
+    checker = Checker(settings.rules, settings.guidance, settings.engine)
+    store = Store.open(settings.database)
+    metrics = Metrics()
+    reloader = Reloader(checker, metrics, settings.rules)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        reloader.start(settings.watch, settings.watch_interval)
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
+        log.info("serving rulebook %s %s (%s, %s executor)", checker.rulebook.name, checker.rulebook.version,
+                 checker.rulebook.content_hash[:12], checker.engine)
+        try:
+            yield
+        finally:
+            reloader.stop()
+            store.close()
+
+    app = FastAPI(title="bip-engine", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None,
+                  description="Pre-meeting decision support for job-centre caseworkers (BIP): the check as a "
+                              "service. Every route but /healthz and /readyz needs `Authorization: Bearer TOKEN`.")
+    app.state.checker, app.state.store, app.state.settings = checker, store, settings
+    app.state.metrics, app.state.reloader = metrics, reloader
+    install_problems(app)
+
+    @app.exception_handler(StoreError)
+    async def _store_unusable(request: Request, error: StoreError) -> Response:
+        lang = language(request)
+        detail = {"da": "Beslutningsloggen kan ikke bruges lige nu: ", "en": "The decision log cannot be used now: "}
+        return problem_response(ProblemError("not-ready", detail[lang] + error.text(lang)), request.url.path, lang)
+
+    app.include_router(api.router())
+    if importlib.util.find_spec("engine.service.page") is not None:
+        from .page import page_router  # type: ignore[import-not-found]
+
+        app.include_router(page_router())
+    app.openapi = lambda: api.openapi_document(app)  # type: ignore[method-assign]
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"], expose_headers=["X-Decision-Id"])
+    app.add_middleware(Guard, settings=settings, metrics=metrics)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The application with the settings in `BIP_SERVICE_SETTINGS` (uvicorn's factory with `--workers N`)."""
+    return create_app(ServiceSettings.from_environment())
+
+
+def serve(settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
+          access_log: bool = True) -> None:
+    """Run the service under uvicorn until it is stopped (SIGINT or SIGTERM)."""
+    import uvicorn
+
+    options: dict[str, Any] = {"host": host, "port": port, "access_log": access_log, "server_header": False,
+                               "timeout_graceful_shutdown": 10}
+    if workers > 1:
+        os.environ[ENVIRONMENT_VARIABLE] = settings.to_json()
+        uvicorn.run("engine.service.app:app_from_env", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
+
+
+def configure_logging() -> None:
+    """Log the service's own messages (reloads, incidents) to standard error, once per process."""
+    logger = logging.getLogger("bip")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("bip-engine")
+    except Exception:  # noqa: BLE001 - not installed: running from a checkout
+        return "0"
+
+
+class Guard:
+    """Pure ASGI middleware around every request: body limits, security headers, metrics, incidents.
+
+    - A body larger than the limit (`max_body`, or `max_batch_body` for /v1/batch) is refused with
+      413: at once when Content-Length says so, else when the bytes received pass the limit.
+    - Every response gets the security headers, and `Cache-Control: no-store` unless it set its own.
+    - An exception nothing else answered becomes a 500 problem naming an incident id; the server
+      log has the same id with the traceback.
+    """
+
+    def __init__(self, app: ASGIApp, settings: ServiceSettings, metrics: Metrics):
+        self.app, self.settings, self.metrics = app, settings, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path = scope.get("path", "")
+        limit = self.settings.max_batch_body if path == BATCH_PATH else self.settings.max_body
+        status = {"code": 500, "sent": False}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"], status["sent"] = message["status"], True
+                headers = [(name, value) for name, value in message.get("headers", [])]
+                names = {name.lower() for name, _ in headers}
+                headers += [item for item in SECURITY_HEADERS if item[0] not in names]
+                if b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _too_large(limit, scope)
+            return message
+
+        try:
+            declared = _content_length(scope)
+            if declared is not None and declared > limit:
+                await self._answer(_too_large(limit, scope), scope, send_with_headers)
+            else:
+                await self.app(scope, counting_receive, send_with_headers)
+        except ProblemError as error:  # raised while reading the body outside an endpoint
+            if not status["sent"]:
+                await self._answer(error, scope, send_with_headers)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback leaves the server
+            incident = uuid.uuid4().hex
+            log.error("incident %s: %s %s failed:\n%s", incident, scope.get("method"), path,
+                      "".join(traceback.format_exception(exc)))
+            if not status["sent"]:
+                detail = {"da": f"Der opstod en fejl i tjenesten; oplys hændelse {incident} til driften",
+                          "en": f"The service failed; quote incident {incident} to its operators"}[language(scope)]
+                await self._answer(ProblemError("internal-error", detail, incident=incident), scope, send_with_headers)
+        finally:
+            route = scope.get("route")
+            self.metrics.observe_request(getattr(route, "path", "unmatched"), scope.get("method", ""),
+                                         status["code"], time.perf_counter() - started)
+
+    @staticmethod
+    async def _answer(error: ProblemError, scope: Scope, send: Send) -> None:
+        body = problem_body(error, scope.get("path", ""), language(scope))
+        headers = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+        headers += [(name.lower().encode(), value.encode()) for name, value in error.headers.items()]
+        if error.status == 413:
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": error.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _too_large(limit: int, scope: Scope) -> ProblemError:
+    detail = {"da": f"Forespørgslens indhold må højst fylde {limit} bytes",
+              "en": f"The request body may be at most {limit} bytes"}[language(scope)]
+    return ProblemError("body-too-large", detail)

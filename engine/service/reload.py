@@ -1,0 +1,117 @@
+"""Reloading the rulebook while serving: on SIGHUP, and with `--watch` when a rule file changes.
+
+A reload runs in its own thread (loading a rulebook takes a moment; requests keep being answered
+meanwhile) and switches the checker to the new rulebook atomically (`Checker.reload`). A reload
+that fails keeps the running rulebook; its problems go to the server log, to `/readyz`
+(`last_reload_error`) and to the metrics (`bip_reload_failures_total`).
+
+The watcher polls the modification times of the rule files (every `interval` seconds): no extra
+dependency, and it works on every file system, network mounts included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..check import Checker
+from .metrics import Metrics
+
+log = logging.getLogger("bip.service")
+
+
+class Reloader:
+    """Serialises reload requests from signals and the watcher, and remembers the last outcome."""
+
+    def __init__(self, checker: Checker, metrics: Metrics, rules: Path | None = None):
+        self.checker, self.metrics, self.rules = checker, metrics, rules
+        self.last_reload: dict[str, Any] | None = None
+        self.last_reload_error: dict[str, Any] | None = None
+        self._wanted = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._watcher: threading.Thread | None = None
+
+    def request(self) -> None:
+        """Ask for a reload soon (safe to call from a signal handler)."""
+        self._wanted.set()
+
+    def start(self, watch: bool = False, interval: float = 1.0) -> None:
+        """Start the reload thread, and the watcher thread when `watch` is set."""
+        self._thread = threading.Thread(target=self._run, name="bip-reload", daemon=True)
+        self._thread.start()
+        if watch:
+            self._watcher = threading.Thread(target=self._watch, args=(interval,), name="bip-watch", daemon=True)
+            self._watcher.start()
+
+    def stop(self) -> None:
+        """Stop the threads."""
+        self._stop.set()
+        self._wanted.set()
+
+    def reload_now(self) -> bool:
+        """Reload at once in this thread; True when the new rulebook is in use."""
+        with self._lock:
+            problems = self.checker.reload(self.rules)
+            now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            self.metrics.observe_reload(not problems)
+            if problems:
+                self.last_reload_error = {"time": now, "problems": [
+                    {"path": str(p.path) if p.path else None, "line": p.line, "column": p.column,
+                     "code": p.code, "message": p.message} for p in problems]}
+                log.error("reload failed; the running rulebook %s %s stays in use:\n%s",
+                          self.checker.rulebook.name, self.checker.rulebook.version,
+                          "\n".join(f"  {p}" for p in problems))
+                return False
+            rulebook = self.checker.rulebook
+            self.last_reload = {"time": now, "name": rulebook.name, "version": rulebook.version,
+                                "hash": rulebook.content_hash}
+            self.last_reload_error = None
+            log.info("reloaded rulebook %s %s (%s)", rulebook.name, rulebook.version, rulebook.content_hash[:12])
+            return True
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            if self._stop.is_set():
+                return
+            self._wanted.clear()
+            try:
+                self.reload_now()
+            except Exception:
+                self.metrics.observe_reload(False)
+                log.exception("reload failed unexpectedly; the running rulebook stays in use")
+
+    def _folders(self) -> list[Path]:
+        rulebook = self.checker.rulebook
+        folders = [Path(self.rules or rulebook.path)]
+        folders += [Path(folder) for _, folder in rulebook.layers]
+        return list(dict.fromkeys(folder.resolve() for folder in folders))
+
+    def _snapshot(self) -> dict[str, tuple[int, int]]:
+        seen: dict[str, tuple[int, int]] = {}
+        for folder in self._folders():
+            for path in sorted(folder.rglob("*")):
+                if path.suffix in (".yaml", ".yml") and path.is_file():
+                    try:
+                        stat = path.stat()
+                    except OSError:
+                        continue
+                    seen[str(path)] = (stat.st_mtime_ns, stat.st_size)
+        return seen
+
+    def _watch(self, interval: float) -> None:
+        before = self._snapshot()
+        while not self._stop.wait(interval):
+            try:
+                now = self._snapshot()
+            except OSError:
+                continue
+            if now != before:
+                before = now
+                log.info("a rule file changed; reloading")
+                self.request()

@@ -1,0 +1,78 @@
+"""The settings of one `bip serve`: plain data, passed to worker processes as JSON in the environment.
+
+With `--workers 1` the app is built in the `bip serve` process itself. With more workers uvicorn
+starts each worker from an import string (`engine.service.app:app_from_env`), so the settings travel
+as JSON in the environment variable `BIP_SERVICE_SETTINGS`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENT_VARIABLE = "BIP_SERVICE_SETTINGS"
+OPTION_ALIASES = {"rules_dir": "rules", "guidance_dirs": "guidance", "cors_origin": "cors_origins",
+                  "release_ref": "release"}
+PATH_FIELDS = ("rules", "caseload", "store_path")
+
+
+@dataclass
+class ServiceSettings:
+    """Everything the app needs to start; the defaults are those of `bip serve`."""
+
+    rules: Path | None = None
+    guidance: list[Path] = field(default_factory=list)
+    database: str | None = None
+    engine: str | None = None
+    max_body: int = 1_000_000
+    max_batch_body: int = 100_000_000
+    trust_proxy: str | None = None
+    cors_origins: list[str] = field(default_factory=list)
+    caseload: Path | None = None
+    watch: bool = False
+    watch_interval: float = 1.0
+    release: str | None = None
+    store_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        for name in PATH_FIELDS:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                setattr(self, name, Path(value))
+        self.guidance = [Path(folder) for folder in self.guidance]
+        self.cors_origins = list(self.cors_origins)
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> ServiceSettings:
+        """Settings from the `bip serve` options: option names are field names (or their known aliases).
+
+        Options left at None keep the field's default, so a new `bip serve` option needs only its
+        `click.option` line and a field of the same name here.
+        """
+        known = {item.name for item in fields(cls)}
+        values: dict[str, Any] = {}
+        for name, value in options.items():
+            name = OPTION_ALIASES.get(name, name)
+            if name not in known:
+                raise TypeError(f"bip serve option {name!r} has no ServiceSettings field")
+            if value is not None:
+                values[name] = list(value) if isinstance(value, tuple) else value
+        return cls(**values)
+
+    def to_json(self) -> str:
+        """The settings as JSON (paths as strings)."""
+        return json.dumps(asdict(self), default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> ServiceSettings:
+        """Settings from `to_json`'s output."""
+        return cls(**json.loads(text))
+
+    @classmethod
+    def from_environment(cls) -> ServiceSettings:
+        """The settings in `BIP_SERVICE_SETTINGS`, or the defaults when it is not set."""
+        text = os.environ.get(ENVIRONMENT_VARIABLE)
+        return cls.from_json(text) if text else cls()

@@ -1,0 +1,140 @@
+"""Fixtures that run the real `bip serve` (uvicorn, a subprocess on a free port, a temporary SQLite log).
+
+`bip_server` is a factory: `bip_server("--rules", folder, ...)` starts a server with extra CLI
+arguments and returns a `RunningServer` (base_url, a token for every role, the database URL, the
+process). Servers are stopped at the end of the test. `service` is one default server shared by a
+test module.
+
+Tokens are made with the Store API before the server starts, one per role (`tokens["caseworker"]`...).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ROLES = ("caseworker", "team_lead", "policy", "auditor", "system")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def make_tokens(database: str) -> dict[str, str]:
+    """A token for every role in the log at `database` (names are the roles)."""
+    from engine.service.store import Store
+
+    store = Store.open(database)
+    try:
+        return {role: store.create_token(role, role) for role in ROLES}
+    finally:
+        store.close()
+
+
+@dataclass
+class RunningServer:
+    """One `bip serve` process and what a test needs to talk to it."""
+
+    base_url: str
+    tokens: dict[str, str]
+    database: str
+    process: subprocess.Popen
+    args: list[str]
+    log_path: Path
+    workdir: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, role: str | None = "system", **more: str) -> dict[str, str]:
+        """Headers with the Bearer token of `role` (none for None)."""
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        headers.update(more)
+        return headers
+
+    def client(self, role: str | None = "system", timeout: float = 30.0) -> httpx.Client:
+        """An httpx client for this server, authenticated as `role`."""
+        return httpx.Client(base_url=self.base_url, headers=self.headers(role), timeout=timeout)
+
+    def log(self) -> str:
+        """What the server wrote to stdout and stderr so far."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def signal(self, number: int) -> None:
+        """Send a signal to the server process."""
+        self.process.send_signal(number)
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 10 s)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def start_server(workdir: Path, *extra: str, database: str | None = None, tokens: dict[str, str] | None = None,
+                 timeout: float = 30.0) -> RunningServer:
+    """Start `bip serve` with `extra` arguments and wait until /healthz answers."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    database = database or f"sqlite:///{workdir / 'log.sqlite'}"
+    tokens = tokens if tokens is not None else make_tokens(database)
+    port = free_port()
+    args = [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(port), "--database", database,
+            "--no-access-log", *map(str, extra)]
+    log_path = workdir / f"server-{port}.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(args, cwd=workdir, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+    server = RunningServer(f"http://127.0.0.1:{port}", tokens, database, process, args, log_path, workdir)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"bip serve exited with {process.returncode}:\n{server.log()}")
+        try:
+            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"bip serve did not answer /healthz within {timeout} s:\n{server.log()}")
+
+
+@pytest.fixture
+def bip_server(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
+    """A factory that starts `bip serve` with extra CLI arguments; every server is stopped afterwards."""
+    started: list[RunningServer] = []
+
+    def start(*extra: str, database: str | None = None, tokens: dict[str, str] | None = None,
+              name: str | None = None) -> RunningServer:
+        server = start_server(tmp_path / (name or f"server{len(started)}"), *extra, database=database,
+                              tokens=tokens)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One default `bip serve` (bundled rules, python executor) for a whole test module."""
+    server = start_server(tmp_path_factory.mktemp("service"), "--engine", "python")
+    yield server
+    server.stop()

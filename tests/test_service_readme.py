@@ -1,0 +1,44 @@
+"""The README's endpoint table and role table match the service's own OpenAPI document and permissions."""
+
+from __future__ import annotations
+
+import re
+
+from engine.service.access import ROLE_PERMISSIONS
+from engine.service.app import create_app
+from engine.service.settings import ServiceSettings
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SECTION = README.split("## The service: `bip serve`")[1].split("\n## ")[0]
+
+
+def test_every_operation_is_in_the_readme_table_and_every_row_is_an_operation(tmp_path):
+    app = create_app(ServiceSettings(database=f"sqlite:///{tmp_path / 'log.sqlite'}", engine="python"))
+    document = app.openapi()
+    operations = {f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item}
+    rows = set(re.findall(r"^\| `((?:GET|POST|PUT|DELETE|PATCH) /[^`]*)` \|", SECTION, flags=re.MULTILINE))
+    assert rows == operations | {"GET /openapi.json"}
+    assert app.state.store is not None
+    app.state.store.close()
+
+
+def test_role_table_matches_the_permissions():
+    rows = dict(re.findall(r"^\| `(\w+)` \| (.+) \|$", SECTION.split("### Access control")[1], flags=re.MULTILINE))
+    words = {"check": "check", "explain": "explain", "batch": "batch", "rulebook": "rulebook", "log": "log",
+             "metrics": "metrics"}
+    assert set(rows) == set(ROLE_PERMISSIONS)
+    for role, permissions in ROLE_PERMISSIONS.items():
+        named = {action for action, word in words.items() if word in rows[role]}
+        assert named == set(permissions) - {"api"}, role
+
+
+def test_every_serve_option_is_documented():
+    from click.testing import CliRunner
+
+    import cli
+
+    help_text = CliRunner().invoke(cli.main, ["serve", "--help"]).output
+    options = set(re.findall(r"(--[a-z][a-z-]+)", help_text)) - {"--help", "--no-access-log"}
+    missing = [option for option in options if option not in README]
+    assert missing == []
