@@ -1,0 +1,229 @@
+"""What each view of the caseworker's page shows, assembled from the library's own results.
+
+Nothing here decides anything about a citizen: the check, its trace, the trajectory, the margins,
+what changed and what-if all come from `Checker`, `engine.changes` and `engine.whatif`; these
+functions only pick out and arrange what a template shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..errors import RecordError
+from ..record import Record
+from ..render import MONTHS, format_date
+from ..report import Report, Trajectory
+from .page_chart import ChartInput, build_chart
+
+FLAG_STATUSES = ("acted", "not_relevant")
+MAX_REASON = 4000
+
+
+def phase_labels(checker, lang: str) -> dict[str, str]:
+    """Phase id → label in `lang`, in the rulebook's order."""
+    return {phase_id: phase.label.get(lang) for phase_id, phase in checker.rulebook.phases.items()}
+
+
+def intervention_groups(checker, lang: str) -> list[dict]:
+    """The intervention catalogue grouped by main type, for a select list."""
+    catalogue = checker.rulebook.catalogue
+    return [{"label": kind.label.get(lang),
+             "options": [{"id": item.id, "label": item.label.get(lang)} for item in catalogue.interventions.values()
+                         if item.type == type_id]}
+            for type_id, kind in catalogue.types.items()]
+
+
+def traces(checker, evaluation, report: Report, lang: str) -> dict[str, Any]:
+    """The trace items behind each conclusion: the phase, each flag, each checklist point in focus."""
+    items = checker.trace(evaluation, lang)
+    phase_items = []
+    for item in (entry for entry in items if entry["stage"] == "phase"):
+        phase_items.append(item)
+        if report.phase and item["rule"] == report.phase.rule:
+            break
+    by_rule = {item["rule"]: item for item in items}
+    flags = {flag.id: [by_rule[rule] for rule in flag.rules if rule in by_rule] for flag in report.flags}
+    checklist = {point.number: [by_rule[reason.rule] for reason in point.reasons if reason.rule in by_rule]
+                 for point in report.checklist if point.focus}
+    return {"phase_trace": phase_items, "flag_traces": flags, "checklist_traces": checklist}
+
+
+def _short_date(lang: str):
+    def write(day: dt.date) -> str:
+        return f"{MONTHS[lang][day.month - 1][:3]} {day.year}"
+    return write
+
+
+def chart_and_table(trajectory: Trajectory | None, labels: dict[str, str], lang: str) -> dict[str, Any]:
+    """The chart's geometry and the table with the same numbers (None when there is no measurement)."""
+    if trajectory is None or not trajectory.dates:
+        return {"chart": None, "table": None}
+    dates = [dt.date.fromisoformat(day) for day in trajectory.dates]
+    phases = {point.date: point for point in (trajectory.phases or [])}
+    type_labels: dict[str, str] = {}
+    bands = []
+    for band in trajectory.interventions:
+        type_labels.setdefault(band.main_type, band.main_type_label)
+        bands.append((band.main_type, band.label, dt.date.fromisoformat(band.start), dt.date.fromisoformat(band.until)))
+    data = ChartInput(
+        dates=dates, scores={series.id: series.scores for series in trajectory.indicators},
+        level=[point.level for point in trajectory.level],
+        phases=[phases[day].phase if day in phases else None for day in trajectory.dates],
+        phase_labels=labels, indicator_labels={series.id: series.label for series in trajectory.indicators},
+        bands=bands, type_labels=type_labels,
+        changes=[(dt.date.fromisoformat(change.date), change.caseworker) for change in trajectory.caseworker_changes],
+        end=dt.date.fromisoformat(trajectory.as_of))
+    chart = build_chart(data, _short_date(lang))
+    rows = [{"date": day, "level": trajectory.level[index].level,
+             "phase": (phases[day].label or "–") if day in phases else "–"}
+            for index, day in enumerate(trajectory.dates)]
+    table = {
+        "series": [{"label": series.label, "scores": series.scores} for series in trajectory.indicators], "rows": rows,
+        "bands": [f"{band.main_type_label}: {band.label}, {format_date(band.start, lang)} – "
+                  f"{format_date(band.end, lang) if band.end else '…'}" for band in trajectory.interventions],
+        "changes": [f"{format_date(change.date, lang)}: {change.previous} → {change.caseworker}"
+                    for change in trajectory.caseworker_changes],
+    }
+    return {"chart": chart, "table": table}
+
+
+def changes_view(changes, before_label: str | None, after_label: str | None, report: Report,
+                 indicator_labels: dict[str, str], since: str, since_as_of: str | None) -> dict[str, Any]:
+    """What changed, in words the template shows (flag titles where the report knows them)."""
+    titles = {flag.id: flag.title for flag in report.flags}
+    return {
+        "since": since, "since_as_of": since_as_of,
+        "phase_changed": changes.phase_changed, "phase_from": before_label or "–", "phase_to": after_label or "–",
+        "new": [titles.get(flag, flag) for flag in changes.flags_new],
+        "resolved": [titles.get(flag, flag) for flag in changes.flags_resolved],
+        "moved": [{"label": indicator_labels.get(item.indicator, item.indicator), "before": item.before,
+                   "after": item.after} for item in changes.indicators_moved],
+    }
+
+
+def check_view(state, record: Record, as_of: dt.date, lang: str, principal, purpose: str) -> dict[str, Any]:
+    """Check a record, log the lookup, and gather everything the check page shows."""
+    from ..changes import Summary, compare
+    from .decisions import decision_entry
+    checker, store = state.checker, state.store
+    evaluation = checker.evaluate(record, as_of)
+    report = checker.report(evaluation, lang)
+    previous = store.latest_decision(record.id)
+    assessments = store.assessments_for(record.id)
+    entry = decision_entry(report, record, principal, purpose, store)
+    store.append_decision(entry)
+    labels = phase_labels(checker, lang)
+    indicator_labels = {item.id: item.label.get(lang) for item in checker.rulebook.catalogue.indicators.values()}
+    changes = None
+    if previous is not None:
+        compared = compare(Summary.from_decision(previous), Summary.from_report(report))
+        changes = changes_view(compared, labels.get(previous.get("phase")), report.phase.label if report.phase else None,
+                               report, indicator_labels, previous["time"][:10], previous.get("as_of"))
+    trajectory = checker.trajectory(record, as_of, lang)
+    from .page import record_json
+    return {
+        "report": report, "decision_id": entry.decision_id, "margins": report.phase_margins,
+        "changes": changes, "assessment": assessments[-1] if assessments else None, "phase_labels": labels,
+        "intervention_groups": intervention_groups(checker, lang), "citizen": record.id, "as_of": report.as_of,
+        "record_json": record_json(record), "whatif_values": _whatif_values({}),
+        "values": {"agree": "yes", "phase": "", "reason": ""}, "errors": [],
+        **traces(checker, evaluation, report, lang), **chart_and_table(trajectory, labels, lang),
+    }
+
+
+def _whatif_values(form) -> dict[str, str]:
+    return {name: str(form.get(name) or "").strip()[:100]
+            for name in ("wi_type", "wi_start", "wi_end", "wi_caseworker", "wi_caseworker_from")}
+
+
+def _iso(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def what_if_page(state, record: Record, as_of: dt.date, lang: str, form, decision: dict) -> dict[str, Any]:
+    """Today's check and the check with the proposed change, side by side, with the differences."""
+    from ..changes import Summary, compare
+    from ..whatif import what_if
+    from .page import record_json
+    checker = state.checker
+    values = _whatif_values(form)
+    labels = phase_labels(checker, lang)
+    context = {"citizen": record.id, "as_of": as_of.isoformat(), "decision_id": decision["decision_id"],
+               "source": str(form.get("source") or "record"), "record_json": record_json(record),
+               "whatif_values": values, "intervention_groups": intervention_groups(checker, lang),
+               "phase_labels": labels, "error": ""}
+    interventions, caseworker = [], None
+    if values["wi_type"]:
+        start, end = _iso(values["wi_start"]) or as_of, _iso(values["wi_end"])
+        if (values["wi_start"] and _iso(values["wi_start"]) is None) or (values["wi_end"] and end is None):
+            return {**context, "error": "as_of_help"}
+        interventions.append({"type": values["wi_type"], "start": start, **({"end": end} if end else {})})
+    if values["wi_caseworker"]:
+        start = _iso(values["wi_caseworker_from"]) or as_of
+        caseworker = {"id": values["wi_caseworker"], "from": start}
+    if not interventions and caseworker is None:
+        return {**context, "error": "whatif_nothing"}
+    try:
+        changed = what_if(record, interventions=interventions, caseworker=caseworker,
+                          catalogue=checker.rulebook.catalogue)
+    except RecordError as error:
+        return {**context, "error": "record_problems", "problems": error.problems}
+    before, after = checker.check(record, as_of, lang), checker.check(changed, as_of, lang)
+    compared = compare(Summary.from_report(before), Summary.from_report(after))
+    new, resolved = set(compared.flags_new), set(compared.flags_resolved)
+    focus_before = {point.number for point in before.checklist if point.focus}
+    focus_after = {point.number for point in after.checklist if point.focus}
+    return {**context, "before": before, "after": after, "compared": compared, "new_flags": new,
+            "resolved_flags": resolved, "focus_before": focus_before, "focus_after": focus_after}
+
+
+def assessment_from_form(form, phases: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The assessment a form gives (for `Store.append_assessment`), and the text keys of what is missing."""
+    agrees = form.get("agree", "yes") != "no"
+    phase = str(form.get("phase") or "").strip() or None
+    phase = phase if phase in phases else None
+    reason = str(form.get("reason") or "").strip()[:MAX_REASON] or None
+    errors = []
+    if not agrees and phase is None:
+        errors.append("phase_missing")
+    if not agrees and reason is None:
+        errors.append("reason_missing")
+    notes = {}
+    for flag in form.getlist("flag"):
+        flag = str(flag)[:100]
+        status = str(form.get(f"status_{flag}") or "")
+        note = str(form.get(f"note_{flag}") or "").strip()[:2000]
+        if status in FLAG_STATUSES:
+            notes[flag] = {"status": status, "note": note}
+    return {"agrees": agrees, "phase": None if agrees else phase, "reason": reason, "flag_notes": notes}, errors
+
+
+def form_values(form) -> dict[str, str]:
+    """The assessment form's fields as posted (to show them again), with the three main ones always present."""
+    values = {"agree": "yes", "phase": "", "reason": ""}
+    for key, value in form.multi_items():
+        if isinstance(value, str) and key not in ("csrf", "record"):
+            values[key] = value[:MAX_REASON]
+    return values
+
+
+def assessment_context(state, record: Record, as_of: dt.date, lang: str, form, decision: dict) -> dict[str, Any]:
+    """What the assessment's answer page shows: the form again (with the check, not logged again)."""
+    from .page import record_json
+    checker = state.checker
+    return {"report": checker.check(record, as_of, lang), "phase_labels": phase_labels(checker, lang),
+            "values": form_values(form), "decision_id": decision["decision_id"], "citizen": record.id,
+            "as_of": as_of.isoformat(), "source": "caseload" if form.get("source") == "caseload" else "record",
+            "record_json": record_json(record), "assessment_id": ""}
+
+
+def citizen_page(state, record: Record, as_of: dt.date, lang: str, next_steps: list[str]) -> dict[str, Any]:
+    """The citizen version of the check (`Checker.citizen_parts`), for a printable page."""
+    checker = state.checker
+    report = checker.check(record, as_of, lang)
+    view = checker.citizen_parts(report, lang, next_steps)
+    return {"view": view, "as_of": report.as_of}

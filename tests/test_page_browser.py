@@ -1,0 +1,346 @@
+"""The caseworker's page in a real browser: Debian's Chromium driven by Playwright against a real `bip serve`.
+
+The server is started by the `tests/service_server.py` fixture with `--caseload` pointing at a
+folder of generated records. Every expectation about a citizen (phase, flags, number of
+measurements) is computed with the library from the same record, never written down by hand.
+Screenshots of the main views go to the test's temporary folder (and a few to
+/work/helpers/screenshots when that folder exists) so a person can look at them.
+
+Without /usr/bin/chromium (or Playwright) the tests are skipped locally, and fail when CI is set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine import Checker
+from engine.messages import shown_message
+from engine.service.store import Store
+from tests.conftest import ROOT, months_before, record, scores
+from tests.service_server import start_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+AS_OF = "2026-11-22"
+SHOTS = Path("/work/helpers/screenshots")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+try:
+    from playwright.sync_api import Browser, Page, sync_playwright
+except ImportError:  # pragma: no cover - playwright is a test dependency
+    sync_playwright = None
+
+if sync_playwright is None or not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        pytest.fail("the browser tests need playwright and /usr/bin/chromium (CI is set)", pytrace=False)
+    pytest.skip("playwright or /usr/bin/chromium is not available", allow_module_level=True)
+
+
+def internships(count: int) -> list[dict]:
+    """`count` completed external internships, two months each, the last ending eight months ago."""
+    items = []
+    for index in range(count):
+        start = 10 + 3 * (count - 1 - index)
+        items.append({"type": "ekstern_praktik", "start": months_before(start + 8),
+                      "end": months_before(start + 6), "status": "completed"})
+    return items
+
+
+def generated_caseload(folder: Path, seed: int = 7) -> dict[str, dict]:
+    """A few generated records as files in `folder` (YAML-compatible JSON); returns them by id."""
+    rng = random.Random(seed)
+    records = {
+        # flat scores, a change of caseworker: standstill with flags
+        "P-STILL": record([3, 3, 3], id="P-STILL", caseworkers=[{"id": "cw-1", "from": months_before(30)},
+                                                                    {"id": "cw-2", "from": months_before(2)}]),
+        # four internships so far: a fifth one is what the what-if proposes
+        "P-FOUR": record([2, scores(3, work_confidence=2), 3, 3], id="P-FOUR", interventions=internships(4)),
+        # falling scores
+        "P-FALL": record([4, 3, scores(2, job_search=1)], id="P-FALL",
+                         interventions=[{"type": "mentor", "start": months_before(5), "status": "ongoing"}]),
+    }
+    for index in range(3):
+        levels = [scores(rng.randint(1, 5), work_confidence=rng.randint(1, 5)) for _ in range(rng.randint(1, 6))]
+        citizen = f"P-GEN{index}"
+        records[citizen] = record(levels, id=citizen)
+    folder.mkdir(parents=True, exist_ok=True)
+    for citizen, data in records.items():
+        (folder / f"{citizen}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return records
+
+
+@pytest.fixture(scope="module")
+def caseload(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
+    folder = tmp_path_factory.mktemp("caseload")
+    return folder, generated_caseload(folder)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, caseload):
+    running = start_server(tmp_path_factory.mktemp("page-server"), "--engine", "python", "--caseload", caseload[0])
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker(ROOT / "rules", engine="python")
+
+
+@pytest.fixture
+def page(browser: Browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def shoot(page: Page, tmp_path: Path, name: str, keep: bool = False) -> Path:
+    """A full-page screenshot in the test's folder; `keep` copies it to the helpers' screenshots folder."""
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if keep and SHOTS.is_dir():
+        shutil.copy(path, SHOTS / path.name)
+    return path
+
+
+def sign_in(page: Page, server, role: str = "caseworker") -> None:
+    page.goto(server.base_url + "/")
+    page.fill("#token", server.tokens[role])
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#open-form")
+
+
+def open_citizen(page: Page, citizen: str, purpose: str = "Forberedelse af samtale", as_of: str = AS_OF) -> None:
+    page.fill("#citizen", citizen)
+    page.fill("#purpose", purpose)
+    page.fill("#as_of", as_of)
+    page.click("#open-form button[type=submit]")
+    page.wait_for_selector("#citizen-id")
+
+
+def decision_count(server) -> int:
+    store = Store.open(server.database)
+    try:
+        return store.count_decisions()
+    finally:
+        store.close()
+
+
+def test_sign_in_open_from_the_caseload_and_see_phase_flags_and_chart(page, server, caseload, checker, tmp_path):
+    records = caseload[1]
+    sign_in(page, server)
+    assert page.get_attribute("html", "lang") == "da"
+    shoot(page, tmp_path, "page-home", keep=True)
+    before = decision_count(server)
+    for citizen in ("P-STILL", "P-FALL", "P-GEN0", "P-GEN1"):
+        page.goto(server.base_url + "/")
+        open_citizen(page, citizen)
+        expected = checker.check(records[citizen], dt.date.fromisoformat(AS_OF), "da")
+        assert page.inner_text("#citizen-id") == citizen
+        assert page.inner_text("#phase-label").strip() == (expected.phase.label if expected.phase else
+                                                            page.inner_text("#phase-label").strip())
+        shown = page.eval_on_selector_all("#flags li.flag", "items => items.map(item => item.dataset.flag)")
+        assert shown == [flag.id for flag in expected.flags]
+        for flag in expected.flags:
+            assert flag.title in page.inner_text(f"#flags li[data-flag={flag.id}]")
+        measured = [m for m in records[citizen]["measurements"] if m["date"] <= AS_OF]
+        assert page.locator("svg.trajectory-chart circle.point").count() == len(measured)
+        assert page.locator("#trajectory-table thead th.date").count() == len(measured)
+        assert "Beslutningsstøtte" in page.inner_text("header.check-head")
+    assert decision_count(server) == before + 4
+    shoot(page, tmp_path, "page-check", keep=True)
+
+
+def test_the_trace_opens_to_rules_and_values(page, server, checker, caseload):
+    sign_in(page, server)
+    open_citizen(page, "P-FALL")
+    expected = checker.check(caseload[1]["P-FALL"], dt.date.fromisoformat(AS_OF), "da")
+    trace = page.locator("#phase details.trace")
+    assert not trace.locator("ul.trace-rules").is_visible()
+    trace.locator("summary").click()
+    assert trace.locator("ul.trace-rules").is_visible()
+    assert expected.phase.rule in trace.inner_text()
+
+
+BAD_RECORDS = [
+    "id: BAD-1\nmeasurements:\n  - date: 2026-05-12\n    scores:\n      health_coping: 7\n",
+    ("id: BAD-2\nmeasurements:\n  - date: 2026-05-12\n    scores: {health_coping: 3}\ninterventions:\n"
+     "  - type: ekstern_praktk\n    start: 2026-01-01\n"),
+    "id: BAD-3\nmeasurements: [\n",
+]
+
+
+def cli_problems(checker: Checker, text: str):
+    """The problems `bip check` reports for a record text (the same readers)."""
+    from engine.errors import RecordError
+    from engine.yamlio import parse_yaml
+    data, problem = parse_yaml(text, "<record>")
+    if problem:
+        return [problem]
+    try:
+        checker.parse_record(data, "<record>")
+    except RecordError as error:
+        return error.problems
+    return []
+
+
+@pytest.mark.parametrize("text", BAD_RECORDS, ids=["score", "intervention", "syntax"])
+def test_a_bad_pasted_record_shows_its_problems_next_to_the_lines(page, server, checker, text, tmp_path):
+    expected = cli_problems(checker, text)
+    assert expected
+    sign_in(page, server)
+    before = decision_count(server)
+    page.fill("#record_text", text)
+    page.fill("#purpose2", "Forberedelse")
+    page.click("#paste-form button[type=submit]")
+    page.wait_for_selector("#record-problems")
+    listed = page.inner_text("#record-problems ul.problems")
+    for problem in expected:
+        assert problem.code in listed and shown_message(problem, "da") in listed
+        if problem.line and problem.line <= len(text.splitlines()):
+            assert problem.code in page.inner_text(f"#line-{problem.line}")
+    assert page.locator("#citizen-id").count() == 0
+    assert page.input_value("#record_text") == text  # kept for correcting
+    assert decision_count(server) == before  # nothing stored from a rejected record
+    shoot(page, tmp_path, "page-bad-record", keep="intervention" in text or "praktk" in text)
+
+
+def test_a_pasted_good_record_is_checked(page, server, checker):
+    sign_in(page, server)
+    text = (ROOT / "examples" / "stilstand.yaml").read_text(encoding="utf-8")
+    page.fill("#record_text", text)
+    page.fill("#purpose2", "Forberedelse")
+    page.fill("#as_of2", AS_OF)
+    page.click("#paste-form button[type=submit]")
+    page.wait_for_selector("#citizen-id")
+    expected = checker.check_file(str(ROOT / "examples" / "stilstand.yaml"), dt.date.fromisoformat(AS_OF), "da")
+    assert page.inner_text("#phase-label").strip() == expected.phase.label
+
+
+def test_what_if_a_fifth_internship_shows_the_flag_and_is_not_logged(page, server, tmp_path):
+    sign_in(page, server)
+    open_citizen(page, "P-FOUR")
+    assert page.locator("#flags li[data-flag=fifth_internship]").count() == 0
+    before = decision_count(server)
+    page.select_option("#wi-type", "external_internship")
+    page.fill("#wi-start", "2026-12-01")
+    page.click("#whatif-form button[type=submit]")
+    page.wait_for_selector("section.after")
+    assert page.locator("section.before li[data-flag=fifth_internship]").count() == 0
+    new_flag = page.locator("section.after li[data-flag=fifth_internship]")
+    assert new_flag.count() == 1 and "new" in new_flag.get_attribute("class")
+    assert decision_count(server) == before
+    shoot(page, tmp_path, "page-what-if", keep=True)
+
+
+def test_an_override_with_a_reason_is_stored_and_shown_next_time(page, server, tmp_path):
+    sign_in(page, server)
+    open_citizen(page, "P-STILL")
+    decision = page.inner_text("#decision-id").strip()
+    page.check("#agree-no")
+    page.select_option("#other-phase", "regress")
+    page.click("#assessment-form button[type=submit]")
+    page.wait_for_selector("#assessment-errors")  # another phase needs a reason: the form comes back, filled in
+    assert page.is_checked("#agree-no") and page.input_value("#other-phase") == "regress"
+    reason = f"Borgeren fortalte om et tilbagefald ({random.randint(1000, 9999)})"
+    page.fill("#assessment-reason", reason)
+    first_flag = page.locator("#assessment-form fieldset.flag-note input[name=flag]").first.get_attribute("value")
+    page.select_option(f"#status-{first_flag}", "acted")
+    page.fill(f"#note-{first_flag}", "Aftalt nyt møde")
+    page.click("#assessment-form button[type=submit]")
+    page.wait_for_selector("#assessment-saved")
+    store = Store.open(server.database)
+    try:
+        stored = [item for item in store.assessments_for("P-STILL") if item["decision_id"] == decision]
+    finally:
+        store.close()
+    assert len(stored) == 1 and stored[0]["agrees"] is False and stored[0]["phase"] == "regress"
+    assert stored[0]["reason"] == reason and stored[0]["flag_notes"][first_flag]["status"] == "acted"
+    page.fill("#purpose-again", "Opfølgning")
+    page.click("#open-again-form button[type=submit]")
+    page.wait_for_selector("#previous-assessment")
+    assert reason in page.inner_text("#previous-assessment")
+    assert "Tilbagegang" in page.inner_text("#previous-assessment")
+    shoot(page, tmp_path, "page-next-check", keep=True)
+
+
+def test_the_citizen_version_has_no_rule_ids_or_caseworker_scores(page, server, checker, tmp_path):
+    sign_in(page, server)
+    open_citizen(page, "P-FALL")
+    page.click("#citizen-form button[type=submit]")
+    page.wait_for_selector("#citizen-text")
+    text = page.inner_text("#citizen-text")
+    assert len(text) > 100
+    rule_ids = {rule.id for rules in checker.rulebook.rules.values() for rule in rules}
+    assert not [rule for rule in rule_ids if rule in text]
+    caseworker_rated = [item for item in checker.rulebook.catalogue.indicators.values()
+                        if item.rated_by == "caseworker"]
+    for indicator in caseworker_rated:
+        assert indicator.id not in text and indicator.label.get("da") not in text
+    shoot(page, tmp_path, "page-citizen", keep=True)
+    page.emulate_media(media="print")
+    assert not page.locator("header.top").is_visible()
+
+
+def test_the_check_works_with_javascript_disabled(browser, server, checker, caseload):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in(page, server)
+        open_citizen(page, "P-STILL")
+        expected = checker.check(caseload[1]["P-STILL"], dt.date.fromisoformat(AS_OF), "da")
+        assert page.inner_text("#phase-label").strip() == expected.phase.label
+        assert page.locator("#flags li.flag").count() == len(expected.flags)
+        page.locator("#phase details.trace summary").click()
+        assert page.locator("#phase details.trace ul.trace-rules").is_visible()
+    finally:
+        context.close()
+
+
+def test_a_post_without_the_csrf_token_is_refused(page, server):
+    sign_in(page, server)
+    before = decision_count(server)
+    response = page.request.post(server.base_url + "/open",
+                                 form={"source": "caseload", "citizen": "P-STILL", "purpose": "x", "as_of": AS_OF})
+    assert response.status == 403
+    wrong = page.request.post(server.base_url + "/open", form={"csrf": "not-the-token", "source": "caseload",
+                                                                "citizen": "P-STILL", "purpose": "x"})
+    assert wrong.status == 403
+    assert decision_count(server) == before
+
+
+def test_english_by_a_switch_remembered_in_the_session(page, server):
+    sign_in(page, server)
+    page.click("a.lang-switch")
+    assert page.get_attribute("html", "lang") == "en"
+    open_citizen(page, "P-STILL")
+    assert page.get_attribute("html", "lang") == "en"
+    assert "Decision support" in page.inner_text("header.check-head")
+    assert page.inner_text("#phase-label").strip() == "Standstill" or page.inner_text("#phase-title") == "Phase"
+
+
+def test_no_inline_script_or_style_and_the_csp_holds(page, server):
+    violations = []
+    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    sign_in(page, server)
+    open_citizen(page, "P-FALL")
+    assert page.locator("[style]").count() == 0
+    assert page.locator("script:not([src])").count() == 0
+    assert not violations
