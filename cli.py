@@ -13,13 +13,19 @@ import json
 import os
 import shutil
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from engine import (BipError, Checker, ExecutorUnavailable, RecordError, default_executor_name, durable_available,
-                    input_schema, output_schema)
+from engine.errors import BipError, RecordError
 from engine.paths import bundled, default_rules
-from engine.rulebook import load_rulebook
+
+if TYPE_CHECKING:
+    from engine import Checker
+
+# Each command imports the parts of the engine it needs inside its function, so that adding a command
+# never slows down the others (tests/test_startup.py checks what `bip check` imports).
 
 EXIT_FLAGGED, EXIT_USAGE, EXIT_REJECTED, EXIT_INVALID_RULES = 1, 2, 3, 4
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
@@ -40,7 +46,7 @@ class BipGroup(click.Group):
             heading = HEADINGS[RecordError if isinstance(error, RecordError) else BipError][lang]
             click.echo(f"{heading}:", err=True)
             for problem in error.problems:
-                click.echo(f"  {shown(problem)}", err=True)
+                click.echo(f"  {shown(problem, lang)}", err=True)
             ctx.exit(error.exit_code)
         except BrokenPipeError:  # the reader went away (`bip batch ... | head`): not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -56,9 +62,9 @@ def shown_path(path: str) -> str:
     return path
 
 
-def shown(problem) -> str:
-    """A problem as `path:line: CODE message`, the path relative to the current folder when inside it."""
-    return str(dataclasses.replace(problem, path=shown_path(problem.path)))
+def shown(problem, lang: str = "en") -> str:
+    """A problem as `path:line: CODE message` (message in `lang`), the path relative to the current folder."""
+    return dataclasses.replace(problem, path=shown_path(problem.path)).shown(lang)
 
 
 def _date(ctx, param, value):
@@ -77,8 +83,75 @@ engine_option = click.option("--engine", type=click.Choice(["durable", "python"]
                              help="Rule executor. Default: durable where it can be loaded, else python.")
 
 
+log_option = click.option("--log", "log_url", default=None, metavar="URL",
+                          help="Append an entry to the decision log at URL (sqlite:///FILE or postgresql://...) "
+                               "before the answer is printed.")
+purpose_option = click.option("--purpose", default="mødeforberedelse", show_default=True,
+                              help="Why the citizen's data is looked up (kept in the decision log with --log).")
+user_option = click.option("--user", "log_user", default=None,
+                           help="Who asks (kept in the decision log with --log). Default: the operating-system user.")
+database_option = click.option("--database", default=None, metavar="URL", envvar="BIP_DATABASE",
+                               help="The decision log: sqlite:///FILE or postgresql://user@host/db "
+                                    "(default: bip-log.sqlite in this folder; or $BIP_DATABASE).")
+
+
+rules_as_of_option = click.option(
+    "--rules-as-of", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_date, default=None,
+    help="The date that selects the rules in force (YYYY-MM-DD). Default: the check date (--as-of).")
+release_option = click.option("--release", "release_ref", default=None, metavar="HASH|latest",
+                              help="Run an approved release from the release store instead of --rules.")
+store_option = click.option("--store", "store_path", type=click.Path(file_okay=False), default=None,
+                            help="The release store (default: ./bip-releases).")
+
+
+def from_release(ctx: click.Context, rules_dir, guidance_dirs, release_ref, store_path):
+    """The rules folder and guidance folders to use: a release's, when --release is given."""
+    if not release_ref:
+        return rules_dir, guidance_dirs
+    from engine.releases import DEFAULT_STORE, ReleaseError, open_release
+
+    if rules_dir:
+        raise click.UsageError("give either --rules or --release, not both")
+    try:
+        release = open_release(store_path or DEFAULT_STORE, release_ref)
+    except ReleaseError as error:
+        fail("\n".join(shown(problem) for problem in error.problems))
+    return str(release.rules), (*[str(path) for path in release.guidance], *guidance_dirs)
+
+
+def fail(message: str, code: int = EXIT_USAGE):
+    """Print `message` on stderr and exit with `code` (default 2)."""
+    click.echo(message, err=True)
+    click.get_current_context().exit(code)
+
+
+def open_log(url, lang, create=True):
+    """Open the decision log; a bad URL or an unreachable database is a usage error (exit 2)."""
+    from engine.service.store import Store, StoreError
+
+    try:
+        return Store.open(url, create=create)
+    except StoreError as error:
+        fail(error.text(lang))
+
+
+def log_answer(store, report, record, user, purpose, kind, lang) -> None:
+    """Append the decision-log entry for an answer, before it is printed; exit 2 when that fails."""
+    from engine.service.decisions import default_user, log_decision
+    from engine.service.store import Principal, StoreError
+
+    try:
+        log_decision(store, report, record, Principal(user or default_user(), "caseworker"), purpose, kind)
+    except StoreError as error:
+        fail(error.text(lang))
+    finally:
+        store.close()
+
+
 def make_checker(ctx: click.Context, rules_dir, guidance_dirs, engine, lang, colour=False) -> Checker:
     """Load the rulebook for a command, with the one-line notice when durable_rules cannot run here."""
+    from engine import Checker, ExecutorUnavailable, durable_available
+
     ctx.meta["bip.lang"] = lang
     if engine is None and not durable_available():
         notice = {"da": "Bemærk: durable_rules kan ikke indlæses på denne Python; den rene Python-motor bruges.",
@@ -100,18 +173,31 @@ def main():
 @click.argument("record", metavar="FILE|-")
 @as_of_option
 @lang_option
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "citizen"]), default="text",
+              show_default=True, help="citizen: a plain-language page for the citizen (own ratings only).")
 @rules_option
 @guidance_option
 @engine_option
 @click.option("--fail-on", type=click.Choice(["high", "medium", "low"]), default=None,
               help="Exit with 1 when a flag of this severity or higher is raised.")
+@log_option
+@purpose_option
+@user_option
+@rules_as_of_option
+@release_option
+@store_option
 @click.pass_context
-def check(ctx, record, as_of, lang, fmt, rules_dir, guidance_dirs, engine, fail_on):
+def check(ctx, record, as_of, lang, fmt, rules_dir, guidance_dirs, engine, fail_on, log_url, purpose, log_user,
+          rules_as_of, release_ref, store_path):
     """Check one citizen record before a meeting: phase, guidance, checklist and flags."""
     colour = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    rules_dir, guidance_dirs = from_release(ctx, rules_dir, guidance_dirs, release_ref, store_path)
     checker = make_checker(ctx, rules_dir, guidance_dirs, engine, lang, colour)
-    report = checker.check_file(record, as_of, lang)
+    store = open_log(log_url, lang) if log_url else None
+    parsed, _, _ = checker.read_record(record)
+    report = checker.check(parsed, as_of, lang, rules_as_of)
+    if store:
+        log_answer(store, report, parsed, log_user, purpose, "check", lang)
     width = min(shutil.get_terminal_size((80, 24)).columns, 100) - 2 if sys.stdout.isatty() else 78
     click.echo(checker.render(report, fmt, width), nl=False)
     if fail_on and any(SEVERITY_RANK[flag.severity] >= SEVERITY_RANK[fail_on] for flag in report.flags):
@@ -125,19 +211,33 @@ def check(ctx, record, as_of, lang, fmt, rules_dir, guidance_dirs, engine, fail_
 @rules_option
 @guidance_option
 @engine_option
+@log_option
+@purpose_option
+@user_option
+@rules_as_of_option
+@release_option
+@store_option
 @click.pass_context
-def explain(ctx, record, as_of, lang, rules_dir, guidance_dirs, engine):
+def explain(ctx, record, as_of, lang, rules_dir, guidance_dirs, engine, log_url, purpose, log_user,
+            rules_as_of, release_ref, store_path):
     """Show the full trace: every rule, matched or not, and the values that decided it."""
+    rules_dir, guidance_dirs = from_release(ctx, rules_dir, guidance_dirs, release_ref, store_path)
     checker = make_checker(ctx, rules_dir, guidance_dirs, engine, lang)
+    store = open_log(log_url, lang) if log_url else None
     parsed, _, _ = checker.read_record(record)
-    evaluation = checker.evaluate(parsed, as_of)
-    click.echo(checker.render_explanation(evaluation, checker.report(evaluation, lang)), nl=False)
+    evaluation = checker.evaluate(parsed, as_of, rules_as_of)
+    report = checker.report(evaluation, lang)
+    if store:
+        log_answer(store, report, parsed, log_user, purpose, "explain", lang)
+    click.echo(checker.render_explanation(evaluation, report), nl=False)
 
 
 @main.command()
 @click.argument("which", type=click.Choice(["input", "output"]))
 def schema(which):
     """Print the JSON Schema of the citizen record (input) or of the report (output)."""
+    from engine.schemas import input_schema, output_schema
+
     click.echo(json.dumps(input_schema() if which == "input" else output_schema(), ensure_ascii=False, indent=2))
 
 
@@ -155,20 +255,25 @@ def schema(which):
               help="Also write rejected records to this file (JSON Lines).")
 @rules_option
 @engine_option
+@rules_as_of_option
+@release_option
+@store_option
 @click.pass_context
-def batch(ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir, engine):
+def batch(ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir, engine, rules_as_of, release_ref,
+          store_path):
     """Check a whole caseload: a folder of records, JSONL files (- for stdin) or CSV exports."""
     from engine.caseload.batch import BatchSettings, run_batch
     from engine.caseload.readers import detect_and_read
 
+    rules_dir, _ = from_release(ctx, rules_dir, (), release_ref, store_path)
     checker = make_checker(ctx, rules_dir, (), engine, lang)  # validates the rulebook before any work
     try:
         items = detect_and_read(list(inputs), defer_parsing=workers > 1)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    settings = BatchSettings(rules_dir, checker.engine, as_of or dt.date.today())
+    settings = BatchSettings(rules_dir, checker.engine, as_of or dt.date.today(), lang, rules_as_of)
     errors_file = open(errors_path, "w", encoding="utf-8") if errors_path else None
-    progress = Progress(enabled=sys.stderr.isatty())
+    progress = Progress(enabled=sys.stderr.isatty(), lang=lang)
 
     def rejected(item):
         progress.clear()
@@ -184,7 +289,10 @@ def batch(ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir,
         if errors_file:
             errors_file.close()
     if fmt != "text":  # the text table ends with this summary already
-        click.echo(f"{summary.read} read, {summary.evaluated} evaluated, {summary.rejected} rejected", err=True)
+        from engine.messages import text as message_text
+
+        click.echo(message_text("batch.summary", lang, read=summary.read, evaluated=summary.evaluated,
+                                rejected=summary.rejected), err=True)
     if summary.rejected:
         ctx.exit(EXIT_REJECTED)
 
@@ -192,12 +300,14 @@ def batch(ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir,
 class Progress:
     """A one-line counter on stderr, shown only on a terminal."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, lang: str = "en"):
         self.enabled, self.shown = enabled, False
+        self.words = ("læst", "afvist") if lang == "da" else ("read", "rejected")
 
     def update(self, summary) -> None:
         if self.enabled and summary.read % 250 == 0:
-            click.echo(f"\r{summary.read} read, {summary.rejected} rejected", err=True, nl=False)
+            read, rejected = self.words
+            click.echo(f"\r{summary.read} {read}, {summary.rejected} {rejected}", err=True, nl=False)
             self.shown = True
 
     def clear(self) -> None:
@@ -281,6 +391,7 @@ def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
     """The rulebook as a readable document (Markdown or HTML), generated from the rule files."""
     from engine.render import Guidance
     from engine.authoring.docs import rulebook_document
+    from engine.rulebook import load_rulebook
 
     ctx.meta["bip.lang"] = lang
     rulebook = load_rulebook(folder or default_rules())
@@ -302,10 +413,9 @@ def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
 @click.pass_context
 def rules_test(ctx, folder, features, coverage, engine, verbose):
     """Run Danish Gherkin scenarios (# language: da) against a rulebook."""
-    from engine.authoring.scenario_runner import lint, run_scenarios, runner_available
+    from engine.authoring.scenario_runner import lint, run_scenarios
+    from engine.rulebook import load_rulebook
 
-    if not runner_available():
-        raise click.UsageError("bip rules test needs pytest and pytest-bdd: pip install 'bip-engine[test]'")
     rules_dir = folder or default_rules()
     load_rulebook(rules_dir)  # an invalid rulebook is reported (exit 4) before any scenario runs
     features_dir = features or bundled("features")
@@ -322,10 +432,7 @@ def rules_test(ctx, folder, features, coverage, engine, verbose):
 @rules.command(name="steps")
 def rules_steps():
     """Print the step vocabulary for scenarios, with an example of each step (Markdown)."""
-    from engine.authoring.scenario_runner import runner_available, step_reference
-
-    if not runner_available():
-        raise click.UsageError("bip rules steps needs pytest and pytest-bdd: pip install 'bip-engine[test]'")
+    from engine.authoring.scenario_runner import step_reference
 
     click.echo(step_reference())
 
@@ -355,9 +462,241 @@ def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
     click.echo(render_impact(report, fmt, lang), nl=False)
 
 
+@rules.command(name="release")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--approved-by", "approved_by", required=True, metavar="NAME",
+              help="Who approves the release (not the author of the change, unless --self-approve).")
+@click.option("--note", default=None, help="Why this release (kept in the release).")
+@store_option
+@guidance_option
+@click.option("--self-approve", is_flag=True, help="Let the author approve; the release records it.")
+@lang_option
+@click.pass_context
+def rules_release(ctx, folder, approved_by, note, store_path, guidance_dirs, self_approve, lang):
+    """Validate a rulebook and write it to the release store as an approved, immutable release."""
+    from engine.authoring.release import make_release
+    from engine.releases import DEFAULT_STORE, ReleaseError
+
+    ctx.meta["bip.lang"] = lang
+    store = store_path or DEFAULT_STORE
+    try:
+        result = make_release(folder, approved_by, note, store, guidance_dirs, self_approve)
+    except ReleaseError as error:
+        fail("\n".join(shown(problem, lang) for problem in error.problems))
+    release = result.release
+    words = {"da": ("Udgivet", "Allerede udgivet; intet skrevet", "godkendt af", "selvgodkendt"),
+             "en": ("Released", "Already released; nothing written", "approved by", "self-approved")}[lang]
+    heading = words[0] if result.created else words[1]
+    approval = f"{words[2]} {release.approver}" + (f" ({words[3]})" if release.self_approved else "")
+    click.echo(f"{heading}: {release.hash} {release.name} {release.version}, {approval}, {release.time}")
+    click.echo(f"  {shown_path(str(release.folder))}")
+
+
+@rules.command(name="releases")
+@store_option
+def rules_releases(store_path):
+    """List the releases in the release store, oldest first."""
+    from engine.releases import DEFAULT_STORE, list_releases
+
+    for release in list_releases(store_path or DEFAULT_STORE):
+        flag = " self-approved" if release.self_approved else ""
+        note = f"  {release.note}" if release.note else ""
+        click.echo(f"{release.hash[:12]}  {release.time}  {release.name} {release.version}  "
+                   f"approved by {release.approver}{flag}{note}")
+
+
+@main.command()
+@click.argument("decision_id")
+@click.option("--record", "record_file", default=None, metavar="FILE",
+              help="The original record: the whole check is re-run from it (its hash must match the log).")
+@database_option
+@store_option
+@lang_option
+@click.pass_context
+def replay(ctx, decision_id, record_file, database, store_path, lang):
+    """Re-run a logged decision under the release it used, and show whether the result is identical."""
+    from engine.releases import ReleaseError
+    from engine.service.replay import render_replay, replay as replay_decision
+    from engine.service.store import StoreError
+
+    ctx.meta["bip.lang"] = lang
+    try:
+        result = replay_decision(decision_id, database, store_path, record_file)
+    except ReleaseError as error:
+        fail("\n".join(shown(problem, lang) for problem in error.problems))
+    except StoreError as error:
+        fail(error.text(lang))
+    click.echo(render_replay(result, lang), nl=False)
+    if not result.identical:
+        ctx.exit(EXIT_FLAGGED)
+
+
+@main.group()
+def tokens():
+    """API tokens for `bip serve`: create, list and revoke (only a hash of each token is stored)."""
+
+
+@tokens.command(name="create")
+@click.option("--name", required=True, help="A name for the token: the user or system that will use it.")
+@click.option("--role", required=True, help="caseworker, team_lead, policy, auditor or system.")
+@database_option
+@lang_option
+def tokens_create(name, role, database, lang):
+    """Create a token and print it once."""
+    from engine.service.store import ROLES, StoreError, message
+
+    if role not in ROLES:
+        fail(message("role", lang, role=role, roles=", ".join(ROLES)))
+    store = open_log(database, lang)
+    try:
+        token = store.create_token(name, role)
+    except StoreError as error:
+        fail(error.text(lang))
+    finally:
+        store.close()
+    click.echo(token)
+    click.echo(message("token_once", lang), err=True)
+
+
+@tokens.command(name="list")
+@database_option
+@lang_option
+def tokens_list(database, lang):
+    """List the tokens: name, role, when created and when revoked (never the token)."""
+    from engine.service.store import StoreError, message
+
+    store = open_log(database, lang, create=False)
+    try:
+        rows = store.list_tokens()
+    except StoreError as error:
+        fail(error.text(lang))
+    finally:
+        store.close()
+    if not rows:
+        click.echo(message("no_tokens", lang, url=store.url), err=True)
+        return
+    click.echo(message("token_header", lang))
+    for row in rows:
+        click.echo(f"{row['name']}\t{row['role']}\t{row['created']}\t{row['revoked'] or '-'}")
+
+
+@tokens.command(name="revoke")
+@click.argument("name")
+@database_option
+@lang_option
+def tokens_revoke(name, database, lang):
+    """Revoke the token NAME: it is refused from now on."""
+    from engine.service.store import StoreError, message
+
+    store = open_log(database, lang, create=False)
+    try:
+        revoked = store.revoke_token(name)
+    except StoreError as error:
+        fail(error.text(lang))
+    finally:
+        store.close()
+    if not revoked:
+        fail(message("not_revoked", lang, name=name))
+    click.echo(message("revoked", lang, name=name))
+
+
+@main.group(name="log")
+def log_group():
+    """The decision log: export a citizen's entries (access request) and purge old ones."""
+
+
+@log_group.command(name="export")
+@click.option("--citizen", required=True, help="The citizen's id, as in the records.")
+@database_option
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv"]), default="json", show_default=True)
+@lang_option
+def log_export(citizen, database, fmt, lang):
+    """Write every entry and assessment about one citizen: dates, who, purposes and results."""
+    from engine.service.decisions import citizen_log, write_export
+    from engine.service.store import StoreError, message
+
+    store = open_log(database, lang, create=False)
+    try:
+        count = write_export(citizen_log(store, citizen), fmt, sys.stdout)
+    except StoreError as error:
+        fail(error.text(lang))
+    finally:
+        store.close()
+    click.echo(message("exported", lang, count=count, url=store.url), err=True)
+
+
+@log_group.command(name="purge")
+@click.option("--older-than", "age", default="5y", show_default=True,
+              help="Delete entries older than this: Ny years, Nm months or Nd days.")
+@database_option
+@lang_option
+def log_purge(age, database, lang):
+    """Delete the decisions (and their assessments) older than the retention period."""
+    from engine.service.decisions import cutoff_date
+    from engine.service.store import StoreError, message
+
+    try:
+        cutoff = cutoff_date(age)
+    except ValueError:
+        fail(message("bad_age", lang, age=age))
+    store = open_log(database, lang, create=False)
+    try:
+        count = store.purge(cutoff)
+    except StoreError as error:
+        fail(error.text(lang))
+    finally:
+        store.close()
+    click.echo(message("purged", lang, count=count, date=cutoff.isoformat()))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes (each loads the rulebook and opens the log).")
+@click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every request.")
+@database_option
+@rules_option
+@guidance_option
+@engine_option
+@click.option("--watch", is_flag=True, default=None, help="Reload the rulebook when a rule file changes.")
+@click.option("--trust-proxy", metavar="HEADER", default=None,
+              help="Take the user from HEADER and the role from HEADER-Role, set by a reverse proxy that "
+                   "strips them from clients (see README). Off by default.")
+@click.option("--max-body", type=click.IntRange(1), default=None, metavar="BYTES",
+              help="Largest request body for check and explain (default 1000000).")
+@click.option("--max-batch-body", type=click.IntRange(1), default=None, metavar="BYTES",
+              help="Largest request body for batch (default 100000000).")
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
+              help="Allow browser calls from ORIGIN (repeatable). CORS is off by default.")
+@click.option("--caseload", type=click.Path(exists=True), default=None, metavar="PATH",
+              help="Citizens the page can open by id: a folder of records, a .jsonl file, or a folder of "
+                   "CSV exports; re-read when they change.")
+@click.option("--release", "release", default=None, metavar="HASH|latest",
+              help="Serve an approved release from the release store; `latest` is looked up again on reload.")
+@click.option("--store", "store_path", type=click.Path(file_okay=False), default=None,
+              help="The release store (default: ./bip-releases).")
+@click.pass_context
+def serve(ctx, host, port, workers, access_log, **options):
+    """Run the check as an HTTP service (API, access control, decision log); see README."""
+    from engine.service.app import serve as run_service
+    from engine.service.settings import ServiceSettings
+
+    settings = ServiceSettings.from_options(options)
+    if settings.release:
+        rules_dir, guidance = from_release(ctx, settings.rules, settings.guidance, settings.release,
+                                           settings.store_path)
+        settings.rules, settings.guidance = Path(rules_dir), [Path(folder) for folder in guidance]
+    make_checker(ctx, settings.rules, settings.guidance, settings.engine, "da")  # an invalid rulebook: exit 4
+    open_log(settings.database, "da").close()  # an unusable log: exit 2
+    run_service(settings, host, port, workers, access_log)
+
+
 @main.command(name="engines")
 def engines():
     """Show which rule executors can run on this Python."""
+    from engine.executors import default_executor_name, durable_available
+
     click.echo(f"durable: {'available' if durable_available() else 'not available'}")
     click.echo("python: available")
     click.echo(f"default: {default_executor_name()}")

@@ -43,7 +43,7 @@ def test_check_json_has_the_documented_fields_and_is_byte_identical():
     second = run("check", EXAMPLE, "--as-of", "2026-11-22", "--format", "json", "--engine", "python").output
     assert first == second
     report = json.loads(first)
-    assert report["schema_version"] == "1.0"
+    assert report["schema_version"] == "1.1"
     assert report["phase"]["id"] == "standstill"
     assert report["phase"]["confidence"] == "high"
     assert report["phase"]["evidence"]
@@ -53,7 +53,8 @@ def test_check_json_has_the_documented_fields_and_is_byte_identical():
     assert {"caseworker_change", "staircase_language", "no_job_oriented_element"} <= flag_ids
     changed = next(flag for flag in report["flags"] if flag["id"] == "caseworker_change")
     assert changed["severity"] == "high" and changed["source"] == "bip_caseworker_change"
-    assert set(report["rulebook"]) == {"name", "version", "hash"}
+    assert set(report["rulebook"]) == {"name", "version", "hash", "release"} and report["rulebook"]["release"] is None
+    assert report["rules_as_of"] == "2026-11-22"
 
 
 def test_check_markdown():

@@ -76,3 +76,51 @@ def test_policy_staff_walkthrough_commands_run(tmp_path):
     default = subprocess.run([sys.executable, str(ROOT / "cli.py"), "rules", "test", "--features", str(features)],
                              capture_output=True, text=True, cwd=ROOT)
     assert default.returncode == 1  # under the default rules the same citizen is in regress
+
+
+def test_policy_staff_dated_threshold_walkthrough_runs(tmp_path):
+    """The Danish walkthrough of a threshold that changes on a date: files, validate, test, diff, release."""
+    import json as json_module
+
+    section = README.split("### En grænse, der skifter på en dato")[1].split("\n## ")[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 3
+    for block in blocks:
+        text = "\n".join(line[3:] if line.startswith("   ") else line for line in block.splitlines()) + "\n"
+        name = text.splitlines()[0].lstrip("# ").strip()
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    local = tmp_path / "kommunens-regler"
+    scenario = section.split("```gherkin\n")[1].split("```")[0]
+    features = tmp_path / "kommunens-scenarier"
+    features.mkdir()
+    (features / "grænse.feature").write_text("\n".join(line[3:] for line in scenario.splitlines()) + "\n",
+                                             encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli.main, ["rules", "validate", str(local)]).exit_code == 0
+    result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "rules", "test", str(local),
+                             "--features", str(features)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0 and "2 passed" in result.stdout, result.stdout + result.stderr
+    caseload = tmp_path / "sagsstamme.jsonl"
+    runner.invoke(cli.main, ["simulate", "--citizens", "200", "--out", str(caseload)])
+    scores = {"health_coping": 3, "opportunity_knowledge": 3, "work_confidence": 3, "cooperation": 3,
+              "wage_realism": 3}
+    with caseload.open("a", encoding="utf-8") as stream:  # the scenario's citizen: a fall of exactly 0.4
+        for index in range(3):
+            stream.write(json_module.dumps({"id": f"FALD-{index}", "measurements": [
+                {"date": "2026-08-12", "scores": scores},
+                {"date": "2026-11-10", "scores": dict(scores, health_coping=2, opportunity_knowledge=2)}]}) + "\n")
+    diff = runner.invoke(cli.main, ["rules", "diff", f"{local}@2026-12-31", f"{local}@2027-01-01",
+                                    "--caseload", str(caseload), "--as-of", "2026-11-22", "--format", "json"])
+    assert diff.exit_code == 0, diff.output
+    table = json_module.loads(diff.stdout)["phases"]["table"]
+    assert table["regress"]["standstill"] >= 3 and table["standstill"]["regress"] == 0
+    store = tmp_path / "bip-releases"
+    refused = runner.invoke(cli.main, ["rules", "release", str(local), "--approved-by", "Mette Sørensen",
+                                       "--store", str(store)])
+    assert refused.exit_code == 2
+    released = runner.invoke(cli.main, ["rules", "release", str(local), "--approved-by", "Jens Hansen",
+                                        "--note", "Ny grænse fra 2027", "--store", str(store)])
+    assert released.exit_code == 0 and "godkendt af Jens Hansen" in released.output
+    assert "Ny grænse fra 2027" in runner.invoke(cli.main, ["rules", "releases", "--store", str(store)]).output
