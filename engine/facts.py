@@ -9,15 +9,19 @@ values from a citizen record and the check date. Anything dated after the check 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from functools import lru_cache
-from statistics import fmean
-from typing import Any
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
 
-from .catalogue import Catalogue, StaircasePhrase
 from .expr import FactSpec
-from .record import Intervention, Record
+from .valueclass import value_class
+
+if TYPE_CHECKING:  # annotations only: a cold check derives facts without loading the pydantic models
+    from .catalogue import Catalogue, StaircasePhrase
+    from .record import Intervention, Record
 
 JOB_ORIENTED = "job_oriented"
 CONFIDENCE = ("none", "low", "medium", "high")
@@ -30,60 +34,135 @@ def fact_specs(catalogue: Catalogue, phases: tuple[str, ...] = (), flags: tuple[
     indicators = tuple(catalogue.indicators)
     specs = [
         FactSpec("measurement_count", "integer", "Number of measurements up to the check date.", 0),
-        FactSpec("months_since_measurement", "number",
-                 "Months from the latest measurement to the check date (none without measurements).", 0, nullable=True),
-        FactSpec("level", "number",
-                 "Mean of the citizen-rated scores in the latest measurement (1-5).", 1, 5, nullable=True),
-        FactSpec("change", "number",
-                 "Mean change per citizen-rated indicator from the previous measurement to the latest "
-                 "(none with fewer than two measurements).", -4, 4, nullable=True),
-        FactSpec("change_prev", "number",
-                 "The same mean change for the interval before that (none with fewer than three measurements).",
-                 -4, 4, nullable=True),
-        FactSpec("change_two_intervals", "number",
-                 "Mean change per citizen-rated indicator over the last two intervals, from the third-latest "
-                 "measurement to the latest (none with fewer than three measurements).", -4, 4, nullable=True),
-        FactSpec("confidence", "text",
-                 "How much the phase can rest on: none (no measurement), low (one), medium (two), high (three or more).",
-                 values=CONFIDENCE),
-        FactSpec("largest_drop", "number",
-                 "The largest fall of a job-linked indicator since the previous measurement, in points "
-                 "(0 when none fell; none with fewer than two measurements).", 0, 4, nullable=True),
-        FactSpec("largest_drop_indicator", "text", "The job-linked indicator with the largest fall.",
-                 values=indicators, nullable=True),
-        FactSpec("belief_gap", "number",
-                 "Distance between the citizen's work_confidence and the caseworker_belief score.", 0, 4, nullable=True),
+        FactSpec(
+            "months_since_measurement",
+            "number",
+            "Months from the latest measurement to the check date (none without measurements).",
+            0,
+            nullable=True,
+        ),
+        FactSpec(
+            "level", "number", "Mean of the citizen-rated scores in the latest measurement (1-5).", 1, 5, nullable=True
+        ),
+        FactSpec(
+            "change",
+            "number",
+            "Mean change per citizen-rated indicator from the previous measurement to the latest "
+            "(none with fewer than two measurements).",
+            -4,
+            4,
+            nullable=True,
+        ),
+        FactSpec(
+            "change_prev",
+            "number",
+            "The same mean change for the interval before that (none with fewer than three measurements).",
+            -4,
+            4,
+            nullable=True,
+        ),
+        FactSpec(
+            "change_two_intervals",
+            "number",
+            "Mean change per citizen-rated indicator over the last two intervals, from the third-latest "
+            "measurement to the latest (none with fewer than three measurements).",
+            -4,
+            4,
+            nullable=True,
+        ),
+        FactSpec(
+            "confidence",
+            "text",
+            "How much the phase can rest on: none (no measurement), low (one), medium (two), high (three or more).",
+            values=CONFIDENCE,
+        ),
+        FactSpec(
+            "largest_drop",
+            "number",
+            "The largest fall of a job-linked indicator since the previous measurement, in points "
+            "(0 when none fell; none with fewer than two measurements).",
+            0,
+            4,
+            nullable=True,
+        ),
+        FactSpec(
+            "largest_drop_indicator",
+            "text",
+            "The job-linked indicator with the largest fall.",
+            values=indicators,
+            nullable=True,
+        ),
+        FactSpec(
+            "belief_gap",
+            "number",
+            "Distance between the citizen's work_confidence and the caseworker_belief score.",
+            0,
+            4,
+            nullable=True,
+        ),
         FactSpec("active_interventions", "list", "Interventions active on the check date.", values=interventions),
         FactSpec("active_types", "list", "Main types of the interventions active on the check date.", values=types),
         FactSpec("active_count", "integer", "Number of interventions active on the check date.", 0),
         FactSpec("active_type_count", "integer", "Number of different main types active on the check date.", 0),
         FactSpec("job_oriented_active", "boolean", "A job-oriented intervention is active on the check date."),
-        FactSpec("months_without_intervention", "number",
-                 "Months since an intervention was last active (0 when one is active now; counted from the first "
-                 "measurement when there has been none; none when the record has no dates).", 0, nullable=True),
+        FactSpec(
+            "months_without_intervention",
+            "number",
+            "Months since an intervention was last active (0 when one is active now; counted from the first "
+            "measurement when there has been none; none when the record has no dates).",
+            0,
+            nullable=True,
+        ),
         FactSpec("planned_count", "integer", "Interventions planned to start after the check date.", 0),
-        FactSpec("internship_count", "integer",
-                 "Internships (internal and external) so far, counting ongoing and planned ones, not cancelled ones.", 0),
+        FactSpec(
+            "internship_count",
+            "integer",
+            "Internships (internal and external) so far, counting ongoing and planned ones, not cancelled ones.",
+            0,
+        ),
         FactSpec("caseworker_changes_6m", "integer", "Changes of caseworker in the last 6 months.", 0),
         FactSpec("caseworker_changes_12m", "integer", "Changes of caseworker in the last 12 months.", 0),
-        FactSpec("months_since_caseworker_change", "number",
-                 "Months since the latest change of caseworker (none when there has been no change).", 0, nullable=True),
+        FactSpec(
+            "months_since_caseworker_change",
+            "number",
+            "Months since the latest change of caseworker (none when there has been no change).",
+            0,
+            nullable=True,
+        ),
         FactSpec("has_notes", "boolean", "The record has notes from the caseworker."),
         FactSpec("staircase_phrases", "list", "Staircase phrases (staircase.yaml) found in the notes."),
         FactSpec("staircase_phrase_count", "integer", "Number of different staircase phrases found in the notes.", 0),
     ]
     for indicator in catalogue.indicators.values():
-        specs.append(FactSpec(f"score_{indicator.id}", "integer",
-                              f"Latest score of {indicator.id} ({indicator.label.en}, rated by the {indicator.rated_by}).",
-                              1, 5, nullable=True))
-    specs.append(FactSpec("phase", "text", "The phase concluded by the phase rules (flag and checklist rules only).",
-                          values=phases, nullable=True, stage="phase"))
-    specs.append(FactSpec("flags", "list", "The flags raised by the flag rules (checklist rules only).",
-                          values=flags, stage="flag"))
+        specs.append(
+            FactSpec(
+                f"score_{indicator.id}",
+                "integer",
+                f"Latest score of {indicator.id} ({indicator.label.en}, rated by the {indicator.rated_by}).",
+                1,
+                5,
+                nullable=True,
+            )
+        )
+    specs.append(
+        FactSpec(
+            "phase",
+            "text",
+            "The phase concluded by the phase rules (flag and checklist rules only).",
+            values=phases,
+            nullable=True,
+            stage="phase",
+        )
+    )
+    specs.append(
+        FactSpec(
+            "flags", "list", "The flags raised by the flag rules (checklist rules only).", values=flags, stage="flag"
+        )
+    )
     return {spec.name: spec for spec in specs}
 
 
-@dataclass(frozen=True)
+@value_class
 class LeftOut:
     """A part of the record that the check did not use, and why."""
 
@@ -93,12 +172,22 @@ class LeftOut:
     reason: str
 
 
-@dataclass
 class DerivedFacts:
     """The facts of one record on one date, with what was left out."""
 
-    values: dict[str, Any]
-    left_out: list[LeftOut] = field(default_factory=list)
+    def __init__(self, values: dict[str, Any], left_out: list[LeftOut] | None = None):
+        self.values = values
+        self.left_out = left_out if left_out is not None else []
+
+    def __repr__(self) -> str:
+        return f"DerivedFacts(values={self.values!r}, left_out={self.left_out!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DerivedFacts):
+            return NotImplemented
+        return (self.values, self.left_out) == (other.values, other.left_out)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it was
 
 
 def months_between(earlier: dt.date, later: dt.date) -> float:
@@ -140,11 +229,23 @@ def _measurements_until(record: Record, as_of: dt.date, left_out: list[LeftOut])
     kept = []
     for measurement in sorted(record.measurements, key=lambda m: m.date):
         if measurement.date > as_of:
-            left_out.append(LeftOut("measurement", f"measurement of {measurement.date.isoformat()}",
-                                    measurement.date, "dated after the check date"))
+            left_out.append(
+                LeftOut(
+                    "measurement",
+                    f"measurement of {measurement.date.isoformat()}",
+                    measurement.date,
+                    "dated after the check date",
+                )
+            )
         else:
             kept.append(measurement)
     return kept
+
+
+def fmean(values: Iterable[float]) -> float:
+    """The mean, as `statistics.fmean` works it out (`math.fsum` over the count), without importing it."""
+    items = list(values)
+    return math.fsum(items) / len(items)
 
 
 def _mean_change(newer: dict[str, int], older: dict[str, int], indicators: list[str]) -> float | None:
@@ -201,17 +302,24 @@ def _status(item: Intervention, as_of: dt.date) -> str:
     return "active"
 
 
-def _intervention_facts(record: Record, as_of: dt.date, catalogue: Catalogue, measurements: list,
-                        left_out: list[LeftOut]) -> dict[str, Any]:
+def _intervention_facts(
+    record: Record, as_of: dt.date, catalogue: Catalogue, measurements: list, left_out: list[LeftOut]
+) -> dict[str, Any]:
     active: list[str] = []
     planned = internships = 0
     last_active: dt.date | None = None
     for item in record.interventions:
-        kind = catalogue.interventions[catalogue.intervention_id(item.type)]
+        kind = catalogue.interventions[catalogue.intervention_id(item.type) or item.type]  # validated: a known type
         status = _status(item, as_of)
         if status == "future":
-            left_out.append(LeftOut("intervention", f"{kind.id} from {item.start.isoformat()}", item.start,
-                                    f"starts after the check date but is marked {item.status}"))
+            left_out.append(
+                LeftOut(
+                    "intervention",
+                    f"{kind.id} from {item.start.isoformat()}",
+                    item.start,
+                    f"starts after the check date but is marked {item.status}",
+                )
+            )
             continue
         if status == "cancelled":
             continue
@@ -248,11 +356,17 @@ def _caseworker_facts(record: Record, as_of: dt.date, left_out: list[LeftOut]) -
     assignments = []
     for entry in sorted(record.caseworkers, key=lambda a: a.from_):
         if entry.from_ > as_of:
-            left_out.append(LeftOut("caseworker", f"caseworker {entry.id} from {entry.from_.isoformat()}",
-                                    entry.from_, "dated after the check date"))
+            left_out.append(
+                LeftOut(
+                    "caseworker",
+                    f"caseworker {entry.id} from {entry.from_.isoformat()}",
+                    entry.from_,
+                    "dated after the check date",
+                )
+            )
         else:
             assignments.append(entry)
-    changes = [later.from_ for earlier, later in zip(assignments, assignments[1:]) if later.id != earlier.id]
+    changes = [later.from_ for earlier, later in pairwise(assignments) if later.id != earlier.id]
     return {
         "caseworker_changes_6m": sum(months_between(day, as_of) <= 6 for day in changes),
         "caseworker_changes_12m": sum(months_between(day, as_of) <= 12 for day in changes),
@@ -291,8 +405,11 @@ def find_staircase(notes: str | None, phrases: list[StaircasePhrase]) -> list[tu
     if not notes or not phrases:
         return []
     sentences = _sentences(notes)
+    folded = notes.casefold()
     found = []
     for phrase in phrases:
+        if phrase.phrase.casefold().split()[0] not in folded:
+            continue  # its first word is not in the notes, so it cannot match: no pattern to compile
         pattern = _phrase_pattern(phrase.phrase, phrase.inflect, phrase.not_followed_by)
         before = _preceding_pattern(phrase.not_preceded_by)
         for sentence in sentences:

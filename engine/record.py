@@ -11,19 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-import sys
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
-from .errors import Problem, RecordError
-from .messages import problem, text
-from .yamlio import field_path, line_of, parse_json, parse_yaml, read_text
+from .errors import RecordError
+from .messages import problem
+from .recordfile import CPR_LIKE, cpr_warning, read_record_file  # noqa: F401 - part of this module's interface
+from .yamlio import field_path, line_of
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
+    from .catalogue import Catalogue
 
 Score = Annotated[StrictInt, Field(ge=1, le=5)]
 Status = Literal["planned", "ongoing", "completed", "cancelled"]
-CPR_LIKE = re.compile(r"^\s*\d{6}-?\d{4}\s*$")
 ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
 
 
@@ -66,30 +69,6 @@ class Record(_Strict):
     notes: str | None = None
 
 
-def cpr_warning(record: Record, lang: str = "en") -> str | None:
-    """A warning (W001, in `lang`) when the citizen id looks like a Danish CPR number, which must not be used."""
-    if CPR_LIKE.match(record.id):
-        return text("W001", lang)
-    return None
-
-
-def read_record_file(source: str) -> tuple[Any, str]:
-    """Read a record file (or `-` for standard input); return the loaded data and its display name."""
-    if source == "-":
-        text, name = sys.stdin.read(), "<stdin>"
-    else:
-        text, read_problem = read_text(Path(source))
-        if read_problem:
-            raise RecordError(read_problem)
-        name = source
-    if not text.strip():
-        raise RecordError(problem("R001.empty", name))
-    data, parse_problem = parse_json(text, name) if name.endswith(".json") else parse_yaml(text, name)
-    if parse_problem:
-        raise RecordError(parse_problem)
-    return data, name
-
-
 def validate_record(data: Any, source: str = "<record>") -> Record:
     """Validate loaded data as a `Record`; raise `RecordError` listing every problem with its line."""
     if not isinstance(data, dict):
@@ -110,7 +89,7 @@ def _given(value: Any) -> str:
     return shown if len(shown) <= 40 else shown[:30] + "…" + shown[-6:]
 
 
-def _message(error: dict) -> tuple[str, dict]:
+def _message(error: ErrorDetails) -> tuple[str, dict]:
     """The message key and arguments for one pydantic error."""
     kind, given = error["type"], error.get("input")
     if kind == "missing":
@@ -141,26 +120,44 @@ def _closest(name: str, candidates: list[str]) -> str | None:
     return close[0] if close else None
 
 
-def check_names(record: Record, data: Any, source: str, catalogue) -> None:
+def check_names(record: Record, data: Any, source: str, catalogue: Catalogue) -> None:
     """Check indicator and intervention names against the rulebook's catalogue; raise `RecordError`."""
     problems = []
     for index, measurement in enumerate(record.measurements):
         for name in measurement.scores:
             if name not in catalogue.indicators:
-                problems.append(problem("R003", source, line_of(data, ("measurements", index, "scores", name)),
-                                        field=f"measurements[{index}].scores", name=name,
-                                        hint_name=_closest(name, list(catalogue.indicators))))
+                problems.append(
+                    problem(
+                        "R003",
+                        source,
+                        line_of(data, ("measurements", index, "scores", name)),
+                        field=f"measurements[{index}].scores",
+                        name=name,
+                        hint_name=_closest(name, list(catalogue.indicators)),
+                    )
+                )
     aliases = None
     for index, item in enumerate(record.interventions):
         if catalogue.intervention_id(item.type) is None:
             if aliases is None:
-                aliases = [name.casefold() for kind in catalogue.interventions.values()
-                           for name in (kind.id, *kind.aliases)]
-            problems.append(problem("R004", source, line_of(data, ("interventions", index, "type")),
-                                    field=f"interventions[{index}].type", name=item.type,
-                                    hint_name=_closest(item.type.casefold(), aliases)))
+                aliases = [
+                    name.casefold() for kind in catalogue.interventions.values() for name in (kind.id, *kind.aliases)
+                ]
+            problems.append(
+                problem(
+                    "R004",
+                    source,
+                    line_of(data, ("interventions", index, "type")),
+                    field=f"interventions[{index}].type",
+                    name=item.type,
+                    hint_name=_closest(item.type.casefold(), aliases),
+                )
+            )
         if item.end is not None and item.end < item.start:
-            problems.append(problem("R005", source, line_of(data, ("interventions", index, "end")),
-                                    field=f"interventions[{index}].end"))
+            problems.append(
+                problem(
+                    "R005", source, line_of(data, ("interventions", index, "end")), field=f"interventions[{index}].end"
+                )
+            )
     if problems:
         raise RecordError(problems)

@@ -14,9 +14,12 @@ import pickle
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .paths import default_rules
-from .rulebook import Rulebook, load_rulebook
+
+if TYPE_CHECKING:  # loaded on a cache miss only: the key is worked out without pydantic (engine.fastpath)
+    from .rulebook import Rulebook
 
 _EXTENDS = re.compile(r"^extends:\s*['\"]?([^'\"#\n]+?)['\"]?\s*(?:#.*)?$", re.MULTILINE)
 
@@ -41,11 +44,44 @@ def _engine_fingerprint() -> bytes:
     A compiled rulebook is made by the core only (the core imports no wing), so the wings
     (authoring, caseload, service) are left out: they do not change a cached rulebook, and reading
     them would make every `bip check` slower as they grow.
+
+    Reading and hashing the source costs a cold check about a millisecond, so the hash is kept in
+    the cache folder under a stamp of the files' sizes, modification and change times and inodes
+    (a file written again gets a new change time, which no tool can set back); a stamp not seen
+    before means the source is read and hashed again.
     """
+    core = os.path.dirname(os.path.realpath(__file__))
+    names = []  # (name relative to the core, full path), in the order of the paths' parts
+    for sub in ("", "executors"):
+        with os.scandir(os.path.join(core, sub)) as entries:
+            names += [(os.path.join(sub, e.name), e.path) for e in entries if e.name.endswith(".py") and e.is_file()]
+    names.sort(key=lambda item: item[0].split(os.sep))
+    stamp = hashlib.sha256()
+    for name, path in names:
+        status = os.stat(path)
+        stamp.update(
+            f"{name}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ctime_ns}\0{status.st_ino}\n".encode()
+        )
+    folder = cache_folder()
+    memo = folder / f"source-{stamp.hexdigest()}" if folder else None
+    if memo is not None:
+        try:
+            known = memo.read_bytes()
+            if len(known) == 32:
+                return known
+        except OSError:
+            pass
     digest = hashlib.sha256()
-    core = Path(__file__).resolve().parent
-    for path in sorted([*core.glob("*.py"), *(core / "executors").glob("*.py")]):
-        digest.update(str(path.relative_to(core)).encode() + b"\0" + path.read_bytes())
+    for name, path in names:
+        with open(path, "rb") as stream:
+            digest.update(name.encode() + b"\0" + stream.read())
+    if memo is not None:
+        try:
+            temporary = memo.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_bytes(digest.digest())
+            temporary.replace(memo)
+        except OSError:
+            pass
     return digest.digest()
 
 
@@ -75,6 +111,8 @@ def _key(folder: Path, seen: tuple = ()) -> str | None:
 
 def load_rulebook_cached(folder: str | Path) -> Rulebook:
     """`load_rulebook`, answered from the cache when the same rulebook was loaded before."""
+    from .rulebook import Rulebook, load_rulebook
+
     folder = Path(folder)
     cache = cache_folder()
     key = _key(folder) if cache else None

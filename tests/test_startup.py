@@ -4,10 +4,15 @@ These are structural checks, never timings: `python -X importtime` lists every m
 imports, and the check must not import the parts of the engine (or the libraries) that it does not
 use. A new command or wing that is imported at start-up, instead of inside its command, fails here.
 The cold-start time itself is measured by benchmarks/run.py, as a ratio to the import floor.
+
+A check from the command line goes the quick way (`engine.fastpath`): no pydantic, no rulebook
+models; the tests below hold it to the same output as `Checker`, byte for byte, and to handing every
+record it is not sure of to `Checker`, so a rejected record still gets its located messages.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -18,42 +23,106 @@ from tests.conftest import ROOT
 
 #: Modules (and packages, with everything under them) that a pre-meeting check does not need.
 NOT_FOR_A_CHECK = (
-    "fastapi", "starlette", "uvicorn", "sqlalchemy", "psycopg", "httpx", "anyio", "asyncio",
-    "pytest", "_pytest", "pytest_bdd", "hypothesis", "multiprocessing", "concurrent", "sqlite3", "_sqlite3",
-    "engine.authoring", "engine.caseload", "engine.service",
+    "pydantic",
+    "pydantic_core",
+    "importlib.metadata",
+    "engine.check",
+    "engine.record",
+    "engine.report",
+    "engine.rulebook",
+    "engine.catalogue",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "sqlalchemy",
+    "psycopg",
+    "httpx",
+    "anyio",
+    "asyncio",
+    "pytest",
+    "_pytest",
+    "pytest_bdd",
+    "hypothesis",
+    "multiprocessing",
+    "concurrent",
+    "sqlite3",
+    "_sqlite3",
+    "engine.authoring",
+    "engine.caseload",
+    "engine.service",
 )
 
 
-def imported_modules(*args: str) -> set[str]:
-    """The modules a `bip` process imports, from `python -X importtime cli.py ARGS`."""
-    result = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "cli.py"), *args],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+def imported_modules(*args: str, cache: str | None = None) -> set[str]:
+    """The modules a `bip` process imports, from `python -X importtime cli.py ARGS`.
+
+    With `cache` (a BIP_CACHE_DIR), the command is run once before, to fill the cache as any first
+    run after an install or a change of the rules does.
+    """
+    env = {**os.environ, **({"BIP_CACHE_DIR": cache} if cache is not None else {})}
+    if cache is not None:
+        subprocess.run(
+            [sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, cwd=ROOT, env=env, timeout=120
+        )
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "cli.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
-    modules = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines()
-               if line.startswith("import time:") and "|" in line}
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
     modules.discard("package")  # the header line
     assert "click" in modules and "engine.errors" in modules  # the listing is real
     return modules
 
 
 def unneeded(modules: set[str]) -> list[str]:
-    return sorted(name for name in modules
-                  if any(name == banned or name.startswith(banned + ".") for banned in NOT_FOR_A_CHECK))
+    return sorted(
+        name for name in modules if any(name == banned or name.startswith(banned + ".") for banned in NOT_FOR_A_CHECK)
+    )
 
 
 ENGINES = ["python"] + (["durable"] if sys.version_info < (3, 13) else [])
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_a_cold_check_imports_only_what_it_needs(engine):
-    modules = imported_modules("check", "examples/stilstand.yaml", "--as-of", "2026-11-22", "--engine", engine)
-    assert "engine.check" in modules
+def test_a_cold_check_imports_only_what_it_needs(engine, tmp_path):
+    args = ("check", "examples/stilstand.yaml", "--as-of", "2026-11-22", "--engine", engine)
+    modules = imported_modules(*args, cache=str(tmp_path))
+    assert "engine.fastpath" in modules and "jinja2" in modules
     assert unneeded(modules) == []
 
 
-def test_the_default_check_in_json_imports_only_what_it_needs():
-    modules = imported_modules("check", "examples/stilstand.yaml", "--as-of", "2026-11-22", "--format", "json")
-    assert unneeded(modules) == []
+def test_the_default_check_in_json_imports_only_what_it_needs(tmp_path):
+    args = ("check", "examples/stilstand.yaml", "--as-of", "2026-11-22", "--format", "json")
+    assert unneeded(imported_modules(*args, cache=str(tmp_path))) == []
+
+
+def test_without_a_cache_the_check_goes_the_full_way_and_says_the_same(tmp_path):
+    args = ["check", "examples/afsporing.yaml", "--as-of", "2026-11-22", "--engine", "python"]
+    assert "engine.check" in imported_modules(*args, cache="")
+    args += ["--fail-on", "medium"]
+    outputs = []
+    for cache in ("", str(tmp_path), str(tmp_path)):  # the full way, then the quick way (twice: miss, then hit)
+        env = {**os.environ, "BIP_CACHE_DIR": cache}
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "cli.py"), *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
+        outputs.append((result.returncode, result.stdout, result.stderr))
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert outputs[0][0] == 1 and "Afsporing" in outputs[0][1]
 
 
 def test_the_listing_would_catch_a_wing_imported_at_start_up():
@@ -72,23 +141,30 @@ def test_importing_engine_alone_loads_no_model_or_rule_machinery():
         Checker,
         Report,
     )
+
     assert Checker.__module__ == "engine.check" and Report.__module__ == "engine.report"
 
 
 # --- `bip rules test` after a plain `pip install bip-engine` -------------------------------------
 
+
 def test_what_bip_rules_test_needs_is_a_normal_dependency():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    names = {dependency.split(";")[0].split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower()
-             for dependency in project["dependencies"]}
+    names = {
+        dependency.split(";")[0].split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower()
+        for dependency in project["dependencies"]
+    }
     assert {"pytest", "pytest-bdd"} <= names
 
 
 def test_bip_rules_test_runs_the_bundled_scenarios_outside_the_source_tree(tmp_path):
     # Run from an empty folder, as a policy officer would after installing: no tests/, no conftest.py.
     bip = ROOT / ".venv" / "bin" / "bip"
-    command = [str(bip)] if bip.exists() and sys.executable.startswith(str(ROOT / ".venv")) else \
-        [sys.executable, str(ROOT / "cli.py")]
+    command = (
+        [str(bip)]
+        if bip.exists() and sys.executable.startswith(str(ROOT / ".venv"))
+        else [sys.executable, str(ROOT / "cli.py")]
+    )
     result = subprocess.run([*command, "rules", "test"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "passed" in result.stdout and "failed" not in result.stdout

@@ -1,0 +1,203 @@
+"""Assembling a report from an evaluation: phase, guidance, flags, checklist, trajectory, margins.
+
+`ReportBuilder` renders the guidance texts and makes the report's parts with a set of models: the
+pydantic models of `engine.report` for the library, or the light stand-ins of `engine.light` for
+the cold command-line check (which never loads pydantic). Both give the same JSON form.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .executors.python_exec import stage_facts
+from .facts import NOTE_EVIDENCE_FACTS, staircase_sentences
+from .margins import phase_margins
+from .messages import translate
+from .trajectory import trajectory as build_trajectory
+
+if TYPE_CHECKING:
+    from .check import Evaluation
+    from .render import Guidance
+    from .report import ChecklistPoint, FindingRef, FlagResult, FocusReason, PhaseMargin, PhaseResult, Report
+    from .report import Guidance as Guidance_
+    from .rulebook import CompiledRule, Rulebook
+
+SEVERITY_ORDER: dict[str | None, int] = {"high": 0, "medium": 1, "low": 2}  # None (not a flag rule) is no key
+
+
+class ReportBuilder:
+    """Turns an evaluation into a `Report`, rendering the guidance texts.
+
+    The parts are made by `models`: the pydantic models of `engine.report` (the default, what the
+    library returns), or the light ones of `engine.light` that the command line renders from.
+    """
+
+    def __init__(self, rulebook: Rulebook, guidance: Guidance, lang: str, models: Any = None):
+        if models is None:
+            from . import report as models
+        self.rulebook, self.guidance, self.lang, self.models = rulebook, guidance, lang, models
+
+    def finding(self, finding_id: str) -> FindingRef:
+        """The finding with texts in the report's language."""
+        item = self.rulebook.catalogue.findings[finding_id]
+        return self.models.FindingRef(
+            id=item.id,
+            title=item.title.get(self.lang),
+            statement=item.statement.get(self.lang),
+            reference=item.reference,
+            kind=item.kind,
+            law_reference=item.reference if item.kind == "law" else None,
+        )
+
+    @staticmethod
+    def evidence(rules: list[CompiledRule], facts: dict) -> dict[str, Any]:
+        """The facts that the rules read, with their values."""
+        names = dict.fromkeys(name for rule in rules for name in rule.facts)
+        return {name: facts.get(name) for name in names}
+
+    def build(self, evaluation: Evaluation) -> Report:
+        """Assemble every section of the report."""
+        facts = evaluation.facts
+        phase = self.phase(evaluation)
+        phase_context = phase.model_dump(mode="json") if phase else None
+        flag_facts = stage_facts(facts, evaluation.phase)
+        return self.models.Report(
+            citizen_id=evaluation.record.id,
+            as_of=evaluation.as_of.isoformat(),
+            language=self.lang,
+            engine=evaluation.engine,
+            rulebook=self.models.RulebookRef(
+                name=self.rulebook.name,
+                version=self.rulebook.version,
+                hash=self.rulebook.content_hash,
+                release=self.rulebook.release,
+            ),
+            rules_as_of=(evaluation.rules_as_of or evaluation.as_of).isoformat(),
+            phase=phase,
+            guidance=self.phase_guidance(phase_context, facts) if phase_context else None,
+            flags=self.flags(evaluation.outcome.flag_rules, flag_facts, phase_context, evaluation.record.notes),
+            checklist=self.checklist(evaluation.outcome.checklist_rules),
+            facts=facts,
+            left_out=[
+                self.models.LeftOutItem(
+                    kind=item.kind,
+                    detail=item.detail,
+                    date=item.date.isoformat() if item.date else None,
+                    reason=item.reason,
+                )
+                for item in evaluation.left_out
+            ],
+            warnings=[translate(warning, self.lang) for warning in evaluation.warnings],
+            trajectory=build_trajectory(
+                evaluation.record, evaluation.as_of, self.rulebook.catalogue, self.lang, self.models
+            ),
+            phase_margins=self.margins(facts, evaluation.phase),
+        )
+
+    def margins(self, facts: dict, current: str | None) -> list[PhaseMargin]:
+        """What would change the phase (`engine.margins`), each margin in words from `margin.txt.j2`."""
+        labels = {phase_id: phase.label.get(self.lang) for phase_id, phase in self.rulebook.phases.items()}
+        indicators = {item.id: item.label.get(self.lang) for item in self.rulebook.catalogue.indicators.values()}
+        results = []
+        for margin in phase_margins(self.rulebook, facts, labels, models=self.models):
+            context = {
+                "margin": margin.model_dump(mode="json"),
+                "labels": labels,
+                "indicators": indicators,
+                "current": current,
+            }
+            results.append(
+                margin.model_copy(update={"text": self.guidance.render("margin.txt.j2", context, memo=True).strip()})
+            )
+        return results
+
+    def phase(self, evaluation: Evaluation) -> PhaseResult | None:
+        """The phase section, or None when no phase rule matched."""
+        rule = evaluation.outcome.phase_rule
+        if rule is None:
+            return None
+        confidence = evaluation.facts.get("confidence")
+        return self.models.PhaseResult(
+            id=rule.conclusion,
+            label=self.rulebook.phases[rule.conclusion].label.get(self.lang),
+            confidence=confidence if confidence in ("low", "medium", "high") else "low",
+            rule=rule.id,
+            reason=rule.reason.get(self.lang),
+            source=rule.source,
+            finding=self.finding(rule.source),
+            evidence=self.evidence([rule], evaluation.facts),
+            also_matched=[rule_id for rule_id in evaluation.outcome.phase_matches if rule_id != rule.id],
+        )
+
+    def phase_guidance(self, phase: dict, facts: dict) -> Guidance_:
+        """The phase's quality-parameter guidance, from `phases/<id>.j2`."""
+        context = {"phase": phase, "facts": facts, "lang": self.lang}
+        name = f"phases/{phase['id']}.j2"
+        return self.models.Guidance(
+            **{
+                block: self.guidance.block(name, block, context)
+                for block in ("signs", "meaning", "coherence", "momentum")
+            }
+        )
+
+    def flags(
+        self, rules: list[CompiledRule], facts: dict, phase: dict | None, notes: str | None = None
+    ) -> list[FlagResult]:
+        """One entry per flag raised, most severe first, each with its message from `flags/<id>.j2`.
+
+        A flag whose rules read the staircase facts also shows, as `staircase_sentences`, the
+        sentences of the notes the phrases were found in.
+        """
+        grouped: dict[str, list[CompiledRule]] = {}
+        for rule in rules:
+            grouped.setdefault(rule.conclusion, []).append(rule)
+        results = []
+        for flag_id, flag_rules in grouped.items():
+            flag_rules.sort(key=lambda rule: (SEVERITY_ORDER[rule.severity], rule.rank))
+            top = flag_rules[0]
+            evidence = self.evidence(flag_rules, facts)
+            if notes and any(name in evidence for name in NOTE_EVIDENCE_FACTS):
+                found = set(facts.get("staircase_phrases") or ())
+                evidence["staircase_sentences"] = staircase_sentences(
+                    notes, [item for item in self.rulebook.catalogue.staircase if item.phrase.strip() in found]
+                )
+            partial = {
+                "id": flag_id,
+                "severity": top.severity,
+                "evidence": evidence,
+                "reasons": [rule.reason.get(self.lang) for rule in flag_rules],
+            }
+            context = {"flag": partial, "facts": facts, "phase": phase, "lang": self.lang}
+            name = f"flags/{flag_id}.j2"
+            results.append(
+                (
+                    SEVERITY_ORDER[top.severity],
+                    top.rank,
+                    self.models.FlagResult(
+                        title=self.guidance.block(name, "title", context),
+                        message=self.guidance.block(name, "message", context),
+                        rules=[rule.id for rule in flag_rules],
+                        source=top.source,
+                        finding=self.finding(top.source),
+                        **partial,
+                    ),
+                )
+            )
+        return [result for *_, result in sorted(results, key=lambda item: item[:2])]
+
+    def checklist(self, rules: list[CompiledRule]) -> list[ChecklistPoint]:
+        """All checklist points in order; those some rule matched are in focus, with the reasons."""
+        reasons: dict[int, list[FocusReason]] = {}
+        for rule in rules:
+            reasons.setdefault(rule.conclusion, []).append(
+                self.models.FocusReason(rule=rule.id, reason=rule.reason.get(self.lang), source=rule.source)
+            )
+        return [
+            self.models.ChecklistPoint(
+                number=number,
+                title=point.title.get(self.lang),
+                focus=number in reasons,
+                reasons=reasons.get(number, []),
+            )
+            for number, point in sorted(self.rulebook.catalogue.checklist.items())
+        ]
