@@ -1,7 +1,8 @@
 # Developer commands. Each target creates its own virtual environment, so a fresh clone needs
 # nothing but Python 3.11+ and a C compiler (durable-rules builds from source on Python < 3.13).
 #   make example            set up and run a pre-meeting check on a bundled example
-#   make test               set up and run the whole test suite
+#   make lint               ruff (lint and format check) and mypy, with zero findings
+#   make test               set up, lint, and run the whole test suite
 #   make test PYTHON=python3.13 VENV=.venv-3.13    the same on another Python
 #   make bench              run the benchmarks and print the results table
 
@@ -9,7 +10,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: example test bench clean
+.PHONY: example lint test bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +21,12 @@ $(VENV)/.installed: pyproject.toml
 example: $(VENV)/.installed
 	$(BIN)/bip check examples/stilstand.yaml --as-of 2026-11-22
 
-test: $(VENV)/.installed
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed

@@ -42,7 +42,7 @@ class BipGroup(click.Group):
         try:
             return super().invoke(ctx)
         except BipError as error:
-            lang = (ctx.meta.get("bip.lang") or "da")
+            lang = ctx.meta.get("bip.lang") or "da"
             heading = HEADINGS[RecordError if isinstance(error, RecordError) else BipError][lang]
             click.echo(f"{heading}:", err=True)
             for problem in error.problems:
@@ -71,37 +71,105 @@ def _date(ctx, param, value):
     return value.date() if value else None
 
 
-as_of_option = click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_date,
-                            help="Check date (YYYY-MM-DD); data after it is left out. Default: today.")
-lang_option = click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True,
-                           help="Language of the guidance.")
-rules_option = click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
-                            help="Rulebook folder (default: the bundled rules).")
-guidance_option = click.option("--guidance", "guidance_dirs", type=click.Path(file_okay=False), multiple=True,
-                               help="Folder with da/ and en/ templates overriding the bundled ones (repeatable).")
-engine_option = click.option("--engine", type=click.Choice(["durable", "python"]), default=None,
-                             help="Rule executor. Default: durable where it can be loaded, else python.")
+class IsoDate(click.DateTime):
+    """`click.DateTime` for YYYY-MM-DD, reading a well-formed date without `strptime` (whose first use
+    imports locale and calendar, a noticeable part of a cold check); anything else goes to strptime,
+    which accepts and refuses exactly as before, with the same message."""
+
+    def __init__(self) -> None:
+        super().__init__(formats=["%Y-%m-%d"])
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and len(value) == 10 and value.isascii() and value[4] == value[7] == "-":
+            try:
+                return dt.datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        return super().convert(value, param, ctx)
 
 
-log_option = click.option("--log", "log_url", default=None, metavar="URL",
-                          help="Append an entry to the decision log at URL (sqlite:///FILE or postgresql://...) "
-                               "before the answer is printed.")
-purpose_option = click.option("--purpose", default="mødeforberedelse", show_default=True,
-                              help="Why the citizen's data is looked up (kept in the decision log with --log).")
-user_option = click.option("--user", "log_user", default=None,
-                           help="Who asks (kept in the decision log with --log). Default: the operating-system user.")
-database_option = click.option("--database", default=None, metavar="URL", envvar="BIP_DATABASE",
-                               help="The decision log: sqlite:///FILE or postgresql://user@host/db "
-                                    "(default: bip-log.sqlite in this folder; or $BIP_DATABASE).")
+as_of_option = click.option(
+    "--as-of",
+    type=IsoDate(),
+    callback=_date,
+    help="Check date (YYYY-MM-DD); data after it is left out. Default: today.",
+)
+lang_option = click.option(
+    "--lang", type=click.Choice(["da", "en"]), default="da", show_default=True, help="Language of the guidance."
+)
+rules_option = click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Rulebook folder (default: the bundled rules).",
+)
+guidance_option = click.option(
+    "--guidance",
+    "guidance_dirs",
+    type=click.Path(file_okay=False),
+    multiple=True,
+    help="Folder with da/ and en/ templates overriding the bundled ones (repeatable).",
+)
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(["durable", "python"]),
+    default=None,
+    help="Rule executor. Default: durable where it can be loaded, else python.",
+)
+
+
+log_option = click.option(
+    "--log",
+    "log_url",
+    default=None,
+    metavar="URL",
+    help="Append an entry to the decision log at URL (sqlite:///FILE or postgresql://...) "
+    "before the answer is printed.",
+)
+purpose_option = click.option(
+    "--purpose",
+    default="mødeforberedelse",
+    show_default=True,
+    help="Why the citizen's data is looked up (kept in the decision log with --log).",
+)
+user_option = click.option(
+    "--user",
+    "log_user",
+    default=None,
+    help="Who asks (kept in the decision log with --log). Default: the operating-system user.",
+)
+database_option = click.option(
+    "--database",
+    default=None,
+    metavar="URL",
+    envvar="BIP_DATABASE",
+    help="The decision log: sqlite:///FILE or postgresql://user@host/db "
+    "(default: bip-log.sqlite in this folder; or $BIP_DATABASE).",
+)
 
 
 rules_as_of_option = click.option(
-    "--rules-as-of", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_date, default=None,
-    help="The date that selects the rules in force (YYYY-MM-DD). Default: the check date (--as-of).")
-release_option = click.option("--release", "release_ref", default=None, metavar="HASH|latest",
-                              help="Run an approved release from the release store instead of --rules.")
-store_option = click.option("--store", "store_path", type=click.Path(file_okay=False), default=None,
-                            help="The release store (default: ./bip-releases).")
+    "--rules-as-of",
+    type=IsoDate(),
+    callback=_date,
+    default=None,
+    help="The date that selects the rules in force (YYYY-MM-DD). Default: the check date (--as-of).",
+)
+release_option = click.option(
+    "--release",
+    "release_ref",
+    default=None,
+    metavar="HASH|latest",
+    help="Run an approved release from the release store instead of --rules.",
+)
+store_option = click.option(
+    "--store",
+    "store_path",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The release store (default: ./bip-releases).",
+)
 
 
 def from_release(ctx: click.Context, rules_dir, guidance_dirs, release_ref, store_path):
@@ -148,15 +216,25 @@ def log_answer(store, report, record, user, purpose, kind, lang) -> None:
         store.close()
 
 
-def make_checker(ctx: click.Context, rules_dir, guidance_dirs, engine, lang, colour=False) -> Checker:
+def durable_notice(engine, lang) -> None:
+    """The one-line notice when no executor is asked for and durable_rules cannot run here."""
+    from engine import durable_available
+
+    if engine is None and not durable_available():
+        notice = {
+            "da": "Bemærk: durable_rules kan ikke indlæses på denne Python; den rene Python-motor bruges.",
+            "en": "Note: durable_rules cannot be loaded on this Python; the pure-Python executor is used.",
+        }
+        click.echo(notice[lang], err=True)
+
+
+def make_checker(ctx: click.Context, rules_dir, guidance_dirs, engine, lang, colour=False, notice=True) -> Checker:
     """Load the rulebook for a command, with the one-line notice when durable_rules cannot run here."""
-    from engine import Checker, ExecutorUnavailable, durable_available
+    from engine import Checker, ExecutorUnavailable
 
     ctx.meta["bip.lang"] = lang
-    if engine is None and not durable_available():
-        notice = {"da": "Bemærk: durable_rules kan ikke indlæses på denne Python; den rene Python-motor bruges.",
-                  "en": "Note: durable_rules cannot be loaded on this Python; the pure-Python executor is used."}
-        click.echo(notice[lang], err=True)
+    if notice:
+        durable_notice(engine, lang)
     try:
         return Checker(rules_dir, guidance_dirs, engine, colour=colour)
     except ExecutorUnavailable as error:
@@ -173,13 +251,23 @@ def main():
 @click.argument("record", metavar="FILE|-")
 @as_of_option
 @lang_option
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "citizen"]), default="text",
-              show_default=True, help="citizen: a plain-language page for the citizen (own ratings only).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json", "citizen"]),
+    default="text",
+    show_default=True,
+    help="citizen: a plain-language page for the citizen (own ratings only).",
+)
 @rules_option
 @guidance_option
 @engine_option
-@click.option("--fail-on", type=click.Choice(["high", "medium", "low"]), default=None,
-              help="Exit with 1 when a flag of this severity or higher is raised.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["high", "medium", "low"]),
+    default=None,
+    help="Exit with 1 when a flag of this severity or higher is raised.",
+)
 @log_option
 @purpose_option
 @user_option
@@ -187,18 +275,48 @@ def main():
 @release_option
 @store_option
 @click.pass_context
-def check(ctx, record, as_of, lang, fmt, rules_dir, guidance_dirs, engine, fail_on, log_url, purpose, log_user,
-          rules_as_of, release_ref, store_path):
+def check(
+    ctx,
+    record,
+    as_of,
+    lang,
+    fmt,
+    rules_dir,
+    guidance_dirs,
+    engine,
+    fail_on,
+    log_url,
+    purpose,
+    log_user,
+    rules_as_of,
+    release_ref,
+    store_path,
+):
     """Check one citizen record before a meeting: phase, guidance, checklist and flags."""
     colour = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     rules_dir, guidance_dirs = from_release(ctx, rules_dir, guidance_dirs, release_ref, store_path)
-    checker = make_checker(ctx, rules_dir, guidance_dirs, engine, lang, colour)
+    width = min(shutil.get_terminal_size((80, 24)).columns, 100) - 2 if sys.stdout.isatty() else 78
+    ctx.meta["bip.lang"] = lang
+    durable_notice(engine, lang)
+    data = name = None
+    if not log_url:  # the quick way (engine.fastpath): the same answer without loading pydantic
+        from engine.fastpath import NotHere, quick_check
+
+        try:
+            answer = quick_check(record, as_of, lang, fmt, rules_dir, guidance_dirs, engine, rules_as_of, colour, width)
+        except NotHere as not_here:
+            data, name = not_here.data, not_here.name
+        else:
+            click.echo(answer.text, nl=False)
+            if fail_on and any(SEVERITY_RANK[severity] >= SEVERITY_RANK[fail_on] for severity in answer.severities):
+                ctx.exit(EXIT_FLAGGED)
+            return
+    checker = make_checker(ctx, rules_dir, guidance_dirs, engine, lang, colour, notice=False)
     store = open_log(log_url, lang) if log_url else None
-    parsed, _, _ = checker.read_record(record)
+    parsed = checker.parse_record(data, name) if name is not None else checker.read_record(record)[0]
     report = checker.check(parsed, as_of, lang, rules_as_of)
     if store:
         log_answer(store, report, parsed, log_user, purpose, "check", lang)
-    width = min(shutil.get_terminal_size((80, 24)).columns, 100) - 2 if sys.stdout.isatty() else 78
     click.echo(checker.render(report, fmt, width), nl=False)
     if fail_on and any(SEVERITY_RANK[flag.severity] >= SEVERITY_RANK[fail_on] for flag in report.flags):
         ctx.exit(EXIT_FLAGGED)
@@ -218,8 +336,21 @@ def check(ctx, record, as_of, lang, fmt, rules_dir, guidance_dirs, engine, fail_
 @release_option
 @store_option
 @click.pass_context
-def explain(ctx, record, as_of, lang, rules_dir, guidance_dirs, engine, log_url, purpose, log_user,
-            rules_as_of, release_ref, store_path):
+def explain(
+    ctx,
+    record,
+    as_of,
+    lang,
+    rules_dir,
+    guidance_dirs,
+    engine,
+    log_url,
+    purpose,
+    log_user,
+    rules_as_of,
+    release_ref,
+    store_path,
+):
     """Show the full trace: every rule, matched or not, and the values that decided it."""
     rules_dir, guidance_dirs = from_release(ctx, rules_dir, guidance_dirs, release_ref, store_path)
     checker = make_checker(ctx, rules_dir, guidance_dirs, engine, lang)
@@ -245,22 +376,37 @@ def schema(which):
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @as_of_option
 @lang_option
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "jsonl"]), default="text",
-              show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Evaluate in this many processes; the output is the same as with one.")
-@click.option("--order", type=click.Choice(["triage", "input"]), default="triage", show_default=True,
-              help="Most urgent first (see README), or the order the records were read.")
-@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Also write rejected records to this file (JSON Lines).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "jsonl"]), default="text", show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Evaluate in this many processes; the output is the same as with one.",
+)
+@click.option(
+    "--order",
+    type=click.Choice(["triage", "input"]),
+    default="triage",
+    show_default=True,
+    help="Most urgent first (see README), or the order the records were read.",
+)
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also write rejected records to this file (JSON Lines).",
+)
 @rules_option
 @engine_option
 @rules_as_of_option
 @release_option
 @store_option
 @click.pass_context
-def batch(ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir, engine, rules_as_of, release_ref,
-          store_path):
+def batch(
+    ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir, engine, rules_as_of, release_ref, store_path
+):
     """Check a whole caseload: a folder of records, JSONL files (- for stdin) or CSV exports."""
     from engine.caseload.batch import BatchSettings, run_batch
     from engine.caseload.readers import detect_and_read
@@ -272,7 +418,7 @@ def batch(ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir,
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     settings = BatchSettings(rules_dir, checker.engine, as_of or dt.date.today(), lang, rules_as_of)
-    errors_file = open(errors_path, "w", encoding="utf-8") if errors_path else None
+    errors_file = open(errors_path, "w", encoding="utf-8") if errors_path else None  # noqa: SIM115 - closed below
     progress = Progress(enabled=sys.stderr.isatty(), lang=lang)
 
     def rejected(item):
@@ -282,8 +428,7 @@ def batch(ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir,
             errors_file.write(json.dumps(dataclasses.asdict(item), ensure_ascii=False) + "\n")
 
     try:
-        summary = run_batch(items, settings, sys.stdout, fmt, workers, lang, order,
-                            rejected, progress.update)
+        summary = run_batch(items, settings, sys.stdout, fmt, workers, lang, order, rejected, progress.update)
     finally:
         progress.clear()
         if errors_file:
@@ -291,8 +436,12 @@ def batch(ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir,
     if fmt != "text":  # the text table ends with this summary already
         from engine.messages import text as message_text
 
-        click.echo(message_text("batch.summary", lang, read=summary.read, evaluated=summary.evaluated,
-                                rejected=summary.rejected), err=True)
+        click.echo(
+            message_text(
+                "batch.summary", lang, read=summary.read, evaluated=summary.evaluated, rejected=summary.rejected
+            ),
+            err=True,
+        )
     if summary.rejected:
         ctx.exit(EXIT_REJECTED)
 
@@ -319,11 +468,21 @@ class Progress:
 @main.command()
 @click.option("--citizens", type=click.IntRange(min=1), required=True, help="How many citizens.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--years", type=click.FloatRange(0.25, 10), default=2.0, show_default=True,
-              help="Length of each history before the as-of date.")
+@click.option(
+    "--years",
+    type=click.FloatRange(0.25, 10),
+    default=2.0,
+    show_default=True,
+    help="Length of each history before the as-of date.",
+)
 @as_of_option
-@click.option("--out", type=click.Path(), default="-", show_default=True,
-              help="A JSONL file (- for stdout), or a folder for the CSV exports.")
+@click.option(
+    "--out",
+    type=click.Path(),
+    default="-",
+    show_default=True,
+    help="A JSONL file (- for stdout), or a folder for the CSV exports.",
+)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 def simulate(citizens, seed, years, as_of, out, fmt):
     """Generate a synthetic cohort calibrated to the BIP figures (no real person's data)."""
@@ -365,9 +524,12 @@ def rules_validate(folder, guidance_dirs):
     files = len({problem.path for problem in result.errors + result.warnings})
     if result.ok:
         rulebook = result.rulebook
-        click.echo(f"OK: {rulebook.name} {rulebook.version}: {len(rulebook.all_rules())} rules, "
-                   f"{len(rulebook.phases)} phases, {len(rulebook.flag_ids)} flags; "
-                   f"{len(result.warnings)} warning(s)")
+        assert rulebook is not None, "a rulebook without errors has loaded"
+        click.echo(
+            f"OK: {rulebook.name} {rulebook.version}: {len(rulebook.all_rules())} rules, "
+            f"{len(rulebook.phases)} phases, {len(rulebook.flag_ids)} flags; "
+            f"{len(result.warnings)} warning(s)"
+        )
         if len(rulebook.layers) > 1:
             click.echo("layers: " + " <- ".join(name for name, _ in rulebook.layers))
             for rule in rulebook.all_rules():
@@ -389,8 +551,8 @@ def rules_validate(folder, guidance_dirs):
 @click.pass_context
 def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
     """The rulebook as a readable document (Markdown or HTML), generated from the rule files."""
-    from engine.render import Guidance
     from engine.authoring.docs import rulebook_document
+    from engine.render import Guidance
     from engine.rulebook import load_rulebook
 
     ctx.meta["bip.lang"] = lang
@@ -405,8 +567,13 @@ def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
 
 @rules.command(name="test")
 @click.argument("folder", required=False, type=click.Path(file_okay=False))
-@click.option("--features", "features", type=click.Path(file_okay=False), default=None,
-              help="Folder of .feature files (default: the bundled scenarios).")
+@click.option(
+    "--features",
+    "features",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder of .feature files (default: the bundled scenarios).",
+)
 @click.option("--coverage", is_flag=True, help="List the rules the scenarios exercised and those none did.")
 @engine_option
 @click.option("--verbose", "-v", is_flag=True, help="One line per scenario.")
@@ -440,8 +607,13 @@ def rules_steps():
 @rules.command(name="diff")
 @click.argument("old", type=click.Path(file_okay=False))
 @click.argument("new", type=click.Path(file_okay=False))
-@click.option("--caseload", "caseload", required=True, multiple=True,
-              help="A folder of records, a JSONL file or CSV exports (repeatable).")
+@click.option(
+    "--caseload",
+    "caseload",
+    required=True,
+    multiple=True,
+    help="A folder of records, a JSONL file or CSV exports (repeatable).",
+)
 @as_of_option
 @lang_option
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
@@ -464,8 +636,13 @@ def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
 
 @rules.command(name="release")
 @click.argument("folder", type=click.Path(file_okay=False))
-@click.option("--approved-by", "approved_by", required=True, metavar="NAME",
-              help="Who approves the release (not the author of the change, unless --self-approve).")
+@click.option(
+    "--approved-by",
+    "approved_by",
+    required=True,
+    metavar="NAME",
+    help="Who approves the release (not the author of the change, unless --self-approve).",
+)
 @click.option("--note", default=None, help="Why this release (kept in the release).")
 @store_option
 @guidance_option
@@ -484,8 +661,10 @@ def rules_release(ctx, folder, approved_by, note, store_path, guidance_dirs, sel
     except ReleaseError as error:
         fail("\n".join(shown(problem, lang) for problem in error.problems))
     release = result.release
-    words = {"da": ("Udgivet", "Allerede udgivet; intet skrevet", "godkendt af", "selvgodkendt"),
-             "en": ("Released", "Already released; nothing written", "approved by", "self-approved")}[lang]
+    words = {
+        "da": ("Udgivet", "Allerede udgivet; intet skrevet", "godkendt af", "selvgodkendt"),
+        "en": ("Released", "Already released; nothing written", "approved by", "self-approved"),
+    }[lang]
     heading = words[0] if result.created else words[1]
     approval = f"{words[2]} {release.approver}" + (f" ({words[3]})" if release.self_approved else "")
     click.echo(f"{heading}: {release.hash} {release.name} {release.version}, {approval}, {release.time}")
@@ -501,14 +680,21 @@ def rules_releases(store_path):
     for release in list_releases(store_path or DEFAULT_STORE):
         flag = " self-approved" if release.self_approved else ""
         note = f"  {release.note}" if release.note else ""
-        click.echo(f"{release.hash[:12]}  {release.time}  {release.name} {release.version}  "
-                   f"approved by {release.approver}{flag}{note}")
+        click.echo(
+            f"{release.hash[:12]}  {release.time}  {release.name} {release.version}  "
+            f"approved by {release.approver}{flag}{note}"
+        )
 
 
 @main.command()
 @click.argument("decision_id")
-@click.option("--record", "record_file", default=None, metavar="FILE",
-              help="The original record: the whole check is re-run from it (its hash must match the log).")
+@click.option(
+    "--record",
+    "record_file",
+    default=None,
+    metavar="FILE",
+    help="The original record: the whole check is re-run from it (its hash must match the log).",
+)
 @database_option
 @store_option
 @lang_option
@@ -516,7 +702,8 @@ def rules_releases(store_path):
 def replay(ctx, decision_id, record_file, database, store_path, lang):
     """Re-run a logged decision under the release it used, and show whether the result is identical."""
     from engine.releases import ReleaseError
-    from engine.service.replay import render_replay, replay as replay_decision
+    from engine.service.replay import render_replay
+    from engine.service.replay import replay as replay_decision
     from engine.service.store import StoreError
 
     ctx.meta["bip.lang"] = lang
@@ -626,8 +813,13 @@ def log_export(citizen, database, fmt, lang):
 
 
 @log_group.command(name="purge")
-@click.option("--older-than", "age", default="5y", show_default=True,
-              help="Delete entries older than this: Ny years, Nm months or Nd days.")
+@click.option(
+    "--older-than",
+    "age",
+    default="5y",
+    show_default=True,
+    help="Delete entries older than this: Ny years, Nm months or Nd days.",
+)
 @database_option
 @lang_option
 def log_purge(age, database, lang):
@@ -652,30 +844,69 @@ def log_purge(age, database, lang):
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes (each loads the rulebook and opens the log).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes (each loads the rulebook and opens the log).",
+)
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every request.")
 @database_option
 @rules_option
 @guidance_option
 @engine_option
 @click.option("--watch", is_flag=True, default=None, help="Reload the rulebook when a rule file changes.")
-@click.option("--trust-proxy", metavar="HEADER", default=None,
-              help="Take the user from HEADER and the role from HEADER-Role, set by a reverse proxy that "
-                   "strips them from clients (see README). Off by default.")
-@click.option("--max-body", type=click.IntRange(1), default=None, metavar="BYTES",
-              help="Largest request body for check and explain (default 1000000).")
-@click.option("--max-batch-body", type=click.IntRange(1), default=None, metavar="BYTES",
-              help="Largest request body for batch (default 100000000).")
-@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
-              help="Allow browser calls from ORIGIN (repeatable). CORS is off by default.")
-@click.option("--caseload", type=click.Path(exists=True), default=None, metavar="PATH",
-              help="Citizens the page can open by id: a folder of records, a .jsonl file, or a folder of "
-                   "CSV exports; re-read when they change.")
-@click.option("--release", "release", default=None, metavar="HASH|latest",
-              help="Serve an approved release from the release store; `latest` is looked up again on reload.")
-@click.option("--store", "store_path", type=click.Path(file_okay=False), default=None,
-              help="The release store (default: ./bip-releases).")
+@click.option(
+    "--trust-proxy",
+    metavar="HEADER",
+    default=None,
+    help="Take the user from HEADER and the role from HEADER-Role, set by a reverse proxy that "
+    "strips them from clients (see README). Off by default.",
+)
+@click.option(
+    "--max-body",
+    type=click.IntRange(1),
+    default=None,
+    metavar="BYTES",
+    help="Largest request body for check and explain (default 1000000).",
+)
+@click.option(
+    "--max-batch-body",
+    type=click.IntRange(1),
+    default=None,
+    metavar="BYTES",
+    help="Largest request body for batch (default 100000000).",
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Allow browser calls from ORIGIN (repeatable). CORS is off by default.",
+)
+@click.option(
+    "--caseload",
+    type=click.Path(exists=True),
+    default=None,
+    metavar="PATH",
+    help="Citizens the page can open by id: a folder of records, a .jsonl file, or a folder of "
+    "CSV exports; re-read when they change.",
+)
+@click.option(
+    "--release",
+    "release",
+    default=None,
+    metavar="HASH|latest",
+    help="Serve an approved release from the release store; `latest` is looked up again on reload.",
+)
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The release store (default: ./bip-releases).",
+)
 @click.pass_context
 def serve(ctx, host, port, workers, access_log, **options):
     """Run the check as an HTTP service (API, access control, decision log); see README."""
@@ -684,8 +915,9 @@ def serve(ctx, host, port, workers, access_log, **options):
 
     settings = ServiceSettings.from_options(options)
     if settings.release:
-        rules_dir, guidance = from_release(ctx, settings.rules, settings.guidance, settings.release,
-                                           settings.store_path)
+        rules_dir, guidance = from_release(
+            ctx, settings.rules, settings.guidance, settings.release, settings.store_path
+        )
         settings.rules, settings.guidance = Path(rules_dir), [Path(folder) for folder in guidance]
     make_checker(ctx, settings.rules, settings.guidance, settings.engine, "da")  # an invalid rulebook: exit 4
     open_log(settings.database, "da").close()  # an unusable log: exit 2

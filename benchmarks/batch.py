@@ -84,9 +84,20 @@ def run_batch(path: Path | list[Path], engine: str, workers: int) -> tuple[float
     """Wall seconds and peak tree RSS of one `bip batch` run over `path` (or several input files)."""
     paths = [str(item) for item in (path if isinstance(path, list) else [path])]
     bip = Path(sys.executable).parent / "bip"
-    command = [str(bip) if bip.exists() else sys.executable, *([] if bip.exists() else [str(ROOT / "cli.py")]),
-               "batch", *paths, "--format", "jsonl", "--as-of", AS_OF, "--engine", engine,
-               "--workers", str(workers)]
+    command = [
+        str(bip) if bip.exists() else sys.executable,
+        *([] if bip.exists() else [str(ROOT / "cli.py")]),
+        "batch",
+        *paths,
+        "--format",
+        "jsonl",
+        "--as-of",
+        AS_OF,
+        "--engine",
+        engine,
+        "--workers",
+        str(workers),
+    ]
     peak = [0]
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -130,11 +141,19 @@ def time_split(path: Path, limit: int = 10000) -> dict[str, float]:
         t3 = time.perf_counter()
         outcome = checker.executor.run(facts.values)
         t4 = time.perf_counter()
-        row = Row(record.id, outcome.phase_rule.conclusion if outcome.phase_rule else None, facts.values["confidence"],
-                  0, 0, 0, [rule.conclusion for rule in outcome.flag_rules], item.source)
+        row = Row(
+            record.id,
+            outcome.phase_rule.conclusion if outcome.phase_rule else None,
+            facts.values["confidence"],
+            0,
+            0,
+            0,
+            [rule.conclusion for rule in outcome.flag_rules],
+            item.source,
+        )
         sink.write(json.dumps(row.as_dict(), ensure_ascii=False) + "\n")
         t5 = time.perf_counter()
-        for key, seconds in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+        for key, seconds in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
             spent[key] += seconds
     return spent
 
@@ -144,8 +163,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--skip-durable-above", type=int, default=100000)
-    parser.add_argument("--csv-sizes", type=int, nargs="*", default=[100000],
-                        help="Cohort sizes to run from CSV exports, grouped and shuffled (python executor).")
+    parser.add_argument(
+        "--csv-sizes",
+        type=int,
+        nargs="*",
+        default=[100000],
+        help="Cohort sizes to run from CSV exports, grouped and shuffled (python executor).",
+    )
     args = parser.parse_args()
     from engine import durable_available
 
@@ -160,18 +184,26 @@ def main() -> None:
             if engine == "durable" and size > args.skip_durable_above:
                 continue
             seconds, peak = run_batch(path, engine, workers)
-            print(f"| {size:,} | {engine} | {workers} | {seconds:.1f} s | {size / seconds:,.0f} | "
-                  f"{peak / 2**20:.0f} MB |", flush=True)
+            print(
+                f"| {size:,} | {engine} | {workers} | {seconds:.1f} s | {size / seconds:,.0f} | "
+                f"{peak / 2**20:.0f} MB |",
+                flush=True,
+            )
     if args.csv_sizes:
-        print("\n| citizens | CSV exports | executor | workers | wall time | citizens/s | peak memory (all processes) |")
+        print(
+            "\n| citizens | CSV exports | executor | workers | wall time | citizens/s | peak memory (all processes) |"
+        )
         print("|---:|---|---|---:|---:|---:|---:|")
     for size in args.csv_sizes:
         for shuffle in (False, True):
             paths = csv_exports(size, shuffle)
             for workers in (1, 2):
                 seconds, peak = run_batch(paths, "python", workers)
-                print(f"| {size:,} | {'shuffled' if shuffle else 'grouped'} | python | {workers} | {seconds:.1f} s | "
-                      f"{size / seconds:,.0f} | {peak / 2**20:.0f} MB |", flush=True)
+                print(
+                    f"| {size:,} | {'shuffled' if shuffle else 'grouped'} | python | {workers} | {seconds:.1f} s | "
+                    f"{size / seconds:,.0f} | {peak / 2**20:.0f} MB |",
+                    flush=True,
+                )
     split = time_split(cohort(min(10000, max(args.sizes))))
     total = sum(split.values())
     print("\n| step (one process, pure-Python executor) | share of time | µs per citizen |")

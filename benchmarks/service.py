@@ -4,12 +4,16 @@
 
 For each number of worker processes it starts `bip serve` (decision log on SQLite in a temporary
 folder, no access log) and drives `POST /v1/check` with /usr/bin/wrk and a Lua script that sends
-one synthetic record with a caseworker's token:
+`--records` different synthetic citizens in turn (default 2,000: a check is rarely a repeat)
+with a caseworker's token:
 - at 1, 8 and 32 connections for `--duration` seconds each: checks/s, p50 and p99 latency, errors
   (non-2xx answers and socket errors);
-- the resident memory of the server (all its processes) before and after `--requests` more checks;
-- 20 reloads while 8 connections keep checking, every other one with an invalid rulebook (with
-  `--workers 1` the server reloads in place on SIGHUP; with more, uvicorn replaces the workers).
+- the resident memory of the server (all its processes) before, during and after `--requests`
+  more checks at 32 connections;
+- 20 reloads while 8 connections keep checking, every other one with an invalid rulebook (SIGHUP;
+  every worker reloads in place, also with `--workers 2`).
+The load average of the machine is printed with each configuration: wrk and the server share the
+2 cores, and anything else running shows in the numbers.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,32 +40,62 @@ WRK = shutil.which("wrk") or "/usr/bin/wrk"
 AS_OF = "2026-11-22"
 
 
-def lua_script(folder: Path, token: str) -> Path:
-    """A wrk script that POSTs a synthetic record with the token."""
+def lua_script(folder: Path, token: str, records: int = 2000) -> Path:
+    """A wrk script that POSTs `records` different synthetic records in turn, with the token."""
     from engine.caseload.simulate import generate_cohort
 
-    record = next(iter(generate_cohort(1, seed=7)))
-    body = json.dumps(record, ensure_ascii=False, default=str)
+    bodies = [json.dumps(record, ensure_ascii=False, default=str) for record in generate_cohort(records, seed=7)]
     path = folder / "check.lua"
-    path.write_text(f'wrk.method = "POST"\nwrk.body = [==[{body}]==]\n'
-                    f'wrk.headers["Content-Type"] = "application/json"\n'
-                    f'wrk.headers["Authorization"] = "Bearer {token}"\n', encoding="utf-8")
+    path.write_text(
+        "bodies = {\n"
+        + "".join(f"[==[{body}]==],\n" for body in bodies)
+        + "}\n"
+        + f'headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {token}"}}\n'
+        + "local next_body = 0\n"
+        + "request = function()\n"
+        + "  next_body = next_body % #bodies + 1\n"
+        + '  return wrk.format("POST", nil, headers, bodies[next_body])\n'
+        + "end\n",
+        encoding="utf-8",
+    )
     return path
 
 
 def wrk(url: str, script: Path, connections: int, duration: float) -> dict:
     """Run wrk; return requests, checks/s, p50, p99 (ms) and errors."""
     threads = min(connections, 2)
-    result = subprocess.run([WRK, "-t", str(threads), "-c", str(connections), "-d", f"{int(duration)}s", "--latency",
-                             "--timeout", "10s", "-s", str(script), url], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [
+            WRK,
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{int(duration)}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     text = result.stdout
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", text, re.MULTILINE))
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", text))
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     errors += sum(int(n) for n in socket.groups()) if socket else 0
-    return {"requests": int(re.search(r"(\d+) requests in", text).group(1)),
-            "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
-            "p50": _ms(percentiles["50"]), "p99": _ms(percentiles["99"]), "errors": errors}
+    return {
+        "requests": int(re.search(r"(\d+) requests in", text).group(1)),
+        "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+        "p50": _ms(percentiles["50"]),
+        "p99": _ms(percentiles["99"]),
+        "errors": errors,
+    }
 
 
 def _ms(value: str) -> float:
@@ -86,19 +121,37 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def reloads_under_load(server, script: Path, rules: Path, workers: int) -> dict:
-    """20 SIGHUPs (every other one with an invalid rulebook) while wrk runs 8 connections."""
+def reloads_under_load(server, script: Path, rules: Path, gap: float = 1.5) -> dict:
+    """20 SIGHUPs, `gap` seconds apart (every other one with an invalid rulebook), while wrk runs 8 connections."""
     header = rules / "rulebook.yaml"
     original = header.read_text(encoding="utf-8")
-    load = subprocess.Popen([WRK, "-t", "2", "-c", "8", "-d", "30s", "--latency", "--timeout", "10s", "-s",
-                             str(script), server.base_url + f"/v1/check?purpose=benchmark&as_of={AS_OF}"],
-                            stdout=subprocess.PIPE, text=True)
+    load = subprocess.Popen(
+        [
+            WRK,
+            "-t",
+            "2",
+            "-c",
+            "8",
+            "-d",
+            f"{int(20 * gap + 5)}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            server.base_url + f"/v1/check?purpose=benchmark&as_of={AS_OF}",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(2)
     for index in range(20):
-        header.write_text("name: [unclosed\n" if index % 2 == 0 else
-                          original.replace('"2026.1"', f'"2026.1-r{index}"'), encoding="utf-8")
+        header.write_text(
+            "name: [unclosed\n" if index % 2 == 0 else original.replace('"2026.1"', f'"2026.1-r{index}"'),
+            encoding="utf-8",
+        )
         server.signal(signal.SIGHUP)
-        time.sleep(1.2 if workers == 1 else 1.2 * workers + 1)
+        time.sleep(gap)
     header.write_text(original, encoding="utf-8")
     text = load.communicate()[0]
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", text))
@@ -107,36 +160,52 @@ def reloads_under_load(server, script: Path, rules: Path, workers: int) -> dict:
     return {"requests": int(re.search(r"(\d+) requests in", text).group(1)), "errors": errors}
 
 
-def run(engine: str, workers: int, duration: float, requests: int) -> list[str]:
-    """All measurements for one server configuration, as Markdown table rows."""
+def load_average() -> str:
+    """The 1-minute load average of the machine, as text."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def run(engine: str, workers: int, duration: float, requests: int, records: int = 2000) -> Iterator[str]:
+    """All measurements for one server configuration, as Markdown table rows (each as soon as it is measured)."""
     folder = Path(tempfile.mkdtemp(prefix="bip-bench-service-"))
     rules = folder / "rules"
     shutil.copytree(ROOT / "rules", rules)
     server = start_server(folder / "server", "--engine", engine, "--workers", str(workers), "--rules", str(rules))
-    rows = []
     try:
-        script = lua_script(folder, server.tokens["caseworker"])
+        script = lua_script(folder, server.tokens["caseworker"], records)
         url = server.base_url + f"/v1/check?purpose=benchmark&as_of={AS_OF}"
         wrk(url, script, 8, 3)  # warm up
         for connections in (1, 8, 32):
+            load = load_average()
             result = wrk(url, script, connections, duration)
-            rows.append(f"| {engine} | {workers} | {connections} | {result['rate']:,.0f} | {result['p50']:.1f} ms | "
-                        f"{result['p99']:.1f} ms | {result['errors']} | {result['requests']:,} |")
-        before = rss_mb(server.process.pid)
+            yield (
+                f"| {engine} | {workers} | {connections} | {result['rate']:,.0f} | {result['p50']:.1f} ms | "
+                f"{result['p99']:.1f} ms | {result['errors']} | {result['requests']:,} | {load} |"
+            )
+        load = load_average()
+        samples = [rss_mb(server.process.pid)]
         done = errors = 0
+        worst = 0.0
         started = time.monotonic()
         while done < requests:
             result = wrk(url, script, 32, 20)
             done, errors = done + result["requests"], errors + result["errors"]
-        after = rss_mb(server.process.pid)
-        rows.append(f"| {engine} | {workers} | memory | {done / (time.monotonic() - started):,.0f} | "
-                    f"RSS {before:.0f} MB before | {after:.0f} MB after {done:,} checks | {errors} | {done:,} |")
-        reload = reloads_under_load(server, script, rules, workers)
-        rows.append(f"| {engine} | {workers} | 8 + 20 reloads | | | | {reload['errors']} | {reload['requests']:,} |")
+            worst = max(worst, result["p99"])
+            samples.append(rss_mb(server.process.pid))
+        middle = samples[len(samples) // 2]
+        yield (
+            f"| {engine} | {workers} | 32, memory | {done / (time.monotonic() - started):,.0f} | "
+            f"RSS {samples[0]:.0f} → {middle:.0f} → {samples[-1]:.0f} MB | worst 20 s p99 {worst:.1f} ms | "
+            f"{errors} | {done:,} | {load} |"
+        )
+        load = load_average()
+        reload = reloads_under_load(server, script, rules)
+        yield (
+            f"| {engine} | {workers} | 8 + 20 reloads | | | | {reload['errors']} | {reload['requests']:,} | {load} |"
+        )
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
-    return rows
 
 
 def main() -> None:
@@ -145,11 +214,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument("--records", type=int, default=2000, help="different citizens sent in turn")
     args = parser.parse_args()
-    print("| executor | workers | connections | checks/s | p50 | p99 | errors | requests |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    print("| executor | workers | connections | checks/s | p50 | p99 | errors | requests | load |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
     for workers in args.workers:
-        for row in run(args.engine, workers, args.duration, args.requests):
+        for row in run(args.engine, workers, args.duration, args.requests, args.records):
             print(row, flush=True)
     print(f"\n(Python {sys.version.split()[0]}, {os.cpu_count()} cores; wrk and the server share the machine)")
 

@@ -20,36 +20,72 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .changes import Changes, Summary, compare
     from .check import Checker, Evaluation, report_json
+    from .citizen import CitizenView
     from .errors import BipError, Problem, RecordError, RulebookError
     from .executors import ExecutorUnavailable, default_executor_name, durable_available
+    from .margins import phase_margins
     from .record import Record
-    from .report import SCHEMA_VERSION, Report
+    from .report import SCHEMA_VERSION, PhaseMargin, Report, Trajectory
     from .rulebook import Rulebook, load_rulebook
     from .schemas import input_schema, output_schema
-    from .changes import Changes, Summary, compare
-    from .citizen import CitizenView
-    from .margins import phase_margins
-    from .report import PhaseMargin, Trajectory
     from .whatif import what_if
 
 _WHERE = {
-    "Checker": "check", "Evaluation": "check", "report_json": "check",
-    "BipError": "errors", "Problem": "errors", "RecordError": "errors", "RulebookError": "errors",
-    "ExecutorUnavailable": "executors", "default_executor_name": "executors", "durable_available": "executors",
-    "Record": "record", "SCHEMA_VERSION": "report", "Report": "report",
-    "Rulebook": "rulebook", "load_rulebook": "rulebook",
-    "input_schema": "schemas", "output_schema": "schemas",
-    "Changes": "changes", "Summary": "changes", "compare": "changes", "CitizenView": "citizen",
-    "phase_margins": "margins", "PhaseMargin": "report", "Trajectory": "report",
+    "Checker": "check",
+    "Evaluation": "check",
+    "report_json": "check",
+    "BipError": "errors",
+    "Problem": "errors",
+    "RecordError": "errors",
+    "RulebookError": "errors",
+    "ExecutorUnavailable": "executors",
+    "default_executor_name": "executors",
+    "durable_available": "executors",
+    "Record": "record",
+    "SCHEMA_VERSION": "report",
+    "Report": "report",
+    "Rulebook": "rulebook",
+    "load_rulebook": "rulebook",
+    "input_schema": "schemas",
+    "output_schema": "schemas",
+    "Changes": "changes",
+    "Summary": "changes",
+    "compare": "changes",
+    "CitizenView": "citizen",
+    "phase_margins": "margins",
+    "PhaseMargin": "report",
+    "Trajectory": "report",
     "what_if": "whatif",
 }
 
 __all__ = [
-    "BipError", "Checker", "Evaluation", "ExecutorUnavailable", "Problem", "Record", "RecordError", "Report",
-    "Rulebook", "RulebookError", "SCHEMA_VERSION", "default_executor_name", "durable_available", "input_schema",
-    "load_rulebook", "output_schema", "report_json",
-    "Changes", "CitizenView", "PhaseMargin", "Summary", "Trajectory", "compare", "phase_margins", "what_if",
+    "SCHEMA_VERSION",
+    "BipError",
+    "Changes",
+    "Checker",
+    "CitizenView",
+    "Evaluation",
+    "ExecutorUnavailable",
+    "PhaseMargin",
+    "Problem",
+    "Record",
+    "RecordError",
+    "Report",
+    "Rulebook",
+    "RulebookError",
+    "Summary",
+    "Trajectory",
+    "compare",
+    "default_executor_name",
+    "durable_available",
+    "input_schema",
+    "load_rulebook",
+    "output_schema",
+    "phase_margins",
+    "report_json",
+    "what_if",
 ]
 
 

@@ -78,7 +78,8 @@ class Finding(_Dated):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: Literal["research", "law", "local"] = Field(
-        default="research", description="research (BIP, Danneris), law (with its reference) or local policy")
+        default="research", description="research (BIP, Danneris), law (with its reference) or local policy"
+    )
     title: Text
     statement: Text
     reference: str = Field(description="The publication, or for a law the statute or order and its section")
@@ -161,8 +162,14 @@ def _pick(variants: list, day: dt.date, keep_nearest: bool) -> Any:
 class Catalogue:
     """All catalogues of one rulebook, with look-ups by id and alias."""
 
-    def __init__(self, indicators: IndicatorFile, interventions: InterventionFile, findings: FindingFile,
-                 checklist: ChecklistFile, staircase: StaircaseFile):
+    def __init__(
+        self,
+        indicators: IndicatorFile,
+        interventions: InterventionFile,
+        findings: FindingFile,
+        checklist: ChecklistFile,
+        staircase: StaircaseFile,
+    ):
         self._files = (indicators, interventions, findings, checklist, staircase)
         self.indicators = {item.id: item for item in indicators.indicators}
         self.types = {item.id: item for item in interventions.types}
@@ -170,8 +177,9 @@ class Catalogue:
         self.findings = {item.id: item for item in findings.findings}
         self.checklist = {item.number: item for item in checklist.points}
         self.phrases = list(dict.fromkeys(_phrase(phrase).strip() for phrase in staircase.phrases))
-        self.staircase = [item if isinstance(item, StaircasePhrase) else StaircasePhrase(phrase=item)
-                          for item in staircase.phrases]
+        self.staircase = [
+            item if isinstance(item, StaircasePhrase) else StaircasePhrase(phrase=item) for item in staircase.phrases
+        ]
         self._alias = {}
         for item in interventions.interventions:
             for name in (item.id, *item.aliases):
@@ -180,23 +188,36 @@ class Catalogue:
     def variants(self) -> dict[str, dict[str, list]]:
         """Every dated entry by kind and id, in file order (phrases keyed by their text)."""
         indicators, interventions, findings, _, staircase = self._files
-        result: dict[str, dict[str, list]] = {"indicator": {}, "type": {}, "intervention": {}, "finding": {},
-                                              "phrase": {}}
-        for kind, items in (("indicator", indicators.indicators), ("type", interventions.types),
-                            ("intervention", interventions.interventions), ("finding", findings.findings)):
+        result: dict[str, dict[str, list]] = {
+            "indicator": {},
+            "type": {},
+            "intervention": {},
+            "finding": {},
+            "phrase": {},
+        }
+        for kind, items in (
+            ("indicator", indicators.indicators),
+            ("type", interventions.types),
+            ("intervention", interventions.interventions),
+            ("finding", findings.findings),
+        ):
             for item in items:
                 result[kind].setdefault(item.id, []).append(item)
-        for item in staircase.phrases:
-            if isinstance(item, StaircasePhrase):
-                result["phrase"].setdefault(item.phrase.strip(), []).append(item)
+        for phrase in staircase.phrases:
+            if isinstance(phrase, StaircasePhrase):
+                result["phrase"].setdefault(phrase.phrase.strip(), []).append(phrase)
         return result
 
     def dated(self) -> bool:
         """Whether any entry has a validity period."""
-        return any(getattr(item, "valid_from", None) or getattr(item, "valid_to", None)
-                   for items in self.variants().values() for variants in items.values() for item in variants)
+        return any(
+            getattr(item, "valid_from", None) or getattr(item, "valid_to", None)
+            for items in self.variants().values()
+            for variants in items.values()
+            for item in variants
+        )
 
-    def at(self, day: dt.date) -> "Catalogue":
+    def at(self, day: dt.date) -> Catalogue:
         """The catalogue in force on `day`: indicators and phrases not in force are left out; an
         intervention, type or finding not in force keeps its nearest variant, so that older records
         and earlier results can still be read."""
@@ -209,13 +230,14 @@ class Catalogue:
             chosen = (_pick(items, day, keep) for items in variants[kind].values())
             return [item for item in chosen if item is not None]
 
-        phrases = [item for item in staircase.phrases
-                   if not isinstance(item, StaircasePhrase) or item.in_force(day)]
-        return Catalogue(IndicatorFile.model_construct(indicators=pick("indicator", False)),
-                         InterventionFile.model_construct(types=pick("type", True),
-                                                          interventions=pick("intervention", True)),
-                         FindingFile.model_construct(findings=pick("finding", True)),
-                         checklist, StaircaseFile.model_construct(phrases=phrases))
+        phrases = [item for item in staircase.phrases if not isinstance(item, StaircasePhrase) or item.in_force(day)]
+        return Catalogue(
+            IndicatorFile.model_construct(indicators=pick("indicator", False)),
+            InterventionFile.model_construct(types=pick("type", True), interventions=pick("intervention", True)),
+            FindingFile.model_construct(findings=pick("finding", True)),
+            checklist,
+            StaircaseFile.model_construct(phrases=phrases),
+        )
 
     def intervention_id(self, name: str) -> str | None:
         """The catalogue id for an intervention id or alias (case ignored), or None."""
@@ -238,6 +260,11 @@ class Catalogue:
         problems = []
         for item in self.interventions.values():
             if item.type not in self.types:
-                problems.append(Problem("C002", f"intervention '{item.id}' has unknown type '{item.type}'"
-                                        f"{suggest(item.type, self.types)}", path))
+                problems.append(
+                    Problem(
+                        "C002",
+                        f"intervention '{item.id}' has unknown type '{item.type}'{suggest(item.type, self.types)}",
+                        path,
+                    )
+                )
         return problems

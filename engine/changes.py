@@ -29,20 +29,24 @@ class Summary:
     @classmethod
     def from_report(cls, report: Any) -> Summary:
         """The summary of an `engine.Report`."""
-        return cls(phase=report.phase.id if report.phase else None,
-                   flags={flag.id: flag.severity for flag in report.flags},
-                   scores=_scores(report.facts), as_of=report.as_of)
+        return cls(
+            phase=report.phase.id if report.phase else None,
+            flags={flag.id: flag.severity for flag in report.flags},
+            scores=_scores(report.facts),
+            as_of=report.as_of,
+        )
 
     @classmethod
     def from_decision(cls, entry: Mapping[str, Any]) -> Summary:
         """The summary of a logged decision (a dict with phase, flags [{id, severity}] and facts)."""
         flags = {item["id"]: item.get("severity") for item in entry.get("flags") or []}
-        return cls(phase=entry.get("phase"), flags=flags, scores=_scores(entry.get("facts") or {}),
-                   as_of=entry.get("as_of"))
+        return cls(
+            phase=entry.get("phase"), flags=flags, scores=_scores(entry.get("facts") or {}), as_of=entry.get("as_of")
+        )
 
 
 def _scores(facts: Mapping[str, Any]) -> dict[str, int | None]:
-    return {name[len(SCORE_PREFIX):]: value for name, value in facts.items() if name.startswith(SCORE_PREFIX)}
+    return {name[len(SCORE_PREFIX) :]: value for name, value in facts.items() if name.startswith(SCORE_PREFIX)}
 
 
 @dataclass(frozen=True)
@@ -78,17 +82,24 @@ class Changes:
     @property
     def any(self) -> bool:
         """Whether anything differs."""
-        return bool(self.phase_changed or self.flags_new or self.flags_resolved or self.flags_severity
-                    or self.indicators_moved)
+        return bool(
+            self.phase_changed or self.flags_new or self.flags_resolved or self.flags_severity or self.indicators_moved
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data (for JSON and templates)."""
-        return {"phase_before": self.phase_before, "phase_after": self.phase_after,
-                "phase_changed": self.phase_changed, "flags_new": self.flags_new,
-                "flags_resolved": self.flags_resolved,
-                "flags_severity": {key: list(value) for key, value in self.flags_severity.items()},
-                "indicators_moved": [{"indicator": move.indicator, "before": move.before, "after": move.after,
-                                      "delta": move.delta} for move in self.indicators_moved]}
+        return {
+            "phase_before": self.phase_before,
+            "phase_after": self.phase_after,
+            "phase_changed": self.phase_changed,
+            "flags_new": self.flags_new,
+            "flags_resolved": self.flags_resolved,
+            "flags_severity": {key: list(value) for key, value in self.flags_severity.items()},
+            "indicators_moved": [
+                {"indicator": move.indicator, "before": move.before, "after": move.after, "delta": move.delta}
+                for move in self.indicators_moved
+            ],
+        }
 
 
 def compare(before: Summary, after: Summary) -> Changes:
@@ -99,10 +110,14 @@ def compare(before: Summary, after: Summary) -> Changes:
         if old is not None and new is not None and abs(new - old) >= MOVE:
             moved.append(IndicatorMove(name, old, new))
     return Changes(
-        phase_before=before.phase, phase_after=after.phase,
+        phase_before=before.phase,
+        phase_after=after.phase,
         flags_new=[flag for flag in after.flags if flag not in before.flags],
         flags_resolved=[flag for flag in before.flags if flag not in after.flags],
-        flags_severity={flag: (before.flags[flag], after.flags[flag]) for flag in after.flags
-                        if flag in before.flags and before.flags[flag] != after.flags[flag]},
+        flags_severity={
+            flag: (before.flags[flag], after.flags[flag])
+            for flag in after.flags
+            if flag in before.flags and before.flags[flag] != after.flags[flag]
+        },
         indicators_moved=moved,
     )

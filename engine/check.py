@@ -12,28 +12,28 @@ several threads if you like::
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
 
-from .executors import ExecutorClosed, Outcome, make_executor
+from .assemble import SEVERITY_ORDER, ReportBuilder  # noqa: F401 - SEVERITY_ORDER: used by authoring.docs, service.replay
 from .errors import Problem, RulebookError
-from .executors.python_exec import PythonExecutor, RuleTrace, stage_facts
-from .facts import NOTE_EVIDENCE_FACTS, LeftOut, derive_facts, staircase_sentences
-from .messages import translate
-from .margins import phase_margins
+from .executors import Executor, ExecutorClosed, Outcome, make_executor
+from .executors.python_exec import PythonExecutor, RuleTrace
+from .facts import LeftOut, derive_facts
+from .indented_json import dumps_indented
 from .paths import default_rules
 from .record import Record, check_names, cpr_warning, read_record_file, validate_record
 from .render import Guidance
-from .report import (ChecklistPoint, FindingRef, FlagResult, FocusReason, Guidance as GuidanceText,
-                     LeftOutItem, PhaseMargin, PhasePoint, PhaseResult, Report, RulebookRef, Trajectory)
+from .report import PhasePoint, Report, Trajectory
 from .rulebook import CompiledRule, Rulebook, load_rulebook
 from .rulebook_cache import load_rulebook_cached
 from .trajectory import trajectory as build_trajectory
 
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+if TYPE_CHECKING:
+    from .citizen import CitizenView
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Evaluation:
     engine: str
     left_out: list[LeftOut] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    rulebook: Rulebook | None = None
+    rulebook: Rulebook = field(kw_only=True)  # the rules in force on rules_as_of
     rules_as_of: dt.date | None = None  # the date that selected the rules (default: as_of)
 
     @property
@@ -71,7 +71,7 @@ class _Loaded:
     lock: Any = field(default_factory=threading.Lock)
 
     @classmethod
-    def create(cls, rulebook: Rulebook, engine: str | None) -> "_Loaded":
+    def create(cls, rulebook: Rulebook, engine: str | None) -> _Loaded:
         """Load and make the executor for today's rules at once, so a bad engine name fails here."""
         loaded = cls(rulebook, engine)
         loaded.at(dt.date.today())
@@ -90,7 +90,7 @@ class _Loaded:
         return found
 
     @property
-    def executor(self) -> Any:
+    def executor(self) -> Executor:
         """The executor of today's rules."""
         return self.at(dt.date.today())[1]
 
@@ -105,8 +105,13 @@ class _Loaded:
 class Checker:
     """A loaded rulebook with its guidance templates: evaluates and renders records."""
 
-    def __init__(self, rules: str | Path | Rulebook | None = None, guidance: Iterable[str | Path] = (),
-                 engine: str | None = None, colour: bool = False):
+    def __init__(
+        self,
+        rules: str | Path | Rulebook | None = None,
+        guidance: Iterable[str | Path] = (),
+        engine: str | None = None,
+        colour: bool = False,
+    ):
         rulebook = rules if isinstance(rules, Rulebook) else load_rulebook_cached(rules or default_rules())
         self._state = _Loaded.create(rulebook, engine)
         self._guidance_dirs = [Path(folder) for folder in guidance]
@@ -120,7 +125,7 @@ class Checker:
         return self._state.rulebook
 
     @property
-    def executor(self):
+    def executor(self) -> Executor:
         """The executor in use."""
         return self._state.executor
 
@@ -163,8 +168,9 @@ class Checker:
         check_names(record, data, source, self.rulebook.catalogue)
         return record
 
-    def evaluate(self, record: Record | dict, as_of: dt.date | None = None,
-                 rules_as_of: dt.date | None = None) -> Evaluation:
+    def evaluate(
+        self, record: Record | dict, as_of: dt.date | None = None, rules_as_of: dt.date | None = None
+    ) -> Evaluation:
         """Derive the facts of `record` on `as_of` (default today) and run the rules in force on
         `rules_as_of` (default: `as_of`)."""
         if not isinstance(record, Record):
@@ -179,8 +185,17 @@ class Checker:
         except ExecutorClosed:
             return self.evaluate(record, as_of, rules_as_of)  # a reload replaced the rulebook meanwhile
         warnings = [warning for warning in (cpr_warning(record),) if warning]
-        return Evaluation(record, as_of, derived.values, outcome, executor.name, derived.left_out, warnings,
-                          rulebook, rules_day)
+        return Evaluation(
+            record,
+            as_of,
+            derived.values,
+            outcome,
+            executor.name,
+            derived.left_out,
+            warnings,
+            rules_day,
+            rulebook=rulebook,
+        )
 
     def run_facts(self, facts: dict[str, Any], rules_as_of: dt.date) -> Outcome:
         """Run the rules in force on `rules_as_of` on facts derived earlier (a logged decision's facts)."""
@@ -194,13 +209,15 @@ class Checker:
         """The full, rendered report of an evaluation in `lang`."""
         return ReportBuilder(evaluation.rulebook, self.guidance(lang), lang).build(evaluation)
 
-    def check(self, record: Record | dict, as_of: dt.date | None = None, lang: str = "da",
-              rules_as_of: dt.date | None = None) -> Report:
+    def check(
+        self, record: Record | dict, as_of: dt.date | None = None, lang: str = "da", rules_as_of: dt.date | None = None
+    ) -> Report:
         """Evaluate and report in one step."""
         return self.report(self.evaluate(record, as_of, rules_as_of), lang)
 
-    def check_file(self, source: str, as_of: dt.date | None = None, lang: str = "da",
-                   rules_as_of: dt.date | None = None) -> Report:
+    def check_file(
+        self, source: str, as_of: dt.date | None = None, lang: str = "da", rules_as_of: dt.date | None = None
+    ) -> Report:
         """Read a record file and check it."""
         record, _, _ = self.read_record(source)
         return self.check(record, as_of, lang, rules_as_of)
@@ -218,12 +235,20 @@ class Checker:
     def trace(self, evaluation: Evaluation, lang: str = "da") -> list[dict[str, Any]]:
         """The full rule trace as plain data (what `bip explain` shows): every rule, matched or not."""
         return [
-            {"stage": item.rule.stage, "rule": item.rule.id, "conclusion": item.rule.conclusion,
-             "matched": item.matched, "when": item.rule.when, "reason": item.rule.reason.get(lang),
-             "origin": _origin(item.rule),
-             "source": item.rule.source,
-             "atoms": [{"test": atom.test, "fact": atom.fact, "value": atom.value, "result": atom.result}
-                       for atom in item.atoms]}
+            {
+                "stage": item.rule.stage,
+                "rule": item.rule.id,
+                "conclusion": item.rule.conclusion,
+                "matched": item.matched,
+                "when": item.rule.when,
+                "reason": item.rule.reason.get(lang),
+                "origin": _origin(item.rule),
+                "source": item.rule.source,
+                "atoms": [
+                    {"test": atom.test, "fact": atom.fact, "value": atom.value, "result": atom.result}
+                    for atom in item.atoms
+                ],
+            }
             for item in self.explain(evaluation)
         ]
 
@@ -243,12 +268,20 @@ class Checker:
             evaluation = self.evaluate(record, dt.date.fromisoformat(day))
             rule = evaluation.outcome.phase_rule
             phase = evaluation.rulebook.phases.get(evaluation.phase) if evaluation.phase else None
-            points.append(PhasePoint(date=day, phase=evaluation.phase, label=phase.label.get(lang) if phase else None,
-                                     rule=rule.id if rule else None, confidence=evaluation.facts["confidence"]))
+            points.append(
+                PhasePoint(
+                    date=day,
+                    phase=evaluation.phase,
+                    label=phase.label.get(lang) if phase else None,
+                    rule=rule.id if rule else None,
+                    confidence=evaluation.facts["confidence"],
+                )
+            )
         return base.model_copy(update={"phases": points})
 
-    def what_if(self, record: Record | dict, interventions: Iterable[dict] = (),
-                caseworker: dict | None = None) -> Record:
+    def what_if(
+        self, record: Record | dict, interventions: Iterable[dict] = (), caseworker: dict | None = None
+    ) -> Record:
         """`record` with proposed interventions and/or a change of caseworker, validated against this rulebook."""
         from .whatif import what_if
 
@@ -256,15 +289,16 @@ class Checker:
             record = self.parse_record(record)
         return what_if(record, interventions, caseworker, self.rulebook.catalogue)
 
-    def citizen_view(self, report: Report, lang: str | None = None, next_steps: Iterable[str] = (),
-                     width: int = 78) -> str:
+    def citizen_view(
+        self, report: Report, lang: str | None = None, next_steps: Iterable[str] = (), width: int = 78
+    ) -> str:
         """The citizen version of a report as plain text (`citizen.txt.j2`): no rule ids, no caseworker scores."""
         from .citizen import citizen_text
 
         lang = lang or report.language
         return citizen_text(report, self.rulebook, self.guidance(lang), lang, next_steps, width)
 
-    def citizen_parts(self, report: Report, lang: str | None = None, next_steps: Iterable[str] = ()):
+    def citizen_parts(self, report: Report, lang: str | None = None, next_steps: Iterable[str] = ()) -> CitizenView:
         """The citizen version as structured parts (`engine.citizen.CitizenView`), for rendering as HTML."""
         from .citizen import citizen_parts
 
@@ -285,125 +319,9 @@ def _origin(rule: CompiledRule) -> str:
 
 
 def report_json(report: Report) -> str:
-    """The report as indented JSON, keys in schema order, non-ASCII kept as is."""
-    return json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+    """The report as indented JSON, keys in schema order, non-ASCII kept as is.
 
-
-class ReportBuilder:
-    """Turns an evaluation into a `Report`, rendering the guidance texts."""
-
-    def __init__(self, rulebook: Rulebook, guidance: Guidance, lang: str):
-        self.rulebook, self.guidance, self.lang = rulebook, guidance, lang
-
-    def finding(self, finding_id: str) -> FindingRef:
-        """The finding with texts in the report's language."""
-        item = self.rulebook.catalogue.findings[finding_id]
-        return FindingRef(id=item.id, title=item.title.get(self.lang), statement=item.statement.get(self.lang),
-                          reference=item.reference, kind=item.kind,
-                          law_reference=item.reference if item.kind == "law" else None)
-
-    @staticmethod
-    def evidence(rules: list[CompiledRule], facts: dict) -> dict[str, Any]:
-        """The facts that the rules read, with their values."""
-        names = dict.fromkeys(name for rule in rules for name in rule.facts)
-        return {name: facts.get(name) for name in names}
-
-    def build(self, evaluation: Evaluation) -> Report:
-        """Assemble every section of the report."""
-        facts = evaluation.facts
-        phase = self.phase(evaluation)
-        phase_context = phase.model_dump(mode="json") if phase else None
-        flag_facts = stage_facts(facts, evaluation.phase)
-        return Report(
-            citizen_id=evaluation.record.id,
-            as_of=evaluation.as_of.isoformat(),
-            language=self.lang,
-            engine=evaluation.engine,
-            rulebook=RulebookRef(name=self.rulebook.name, version=self.rulebook.version,
-                                 hash=self.rulebook.content_hash, release=self.rulebook.release),
-            rules_as_of=(evaluation.rules_as_of or evaluation.as_of).isoformat(),
-            phase=phase,
-            guidance=self.phase_guidance(phase_context, facts) if phase else None,
-            flags=self.flags(evaluation.outcome.flag_rules, flag_facts, phase_context, evaluation.record.notes),
-            checklist=self.checklist(evaluation.outcome.checklist_rules),
-            facts=facts,
-            left_out=[LeftOutItem(kind=item.kind, detail=item.detail,
-                                  date=item.date.isoformat() if item.date else None, reason=item.reason)
-                      for item in evaluation.left_out],
-            warnings=[translate(warning, self.lang) for warning in evaluation.warnings],
-            trajectory=build_trajectory(evaluation.record, evaluation.as_of, self.rulebook.catalogue, self.lang),
-            phase_margins=self.margins(facts, evaluation.phase),
-        )
-
-    def margins(self, facts: dict, current: str | None) -> list[PhaseMargin]:
-        """What would change the phase (`engine.margins`), each margin in words from `margin.txt.j2`."""
-        labels = {phase_id: phase.label.get(self.lang) for phase_id, phase in self.rulebook.phases.items()}
-        indicators = {item.id: item.label.get(self.lang) for item in self.rulebook.catalogue.indicators.values()}
-        results = []
-        for margin in phase_margins(self.rulebook, facts, labels):
-            context = {"margin": margin.model_dump(mode="json"), "labels": labels, "indicators": indicators,
-                       "current": current}
-            results.append(margin.model_copy(update={"text": self.guidance.render("margin.txt.j2", context).strip()}))
-        return results
-
-    def phase(self, evaluation: Evaluation) -> PhaseResult | None:
-        """The phase section, or None when no phase rule matched."""
-        rule = evaluation.outcome.phase_rule
-        if rule is None:
-            return None
-        confidence = evaluation.facts.get("confidence")
-        return PhaseResult(
-            id=rule.conclusion, label=self.rulebook.phases[rule.conclusion].label.get(self.lang),
-            confidence=confidence if confidence in ("low", "medium", "high") else "low",
-            rule=rule.id, reason=rule.reason.get(self.lang), source=rule.source,
-            finding=self.finding(rule.source), evidence=self.evidence([rule], evaluation.facts),
-            also_matched=[rule_id for rule_id in evaluation.outcome.phase_matches if rule_id != rule.id],
-        )
-
-    def phase_guidance(self, phase: dict, facts: dict) -> GuidanceText:
-        """The phase's quality-parameter guidance, from `phases/<id>.j2`."""
-        context = {"phase": phase, "facts": facts, "lang": self.lang}
-        name = f"phases/{phase['id']}.j2"
-        return GuidanceText(**{block: self.guidance.block(name, block, context)
-                               for block in ("signs", "meaning", "coherence", "momentum")})
-
-    def flags(self, rules: list[CompiledRule], facts: dict, phase: dict | None,
-              notes: str | None = None) -> list[FlagResult]:
-        """One entry per flag raised, most severe first, each with its message from `flags/<id>.j2`.
-
-        A flag whose rules read the staircase facts also shows, as `staircase_sentences`, the
-        sentences of the notes the phrases were found in.
-        """
-        grouped: dict[str, list[CompiledRule]] = {}
-        for rule in rules:
-            grouped.setdefault(rule.conclusion, []).append(rule)
-        results = []
-        for flag_id, flag_rules in grouped.items():
-            flag_rules.sort(key=lambda rule: (SEVERITY_ORDER[rule.severity], rule.rank))
-            top = flag_rules[0]
-            evidence = self.evidence(flag_rules, facts)
-            if notes and any(name in evidence for name in NOTE_EVIDENCE_FACTS):
-                found = set(facts.get("staircase_phrases") or ())
-                evidence["staircase_sentences"] = staircase_sentences(
-                    notes, [item for item in self.rulebook.catalogue.staircase if item.phrase.strip() in found])
-            partial = {"id": flag_id, "severity": top.severity, "evidence": evidence,
-                       "reasons": [rule.reason.get(self.lang) for rule in flag_rules]}
-            context = {"flag": partial, "facts": facts, "phase": phase, "lang": self.lang}
-            name = f"flags/{flag_id}.j2"
-            results.append((SEVERITY_ORDER[top.severity], top.rank, FlagResult(
-                title=self.guidance.block(name, "title", context),
-                message=self.guidance.block(name, "message", context),
-                rules=[rule.id for rule in flag_rules], source=top.source, finding=self.finding(top.source),
-                **partial)))
-        return [result for *_, result in sorted(results, key=lambda item: item[:2])]
-
-    def checklist(self, rules: list[CompiledRule]) -> list[ChecklistPoint]:
-        """All checklist points in order; those some rule matched are in focus, with the reasons."""
-        reasons: dict[int, list[FocusReason]] = {}
-        for rule in rules:
-            reasons.setdefault(rule.conclusion, []).append(
-                FocusReason(rule=rule.id, reason=rule.reason.get(self.lang), source=rule.source))
-        return [ChecklistPoint(number=number, title=point.title.get(self.lang), focus=number in reasons,
-                               reasons=reasons.get(number, []))
-                for number, point in sorted(self.rulebook.catalogue.checklist.items())]
-
+    The characters are those of `json.dumps(..., ensure_ascii=False, indent=2)`; `dumps_indented`
+    writes them with the C encoder.
+    """
+    return dumps_indented(report.model_dump(mode="json")) + "\n"

@@ -55,10 +55,15 @@ def citizen_context(report: Report, rulebook: Rulebook, lang: str, next_steps: I
     trajectory = report.trajectory
     dates = list(trajectory.dates) if trajectory else []
     ratings = []
-    for series in (trajectory.indicators if trajectory else []):
+    for series in trajectory.indicators if trajectory else []:
         if series.id in own and series.rated_by == "citizen":
-            ratings.append({"id": series.id, "label": catalogue.indicators[series.id].label.get(lang),
-                            "scores": list(series.scores)})
+            ratings.append(
+                {
+                    "id": series.id,
+                    "label": catalogue.indicators[series.id].label.get(lang),
+                    "scores": list(series.scores),
+                }
+            )
     keep = [index for index in range(len(dates)) if any(r["scores"][index] is not None for r in ratings)]
     for rating in ratings:
         rating["scores"] = [rating["scores"][index] for index in keep]
@@ -74,20 +79,32 @@ def citizen_context(report: Report, rulebook: Rulebook, lang: str, next_steps: I
     }
 
 
-def citizen_parts(report: Report, rulebook: Rulebook, guidance: Guidance, lang: str,
-                  next_steps: Iterable[str] = ()) -> CitizenView:
+def citizen_parts(
+    report: Report, rulebook: Rulebook, guidance: Guidance, lang: str, next_steps: Iterable[str] = ()
+) -> CitizenView:
     """The citizen version as structured parts (each text from its template block)."""
     citizen = citizen_context(report, rulebook, lang, next_steps)
     context = {"citizen": citizen, "width": 78}
     texts = {name: guidance.block(TEMPLATE, name, context) for name in BLOCKS}
     helped = [" ".join(part.split()) for part in texts["helped"].split("\n\n") if part.strip()]
-    return CitizenView(language=lang, as_of=citizen["as_of"], phase=citizen["phase"], title=texts["title"],
-                       now=texts["now"], seen=texts["seen"], helped=helped, steps_intro=texts["steps_intro"],
-                       closing=texts["closing"], dates=citizen["dates"], ratings=citizen["ratings"],
-                       next_steps=citizen["next_steps"])
+    return CitizenView(
+        language=lang,
+        as_of=citizen["as_of"],
+        phase=citizen["phase"],
+        title=texts["title"],
+        now=texts["now"],
+        seen=texts["seen"],
+        helped=helped,
+        steps_intro=texts["steps_intro"],
+        closing=texts["closing"],
+        dates=citizen["dates"],
+        ratings=citizen["ratings"],
+        next_steps=citizen["next_steps"],
+    )
 
 
-def citizen_text(report: Report, rulebook: Rulebook, guidance: Guidance, lang: str,
-                 next_steps: Iterable[str] = (), width: int = 78) -> str:
+def citizen_text(
+    report: Report, rulebook: Rulebook, guidance: Guidance, lang: str, next_steps: Iterable[str] = (), width: int = 78
+) -> str:
     """The citizen version as plain text, from `citizen.txt.j2`."""
     return guidance.render(TEMPLATE, {"citizen": citizen_context(report, rulebook, lang, next_steps), "width": width})

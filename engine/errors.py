@@ -83,8 +83,9 @@ class ProblemList:
 
     items: list[Problem] = field(default_factory=list)
 
-    def add(self, code: str, message: str, path: str | None = None,
-            line: int | None = None, column: int | None = None) -> None:
+    def add(
+        self, code: str, message: str, path: str | None = None, line: int | None = None, column: int | None = None
+    ) -> None:
         """Record one problem."""
         self.items.append(Problem(code, message, path, line, column))
 

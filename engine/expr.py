@@ -25,9 +25,10 @@ for that case.
 from __future__ import annotations
 
 import ast
-import difflib
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Union
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .valueclass import value_class
 
 ORDER_OPS = {"<", "<=", ">", ">="}
 INVERSE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
@@ -37,7 +38,7 @@ _BOOL_NAMES = {"true": True, "True": True, "false": False, "False": False}
 _NONE_NAMES = {"none", "None", "null"}
 
 
-@dataclass(frozen=True)
+@value_class
 class FactSpec:
     """What the language needs to know about one fact: its type, range and allowed values."""
 
@@ -51,7 +52,7 @@ class FactSpec:
     stage: str = "facts"  # "facts", or the stage whose result it is ("phase", "flag")
 
 
-@dataclass(frozen=True)
+@value_class
 class Param:
     """A named parameter standing for a value; `bind` replaces it by the value in force."""
 
@@ -61,7 +62,7 @@ class Param:
         return self.name
 
 
-@dataclass(frozen=True)
+@value_class
 class Compare:
     """`fact op value`: false when the fact is unknown."""
 
@@ -70,7 +71,7 @@ class Compare:
     value: Any
 
 
-@dataclass(frozen=True)
+@value_class
 class Contains:
     """`value in fact` for a list fact (or its negation when `positive` is false)."""
 
@@ -79,7 +80,7 @@ class Contains:
     positive: bool = True
 
 
-@dataclass(frozen=True)
+@value_class
 class Known:
     """`fact is not none` (or `fact is none` when `positive` is false)."""
 
@@ -87,28 +88,28 @@ class Known:
     positive: bool = True
 
 
-@dataclass(frozen=True)
+@value_class
 class AllOf:
     """Every term holds."""
 
     terms: tuple
 
 
-@dataclass(frozen=True)
+@value_class
 class AnyOf:
     """At least one term holds."""
 
     terms: tuple
 
 
-@dataclass(frozen=True)
+@value_class
 class Always:
     """A constant condition (`true` or `false`)."""
 
     value: bool
 
 
-Condition = Union[Compare, Contains, Known, AllOf, AnyOf, Always]
+Condition = Compare | Contains | Known | AllOf | AnyOf | Always
 
 
 class ExpressionError(ValueError):
@@ -121,12 +122,13 @@ class ExpressionError(ValueError):
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
     """A ' (did you mean X?)' suffix for the closest candidate, or an empty string."""
+    import difflib  # here, not at the top: only a message needs it, and a cold check makes none
+
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def parse_condition(text: str, facts: Mapping[str, FactSpec],
-                    params: Mapping[str, tuple] | None = None) -> Condition:
+def parse_condition(text: str, facts: Mapping[str, FactSpec], params: Mapping[str, tuple] | None = None) -> Condition:
     """Parse and type-check a condition; raise `ExpressionError` naming the column at fault.
 
     `params` names the parameters a condition may use, each with every value it takes over time.
@@ -154,7 +156,7 @@ class _Builder:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return self.build(node.operand, not negate)
         if isinstance(node, ast.Compare):
-            pairs = zip([node.left, *node.comparators[:-1]], node.ops, node.comparators)
+            pairs = zip([node.left, *node.comparators[:-1]], node.ops, node.comparators, strict=True)
             terms = tuple(self.comparison(left, op, right, negate) for left, op, right in pairs)
             if len(terms) == 1:
                 return terms[0]
@@ -166,7 +168,9 @@ class _Builder:
             if spec.type != "boolean":
                 raise ExpressionError(
                     f"'{spec.name}' is a {spec.type}, not true or false; compare it with a value",
-                    self.col(node), "E103")
+                    self.col(node),
+                    "E103",
+                )
             return Compare(spec.name, "==", not negate)
         if isinstance(node, ast.Constant) and isinstance(node.value, bool):
             return Always(node.value != negate)
@@ -197,13 +201,15 @@ class _Builder:
         if self.is_fact(right):
             spec = self.fact(right)
             if spec.type != "list":
-                raise ExpressionError(f"'{spec.name}' is a {spec.type}, not a list; use == to compare",
-                                      self.col(right), "E103")
+                raise ExpressionError(
+                    f"'{spec.name}' is a {spec.type}, not a list; use == to compare", self.col(right), "E103"
+                )
             value = self.literal(left)
             for each in self.candidates(value):
                 if not isinstance(each, str):
-                    raise ExpressionError(f"'{spec.name}' holds text; write the value in quotes", self.col(left),
-                                          "E103")
+                    raise ExpressionError(
+                        f"'{spec.name}' holds text; write the value in quotes", self.col(left), "E103"
+                    )
                 self.check_domain(spec, each, left)
             return Contains(spec.name, value, positive)
         spec = self.fact(left)
@@ -226,8 +232,9 @@ class _Builder:
                 try:
                     self.check_value(spec, op, each, node)
                 except ExpressionError as exc:
-                    raise ExpressionError(f"parameter '{value.name}' = {each!r}: {exc.message}", exc.column,
-                                          exc.code) from None
+                    raise ExpressionError(
+                        f"parameter '{value.name}' = {each!r}: {exc.message}", exc.column, exc.code
+                    ) from None
             return
         where = self.col(node)
         if value is None:
@@ -242,7 +249,9 @@ class _Builder:
         if op in ORDER_OPS:
             raise ExpressionError(f"'{spec.name}' is {spec.type}; only == and != apply to it", where, "E103")
         if spec.type == "boolean" and not isinstance(value, bool):
-            raise ExpressionError(f"'{spec.name}' is true or false and cannot be compared with {value!r}", where, "E103")
+            raise ExpressionError(
+                f"'{spec.name}' is true or false and cannot be compared with {value!r}", where, "E103"
+            )
         if spec.type == "text":
             if not isinstance(value, str):
                 raise ExpressionError(f"'{spec.name}' is text; write the value in quotes", where, "E103")
@@ -250,8 +259,9 @@ class _Builder:
 
     def check_domain(self, spec: FactSpec, value: str, node: ast.AST) -> None:
         if spec.values is not None and value not in spec.values:
-            raise ExpressionError(f"'{value}' is not a known value of '{spec.name}'{suggest(value, spec.values)}",
-                                  self.col(node), "E104")
+            raise ExpressionError(
+                f"'{value}' is not a known value of '{spec.name}'{suggest(value, spec.values)}", self.col(node), "E104"
+            )
 
     @staticmethod
     def check_range(spec: FactSpec, op: str, value: float, where: int | None) -> None:
@@ -264,7 +274,10 @@ class _Builder:
         if never:
             raise ExpressionError(
                 f"'{spec.name} {op} {value}' can never be true: '{spec.name}' lies between "
-                f"{_fmt(low)} and {_fmt(high)}", where, "E105")
+                f"{_fmt(low)} and {_fmt(high)}",
+                where,
+                "E105",
+            )
 
     def fact(self, node: ast.AST) -> FactSpec:
         if not isinstance(node, ast.Name) or node.id in _BOOL_NAMES or node.id in _NONE_NAMES:
@@ -272,20 +285,27 @@ class _Builder:
         spec = self.facts.get(node.id)
         if spec is None:
             if node.id in self.params:
-                raise ExpressionError(f"'{node.id}' is a parameter, not a fact; compare a fact with it",
-                                      self.col(node), "E103")
-            raise ExpressionError(f"unknown fact '{node.id}'{suggest(node.id, [*self.facts, *self.params])}",
-                                  self.col(node), "E102")
+                raise ExpressionError(
+                    f"'{node.id}' is a parameter, not a fact; compare a fact with it", self.col(node), "E103"
+                )
+            raise ExpressionError(
+                f"unknown fact '{node.id}'{suggest(node.id, [*self.facts, *self.params])}", self.col(node), "E102"
+            )
         return spec
 
     def is_fact(self, node: ast.AST) -> bool:
-        return (isinstance(node, ast.Name) and node.id not in _BOOL_NAMES and node.id not in _NONE_NAMES
-                and not (node.id in self.params and node.id not in self.facts))
+        return (
+            isinstance(node, ast.Name)
+            and node.id not in _BOOL_NAMES
+            and node.id not in _NONE_NAMES
+            and not (node.id in self.params and node.id not in self.facts)
+        )
 
     @staticmethod
     def is_none(node: ast.AST) -> bool:
         return (isinstance(node, ast.Constant) and node.value is None) or (
-            isinstance(node, ast.Name) and node.id in _NONE_NAMES)
+            isinstance(node, ast.Name) and node.id in _NONE_NAMES
+        )
 
     def literal(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool, type(None))):
@@ -296,8 +316,13 @@ class _Builder:
             return None
         if isinstance(node, ast.Name) and node.id in self.params and node.id not in self.facts:
             return Param(node.id)
-        if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
-                and isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float)):
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant)
+            and isinstance(node.operand.value, int | float)
+            and not isinstance(node.operand.value, bool)
+        ):
             return -node.operand.value
         raise ExpressionError(f"'{ast.unparse(node)}' is not a plain value", self.col(node), "E100")
 
@@ -359,8 +384,10 @@ def to_text(condition: Condition) -> str:
     if isinstance(condition, Always):
         return "true" if condition.value else "false"
     joiner = " and " if isinstance(condition, AllOf) else " or "
-    parts = [to_text(term) if isinstance(term, (Compare, Contains, Known, Always)) else f"({to_text(term)})"
-             for term in condition.terms]
+    parts = [
+        to_text(term) if isinstance(term, (Compare, Contains, Known, Always)) else f"({to_text(term)})"
+        for term in condition.terms
+    ]
     return joiner.join(parts)
 
 

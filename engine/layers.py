@@ -29,7 +29,8 @@ from .paths import default_rules
 from .periods import as_date
 from .yamlio import LineDict, LineList, parse_yaml, read_text
 
-CATALOGUE_KEYS = {
+#: The lists of each catalogue file that a layer merges, with the key that identifies an entry (None: by value).
+CATALOGUE_KEYS: dict[str, dict[str, str | None]] = {
     "indicators.yaml": {"indicators": "id"},
     "interventions.yaml": {"types": "id", "interventions": "id"},
     "findings.yaml": {"findings": "id"},
@@ -85,7 +86,7 @@ def read_layers(folder: Path, problems: ProblemList, _chain: tuple[Path, ...] = 
     layer = Layer(folder)
     for path in sorted(folder.glob("*.yaml")):
         text, problem = read_text(path)
-        data, problem = (None, problem) if problem else parse_yaml(text, str(path))
+        data, problem = parse_yaml(text, str(path)) if text is not None else (None, problem)
         if problem:
             problems.items.append(problem)
         else:
@@ -96,10 +97,14 @@ def read_layers(folder: Path, problems: ProblemList, _chain: tuple[Path, ...] = 
         return [layer]
     base_folder = default_rules() if base == "default" else (folder / str(base))
     if not base_folder.is_dir():
-        problems.add("S010", f"extends '{base}': no rulebook folder at {base_folder}", str(folder / META_FILE),
-                     meta.line_of("extends"))
+        problems.add(
+            "S010",
+            f"extends '{base}': no rulebook folder at {base_folder}",
+            str(folder / META_FILE),
+            meta.line_of("extends"),
+        )
         return [layer]
-    return read_layers(base_folder, problems, (*_chain, folder)) + [layer]
+    return [*read_layers(base_folder, problems, (*_chain, folder)), layer]
 
 
 def content_hash(layers: list[Layer]) -> str:
@@ -118,7 +123,7 @@ def merged_catalogue(layers: list[Layer], name: str) -> tuple[Path | None, Any]:
         if name not in layer.files:
             continue
         layer_path, data = layer.files[name]
-        if merged is None or not isinstance(data, dict) or not isinstance(merged, dict):
+        if merged is None or not isinstance(data, LineDict) or not isinstance(merged, LineDict):
             path, merged = layer_path, data
             continue
         combined = _copy(merged)
@@ -160,13 +165,13 @@ def merged_rules(layers: list[Layer], problems: ProblemList) -> tuple[list[RuleE
     phase_lists: list[tuple[Path, Any]] = []
     for number, layer in enumerate(layers):
         for name, (path, data) in layer.files.items():
-            if name in CATALOGUE_KEYS or name in (META_FILE, PARAMETERS_FILE) or not isinstance(data, dict):
+            if name in CATALOGUE_KEYS or name in (META_FILE, PARAMETERS_FILE) or not isinstance(data, LineDict):
                 continue
             stage = data.get("stage")
             if isinstance(data.get("phases"), list):
                 phase_lists.append((path, data))
             for item in data.get("rules") or [] if isinstance(data.get("rules"), list) else []:
-                if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                if not isinstance(item, LineDict) or not isinstance(item.get("id"), str):
                     anonymous.append(RuleEntry(stage, item, layer.name, number))
                     continue
                 variants = entries.setdefault(item["id"], [])
@@ -175,24 +180,44 @@ def merged_rules(layers: list[Layer], problems: ProblemList) -> tuple[list[RuleE
                     variants.append(RuleEntry(stage, item, layer.name, number))
                     continue
                 if base[0].stage != stage:
-                    problems.add("S008", f"rule '{item['id']}' overrides a {base[0].stage} rule from a {stage} file",
-                                 str(path), item.line)
+                    problems.add(
+                        "S008",
+                        f"rule '{item['id']}' overrides a {base[0].stage} rule from a {stage} file",
+                        str(path),
+                        item.line,
+                    )
                     continue
                 position = addressed(base, item, lambda entry: entry.data)
                 if position is None:
                     template = _inherit_from(base, item)
                     undated = _without_dates(template.data)
-                    variants.append(RuleEntry(stage, _overlay(undated, item), layer.name, number,
-                                              f"{template.data.path}:{template.data.line}"))
+                    variants.append(
+                        RuleEntry(
+                            stage,
+                            _overlay(undated, item),
+                            layer.name,
+                            number,
+                            f"{template.data.path}:{template.data.line}",
+                        )
+                    )
                     continue
                 target = base[position]
                 if target.layer == number:
-                    problems.add("S004", f"rule id '{item['id']}' is used twice (first at {target.data.path}:"
-                                 f"{target.data.line})", str(path), item.line)
+                    problems.add(
+                        "S004",
+                        f"rule id '{item['id']}' is used twice (first at {target.data.path}:{target.data.line})",
+                        str(path),
+                        item.line,
+                    )
                     continue
-                variants[variants.index(target)] = RuleEntry(stage, _overlay(target.data, item), layer.name, number,
-                                                             f"{target.data.path}:{target.data.line}",
-                                                             target.first_layer)
+                variants[variants.index(target)] = RuleEntry(
+                    stage,
+                    _overlay(target.data, item),
+                    layer.name,
+                    number,
+                    f"{target.data.path}:{target.data.line}",
+                    target.first_layer,
+                )
         disabled += _disable(layer, number, entries, problems)
     return [entry for variants in entries.values() for entry in variants] + anonymous, disabled, phase_lists
 
@@ -204,20 +229,23 @@ def _without_dates(data: LineDict) -> LineDict:
     return copy
 
 
-def _disable(layer: Layer, number: int, entries: dict[str, list[RuleEntry]],
-             problems: ProblemList) -> list[RuleEntry]:
+def _disable(layer: Layer, number: int, entries: dict[str, list[RuleEntry]], problems: ProblemList) -> list[RuleEntry]:
     meta = layer.meta
     disabled = meta.get("disable") if isinstance(meta, dict) else None
-    if not isinstance(disabled, list):
+    if not isinstance(disabled, LineList):
         return []
     removed = []
     for index, rule_id in enumerate(disabled):
         if entries.get(rule_id) and any(entry.first_layer < number for entry in entries[rule_id]):
             removed.extend(entries.pop(rule_id))
         else:
-            problems.add("S009", f"disable: no base rule '{rule_id}'"
-                         f"{suggest(str(rule_id), [key for key, value in entries.items() if value])}",
-                         str(layer.files[META_FILE][0]), disabled.item_lines[index])
+            problems.add(
+                "S009",
+                f"disable: no base rule '{rule_id}'"
+                f"{suggest(str(rule_id), [key for key, value in entries.items() if value])}",
+                str(layer.files[META_FILE][0]),
+                disabled.item_lines[index],
+            )
     return removed
 
 
@@ -243,7 +271,7 @@ def _merge_list(base: Any, extra: LineList, id_key: str | None) -> LineList:
     result = LineList(base if isinstance(base, list) else [])
     result.item_lines = list(getattr(base, "item_lines", [None] * len(result)))
     result.line, result.path = extra.line, extra.path
-    for item, line in zip(extra, extra.item_lines):
+    for item, line in zip(extra, extra.item_lines, strict=False):
         if id_key is None:
             if item not in result:
                 result.append(item)

@@ -22,13 +22,15 @@ import datetime as dt
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .executors.python_exec import holds
 from .expr import INVERSE, Compare, Contains, FactSpec, Known
 from .normal_form import dnf
-from .report import FactChange, PhaseMargin
-from .rulebook import CompiledRule, Rulebook
+
+if TYPE_CHECKING:  # the parts are made by `models` (see `phase_margins`), so a cold check loads no pydantic
+    from .report import FactChange, PhaseMargin
+    from .rulebook import CompiledRule, Rulebook
 
 STEP = 0.01  # how far past an open bound a number fact is moved ("above 0.4" -> 0.41)
 _NO = object()
@@ -49,7 +51,7 @@ class _Allowed:
     known: bool | str | None = None  # "conflict" when the conjunction asks for both
 
 
-def negate(atom):
+def negate(atom: Compare | Contains | Known) -> Compare | Contains | Known:
     """The comparison that holds exactly when `atom` does not (for a known value)."""
     if isinstance(atom, Compare):
         return Compare(atom.fact, INVERSE[atom.op], atom.value)
@@ -106,7 +108,7 @@ def solve(atoms: list, current: Any, spec: FactSpec | None) -> Any:
     return value
 
 
-def _solve_choice(allowed: _Allowed, current: Any, choices) -> Any:
+def _solve_choice(allowed: _Allowed, current: Any, choices: Collection[Any]) -> Any:
     if allowed.equal:
         return allowed.equal[0]
     for value in (current, *choices):
@@ -150,7 +152,7 @@ def _by_fact(conjunct: tuple) -> dict[str, list]:
     return grouped
 
 
-def _describe(atom) -> tuple[str, Any]:
+def _describe(atom: Compare | Contains | Known) -> tuple[str, Any]:
     if isinstance(atom, Compare):
         return atom.op, atom.value
     if isinstance(atom, Contains):
@@ -158,13 +160,19 @@ def _describe(atom) -> tuple[str, Any]:
     return ("known" if atom.positive else "unknown"), None
 
 
-def _change(fact: str, atoms: list, current: Any, target: Any, spec: FactSpec | None) -> FactChange:
+def _change(fact: str, atoms: list, current: Any, target: Any, spec: FactSpec | None, models: Any) -> FactChange:
     failing = next((atom for atom in atoms if not holds(atom, {fact: current})), atoms[0])
     operator, threshold = _describe(failing)
     numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (current, target))
-    return FactChange(fact=fact, type=spec.type if spec else "number", value=current, operator=operator,
-                      threshold=threshold, target=target,
-                      distance=round(target - current, 4) if numeric else None)
+    return models.FactChange(
+        fact=fact,
+        type=spec.type if spec else "number",
+        value=current,
+        operator=operator,
+        threshold=threshold,
+        target=target,
+        distance=round(target - current, 4) if numeric else None,
+    )
 
 
 def _effort(changes: list[FactChange], specs: Mapping[str, FactSpec]) -> tuple[int, float]:
@@ -176,7 +184,9 @@ def _effort(changes: list[FactChange], specs: Mapping[str, FactSpec]) -> tuple[i
         elif change.distance is None:
             total += 1
         else:
-            span = (spec.maximum - spec.minimum) if spec and spec.minimum is not None and spec.maximum is not None else 1
+            span = (
+                (spec.maximum - spec.minimum) if spec and spec.minimum is not None and spec.maximum is not None else 1
+            )
             total += abs(change.distance) / (span or 1)
     return len(changes), round(total, 6)
 
@@ -184,7 +194,8 @@ def _effort(changes: list[FactChange], specs: Mapping[str, FactSpec]) -> tuple[i
 class _Rules:
     """The phase rules of a rulebook, in priority order, with a way to decide the phase."""
 
-    def __init__(self, rulebook: Rulebook):
+    def __init__(self, rulebook: Rulebook, models: Any):
+        self.models = models
         self.rules = rulebook.rules["phase"]
         self.specs = rulebook.facts
 
@@ -201,7 +212,7 @@ class _Rules:
             target = solve(atoms, current, self.specs.get(fact))
             if target is _NO:
                 return None
-            changes.append(_change(fact, atoms, current, target, self.specs.get(fact)))
+            changes.append(_change(fact, atoms, current, target, self.specs.get(fact), self.models))
         return changes
 
     def flips(self, rule: CompiledRule, facts: Mapping[str, Any], keep: Collection[str] = ()) -> list[FactChange]:
@@ -220,7 +231,9 @@ class _Rules:
                 continue
             changed = {**facts, atom.fact: target}
             if not holds(rule.condition, changed):
-                changes.append(_change(atom.fact, [negate(atom)], current, target, self.specs.get(atom.fact)))
+                changes.append(
+                    _change(atom.fact, [negate(atom)], current, target, self.specs.get(atom.fact), self.models)
+                )
         return changes
 
 
@@ -228,24 +241,47 @@ def _applied(facts: Mapping[str, Any], changes: list[FactChange]) -> dict[str, A
     return {**facts, **{change.fact: change.target for change in changes}}
 
 
-def _margin(rules: _Rules, rule: CompiledRule, position: Literal["decides", "above", "below"], matched: bool, changes: list[FactChange],
-            facts: Mapping[str, Any], labels: Mapping[str, str]) -> PhaseMargin:
+def _margin(
+    rules: _Rules,
+    rule: CompiledRule,
+    position: Literal["decides", "above", "below"],
+    matched: bool,
+    changes: list[FactChange],
+    facts: Mapping[str, Any],
+    labels: Mapping[str, str],
+) -> PhaseMargin:
     result = rules.decide(_applied(facts, changes))
-    return PhaseMargin(rule=rule.id, phase=rule.conclusion, matched=matched, position=position, changes=changes,
-                       result_phase=result.conclusion if result else None,
-                       result_label=labels.get(result.conclusion) if result else None,
-                       result_rule=result.id if result else None, text="")
+    return rules.models.PhaseMargin(
+        rule=rule.id,
+        phase=rule.conclusion,
+        matched=matched,
+        position=position,
+        changes=changes,
+        result_phase=result.conclusion if result else None,
+        result_label=labels.get(result.conclusion) if result else None,
+        result_rule=result.id if result else None,
+        text="",
+    )
 
 
-def phase_margins(rulebook: Rulebook, facts: Mapping[str, Any], labels: Mapping[str, str] | None = None,
-                  day: dt.date | None = None) -> list[PhaseMargin]:
+def phase_margins(
+    rulebook: Rulebook,
+    facts: Mapping[str, Any],
+    labels: Mapping[str, str] | None = None,
+    day: dt.date | None = None,
+    models: Any = None,
+) -> list[PhaseMargin]:
     """The margins of the phase for these facts (texts left empty; the report fills them in).
 
     `rulebook` must be the rules in force (an evaluation's `rulebook`), or give `day` to pick them.
+    `models` makes the parts (default: the pydantic models of `engine.report`; the command line
+    passes the light ones of `engine.light`).
     """
     if day is not None:
         rulebook = rulebook.at(day)
-    rules = _Rules(rulebook)
+    if models is None:
+        from . import report as models
+    rules = _Rules(rulebook, models)
     labels = labels or {}
     winner = rules.decide(facts)
     margins: list[PhaseMargin] = []
@@ -268,8 +304,9 @@ def phase_margins(rulebook: Rulebook, facts: Mapping[str, Any], labels: Mapping[
     return margins
 
 
-def _nearest(rules: _Rules, phase: str, winner: CompiledRule | None, facts: Mapping[str, Any]
-             ) -> tuple[CompiledRule, list[FactChange]] | None:
+def _nearest(
+    rules: _Rules, phase: str, winner: CompiledRule | None, facts: Mapping[str, Any]
+) -> tuple[CompiledRule, list[FactChange]] | None:
     """The rule of `phase` that is cheapest to make decide, with the changes that do it."""
     best, best_key = None, None
     for rule in rules.rules:
@@ -288,8 +325,9 @@ def _nearest(rules: _Rules, phase: str, winner: CompiledRule | None, facts: Mapp
     return best
 
 
-def _clear_blockers(rules: _Rules, rule: CompiledRule, conjunct: tuple, changes: list[FactChange],
-                    facts: Mapping[str, Any]) -> list[FactChange] | None:
+def _clear_blockers(
+    rules: _Rules, rule: CompiledRule, conjunct: tuple, changes: list[FactChange], facts: Mapping[str, Any]
+) -> list[FactChange] | None:
     """Add the cheapest flips that stop higher-priority rules matching, without touching `conjunct`'s facts."""
     keep = {atom.fact for atom in conjunct}
     for _ in range(len(rules.rules)):
@@ -302,9 +340,16 @@ def _clear_blockers(rules: _Rules, rule: CompiledRule, conjunct: tuple, changes:
             return None
         cheapest = min(options, key=lambda change: _effort([change], rules.specs))
         original = facts.get(cheapest.fact)
-        changes = [*changes, cheapest.model_copy(update={
-            "value": original,
-            "distance": round(cheapest.target - original, 4) if cheapest.distance is not None
-            and isinstance(original, (int, float)) else None})]
+        changes = [
+            *changes,
+            cheapest.model_copy(
+                update={
+                    "value": original,
+                    "distance": round(cheapest.target - original, 4)
+                    if cheapest.distance is not None and isinstance(original, (int, float))
+                    else None,
+                }
+            ),
+        ]
         keep.add(cheapest.fact)
     return None

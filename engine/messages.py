@@ -17,47 +17,70 @@ LANGS = ("da", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
     # files and syntax
-    "Y003": {"da": "indlejret dybere end {limit} niveauer af lister og afbildninger; en registrering eller "
-                   "regelfil har aldrig brug for så mange",
-             "en": "nested deeper than {limit} levels of lists and mappings; a record or rule file never needs "
-                   "that many"},
-    "Y004": {"da": "et tal på {digits} cifre er for langt (højst {limit})",
-             "en": "a number of {digits} digits is too long (at most {limit})"},
+    "Y003": {
+        "da": "indlejret dybere end {limit} niveauer af lister og afbildninger; en registrering eller "
+        "regelfil har aldrig brug for så mange",
+        "en": "nested deeper than {limit} levels of lists and mappings; a record or rule file never needs that many",
+    },
+    "Y004": {
+        "da": "et tal på {digits} cifre er for langt (højst {limit})",
+        "en": "a number of {digits} digits is too long (at most {limit})",
+    },
     # records
     "R001.empty": {"da": "registreringen er tom", "en": "the record is empty"},
     "R001.file_empty": {"da": "filen er tom", "en": "the file is empty"},
-    "R001.mapping": {"da": "en registrering skal være en afbildning med mindst et 'id'",
-                     "en": "a record must be a mapping with at least an 'id'"},
-    "R001.object": {"da": "en registrering skal være et JSON-objekt med mindst et 'id'",
-                    "en": "a record must be a JSON object with at least an 'id'"},
+    "R001.mapping": {
+        "da": "en registrering skal være en afbildning med mindst et 'id'",
+        "en": "a record must be a mapping with at least an 'id'",
+    },
+    "R001.object": {
+        "da": "en registrering skal være et JSON-objekt med mindst et 'id'",
+        "en": "a record must be a JSON object with at least an 'id'",
+    },
     "R002.required": {"da": "{field}: skal udfyldes", "en": "{field}: is required"},
     "R002.unknown_field": {"da": "{field}: er ikke et kendt felt", "en": "{field}: is not a known field"},
-    "R002.score": {"da": "{field}: en score skal være et helt tal fra 1 til 5, ikke {given}",
-                   "en": "{field}: a score must be a whole number from 1 to 5, not {given}"},
-    "R002.date": {"da": "{field}: skal være en dato skrevet ÅÅÅÅ-MM-DD, ikke {given}",
-                  "en": "{field}: must be a date written YYYY-MM-DD, not {given}"},
-    "R002.no_such_date": {"da": "{field}: {given} er ikke en dato i kalenderen",
-                          "en": "{field}: {given} is not a date in the calendar"},
-    "R002.status": {"da": "{field}: skal være planned, ongoing, completed eller cancelled, ikke {given}",
-                    "en": "{field}: must be one of planned, ongoing, completed, cancelled, not {given}"},
+    "R002.score": {
+        "da": "{field}: en score skal være et helt tal fra 1 til 5, ikke {given}",
+        "en": "{field}: a score must be a whole number from 1 to 5, not {given}",
+    },
+    "R002.date": {
+        "da": "{field}: skal være en dato skrevet ÅÅÅÅ-MM-DD, ikke {given}",
+        "en": "{field}: must be a date written YYYY-MM-DD, not {given}",
+    },
+    "R002.no_such_date": {
+        "da": "{field}: {given} er ikke en dato i kalenderen",
+        "en": "{field}: {given} is not a date in the calendar",
+    },
+    "R002.status": {
+        "da": "{field}: skal være planned, ongoing, completed eller cancelled, ikke {given}",
+        "en": "{field}: must be one of planned, ongoing, completed, cancelled, not {given}",
+    },
     "R002.text": {"da": "{field}: skal være tekst, ikke {given}", "en": "{field}: must be text, not {given}"},
     "R002.empty_text": {"da": "{field}: må ikke være tom", "en": "{field}: may not be empty"},
     "R002.list": {"da": "{field}: skal være en liste", "en": "{field}: must be a list"},
     "R002.mapping": {"da": "{field}: skal være en afbildning (nøgle: værdi)", "en": "{field}: must be a mapping"},
     "R002.other": {"da": "{field}: {detail}", "en": "{field}: {detail}"},
     "R003": {"da": "{field}: ukendt indikator '{name}'{hint}", "en": "{field}: unknown indicator '{name}'{hint}"},
-    "R004": {"da": "{field}: ukendt indsatstype '{name}'{hint}",
-             "en": "{field}: unknown intervention type '{name}'{hint}"},
+    "R004": {
+        "da": "{field}: ukendt indsatstype '{name}'{hint}",
+        "en": "{field}: unknown intervention type '{name}'{hint}",
+    },
     "R005": {"da": "{field}: slutter før den begynder", "en": "{field}: ends before it starts"},
-    "R006": {"da": "borger-id {citizen} er allerede læst i {first}; denne registrering vurderes ikke",
-             "en": "citizen id {citizen} was already read at {first}; this record is not evaluated"},
+    "R006": {
+        "da": "borger-id {citizen} er allerede læst i {first}; denne registrering vurderes ikke",
+        "en": "citizen id {citizen} was already read at {first}; this record is not evaluated",
+    },
     "hint": {"da": " (mente du '{name}'?)", "en": " (did you mean '{name}'?)"},
     # warnings
-    "W001": {"da": "borger-id'et ligner et CPR-nummer; brug et pseudonymt id",
-             "en": "the citizen id looks like a CPR number; use a pseudonymous id"},
+    "W001": {
+        "da": "borger-id'et ligner et CPR-nummer; brug et pseudonymt id",
+        "en": "the citizen id looks like a CPR number; use a pseudonymous id",
+    },
     # the batch
-    "batch.summary": {"da": "{read} læst, {evaluated} vurderet, {rejected} afvist",
-                      "en": "{read} read, {evaluated} evaluated, {rejected} rejected"},
+    "batch.summary": {
+        "da": "{read} læst, {evaluated} vurderet, {rejected} afvist",
+        "en": "{read} read, {evaluated} evaluated, {rejected} rejected",
+    },
 }
 
 
@@ -72,11 +95,11 @@ def hint(name: str | None, lang: str = "en") -> str:
     return text("hint", lang, name=name) if name else ""
 
 
-def problem(key: str, path: str | None = None, line: int | None = None, column: int | None = None,
-            **args: Any) -> Problem:
+def problem(
+    key: str, path: str | None = None, line: int | None = None, column: int | None = None, **args: Any
+) -> Problem:
     """A `Problem` whose code is the key's code, with the English message and the key kept for translation."""
-    return Problem(key.split(".")[0], text(key, "en", **_localised(args, "en")), path, line, column,
-                   key=key, args=args)
+    return Problem(key.split(".")[0], text(key, "en", **_localised(args, "en")), path, line, column, key=key, args=args)
 
 
 def shown_message(item: Problem, lang: str) -> str:

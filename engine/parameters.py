@@ -29,6 +29,7 @@ from typing import Any
 from .catalogue import Text
 from .errors import ProblemList
 from .periods import Period, overlapping, read_period
+from .yamlio import LineDict
 
 FILE = "parameters.yaml"
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -107,9 +108,13 @@ def merged_parameters(layers: list, problems: ProblemList) -> ParameterSet:
         path, data = layer.files[FILE]
         if data is None:
             continue
-        if not isinstance(data, dict):
-            problems.add("S002", "parameters.yaml must map each parameter name to its description and values",
-                         str(path), getattr(data, "line", None))
+        if not isinstance(data, LineDict):
+            problems.add(
+                "S002",
+                "parameters.yaml must map each parameter name to its description and values",
+                str(path),
+                getattr(data, "line", None),
+            )
             continue
         for name, spec in data.items():
             parameter = _parameter(str(name), spec, path, data.line_of(name), problems, layer.name)
@@ -122,66 +127,104 @@ def merged_parameters(layers: list, problems: ProblemList) -> ParameterSet:
     return result
 
 
-def _parameter(name: str, spec: Any, path: Path, line: int | None, problems: ProblemList,
-               origin: str) -> Parameter | None:
+def _parameter(
+    name: str, spec: Any, path: Path, line: int | None, problems: ProblemList, origin: str
+) -> Parameter | None:
     where = (str(path), line)
     if not NAME.match(name):
-        problems.add("S002", f"parameter '{name}': a name must be lower-case letters, digits and _ , "
-                     "starting with a letter", *where)
+        problems.add(
+            "S002",
+            f"parameter '{name}': a name must be lower-case letters, digits and _ , starting with a letter",
+            *where,
+        )
         return None
-    if not isinstance(spec, dict):
+    if not isinstance(spec, LineDict):
         problems.add("S002", f"parameter '{name}': give a mapping with description and values", *where)
         return None
     for key in spec:
         if key not in KNOWN_FIELDS:
-            problems.add("S002", f"parameter '{name}': '{key}' is not a known field "
-                         f"({', '.join(sorted(KNOWN_FIELDS))})", str(path), spec.line_of(key))
+            problems.add(
+                "S002",
+                f"parameter '{name}': '{key}' is not a known field ({', '.join(sorted(KNOWN_FIELDS))})",
+                str(path),
+                spec.line_of(key),
+            )
     values = spec.get("values")
     if not isinstance(values, list) or not values:
-        problems.add("S002", f"parameter '{name}': values: give a list of at least one value",
-                     str(path), spec.line_of("values"))
+        problems.add(
+            "S002", f"parameter '{name}': values: give a list of at least one value", str(path), spec.line_of("values")
+        )
         return None
     items: list[ParameterValue] = []
     for index, entry in enumerate(values):
         entry_line = values.item_lines[index] if hasattr(values, "item_lines") else line
-        if not isinstance(entry, dict) or "value" not in entry:
-            problems.add("S002", f"parameter '{name}': values[{index}]: give 'value:' (and valid_from / valid_to)",
-                         str(path), entry_line)
+        if not isinstance(entry, LineDict) or "value" not in entry:
+            problems.add(
+                "S002",
+                f"parameter '{name}': values[{index}]: give 'value:' (and valid_from / valid_to)",
+                str(path),
+                entry_line,
+            )
             continue
         for key in entry:
             if key not in VALUE_FIELDS:
-                problems.add("S002", f"parameter '{name}': values[{index}].{key} is not a known field",
-                             str(path), entry.line_of(key))
+                problems.add(
+                    "S002",
+                    f"parameter '{name}': values[{index}].{key} is not a known field",
+                    str(path),
+                    entry.line_of(key),
+                )
         value = entry["value"]
         if value is None or isinstance(value, (list, dict)):
-            problems.add("S002", f"parameter '{name}': values[{index}].value must be a number, true/false or text",
-                         str(path), entry.line_of("value"))
+            problems.add(
+                "S002",
+                f"parameter '{name}': values[{index}].value must be a number, true/false or text",
+                str(path),
+                entry.line_of("value"),
+            )
             continue
         items.append(ParameterValue(value, read_period(entry, problems, f"parameter '{name}': "), entry_line))
     kinds = {_kind(item.value) for item in items}
     if len(kinds) > 1:
-        problems.add("S002", f"parameter '{name}': the values mix {' and '.join(sorted(kinds))}; give one kind",
-                     *where)
+        problems.add("S002", f"parameter '{name}': the values mix {' and '.join(sorted(kinds))}; give one kind", *where)
         return None
     for first, second in overlapping([item.period for item in items]):
-        problems.add("D003", f"parameter '{name}': the value from line {items[first].line} "
-                     f"({items[first].period.text()}) overlaps the value from line {items[second].line} "
-                     f"({items[second].period.text()})", str(path), items[second].line)
+        problems.add(
+            "D003",
+            f"parameter '{name}': the value from line {items[first].line} "
+            f"({items[first].period.text()}) overlaps the value from line {items[second].line} "
+            f"({items[second].period.text()})",
+            str(path),
+            items[second].line,
+        )
     description = spec.get("description")
     if isinstance(description, str):
         description = {"da": description, "en": description}
     try:
         text = Text.model_validate(description) if description is not None else None
     except ValueError:
-        problems.add("S002", f"parameter '{name}': description: give a text, or da: and en:",
-                     str(path), spec.line_of("description"))
+        problems.add(
+            "S002",
+            f"parameter '{name}': description: give a text, or da: and en:",
+            str(path),
+            spec.line_of("description"),
+        )
         text = None
     unit, source = spec.get("unit"), spec.get("source")
     if not items:
         return None
     items.sort(key=lambda item: item.period.start or dt.date.min)
-    return Parameter(name, kinds.pop(), text, str(unit) if unit is not None else None,
-                     str(source) if source is not None else None, tuple(items), str(path), line, origin)
+    return Parameter(
+        name,
+        kinds.pop(),
+        text,
+        str(unit) if unit is not None else None,
+        str(source) if source is not None else None,
+        tuple(items),
+        str(path),
+        line,
+        origin,
+    )
 
 
 def _kind(value: Any) -> str:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any, Iterable
+from collections.abc import Iterable
+from itertools import pairwise
+from typing import Any
 
 from .errors import ProblemList
+from .valueclass import value_class
 
 FIELDS = ("valid_from", "valid_to")
 ONE_DAY = dt.timedelta(days=1)
 
 
-@dataclass(frozen=True)
+@value_class  # a frozen dataclass, made without generating code (engine.valueclass)
 class Period:
     """An inclusive stretch of days; None means open on that side."""
 
@@ -30,10 +32,11 @@ class Period:
         """Whether `day` lies in the period."""
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
-    def overlaps(self, other: "Period") -> bool:
+    def overlaps(self, other: Period) -> bool:
         """Whether the two periods share a day."""
-        return ((self.start is None or other.end is None or self.start <= other.end)
-                and (other.start is None or self.end is None or other.start <= self.end))
+        return (self.start is None or other.end is None or self.start <= other.end) and (
+            other.start is None or self.end is None or other.start <= self.end
+        )
 
     @property
     def dated(self) -> bool:
@@ -74,15 +77,23 @@ def read_period(data: Any, problems: ProblemList | None = None, label: str = "")
         day = as_date(value)
         if day is None:
             if problems is not None:
-                problems.add("D001", f"{label}{name}: '{value}' is not a real date (write YYYY-MM-DD)",
-                             _path(data, name), _line(data, name))
+                problems.add(
+                    "D001",
+                    f"{label}{name}: '{value}' is not a real date (write YYYY-MM-DD)",
+                    _path(data, name),
+                    _line(data, name),
+                )
             continue
         days[name] = day
     start, end = days["valid_from"], days["valid_to"]
     if start and end and end < start:
         if problems is not None:
-            problems.add("D002", f"{label}valid_to {end.isoformat()} is before valid_from {start.isoformat()}",
-                         _path(data, "valid_to"), _line(data, "valid_to"))
+            problems.add(
+                "D002",
+                f"{label}valid_to {end.isoformat()} is before valid_from {start.isoformat()}",
+                _path(data, "valid_to"),
+                _line(data, "valid_to"),
+            )
         return Period(start, start)
     return Period(start, end)
 
@@ -111,8 +122,12 @@ def _line(data: Any, key: str) -> int | None:
 
 def overlapping(periods: list[Period]) -> list[tuple[int, int]]:
     """Pairs (earlier index, later index) of periods that share a day."""
-    return [(first, second) for second in range(len(periods)) for first in range(second)
-            if periods[first].overlaps(periods[second])]
+    return [
+        (first, second)
+        for second in range(len(periods))
+        for first in range(second)
+        if periods[first].overlaps(periods[second])
+    ]
 
 
 def covered(periods: Iterable[Period], within: Period) -> list[Period]:
@@ -147,7 +162,7 @@ class Timeline:
         if not self.cuts:
             return [ALWAYS]
         result = [Period(None, self.cuts[0] - ONE_DAY)]
-        result += [Period(start, end - ONE_DAY) for start, end in zip(self.cuts, self.cuts[1:])]
+        result += [Period(start, end - ONE_DAY) for start, end in pairwise(self.cuts)]
         result.append(Period(self.cuts[-1], None))
         return result
 

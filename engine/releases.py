@@ -61,8 +61,11 @@ class Release:
     def guidance(self) -> list[Path]:
         """The guidance folders, in order (later ones override earlier ones)."""
         root = self.folder / "guidance"
-        return sorted((path for path in root.iterdir() if path.is_dir()), key=lambda path: int(path.name)) \
-            if root.is_dir() else []
+        return (
+            sorted((path for path in root.iterdir() if path.is_dir()), key=lambda path: int(path.name))
+            if root.is_dir()
+            else []
+        )
 
     def matches(self, rulebook_hash: str) -> bool:
         """Whether a logged rulebook hash was made by this release (or by the folder it came from)."""
@@ -81,11 +84,21 @@ def read_release(folder: Path) -> Release:
     """The release in `folder`; ReleaseError when its manifest cannot be read."""
     try:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        return Release(hash=data["hash"], name=data["name"], version=data["version"], time=data["time"],
-                       approver=data["approver"], authors=list(data.get("authors") or []),
-                       self_approved=bool(data.get("self_approved")), note=data.get("note"),
-                       rulebook_hash=data["rulebook_hash"], source_hash=data.get("source_hash", ""),
-                       folder=folder, layers=list(data["layers"]), manifest=data)
+        return Release(
+            hash=data["hash"],
+            name=data["name"],
+            version=data["version"],
+            time=data["time"],
+            approver=data["approver"],
+            authors=list(data.get("authors") or []),
+            self_approved=bool(data.get("self_approved")),
+            note=data.get("note"),
+            rulebook_hash=data["rulebook_hash"],
+            source_hash=data.get("source_hash", ""),
+            folder=folder,
+            layers=list(data["layers"]),
+            manifest=data,
+        )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ReleaseError(Problem("L001", f"not a readable release ({exc})", str(folder / MANIFEST))) from None
 

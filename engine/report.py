@@ -36,7 +36,8 @@ class FindingRef(_Out):
     statement: str
     reference: str
     kind: Literal["research", "law", "local"] = Field(
-        default="research", description="research (BIP, Danneris), law (statute or order) or local policy")
+        default="research", description="research (BIP, Danneris), law (statute or order) or local policy"
+    )
     law_reference: str | None = Field(default=None, description="For a law: the statute or order and its section")
 
 
@@ -168,7 +169,8 @@ class Trajectory(_Out):
     interventions: list[InterventionBand] = Field(description="Not cancelled ones, by start date")
     caseworker_changes: list[CaseworkerMarker]
     phases: list[PhasePoint] | None = Field(
-        default=None, description="The phase at each measurement date; only from Checker.trajectory (none in a check)")
+        default=None, description="The phase at each measurement date; only from Checker.trajectory (none in a check)"
+    )
 
 
 class FactChange(_Out):
@@ -177,8 +179,9 @@ class FactChange(_Out):
     fact: str
     type: str = Field(description="The fact's type: number, integer, boolean, text or list")
     value: Any = Field(description="The fact's value now")
-    operator: str = Field(description="What the fact would have to be: <, <=, >, >=, ==, !=, contains, "
-                                      "lacks, known, unknown")
+    operator: str = Field(
+        description="What the fact would have to be: <, <=, >, >=, ==, !=, contains, lacks, known, unknown"
+    )
     threshold: Any = Field(description="The boundary value the operator compares with")
     target: Any = Field(description="The nearest value that meets it (used to work out the outcome)")
     distance: float | None = Field(description="target - value, for numbers; none otherwise")
@@ -192,7 +195,8 @@ class PhaseMargin(_Out):
     matched: bool = Field(description="Whether the rule matches now")
     position: Literal["decides", "above", "below"] = Field(
         description="decides: the rule that gave the phase (the changes would make it stop matching); "
-                    "above/below: a rule of another phase with higher/lower priority (the changes make it match)")
+        "above/below: a rule of another phase with higher/lower priority (the changes make it match)"
+    )
     changes: list[FactChange] = Field(description="All of these together")
     result_phase: str | None = Field(description="The phase the rules give with the changed facts")
     result_label: str | None
@@ -206,8 +210,10 @@ class Report(_Out):
     schema_version: str = SCHEMA_VERSION
     citizen_id: str
     as_of: str = Field(description="The check date (YYYY-MM-DD); later data is left out")
-    rules_as_of: str | None = Field(default=None, description="The date that selected the rules in force "
-                                                              "(YYYY-MM-DD; the check date unless set apart)")
+    rules_as_of: str | None = Field(
+        default=None,
+        description="The date that selected the rules in force (YYYY-MM-DD; the check date unless set apart)",
+    )
     language: Literal["da", "en"]
     engine: Literal["durable", "python"]
     rulebook: RulebookRef
@@ -219,6 +225,8 @@ class Report(_Out):
     left_out: list[LeftOutItem]
     warnings: list[str]
     trajectory: Trajectory | None = Field(
-        default=None, description="Scores, level, interventions and caseworker changes over time (1.1)")
+        default=None, description="Scores, level, interventions and caseworker changes over time (1.1)"
+    )
     phase_margins: list[PhaseMargin] = Field(
-        default_factory=list, description="What would change the phase: the deciding rule and its neighbours (1.1)")
+        default_factory=list, description="What would change the phase: the deciding rule and its neighbours (1.1)"
+    )

@@ -18,20 +18,30 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .catalogue import (Catalogue, ChecklistFile, FindingFile, IndicatorFile, InterventionFile,
-                        StaircaseFile, Text)
+from .catalogue import Catalogue, ChecklistFile, FindingFile, IndicatorFile, InterventionFile, StaircaseFile, Text
 from .errors import ProblemList, RulebookError
 from .expr import Condition, ExpressionError, FactSpec, bind, facts_used, params_used, parse_condition, suggest
 from .facts import fact_specs
-from .layers import (CATALOGUE_KEYS, META_FILE, PARAMETERS_FILE, RELEASE_FILE, content_hash, merged_catalogue,
-                     merged_rules, read_layers)
+from .layers import (
+    CATALOGUE_KEYS,
+    META_FILE,
+    PARAMETERS_FILE,
+    RELEASE_FILE,
+    content_hash,
+    merged_catalogue,
+    merged_rules,
+    read_layers,
+)
 from .parameters import ParameterSet, merged_parameters
 from .periods import Period, Timeline, covered, overlapping, read_period
-from .yamlio import field_path, locate
+from .yamlio import LineDict, field_path, locate
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 STAGES = ("phase", "flag", "checklist")
 SEVERITIES = ("high", "medium", "low")
@@ -64,7 +74,8 @@ class RulebookInfo(_Data):
     extends: str | None = Field(default=None, description="'default', or the path of another rulebook folder")
     disable: list[str] = Field(default_factory=list, description="Ids of base rules to switch off")
     author: str | list[str] | None = Field(
-        default=None, description="Who last changed the rules of this folder (a release needs another approver)")
+        default=None, description="Who last changed the rules of this folder (a release needs another approver)"
+    )
 
     _text = field_validator("description", mode="before")(_text)
 
@@ -116,8 +127,8 @@ class RuleFileShape(_Data):
     rules: list[dict] = Field(default_factory=list)
 
 
-RULE_MODELS = {"phase": PhaseRule, "flag": FlagRule, "checklist": ChecklistRule}
-AnyRule = Union[PhaseRule, FlagRule, ChecklistRule]
+AnyRule = PhaseRule | FlagRule | ChecklistRule
+RULE_MODELS: dict[str, type[AnyRule]] = {"phase": PhaseRule, "flag": FlagRule, "checklist": ChecklistRule}
 
 
 @dataclass(frozen=True)
@@ -178,8 +189,12 @@ class Rulebook:
         cached = self._views.get("timeline")
         if cached is None:
             periods = [rule.period for rule in self.all_rules()] + self.parameters.periods()
-            periods += [Period(item.valid_from, item.valid_to) for items in self.catalogue.variants().values()
-                        for variants in items.values() for item in variants]
+            periods += [
+                Period(item.valid_from, item.valid_to)
+                for items in self.catalogue.variants().values()
+                for variants in items.values()
+                for item in variants
+            ]
             cached = self._views["timeline"] = Timeline(periods)
         return cached
 
@@ -189,14 +204,15 @@ class Rulebook:
         cached = self._views.get("dated")
         if cached is None:
             cached = self._views["dated"] = bool(self.timeline.cuts) or any(
-                params_used(rule.condition) for rule in self.all_rules())
+                params_used(rule.condition) for rule in self.all_rules()
+            )
         return cached
 
     def period_index(self, day: dt.date) -> int:
         """The number of the stretch of days (in which nothing changes) that `day` lies in."""
         return self.timeline.index(day) if self.period is None and self.dated else 0
 
-    def at(self, day: dt.date) -> "Rulebook":
+    def at(self, day: dt.date) -> Rulebook:
         """The rulebook in force on `day` (cached per stretch of days in which nothing changes).
 
         A view made by `at` is fixed to its stretch: `at` on it returns the view itself.
@@ -210,7 +226,7 @@ class Rulebook:
             view = self._views[index] = self._view(day, timeline.stretches()[index])
         return view
 
-    def _view(self, day: dt.date, stretch: Period) -> "Rulebook":
+    def _view(self, day: dt.date, stretch: Period) -> Rulebook:
         values = self.parameters.values_at(day)
         rules: dict[str, list[CompiledRule]] = {}
         for stage in STAGES:
@@ -220,18 +236,38 @@ class Rulebook:
                 if not rule.period.contains(day) or any(name not in values for name in used):
                     continue
                 if used:
-                    rule = CompiledRule(**{**rule.__dict__, "condition": bind(rule.condition, values),
-                                           "parameters": tuple((name, values[name]) for name in used)})
+                    rule = CompiledRule(
+                        **{
+                            **rule.__dict__,
+                            "condition": bind(rule.condition, values),
+                            "parameters": tuple((name, values[name]) for name in used),
+                        }
+                    )
                 rules[stage].append(rule)
         for stage in ("flag", "checklist"):
             rules[stage] = [_renumber(rule, rank) for rank, rule in enumerate(rules[stage])]
         catalogue = self.catalogue.at(day)
-        facts = fact_specs(catalogue, tuple(self.phases), tuple(self.flag_ids)) if catalogue is not self.catalogue \
+        facts = (
+            fact_specs(catalogue, tuple(self.phases), tuple(self.flag_ids))
+            if catalogue is not self.catalogue
             else self.facts
-        return Rulebook(name=self.name, version=self.version, description=self.description,
-                        content_hash=self.content_hash, path=self.path, catalogue=catalogue, phases=self.phases,
-                        rules=rules, facts=facts, layers=self.layers, parameters=self.parameters,
-                        release=self.release, authors=self.authors, period=stretch)
+        )
+        return Rulebook(
+            name=self.name,
+            version=self.version,
+            description=self.description,
+            content_hash=self.content_hash,
+            path=self.path,
+            catalogue=catalogue,
+            phases=self.phases,
+            rules=rules,
+            facts=facts,
+            layers=self.layers,
+            parameters=self.parameters,
+            release=self.release,
+            authors=self.authors,
+            period=stretch,
+        )
 
     @property
     def flag_ids(self) -> list[str]:
@@ -256,14 +292,18 @@ def load_rulebook(folder: str | Path) -> Rulebook:
     layers = read_layers(folder, problems)
     for name in CATALOGUE_FILES:
         if not any(name in layer.files for layer in layers) and not any(
-                p.path and p.path.endswith(name) for p in problems.items):
+            p.path and p.path.endswith(name) for p in problems.items
+        ):
             problems.add("F003", f"the rulebook has no {name}", str(folder / name))
     problems.raise_if_any(RulebookError)
 
     top_path, top_meta = layers[-1].files[META_FILE]
     info = _validate(RulebookInfo, top_path, top_meta, problems)
-    parts = {name: _validate(model, *merged_catalogue(layers, name), problems)
-             for name, model in CATALOGUE_FILES.items() if model}
+    parts = {
+        name: _validate(model, *merged_catalogue(layers, name), problems)
+        for name, model in CATALOGUE_FILES.items()
+        if model
+    }
     for name in CATALOGUE_KEYS:
         _catalogue_periods(name, *merged_catalogue(layers, name), problems)
     for layer in layers:
@@ -274,18 +314,31 @@ def load_rulebook(folder: str | Path) -> Rulebook:
     parameters = merged_parameters(layers, problems)
     problems.raise_if_any(RulebookError)
 
-    catalogue = Catalogue(parts["indicators.yaml"], parts["interventions.yaml"], parts["findings.yaml"],
-                          parts["checklist.yaml"], parts["staircase.yaml"])
+    catalogue = Catalogue(
+        parts["indicators.yaml"],
+        parts["interventions.yaml"],
+        parts["findings.yaml"],
+        parts["checklist.yaml"],
+        parts["staircase.yaml"],
+    )
     problems.items.extend(catalogue.cross_problems(str(folder / "interventions.yaml")))
     phases = _collect_phases(phase_lists, problems)
     rules = _compile(entries, catalogue, phases, problems, _flag_ids(disabled), parameters)
     problems.raise_if_any(RulebookError)
     return Rulebook(
-        name=info.name, version=info.version, description=info.description,
-        content_hash=content_hash(layers), path=folder, catalogue=catalogue, phases=phases, rules=rules,
+        name=info.name,
+        version=info.version,
+        description=info.description,
+        content_hash=content_hash(layers),
+        path=folder,
+        catalogue=catalogue,
+        phases=phases,
+        rules=rules,
         facts=fact_specs(catalogue, tuple(phases), tuple(dict.fromkeys(r.conclusion for r in rules["flag"]))),
-        layers=[(layer.name, str(layer.folder)) for layer in layers], parameters=parameters,
-        release=_release_of(folder), authors=_authors(layers),
+        layers=[(layer.name, str(layer.folder)) for layer in layers],
+        parameters=parameters,
+        release=_release_of(folder),
+        authors=_authors(layers),
     )
 
 
@@ -328,9 +381,13 @@ def _catalogue_periods(name: str, path: Path | None, data: Any, problems: Proble
                 continue
             for first, second in overlapping([period for period, _ in variants]):
                 (one, earlier), (other, later) = variants[first], variants[second]
-                problems.add("D003" if one.dated or other.dated else "S004",
-                             f"{key}: '{entry_id}' is given twice for overlapping periods ({one.text()} at line "
-                             f"{earlier.line}, {other.text()})", later.path or str(path), later.line)
+                problems.add(
+                    "D003" if one.dated or other.dated else "S004",
+                    f"{key}: '{entry_id}' is given twice for overlapping periods ({one.text()} at line "
+                    f"{earlier.line}, {other.text()})",
+                    later.path or str(path),
+                    later.line,
+                )
 
 
 def _validate(model: type[BaseModel], path: Path | None, data: Any, problems: ProblemList) -> Any:
@@ -344,19 +401,24 @@ def _validate(model: type[BaseModel], path: Path | None, data: Any, problems: Pr
         return None
 
 
-def _schema_problems(exc: ValidationError, data: Any, path: Path | None, problems: ProblemList,
-                     label: str = "") -> None:
+def _schema_problems(
+    exc: ValidationError, data: Any, path: Path | None, problems: ProblemList, label: str = ""
+) -> None:
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
         where, line = locate(data, loc, str(path))
         if loc and loc[-1] in ("valid_from", "valid_to"):
-            problems.add("D001", f"{label}{field_path(loc)}: '{error.get('input')}' is not a real date "
-                         "(write YYYY-MM-DD)", where, line)
+            problems.add(
+                "D001",
+                f"{label}{field_path(loc)}: '{error.get('input')}' is not a real date (write YYYY-MM-DD)",
+                where,
+                line,
+            )
             continue
         problems.add("S002", f"{label}{field_path(loc)}: {_schema_message(error)}", where, line)
 
 
-def _schema_message(error: dict) -> str:
+def _schema_message(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "missing":
         return "is required"
@@ -375,11 +437,16 @@ def _check_rule_file(path: Path, data: Any, problems: ProblemList) -> None:
     stage = data.get("stage") if isinstance(data, dict) else None
     if stage not in STAGES:
         line = data.line_of("stage") if hasattr(data, "line_of") else None
-        problems.add("S001", f"a rule file needs 'stage: phase', 'stage: flag' or 'stage: checklist'"
-                     f"{suggest(str(stage), STAGES) if stage else ''}", str(path), line)
+        problems.add(
+            "S001",
+            f"a rule file needs 'stage: phase', 'stage: flag' or 'stage: checklist'"
+            f"{suggest(str(stage), STAGES) if stage else ''}",
+            str(path),
+            line,
+        )
         return
     _validate(RuleFileShape, path, data, problems)
-    if not isinstance(data, dict):
+    if not isinstance(data, LineDict):
         return
     if stage != "phase" and "phases" in data:
         problems.add("S002", "phases: only phase rule files may define phases", str(path), data.line_of("phases"))
@@ -388,7 +455,7 @@ def _check_rule_file(path: Path, data: Any, problems: ProblemList) -> None:
 def _collect_phases(phase_lists: list, problems: ProblemList) -> dict[str, PhaseDefinition]:
     phases: dict[str, PhaseDefinition] = {}
     for path, data in phase_lists:
-        for index, item in enumerate(data["phases"]):
+        for item in data["phases"]:
             phase = _validate(PhaseDefinition, path, item, problems)
             if phase is not None:
                 phases[phase.id] = phase  # a later layer may relabel a phase
@@ -397,12 +464,21 @@ def _collect_phases(phase_lists: list, problems: ProblemList) -> dict[str, Phase
 
 def _flag_ids(entries: list) -> tuple[str, ...]:
     """Flags named by rule entries (disabled flags stay known, so rules may still mention them)."""
-    return tuple(entry.data.get("flag") or entry.data.get("id") for entry in entries
-                 if entry.stage == "flag" and isinstance(entry.data, dict))
+    return tuple(
+        entry.data.get("flag") or entry.data["id"]  # a disabled rule always has an id
+        for entry in entries
+        if entry.stage == "flag" and isinstance(entry.data, dict)
+    )
 
 
-def _compile(entries: list, catalogue: Catalogue, phases: dict, problems: ProblemList,
-             disabled_flags: tuple[str, ...] = (), parameters: ParameterSet | None = None) -> dict[str, list]:
+def _compile(
+    entries: list,
+    catalogue: Catalogue,
+    phases: dict,
+    problems: ProblemList,
+    disabled_flags: tuple[str, ...] = (),
+    parameters: ParameterSet | None = None,
+) -> dict[str, list]:
     parsed = []
     for entry in entries:
         try:
@@ -410,8 +486,9 @@ def _compile(entries: list, catalogue: Catalogue, phases: dict, problems: Proble
         except ValidationError as exc:
             rule_id = entry.data.get("id") if isinstance(entry.data, dict) else None
             _schema_problems(exc, entry.data, None, problems, f"rule '{rule_id}': " if rule_id else "rule: ")
-    flag_ids = tuple(dict.fromkeys([*(rule.flag or rule.id for entry, rule in parsed if entry.stage == "flag"),
-                                    *disabled_flags]))
+    flag_ids = tuple(
+        dict.fromkeys([*(rule.flag or rule.id for _, rule in parsed if isinstance(rule, FlagRule)), *disabled_flags])
+    )
     specs = fact_specs(catalogue, tuple(phases), flag_ids)
     visible = {
         "phase": {name: spec for name, spec in specs.items() if spec.stage == "facts"},
@@ -422,8 +499,12 @@ def _compile(entries: list, catalogue: Catalogue, phases: dict, problems: Proble
     params = {name: parameter.candidates for name, parameter in parameters.items.items()}
     for name, parameter in parameters.items.items():
         if name in specs:
-            problems.add("D007", f"parameter '{name}' has the name of a fact; choose another name",
-                         parameter.path, parameter.line)
+            problems.add(
+                "D007",
+                f"parameter '{name}' has the name of a fact; choose another name",
+                parameter.path,
+                parameter.line,
+            )
     rules: dict[str, list[CompiledRule]] = {stage: [] for stage in STAGES}
     seen: dict[str, list[tuple[Period, str]]] = {}
     for entry, rule in parsed:
@@ -431,8 +512,11 @@ def _compile(entries: list, catalogue: Catalogue, phases: dict, problems: Proble
         where = (data.path, data.line)
         period = Period(rule.valid_from, rule.valid_to)
         if rule.valid_from and rule.valid_to and rule.valid_to < rule.valid_from:
-            problems.add("D002", f"rule '{rule.id}': valid_to {rule.valid_to} is before valid_from {rule.valid_from}",
-                         *locate(data, ("valid_to",)))
+            problems.add(
+                "D002",
+                f"rule '{rule.id}': valid_to {rule.valid_to} is before valid_from {rule.valid_from}",
+                *locate(data, ("valid_to",)),
+            )
             continue
         clash = next(((other, place) for other, place in seen.get(rule.id, []) if other.overlaps(period)), None)
         if clash is not None:
@@ -440,14 +524,21 @@ def _compile(entries: list, catalogue: Catalogue, phases: dict, problems: Proble
             if not other.dated and not period.dated:
                 problems.add("S004", f"rule id '{rule.id}' is used twice (first at {place})", *where)
             else:
-                problems.add("D003", f"rule '{rule.id}': its period ({period.text()}) overlaps the period "
-                             f"({other.text()}) of the same id at {place}", *where)
+                problems.add(
+                    "D003",
+                    f"rule '{rule.id}': its period ({period.text()}) overlaps the period "
+                    f"({other.text()}) of the same id at {place}",
+                    *where,
+                )
             continue
         seen.setdefault(rule.id, []).append((period, f"{data.path}:{data.line}"))
-        conclusion = _conclusion(stage, rule, catalogue, phases, problems, data)
+        conclusion = _conclusion(rule, catalogue, phases, problems, data)
         if rule.source not in catalogue.findings:
-            problems.add("S007", f"rule '{rule.id}': unknown source finding '{rule.source}'"
-                         f"{suggest(rule.source, catalogue.findings)}", *locate(data, ("source",)))
+            problems.add(
+                "S007",
+                f"rule '{rule.id}': unknown source finding '{rule.source}'{suggest(rule.source, catalogue.findings)}",
+                *locate(data, ("source",)),
+            )
         try:
             condition = parse_condition(rule.when, visible[stage], params)
         except ExpressionError as exc:
@@ -458,17 +549,34 @@ def _compile(entries: list, catalogue: Catalogue, phases: dict, problems: Proble
         for name in params_used(condition):
             gaps = covered([item.period for item in parameters.items[name].values], period)
             if gaps:
-                problems.add("D006", f"rule '{rule.id}': parameter '{name}' has no value for "
-                             f"{', '.join(gap.text() for gap in gaps)}, a part of the rule's period ({period.text()})",
-                             *locate(data, ("when",)))
+                problems.add(
+                    "D006",
+                    f"rule '{rule.id}': parameter '{name}' has no value for "
+                    f"{', '.join(gap.text() for gap in gaps)}, a part of the rule's period ({period.text()})",
+                    *locate(data, ("when",)),
+                )
         if conclusion is None:
             continue
-        rank = rule.priority if stage == "phase" else len(rules[stage])
-        rules[stage].append(CompiledRule(
-            id=rule.id, stage=stage, conclusion=conclusion, rank=rank,
-            severity=getattr(rule, "severity", None), when=rule.when, condition=condition,
-            reason=rule.reason, source=rule.source, path=data.path, line=data.line,
-            origin=entry.origin, overrides=entry.overrides, valid_from=rule.valid_from, valid_to=rule.valid_to))
+        rank = rule.priority if isinstance(rule, PhaseRule) else len(rules[stage])
+        rules[stage].append(
+            CompiledRule(
+                id=rule.id,
+                stage=stage,
+                conclusion=conclusion,
+                rank=rank,
+                severity=getattr(rule, "severity", None),
+                when=rule.when,
+                condition=condition,
+                reason=rule.reason,
+                source=rule.source,
+                path=data.path,
+                line=data.line,
+                origin=entry.origin,
+                overrides=entry.overrides,
+                valid_from=rule.valid_from,
+                valid_to=rule.valid_to,
+            )
+        )
     rules["phase"].sort(key=lambda rule: rule.rank)
     for stage in ("flag", "checklist"):
         rules[stage] = [_renumber(rule, rank) for rank, rule in enumerate(rules[stage])]
@@ -479,19 +587,20 @@ def _renumber(rule: CompiledRule, rank: int) -> CompiledRule:
     return rule if rule.rank == rank else CompiledRule(**{**rule.__dict__, "rank": rank})
 
 
-def _conclusion(stage: str, rule: AnyRule, catalogue: Catalogue, phases: dict, problems: ProblemList,
-                data: Any) -> Any:
-    if stage == "phase":
+def _conclusion(rule: AnyRule, catalogue: Catalogue, phases: dict, problems: ProblemList, data: Any) -> Any:
+    if isinstance(rule, PhaseRule):
         if rule.phase not in phases:
-            problems.add("S005", f"rule '{rule.id}': unknown phase '{rule.phase}'{suggest(rule.phase, phases)}",
-                         *locate(data, ("phase",)))
+            problems.add(
+                "S005",
+                f"rule '{rule.id}': unknown phase '{rule.phase}'{suggest(rule.phase, phases)}",
+                *locate(data, ("phase",)),
+            )
             return None
         return rule.phase
-    if stage == "flag":
+    if isinstance(rule, FlagRule):
         return rule.flag or rule.id
     if rule.point not in catalogue.checklist:
-        problems.add("S006", f"rule '{rule.id}': there is no checklist point {rule.point}",
-                     *locate(data, ("point",)))
+        problems.add("S006", f"rule '{rule.id}': there is no checklist point {rule.point}", *locate(data, ("point",)))
         return None
     return rule.point
 

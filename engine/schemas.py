@@ -16,6 +16,10 @@ def input_schema() -> dict:
 def output_schema() -> dict:
     """JSON Schema of a check report, version `SCHEMA_VERSION`."""
     schema = Report.model_json_schema()
-    schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema",
-                   "title": f"BIP check report, schema version {SCHEMA_VERSION}"})
+    schema.update(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": f"BIP check report, schema version {SCHEMA_VERSION}",
+        }
+    )
     return schema

@@ -10,24 +10,27 @@ from __future__ import annotations
 
 import datetime as dt
 from itertools import pairwise
-from statistics import fmean
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .catalogue import Catalogue
 from .facts import _status as intervention_status
-from .record import Record
-from .report import (
-    CaseworkerMarker,
-    IndicatorSeries,
-    InterventionBand,
-    LevelPoint,
-    ScorePoint,
-    Trajectory,
-)
+from .facts import fmean
+
+if TYPE_CHECKING:
+    from .catalogue import Catalogue
+    from .record import Record
+    from .report import CaseworkerMarker, InterventionBand, Trajectory
 
 
-def trajectory(record: Record, as_of: dt.date, catalogue: Catalogue, lang: str = "da") -> Trajectory:
-    """The trajectory of `record` up to `as_of` (later measurements and caseworkers are left out)."""
+def trajectory(
+    record: Record, as_of: dt.date, catalogue: Catalogue, lang: str = "da", models: Any = None
+) -> Trajectory:
+    """The trajectory of `record` up to `as_of` (later measurements and caseworkers are left out).
+
+    `models` makes the parts (default: the pydantic models of `engine.report`; the command line
+    passes the light ones of `engine.light`).
+    """
+    if models is None:
+        from . import report as models
     measurements = sorted((m for m in record.measurements if m.date <= as_of), key=lambda m: m.date)
     dates = [m.date.isoformat() for m in measurements]
     citizen = catalogue.citizen_indicators()
@@ -36,20 +39,34 @@ def trajectory(record: Record, as_of: dt.date, catalogue: Catalogue, lang: str =
         scores = [m.scores.get(indicator.id) for m in measurements]
         if all(score is None for score in scores):
             continue
-        series.append(IndicatorSeries(
-            id=indicator.id, label=indicator.label.get(lang), rated_by=indicator.rated_by,
-            points=[ScorePoint(date=day, score=score) for day, score in zip(dates, scores) if score is not None],
-            scores=scores))
+        series.append(
+            models.IndicatorSeries(
+                id=indicator.id,
+                label=indicator.label.get(lang),
+                rated_by=indicator.rated_by,
+                points=[
+                    models.ScorePoint(date=day, score=score)
+                    for day, score in zip(dates, scores, strict=True)
+                    if score is not None
+                ],
+                scores=scores,
+            )
+        )
     level = []
-    for day, measurement in zip(dates, measurements):
+    for day, measurement in zip(dates, measurements, strict=True):
         own = [measurement.scores[name] for name in citizen if name in measurement.scores]
-        level.append(LevelPoint(date=day, level=round(fmean(own), 4) if own else None))
-    return Trajectory(as_of=as_of.isoformat(), dates=dates, indicators=series, level=level,
-                      interventions=_bands(record, as_of, catalogue, lang),
-                      caseworker_changes=_changes(record, as_of))
+        level.append(models.LevelPoint(date=day, level=round(fmean(own), 4) if own else None))
+    return models.Trajectory(
+        as_of=as_of.isoformat(),
+        dates=dates,
+        indicators=series,
+        level=level,
+        interventions=_bands(record, as_of, catalogue, lang, models),
+        caseworker_changes=_changes(record, as_of, models),
+    )
 
 
-def _bands(record: Record, as_of: dt.date, catalogue: Catalogue, lang: str) -> list[InterventionBand]:
+def _bands(record: Record, as_of: dt.date, catalogue: Catalogue, lang: str, models: Any) -> list[InterventionBand]:
     bands = []
     for item in sorted(record.interventions, key=lambda i: (i.start, i.end or dt.date.max)):
         status = intervention_status(item, as_of)
@@ -60,15 +77,25 @@ def _bands(record: Record, as_of: dt.date, catalogue: Catalogue, lang: str) -> l
             until = min(item.end, as_of) if item.end else as_of
         else:
             until = item.end or item.start
-        bands.append(InterventionBand(
-            type=kind.id, label=kind.label.get(lang), main_type=kind.type,
-            main_type_label=catalogue.types[kind.type].label.get(lang), start=item.start.isoformat(),
-            end=item.end.isoformat() if item.end else None, until=until.isoformat(),
-            status=cast(Literal["active", "ended", "planned"], status)))
+        bands.append(
+            models.InterventionBand(
+                type=kind.id,
+                label=kind.label.get(lang),
+                main_type=kind.type,
+                main_type_label=catalogue.types[kind.type].label.get(lang),
+                start=item.start.isoformat(),
+                end=item.end.isoformat() if item.end else None,
+                until=until.isoformat(),
+                status=cast(Literal["active", "ended", "planned"], status),
+            )
+        )
     return bands
 
 
-def _changes(record: Record, as_of: dt.date) -> list[CaseworkerMarker]:
+def _changes(record: Record, as_of: dt.date, models: Any) -> list[CaseworkerMarker]:
     assignments = sorted((a for a in record.caseworkers if a.from_ <= as_of), key=lambda a: a.from_)
-    return [CaseworkerMarker(date=later.from_.isoformat(), caseworker=later.id, previous=earlier.id)
-            for earlier, later in pairwise(assignments) if later.id != earlier.id]
+    return [
+        models.CaseworkerMarker(date=later.from_.isoformat(), caseworker=later.id, previous=earlier.id)
+        for earlier, later in pairwise(assignments)
+        if later.id != earlier.id
+    ]

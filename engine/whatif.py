@@ -22,21 +22,25 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def what_if(record: Record, interventions: Iterable[Mapping[str, Any]] = (),
-            caseworker: Mapping[str, Any] | None = None, catalogue: Catalogue | None = None,
-            source: str = SOURCE) -> Record:
+def what_if(
+    record: Record,
+    interventions: Iterable[Mapping[str, Any]] = (),
+    caseworker: Mapping[str, Any] | None = None,
+    catalogue: Catalogue | None = None,
+    source: str = SOURCE,
+) -> Record:
     """`record` with `interventions` ({type, start, end?, status?}) and a new `caseworker` ({id, from}) added.
 
     Dates may be `datetime.date` or YYYY-MM-DD text. With a `catalogue` (a rulebook's), intervention
     and indicator names are checked as well; `Checker.what_if` passes its own. Raises `RecordError`.
     """
     data = record.model_dump(mode="json", by_alias=True, exclude_none=True)
-    data["interventions"] = [*data.get("interventions", []),
-                             *({key: _plain(value) for key, value in item.items() if value is not None}
-                               for item in interventions)]
+    data["interventions"] = [
+        *data.get("interventions", []),
+        *({key: _plain(value) for key, value in item.items() if value is not None} for item in interventions),
+    ]
     if caseworker is not None:
-        data["caseworkers"] = [*data.get("caseworkers", []),
-                               {key: _plain(value) for key, value in caseworker.items()}]
+        data["caseworkers"] = [*data.get("caseworkers", []), {key: _plain(value) for key, value in caseworker.items()}]
     changed = validate_record(data, source)
     if catalogue is not None:
         check_names(changed, data, source, catalogue)

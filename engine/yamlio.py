@@ -30,7 +30,7 @@ import yaml
 try:
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - the C loader is present in PyYAML wheels
-    from yaml import SafeLoader as _BaseLoader
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]  # the same interface, in Python
 
 from .errors import Problem
 
@@ -96,7 +96,7 @@ def _max_digits() -> int:
     return sys.get_int_max_str_digits() or 4300
 
 
-def _construct_int(loader, node):
+def _construct_int(loader: LineLoader, node: yaml.ScalarNode) -> Any:
     try:
         return loader.construct_yaml_int(node)
     except ValueError:
@@ -104,7 +104,7 @@ def _construct_int(loader, node):
         raise NumberTooLong(digits, node.start_mark.line + 1, node.start_mark.column + 1) from None
 
 
-def _construct_timestamp(loader, node):
+def _construct_timestamp(loader: LineLoader, node: yaml.ScalarNode) -> Any:
     """A date or time; one that is not in the calendar stays text, for the schema to report."""
     try:
         return loader.construct_yaml_timestamp(node)
@@ -112,7 +112,7 @@ def _construct_timestamp(loader, node):
         return str(node.value)
 
 
-def _construct_mapping(loader, node):
+def _construct_mapping(loader: LineLoader, node: yaml.MappingNode) -> LineDict:
     result = LineDict()
     result.line = node.start_mark.line + 1
     result.path = loader.source_path
@@ -131,7 +131,7 @@ def _construct_mapping(loader, node):
     return result
 
 
-def _construct_sequence(loader, node):
+def _construct_sequence(loader: LineLoader, node: yaml.SequenceNode) -> LineList:
     result = LineList(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
     result.path = loader.source_path
@@ -196,18 +196,24 @@ def parse_json(text: str, path: str) -> tuple[Any, Problem | None]:
 
 
 def _too_deep(path: str, line: int | None, column: int | None) -> Problem:
-    return Problem("Y003", f"nested deeper than {MAX_DEPTH} levels of lists and mappings; "
-                           f"a record or rule file never needs that many", path, line, column)
+    return Problem(
+        "Y003",
+        f"nested deeper than {MAX_DEPTH} levels of lists and mappings; a record or rule file never needs that many",
+        path,
+        line,
+        column,
+    )
 
 
 def _long_number(text: str, path: str) -> Problem:
-    match = re.search(r"\d{%d,}" % (_max_digits() + 1), text)
+    match = re.search(rf"\d{{{_max_digits() + 1},}}", text)
     if match is None:
         return Problem("Y004", "a number is too long to read", path)
     line = text.count("\n", 0, match.start()) + 1
     column = match.start() - text.rfind("\n", 0, match.start())
-    return Problem("Y004", f"a number of {len(match.group())} digits is too long (at most {_max_digits()})",
-                   path, line, column)
+    return Problem(
+        "Y004", f"a number of {len(match.group())} digits is too long (at most {_max_digits()})", path, line, column
+    )
 
 
 # --- Depth limit, checked on the text before parsing -------------------------------------------
@@ -263,7 +269,7 @@ def yaml_depth_problem(text: str, path: str, limit: int = MAX_DEPTH) -> Problem 
 
 def _is_marker(line: str, pos: int, markers: str) -> bool:
     """Whether a block indicator (`-`, `?` or `:`, one of `markers`) followed by a space or the end stands at `pos`."""
-    return pos < len(line) and line[pos] in markers and line[pos + 1:pos + 2] in ("", " ", "\t")
+    return pos < len(line) and line[pos] in markers and line[pos + 1 : pos + 2] in ("", " ", "\t")
 
 
 class _YamlDepth:
@@ -271,12 +277,12 @@ class _YamlDepth:
 
     def __init__(self, limit: int):
         self.limit = limit
-        self.stack: list[float] = []        # columns of the open block nodes
-        self.flow = 0                       # open flow collections
-        self.quote: str | None = None       # a quoted scalar that goes on over lines
+        self.stack: list[float] = []  # columns of the open block nodes
+        self.flow = 0  # open flow collections
+        self.quote: str | None = None  # a quoted scalar that goes on over lines
         self.block_scalar: int | None = None  # indentation of the line that opened a | or > scalar
-        self.node_start = False             # whether a node may start at the current place
-        self.plain = False                  # the line ended inside a plain scalar
+        self.node_start = False  # whether a node may start at the current place
+        self.plain = False  # the line ended inside a plain scalar
 
     def line(self, line: str) -> int | None:
         """Take one line; return the 1-based column where the limit is passed, or None."""
@@ -361,7 +367,9 @@ class _YamlDepth:
                 self.block_scalar = indent
                 return None
             elif self.node_start and char in "&!*":
-                pos = _TOKEN.match(line, pos).end()
+                token = _TOKEN.match(line, pos)
+                assert token is not None  # \S* always matches, if only the empty string
+                pos = token.end()
                 self.node_start = char != "*"
             else:
                 found = _VALUE_OR_COMMENT.search(line, pos)

@@ -54,8 +54,17 @@ def python_checker(rulebook):
 
 def scores(level: int, **overrides) -> dict:
     """Nine indicator scores, all at `level` unless overridden."""
-    names = ["health_coping", "opportunity_knowledge", "work_confidence", "cooperation", "wage_realism",
-             "job_search", "caseworker_belief", "goal_directed", "competence_realism"]
+    names = [
+        "health_coping",
+        "opportunity_knowledge",
+        "work_confidence",
+        "cooperation",
+        "wage_realism",
+        "job_search",
+        "caseworker_belief",
+        "goal_directed",
+        "competence_realism",
+    ]
     values = {name: level for name in names}
     values.update(overrides)
     return values
@@ -73,8 +82,12 @@ def record(levels=(), interventions=(), caseworkers=(), notes=None, spacing=3.0,
         age = 1 + spacing * (len(levels) - 1 - index)
         entry = level if isinstance(level, dict) else scores(level)
         measurements.append({"date": months_before(age), "scores": entry})
-    data = {"id": fields.pop("id", "T-1"), "measurements": measurements, "interventions": list(interventions),
-            "caseworkers": list(caseworkers)}
+    data = {
+        "id": fields.pop("id", "T-1"),
+        "measurements": measurements,
+        "interventions": list(interventions),
+        "caseworkers": list(caseworkers),
+    }
     if notes is not None:
         data["notes"] = notes
     data.update(fields)

@@ -49,8 +49,7 @@ def _as_server_user(command: list[str]) -> list[str]:
 
 
 def _run(command: list[str], cwd: str) -> None:
-    result = subprocess.run(_as_server_user(command), cwd=cwd, capture_output=True, text=True, timeout=120,
-                            check=False)
+    result = subprocess.run(_as_server_user(command), cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
     if result.returncode:
         raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
@@ -82,16 +81,36 @@ def postgres_url():
     data, port = os.path.join(folder, "data"), _free_port()
     started = False
     try:
-        _run([str(bin_dir / "initdb"), "-D", data, "-U", "bip", "--auth=trust", "-E", "UTF8", "--locale=C",
-              "--no-sync"], folder)
-        options = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c max_connections=100")
-        _run([str(bin_dir / "pg_ctl"), "-D", data, "-o", options, "-l", os.path.join(folder, "server.log"),
-              "-w", "-t", "60", "start"], folder)
+        _run(
+            [str(bin_dir / "initdb"), "-D", data, "-U", "bip", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"],
+            folder,
+        )
+        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
+        _run(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                data,
+                "-o",
+                options,
+                "-l",
+                os.path.join(folder, "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            folder,
+        )
         started = True
         yield new_database(f"postgresql://bip@127.0.0.1:{port}/postgres")
     finally:
         if started:
-            subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"]),
-                           cwd=folder, capture_output=True, timeout=60, check=False)
+            subprocess.run(
+                _as_server_user([str(bin_dir / "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"]),
+                cwd=folder,
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
         shutil.rmtree(folder, ignore_errors=True)

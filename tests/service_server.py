@@ -87,15 +87,25 @@ class RunningServer:
                 self.process.wait(5)
 
 
-def start_server(workdir: Path, *extra: str, database: str | None = None, tokens: dict[str, str] | None = None,
-                 timeout: float = 30.0) -> RunningServer:
+def start_server(
+    workdir: Path, *extra: str, database: str | None = None, tokens: dict[str, str] | None = None, timeout: float = 30.0
+) -> RunningServer:
     """Start `bip serve` with `extra` arguments and wait until /healthz answers."""
     workdir.mkdir(parents=True, exist_ok=True)
     database = database or f"sqlite:///{workdir / 'log.sqlite'}"
     tokens = tokens if tokens is not None else make_tokens(database)
     port = free_port()
-    args = [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(port), "--database", database,
-            "--no-access-log", *map(str, extra)]
+    args = [
+        sys.executable,
+        str(ROOT / "cli.py"),
+        "serve",
+        "--port",
+        str(port),
+        "--database",
+        database,
+        "--no-access-log",
+        *map(str, extra),
+    ]
     log_path = workdir / f"server-{port}.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(log_path, "wb") as log_file:
@@ -120,10 +130,10 @@ def bip_server(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
     """A factory that starts `bip serve` with extra CLI arguments; every server is stopped afterwards."""
     started: list[RunningServer] = []
 
-    def start(*extra: str, database: str | None = None, tokens: dict[str, str] | None = None,
-              name: str | None = None) -> RunningServer:
-        server = start_server(tmp_path / (name or f"server{len(started)}"), *extra, database=database,
-                              tokens=tokens)
+    def start(
+        *extra: str, database: str | None = None, tokens: dict[str, str] | None = None, name: str | None = None
+    ) -> RunningServer:
+        server = start_server(tmp_path / (name or f"server{len(started)}"), *extra, database=database, tokens=tokens)
         started.append(server)
         return server
 

@@ -11,19 +11,22 @@ def c(text):
     return parse_condition(text, SPECS)
 
 
-@pytest.mark.parametrize("text, never", [
-    ("level > 3 and level < 2", True),
-    ("level > 3 and level <= 3", True),
-    ("level >= 3 and level <= 3", False),
-    ("count > 1 and count < 2", True),
-    ("count >= 1 and count < 2", False),
-    ('phase == "progress" and phase == "standstill"', True),
-    ('"social" in types and "social" not in types', True),
-    ("change is none and change > 0", True),
-    ("active and not active", True),
-    ("(level > 4 or level < 2) and level > 4.5", False),
-    ("false", True),
-])
+@pytest.mark.parametrize(
+    "text, never",
+    [
+        ("level > 3 and level < 2", True),
+        ("level > 3 and level <= 3", True),
+        ("level >= 3 and level <= 3", False),
+        ("count > 1 and count < 2", True),
+        ("count >= 1 and count < 2", False),
+        ('phase == "progress" and phase == "standstill"', True),
+        ('"social" in types and "social" not in types', True),
+        ("change is none and change > 0", True),
+        ("active and not active", True),
+        ("(level > 4 or level < 2) and level > 4.5", False),
+        ("false", True),
+    ],
+)
 def test_never_true(text, never):
     assert never_true(c(text), SPECS) is never
 
@@ -32,18 +35,21 @@ def test_dnf_distributes_and_over_or():
     assert len(dnf(c("(level > 1 or change > 0) and (count > 1 or active)"))) == 4
 
 
-@pytest.mark.parametrize("narrow, wide, expected", [
-    ("level > 3", "level > 2", True),
-    ("level > 2", "level > 3", False),
-    ("level >= 3 and active", "level >= 3", True),
-    ("count >= 1", "count >= 1", True),
-    ("count >= 2", "count > 1", True),
-    ("level == 2", "level < 3", True),
-    ('phase == "progress"', 'phase != "standstill"', True),
-    ("level > 3", "change > 0", False),
-    ('"social" in types', '"social" in types', True),
-    ("change > 0", "change is not none", True),
-])
+@pytest.mark.parametrize(
+    "narrow, wide, expected",
+    [
+        ("level > 3", "level > 2", True),
+        ("level > 2", "level > 3", False),
+        ("level >= 3 and active", "level >= 3", True),
+        ("count >= 1", "count >= 1", True),
+        ("count >= 2", "count > 1", True),
+        ("level == 2", "level < 3", True),
+        ('phase == "progress"', 'phase != "standstill"', True),
+        ("level > 3", "change > 0", False),
+        ('"social" in types', '"social" in types', True),
+        ("change > 0", "change is not none", True),
+    ],
+)
 def test_implies(narrow, wide, expected):
     (left,), (right,) = dnf(c(narrow)), dnf(c(wide))
     assert implies(left, right, SPECS) is expected

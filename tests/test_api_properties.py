@@ -23,10 +23,25 @@ from schemathesis.checks import (
 )
 
 EXAMPLES = 260
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
-OPERATIONS = ["POST /v1/check", "POST /v1/explain", "POST /v1/batch", "GET /v1/rulebook", "GET /v1/schemas/input",
-              "GET /v1/schemas/output", "GET /v1/log", "GET /healthz", "GET /readyz", "GET /metrics"]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+OPERATIONS = [
+    "POST /v1/check",
+    "POST /v1/explain",
+    "POST /v1/batch",
+    "GET /v1/rulebook",
+    "GET /v1/schemas/input",
+    "GET /v1/schemas/output",
+    "GET /v1/log",
+    "GET /healthz",
+    "GET /readyz",
+    "GET /metrics",
+]
 WITH_INPUT = {"POST /v1/check", "POST /v1/explain", "POST /v1/batch", "GET /v1/log"}
 
 
@@ -49,8 +64,9 @@ def test_the_document_has_exactly_these_operations(api_schema):
     assert labels == set(OPERATIONS)
 
 
-CASES = [(label, GenerationMode.POSITIVE) for label in OPERATIONS] + \
-        [(label, GenerationMode.NEGATIVE) for label in OPERATIONS if label in WITH_INPUT]
+CASES = [(label, GenerationMode.POSITIVE) for label in OPERATIONS] + [
+    (label, GenerationMode.NEGATIVE) for label in OPERATIONS if label in WITH_INPUT
+]
 
 
 @pytest.mark.parametrize("label,mode", CASES, ids=[f"{label}-{mode.value}" for label, mode in CASES])
@@ -59,8 +75,12 @@ def test_no_server_error_and_every_answer_as_documented(api_schema, service, lab
     role = "auditor" if operation.path == "/v1/log" else "system"
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES if label in WITH_INPUT else 20, deadline=None,
-              suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=EXAMPLES if label in WITH_INPUT else 20,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
     def call(case):
         case.call_and_validate(base_url=service.base_url, headers=service.headers(role), checks=CHECKS, timeout=30)
 

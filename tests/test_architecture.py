@@ -42,8 +42,9 @@ def engine_modules(core_only: bool) -> list[Path]:
 
 @pytest.mark.parametrize("path", engine_modules(core_only=True), ids=lambda p: str(p.relative_to(ENGINE)))
 def test_core_imports_no_wing(path):
-    wings = {m for m in imported_modules(path) for wing in WINGS if m == f"engine.{wing}" or
-             m.startswith(f"engine.{wing}.")}
+    wings = {
+        m for m in imported_modules(path) for wing in WINGS if m == f"engine.{wing}" or m.startswith(f"engine.{wing}.")
+    }
     assert not wings, f"{path.relative_to(ENGINE.parent)} (core) imports wing modules {sorted(wings)}"
 
 
@@ -53,9 +54,11 @@ def test_no_click_anywhere_in_engine(path):
     assert not bad, f"{path.relative_to(ENGINE.parent)} imports {sorted(bad)}; only cli.py may"
 
 
-@pytest.mark.parametrize("path", [p for p in engine_modules(core_only=False)
-                                  if p.relative_to(ENGINE).parts[0] != "service"],
-                         ids=lambda p: str(p.relative_to(ENGINE)))
+@pytest.mark.parametrize(
+    "path",
+    [p for p in engine_modules(core_only=False) if p.relative_to(ENGINE).parts[0] != "service"],
+    ids=lambda p: str(p.relative_to(ENGINE)),
+)
 def test_web_frameworks_only_in_the_service_wing(path):
     bad = {m for m in imported_modules(path) if m.split(".")[0] in WEB_FRAMEWORKS}
     assert not bad, f"{path.relative_to(ENGINE.parent)} imports {sorted(bad)}; only engine/service/ may"

@@ -58,8 +58,14 @@ def test_bad_records_are_reported_and_the_rest_processed(tmp_path):
     good = list(generate_cohort(3, seed=1))
     bad_score = dict(good[0], id="BAD-SCORE", measurements=[{"date": "2026-05-01", "scores": {"job_search": 9}}])
     bad_type = dict(good[1], id="BAD-TYPE", interventions=[{"type": "circus", "start": "2026-01-01"}])
-    lines = [json.dumps(good[0]), "{broken json", json.dumps(bad_score), json.dumps(good[1]), json.dumps(bad_type),
-             json.dumps(good[2])]
+    lines = [
+        json.dumps(good[0]),
+        "{broken json",
+        json.dumps(bad_score),
+        json.dumps(good[1]),
+        json.dumps(bad_type),
+        json.dumps(good[2]),
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     errors = tmp_path / "errors.jsonl"
     result = invoke(str(path), "--format", "jsonl", "--errors", str(errors), "--lang", "en")
@@ -96,8 +102,9 @@ def test_csv_exports_with_semicolons_and_bom(tmp_path):
 
 
 def test_text_format_has_table_and_summary(tmp_path):
-    result = CliRunner().invoke(cli.main, ["batch", str(cohort_file(tmp_path, n=60)), "--as-of", AS_OF,
-                                           "--engine", "python", "--lang", "en"])
+    result = CliRunner().invoke(
+        cli.main, ["batch", str(cohort_file(tmp_path, n=60)), "--as-of", AS_OF, "--engine", "python", "--lang", "en"]
+    )
     assert result.exit_code == 0
     assert "Summary: 60 read, 60 evaluated, 0 rejected" in result.stdout
     assert "Citizens per phase" in result.stdout and "Flags by frequency" in result.stdout
@@ -111,6 +118,14 @@ def test_unusable_input_is_a_usage_error(tmp_path):
 def test_external_sort_matches_sorted_with_spilled_runs():
     rng = random.Random(3)
     phases = list(PHASE_URGENCY)
-    rows = [{"citizen_id": f"C{rng.randint(0, 99999):05d}-{i}", "phase": rng.choice(phases),
-             "high": rng.randint(0, 2), "medium": rng.randint(0, 3), "low": rng.randint(0, 2)} for i in range(2500)]
+    rows = [
+        {
+            "citizen_id": f"C{rng.randint(0, 99999):05d}-{i}",
+            "phase": rng.choice(phases),
+            "high": rng.randint(0, 2),
+            "medium": rng.randint(0, 3),
+            "low": rng.randint(0, 2),
+        }
+        for i in range(2500)
+    ]
     assert list(external_sort(iter(rows), triage_key, run_size=300)) == sorted(rows, key=triage_key)

@@ -38,6 +38,7 @@ def problems(items) -> list[ReadProblem]:
 
 # --- Folders and single files -------------------------------------------------------------------
 
+
 def test_folder_reads_record_files_sorted_by_name(tmp_path):
     write(tmp_path / "b.yaml", "id: B\nmeasurements:\n  - date: 2026-05-12\n    scores: {job_search: 3}\n")
     write(tmp_path / "a.json", json.dumps({"id": "A"}))
@@ -70,12 +71,11 @@ def test_read_folder_refuses_a_missing_folder(tmp_path):
 
 # --- JSON Lines ---------------------------------------------------------------------------------
 
+
 def test_jsonl_broken_line_in_the_middle_names_the_line(tmp_path):
-    path = write(tmp_path / "caseload.jsonl",
-                 '{"id": "A"}\n\n{"id": "B", oops}\n[1, 2]\n{"id": "C"}\n')
+    path = write(tmp_path / "caseload.jsonl", '{"id": "A"}\n\n{"id": "B", oops}\n[1, 2]\n{"id": "C"}\n')
     items = list(read_jsonl(path))
-    assert [(item.source, item.data["id"]) for item in records(items)] == [
-        (f"{path}:1", "A"), (f"{path}:5", "C")]
+    assert [(item.source, item.data["id"]) for item in records(items)] == [(f"{path}:1", "A"), (f"{path}:5", "C")]
     assert [item.source for item in problems(items)] == [f"{path}:3", f"{path}:4"]
     assert "JSON" in problems(items)[0].message
     assert [type(item).__name__ for item in items] == ["RawRecord", "ReadProblem", "ReadProblem", "RawRecord"]
@@ -99,6 +99,7 @@ def test_jsonl_bad_utf8_line_is_a_problem(tmp_path):
 
 # --- CSV exports --------------------------------------------------------------------------------
 
+
 def test_csv_with_semicolons_bom_crlf_and_loose_header(tmp_path):
     measurements = tmp_path / "m.csv"
     measurements.write_bytes(
@@ -107,20 +108,28 @@ def test_csv_with_semicolons_bom_crlf_and_loose_header(tmp_path):
         "A-1;2026-02-10;caseworker_belief; 3 \r\n"
         "A-1;2026-05-12;health_coping;3\r\n"
         "\r\n"
-        "B-2;2026-05-01;job_search;4\r\n".encode("utf-8"))
-    interventions = write(tmp_path / "i.csv", "citizen_id;type;start;end;status\r\n"
-                                              "A-1;ekstern_praktik;2025-09-01;;\r\n"
-                                              "A-1;mentor;2026-01-01;2026-03-01;completed\r\n")
+        "B-2;2026-05-01;job_search;4\r\n".encode("utf-8")
+    )
+    interventions = write(
+        tmp_path / "i.csv",
+        "citizen_id;type;start;end;status\r\n"
+        "A-1;ekstern_praktik;2025-09-01;;\r\n"
+        "A-1;mentor;2026-01-01;2026-03-01;completed\r\n",
+    )
     items = list(read_csv_exports(measurements, interventions))
     assert problems(items) == []
     first, second = records(items)
     assert first.source == f"{measurements}:2"
     assert first.data == {
         "id": "A-1",
-        "measurements": [{"date": "2026-02-10", "scores": {"health_coping": 2, "caseworker_belief": 3}},
-                         {"date": "2026-05-12", "scores": {"health_coping": 3}}],
-        "interventions": [{"type": "ekstern_praktik", "start": "2025-09-01"},
-                          {"type": "mentor", "start": "2026-01-01", "end": "2026-03-01", "status": "completed"}],
+        "measurements": [
+            {"date": "2026-02-10", "scores": {"health_coping": 2, "caseworker_belief": 3}},
+            {"date": "2026-05-12", "scores": {"health_coping": 3}},
+        ],
+        "interventions": [
+            {"type": "ekstern_praktik", "start": "2025-09-01"},
+            {"type": "mentor", "start": "2026-01-01", "end": "2026-03-01", "status": "completed"},
+        ],
     }
     assert second.source == f"{measurements}:6"
     assert second.data["interventions"] == []
@@ -134,13 +143,19 @@ def test_csv_windows_1252_line_is_read(tmp_path):
 
 
 def test_interventions_and_caseworkers_merged_per_citizen(tmp_path):
-    measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,3\n"
-                                                        "B,2026-05-12,job_search,2\n"
-                                                        "C,2026-05-12,job_search,4\n"
-                                                        "C,2026-08-12,job_search,5\n")
-    interventions = write(tmp_path / "i.csv", I_HEADER + "A,mentor,2026-01-01,,ongoing\n"
-                                                         "A,wage_subsidy,2026-02-01,2026-04-01,completed\n"
-                                                         "C,treatment,2026-03-01,,\n")
+    measurements = write(
+        tmp_path / "m.csv",
+        M_HEADER + "A,2026-05-12,job_search,3\n"
+        "B,2026-05-12,job_search,2\n"
+        "C,2026-05-12,job_search,4\n"
+        "C,2026-08-12,job_search,5\n",
+    )
+    interventions = write(
+        tmp_path / "i.csv",
+        I_HEADER + "A,mentor,2026-01-01,,ongoing\n"
+        "A,wage_subsidy,2026-02-01,2026-04-01,completed\n"
+        "C,treatment,2026-03-01,,\n",
+    )
     caseworkers = write(tmp_path / "c.csv", C_HEADER + "B,cw-1,2025-01-01\nC,cw-2,2025-01-01\nC,cw-3,2026-06-01\n")
     items = list(read_csv_exports(measurements, interventions, caseworkers))
     assert problems(items) == []
@@ -155,23 +170,31 @@ def test_interventions_and_caseworkers_merged_per_citizen(tmp_path):
 
 
 def test_ungrouped_measurements_are_merged_per_citizen_in_order_of_first_appearance(tmp_path):
-    measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-02-10,job_search,3\n"
-                                                        "B,2026-02-10,job_search,3\n"
-                                                        "A,2026-05-12,job_search,4\n"
-                                                        "C,2026-05-12,job_search,4\n")
+    measurements = write(
+        tmp_path / "m.csv",
+        M_HEADER + "A,2026-02-10,job_search,3\n"
+        "B,2026-02-10,job_search,3\n"
+        "A,2026-05-12,job_search,4\n"
+        "C,2026-05-12,job_search,4\n",
+    )
     items = list(read_csv_exports(measurements))
     assert problems(items) == []
     assert [(item.data["id"], item.source) for item in items] == [
-        ("A", f"{measurements}:2"), ("B", f"{measurements}:3"), ("C", f"{measurements}:5")]
-    assert items[0].data["measurements"] == [{"date": "2026-02-10", "scores": {"job_search": 3}},
-                                             {"date": "2026-05-12", "scores": {"job_search": 4}}]
+        ("A", f"{measurements}:2"),
+        ("B", f"{measurements}:3"),
+        ("C", f"{measurements}:5"),
+    ]
+    assert items[0].data["measurements"] == [
+        {"date": "2026-02-10", "scores": {"job_search": 3}},
+        {"date": "2026-05-12", "scores": {"job_search": 4}},
+    ]
 
 
 def test_ungrouped_interventions_are_merged_in_file_order(tmp_path):
     measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,3\nB,2026-05-12,job_search,3\n")
-    interventions = write(tmp_path / "i.csv", I_HEADER + "A,mentor,2026-01-01,,\n"
-                                                         "B,mentor,2026-01-01,,\n"
-                                                         "A,treatment,2026-02-01,,\n")
+    interventions = write(
+        tmp_path / "i.csv", I_HEADER + "A,mentor,2026-01-01,,\nB,mentor,2026-01-01,,\nA,treatment,2026-02-01,,\n"
+    )
     items = list(read_csv_exports(measurements, interventions))
     assert problems(items) == []
     by_id = {item.data["id"]: item.data for item in items}
@@ -180,14 +203,18 @@ def test_ungrouped_interventions_are_merged_in_file_order(tmp_path):
 
 
 def test_rows_of_a_citizen_missing_from_measurements_are_reported_with_file_and_line(tmp_path):
-    measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,3\n"
-                                                        "B,2026-05-12,job_search,3\n"
-                                                        "C,2026-05-12,job_search,3\n")
-    interventions = write(tmp_path / "i.csv", I_HEADER + "A,mentor,2026-01-01,,\n"
-                                                         "X,mentor,2026-01-01,,\n"
-                                                         "C,treatment,2026-02-01,,\n"
-                                                         "Z,mentor,2026-01-01,,\n"
-                                                         "X,treatment,2026-03-01,,\n")
+    measurements = write(
+        tmp_path / "m.csv",
+        M_HEADER + "A,2026-05-12,job_search,3\nB,2026-05-12,job_search,3\nC,2026-05-12,job_search,3\n",
+    )
+    interventions = write(
+        tmp_path / "i.csv",
+        I_HEADER + "A,mentor,2026-01-01,,\n"
+        "X,mentor,2026-01-01,,\n"
+        "C,treatment,2026-02-01,,\n"
+        "Z,mentor,2026-01-01,,\n"
+        "X,treatment,2026-03-01,,\n",
+    )
     caseworkers = write(tmp_path / "c.csv", C_HEADER + "Y,cw-1,2025-01-01\nB,cw-2,2025-01-01\n")
     items = list(read_csv_exports(measurements, interventions, caseworkers))
     by_id = {item.data["id"]: item.data for item in records(items)}
@@ -202,37 +229,45 @@ def test_rows_of_a_citizen_missing_from_measurements_are_reported_with_file_and_
 
 
 def test_files_in_different_citizen_orders_are_merged(tmp_path):
-    measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,3\n"
-                                                        "B,2026-05-12,job_search,3\n"
-                                                        "C,2026-05-12,job_search,3\n")
-    interventions = write(tmp_path / "i.csv", I_HEADER + "C,treatment,2026-02-01,,\n"
-                                                         "B,mentor,2026-01-01,,\n"
-                                                         "A,treatment,2026-02-01,,\n")
+    measurements = write(
+        tmp_path / "m.csv",
+        M_HEADER + "A,2026-05-12,job_search,3\nB,2026-05-12,job_search,3\nC,2026-05-12,job_search,3\n",
+    )
+    interventions = write(
+        tmp_path / "i.csv", I_HEADER + "C,treatment,2026-02-01,,\nB,mentor,2026-01-01,,\nA,treatment,2026-02-01,,\n"
+    )
     caseworkers = write(tmp_path / "c.csv", C_HEADER + "C,cw-3,2025-01-01\nA,cw-1,2025-01-01\nC,cw-4,2026-01-01\n")
     items = list(read_csv_exports(measurements, interventions, caseworkers))
     assert problems(items) == []
-    assert [(item.data["id"], [i["type"] for i in item.data["interventions"]],
-             [c["id"] for c in item.data["caseworkers"]]) for item in items] == [
-        ("A", ["treatment"], ["cw-1"]), ("B", ["mentor"], []), ("C", ["treatment"], ["cw-3", "cw-4"])]
+    assert [
+        (item.data["id"], [i["type"] for i in item.data["interventions"]], [c["id"] for c in item.data["caseworkers"]])
+        for item in items
+    ] == [("A", ["treatment"], ["cw-1"]), ("B", ["mentor"], []), ("C", ["treatment"], ["cw-3", "cw-4"])]
 
 
 def test_a_citizen_with_many_dates_keeps_them_in_file_order(tmp_path):
     days = [f"2026-0{month}-01" for month in (5, 1, 7, 2, 3, 6, 4)]
-    measurements = write(tmp_path / "m.csv", M_HEADER + "".join(f"A,{day},job_search,3\n" for day in days)
-                         + "B,2026-05-12,job_search,3\n")
+    measurements = write(
+        tmp_path / "m.csv",
+        M_HEADER + "".join(f"A,{day},job_search,3\n" for day in days) + "B,2026-05-12,job_search,3\n",
+    )
     (first, second) = records(read_csv_exports(measurements))
     assert [m["date"] for m in first.data["measurements"]] == days
     assert second.data["id"] == "B"
 
 
 def test_scores_invalid_values_pass_through_and_empty_cells_are_left_out(tmp_path):
-    measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,x\n"
-                                                        "A,2026-05-12,cooperation,7\n"
-                                                        "A,2026-05-12,wage_realism,\n"
-                                                        "A,2026-05-12,health_coping,+2\n")
+    measurements = write(
+        tmp_path / "m.csv",
+        M_HEADER + "A,2026-05-12,job_search,x\n"
+        "A,2026-05-12,cooperation,7\n"
+        "A,2026-05-12,wage_realism,\n"
+        "A,2026-05-12,health_coping,+2\n",
+    )
     (record,) = records(read_csv_exports(measurements))
     assert record.data["measurements"] == [
-        {"date": "2026-05-12", "scores": {"job_search": "x", "cooperation": 7, "health_coping": 2}}]
+        {"date": "2026-05-12", "scores": {"job_search": "x", "cooperation": 7, "health_coping": 2}}
+    ]
 
 
 def test_citizen_without_measurements_listed_by_id_only(tmp_path):
@@ -244,22 +279,29 @@ def test_citizen_without_measurements_listed_by_id_only(tmp_path):
 
 
 def test_bad_rows_are_problems_and_their_citizen_is_not_read(tmp_path):
-    measurements = write(tmp_path / "m.csv", M_HEADER + ",2026-05-12,job_search,3\n"
-                                                        "A,2026-05-12,job_search,3,extra\n"
-                                                        "B,2026-05-12,job_search,3\n"
-                                                        "B,2026-05-12,job_search,4\n"
-                                                        "C,2026-05-12,job_search,3\n"
-                                                        "C,2026-05-12,job_search,3\n")
+    measurements = write(
+        tmp_path / "m.csv",
+        M_HEADER + ",2026-05-12,job_search,3\n"
+        "A,2026-05-12,job_search,3,extra\n"
+        "B,2026-05-12,job_search,3\n"
+        "B,2026-05-12,job_search,4\n"
+        "C,2026-05-12,job_search,3\n"
+        "C,2026-05-12,job_search,3\n",
+    )
     items = list(read_csv_exports(measurements))
     assert [item.data["id"] for item in records(items)] == ["C"]
     assert [problem.source for problem in problems(items)] == [
-        f"{measurements}:2", f"{measurements}:3", f"{measurements}:5"]
+        f"{measurements}:2",
+        f"{measurements}:3",
+        f"{measurements}:5",
+    ]
     assert "citizen_id is empty" in problems(items)[0].message
     assert "citizen A is not read" in problems(items)[1].message
     assert "second, different score" in problems(items)[2].message
 
 
 # --- detect_and_read ----------------------------------------------------------------------------
+
 
 def test_detect_identifies_csv_exports_by_header_not_by_name(tmp_path):
     looks_like_measurements = write(tmp_path / "measurements.csv", I_HEADER + "A,mentor,2026-01-01,,\n")
@@ -283,17 +325,17 @@ def test_detect_reads_folders_jsonl_and_single_files_in_order(tmp_path):
 
 
 def test_detect_refuses_unusable_inputs(tmp_path):
-    with pytest.raises(ValueError, match="missing.csv"):
+    with pytest.raises(ValueError, match=r"missing\.csv"):
         detect_and_read([str(tmp_path / "missing.csv")])
     unknown = write(tmp_path / "other.csv", "name,age\nx,1\n")
-    with pytest.raises(ValueError, match="other.csv"):
+    with pytest.raises(ValueError, match=r"other\.csv"):
         detect_and_read([str(unknown)])
     interventions = write(tmp_path / "i.csv", I_HEADER)
     with pytest.raises(ValueError, match="measurements"):
         detect_and_read([str(interventions)])
     first = write(tmp_path / "m1.csv", M_HEADER)
     second = write(tmp_path / "m2.csv", M_HEADER)
-    with pytest.raises(ValueError, match="m2.csv"):
+    with pytest.raises(ValueError, match=r"m2\.csv"):
         detect_and_read([str(first), str(second)])
     with pytest.raises(ValueError):
         detect_and_read([])

@@ -63,8 +63,9 @@ def test_shuffled_exports_give_the_same_records(tmp_path, seed):
     for citizen_id, data in expected.items():
         other = actual[citizen_id]
         # Measurement dates keep the order they first appear in; compare them as a set of dated scores.
-        assert sorted(other["measurements"], key=lambda m: m["date"]) == \
-            sorted(data["measurements"], key=lambda m: m["date"]), citizen_id
+        assert sorted(other["measurements"], key=lambda m: m["date"]) == sorted(
+            data["measurements"], key=lambda m: m["date"]
+        ), citizen_id
         for kind in ("interventions", "caseworkers"):
             assert sorted(map(repr, other[kind])) == sorted(map(repr, data[kind])), (citizen_id, kind)
 
@@ -82,7 +83,7 @@ def test_records_come_in_the_order_citizens_first_appear_in_measurements(tmp_pat
     for item in items:  # each record's source is its citizen's first measurements row
         number = int(item.source.rsplit(":", 1)[1])
         assert lines[number - 1].startswith(item.data["id"] + ",")
-        assert not any(line.startswith(item.data["id"] + ",") for line in lines[1:number - 1])
+        assert not any(line.startswith(item.data["id"] + ",") for line in lines[1 : number - 1])
 
 
 def test_shuffled_exports_give_the_same_batch_output(tmp_path):
@@ -90,9 +91,23 @@ def test_shuffled_exports_give_the_same_batch_output(tmp_path):
     mixed = shuffled(grouped, tmp_path / "mixed", 7)
 
     def batch(paths: dict[str, Path], fmt: str) -> str:
-        result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "batch", *map(str, paths.values()),
-                                 "--format", fmt, "--as-of", AS_OF, "--engine", "python"],
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "cli.py"),
+                "batch",
+                *map(str, paths.values()),
+                "--format",
+                fmt,
+                "--as-of",
+                AS_OF,
+                "--engine",
+                "python",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout
 

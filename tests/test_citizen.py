@@ -52,13 +52,18 @@ def test_no_rule_ids_no_caseworker_scores(checker, lang):
             if series:
                 expected[indicator.label.get(lang)] = [s for s in series.scores][-8:]
         assert {label: values for label, values in rows.items()} == {
-            label: values for label, values in expected.items() if len(values) <= 8}
+            label: values for label, values in expected.items() if len(values) <= 8
+        }
 
 
 def test_caseworker_scores_cannot_leak_as_numbers(checker):
     """Citizen scores 1-2, caseworker scores 5: no 5 may appear among the rated rows."""
-    data = record(levels=[scores(1, caseworker_belief=5, goal_directed=5, competence_realism=5),
-                          scores(2, caseworker_belief=5, goal_directed=5, competence_realism=5)])
+    data = record(
+        levels=[
+            scores(1, caseworker_belief=5, goal_directed=5, competence_realism=5),
+            scores(2, caseworker_belief=5, goal_directed=5, competence_realism=5),
+        ]
+    )
     text = checker.citizen_view(checker.check(data, AS_OF, "da"))
     rows = rating_rows(text)
     assert len(rows) == 6 and all(values == [1, 2] for values in rows.values())
@@ -81,20 +86,45 @@ def test_next_steps_and_structured_parts(checker):
 
 def test_cli_format_citizen_danish_by_default():
     runner = CliRunner()
-    danish = runner.invoke(main, ["check", str(ROOT / "examples" / "tilbagegang.yaml"), "--as-of", "2026-11-22",
-                                  "--format", "citizen", "--engine", "python"])
+    danish = runner.invoke(
+        main,
+        [
+            "check",
+            str(ROOT / "examples" / "tilbagegang.yaml"),
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "citizen",
+            "--engine",
+            "python",
+        ],
+    )
     assert danish.exit_code == 0, danish.output
     assert "HVOR ER DU NU" in danish.output and "regress" not in danish.output
-    english = runner.invoke(main, ["check", str(ROOT / "examples" / "tilbagegang.yaml"), "--as-of", "2026-11-22",
-                                   "--format", "citizen", "--lang", "en", "--engine", "python"])
+    english = runner.invoke(
+        main,
+        [
+            "check",
+            str(ROOT / "examples" / "tilbagegang.yaml"),
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "citizen",
+            "--lang",
+            "en",
+            "--engine",
+            "python",
+        ],
+    )
     assert english.exit_code == 0 and "WHERE YOU ARE NOW" in english.output
 
 
 def test_validate_checks_the_citizen_template(tmp_path):
     for lang in ("da", "en"):
         (tmp_path / lang).mkdir()
-        (tmp_path / lang / "citizen.txt.j2").write_text("{{ report.facts.score_caseworker_belief }}\n",
-                                                       encoding="utf-8")
+        (tmp_path / lang / "citizen.txt.j2").write_text(
+            "{{ report.facts.score_caseworker_belief }}\n", encoding="utf-8"
+        )
     result = CliRunner().invoke(main, ["rules", "validate", "--guidance", str(tmp_path)])
     assert result.exit_code == 4
     assert "T003 'report' is not given to this template" in result.output

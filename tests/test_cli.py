@@ -80,10 +80,19 @@ def test_fail_on_exits_1_when_a_flag_reaches_the_severity(severity, code):
 
 
 def test_fail_on_exits_0_when_no_flag_reaches_the_severity(tmp_path):
-    path = write(tmp_path, record([3, 3, 3], interventions=[
-        {"type": "external_internship", "start": "2026-10-01"}, {"type": "network", "start": "2026-10-01"}]))
-    result = run("check", path, "--as-of", "2026-11-22", "--fail-on", "medium", "--engine", "python",
-                 "--format", "json")
+    path = write(
+        tmp_path,
+        record(
+            [3, 3, 3],
+            interventions=[
+                {"type": "external_internship", "start": "2026-10-01"},
+                {"type": "network", "start": "2026-10-01"},
+            ],
+        ),
+    )
+    result = run(
+        "check", path, "--as-of", "2026-11-22", "--fail-on", "medium", "--engine", "python", "--format", "json"
+    )
     assert result.exit_code == 0, json.loads(result.output)["flags"]
 
 
@@ -112,9 +121,13 @@ def test_broken_guidance_template_exits_4_naming_file_and_line(tmp_path):
     override.mkdir(parents=True)
     (override / "standstill.j2").write_text(
         "{% block signs %}x{% endblock %}\n{% block meaning %}{{ facts.levl }}{% endblock %}\n"
-        "{% block coherence %}x{% endblock %}{% block momentum %}x{% endblock %}\n", encoding="utf-8")
-    result = CliRunner().invoke(cli.main, ["check", EXAMPLE, "--guidance", str(tmp_path / "guidance"),
-                                           "--engine", "python", "--as-of", "2026-11-22"])
+        "{% block coherence %}x{% endblock %}{% block momentum %}x{% endblock %}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli.main,
+        ["check", EXAMPLE, "--guidance", str(tmp_path / "guidance"), "--engine", "python", "--as-of", "2026-11-22"],
+    )
     assert result.exit_code == 4
     assert f"{override / 'standstill.j2'}:2: T001 undefined value" in result.output
 
@@ -124,18 +137,38 @@ def test_guidance_override_replaces_a_single_template(tmp_path):
     override.mkdir(parents=True)
     (override / "staircase_language.j2").write_text(
         "{% block title %}Local staircase title{% endblock %}{% block message %}Local text.{% endblock %}",
-        encoding="utf-8")
-    result = run("check", EXAMPLE, "--guidance", str(tmp_path / "guidance"), "--lang", "en", "--engine", "python",
-                 "--format", "json", "--as-of", "2026-11-22")
+        encoding="utf-8",
+    )
+    result = run(
+        "check",
+        EXAMPLE,
+        "--guidance",
+        str(tmp_path / "guidance"),
+        "--lang",
+        "en",
+        "--engine",
+        "python",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-11-22",
+    )
     flags = {flag["id"]: flag for flag in json.loads(result.output)["flags"]}
     assert flags["staircase_language"]["title"] == "Local staircase title"
     assert flags["caseworker_change"]["title"] != ""  # the others still come from the bundled templates
 
 
-@pytest.mark.parametrize("args", [
-    ["check"], ["check", EXAMPLE, "--as-of", "22-11-2026"], ["check", EXAMPLE, "--lang", "de"],
-    ["check", EXAMPLE, "--format", "pdf"], ["schema", "middle"], ["nonsense"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check"],
+        ["check", EXAMPLE, "--as-of", "22-11-2026"],
+        ["check", EXAMPLE, "--lang", "de"],
+        ["check", EXAMPLE, "--format", "pdf"],
+        ["schema", "middle"],
+        ["nonsense"],
+    ],
+)
 def test_usage_errors_exit_2(args):
     assert CliRunner().invoke(cli.main, args).exit_code == 2
 

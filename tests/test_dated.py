@@ -33,7 +33,10 @@ def dated_rulebook(root: Path) -> Path:
     """A local rulebook over the default one: a dated parameter, a rule in two dated variants, dated catalogue entries."""
     folder = root / "kommune"
     write(folder, "rulebook.yaml", 'name: kommune\nversion: "2027.1"\nextends: default\nauthor: Mette\n')
-    write(folder, "parameters.yaml", """\
+    write(
+        folder,
+        "parameters.yaml",
+        """\
 regress_threshold:
   description: {da: Fald der tæller som tilbagegang, en: Fall that counts as regress}
   unit: point
@@ -43,9 +46,13 @@ regress_threshold:
       valid_to: 2026-12-31
     - value: -0.5
       valid_from: 2027-01-01
-""")
+""",
+    )
     write(folder, "faser.yaml", "stage: phase\nrules:\n  - id: regress_fall\n    when: change <= regress_threshold\n")
-    write(folder, "flag.yaml", """\
+    write(
+        folder,
+        "flag.yaml",
+        """\
 stage: flag
 rules:
   - id: measurement_overdue
@@ -59,8 +66,12 @@ rules:
     when: months_since_measurement > 2
     reason: Loven kræver en samtale.
     source: lov_samtale
-""")
-    write(folder, "findings.yaml", """\
+""",
+    )
+    write(
+        folder,
+        "findings.yaml",
+        """\
 findings:
   - id: lov_samtale
     kind: law
@@ -68,23 +79,47 @@ findings:
     title: {da: Samtale hver anden måned, en: A meeting every other month}
     statement: {da: Loven kræver en samtale., en: The law requires a meeting.}
     reference: Lov om en aktiv beskæftigelsesindsats (eksempel)
-""")
+""",
+    )
     write(folder, "staircase.yaml", "phrases:\n  - phrase: venter på afklaring\n    valid_from: 2027-01-01\n")
     guidance = root / "tekster"
     for lang in ("da", "en"):
-        write(guidance / lang / "flags", "meeting_required.j2",
-              "{% block title %}Samtale{% endblock %}{% block message %}Holdes nu.{% endblock %}")
+        write(
+            guidance / lang / "flags",
+            "meeting_required.j2",
+            "{% block title %}Samtale{% endblock %}{% block message %}Holdes nu.{% endblock %}",
+        )
     return folder
 
 
 def falling_record(notes: str | None = None) -> dict:
     """Level 3 -> 2.6: a fall of 0.4 (regress under -0.4, not under -0.5); last measurement 3.4 months old."""
-    data = {"id": "D-1", "measurements": [
-        {"date": "2026-05-01", "scores": {"health_coping": 3, "opportunity_knowledge": 3, "work_confidence": 3,
-                                          "cooperation": 3, "wage_realism": 3}},
-        {"date": "2026-08-10", "scores": {"health_coping": 2, "opportunity_knowledge": 2, "work_confidence": 3,
-                                          "cooperation": 3, "wage_realism": 3}}],
-            "interventions": [{"type": "mentor", "start": "2026-01-01"}]}
+    data = {
+        "id": "D-1",
+        "measurements": [
+            {
+                "date": "2026-05-01",
+                "scores": {
+                    "health_coping": 3,
+                    "opportunity_knowledge": 3,
+                    "work_confidence": 3,
+                    "cooperation": 3,
+                    "wage_realism": 3,
+                },
+            },
+            {
+                "date": "2026-08-10",
+                "scores": {
+                    "health_coping": 2,
+                    "opportunity_knowledge": 2,
+                    "work_confidence": 3,
+                    "cooperation": 3,
+                    "wage_realism": 3,
+                },
+            },
+        ],
+        "interventions": [{"type": "mentor", "start": "2026-01-01"}],
+    }
     if notes:
         data["notes"] = notes
     return data
@@ -102,6 +137,7 @@ def texts(dated):
 
 
 # --- the constructs ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("engine", EXECUTORS)
 def test_parameter_value_is_the_one_in_force_on_the_rules_date(dated, texts, engine):
@@ -139,11 +175,14 @@ def test_law_findings_are_marked_in_the_report_and_the_text(dated, tmp_path):
     checker = Checker(dated, [tmp_path / "tekster"], engine="python")
     report = checker.check(falling_record(), AS_OF, "da", rules_as_of=AFTER)
     flag = next(flag for flag in report.flags if flag.id == "meeting_required")
-    assert (flag.finding.kind, flag.finding.law_reference) == ("law", "Lov om en aktiv beskæftigelsesindsats (eksempel)")
+    assert (flag.finding.kind, flag.finding.law_reference) == (
+        "law",
+        "Lov om en aktiv beskæftigelsesindsats (eksempel)",
+    )
     assert report.phase.finding.kind == "research" and report.phase.finding.law_reference is None
     text = checker.render(report, "text")
     assert "[Lov] Samtale hver anden måned" in text and "[Forskning] Fire faser" in text
-    assert "regler pr. 2027-01-01" in " ".join(text.split())
+    assert "regler pr. 1. januar 2027" in " ".join(text.split())
     english = checker.render(checker.check(falling_record(), AS_OF, "en", rules_as_of=AFTER), "markdown")
     assert "[Law] A meeting every other month" in english
 
@@ -170,11 +209,16 @@ def test_the_bundled_rulebook_has_a_parameter_used_by_a_rule(rulebook):
 def test_override_addresses_one_dated_variant_by_its_valid_from(dated, tmp_path):
     top = tmp_path / "bydel"
     write(top, "rulebook.yaml", 'name: bydel\nversion: "1"\nextends: ../kommune\n')
-    write(top, "flag.yaml", "stage: flag\nrules:\n  - id: measurement_overdue\n    valid_from: 2027-01-01\n"
-                            "    severity: high\n")
+    write(
+        top,
+        "flag.yaml",
+        "stage: flag\nrules:\n  - id: measurement_overdue\n    valid_from: 2027-01-01\n    severity: high\n",
+    )
     rules = [rule for rule in load_rulebook(top).all_rules() if rule.id == "measurement_overdue"]
     assert [(rule.valid_from, rule.severity, rule.when) for rule in rules] == [
-        (None, "medium", "months_since_measurement > 3"), (AFTER, "high", "months_since_measurement > 6")]
+        (None, "medium", "months_since_measurement > 3"),
+        (AFTER, "high", "months_since_measurement > 6"),
+    ]
     assert rules[1].overrides.endswith("flag.yaml:5")
 
 
@@ -188,18 +232,24 @@ def test_period_helpers():
 
 # --- validation problems, each with its file and line ---------------------------------------------
 
+
 def problems_of(folder: Path) -> list[str]:
     result = validate(folder)
     return [f"{Path(p.path).name}:{p.line}: {p.code}" for p in result.errors]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("  - id: measurement_overdue\n    valid_to: 2027-02-30\n", "flag.yaml:4: D001"),
-    ("  - id: measurement_overdue\n    valid_from: 2027-01-01\n    valid_to: 2026-01-01\n", "flag.yaml:5: D002"),
-    ("  - id: measurement_overdue\n    valid_to: 2026-12-31\n  - id: measurement_overdue\n    valid_from: 2026-06-01\n",
-     "flag.yaml:5: D003"),
-    ("  - id: measurement_overdue\n  - id: measurement_overdue\n", "flag.yaml:4: S004"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("  - id: measurement_overdue\n    valid_to: 2027-02-30\n", "flag.yaml:4: D001"),
+        ("  - id: measurement_overdue\n    valid_from: 2027-01-01\n    valid_to: 2026-01-01\n", "flag.yaml:5: D002"),
+        (
+            "  - id: measurement_overdue\n    valid_to: 2026-12-31\n  - id: measurement_overdue\n    valid_from: 2026-06-01\n",
+            "flag.yaml:5: D003",
+        ),
+        ("  - id: measurement_overdue\n  - id: measurement_overdue\n", "flag.yaml:4: S004"),
+    ],
+)
 def test_date_problems_in_rules(tmp_path, text, expected):
     folder = tmp_path / "lokal"
     write(folder, "rulebook.yaml", 'name: lokal\nversion: "1"\nextends: default\n')
@@ -212,8 +262,12 @@ def test_date_problems_in_rules(tmp_path, text, expected):
 def test_overlapping_parameter_values_and_a_parameter_gap(tmp_path):
     folder = tmp_path / "lokal"
     write(folder, "rulebook.yaml", 'name: lokal\nversion: "1"\nextends: default\n')
-    write(folder, "parameters.yaml", "t:\n  values:\n    - value: -0.4\n      valid_to: 2026-12-31\n"
-                                     "    - value: -0.5\n      valid_from: 2026-12-01\n")
+    write(
+        folder,
+        "parameters.yaml",
+        "t:\n  values:\n    - value: -0.4\n      valid_to: 2026-12-31\n"
+        "    - value: -0.5\n      valid_from: 2026-12-01\n",
+    )
     write(folder, "faser.yaml", "stage: phase\nrules:\n  - id: regress_fall\n    when: change <= t\n")
     assert "parameters.yaml:5: D003" in problems_of(folder)
     write(folder, "parameters.yaml", "t:\n  values:\n    - value: -0.4\n      valid_to: 2026-12-31\n")
@@ -226,8 +280,11 @@ def test_parameters_are_type_checked_like_facts(tmp_path):
     write(folder, "parameters.yaml", "t:\n  values:\n    - value: lav\n")
     write(folder, "faser.yaml", "stage: phase\nrules:\n  - id: regress_fall\n    when: change <= t\n")
     assert problems_of(folder) == ["faser.yaml:4: E103"]
-    write(folder, "parameters.yaml", "t:\n  values:\n    - value: 9\n      valid_to: 2026-12-31\n"
-                                     "    - value: 2\n      valid_from: 2027-01-01\n")
+    write(
+        folder,
+        "parameters.yaml",
+        "t:\n  values:\n    - value: 9\n      valid_to: 2026-12-31\n    - value: 2\n      valid_from: 2027-01-01\n",
+    )
     write(folder, "faser.yaml", "stage: phase\nrules:\n  - id: derailment_low_level\n    when: level >= t\n")
     errors = validate(folder).errors
     assert [(e.code, e.line) for e in errors] == [("E105", 4)] and "parameter 't' = 9" in errors[0].message
@@ -250,17 +307,24 @@ def test_a_gap_in_the_phase_stage_over_time(tmp_path):
 
 
 def test_a_rule_that_refers_to_a_finding_not_in_force_in_its_whole_period(dated, texts):
-    write(dated, "flag.yaml", "stage: flag\nrules:\n  - id: meeting_required\n    severity: medium\n"
-                              "    valid_from: 2026-06-01\n    when: months_since_measurement > 2\n"
-                              "    reason: Loven kræver en samtale.\n    source: lov_samtale\n")
+    write(
+        dated,
+        "flag.yaml",
+        "stage: flag\nrules:\n  - id: meeting_required\n    severity: medium\n"
+        "    valid_from: 2026-06-01\n    when: months_since_measurement > 2\n"
+        "    reason: Loven kræver en samtale.\n    source: lov_samtale\n",
+    )
     errors = validate(dated, texts).errors
     assert [(e.code, Path(e.path).name, e.line) for e in errors] == [("D005", "flag.yaml", 3)]
     assert "2026-06-01 – 2026-12-31" in errors[0].message
 
 
 def test_overlapping_catalogue_entries(dated, texts):
-    write(dated, "staircase.yaml", "phrases:\n  - phrase: venter\n    valid_from: 2027-01-01\n"
-                                   "  - phrase: venter\n    valid_to: 2027-03-01\n")
+    write(
+        dated,
+        "staircase.yaml",
+        "phrases:\n  - phrase: venter\n    valid_from: 2027-01-01\n  - phrase: venter\n    valid_to: 2027-03-01\n",
+    )
     assert "staircase.yaml:4: D003" in problems_of(dated)
 
 
@@ -271,6 +335,7 @@ def test_the_dated_rulebook_itself_is_valid(dated, tmp_path):
 
 # --- diff across dates ---------------------------------------------------------------------------
 
+
 def test_diff_of_one_rulebook_across_its_date(dated, tmp_path):
     caseload = tmp_path / "c.jsonl"
     records = [dict(falling_record(), id=f"D-{index}") for index in range(3)]
@@ -279,19 +344,37 @@ def test_diff_of_one_rulebook_across_its_date(dated, tmp_path):
     assert report.transitions == {("regress", "standstill"): 3}
     assert (report.old.rules_as_of, report.new.rules_as_of) == ("2026-12-31", "2027-01-01")
     changed = {change.id: change.changes for change in report.rules.changed}
-    assert changed["regress_fall"]["when"] == ("change <= regress_threshold [regress_threshold = -0.4]",
-                                               "change <= regress_threshold [regress_threshold = -0.5]")
+    assert changed["regress_fall"]["when"] == (
+        "change <= regress_threshold [regress_threshold = -0.4]",
+        "change <= regress_threshold [regress_threshold = -0.5]",
+    )
     assert [rule["id"] for rule in report.rules.added] == ["meeting_required"]
-    result = CliRunner().invoke(cli.main, ["rules", "diff", f"{dated}@2026-12-31", f"{dated}@2027-01-01",
-                                           "--caseload", str(caseload), "--as-of", "2026-11-22", "--format", "json"])
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "rules",
+            "diff",
+            f"{dated}@2026-12-31",
+            f"{dated}@2027-01-01",
+            "--caseload",
+            str(caseload),
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["phases"]["table"]["regress"]["standstill"] == 3
-    bad = CliRunner().invoke(cli.main, ["rules", "diff", f"{dated}@2027-02-30", str(dated), "--caseload", str(caseload)])
+    bad = CliRunner().invoke(
+        cli.main, ["rules", "diff", f"{dated}@2027-02-30", str(dated), "--caseload", str(caseload)]
+    )
     assert bad.exit_code == 2 and "not a real date" in bad.output
 
 
 # --- the command line, Gherkin and docs ---------------------------------------------------------
+
 
 def test_check_explain_and_batch_take_rules_as_of(dated, texts, tmp_path):
     record = tmp_path / "b.json"
@@ -300,37 +383,59 @@ def test_check_explain_and_batch_take_rules_as_of(dated, texts, tmp_path):
     base = ["--rules", str(dated), "--as-of", "2026-11-22", "--engine", "python"]
     shown = [*base, "--guidance", str(texts[0])]
     before = json.loads(runner.invoke(cli.main, ["check", str(record), *shown, "--format", "json"]).stdout)
-    after = json.loads(runner.invoke(cli.main, ["check", str(record), *shown, "--format", "json",
-                                                "--rules-as-of", "2027-01-01"]).stdout)
+    after = json.loads(
+        runner.invoke(
+            cli.main, ["check", str(record), *shown, "--format", "json", "--rules-as-of", "2027-01-01"]
+        ).stdout
+    )
     assert (before["phase"]["id"], before["rules_as_of"]) == ("regress", "2026-11-22")
     assert (after["phase"]["id"], after["rules_as_of"]) == ("standstill", "2027-01-01")
     explained = runner.invoke(cli.main, ["explain", str(record), *shown, "--rules-as-of", "2027-01-01"]).stdout
     assert "meeting_required" in explained and "change <= -0.5" in explained
     caseload = tmp_path / "c.jsonl"
     caseload.write_text(json.dumps(falling_record()) + "\n", encoding="utf-8")
-    rows = [runner.invoke(cli.main, ["batch", str(caseload), *base, "--format", "jsonl", *extra]).stdout
-            for extra in ([], ["--rules-as-of", "2027-01-01"])]
+    rows = [
+        runner.invoke(cli.main, ["batch", str(caseload), *base, "--format", "jsonl", *extra]).stdout
+        for extra in ([], ["--rules-as-of", "2027-01-01"])
+    ]
     assert json.loads(rows[0])["phase"] == "regress" and json.loads(rows[1])["phase"] == "standstill"
 
 
 def test_a_gherkin_scenario_before_and_after_the_date(dated, tmp_path):
     features = tmp_path / "scenarier"
-    table = ("      | dato       | health_coping | opportunity_knowledge | work_confidence | cooperation | wage_realism |\n"
-             "      | 2026-05-01 | 3             | 3                     | 3               | 3           | 3            |\n"
-             "      | 2026-08-10 | 2             | 2                     | 3               | 3           | 3            |\n")
-    write(features, "dato.feature", "# language: da\nEgenskab: Ny grænse fra 2027\n"
-          "  Scenarie: Før datoen\n    Givet en borger med disse målinger:\n" + table +
-          "    Og reglerne gælder pr. 2026-12-31\n    Når tjekket køres den 2026-11-22\n    Så er fasen Tilbagegang\n\n"
-          "  Scenarie: Efter datoen\n    Givet en borger med disse målinger:\n" + table +
-          "    Og reglerne gælder pr. 2027-01-01\n    Når tjekket køres den 2026-11-22\n    Så er fasen Stilstand\n")
-    run = subprocess.run([sys.executable, str(ROOT / "cli.py"), "rules", "test", str(dated), "--features", str(features)],
-                         capture_output=True, text=True, cwd=ROOT)
+    table = (
+        "      | dato       | health_coping | opportunity_knowledge | work_confidence | cooperation | wage_realism |\n"
+        "      | 2026-05-01 | 3             | 3                     | 3               | 3           | 3            |\n"
+        "      | 2026-08-10 | 2             | 2                     | 3               | 3           | 3            |\n"
+    )
+    write(
+        features,
+        "dato.feature",
+        "# language: da\nEgenskab: Ny grænse fra 2027\n"
+        "  Scenarie: Før datoen\n    Givet en borger med disse målinger:\n"
+        + table
+        + "    Og reglerne gælder pr. 2026-12-31\n    Når tjekket køres den 2026-11-22\n    Så er fasen Tilbagegang\n\n"
+        "  Scenarie: Efter datoen\n    Givet en borger med disse målinger:\n"
+        + table
+        + "    Og reglerne gælder pr. 2027-01-01\n    Når tjekket køres den 2026-11-22\n    Så er fasen Stilstand\n",
+    )
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "rules", "test", str(dated), "--features", str(features)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "2 passed" in run.stdout
-    wrong = subprocess.run([sys.executable, str(ROOT / "cli.py"), "rules", "test", "--features", str(features)],
-                           capture_output=True, text=True, cwd=ROOT)
+    wrong = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "rules", "test", "--features", str(features)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert wrong.returncode == 1  # under the default rules the fall is regress in 2027 too
     from engine.authoring.gherkin_steps import STEPS
+
     assert any(example == "Givet reglerne gælder pr. 2027-01-01" for _, example, _ in STEPS)
 
 
@@ -343,8 +448,11 @@ def test_docs_show_parameters_with_their_history_and_rule_periods(dated, texts):
     assert "| -0.4 | … – 2026-12-31 |" in section and "| -0.5 | 2027-01-01 – … |" in section
     assert "**Gælder:** 2027-01-01 – …" in text
     assert "### [Lov] Samtale hver anden måned" in text
-    html = CliRunner().invoke(cli.main, ["rules", "docs", str(dated), "--format", "html", "--no-examples",
-                                         *guidance]).stdout
+    html = (
+        CliRunner()
+        .invoke(cli.main, ["rules", "docs", str(dated), "--format", "html", "--no-examples", *guidance])
+        .stdout
+    )
     assert 'id="parameter-regress_threshold"' in html and "<td>-0.5</td><td>2027-01-01 – …</td>" in html
 
 

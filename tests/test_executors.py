@@ -10,10 +10,29 @@ from engine.facts import derive_facts
 from engine.record import validate_record
 from tests.conftest import AS_OF
 
-INTERVENTIONS = ["external_internship", "internal_internship", "wage_subsidy", "mentor", "general_education",
-                 "rehabilitation", "network", "everyday_coping", "treatment", "addiction_treatment"]
-INDICATORS = ["health_coping", "opportunity_knowledge", "work_confidence", "cooperation", "wage_realism",
-              "job_search", "caseworker_belief", "goal_directed", "competence_realism"]
+INTERVENTIONS = [
+    "external_internship",
+    "internal_internship",
+    "wage_subsidy",
+    "mentor",
+    "general_education",
+    "rehabilitation",
+    "network",
+    "everyday_coping",
+    "treatment",
+    "addiction_treatment",
+]
+INDICATORS = [
+    "health_coping",
+    "opportunity_knowledge",
+    "work_confidence",
+    "cooperation",
+    "wage_realism",
+    "job_search",
+    "caseworker_belief",
+    "goal_directed",
+    "competence_realism",
+]
 
 
 def varied_record(rng: random.Random, index: int) -> dict:
@@ -22,8 +41,12 @@ def varied_record(rng: random.Random, index: int) -> dict:
     measurements, level = [], rng.uniform(1, 5)
     for _ in range(rng.choice([0, 1, 2, 3, 3, 4, 5])):
         names = rng.sample(INDICATORS, rng.randint(1, len(INDICATORS)))
-        measurements.append({"date": day.isoformat(),
-                             "scores": {name: max(1, min(5, round(level + rng.gauss(0, 0.8)))) for name in names}})
+        measurements.append(
+            {
+                "date": day.isoformat(),
+                "scores": {name: max(1, min(5, round(level + rng.gauss(0, 0.8)))) for name in names},
+            }
+        )
         day -= dt.timedelta(days=rng.randint(60, 120))
         level = max(1, min(5, level + rng.choice([-1.5, -0.6, 0, 0, 0.6, 1.2])))
     interventions = []
@@ -35,10 +58,16 @@ def varied_record(rng: random.Random, index: int) -> dict:
         if rng.random() < 0.3:
             item["status"] = rng.choice(["planned", "ongoing", "completed", "cancelled"])
         interventions.append(item)
-    caseworkers = [{"id": f"cw-{rng.randint(1, 4)}", "from": (AS_OF - dt.timedelta(days=rng.randint(0, 700))).isoformat()}
-                   for _ in range(rng.randint(0, 3))]
-    data = {"id": f"R-{index}", "measurements": measurements, "interventions": interventions,
-            "caseworkers": caseworkers}
+    caseworkers = [
+        {"id": f"cw-{rng.randint(1, 4)}", "from": (AS_OF - dt.timedelta(days=rng.randint(0, 700))).isoformat()}
+        for _ in range(rng.randint(0, 3))
+    ]
+    data = {
+        "id": f"R-{index}",
+        "measurements": measurements,
+        "interventions": interventions,
+        "caseworkers": caseworkers,
+    }
     if rng.random() < 0.4:
         data["notes"] = rng.choice(["Ikke klar til praktik endnu.", "Aftalt samtale med virksomhed.", "Brug for ro."])
     return data
@@ -71,9 +100,19 @@ def test_durable_sessions_are_deleted_after_each_evaluation(rulebook):
 
 def test_python_executor_first_phase_match_by_priority_wins(rulebook):
     checker = Checker(rulebook, engine="python")
-    facts = derive_facts(validate_record({"id": "P", "measurements": [
-        {"date": "2026-05-01", "scores": {"health_coping": 3, "job_search": 3}},
-        {"date": "2026-08-01", "scores": {"health_coping": 1, "job_search": 1}}]}), AS_OF, rulebook.catalogue)
+    facts = derive_facts(
+        validate_record(
+            {
+                "id": "P",
+                "measurements": [
+                    {"date": "2026-05-01", "scores": {"health_coping": 3, "job_search": 3}},
+                    {"date": "2026-08-01", "scores": {"health_coping": 1, "job_search": 1}},
+                ],
+            }
+        ),
+        AS_OF,
+        rulebook.catalogue,
+    )
     outcome = checker.executor.run(facts.values)
     assert outcome.phase_rule.id == "derailment_low_level"
     assert outcome.phase_matches[:3] == ["derailment_low_level", "derailment_steep_fall", "regress_fall"]

@@ -3,17 +3,19 @@
 import pytest
 
 from engine.executors.python_exec import holds
-from engine.expr import (AllOf, AnyOf, Compare, Contains, ExpressionError, FactSpec, Known, parse_condition,
-                         to_text)
+from engine.expr import AllOf, AnyOf, Compare, Contains, ExpressionError, FactSpec, Known, parse_condition, to_text
 
-FACTS = {spec.name: spec for spec in [
-    FactSpec("level", "number", minimum=1, maximum=5, nullable=True),
-    FactSpec("change", "number", minimum=-4, maximum=4, nullable=True),
-    FactSpec("count", "integer", minimum=0),
-    FactSpec("active", "boolean"),
-    FactSpec("phase", "text", values=("progress", "standstill"), nullable=True),
-    FactSpec("types", "list", values=("job_oriented", "social")),
-]}
+FACTS = {
+    spec.name: spec
+    for spec in [
+        FactSpec("level", "number", minimum=1, maximum=5, nullable=True),
+        FactSpec("change", "number", minimum=-4, maximum=4, nullable=True),
+        FactSpec("count", "integer", minimum=0),
+        FactSpec("active", "boolean"),
+        FactSpec("phase", "text", values=("progress", "standstill"), nullable=True),
+        FactSpec("types", "list", values=("job_oriented", "social")),
+    ]
+}
 
 
 def parse(text):
@@ -45,7 +47,8 @@ def test_membership_in_a_list_fact_and_its_negation():
 
 def test_fact_in_a_list_of_values():
     assert parse('phase in ["progress", "standstill"]') == AnyOf(
-        (Compare("phase", "==", "progress"), Compare("phase", "==", "standstill")))
+        (Compare("phase", "==", "progress"), Compare("phase", "==", "standstill"))
+    )
     assert parse('phase not in ["progress"]') == AllOf((Compare("phase", "!=", "progress"),))
 
 
@@ -54,21 +57,24 @@ def test_is_none():
     assert parse("not change is not none") == Known("change", False)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("levl > 2", "unknown fact 'levl' (did you mean 'level'?)"),
-    ("level > 'high'", "'level' is a number"),
-    ('phase == "progres"', "did you mean 'progress'?"),
-    ("phase > 2", "'phase' is text; only == and != apply"),
-    ('"nope" in types', "'nope' is not a known value of 'types'"),
-    ("level > 5", "can never be true"),
-    ("count < 0", "can never be true"),
-    ("level", "is a number, not true or false"),
-    ("level = 2", "use == to compare"),
-    ("level > change", "compare a fact with a value"),
-    ("__import__('os')", "not a condition"),
-    ("level > (1 + 1)", "not a plain value"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("levl > 2", "unknown fact 'levl' (did you mean 'level'?)"),
+        ("level > 'high'", "'level' is a number"),
+        ('phase == "progres"', "did you mean 'progress'?"),
+        ("phase > 2", "'phase' is text; only == and != apply"),
+        ('"nope" in types', "'nope' is not a known value of 'types'"),
+        ("level > 5", "can never be true"),
+        ("count < 0", "can never be true"),
+        ("level", "is a number, not true or false"),
+        ("level = 2", "use == to compare"),
+        ("level > change", "compare a fact with a value"),
+        ("__import__('os')", "not a condition"),
+        ("level > (1 + 1)", "not a plain value"),
+        ("", "empty"),
+    ],
+)
 def test_invalid_conditions_are_refused_with_a_clear_message(text, message):
     with pytest.raises(ExpressionError) as info:
         parse(text)
@@ -90,11 +96,19 @@ def test_to_text_writes_the_condition_back():
     assert to_text(parse(text)) == text
 
 
-@pytest.mark.parametrize("text", [
-    "level <= 1.8 or change <= -1.0", "not (level < 2 and active)", "1 <= level < 3 and count >= 1",
-    '"social" in types or phase in ["progress", "standstill"]', "change is none or (active and count > 2)",
-    '"social" not in types and not phase == "progress" and change > -1', "true", "false",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "level <= 1.8 or change <= -1.0",
+        "not (level < 2 and active)",
+        "1 <= level < 3 and count >= 1",
+        '"social" in types or phase in ["progress", "standstill"]',
+        "change is none or (active and count > 2)",
+        '"social" not in types and not phase == "progress" and change > -1',
+        "true",
+        "false",
+    ],
+)
 def test_compiled_conditions_agree_with_holds(text):
     from itertools import product
 
@@ -103,7 +117,12 @@ def test_compiled_conditions_agree_with_holds(text):
     condition = parse(text)
     compiled = compile_condition(condition)
     for level, change, count, active, phase, types in product(
-            (None, 1, 2.5, 4), (None, -1.2, 0, 0.5), (0, 1, 3), (True, False), (None, "progress", "standstill"),
-            ([], ["social"], ["job_oriented", "social"])):
+        (None, 1, 2.5, 4),
+        (None, -1.2, 0, 0.5),
+        (0, 1, 3),
+        (True, False),
+        (None, "progress", "standstill"),
+        ([], ["social"], ["job_oriented", "social"]),
+    ):
         facts = {"level": level, "change": change, "count": count, "active": active, "phase": phase, "types": types}
         assert compiled(facts) == holds(condition, facts), facts

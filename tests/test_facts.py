@@ -51,12 +51,15 @@ def test_months_since_measurement(rulebook):
 
 
 def test_active_interventions_types_and_aliases(rulebook):
-    data = record([3], interventions=[
-        {"type": "Ekstern_Praktik", "start": months_before(2)},
-        {"type": "hverdagsmestring", "start": months_before(6), "end": months_before(-1)},
-        {"type": "diet_exercise", "start": months_before(8), "end": months_before(5)},
-        {"type": "wage_subsidy", "start": months_before(1), "status": "cancelled"},
-    ])
+    data = record(
+        [3],
+        interventions=[
+            {"type": "Ekstern_Praktik", "start": months_before(2)},
+            {"type": "hverdagsmestring", "start": months_before(6), "end": months_before(-1)},
+            {"type": "diet_exercise", "start": months_before(8), "end": months_before(5)},
+            {"type": "wage_subsidy", "start": months_before(1), "status": "cancelled"},
+        ],
+    )
     values = facts_of(data, rulebook).values
     assert values["active_interventions"] == ["everyday_coping", "external_internship"]
     assert values["active_types"] == ["job_oriented", "social"]
@@ -78,14 +81,17 @@ def test_months_without_intervention_counts_from_first_measurement_when_none_eve
 
 
 def test_internships_count_planned_and_ongoing_not_cancelled(rulebook):
-    data = record([3], interventions=[
-        {"type": "internal_internship", "start": "2024-01-01", "end": "2024-03-01"},
-        {"type": "external_internship", "start": "2024-06-01", "end": "2024-09-01"},
-        {"type": "external_internship", "start": "2025-06-01", "end": "2025-09-01", "status": "completed"},
-        {"type": "ekstern_praktik", "start": months_before(1)},
-        {"type": "external_internship", "start": "2027-01-05"},
-        {"type": "external_internship", "start": "2025-01-05", "status": "cancelled"},
-    ])
+    data = record(
+        [3],
+        interventions=[
+            {"type": "internal_internship", "start": "2024-01-01", "end": "2024-03-01"},
+            {"type": "external_internship", "start": "2024-06-01", "end": "2024-09-01"},
+            {"type": "external_internship", "start": "2025-06-01", "end": "2025-09-01", "status": "completed"},
+            {"type": "ekstern_praktik", "start": months_before(1)},
+            {"type": "external_internship", "start": "2027-01-05"},
+            {"type": "external_internship", "start": "2025-01-05", "status": "cancelled"},
+        ],
+    )
     values = facts_of(data, rulebook).values
     assert values["internship_count"] == 5
     assert values["planned_count"] == 1
@@ -99,10 +105,15 @@ def test_future_intervention_not_marked_planned_is_left_out(rulebook):
 
 
 def test_caseworker_changes(rulebook):
-    data = record([3], caseworkers=[
-        {"id": "a", "from": "2024-01-01"}, {"id": "b", "from": months_before(10)},
-        {"id": "c", "from": months_before(2)}, {"id": "d", "from": "2027-03-01"},
-    ])
+    data = record(
+        [3],
+        caseworkers=[
+            {"id": "a", "from": "2024-01-01"},
+            {"id": "b", "from": months_before(10)},
+            {"id": "c", "from": months_before(2)},
+            {"id": "d", "from": "2027-03-01"},
+        ],
+    )
     derived = facts_of(data, rulebook)
     assert derived.values["caseworker_changes_12m"] == 2
     assert derived.values["caseworker_changes_6m"] == 1

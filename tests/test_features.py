@@ -8,6 +8,6 @@ Danish message for an unknown step.
 
 from pytest_bdd import scenarios
 
-from engine.authoring.gherkin_steps import *  # noqa: F401,F403  (step definitions and fixtures)
+from engine.authoring.gherkin_steps import *  # noqa: F403  (step definitions and fixtures)
 
 scenarios(".")

@@ -14,9 +14,17 @@ from pathlib import Path
 import pytest
 
 from engine.authoring import gherkin_steps
-from engine.authoring.gherkin_lint import (BACKGROUND_KEYWORDS, EXAMPLES_KEYWORDS, FEATURE_KEYWORDS, OUTLINE_KEYWORDS,
-                                 RULE_KEYWORDS, SCENARIO_KEYWORDS, STEP_KEYWORDS, lint_feature_text,
-                                 lint_features)
+from engine.authoring.gherkin_lint import (
+    BACKGROUND_KEYWORDS,
+    EXAMPLES_KEYWORDS,
+    FEATURE_KEYWORDS,
+    OUTLINE_KEYWORDS,
+    RULE_KEYWORDS,
+    SCENARIO_KEYWORDS,
+    STEP_KEYWORDS,
+    lint_feature_text,
+    lint_features,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,6 +70,7 @@ GOOD = """
 
 # --- the lint rules ---------------------------------------------------------------------------------
 
+
 def test_a_good_feature_is_clean():
     assert codes(GOOD) == []
 
@@ -72,7 +81,7 @@ def test_g001_language_line_missing():
 
 def test_g001_other_language():
     problems = lint_feature_text(feature(GOOD).replace("# language: da", "# language: en"), "x.feature")
-    assert [(p.code, p.line) for p in problems][0] == ("G001", 1)
+    assert (problems[0].code, problems[0].line) == ("G001", 1)
     assert "'# language: en'" in problems[0].message
 
 
@@ -80,13 +89,16 @@ def test_g001_language_after_a_comment_is_accepted():
     assert codes("# Et notat\n" + feature(GOOD)) == []
 
 
-@pytest.mark.parametrize("line, suggestion", [
-    ("Givett en borger uden målinger", "Givet"),
-    ("Naar tjekket køres den 2026-11-22", "Når"),
-    ("Saa er der ingen fase", "Så"),
-    ("Then er der ingen fase", "Så"),
-    ("og flaget \"no_measurement\" rejses", "Og"),
-])
+@pytest.mark.parametrize(
+    "line, suggestion",
+    [
+        ("Givett en borger uden målinger", "Givet"),
+        ("Naar tjekket køres den 2026-11-22", "Når"),
+        ("Saa er der ingen fase", "Så"),
+        ("Then er der ingen fase", "Så"),
+        ('og flaget "no_measurement" rejses', "Og"),
+    ],
+)
 def test_g002_misspelt_step_keyword(line, suggestion):
     text = f"""
         # language: da
@@ -114,14 +126,17 @@ def test_g002_first_step_misspelt_becomes_description():
 
 
 def test_g002_plain_text_inside_a_scenario():
-    problems = lint_feature_text(feature("""
+    problems = lint_feature_text(
+        feature("""
         # language: da
         Egenskab: x
           Scenarie: y
             Givet en borger uden målinger
             Borgeren har ingen målinger
             Så er der ingen fase
-        """), "x.feature")
+        """),
+        "x.feature",
+    )
     assert [(p.code, p.line) for p in problems] == [("G002", 5)]
     assert "a step starts with Givet, Når, Så, Og or Men" in problems[0].message
 
@@ -143,7 +158,8 @@ def test_g002_step_after_the_examples():
 
 
 def test_g003_scenarieskabelon():
-    problems = lint_feature_text(feature("""
+    problems = lint_feature_text(
+        feature("""
         # language: da
         Egenskab: x
           Scenarie: y
@@ -153,7 +169,9 @@ def test_g003_scenarieskabelon():
           Scenarieskabelon: z
             Givet en borger uden målinger
             Så er der ingen fase
-        """), "x.feature")
+        """),
+        "x.feature",
+    )
     assert [(p.code, p.line) for p in problems] == [("G003", 7)]
     assert "Abstrakt Scenario" in problems[0].message and "Eksempler" in problems[0].message
 
@@ -182,14 +200,18 @@ def test_g005_feature_without_scenarios():
         """) == [("G005", 2)]
 
 
-@pytest.mark.parametrize("header, suggestion", [
-    ("Scenario: y", "Scenarie:"),
-    ("scenarie: y", "Scenarie:"),
-    ("Scenarie 2: y", "Scenarie:"),
-    ("Senarie: y", "Scenarie:"),
-])
+@pytest.mark.parametrize(
+    "header, suggestion",
+    [
+        ("Scenario: y", "Scenarie:"),
+        ("scenarie: y", "Scenarie:"),
+        ("Scenarie 2: y", "Scenarie:"),
+        ("Senarie: y", "Scenarie:"),
+    ],
+)
 def test_g006_misspelt_block_keyword(header, suggestion):
-    problems = lint_feature_text(feature(f"""
+    problems = lint_feature_text(
+        feature(f"""
         # language: da
         Egenskab: x
           Scenarie: a
@@ -199,7 +221,9 @@ def test_g006_misspelt_block_keyword(header, suggestion):
           {header}
             Givet en borger uden målinger
             Så er der ingen fase
-        """), "x.feature")
+        """),
+        "x.feature",
+    )
     assert [(p.code, p.line) for p in problems] == [("G006", 7)]
     assert f"did you mean '{suggestion}'" in problems[0].message
 
@@ -215,7 +239,8 @@ def test_g006_english_feature_keyword():
 
 
 def test_prose_with_a_colon_in_a_description_is_not_flagged():
-    assert codes("""
+    assert (
+        codes("""
         # language: da
         Egenskab: x
           Bemærk: grænserne er vores egne.
@@ -224,7 +249,9 @@ def test_prose_with_a_colon_in_a_description_is_not_flagged():
           Scenarie: a
             Givet en borger uden målinger
             Så er der ingen fase
-        """) == []
+        """)
+        == []
+    )
 
 
 def test_g007_step_in_the_feature_description():
@@ -307,15 +334,19 @@ def test_lint_features_names_each_file(tmp_path):
     (tmp_path / "a.feature").write_text(feature(GOOD), encoding="utf-8")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.feature").write_text(
-        feature(GOOD).replace("Så er fasen Stilstand", "Saa er fasen Stilstand"), encoding="utf-8")
+        feature(GOOD).replace("Så er fasen Stilstand", "Saa er fasen Stilstand"), encoding="utf-8"
+    )
     problems = lint_features(tmp_path)
-    assert [(Path(p.path).name, p.code, p.line) for p in problems] == [("b.feature", "G004", 13),
-                                                                        ("b.feature", "G002", 18)]
+    assert [(Path(p.path).name, p.code, p.line) for p in problems] == [
+        ("b.feature", "G004", 13),
+        ("b.feature", "G002", 18),
+    ]
     assert str(problems[1]).startswith(str(tmp_path / "sub" / "b.feature") + ":18: G002")
 
 
 def test_keywords_are_the_danish_gherkin_keywords():
     import gherkin
+
     languages = json.loads((Path(gherkin.__file__).parent / "gherkin-languages.json").read_text(encoding="utf-8"))
     da = languages["da"]
     strip = lambda words: sorted({w.strip() for w in words})  # noqa: E731
@@ -334,6 +365,7 @@ def test_the_bundled_features_are_lint_clean():
 
 
 # --- the step vocabulary ----------------------------------------------------------------------------
+
 
 def _step_regexes() -> list[tuple[str, str]]:
     regexes = []
@@ -360,6 +392,7 @@ def test_every_listed_example_matches_exactly_one_step():
 
 # --- running scenarios: a wrong scenario must fail, in Danish ---------------------------------------
 
+
 def run_features(tmp_path: Path, text: str, *options: str, rules: Path | None = None) -> subprocess.CompletedProcess:
     """Run one feature file through pytest in a subprocess, with the step plugin."""
     (tmp_path / "features").mkdir(exist_ok=True)
@@ -367,10 +400,24 @@ def run_features(tmp_path: Path, text: str, *options: str, rules: Path | None = 
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     (tmp_path / "test_scenarier.py").write_text(
         "from pathlib import Path\nfrom pytest_bdd import scenarios\n"
-        "scenarios(str(Path(__file__).parent / 'features'))\n", encoding="utf-8")
+        "scenarios(str(Path(__file__).parent / 'features'))\n",
+        encoding="utf-8",
+    )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    command = [sys.executable, "-m", "pytest", "-p", "engine.authoring.gherkin_steps",
-               "--bip-rules", str(rules or ROOT / "rules"), "-p", "no:cacheprovider", "-q", *options, str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "engine.authoring.gherkin_steps",
+        "--bip-rules",
+        str(rules or ROOT / "rules"),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        *options,
+        str(tmp_path),
+    ]
     return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -403,47 +450,58 @@ def test_the_same_scenario_with_the_right_phase_passes(tmp_path):
 
 
 def test_a_wrong_flag_expectation_fails_with_the_flags_raised(tmp_path):
-    result = run_features(tmp_path, """
+    result = run_features(
+        tmp_path,
+        """
         # language: da
         Egenskab: x
           Scenarie: Ingen måling
             Givet en borger uden målinger
             Når tjekket køres den 2026-11-22
             Så rejses flaget "no_measurement" ikke
-        """)
+        """,
+    )
     assert result.returncode == 1
     assert "Forventede, at flaget no_measurement ikke blev rejst, men det blev det." in result.stdout
     assert "flag rejst: no_measurement (høj)" in result.stdout
 
 
 def test_a_misspelt_flag_id_fails_instead_of_passing(tmp_path):
-    result = run_features(tmp_path, """
+    result = run_features(
+        tmp_path,
+        """
         # language: da
         Egenskab: x
           Scenarie: Stavefejl i flaget
             Givet en borger uden målinger
             Når tjekket køres den 2026-11-22
             Så rejses flaget "no_measurment" ikke
-        """)
+        """,
+    )
     assert result.returncode == 1
     assert "Regelbogen har intet flag 'no_measurment'. Mente du 'no_measurement'?" in result.stdout
 
 
 def test_an_unknown_step_fails_naming_file_and_line(tmp_path):
-    result = run_features(tmp_path, """
+    result = run_features(
+        tmp_path,
+        """
         # language: da
         Egenskab: x
           Scenarie: Et trin, der ikke findes
             Givet en borger uden målinger
             Når tjekket køres i dag
             Så er der ingen fase
-        """)
+        """,
+    )
     assert result.returncode == 1
     assert "Ukendt trin i features/x.feature:5: 'Når tjekket køres i dag' – se trinlisten" in result.stdout
 
 
 def test_record_errors_fail_with_the_record_error_text(tmp_path):
-    result = run_features(tmp_path, """
+    result = run_features(
+        tmp_path,
+        """
         # language: da
         Egenskab: x
           Scenarie: Ugyldige data
@@ -452,7 +510,8 @@ def test_record_errors_fail_with_the_record_error_text(tmp_path):
               | 2026-11-10 | 3    | 3            |
             Når tjekket køres den 2026-11-22
             Så er fasen Stilstand
-        """)
+        """,
+    )
     assert result.returncode == 1
     assert "Borgerens data i scenariet er ugyldige:" in result.stdout
     assert "R003 measurements[0].scores:" in result.stdout and "health_coping" in result.stdout

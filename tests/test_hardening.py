@@ -17,7 +17,8 @@ import shutil
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cli
 from engine.caseload.output import safe_cell
@@ -36,8 +37,12 @@ def run(*args, input=None):
 
 
 def good_record(citizen="H-1", date="2026-05-12", score=3, start="2026-03-01", cw_from="2026-01-01") -> dict:
-    return {"id": citizen, "measurements": [{"date": date, "scores": {"health_coping": score, "job_search": 3}}],
-            "interventions": [{"type": "mentor", "start": start}], "caseworkers": [{"id": "cw-1", "from": cw_from}]}
+    return {
+        "id": citizen,
+        "measurements": [{"date": date, "scores": {"health_coping": score, "job_search": 3}}],
+        "interventions": [{"type": "mentor", "start": start}],
+        "caseworkers": [{"id": "cw-1", "from": cw_from}],
+    }
 
 
 def impossible_dates(count=4) -> list[str]:
@@ -62,6 +67,7 @@ def as_yaml(data: dict) -> str:
 
 # --- every way a record enters ------------------------------------------------------------------
 
+
 def via_check(tmp_path, data_text: str, suffix: str):
     path = tmp_path / f"record{suffix}"
     path.write_text(data_text, encoding="utf-8")
@@ -83,14 +89,14 @@ def via_batch_folder(tmp_path, data_text: str, suffix: str):
     folder.mkdir()
     (folder / f"a-good{suffix}").write_text(json.dumps(good_record("GOOD-1")), encoding="utf-8")
     (folder / f"b-bad{suffix}").write_text(data_text, encoding="utf-8")
-    return run("batch", str(folder), "--as-of", AS_OF, "--engine", "python", "--format", "jsonl"), \
-        str(folder / f"b-bad{suffix}")
+    return run("batch", str(folder), "--as-of", AS_OF, "--engine", "python", "--format", "jsonl"), str(
+        folder / f"b-bad{suffix}"
+    )
 
 
 def via_batch_jsonl(tmp_path, data_text: str, suffix: str):
     path = tmp_path / "caseload.jsonl"
-    path.write_text(json.dumps(good_record("GOOD-1")) + "\n" + " ".join(data_text.split("\n")) + "\n",
-                    encoding="utf-8")
+    path.write_text(json.dumps(good_record("GOOD-1")) + "\n" + " ".join(data_text.split("\n")) + "\n", encoding="utf-8")
     return run("batch", str(path), "--as-of", AS_OF, "--engine", "python", "--format", "jsonl"), f"{path}:2"
 
 
@@ -100,8 +106,9 @@ def via_rules_diff(tmp_path, data_text: str, suffix: str):
     (folder / f"a-good{suffix}").write_text(json.dumps(good_record("GOOD-1")), encoding="utf-8")
     (folder / f"b-bad{suffix}").write_text(data_text, encoding="utf-8")
     rules = str(default_rules())
-    return run("rules", "diff", rules, rules, "--caseload", str(folder), "--as-of", AS_OF, "--format", "json"), \
-        str(folder / f"b-bad{suffix}")
+    return run("rules", "diff", rules, rules, "--caseload", str(folder), "--as-of", AS_OF, "--format", "json"), str(
+        folder / f"b-bad{suffix}"
+    )
 
 
 SINGLE = [via_check, via_explain, via_stdin]
@@ -124,6 +131,7 @@ def assert_located(result, where: str, code: str, exit_code: int = 3):
 
 
 # --- impossible calendar dates ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("via", EVERY, ids=lambda via: via.__name__)
 @pytest.mark.parametrize("field", ["date", "start", "cw_from"])
@@ -151,12 +159,25 @@ def test_impossible_date_names_the_field_and_line(tmp_path):
 def test_impossible_date_in_csv_exports(tmp_path):
     day = RNG.choice(impossible_dates())
     measurements = tmp_path / "measurements.csv"
-    measurements.write_text("citizen_id,date,indicator,score\nC-1,2026-05-01,health_coping,3\n"
-                            f"C-2,{day},health_coping,3\n", encoding="utf-8")
+    measurements.write_text(
+        f"citizen_id,date,indicator,score\nC-1,2026-05-01,health_coping,3\nC-2,{day},health_coping,3\n",
+        encoding="utf-8",
+    )
     interventions = tmp_path / "interventions.csv"
     interventions.write_text(f"citizen_id,type,start,end,status\nC-1,mentor,{day},,\n", encoding="utf-8")
-    result = run("batch", str(measurements), str(interventions), "--as-of", AS_OF, "--engine", "python",
-                 "--format", "jsonl", "--lang", "en")
+    result = run(
+        "batch",
+        str(measurements),
+        str(interventions),
+        "--as-of",
+        AS_OF,
+        "--engine",
+        "python",
+        "--format",
+        "jsonl",
+        "--lang",
+        "en",
+    )
     assert result.exit_code == 3
     assert "2 read, 0 evaluated, 2 rejected" in result.stderr
     assert result.stderr.count(day) >= 2 and "R002" in result.stderr
@@ -173,6 +194,7 @@ def test_impossible_date_in_a_rule_file_is_exit_4(tmp_path):
 
 # --- deep nesting -------------------------------------------------------------------------------
 
+
 def deep_json(depth: int, opener: str) -> str:
     closer = {"[": "]", "{": "}"}[opener]
     inner = '"x": ' if opener == "{" else ""
@@ -185,8 +207,12 @@ def deep_yaml(depth: int, form: str) -> str:
     if form == "flow_map":
         return "id: H-1\nextra: " + "{a: " * depth + "1" + "}" * depth + "\n"
     if form == "block_map":
-        return "id: H-1\nextra:\n" + "".join(" " * (level + 1) + f"k{level}:\n" for level in range(depth)) \
-            + " " * (depth + 1) + "v\n"
+        return (
+            "id: H-1\nextra:\n"
+            + "".join(" " * (level + 1) + f"k{level}:\n" for level in range(depth))
+            + " " * (depth + 1)
+            + "v\n"
+        )
     if form == "block_list":
         return "id: H-1\nextra:\n" + "- " * depth + "x\n"
     raise ValueError(form)
@@ -222,20 +248,24 @@ def test_deep_nesting_names_the_line_where_the_limit_is_passed(tmp_path):
 def test_deep_nesting_in_a_rule_file_is_exit_4(tmp_path, form):
     rules = tmp_path / "rules"
     shutil.copytree(default_rules(), rules)
-    (rules / "rulebook.yaml").write_text("name: deep\nversion: '1'\n" + deep_yaml(20_000 if form == "flow_list"
-                                                                                   else 300, form)
-                                         .replace("id: H-1\n", ""), encoding="utf-8")
-    for args in (["rules", "validate", str(rules)],
-                 ["check", "examples/stilstand.yaml", "--rules", str(rules), "--engine", "python"]):
+    (rules / "rulebook.yaml").write_text(
+        "name: deep\nversion: '1'\n" + deep_yaml(20_000 if form == "flow_list" else 300, form).replace("id: H-1\n", ""),
+        encoding="utf-8",
+    )
+    for args in (
+        ["rules", "validate", str(rules)],
+        ["check", "examples/stilstand.yaml", "--rules", str(rules), "--engine", "python"],
+    ):
         result = run(*args)
         assert result.exit_code == 4 and "Y003" in result.output and "rulebook.yaml" in result.output
 
 
 tree_text = st.text(alphabet=st.sampled_from(list("ab: -#[]{}'\",|>&*!\n\\")), max_size=10)
-trees = st.recursive(st.one_of(st.integers(), tree_text, st.none(), st.booleans()),
-                     lambda children: st.one_of(st.lists(children, max_size=3),
-                                                st.dictionaries(tree_text, children, max_size=3)),
-                     max_leaves=30)
+trees = st.recursive(
+    st.one_of(st.integers(), tree_text, st.none(), st.booleans()),
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(tree_text, children, max_size=3)),
+    max_leaves=30,
+)
 
 
 def nesting(value) -> int:
@@ -261,6 +291,7 @@ def test_the_depth_scan_never_counts_fewer_levels_than_the_document_has(value, f
 
 # --- integers too long to convert ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("via", EVERY, ids=lambda via: via.__name__)
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
 def test_too_long_integers_are_located_problems(tmp_path, via, fmt):
@@ -277,10 +308,12 @@ def test_too_long_integers_are_located_problems(tmp_path, via, fmt):
 
 def test_too_long_integer_in_csv_exports(tmp_path):
     measurements = tmp_path / "measurements.csv"
-    measurements.write_text("citizen_id,date,indicator,score\nC-1,2026-05-01,health_coping,3\n"
-                            f"C-2,2026-05-01,health_coping,{long_number()}\n", encoding="utf-8")
-    result = run("batch", str(measurements), "--as-of", AS_OF, "--engine", "python", "--format", "csv",
-                 "--lang", "en")
+    measurements.write_text(
+        "citizen_id,date,indicator,score\nC-1,2026-05-01,health_coping,3\n"
+        f"C-2,2026-05-01,health_coping,{long_number()}\n",
+        encoding="utf-8",
+    )
+    result = run("batch", str(measurements), "--as-of", AS_OF, "--engine", "python", "--format", "csv", "--lang", "en")
     assert result.exit_code == 3 and "2 read, 1 evaluated, 1 rejected" in result.stderr
     assert "C-2" in result.stderr and "R002" in result.stderr
 
@@ -289,16 +322,19 @@ def test_too_long_integer_in_a_rule_file_is_exit_4(tmp_path):
     rules = tmp_path / "rules"
     shutil.copytree(default_rules(), rules)
     text = (rules / "phases.yaml").read_text(encoding="utf-8")
-    (rules / "phases.yaml").write_text(text.replace("priority: 10", f"priority: {long_number()}", 1),
-                                       encoding="utf-8")
+    (rules / "phases.yaml").write_text(text.replace("priority: 10", f"priority: {long_number()}", 1), encoding="utf-8")
     result = run("rules", "validate", str(rules))
     assert result.exit_code == 4 and "Y004" in result.output and "phases.yaml" in result.output
 
 
 def test_parsers_return_problems_for_every_bad_class():
-    for text, parse in ((deep_json(10_000, "["), parse_json), (deep_yaml(10_000, "flow_map"), parse_yaml),
-                        ('{"a": ' + "1" * 5000 + "}", parse_json), ("a: " + "1" * 5000, parse_yaml),
-                        ("? [a]\n: 1\n", parse_yaml)):
+    for text, parse in (
+        (deep_json(10_000, "["), parse_json),
+        (deep_yaml(10_000, "flow_map"), parse_yaml),
+        ('{"a": ' + "1" * 5000 + "}", parse_json),
+        ("a: " + "1" * 5000, parse_yaml),
+        ("? [a]\n: 1\n", parse_yaml),
+    ):
         data, problem = parse(text, "x")
         assert data is None and problem.code in ("Y001", "Y003", "Y004") and problem.path == "x"
 
@@ -314,7 +350,7 @@ HOSTILE_TEMPLATES = {
     "padding": "{{ 'x'.center(%d) }}" % RNG.randint(10**7, 10**9),
     "join": "{{ range(100000)|join('y' * 999999) }}",
     "concat_doubling": "{% set ns = namespace(s='ab') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}"
-                       "{% endfor %}{{ ns.s|length }}",
+    "{% endfor %}{{ ns.s|length }}",
     "output": "{% for i in range(100000) %}{% for j in range(1000) %}xxxxxxxxxx{% endfor %}{% endfor %}",
 }
 
@@ -325,15 +361,15 @@ def guidance_with(tmp_path, body: str):
         (folder / lang / "flags").mkdir(parents=True)
         (folder / lang / "flags" / "caseworker_change.j2").write_text(
             "{% block title %}T{% endblock %}\n{% block message %}\nline three\n" + body + "\n{% endblock %}\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
     return folder
 
 
 @pytest.mark.parametrize("name", list(HOSTILE_TEMPLATES))
 def test_hostile_templates_are_stopped_with_file_and_line(tmp_path, name):
     folder = guidance_with(tmp_path, HOSTILE_TEMPLATES[name])
-    result = run("check", "examples/stilstand.yaml", "--as-of", AS_OF, "--engine", "python",
-                 "--guidance", str(folder))
+    result = run("check", "examples/stilstand.yaml", "--as-of", AS_OF, "--engine", "python", "--guidance", str(folder))
     assert result.exit_code == 4, result.output
     assert "T007" in result.output
     assert f"{folder / 'da' / 'flags' / 'caseworker_change.j2'}:4:" in result.output
@@ -342,8 +378,7 @@ def test_hostile_templates_are_stopped_with_file_and_line(tmp_path, name):
 def test_a_template_that_loops_for_long_is_stopped(tmp_path):
     loop = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
     folder = guidance_with(tmp_path, loop)
-    result = run("check", "examples/stilstand.yaml", "--as-of", AS_OF, "--engine", "python",
-                 "--guidance", str(folder))
+    result = run("check", "examples/stilstand.yaml", "--as-of", AS_OF, "--engine", "python", "--guidance", str(folder))
     assert result.exit_code == 4 and "T006" in result.output
     assert f"{folder / 'da' / 'flags' / 'caseworker_change.j2'}:4:" in result.output
 
@@ -361,8 +396,10 @@ FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
 
 
 def test_batch_csv_neutralises_formula_cells(tmp_path):
-    ids = [start + f"{RNG.choice(['1+1', 'cmd|calc', 'HYPERLINK(x)', 'SUM(A1)'])}-{index}"
-           for index, start in enumerate(FORMULA_STARTS)] + ["PLAIN-1"]
+    ids = [
+        start + f"{RNG.choice(['1+1', 'cmd|calc', 'HYPERLINK(x)', 'SUM(A1)'])}-{index}"
+        for index, start in enumerate(FORMULA_STARTS)
+    ] + ["PLAIN-1"]
     path = tmp_path / "caseload.jsonl"
     path.write_text("".join(json.dumps(good_record(citizen)) + "\n" for citizen in ids), encoding="utf-8")
     result = run("batch", str(path), "--as-of", AS_OF, "--engine", "python", "--format", "csv", "--order", "input")
@@ -384,18 +421,32 @@ def test_safe_cell_keeps_numbers_and_empty_cells():
 
 # --- the same citizen twice ---------------------------------------------------------------------
 
+
 def test_duplicate_ids_are_rejected_after_the_first_in_every_reader(tmp_path):
     folder = tmp_path / "caseload"
     folder.mkdir()
     (folder / "one.json").write_text(json.dumps(good_record("DUP-1")), encoding="utf-8")
     (folder / "two.yaml").write_text(as_yaml(good_record("DUP-2")), encoding="utf-8")
     jsonl = tmp_path / "more.jsonl"
-    jsonl.write_text("".join(json.dumps(good_record(citizen)) + "\n" for citizen in ("DUP-1", "NEW-1", "NEW-1")),
-                     encoding="utf-8")
+    jsonl.write_text(
+        "".join(json.dumps(good_record(citizen)) + "\n" for citizen in ("DUP-1", "NEW-1", "NEW-1")), encoding="utf-8"
+    )
     measurements = tmp_path / "measurements.csv"
     measurements.write_text("citizen_id,date,indicator,score\nDUP-2,2026-05-01,health_coping,3\n", encoding="utf-8")
-    result = run("batch", str(folder), str(jsonl), str(measurements), "--as-of", AS_OF, "--engine", "python",
-                 "--format", "jsonl", "--lang", "en")
+    result = run(
+        "batch",
+        str(folder),
+        str(jsonl),
+        str(measurements),
+        "--as-of",
+        AS_OF,
+        "--engine",
+        "python",
+        "--format",
+        "jsonl",
+        "--lang",
+        "en",
+    )
     assert result.exit_code == 3
     assert "6 read, 3 evaluated, 3 rejected" in result.stderr
     assert sorted(json.loads(line)["citizen_id"] for line in result.stdout.splitlines()) == ["DUP-1", "DUP-2", "NEW-1"]
@@ -403,14 +454,28 @@ def test_duplicate_ids_are_rejected_after_the_first_in_every_reader(tmp_path):
     assert f"{jsonl}:3: NEW-1: R006 citizen id NEW-1 was already read at {jsonl}:2" in result.stderr
     assert f"{measurements}:2: DUP-2: R006" in result.stderr
     danish = run("batch", str(jsonl), "--as-of", AS_OF, "--engine", "python", "--format", "jsonl")
-    assert "R006 borger-id NEW-1 er allerede læst i" in danish.stderr and "3 læst, 2 vurderet, 1 afvist" in danish.stderr
+    assert (
+        "R006 borger-id NEW-1 er allerede læst i" in danish.stderr and "3 læst, 2 vurderet, 1 afvist" in danish.stderr
+    )
 
 
 def test_duplicate_ids_with_workers(tmp_path):
     path = tmp_path / "caseload.jsonl"
     path.write_text("".join(json.dumps(good_record(f"W-{index % 3}")) + "\n" for index in range(9)), encoding="utf-8")
-    result = run("batch", str(path), "--as-of", AS_OF, "--engine", "python", "--format", "jsonl", "--workers", "2",
-                 "--lang", "en")
+    result = run(
+        "batch",
+        str(path),
+        "--as-of",
+        AS_OF,
+        "--engine",
+        "python",
+        "--format",
+        "jsonl",
+        "--workers",
+        "2",
+        "--lang",
+        "en",
+    )
     assert result.exit_code == 3 and "9 read, 3 evaluated, 6 rejected" in result.stderr
 
 
@@ -426,6 +491,7 @@ def test_duplicate_ids_in_rules_diff(tmp_path):
 
 # --- every message follows --lang ---------------------------------------------------------------
 
+
 def test_cpr_like_id_warning_follows_lang(tmp_path):
     path = tmp_path / "record.json"
     path.write_text(json.dumps(good_record("010203-1234")), encoding="utf-8")
@@ -437,18 +503,37 @@ def test_cpr_like_id_warning_follows_lang(tmp_path):
     assert warnings["da"] == ["borger-id'et ligner et CPR-nummer; brug et pseudonymt id"]
 
 
-@pytest.mark.parametrize("lang, expected", [
-    ("da", ["en score skal være et helt tal fra 1 til 5, ikke 9", "ukendt indsatstype 'cirkus'",
-            "slutter før den begynder", "er ikke et kendt felt"]),
-    ("en", ["a score must be a whole number from 1 to 5, not 9", "unknown intervention type 'cirkus'",
-            "ends before it starts", "is not a known field"]),
-])
+@pytest.mark.parametrize(
+    "lang, expected",
+    [
+        (
+            "da",
+            [
+                "en score skal være et helt tal fra 1 til 5, ikke 9",
+                "ukendt indsatstype 'cirkus'",
+                "slutter før den begynder",
+                "er ikke et kendt felt",
+            ],
+        ),
+        (
+            "en",
+            [
+                "a score must be a whole number from 1 to 5, not 9",
+                "unknown intervention type 'cirkus'",
+                "ends before it starts",
+                "is not a known field",
+            ],
+        ),
+    ],
+)
 def test_record_problems_follow_lang(tmp_path, lang, expected):
     schema = good_record()
     schema["measurements"][0]["scores"]["job_search"] = 9
     names = good_record("H-2")
-    names["interventions"] = [{"type": "cirkus", "start": "2026-03-01"},
-                              {"type": "mentor", "start": "2026-03-01", "end": "2026-01-01"}]
+    names["interventions"] = [
+        {"type": "cirkus", "start": "2026-03-01"},
+        {"type": "mentor", "start": "2026-03-01", "end": "2026-01-01"},
+    ]
     for data, texts, extra in ((schema, [expected[0], expected[3]], "notse: x\n"), (names, expected[1:3], "")):
         path = tmp_path / "record.yaml"
         path.write_text(as_yaml(data) + extra, encoding="utf-8")

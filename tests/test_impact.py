@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from engine import Checker
-from engine.caseload.readers import RawRecord, ReadProblem, detect_and_read
 from engine.authoring.impact import NONE, compare_caseload, compare_rule_folders, diff_rulebooks, render_impact
+from engine.caseload.readers import RawRecord, ReadProblem, detect_and_read
 from engine.caseload.simulate import generate_cohort, write_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,14 +46,14 @@ def old_checker() -> Checker:
 @pytest.fixture(scope="module")
 def regress_rules(tmp_path_factory) -> Path:
     """NEW: a citizen is in regress from a fall of 0.2 (was 0.4)."""
-    return edited_rules(tmp_path_factory.mktemp("regress"), "new",
-                        {"phases.yaml": ("when: change <= -0.4", "when: change <= -0.2")})
+    return edited_rules(
+        tmp_path_factory.mktemp("regress"), "new", {"phases.yaml": ("when: change <= -0.4", "when: change <= -0.2")}
+    )
 
 
 @pytest.fixture(scope="module")
 def regress_report(old_checker, regress_rules, cohort):
-    return compare_caseload(old_checker, Checker(regress_rules, engine="python"), detect_and_read([str(cohort)]),
-                            AS_OF)
+    return compare_caseload(old_checker, Checker(regress_rules, engine="python"), detect_and_read([str(cohort)]), AS_OF)
 
 
 def independent(old: Checker, new: Checker, path: Path) -> dict:
@@ -74,16 +74,18 @@ def independent(old: Checker, new: Checker, path: Path) -> dict:
 def test_phase_table_matches_an_independent_count(regress_report, old_checker, regress_rules, cohort):
     expected = independent(old_checker, Checker(regress_rules, engine="python"), cohort)
     table = regress_report.phase_table()
-    off_diagonal = {(old, new): count for old, row in table.items() for new, count in row.items()
-                    if old != new and count}
+    off_diagonal = {
+        (old, new): count for old, row in table.items() for new, count in row.items() if old != new and count
+    }
     assert off_diagonal == {key: count for key, count in expected["transitions"].items() if key[0] != key[1]}
     assert off_diagonal, "the threshold change should move some citizens"
     # Lowering the regress threshold only moves citizens into regress.
     assert all(new == "regress" for _, new in off_diagonal)
     assert regress_report.phase_changes == sum(off_diagonal.values())
     assert sum(regress_report.old_totals().values()) == sum(regress_report.new_totals().values()) == N
-    assert regress_report.old_totals()["regress"] + regress_report.phase_changes == \
-        regress_report.new_totals()["regress"]
+    assert (
+        regress_report.old_totals()["regress"] + regress_report.phase_changes == regress_report.new_totals()["regress"]
+    )
     assert set(table) == {"progress", "standstill", "regress", "derailment", NONE}
     assert (regress_report.read, regress_report.evaluated, regress_report.rejected) == (N, N, 0)
 
@@ -122,8 +124,9 @@ def test_rule_diff_names_the_changed_rule(regress_report):
 
 
 def test_identical_rulebooks_change_nothing(old_checker, cohort):
-    report = compare_caseload(old_checker, Checker(ROOT / "rules", engine="python"),
-                              detect_and_read([str(cohort)]), AS_OF)
+    report = compare_caseload(
+        old_checker, Checker(ROOT / "rules", engine="python"), detect_and_read([str(cohort)]), AS_OF
+    )
     assert report.citizens == [] and report.changed == 0 and report.phase_changes == 0
     assert report.rules.empty and report.rules.ids == []
     assert report.as_dict()["rules"] == {"added": [], "removed": [], "changed": []}
@@ -134,11 +137,20 @@ def test_identical_rulebooks_change_nothing(old_checker, cohort):
 
 
 def test_flag_severity_change_is_a_rule_change_but_not_a_phase_change(tmp_path, old_checker, cohort):
-    new = edited_rules(tmp_path, "new", {"flags.yaml": ("severity: medium\n    when: months_since_measurement > 3",
-                                                        "severity: high\n    when: months_since_measurement > 3")})
+    new = edited_rules(
+        tmp_path,
+        "new",
+        {
+            "flags.yaml": (
+                "severity: medium\n    when: months_since_measurement > 3",
+                "severity: high\n    when: months_since_measurement > 3",
+            )
+        },
+    )
     report = compare_rule_folders(ROOT / "rules", new, [str(cohort)], AS_OF)
-    assert [(change.id, change.stage, change.changes) for change in report.rules.changed] == \
-        [("measurement_overdue", "flag", {"severity": ("medium", "high")})]
+    assert [(change.id, change.stage, change.changes) for change in report.rules.changed] == [
+        ("measurement_overdue", "flag", {"severity": ("medium", "high")})
+    ]
     assert report.phase_changes == 0 and report.citizens == []
     assert all(row["difference"] == 0 for row in report.flag_rows())
     text = render_impact(report, "text", "en")
@@ -147,21 +159,27 @@ def test_flag_severity_change_is_a_rule_change_but_not_a_phase_change(tmp_path, 
 
 
 def test_flags_added_name_the_new_rules_and_removed_the_old(tmp_path, old_checker, cohort):
-    new_dir = edited_rules(tmp_path, "new", {
-        "flags.yaml": ("when: months_without_intervention >= 3", "when: months_without_intervention >= 2")})
+    new_dir = edited_rules(
+        tmp_path,
+        "new",
+        {"flags.yaml": ("when: months_without_intervention >= 3", "when: months_without_intervention >= 2")},
+    )
     report = compare_rule_folders(ROOT / "rules", new_dir, [str(cohort)], AS_OF)
     expected = independent(old_checker, Checker(new_dir, engine="python"), cohort)
     rows = {row["id"]: row for row in report.flag_rows()}
     assert rows["no_intervention_3m"]["difference"] > 0
     assert rows["no_intervention_3m"]["new"] == expected["flags_new"]["no_intervention_3m"]
     assert {citizen.citizen_id for citizen in report.citizens} == set(expected["changed"])
-    assert report.citizens and all(citizen.flags_added == {"no_intervention_3m": ["no_intervention_3m"]}
-                                   for citizen in report.citizens)
+    assert report.citizens and all(
+        citizen.flags_added == {"no_intervention_3m": ["no_intervention_3m"]} for citizen in report.citizens
+    )
     # The other way round, the same citizens lose the flag, with the rule that had raised it.
     back = compare_rule_folders(new_dir, ROOT / "rules", [str(cohort)], AS_OF)
     assert [citizen.citizen_id for citizen in back.citizens] == [citizen.citizen_id for citizen in report.citizens]
-    assert all(citizen.flags_removed == {"no_intervention_3m": ["no_intervention_3m"]} and not citizen.flags_added
-               for citizen in back.citizens)
+    assert all(
+        citizen.flags_removed == {"no_intervention_3m": ["no_intervention_3m"]} and not citizen.flags_added
+        for citizen in back.citizens
+    )
 
 
 def test_renamed_rule_is_removed_and_added(tmp_path):
@@ -178,8 +196,12 @@ def test_rejected_records_are_counted_and_the_rest_processed(tmp_path, regress_r
     with path.open("w", encoding="utf-8") as stream:
         write_jsonl(records[:20], stream)
         stream.write('{"id": "BROKEN", "measurements": [\n')
-        stream.write(json.dumps(dict(records[20], id="BAD-SCORE",
-                                     measurements=[{"date": "2026-05-01", "scores": {"job_search": 9}}])) + "\n")
+        stream.write(
+            json.dumps(
+                dict(records[20], id="BAD-SCORE", measurements=[{"date": "2026-05-01", "scores": {"job_search": 9}}])
+            )
+            + "\n"
+        )
         write_jsonl(records[21:], stream)
     seen = []
     report = compare_rule_folders(ROOT / "rules", regress_rules, [str(path)], AS_OF, on_rejection=seen.append)
@@ -196,15 +218,20 @@ def test_rejected_records_are_counted_and_the_rest_processed(tmp_path, regress_r
 
 
 def test_record_invalid_under_one_rulebook_only(tmp_path):
-    new = edited_rules(tmp_path, "new", {"interventions.yaml": ("aliases: [intern_praktik]",
-                                                                "aliases: [intern_praktik, kommunekode_77]")})
+    new = edited_rules(
+        tmp_path,
+        "new",
+        {"interventions.yaml": ("aliases: [intern_praktik]", "aliases: [intern_praktik, kommunekode_77]")},
+    )
     record = dict(next(generate_cohort(1, seed=4)), id="ALIAS-1")
     record["interventions"] = [{"type": "kommunekode_77", "start": "2026-10-01"}]
     items = [RawRecord("a.json", record), ReadProblem("b.json", "the file is empty")]
     report = compare_caseload(Checker(ROOT / "rules", engine="python"), Checker(new, engine="python"), items, AS_OF)
     assert (report.read, report.evaluated, report.rejected) == (2, 0, 2)
-    assert [(r.source, r.citizen_id, r.invalid_under) for r in report.rejections] == \
-        [("a.json", "ALIAS-1", "old"), ("b.json", None, "read")]
+    assert [(r.source, r.citizen_id, r.invalid_under) for r in report.rejections] == [
+        ("a.json", "ALIAS-1", "old"),
+        ("b.json", None, "read"),
+    ]
     assert "R004" in report.rejections[0].problems[0]
     assert report.rules.empty  # a catalogue change is not a rule change
 
@@ -234,10 +261,16 @@ def test_json_round_trips_and_is_deterministic(regress_report, regress_rules, co
     data = json.loads(rendered)
     assert data == json.loads(json.dumps(regress_report.as_dict()))
     assert list(data) == ["as_of", "rulebooks", "rules", "counts", "phases", "flags", "citizens", "rejected"]
-    assert data["counts"] == {"read": N, "evaluated": N, "rejected": 0, "changed": regress_report.changed,
-                              "phase_changed": regress_report.phase_changes}
-    assert data["phases"]["table"]["standstill"]["regress"] == regress_report.transitions.get(("standstill",
-                                                                                               "regress"), 0)
+    assert data["counts"] == {
+        "read": N,
+        "evaluated": N,
+        "rejected": 0,
+        "changed": regress_report.changed,
+        "phase_changed": regress_report.phase_changes,
+    }
+    assert data["phases"]["table"]["standstill"]["regress"] == regress_report.transitions.get(
+        ("standstill", "regress"), 0
+    )
     assert data["citizens"][0]["rule"]["new"] == "regress_fall"
     again = compare_rule_folders(ROOT / "rules", regress_rules, [str(cohort)], AS_OF)
     assert render_impact(again, "json", "en") == rendered

@@ -19,12 +19,15 @@ def local(tmp_path):
     folder = tmp_path / "aarhus"
     write(folder, "rulebook.yaml", "name: aarhus\nversion: '3'\nextends: default\ndisable:\n  - job_oriented_only\n")
     write(folder, "lokale_faser.yaml", "stage: phase\nrules:\n  - id: regress_fall\n    when: change <= -0.6\n")
-    write(folder, "lokale_flag.yaml",
-          "stage: flag\nrules:\n"
-          "  - id: measurement_overdue\n    severity: high\n"
-          "  - id: many_planned\n    severity: low\n    when: planned_count >= 2\n"
-          "    reason: {da: Mange planlagte indsatser., en: Many planned interventions.}\n"
-          "    source: bip_parallel_interventions\n")
+    write(
+        folder,
+        "lokale_flag.yaml",
+        "stage: flag\nrules:\n"
+        "  - id: measurement_overdue\n    severity: high\n"
+        "  - id: many_planned\n    severity: low\n    when: planned_count >= 2\n"
+        "    reason: {da: Mange planlagte indsatser., en: Many planned interventions.}\n"
+        "    source: bip_parallel_interventions\n",
+    )
     write(folder, "staircase.yaml", "phrases:\n  - skal lige falde til ro\n")
     return folder
 
@@ -70,8 +73,10 @@ def problems(folder):
 
 def test_errors_in_a_local_override_point_at_the_local_file(local):
     path = write(local, "lokale_faser.yaml", "stage: phase\nrules:\n  - id: regress_fall\n    when: chnage <= -0.6\n")
-    assert problems(local) == [f"{path}:4: E102 rule 'regress_fall': unknown fact 'chnage' (did you mean 'change'?)"
-                               " (column 1 of the condition)"]
+    assert problems(local) == [
+        f"{path}:4: E102 rule 'regress_fall': unknown fact 'chnage' (did you mean 'change'?)"
+        " (column 1 of the condition)"
+    ]
 
 
 def test_override_from_the_wrong_stage(local):
@@ -81,8 +86,10 @@ def test_override_from_the_wrong_stage(local):
 
 def test_disabling_an_unknown_rule(local):
     write(local, "rulebook.yaml", "name: aarhus\nversion: '3'\nextends: default\ndisable:\n  - job_orientd_only\n")
-    assert any(":5: S009 disable: no base rule 'job_orientd_only' (did you mean 'job_oriented_only'?)" in item
-               for item in problems(local))
+    assert any(
+        ":5: S009 disable: no base rule 'job_orientd_only' (did you mean 'job_oriented_only'?)" in item
+        for item in problems(local)
+    )
 
 
 def test_extending_a_missing_folder_and_a_loop(tmp_path):
@@ -124,8 +131,11 @@ def local_guidance(local):
     """Templates for the local rulebook's new flag."""
     guidance = local.parent / "tekster"
     for lang in ("da", "en"):
-        write(guidance / lang / "flags", "many_planned.j2",
-              "{% block title %}Mange planlagte{% endblock %}{% block message %}Se planen.{% endblock %}")
+        write(
+            guidance / lang / "flags",
+            "many_planned.j2",
+            "{% block title %}Mange planlagte{% endblock %}{% block message %}Se planen.{% endblock %}",
+        )
     return guidance
 
 
@@ -150,8 +160,22 @@ def test_explain_shows_where_an_overriding_rule_comes_from(local):
 
     import cli
 
-    result = CliRunner().invoke(cli.main, ["explain", str(ROOT / "examples" / "stilstand.yaml"), "--rules", str(local),
-                                           "--as-of", "2026-11-22", "--engine", "python", "--lang", "en",
-                                           "--guidance", str(local_guidance(local))])
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "explain",
+            str(ROOT / "examples" / "stilstand.yaml"),
+            "--rules",
+            str(local),
+            "--as-of",
+            "2026-11-22",
+            "--engine",
+            "python",
+            "--lang",
+            "en",
+            "--guidance",
+            str(local_guidance(local)),
+        ],
+    )
     text = " ".join(result.output.split())
     assert f"From: {local / 'lokale_faser.yaml'}:3 (aarhus; overrides {ROOT / 'rules' / 'phases.yaml'}:" in text

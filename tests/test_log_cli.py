@@ -64,8 +64,20 @@ def test_tokens_refuse_unknown_roles_and_duplicates(db, tmp_path):
 
 
 def test_check_and_explain_log_an_entry_each(db, tmp_path):
-    checked = bip("check", EXAMPLE, "--as-of", "2026-11-22", "--format", "json", "--log", db,
-                  "--purpose", "opfølgningssamtale", "--user", "mette")
+    checked = bip(
+        "check",
+        EXAMPLE,
+        "--as-of",
+        "2026-11-22",
+        "--format",
+        "json",
+        "--log",
+        db,
+        "--purpose",
+        "opfølgningssamtale",
+        "--user",
+        "mette",
+    )
     assert checked.exit_code == 0, checked.output
     report = json.loads(checked.stdout)
     explained = bip("explain", EXAMPLE, "--as-of", "2026-11-22", "--log", db)
@@ -75,8 +87,12 @@ def test_check_and_explain_log_an_entry_each(db, tmp_path):
         first, second = store.decisions_for(CITIZEN)
     finally:
         store.close()
-    assert (first["kind"], first["user"], first["role"], first["purpose"]) == \
-        ("check", "mette", "caseworker", "opfølgningssamtale")
+    assert (first["kind"], first["user"], first["role"], first["purpose"]) == (
+        "check",
+        "mette",
+        "caseworker",
+        "opfølgningssamtale",
+    )
     assert first["phase"] == report["phase"]["id"] and first["as_of"] == "2026-11-22"
     assert first["flags"] == [{"id": flag["id"], "severity": flag["severity"]} for flag in report["flags"]]
     assert first["rulebook_hash"] == report["rulebook"]["hash"]
@@ -90,8 +106,11 @@ def test_check_logs_before_it_answers(db):
     Store.open(db).close()
     engine = sa.create_engine(db)
     with engine.begin() as conn:  # a log that refuses every new entry
-        conn.execute(sa.text("CREATE TRIGGER full_disk BEFORE INSERT ON decisions "
-                             "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"))
+        conn.execute(
+            sa.text(
+                "CREATE TRIGGER full_disk BEFORE INSERT ON decisions BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
+            )
+        )
     engine.dispose()
     for command in ("check", "explain"):
         result = bip(command, EXAMPLE, "--log", db, "--lang", "en")
@@ -99,15 +118,18 @@ def test_check_logs_before_it_answers(db):
         assert result.stdout == "" and "the disk is full" in result.stderr
 
 
-@pytest.mark.parametrize("args", [
-    ["check", EXAMPLE, "--log", "mysql://somewhere/db"],
-    ["explain", EXAMPLE, "--log", "postgresql://bip@127.0.0.1:1/none"],
-    ["tokens", "create", "--name", "a", "--role", "caseworker", "--database", "postgresql://bip@127.0.0.1:1/x"],
-    ["tokens", "list", "--database", "oracle://x"],
-    ["tokens", "revoke", "a", "--database", "postgresql://bip@127.0.0.1:1/x"],
-    ["log", "export", "--citizen", "A", "--database", "sqlite:////no/such/folder/x.sqlite"],
-    ["log", "purge", "--database", "postgresql://bip@127.0.0.1:1/x"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", EXAMPLE, "--log", "mysql://somewhere/db"],
+        ["explain", EXAMPLE, "--log", "postgresql://bip@127.0.0.1:1/none"],
+        ["tokens", "create", "--name", "a", "--role", "caseworker", "--database", "postgresql://bip@127.0.0.1:1/x"],
+        ["tokens", "list", "--database", "oracle://x"],
+        ["tokens", "revoke", "a", "--database", "postgresql://bip@127.0.0.1:1/x"],
+        ["log", "export", "--citizen", "A", "--database", "sqlite:////no/such/folder/x.sqlite"],
+        ["log", "purge", "--database", "postgresql://bip@127.0.0.1:1/x"],
+    ],
+)
 def test_unusable_databases_exit_2_with_a_message(args):
     result = bip(*args)
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
@@ -115,10 +137,23 @@ def test_unusable_databases_exit_2_with_a_message(args):
 
 
 def test_an_unusable_database_gives_no_traceback_in_a_real_process():
-    result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check", EXAMPLE, "--log",
-                             "postgresql://bip:pw@127.0.0.1:1/none", "--lang", "en"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=60,
-                            check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "check",
+            EXAMPLE,
+            "--log",
+            "postgresql://bip:pw@127.0.0.1:1/none",
+            "--lang",
+            "en",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2 and result.stdout == ""
     assert "Cannot use the database postgresql" in result.stderr and "Traceback" not in result.stderr
     assert ":pw@" not in result.stderr
@@ -131,19 +166,25 @@ def test_read_commands_do_not_create_a_log(tmp_path):
 
 
 def test_export_for_an_access_request(db):
-    for purpose in ("første samtale", "=HYPERLINK(\"http://x\")"):
+    for purpose in ("første samtale", '=HYPERLINK("http://x")'):
         assert bip("check", EXAMPLE, "--as-of", "2026-11-22", "--log", db, "--purpose", purpose).exit_code == 0
     store = Store.open(db)
     decision_id = store.decisions_for(CITIZEN)[0]["decision_id"]
-    store.append_assessment(decision_id, Principal("mette", "caseworker"), False, "regress", "faldet",
-                            {"caseworker_change": {"status": "acted", "note": "overlevering aftalt"}})
+    store.append_assessment(
+        decision_id,
+        Principal("mette", "caseworker"),
+        False,
+        "regress",
+        "faldet",
+        {"caseworker_change": {"status": "acted", "note": "overlevering aftalt"}},
+    )
     store.close()
 
     as_json = bip("log", "export", "--citizen", CITIZEN, "--database", db)
     assert as_json.exit_code == 0 and "3 poster" in as_json.stderr
     exported = json.loads(as_json.stdout)
     assert exported["citizen_id"] == CITIZEN and len(exported["decisions"]) == 2
-    assert [item["purpose"] for item in exported["decisions"]] == ["første samtale", "=HYPERLINK(\"http://x\")"]
+    assert [item["purpose"] for item in exported["decisions"]] == ["første samtale", '=HYPERLINK("http://x")']
     assert exported["decisions"][0]["phase"] == "standstill" and exported["decisions"][0]["flags"]
     assert exported["assessments"][0]["decision_id"] == decision_id
     assert NOTE_WORDS not in as_json.stdout
@@ -151,8 +192,11 @@ def test_export_for_an_access_request(db):
     lines = bip("log", "export", "--citizen", CITIZEN, "--database", db, "--format", "jsonl").stdout.splitlines()
     assert [json.loads(line)["type"] for line in lines] == ["decision", "decision", "assessment"]
 
-    table = list(csv.DictReader(io.StringIO(
-        bip("log", "export", "--citizen", CITIZEN, "--database", db, "--format", "csv").stdout)))
+    table = list(
+        csv.DictReader(
+            io.StringIO(bip("log", "export", "--citizen", CITIZEN, "--database", db, "--format", "csv").stdout)
+        )
+    )
     assert [row["type"] for row in table] == ["decision", "decision", "assessment"]
     assert table[1]["purpose"].startswith("'=")  # a spreadsheet shows it, never runs it
     assert "caseworker_change:high" in table[0]["flags"] and table[2]["agrees"] == "false"
@@ -191,9 +235,12 @@ def test_cli_on_postgresql(postgres_url):
 
 
 def test_check_without_log_does_not_load_the_database_layer():
-    code = ("import sys; from click.testing import CliRunner; import cli; "
-            f"r = CliRunner().invoke(cli.main, ['check', {EXAMPLE!r}]); "
-            "print(r.exit_code, 'sqlalchemy' in sys.modules, 'engine.service.store' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
-                            check=False)
+    code = (
+        "import sys; from click.testing import CliRunner; import cli; "
+        f"r = CliRunner().invoke(cli.main, ['check', {EXAMPLE!r}]); "
+        "print(r.exit_code, 'sqlalchemy' in sys.modules, 'engine.service.store' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False
+    )
     assert result.stdout.split() == ["0", "False", "False"], result.stderr

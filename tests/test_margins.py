@@ -83,8 +83,7 @@ def test_the_issue_example_in_words(checker):
     texts = [margin.text for margin in report.phase_margins]
     assert any("is −0.33; at −0.4 or lower the phase would be Regress." in text for text in texts), texts
     danish = checker.check(data, AS_OF, "da")
-    assert any("er −0,33; ved −0,4 eller lavere ville fasen være Tilbagegang." in m.text
-               for m in danish.phase_margins)
+    assert any("er −0,33; ved −0,4 eller lavere ville fasen være Tilbagegang." in m.text for m in danish.phase_margins)
 
 
 def test_margins_are_in_the_json_report_and_in_explain(checker):
@@ -112,17 +111,23 @@ def test_no_measurement_says_what_would_give_a_phase(checker):
 
 def test_non_numeric_facts_say_what_would_have_to_be_true(rules_copy):
     """A municipality's rule on a boolean, a list and an unknown value: the margins name what must hold."""
-    replace_in(rules_copy / "phases.yaml", "  - id: standstill_flat", """  - id: progress_social_job
+    replace_in(
+        rules_copy / "phases.yaml",
+        "  - id: standstill_flat",
+        """  - id: progress_social_job
     phase: progress
     priority: 33
     when: job_oriented_active and "social" in active_types and change is none
     reason: {da: Job og socialt sammen., en: Job and social together.}
     source: danneris_phases
 
-  - id: standstill_flat""")
+  - id: standstill_flat""",
+    )
     checker = Checker(rules_copy, engine="python")
-    data = record(levels=[3], interventions=[{"type": "social_mentor", "start": "2026-01-01"},
-                                             {"type": "mentor", "start": "2026-01-01"}])
+    data = record(
+        levels=[3],
+        interventions=[{"type": "social_mentor", "start": "2026-01-01"}, {"type": "mentor", "start": "2026-01-01"}],
+    )
     report = checker.check(data, AS_OF, "en")
     assert report.phase.rule == "progress_social_job"
     flips = {margin.changes[0].fact: margin for margin in report.phase_margins if margin.position == "decides"}

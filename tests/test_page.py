@@ -108,13 +108,15 @@ def test_every_post_without_the_csrf_token_is_refused(server, path):
 def test_opening_logs_the_lookup_with_its_purpose_and_a_purpose_is_required(server):
     client, csrf = signed_in(server)
     before = count(server)
-    missing = client.post("/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-1", "purpose": " ",
-                                         "as_of": AS_OF})
+    missing = client.post(
+        "/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-1", "purpose": " ", "as_of": AS_OF}
+    )
     assert missing.status_code == 422 and 'id="purpose-error"' in missing.text
     assert count(server) == before
     purpose = f"Forberedelse {time.time_ns()}"
-    opened = client.post("/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-1", "purpose": purpose,
-                                        "as_of": AS_OF})
+    opened = client.post(
+        "/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-1", "purpose": purpose, "as_of": AS_OF}
+    )
     assert opened.status_code == 200
     decision_id = re.search(r'id="decision-id">([0-9a-f]+)<', opened.text).group(1)
     store = Store.open(server.database)
@@ -130,12 +132,18 @@ def test_opening_logs_the_lookup_with_its_purpose_and_a_purpose_is_required(serv
 
 def test_no_inline_style_or_script_in_any_view(server):
     client, csrf = signed_in(server)
-    opened = client.post("/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-0", "purpose": "p",
-                                        "as_of": AS_OF})
+    opened = client.post(
+        "/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-0", "purpose": "p", "as_of": AS_OF}
+    )
     decision = re.search(r'name="decision" value="([0-9a-f]+)"', opened.text).group(1)
     carry = {"csrf": csrf, "decision": decision, "source": "caseload", "citizen": "H-0", "as_of": AS_OF}
-    pages = [client.get("/"), opened, client.post("/what-if", data={**carry, "wi_type": "mentor"}),
-             client.post("/citizen", data=carry), client.post("/assess", data={**carry, "agree": "no"})]
+    pages = [
+        client.get("/"),
+        opened,
+        client.post("/what-if", data={**carry, "wi_type": "mentor"}),
+        client.post("/citizen", data=carry),
+        client.post("/assess", data={**carry, "agree": "no"}),
+    ]
     for response in pages:
         assert response.status_code in (200, 422), response.text[:500]
         assert not re.search(r"\sstyle\s*=", response.text)
@@ -149,8 +157,9 @@ def test_a_decision_of_another_citizen_is_refused(server):
     client, csrf = signed_in(server)
     opened = client.post("/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-0", "purpose": "p"})
     decision = re.search(r'name="decision" value="([0-9a-f]+)"', opened.text).group(1)
-    answer = client.post("/citizen", data={"csrf": csrf, "decision": decision, "source": "caseload",
-                                           "citizen": "H-1", "as_of": AS_OF})
+    answer = client.post(
+        "/citizen", data={"csrf": csrf, "decision": decision, "source": "caseload", "citizen": "H-1", "as_of": AS_OF}
+    )
     assert answer.status_code == 404
 
 
@@ -175,16 +184,18 @@ def test_a_csv_export_folder_is_a_caseload(tmp_path):
     try:
         client, csrf = signed_in(running)
         assert "2 " in re.search(r'id="caseload-count">([^<]+)<', client.get("/").text).group(1)
-        opened = client.post("/open", data={"csrf": csrf, "source": "caseload", "citizen": "C-2", "purpose": "p",
-                                            "as_of": AS_OF})
+        opened = client.post(
+            "/open", data={"csrf": csrf, "source": "caseload", "citizen": "C-2", "purpose": "p", "as_of": AS_OF}
+        )
         assert opened.status_code == 200 and opened.text.count('class="point ') == 2
     finally:
         running.stop()
 
 
 def test_the_proxy_identity_signs_in_when_trusted_and_secure_cookies_behind_https(tmp_path, caseload):
-    running = start_server(tmp_path / "srv", "--engine", "python", "--caseload", caseload,
-                           "--trust-proxy", "X-Remote-User")
+    running = start_server(
+        tmp_path / "srv", "--engine", "python", "--caseload", caseload, "--trust-proxy", "X-Remote-User"
+    )
     try:
         headers = {"X-Remote-User": "kim", "X-Remote-User-Role": "caseworker"}
         https = httpx.get(running.base_url + "/", headers={**headers, "X-Forwarded-Proto": "https"})
@@ -193,8 +204,9 @@ def test_the_proxy_identity_signs_in_when_trusted_and_secure_cookies_behind_http
             home = client.get("/")
             assert 'id="open-form"' in home.text and "kim" in home.text
             assert "Secure" not in home.headers["set-cookie"]
-            opened = client.post("/open", data={"csrf": csrf_of(home.text), "source": "caseload", "citizen": "H-0",
-                                                "purpose": "p"})
+            opened = client.post(
+                "/open", data={"csrf": csrf_of(home.text), "source": "caseload", "citizen": "H-0", "purpose": "p"}
+            )
             assert opened.status_code == 200
         with httpx.Client(base_url=running.base_url, headers={**headers, "X-Remote-User-Role": "auditor"}) as client:
             assert client.get("/").status_code == 403
@@ -213,6 +225,7 @@ def test_static_assets_are_served_and_nothing_outside(server):
 
 # --- sessions and the chart, without a server ----------------------------------------------------
 
+
 @given(user=st.text(max_size=40), role=st.sampled_from(["caseworker", "team_lead"]), lang=st.sampled_from(["da", "en"]))
 @settings(max_examples=50, deadline=None)
 def test_a_session_survives_encoding_and_any_change_breaks_it(user, role, lang):
@@ -230,12 +243,18 @@ def test_a_session_survives_encoding_and_any_change_breaks_it(user, role, lang):
 def test_the_chart_has_one_level_point_per_measurement(levels, changes):
     start = dt.date(2024, 1, 10)
     dates = [start + dt.timedelta(days=91 * index) for index in range(len(levels))]
-    data = ChartInput(dates=dates, scores={"a": list(levels), "b": [None] * len(levels)}, level=[float(v) for v in levels],
-                      phases=["standstill"] * len(levels), phase_labels={"standstill": "Stilstand"},
-                      indicator_labels={"a": "A"}, bands=[("social", "S", start, dates[-1])],
-                      type_labels={"social": "Social"},
-                      changes=[(start + dt.timedelta(days=30 * n), f"cw{n}") for n in range(changes)],
-                      end=dates[-1] + dt.timedelta(days=20))
+    data = ChartInput(
+        dates=dates,
+        scores={"a": list(levels), "b": [None] * len(levels)},
+        level=[float(v) for v in levels],
+        phases=["standstill"] * len(levels),
+        phase_labels={"standstill": "Stilstand"},
+        indicator_labels={"a": "A"},
+        bands=[("social", "S", start, dates[-1])],
+        type_labels={"social": "Social"},
+        changes=[(start + dt.timedelta(days=30 * n), f"cw{n}") for n in range(changes)],
+        end=dates[-1] + dt.timedelta(days=20),
+    )
     chart = build_chart(data, lambda day: day.isoformat())
     assert len(chart.level["points"]) == len(levels)
     assert chart.lines[1]["points"] == []
@@ -248,13 +267,19 @@ def test_the_chart_has_one_level_point_per_measurement(levels, changes):
 def test_an_uploaded_record_is_checked_and_a_bad_one_shows_its_line(server):
     client, csrf = signed_in(server)
     good = json.dumps(record([2, 3, 4], id="UP-1"), indent=1)
-    opened = client.post("/open", data={"csrf": csrf, "source": "record", "purpose": "p", "as_of": AS_OF},
-                         files={"record_file": ("up.json", good.encode(), "application/json")})
+    opened = client.post(
+        "/open",
+        data={"csrf": csrf, "source": "record", "purpose": "p", "as_of": AS_OF},
+        files={"record_file": ("up.json", good.encode(), "application/json")},
+    )
     assert opened.status_code == 200 and 'id="citizen-id">UP-1<' in opened.text
     before = count(server)
     bad = good.replace('"id": "UP-1",', '"id": "UP-1"', 1)
-    refused = client.post("/open", data={"csrf": csrf, "source": "record", "purpose": "p"},
-                          files={"record_file": ("up.json", bad.encode(), "application/json")})
+    refused = client.post(
+        "/open",
+        data={"csrf": csrf, "source": "record", "purpose": "p"},
+        files={"record_file": ("up.json", bad.encode(), "application/json")},
+    )
     assert refused.status_code == 422 and "Y001" in refused.text and "up.json:" in refused.text
     line = next(number for number, text in enumerate(bad.splitlines(), 1) if '"UP-1"' in text) + 1
     assert re.search(rf'id="line-{line}"><code>[^<]*</code><span class="line-problem"><strong>Y001', refused.text)

@@ -29,8 +29,14 @@ from tests.service_server import start_server
 CHROMIUM = Path("/usr/bin/chromium")
 AS_OF = "2026-11-22"
 SHOTS = Path("/work/helpers/screenshots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 try:
     from playwright.sync_api import Browser, Page, sync_playwright
@@ -48,8 +54,14 @@ def internships(count: int) -> list[dict]:
     items = []
     for index in range(count):
         start = 10 + 3 * (count - 1 - index)
-        items.append({"type": "ekstern_praktik", "start": months_before(start + 8),
-                      "end": months_before(start + 6), "status": "completed"})
+        items.append(
+            {
+                "type": "ekstern_praktik",
+                "start": months_before(start + 8),
+                "end": months_before(start + 6),
+                "status": "completed",
+            }
+        )
     return items
 
 
@@ -58,13 +70,19 @@ def generated_caseload(folder: Path, seed: int = 7) -> dict[str, dict]:
     rng = random.Random(seed)
     records = {
         # flat scores, a change of caseworker: standstill with flags
-        "P-STILL": record([3, 3, 3], id="P-STILL", caseworkers=[{"id": "cw-1", "from": months_before(30)},
-                                                                    {"id": "cw-2", "from": months_before(2)}]),
+        "P-STILL": record(
+            [3, 3, 3],
+            id="P-STILL",
+            caseworkers=[{"id": "cw-1", "from": months_before(30)}, {"id": "cw-2", "from": months_before(2)}],
+        ),
         # four internships so far: a fifth one is what the what-if proposes
         "P-FOUR": record([2, scores(3, work_confidence=2), 3, 3], id="P-FOUR", interventions=internships(4)),
         # falling scores
-        "P-FALL": record([4, 3, scores(2, job_search=1)], id="P-FALL",
-                         interventions=[{"type": "mentor", "start": months_before(5), "status": "ongoing"}]),
+        "P-FALL": record(
+            [4, 3, scores(2, job_search=1)],
+            id="P-FALL",
+            interventions=[{"type": "mentor", "start": months_before(5), "status": "ongoing"}],
+        ),
     }
     for index in range(3):
         levels = [scores(rng.randint(1, 5), work_confidence=rng.randint(1, 5)) for _ in range(rng.randint(1, 6))]
@@ -153,8 +171,9 @@ def test_sign_in_open_from_the_caseload_and_see_phase_flags_and_chart(page, serv
         open_citizen(page, citizen)
         expected = checker.check(records[citizen], dt.date.fromisoformat(AS_OF), "da")
         assert page.inner_text("#citizen-id") == citizen
-        assert page.inner_text("#phase-label").strip() == (expected.phase.label if expected.phase else
-                                                            page.inner_text("#phase-label").strip())
+        assert page.inner_text("#phase-label").strip() == (
+            expected.phase.label if expected.phase else page.inner_text("#phase-label").strip()
+        )
         shown = page.eval_on_selector_all("#flags li.flag", "items => items.map(item => item.dataset.flag)")
         assert shown == [flag.id for flag in expected.flags]
         for flag in expected.flags:
@@ -180,8 +199,10 @@ def test_the_trace_opens_to_rules_and_values(page, server, checker, caseload):
 
 BAD_RECORDS = [
     "id: BAD-1\nmeasurements:\n  - date: 2026-05-12\n    scores:\n      health_coping: 7\n",
-    ("id: BAD-2\nmeasurements:\n  - date: 2026-05-12\n    scores: {health_coping: 3}\ninterventions:\n"
-     "  - type: ekstern_praktk\n    start: 2026-01-01\n"),
+    (
+        "id: BAD-2\nmeasurements:\n  - date: 2026-05-12\n    scores: {health_coping: 3}\ninterventions:\n"
+        "  - type: ekstern_praktk\n    start: 2026-01-01\n"
+    ),
     "id: BAD-3\nmeasurements: [\n",
 ]
 
@@ -190,6 +211,7 @@ def cli_problems(checker: Checker, text: str):
     """The problems `bip check` reports for a record text (the same readers)."""
     from engine.errors import RecordError
     from engine.yamlio import parse_yaml
+
     data, problem = parse_yaml(text, "<record>")
     if problem:
         return [problem]
@@ -289,8 +311,9 @@ def test_the_citizen_version_has_no_rule_ids_or_caseworker_scores(page, server, 
     assert len(text) > 100
     rule_ids = {rule.id for rules in checker.rulebook.rules.values() for rule in rules}
     assert not [rule for rule in rule_ids if rule in text]
-    caseworker_rated = [item for item in checker.rulebook.catalogue.indicators.values()
-                        if item.rated_by == "caseworker"]
+    caseworker_rated = [
+        item for item in checker.rulebook.catalogue.indicators.values() if item.rated_by == "caseworker"
+    ]
     for indicator in caseworker_rated:
         assert indicator.id not in text and indicator.label.get("da") not in text
     shoot(page, tmp_path, "page-citizen", keep=True)
@@ -316,11 +339,14 @@ def test_the_check_works_with_javascript_disabled(browser, server, checker, case
 def test_a_post_without_the_csrf_token_is_refused(page, server):
     sign_in(page, server)
     before = decision_count(server)
-    response = page.request.post(server.base_url + "/open",
-                                 form={"source": "caseload", "citizen": "P-STILL", "purpose": "x", "as_of": AS_OF})
+    response = page.request.post(
+        server.base_url + "/open", form={"source": "caseload", "citizen": "P-STILL", "purpose": "x", "as_of": AS_OF}
+    )
     assert response.status == 403
-    wrong = page.request.post(server.base_url + "/open", form={"csrf": "not-the-token", "source": "caseload",
-                                                                "citizen": "P-STILL", "purpose": "x"})
+    wrong = page.request.post(
+        server.base_url + "/open",
+        form={"csrf": "not-the-token", "source": "caseload", "citizen": "P-STILL", "purpose": "x"},
+    )
     assert wrong.status == 403
     assert decision_count(server) == before
 
@@ -337,8 +363,10 @@ def test_english_by_a_switch_remembered_in_the_session(page, server):
 
 def test_no_inline_script_or_style_and_the_csp_holds(page, server):
     violations = []
-    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text
-            else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     sign_in(page, server)
     open_citizen(page, "P-FALL")
     assert page.locator("[style]").count() == 0

@@ -61,20 +61,30 @@ def test_policy_staff_walkthrough_commands_run(tmp_path):
     """The Danish walkthrough: a local rulebook that changes one threshold validates and changes a phase."""
     local = tmp_path / "kommunens-regler"
     local.mkdir()
-    (local / "rulebook.yaml").write_text('name: kommunens-regler\nversion: "2027.1"\nextends: default\n',
-                                         encoding="utf-8")
-    (local / "faser.yaml").write_text("stage: phase\nrules:\n  - id: regress_fall\n    when: change <= -0.5\n",
-                                      encoding="utf-8")
+    (local / "rulebook.yaml").write_text(
+        'name: kommunens-regler\nversion: "2027.1"\nextends: default\n', encoding="utf-8"
+    )
+    (local / "faser.yaml").write_text(
+        "stage: phase\nrules:\n  - id: regress_fall\n    when: change <= -0.5\n", encoding="utf-8"
+    )
     scenario = README.split("```gherkin\n")[1].split("```")[0]
     features = tmp_path / "kommunens-scenarier"
     features.mkdir()
     (features / "tilbagegang.feature").write_text(scenario, encoding="utf-8")
     assert CliRunner().invoke(cli.main, ["rules", "validate", str(local)]).exit_code == 0
-    result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "rules", "test", str(local),
-                             "--features", str(features)], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "rules", "test", str(local), "--features", str(features)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    default = subprocess.run([sys.executable, str(ROOT / "cli.py"), "rules", "test", "--features", str(features)],
-                             capture_output=True, text=True, cwd=ROOT)
+    default = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "rules", "test", "--features", str(features)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert default.returncode == 1  # under the default rules the same citizen is in regress
 
 
@@ -95,32 +105,71 @@ def test_policy_staff_dated_threshold_walkthrough_runs(tmp_path):
     scenario = section.split("```gherkin\n")[1].split("```")[0]
     features = tmp_path / "kommunens-scenarier"
     features.mkdir()
-    (features / "grænse.feature").write_text("\n".join(line[3:] for line in scenario.splitlines()) + "\n",
-                                             encoding="utf-8")
+    (features / "grænse.feature").write_text(
+        "\n".join(line[3:] for line in scenario.splitlines()) + "\n", encoding="utf-8"
+    )
     runner = CliRunner()
     assert runner.invoke(cli.main, ["rules", "validate", str(local)]).exit_code == 0
-    result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "rules", "test", str(local),
-                             "--features", str(features)], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "rules", "test", str(local), "--features", str(features)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 0 and "2 passed" in result.stdout, result.stdout + result.stderr
     caseload = tmp_path / "sagsstamme.jsonl"
     runner.invoke(cli.main, ["simulate", "--citizens", "200", "--out", str(caseload)])
-    scores = {"health_coping": 3, "opportunity_knowledge": 3, "work_confidence": 3, "cooperation": 3,
-              "wage_realism": 3}
+    scores = {"health_coping": 3, "opportunity_knowledge": 3, "work_confidence": 3, "cooperation": 3, "wage_realism": 3}
     with caseload.open("a", encoding="utf-8") as stream:  # the scenario's citizen: a fall of exactly 0.4
         for index in range(3):
-            stream.write(json_module.dumps({"id": f"FALD-{index}", "measurements": [
-                {"date": "2026-08-12", "scores": scores},
-                {"date": "2026-11-10", "scores": dict(scores, health_coping=2, opportunity_knowledge=2)}]}) + "\n")
-    diff = runner.invoke(cli.main, ["rules", "diff", f"{local}@2026-12-31", f"{local}@2027-01-01",
-                                    "--caseload", str(caseload), "--as-of", "2026-11-22", "--format", "json"])
+            stream.write(
+                json_module.dumps(
+                    {
+                        "id": f"FALD-{index}",
+                        "measurements": [
+                            {"date": "2026-08-12", "scores": scores},
+                            {"date": "2026-11-10", "scores": dict(scores, health_coping=2, opportunity_knowledge=2)},
+                        ],
+                    }
+                )
+                + "\n"
+            )
+    diff = runner.invoke(
+        cli.main,
+        [
+            "rules",
+            "diff",
+            f"{local}@2026-12-31",
+            f"{local}@2027-01-01",
+            "--caseload",
+            str(caseload),
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "json",
+        ],
+    )
     assert diff.exit_code == 0, diff.output
     table = json_module.loads(diff.stdout)["phases"]["table"]
     assert table["regress"]["standstill"] >= 3 and table["standstill"]["regress"] == 0
     store = tmp_path / "bip-releases"
-    refused = runner.invoke(cli.main, ["rules", "release", str(local), "--approved-by", "Mette Sørensen",
-                                       "--store", str(store)])
+    refused = runner.invoke(
+        cli.main, ["rules", "release", str(local), "--approved-by", "Mette Sørensen", "--store", str(store)]
+    )
     assert refused.exit_code == 2
-    released = runner.invoke(cli.main, ["rules", "release", str(local), "--approved-by", "Jens Hansen",
-                                        "--note", "Ny grænse fra 2027", "--store", str(store)])
+    released = runner.invoke(
+        cli.main,
+        [
+            "rules",
+            "release",
+            str(local),
+            "--approved-by",
+            "Jens Hansen",
+            "--note",
+            "Ny grænse fra 2027",
+            "--store",
+            str(store),
+        ],
+    )
     assert released.exit_code == 0 and "godkendt af Jens Hansen" in released.output
     assert "Ny grænse fra 2027" in runner.invoke(cli.main, ["rules", "releases", "--store", str(store)]).output

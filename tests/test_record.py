@@ -18,18 +18,24 @@ def test_score_out_of_range_names_line_and_field(tmp_path, python_checker):
     text = "id: A-1\nmeasurements:\n  - date: 2026-05-12\n    scores:\n      health_coping: 7\n"
     assert problems_of(tmp_path, text, python_checker) == [
         f"{tmp_path}/r.yaml:5: R002 measurements[0].scores.health_coping: "
-        "a score must be a whole number from 1 to 5, not 7"]
+        "a score must be a whole number from 1 to 5, not 7"
+    ]
 
 
 def test_unknown_indicator_and_intervention_get_did_you_mean(tmp_path, python_checker):
-    text = ("id: A-1\nmeasurements:\n  - date: 2026-05-12\n    scores: {work_confidense: 3}\n"
-            "interventions:\n  - type: ekstern_praktk\n    start: 2026-01-01\n")
+    text = (
+        "id: A-1\nmeasurements:\n  - date: 2026-05-12\n    scores: {work_confidense: 3}\n"
+        "interventions:\n  - type: ekstern_praktk\n    start: 2026-01-01\n"
+    )
     found = problems_of(tmp_path, text, python_checker)
-    assert found[0].endswith("R003 measurements[0].scores: unknown indicator 'work_confidense' "
-                             "(did you mean 'work_confidence'?)")
+    assert found[0].endswith(
+        "R003 measurements[0].scores: unknown indicator 'work_confidense' (did you mean 'work_confidence'?)"
+    )
     assert ":4:" in found[0]
-    assert ":6: R004 interventions[0].type: unknown intervention type 'ekstern_praktk' " \
-           "(did you mean 'ekstern_praktik'?)" in found[1]
+    assert (
+        ":6: R004 interventions[0].type: unknown intervention type 'ekstern_praktk' "
+        "(did you mean 'ekstern_praktik'?)" in found[1]
+    )
 
 
 def test_missing_id_bad_date_and_unknown_field(tmp_path, python_checker):
@@ -73,6 +79,7 @@ def test_cpr_like_id_gives_a_warning():
 
 def test_read_from_stdin(monkeypatch):
     import io
+
     monkeypatch.setattr("sys.stdin", io.StringIO('{"id": "S-1"}'))
     data, name = read_record_file("-")
     assert data == {"id": "S-1"} and name == "<stdin>"

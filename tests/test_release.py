@@ -59,19 +59,36 @@ def test_the_same_content_twice_is_a_no_op_that_says_so(dated, texts, tmp_path):
     second = make_release(dated, "Karen", "again", store, texts)
     assert not second.created and second.release.hash == first.release.hash and second.release.approver == "Jens"
     assert len(list_releases(store)) == 1
-    result = CliRunner().invoke(cli.main, ["rules", "release", str(dated), "--approved-by", "Karen", "--store",
-                                           str(store), "--guidance", str(texts[0])])
+    result = CliRunner().invoke(
+        cli.main,
+        ["rules", "release", str(dated), "--approved-by", "Karen", "--store", str(store), "--guidance", str(texts[0])],
+    )
     assert result.exit_code == 0 and "Allerede udgivet; intet skrevet" in result.output
 
 
 def test_the_author_cannot_approve_unless_self_approval_is_recorded(dated, texts, tmp_path):
     store = tmp_path / "store"
-    result = CliRunner().invoke(cli.main, ["rules", "release", str(dated), "--approved-by", "mette", "--store",
-                                           str(store), "--guidance", str(texts[0])])
+    result = CliRunner().invoke(
+        cli.main,
+        ["rules", "release", str(dated), "--approved-by", "mette", "--store", str(store), "--guidance", str(texts[0])],
+    )
     assert result.exit_code == 2 and "L002" in result.output and "rulebook.yaml:4" in result.output
     assert list_releases(store) == []
-    result = CliRunner().invoke(cli.main, ["rules", "release", str(dated), "--approved-by", "Mette", "--store",
-                                           str(store), "--guidance", str(texts[0]), "--self-approve"])
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "rules",
+            "release",
+            str(dated),
+            "--approved-by",
+            "Mette",
+            "--store",
+            str(store),
+            "--guidance",
+            str(texts[0]),
+            "--self-approve",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "selvgodkendt" in result.output
     release = open_release(store, "latest")
@@ -84,8 +101,20 @@ def test_an_invalid_rulebook_is_refused_with_its_problems(dated, texts, tmp_path
     write(dated, "faser.yaml", "stage: phase\nrules:\n  - id: regress_fall\n    when: chnage <= regress_threshold\n")
     with pytest.raises(RulebookError):
         make_release(dated, "Jens", None, tmp_path / "store", texts)
-    result = CliRunner().invoke(cli.main, ["rules", "release", str(dated), "--approved-by", "Jens", "--store",
-                                           str(tmp_path / "store"), "--guidance", str(texts[0])])
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "rules",
+            "release",
+            str(dated),
+            "--approved-by",
+            "Jens",
+            "--store",
+            str(tmp_path / "store"),
+            "--guidance",
+            str(texts[0]),
+        ],
+    )
     assert result.exit_code == 4 and "faser.yaml:4" in result.output and "E102" in result.output
     assert not (tmp_path / "store").exists() or list_releases(tmp_path / "store") == []
 
@@ -130,16 +159,59 @@ def test_check_and_batch_run_from_the_store(dated, texts, tmp_path):
     record = tmp_path / "b.json"
     record.write_text(json.dumps(falling_record()), encoding="utf-8")
     runner = CliRunner()
-    report = json.loads(runner.invoke(cli.main, ["check", str(record), "--release", "latest", "--store", str(store),
-                                                 "--as-of", "2026-11-22", "--format", "json"]).stdout)
+    report = json.loads(
+        runner.invoke(
+            cli.main,
+            [
+                "check",
+                str(record),
+                "--release",
+                "latest",
+                "--store",
+                str(store),
+                "--as-of",
+                "2026-11-22",
+                "--format",
+                "json",
+            ],
+        ).stdout
+    )
     assert report["rulebook"]["release"] == release.hash and report["phase"]["id"] == "regress"
-    text = runner.invoke(cli.main, ["check", str(record), "--release", release.hash[:12], "--store", str(store),
-                                    "--as-of", "2026-11-22", "--engine", "python"]).stdout
+    text = runner.invoke(
+        cli.main,
+        [
+            "check",
+            str(record),
+            "--release",
+            release.hash[:12],
+            "--store",
+            str(store),
+            "--as-of",
+            "2026-11-22",
+            "--engine",
+            "python",
+        ],
+    ).stdout
     assert f"udgivelse {release.hash[:12]}" in " ".join(text.split())
     caseload = tmp_path / "c.jsonl"
     caseload.write_text(json.dumps(falling_record()) + "\n", encoding="utf-8")
-    row = runner.invoke(cli.main, ["batch", str(caseload), "--release", "latest", "--store", str(store),
-                                   "--as-of", "2026-11-22", "--format", "jsonl", "--rules-as-of", "2027-01-01"]).stdout
+    row = runner.invoke(
+        cli.main,
+        [
+            "batch",
+            str(caseload),
+            "--release",
+            "latest",
+            "--store",
+            str(store),
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "jsonl",
+            "--rules-as-of",
+            "2027-01-01",
+        ],
+    ).stdout
     assert json.loads(row)["phase"] == "standstill"
     missing = runner.invoke(cli.main, ["check", str(record), "--release", "abc", "--store", str(store)])
     assert missing.exit_code == 2 and "L001" in missing.output

@@ -27,8 +27,22 @@ def setup(tmp_path):
 
 
 def check_and_log(record, store, database, *extra) -> str:
-    result = CliRunner().invoke(cli.main, ["check", str(record), "--as-of", "2026-11-22", "--format", "json",
-                                           "--log", database, "--store", str(store), *extra])
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "check",
+            str(record),
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "json",
+            "--log",
+            database,
+            "--store",
+            str(store),
+            *extra,
+        ],
+    )
     assert result.exit_code == 0, result.output
     log = Store.open(database)
     try:
@@ -45,16 +59,34 @@ def test_replay_of_a_decision_made_under_a_superseded_release(setup, engine):
     write(folder, "parameters.yaml", "regress_threshold:\n  values:\n    - value: -0.45\n")
     second = make_release(folder, "Jens", "B: a new threshold", store, texts).release
     assert second.hash != first.hash
-    now = json.loads(CliRunner().invoke(cli.main, ["check", str(record), "--as-of", "2026-11-22", "--format", "json",
-                                                   "--release", "latest", "--store", str(store)]).stdout)
+    now = json.loads(
+        CliRunner()
+        .invoke(
+            cli.main,
+            [
+                "check",
+                str(record),
+                "--as-of",
+                "2026-11-22",
+                "--format",
+                "json",
+                "--release",
+                "latest",
+                "--store",
+                str(store),
+            ],
+        )
+        .stdout
+    )
     assert now["phase"]["id"] == "standstill"  # the newer release decides differently
 
     result = replay(decision, database, store, str(record))
     assert result.release.hash == first.hash and result.identical
     assert result.from_facts.phase == result.from_record.phase == "regress"
     assert result.engine == engine
-    shown = CliRunner().invoke(cli.main, ["replay", decision, "--record", str(record), "--database", database,
-                                          "--store", str(store)])
+    shown = CliRunner().invoke(
+        cli.main, ["replay", decision, "--record", str(record), "--database", database, "--store", str(store)]
+    )
     assert shown.exit_code == 0, shown.output
     assert f"Udgivelse {first.hash[:12]}" in shown.output and "Resultatet er identisk." in shown.output
     assert "Fra den oprindelige post: identisk: fase regress" in shown.output
@@ -78,18 +110,41 @@ def test_replay_names_what_differs_and_why(setup):
     log = Store.open(database)
     entry = log.decision(decision)
     facts = dict(entry["facts"], change=-0.3)  # as if an older engine had derived the change differently
-    tampered = DecisionEntry(**{**{field.name: entry.get(field.name) for field in dataclasses.fields(DecisionEntry)
-                                   if field.name not in ("time", "user", "facts", "flags")},
-                                "decision_id": "old-engine", "time": dt.datetime.now(dt.timezone.utc),
-                                "user": entry["user"], "facts": facts, "flags": entry["flags"]})
+    tampered = DecisionEntry(
+        **{
+            **{
+                field.name: entry.get(field.name)
+                for field in dataclasses.fields(DecisionEntry)
+                if field.name not in ("time", "user", "facts", "flags")
+            },
+            "decision_id": "old-engine",
+            "time": dt.datetime.now(dt.UTC),
+            "user": entry["user"],
+            "facts": facts,
+            "flags": entry["flags"],
+        }
+    )
     log.append_decision(tampered)
     log.close()
     result = replay("old-engine", database, store, str(record))
     assert not result.identical
     assert result.logged.differences(result.from_facts) == [("phase", "regress", "standstill")]
     assert ("change", -0.3, -0.4) in result.fact_differences
-    shown = CliRunner().invoke(cli.main, ["replay", "old-engine", "--record", str(record), "--database", database,
-                                          "--store", str(store), "--lang", "en"])
+    shown = CliRunner().invoke(
+        cli.main,
+        [
+            "replay",
+            "old-engine",
+            "--record",
+            str(record),
+            "--database",
+            database,
+            "--store",
+            str(store),
+            "--lang",
+            "en",
+        ],
+    )
     assert shown.exit_code == 1
     assert "phase: then regress, now standstill" in shown.output
     assert "fact change was derived as -0.3 then, -0.4 now" in shown.output
@@ -102,11 +157,13 @@ def test_replay_refuses_another_record_and_an_unknown_decision(setup, tmp_path):
     decision = check_and_log(record, store, database, "--release", "latest")
     other = tmp_path / "andet.json"
     other.write_text(json.dumps(dict(falling_record(), notes="Ny note.")), encoding="utf-8")
-    result = CliRunner().invoke(cli.main, ["replay", decision, "--record", str(other), "--database", database,
-                                           "--store", str(store)])
+    result = CliRunner().invoke(
+        cli.main, ["replay", decision, "--record", str(other), "--database", database, "--store", str(store)]
+    )
     assert result.exit_code == 3 and "L004" in result.output and "not the record of decision" in result.output
     unknown = CliRunner().invoke(cli.main, ["replay", "nope", "--database", database, "--store", str(store)])
     assert unknown.exit_code == 2 and "L005" in unknown.output
-    empty = CliRunner().invoke(cli.main, ["replay", decision, "--database", database, "--store",
-                                          str(tmp_path / "elsewhere")])
+    empty = CliRunner().invoke(
+        cli.main, ["replay", decision, "--database", database, "--store", str(tmp_path / "elsewhere")]
+    )
     assert empty.exit_code == 2 and "L001" in empty.output

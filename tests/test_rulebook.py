@@ -5,7 +5,6 @@ import pytest
 from engine import RulebookError, load_rulebook
 from tests.conftest import replace_in
 
-
 replace = replace_in
 
 
@@ -25,9 +24,18 @@ def problems(folder):
 def test_default_rulebook_loads_with_every_phase_and_flag(rulebook):
     assert set(rulebook.phases) == {"progress", "standstill", "regress", "derailment"}
     assert set(rulebook.flag_ids) == {
-        "no_measurement", "measurement_overdue", "no_intervention_3m", "no_job_oriented_element",
-        "job_oriented_only", "fifth_internship", "caseworker_change", "low_caseworker_belief", "belief_gap",
-        "indicator_drop", "staircase_language"}
+        "no_measurement",
+        "measurement_overdue",
+        "no_intervention_3m",
+        "no_job_oriented_element",
+        "job_oriented_only",
+        "fifth_internship",
+        "caseworker_change",
+        "low_caseworker_belief",
+        "belief_gap",
+        "indicator_drop",
+        "staircase_language",
+    }
     assert sorted(rulebook.catalogue.checklist) == list(range(1, 11))
     assert len(rulebook.catalogue.interventions) == 21 and len(rulebook.catalogue.indicators) == 9
     assert all(rule.source in rulebook.catalogue.findings for rule in rulebook.all_rules())
@@ -44,7 +52,8 @@ def test_unknown_fact_names_file_line_and_suggestion(rules_copy):
     replace(path, "when: change <= -0.4", "when: chnage <= -0.4")
     assert problems(rules_copy) == [
         f"{path}:{line_of(path, 'chnage')}: E102 rule 'regress_fall': unknown fact 'chnage' "
-        "(did you mean 'change'?) (column 1 of the condition)"]
+        "(did you mean 'change'?) (column 1 of the condition)"
+    ]
 
 
 def test_later_stage_fact_in_an_earlier_stage_is_explained(rules_copy):
@@ -66,16 +75,23 @@ def test_duplicate_rule_id_and_duplicate_yaml_key(rules_copy):
     replace(flags, "  - id: belief_gap", "  - id: low_caseworker_belief")
     assert "S004 rule id 'low_caseworker_belief' is used twice" in "\n".join(problems(rules_copy))
     replace(flags, "    severity: low\n", "    severity: low\n    severity: high\n")
-    assert problems(rules_copy)[0].endswith("Y002 duplicate key 'severity' (first given on line "
-                                            f"{line_of(flags, 'severity: low')})")
+    assert problems(rules_copy)[0].endswith(
+        f"Y002 duplicate key 'severity' (first given on line {line_of(flags, 'severity: low')})"
+    )
 
 
 def test_schema_errors_name_the_field(rules_copy):
     flags = rules_copy / "flags.yaml"
-    replace(flags, "    severity: medium\n    when: months_since_measurement > 3",
-            "    severity: urgent\n    when: months_since_measurement > 3")
+    replace(
+        flags,
+        "    severity: medium\n    when: months_since_measurement > 3",
+        "    severity: urgent\n    when: months_since_measurement > 3",
+    )
     found = problems(rules_copy)
-    assert f"{flags}:{line_of(flags, 'severity: urgent')}: S002 rule 'measurement_overdue': severity: should be 'high', 'medium' or 'low'" in found[0]
+    assert (
+        f"{flags}:{line_of(flags, 'severity: urgent')}: S002 rule 'measurement_overdue': severity: should be 'high', 'medium' or 'low'"
+        in found[0]
+    )
 
 
 def test_unknown_phase_source_and_checklist_point(rules_copy):

@@ -8,11 +8,18 @@ import pytest
 from markupsafe import escape
 
 from engine import load_rulebook
-from engine.authoring.describe import (FACT_DESCRIPTIONS_DA, FACT_LABELS, describe, fact_description, fact_labels,
-                             format_value, value_labels)
+from engine.authoring.describe import (
+    FACT_DESCRIPTIONS_DA,
+    FACT_LABELS,
+    describe,
+    fact_description,
+    fact_labels,
+    format_value,
+    value_labels,
+)
+from engine.authoring.docs import neutral_facts, required_phase, rulebook_document
 from engine.expr import Compare, parse_condition
 from engine.render import Guidance
-from engine.authoring.docs import neutral_facts, required_phase, rulebook_document
 from tests.conftest import ROOT
 
 LANGS = ("da", "en")
@@ -40,43 +47,71 @@ def section(document: str, rule_id: str) -> str:
 
 # --- describe -------------------------------------------------------------------------------------
 
+
 def words(rulebook, text, lang, with_values=True):
     condition = parse_condition(text, rulebook.facts)
-    return describe(condition, rulebook.facts, lang, labels=fact_labels(rulebook.catalogue),
-                    values=value_labels(rulebook, lang) if with_values else None)
+    return describe(
+        condition,
+        rulebook.facts,
+        lang,
+        labels=fact_labels(rulebook.catalogue),
+        values=value_labels(rulebook, lang) if with_values else None,
+    )
 
 
-@pytest.mark.parametrize("text, da, en", [
-    ("change <= -0.4", "gennemsnitlig ændring ≤ −0,4", "mean change ≤ −0.4"),
-    ("level >= 3.5", "gennemsnitligt niveau ≥ 3,5", "mean level ≥ 3.5"),
-    ("job_oriented_active == true", "en jobrettet indsats er i gang", "a job-oriented intervention is under way"),
-    ("job_oriented_active", "en jobrettet indsats er i gang", "a job-oriented intervention is under way"),
-    ("not job_oriented_active", "ingen jobrettet indsats er i gang", "no job-oriented intervention is under way"),
-    ('"no_intervention_3m" in flags', "flaget »no_intervention_3m« er rejst",
-     "the flag “no_intervention_3m” is raised"),
-    ('not "no_intervention_3m" in flags', "flaget »no_intervention_3m« er ikke rejst",
-     "the flag “no_intervention_3m” is not raised"),
-    ('phase == "standstill"', "fasen er Stilstand", "the phase is Standstill"),
-    ('phase != "progress"', "fasen er ikke Fremgang", "the phase is not Progress"),
-    ('phase in ["standstill", "regress"]', "fasen er Stilstand eller Tilbagegang",
-     "the phase is Standstill or Regress"),
-    ("change is none", "gennemsnitlig ændring er ukendt", "mean change is unknown"),
-    ("change_prev is not none", "gennemsnitlig ændring i perioden før er kendt",
-     "mean change in the interval before is known"),
-    ("score_cooperation <= 2", "seneste score for Samarbejdsevne ≤ 2", "latest score for Ability to cooperate ≤ 2"),
-    ('"social" in active_types', "typer af igangværende indsatser omfatter Social",
-     "types of current interventions include Social"),
-    ("level >= 3.5 and job_oriented_active and (change >= 0 or measurement_count == 1)",
-     "gennemsnitligt niveau ≥ 3,5 og en jobrettet indsats er i gang og "
-     "(gennemsnitlig ændring ≥ 0 eller antal målinger = 1)",
-     "mean level ≥ 3.5 and a job-oriented intervention is under way and "
-     "(mean change ≥ 0 or number of measurements = 1)"),
-    ("(level < 2 and change < 0) or change <= -1.0",
-     "(gennemsnitligt niveau < 2 og gennemsnitlig ændring < 0) eller gennemsnitlig ændring ≤ −1,0",
-     "(mean level < 2 and mean change < 0) or mean change ≤ −1.0"),
-    ("change > -0.4 and change < 0.4", "−0,4 < gennemsnitlig ændring < 0,4", "−0.4 < mean change < 0.4"),
-    ("true", "altid", "always"),
-])
+@pytest.mark.parametrize(
+    "text, da, en",
+    [
+        ("change <= -0.4", "gennemsnitlig ændring ≤ −0,4", "mean change ≤ −0.4"),
+        ("level >= 3.5", "gennemsnitligt niveau ≥ 3,5", "mean level ≥ 3.5"),
+        ("job_oriented_active == true", "en jobrettet indsats er i gang", "a job-oriented intervention is under way"),
+        ("job_oriented_active", "en jobrettet indsats er i gang", "a job-oriented intervention is under way"),
+        ("not job_oriented_active", "ingen jobrettet indsats er i gang", "no job-oriented intervention is under way"),
+        (
+            '"no_intervention_3m" in flags',
+            "flaget »no_intervention_3m« er rejst",
+            "the flag “no_intervention_3m” is raised",
+        ),
+        (
+            'not "no_intervention_3m" in flags',
+            "flaget »no_intervention_3m« er ikke rejst",
+            "the flag “no_intervention_3m” is not raised",
+        ),
+        ('phase == "standstill"', "fasen er Stilstand", "the phase is Standstill"),
+        ('phase != "progress"', "fasen er ikke Fremgang", "the phase is not Progress"),
+        (
+            'phase in ["standstill", "regress"]',
+            "fasen er Stilstand eller Tilbagegang",
+            "the phase is Standstill or Regress",
+        ),
+        ("change is none", "gennemsnitlig ændring er ukendt", "mean change is unknown"),
+        (
+            "change_prev is not none",
+            "gennemsnitlig ændring i perioden før er kendt",
+            "mean change in the interval before is known",
+        ),
+        ("score_cooperation <= 2", "seneste score for Samarbejdsevne ≤ 2", "latest score for Ability to cooperate ≤ 2"),
+        (
+            '"social" in active_types',
+            "typer af igangværende indsatser omfatter Social",
+            "types of current interventions include Social",
+        ),
+        (
+            "level >= 3.5 and job_oriented_active and (change >= 0 or measurement_count == 1)",
+            "gennemsnitligt niveau ≥ 3,5 og en jobrettet indsats er i gang og "
+            "(gennemsnitlig ændring ≥ 0 eller antal målinger = 1)",
+            "mean level ≥ 3.5 and a job-oriented intervention is under way and "
+            "(mean change ≥ 0 or number of measurements = 1)",
+        ),
+        (
+            "(level < 2 and change < 0) or change <= -1.0",
+            "(gennemsnitligt niveau < 2 og gennemsnitlig ændring < 0) eller gennemsnitlig ændring ≤ −1,0",
+            "(mean level < 2 and mean change < 0) or mean change ≤ −1.0",
+        ),
+        ("change > -0.4 and change < 0.4", "−0,4 < gennemsnitlig ændring < 0,4", "−0.4 < mean change < 0.4"),
+        ("true", "altid", "always"),
+    ],
+)
 def test_describe_in_both_languages(rulebook, text, da, en):
     assert words(rulebook, text, "da") == da
     assert words(rulebook, text, "en") == en
@@ -104,13 +139,19 @@ def test_numbers_are_written_the_danish_way():
 
 def test_every_fact_of_the_default_rulebook_has_a_label_in_both_languages(rulebook):
     labels = fact_labels(rulebook.catalogue)
-    missing = [(name, lang) for name in rulebook.facts for lang in LANGS
-               if not labels.get(name, {}).get(lang) or labels[name][lang] == name]
+    missing = [
+        (name, lang)
+        for name in rulebook.facts
+        for lang in LANGS
+        if not labels.get(name, {}).get(lang) or labels[name][lang] == name
+    ]
     assert missing == []
     fixed = [name for name in rulebook.facts if not name.startswith("score_")]
     assert set(fixed) <= set(FACT_LABELS)
-    assert labels["score_cooperation"] == {"da": "seneste score for Samarbejdsevne",
-                                           "en": "latest score for Ability to cooperate"}
+    assert labels["score_cooperation"] == {
+        "da": "seneste score for Samarbejdsevne",
+        "en": "latest score for Ability to cooperate",
+    }
 
 
 def test_every_fact_has_a_danish_description(rulebook):
@@ -122,6 +163,7 @@ def test_every_fact_has_a_danish_description(rulebook):
 
 
 # --- the document -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -137,7 +179,7 @@ def test_document_names_every_rule_phase_flag_and_checklist_point(documents, rul
     for flag_id in rulebook.flag_ids:
         assert flag_id in document
     assert len(rulebook.catalogue.checklist) == 10
-    for number, point in rulebook.catalogue.checklist.items():
+    for point in rulebook.catalogue.checklist.values():
         assert shown(point.title.get(lang)) in document
     for name in rulebook.facts:
         assert name in document
@@ -147,12 +189,39 @@ def test_document_names_every_rule_phase_flag_and_checklist_point(documents, rul
         assert shown(intervention.label.get(lang)) in document
 
 
-@pytest.mark.parametrize("lang, headings", [
-    ("da", ["## Sådan virker reglerne", "## Faseregler", "## Flagregler", "## Tjeklisteregler", "## Fakta",
-            "## Tjeklisten", "## Forskningsresultater", "## Indikatorer", "## Indsatser"]),
-    ("en", ["## How the rules work", "## Phase rules", "## Flag rules", "## Checklist rules", "## Facts",
-            "## The checklist", "## Research findings", "## Indicators", "## Interventions"]),
-])
+@pytest.mark.parametrize(
+    "lang, headings",
+    [
+        (
+            "da",
+            [
+                "## Sådan virker reglerne",
+                "## Faseregler",
+                "## Flagregler",
+                "## Tjeklisteregler",
+                "## Fakta",
+                "## Tjeklisten",
+                "## Forskningsresultater",
+                "## Indikatorer",
+                "## Indsatser",
+            ],
+        ),
+        (
+            "en",
+            [
+                "## How the rules work",
+                "## Phase rules",
+                "## Flag rules",
+                "## Checklist rules",
+                "## Facts",
+                "## The checklist",
+                "## Research findings",
+                "## Indicators",
+                "## Interventions",
+            ],
+        ),
+    ],
+)
 def test_markdown_headings_are_in_the_document_language(documents, lang, headings):
     document = documents[(lang, "markdown")]
     positions = [document.index(f"\n{heading}\n") for heading in headings]
@@ -176,7 +245,8 @@ def test_a_phase_rule_shows_its_condition_source_location_and_guidance(documents
 
 def test_rules_with_the_same_guidance_point_to_the_first(documents):
     assert "Samme vejledning som reglen `derailment_low_level`." in section(
-        documents[("da", "markdown")], "derailment_steep_fall")
+        documents[("da", "markdown")], "derailment_steep_fall"
+    )
 
 
 def test_every_flag_rule_shows_its_title_and_an_example_message(documents, rulebook):
@@ -224,12 +294,17 @@ def test_no_drift_a_changed_rule_file_changes_the_document(rules_copy, documents
 
 def test_html_escapes_conditions_and_texts(rules_copy):
     checklist = rules_copy / "checklist_rules.yaml"
-    checklist.write_text(checklist.read_text(encoding="utf-8") + (
-        "\n  - id: focus_very_low_level\n"
-        "    point: 10\n"
-        "    when: level < 2\n"
-        "    reason: {da: 'Meget lavt niveau <b>nu</b> & senere', en: 'A very low level <b>now</b> & later'}\n"
-        "    source: danneris_phases\n"), encoding="utf-8")
+    checklist.write_text(
+        checklist.read_text(encoding="utf-8")
+        + (
+            "\n  - id: focus_very_low_level\n"
+            "    point: 10\n"
+            "    when: level < 2\n"
+            "    reason: {da: 'Meget lavt niveau <b>nu</b> & senere', en: 'A very low level <b>now</b> & later'}\n"
+            "    source: danneris_phases\n"
+        ),
+        encoding="utf-8",
+    )
     changed = load_rulebook(rules_copy)
     html = rulebook_document(changed, Guidance("da"), "da", "html")
     assert "<code>level &lt; 2</code>" in html and "gennemsnitligt niveau &lt; 2" in html
@@ -243,13 +318,18 @@ def test_html_escapes_conditions_and_texts(rules_copy):
 
 def test_a_flag_without_an_example_says_so(rules_copy):
     flags = rules_copy / "flags.yaml"
-    flags.write_text(flags.read_text(encoding="utf-8") + (
-        "\n  - id: hundredth_internship\n"
-        "    flag: fifth_internship\n"
-        "    severity: low\n"
-        "    when: internship_count >= 100\n"
-        "    reason: {da: Hundrede praktikker., en: A hundred internships.}\n"
-        "    source: vaeksthuset_repeated_internships\n"), encoding="utf-8")
+    flags.write_text(
+        flags.read_text(encoding="utf-8")
+        + (
+            "\n  - id: hundredth_internship\n"
+            "    flag: fifth_internship\n"
+            "    severity: low\n"
+            "    when: internship_count >= 100\n"
+            "    reason: {da: Hundrede praktikker., en: A hundred internships.}\n"
+            "    source: vaeksthuset_repeated_internships\n"
+        ),
+        encoding="utf-8",
+    )
     changed = load_rulebook(rules_copy)
     document = rulebook_document(changed, Guidance("da"), "da", "markdown", example_limit=150)
     assert "Ingen af de første 150 borgere" in section(document, "hundredth_internship")
@@ -263,7 +343,8 @@ def test_the_document_renders_the_guidance_it_is_given(tmp_path, rulebook):
     original = (ROOT / "guidance" / "da" / "phases" / "standstill.j2").read_text(encoding="utf-8")
     (tmp_path / "da" / "phases" / "standstill.j2").write_text(
         original.replace("Forklar borgeren, hvorfor der ventes", "KOMMUNENS EGEN TEKST: forklar ventetiden"),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     document = rulebook_document(rulebook, Guidance("da", [tmp_path]), "da", "markdown", examples=False)
     assert "KOMMUNENS EGEN TEKST" in section(document, "standstill_flat")
 

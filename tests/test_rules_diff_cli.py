@@ -17,8 +17,21 @@ def test_diff_reports_phase_moves_and_rejections(tmp_path, rules_copy):
     with caseload.open("w", encoding="utf-8") as stream:
         write_jsonl(generate_cohort(200, seed=4), stream)
         stream.write("{not json\n")
-    result = CliRunner().invoke(cli.main, ["rules", "diff", str(ROOT / "rules"), str(new), "--caseload", str(caseload),
-                                           "--as-of", "2026-11-22", "--format", "json"])
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "rules",
+            "diff",
+            str(ROOT / "rules"),
+            str(new),
+            "--caseload",
+            str(caseload),
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["counts"]["read"] == 201 and report["counts"]["rejected"] == 1
@@ -32,6 +45,7 @@ def test_diff_with_an_invalid_rulebook_exits_4(tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(ROOT / "rules", broken)
     (broken / "flags.yaml").write_text("stage: flag\nrules:\n  - id: x\n", encoding="utf-8")
-    result = CliRunner().invoke(cli.main, ["rules", "diff", str(ROOT / "rules"), str(broken),
-                                           "--caseload", str(ROOT / "examples")])
+    result = CliRunner().invoke(
+        cli.main, ["rules", "diff", str(ROOT / "rules"), str(broken), "--caseload", str(ROOT / "examples")]
+    )
     assert result.exit_code == 4 and "S002" in result.output

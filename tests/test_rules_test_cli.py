@@ -19,8 +19,9 @@ Egenskab: Lokale scenarier
 
 
 def bip(*args):
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
 
 
 def features(tmp_path, text):
@@ -59,8 +60,10 @@ def test_local_rules_with_an_untested_rule_show_in_coverage(tmp_path):
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
     with (rules / "flags.yaml").open("a", encoding="utf-8") as stream:
-        stream.write("\n  - id: many_planned\n    severity: low\n    when: planned_count >= 3\n"
-                     "    reason: Mange planlagte indsatser.\n    source: bip_parallel_interventions\n")
+        stream.write(
+            "\n  - id: many_planned\n    severity: low\n    when: planned_count >= 3\n"
+            "    reason: Mange planlagte indsatser.\n    source: bip_parallel_interventions\n"
+        )
     folder = features(tmp_path, SCENARIO.format(phase="Afsporing"))
     result = bip("rules", "test", rules, "--features", folder, "--coverage")
     assert result.returncode == 0

@@ -32,15 +32,26 @@ def example_json(path: Path) -> str:
 
 
 def bip(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
-                          input=stdin, cwd=ROOT, check=False)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=ROOT,
+        check=False,
+    )
 
 
 def post_check(service, body, role="caseworker", path="/v1/check", **params):
     query = {"purpose": "forberedelse af møde", "as_of": AS_OF, **params}
     content = body if isinstance(body, (str, bytes)) else json.dumps(body)
-    return httpx.post(service.base_url + path, params=query, content=content, timeout=30,
-                      headers=service.headers(role, **{"Content-Type": "application/json"}))
+    return httpx.post(
+        service.base_url + path,
+        params=query,
+        content=content,
+        timeout=30,
+        headers=service.headers(role, **{"Content-Type": "application/json"}),
+    )
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict:
@@ -54,6 +65,7 @@ def assert_problem(response: httpx.Response, status: int) -> dict:
 
 
 # --- the check and its answers ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 @pytest.mark.parametrize("lang", ["da", "en"])
@@ -109,8 +121,9 @@ def test_explain_gives_every_rule_with_its_verdict(service, rulebook):
     response = post_check(service, record([4, 3, 3], id="EX-1"), path="/v1/explain")
     assert response.status_code == 200 and response.headers["x-decision-id"]
     body = response.json()
-    assert [item["rule"] for item in body["trace"]] == [rule.id for stage in rulebook.rules.values() for rule in stage] \
-        or sorted(item["rule"] for item in body["trace"]) == sorted(rule.id for rule in rulebook.all_rules())
+    assert [item["rule"] for item in body["trace"]] == [
+        rule.id for stage in rulebook.rules.values() for rule in stage
+    ] or sorted(item["rule"] for item in body["trace"]) == sorted(rule.id for rule in rulebook.all_rules())
     matched_phase = [item["rule"] for item in body["trace"] if item["stage"] == "phase" and item["matched"]]
     assert body["report"]["phase"]["rule"] in matched_phase
     assert all({"test", "fact", "value", "result"} <= set(atom) for item in body["trace"] for atom in item["atoms"])
@@ -118,14 +131,35 @@ def test_explain_gives_every_rule_with_its_verdict(service, rulebook):
 
 def test_batch_streams_rows_as_the_cli_and_accounts_for_every_line(service, tmp_path):
     good = [record([4, 4, 5], id="B-1"), record([3, 3, 3], id="B-2"), record([], id="B-3")]
-    lines = [json.dumps(good[0]), "{not json", json.dumps(good[1]),
-             json.dumps(record([2, 9], id="B-BAD")), "", json.dumps(good[2])]
+    lines = [
+        json.dumps(good[0]),
+        "{not json",
+        json.dumps(good[1]),
+        json.dumps(record([2, 9], id="B-BAD")),
+        "",
+        json.dumps(good[2]),
+    ]
     body = "\n".join(lines) + "\n"
     (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(item) for item in good) + "\n", encoding="utf-8")
-    cli = bip("batch", str(tmp_path / "in.jsonl"), "--format", "jsonl", "--order", "input", "--as-of", AS_OF,
-              "--engine", "python")
-    response = httpx.post(service.base_url + "/v1/batch", params={"as_of": AS_OF}, content=body, timeout=30,
-                          headers=service.headers("team_lead", **{"Content-Type": "application/x-ndjson"}))
+    cli = bip(
+        "batch",
+        str(tmp_path / "in.jsonl"),
+        "--format",
+        "jsonl",
+        "--order",
+        "input",
+        "--as-of",
+        AS_OF,
+        "--engine",
+        "python",
+    )
+    response = httpx.post(
+        service.base_url + "/v1/batch",
+        params={"as_of": AS_OF},
+        content=body,
+        timeout=30,
+        headers=service.headers("team_lead", **{"Content-Type": "application/x-ndjson"}),
+    )
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/x-ndjson")
     out = [json.loads(line) for line in response.text.splitlines()]
     rows = [item for item in out if "citizen_id" in item]
@@ -144,16 +178,22 @@ def test_batch_sent_in_chunks_is_read_as_it_arrives(service):
     def chunks():
         text = "".join(lines).encode()
         for start in range(0, len(text), 333):  # chunk borders fall inside lines
-            yield text[start:start + 333]
+            yield text[start : start + 333]
 
-    response = httpx.post(service.base_url + "/v1/batch", params={"as_of": AS_OF}, content=chunks(), timeout=30,
-                          headers=service.headers("system", **{"Content-Type": "application/x-ndjson"}))
+    response = httpx.post(
+        service.base_url + "/v1/batch",
+        params={"as_of": AS_OF},
+        content=chunks(),
+        timeout=30,
+        headers=service.headers("system", **{"Content-Type": "application/x-ndjson"}),
+    )
     out = [json.loads(line) for line in response.text.splitlines()]
     assert [row["citizen_id"] for row in out[:-1]] == [f"C-{index}" for index in range(50)]
     assert out[-1]["summary"]["read"] == 50 == out[-1]["summary"]["evaluated"]
 
 
 # --- reading endpoints --------------------------------------------------------------------------------
+
 
 def test_rulebook_lists_every_rule_with_its_source(service, rulebook):
     response = httpx.get(service.base_url + "/v1/rulebook", headers=service.headers("policy"))
@@ -211,11 +251,17 @@ def test_metrics_count_requests_checks_and_rejections(service):
     response = httpx.get(service.base_url + "/metrics", headers=service.headers("system"))
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain; version=0.0.4")
     text = response.text
-    assert re.search(r'^bip_http_requests_total\{route="/v1/check",method="POST",status="200"\} [1-9]', text, re.MULTILINE)
-    assert re.search(r'^bip_http_requests_total\{route="/v1/check",method="POST",status="422"\} [1-9]', text, re.MULTILINE)
+    assert re.search(
+        r'^bip_http_requests_total\{route="/v1/check",method="POST",status="200"\} [1-9]', text, re.MULTILINE
+    )
+    assert re.search(
+        r'^bip_http_requests_total\{route="/v1/check",method="POST",status="422"\} [1-9]', text, re.MULTILINE
+    )
     assert re.search(r'^bip_checks_total\{kind="check",phase="\w+"\} [1-9]', text, re.MULTILINE)
     assert re.search(r"^bip_rejected_records_total [1-9]", text, re.MULTILINE)
-    assert re.search(r'^bip_http_request_duration_seconds_bucket\{route="/v1/check",le="\+Inf"\} [1-9]', text, re.MULTILINE)
+    assert re.search(
+        r'^bip_http_request_duration_seconds_bucket\{route="/v1/check",le="\+Inf"\} [1-9]', text, re.MULTILINE
+    )
     assert re.search(r"^bip_reload_failures_total 0", text, re.MULTILINE)
 
 
@@ -233,6 +279,7 @@ def test_log_for_a_citizen_is_for_the_auditor(service):
 
 # --- errors -----------------------------------------------------------------------------------------
 
+
 def test_malformed_json_is_400_naming_line_and_column(service):
     body = assert_problem(post_check(service, '{\n  "id": "X",\n  "measurements": [,]\n}'), 400)
     problem = body["problems"][0]
@@ -240,8 +287,10 @@ def test_malformed_json_is_400_naming_line_and_column(service):
 
 
 def test_invalid_record_is_422_with_every_problem_located(service):
-    data = '{\n  "id": "X",\n  "measurements": [\n    {"date": "2026-13-01", "scores": {"health_coping": 9}},\n' \
-           '    {"date": "2026-01-01", "scores": {"no_such_indicator": 3}}\n  ],\n  "colour": "red"\n}'
+    data = (
+        '{\n  "id": "X",\n  "measurements": [\n    {"date": "2026-13-01", "scores": {"health_coping": 9}},\n'
+        '    {"date": "2026-01-01", "scores": {"no_such_indicator": 3}}\n  ],\n  "colour": "red"\n}'
+    )
     body = assert_problem(post_check(service, data), 422)
     codes = sorted(problem["code"] for problem in body["problems"])
     assert codes.count("R002") == 3  # the date, the score and the unknown field: every problem, not the first
@@ -251,8 +300,15 @@ def test_invalid_record_is_422_with_every_problem_located(service):
     assert [p["code"] for p in assert_problem(unknown, 422)["problems"]] == ["R003"]
 
 
-@pytest.mark.parametrize("params,name", [({"as_of": "2026-02-30"}, "as_of"), ({"lang": "fr"}, "lang"),
-                                         ({"purpose": ""}, "purpose"), ({"format": "pdf"}, "format")])
+@pytest.mark.parametrize(
+    "params,name",
+    [
+        ({"as_of": "2026-02-30"}, "as_of"),
+        ({"lang": "fr"}, "lang"),
+        ({"purpose": ""}, "purpose"),
+        ({"format": "pdf"}, "format"),
+    ],
+)
 def test_bad_query_parameters_are_problems(service, params, name):
     body = assert_problem(post_check(service, record([3]), **params), 400)
     assert any(problem["path"] == f"query.{name}" and problem["code"] == "Q001" for problem in body["problems"])
@@ -260,24 +316,37 @@ def test_bad_query_parameters_are_problems(service, params, name):
 
 def test_no_token_or_a_bad_one_is_401_with_a_challenge(service):
     for headers in ({}, {"Authorization": "Bearer bip_not-a-token"}, {"Authorization": "Basic dXNlcjpwdw=="}):
-        response = httpx.post(service.base_url + "/v1/check", params={"purpose": "x"}, headers=headers,
-                              json=record([3]))
+        response = httpx.post(
+            service.base_url + "/v1/check", params={"purpose": "x"}, headers=headers, json=record([3])
+        )
         assert_problem(response, 401)
         assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-ROUTES = [("POST", "/v1/check", "check"), ("POST", "/v1/explain", "explain"), ("POST", "/v1/batch", "batch"),
-          ("GET", "/v1/rulebook", "rulebook"), ("GET", "/v1/log", "log"), ("GET", "/metrics", "metrics"),
-          ("GET", "/v1/schemas/input", "api"), ("GET", "/openapi.json", "api")]
+ROUTES = [
+    ("POST", "/v1/check", "check"),
+    ("POST", "/v1/explain", "explain"),
+    ("POST", "/v1/batch", "batch"),
+    ("GET", "/v1/rulebook", "rulebook"),
+    ("GET", "/v1/log", "log"),
+    ("GET", "/metrics", "metrics"),
+    ("GET", "/v1/schemas/input", "api"),
+    ("GET", "/openapi.json", "api"),
+]
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_may_do_exactly_its_permissions(service, role):
     for method, path, action in ROUTES:
         content = json.dumps(record([3], id="ROLE-1"))
-        response = httpx.request(method, service.base_url + path, content=content if method == "POST" else None,
-                                 params={"purpose": "rolle", "citizen": "ROLE-1", "as_of": AS_OF},
-                                 headers=service.headers(role, **{"Content-Type": "application/json"}), timeout=30)
+        response = httpx.request(
+            method,
+            service.base_url + path,
+            content=content if method == "POST" else None,
+            params={"purpose": "rolle", "citizen": "ROLE-1", "as_of": AS_OF},
+            headers=service.headers(role, **{"Content-Type": "application/json"}),
+            timeout=30,
+        )
         if action in ROLE_PERMISSIONS[role]:
             assert response.status_code == 200, (role, path, response.text)
         else:
@@ -304,10 +373,14 @@ def test_body_over_the_limit_is_413_by_length_and_by_counting(bip_server):
 
     def chunks():  # no Content-Length: the server has to count
         for start in range(0, len(big), 500):
-            yield big[start:start + 500].encode()
+            yield big[start : start + 500].encode()
 
-    response = httpx.post(server.base_url + "/v1/check", params={"purpose": "x"}, content=chunks(),
-                          headers=server.headers("caseworker", **{"Content-Type": "application/json"}))
+    response = httpx.post(
+        server.base_url + "/v1/check",
+        params={"purpose": "x"},
+        content=chunks(),
+        headers=server.headers("caseworker", **{"Content-Type": "application/json"}),
+    )
     assert "content-length" not in response.request.headers
     assert_problem(response, 413)
     small = json.dumps(record([3], id="SMALL"))
@@ -315,8 +388,9 @@ def test_body_over_the_limit_is_413_by_length_and_by_counting(bip_server):
 
 
 def test_wrong_content_type_is_415(service):
-    response = httpx.post(service.base_url + "/v1/check", params={"purpose": "x"}, data={"id": "X"},
-                          headers=service.headers("caseworker"))
+    response = httpx.post(
+        service.base_url + "/v1/check", params={"purpose": "x"}, data={"id": "X"}, headers=service.headers("caseworker")
+    )
     assert_problem(response, 415)
 
 
@@ -327,7 +401,8 @@ def broken_guidance(folder: Path) -> Path:
         target.mkdir(parents=True)
         (target / "no_measurement.j2").write_text(
             "{% block title %}Ingen måling{% endblock %}\n{% block message %}{{ 1 // 0 }}{% endblock %}\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
     return folder
 
 
@@ -350,9 +425,13 @@ def test_a_bug_is_a_500_with_an_incident_id_the_log_also_has(bip_server, tmp_pat
 
 # --- headers, proxy, CORS ---------------------------------------------------------------------------
 
+
 def test_security_headers_on_every_answer(service):
-    for response in (httpx.get(service.base_url + "/healthz"), httpx.get(service.base_url + "/nowhere"),
-                     post_check(service, record([3]))):
+    for response in (
+        httpx.get(service.base_url + "/healthz"),
+        httpx.get(service.base_url + "/nowhere"),
+        post_check(service, record([3])),
+    ):
         headers = response.headers
         assert "unsafe-inline" not in headers["content-security-policy"]
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
@@ -363,12 +442,17 @@ def test_security_headers_on_every_answer(service):
 
 def test_proxy_headers_are_ignored_unless_trusted(service, bip_server):
     proxy = {"X-Remote-User": "alice", "X-Remote-User-Role": "caseworker", "Content-Type": "application/json"}
-    untrusted = httpx.post(service.base_url + "/v1/check", params={"purpose": "x"}, headers=proxy,
-                           content=json.dumps(record([3])))
+    untrusted = httpx.post(
+        service.base_url + "/v1/check", params={"purpose": "x"}, headers=proxy, content=json.dumps(record([3]))
+    )
     assert_problem(untrusted, 401)
     server = bip_server("--engine", "python", "--trust-proxy", "X-Remote-User")
-    response = httpx.post(server.base_url + "/v1/check", params={"purpose": "proxy"}, headers=proxy,
-                          content=json.dumps(record([3], id="PROXY-1")))
+    response = httpx.post(
+        server.base_url + "/v1/check",
+        params={"purpose": "proxy"},
+        headers=proxy,
+        content=json.dumps(record([3], id="PROXY-1")),
+    )
     assert response.status_code == 200
     store = Store.open(server.database)
     try:
@@ -376,18 +460,29 @@ def test_proxy_headers_are_ignored_unless_trusted(service, bip_server):
     finally:
         store.close()
     assert (entry["user"], entry["role"]) == ("alice", "caseworker")
-    auditor = httpx.post(server.base_url + "/v1/check", params={"purpose": "x"}, content=json.dumps(record([3])),
-                         headers={**proxy, "X-Remote-User-Role": "auditor"})
+    auditor = httpx.post(
+        server.base_url + "/v1/check",
+        params={"purpose": "x"},
+        content=json.dumps(record([3])),
+        headers={**proxy, "X-Remote-User-Role": "auditor"},
+    )
     assert_problem(auditor, 403)
-    made_up = httpx.post(server.base_url + "/v1/check", params={"purpose": "x"}, content=json.dumps(record([3])),
-                         headers={**proxy, "X-Remote-User-Role": "admin"})
+    made_up = httpx.post(
+        server.base_url + "/v1/check",
+        params={"purpose": "x"},
+        content=json.dumps(record([3])),
+        headers={**proxy, "X-Remote-User-Role": "admin"},
+    )
     assert_problem(made_up, 403)
 
 
 def test_cors_only_for_the_origins_given(bip_server):
     server = bip_server("--engine", "python", "--cors-origin", "https://sag.kommune.dk")
-    preflight = {"Origin": "https://sag.kommune.dk", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization,content-type"}
+    preflight = {
+        "Origin": "https://sag.kommune.dk",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
     allowed = httpx.options(server.base_url + "/v1/check", headers=preflight)
     assert allowed.headers["access-control-allow-origin"] == "https://sag.kommune.dk"
     other = httpx.options(server.base_url + "/v1/check", headers={**preflight, "Origin": "https://evil.example"})
@@ -396,6 +491,7 @@ def test_cors_only_for_the_origins_given(bip_server):
 
 def test_serve_refuses_an_invalid_rulebook_with_exit_4(tmp_path, rules_copy):
     (rules_copy / "rulebook.yaml").write_text("name: [unclosed\n", encoding="utf-8")
-    result = bip("serve", "--rules", str(rules_copy), "--database", f"sqlite:///{tmp_path / 'log.sqlite'}",
-                 "--port", "0")
+    result = bip(
+        "serve", "--rules", str(rules_copy), "--database", f"sqlite:///{tmp_path / 'log.sqlite'}", "--port", "0"
+    )
     assert result.returncode == 4 and "rulebook.yaml" in result.stderr

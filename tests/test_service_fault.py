@@ -28,9 +28,12 @@ def test_sigkill_under_load_leaves_an_entry_for_every_answer_and_restarts(tmp_pa
             while True:
                 citizen = f"KILL-{index}-{number}"
                 try:
-                    response = http.post("/v1/check", params={"purpose": "nedbrud"},
-                                         content=json.dumps(record([3, 2, 4], id=citizen)),
-                                         headers={"Content-Type": "application/json"})
+                    response = http.post(
+                        "/v1/check",
+                        params={"purpose": "nedbrud"},
+                        content=json.dumps(record([3, 2, 4], id=citizen)),
+                        headers={"Content-Type": "application/json"},
+                    )
                 except httpx.HTTPError as error:
                     with lock:
                         failures.append(repr(error))
@@ -68,9 +71,12 @@ def test_sigkill_under_load_leaves_an_entry_for_every_answer_and_restarts(tmp_pa
 
     again = start_server(tmp_path / "second", "--engine", "python", database=server.database, tokens=server.tokens)
     try:
-        answer = httpx.post(again.base_url + "/v1/check", params={"purpose": "efter nedbrud"},
-                            content=json.dumps(record([3], id="AFTER")),
-                            headers=again.headers("caseworker", **{"Content-Type": "application/json"}))
+        answer = httpx.post(
+            again.base_url + "/v1/check",
+            params={"purpose": "efter nedbrud"},
+            content=json.dumps(record([3], id="AFTER")),
+            headers=again.headers("caseworker", **{"Content-Type": "application/json"}),
+        )
         assert answer.status_code == 200
         assert httpx.get(again.base_url + "/readyz").json()["ready"] is True
     finally:

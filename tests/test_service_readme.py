@@ -25,8 +25,14 @@ def test_every_operation_is_in_the_readme_table_and_every_row_is_an_operation(tm
 
 def test_role_table_matches_the_permissions():
     rows = dict(re.findall(r"^\| `(\w+)` \| (.+) \|$", SECTION.split("### Access control")[1], flags=re.MULTILINE))
-    words = {"check": "check", "explain": "explain", "batch": "batch", "rulebook": "rulebook", "log": "log",
-             "metrics": "metrics"}
+    words = {
+        "check": "check",
+        "explain": "explain",
+        "batch": "batch",
+        "rulebook": "rulebook",
+        "log": "log",
+        "metrics": "metrics",
+    }
     assert set(rows) == set(ROLE_PERMISSIONS)
     for role, permissions in ROLE_PERMISSIONS.items():
         named = {action for action, word in words.items() if word in rows[role]}

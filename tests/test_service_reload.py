@@ -45,8 +45,12 @@ class ClientLoop:
         with self.server.client("caseworker") as client:
             while not self.stop_event.is_set():
                 try:
-                    response = client.post("/v1/check", params={"purpose": "belastning"}, content=body,
-                                           headers={"Content-Type": "application/json"})
+                    response = client.post(
+                        "/v1/check",
+                        params={"purpose": "belastning"},
+                        content=body,
+                        headers={"Content-Type": "application/json"},
+                    )
                     self.statuses.append(response.status_code)
                     if response.status_code == 200:
                         self.versions.add(response.json()["rulebook"]["version"])
@@ -73,11 +77,13 @@ def test_twenty_sighup_reloads_half_invalid_under_load_fail_no_request(bip_serve
             invalid = index % 2 == 0
             result = "failed" if invalid else "ok"
             before = reload_count(server, result)
-            header.write_text(INVALID if invalid else original.replace('"2026.1"', f'"2026.1-r{index}"'),
-                              encoding="utf-8")
+            header.write_text(
+                INVALID if invalid else original.replace('"2026.1"', f'"2026.1-r{index}"'), encoding="utf-8"
+            )
             server.signal(signal.SIGHUP)
-            wait_for(lambda result=result, before=before: reload_count(server, result) == before + 1,
-                     what=f"reload {index}")
+            wait_for(
+                lambda result=result, before=before: reload_count(server, result) == before + 1, what=f"reload {index}"
+            )
             ready = httpx.get(server.base_url + "/readyz").json()
             assert ready["ready"] is True
             if invalid:
@@ -104,9 +110,86 @@ def test_watch_reloads_when_a_rule_file_changes_and_keeps_the_rules_when_it_brea
     header.write_text(original.replace('"2026.1"', '"2026.2"'), encoding="utf-8")
     wait_for(lambda: version() == "2026.2", what="the watcher to load 2026.2")
     (rules_copy / "phases.yaml").write_text("stage: phase\nrules:\n  - id: [\n", encoding="utf-8")
-    wait_for(lambda: httpx.get(server.base_url + "/readyz").json()["last_reload_error"] is not None,
-             what="the failed reload to show")
+    wait_for(
+        lambda: httpx.get(server.base_url + "/readyz").json()["last_reload_error"] is not None,
+        what="the failed reload to show",
+    )
     assert version() == "2026.2"
-    answer = httpx.post(server.base_url + "/v1/check", params={"purpose": "x"}, content=json.dumps(record([3])),
-                        headers=server.headers("caseworker", **{"Content-Type": "application/json"}))
+    answer = httpx.post(
+        server.base_url + "/v1/check",
+        params={"purpose": "x"},
+        content=json.dumps(record([3])),
+        headers=server.headers("caseworker", **{"Content-Type": "application/json"}),
+    )
     assert answer.status_code == 200 and answer.json()["rulebook"]["version"] == "2026.2"
+
+
+def test_with_two_workers_twenty_sighup_reloads_half_invalid_fail_no_request(bip_server, rules_copy):
+    """SIGHUP reaches every worker of `--workers 2`; each reloads in place, so no request fails."""
+    server = bip_server("--engine", "python", "--rules", str(rules_copy), "--workers", "2")
+    header = rules_copy / "rulebook.yaml"
+    original = header.read_text(encoding="utf-8")
+
+    def outcomes() -> tuple[int, int]:
+        log = server.log()
+        return log.count("reloaded rulebook"), log.count("reload failed")
+
+    wait_for(lambda: server.log().count("serving rulebook") == 2, what="both workers to start")
+    with ClientLoop(server, threads=3) as loop:
+        for index in range(20):
+            invalid = index % 2 == 0
+            ok, failed = outcomes()
+            header.write_text(
+                INVALID if invalid else original.replace('"2026.1"', f'"2026.1-r{index}"'), encoding="utf-8"
+            )
+            server.signal(signal.SIGHUP)
+            wanted = (ok, failed + 2) if invalid else (ok + 2, failed)
+            wait_for(lambda wanted=wanted: outcomes() == wanted, what=f"both workers to finish reload {index}")
+            time.sleep(0.1)
+    assert loop.errors == [] and set(loop.statuses) == {200}, (loop.errors[:3], set(loop.statuses))
+    assert len(loop.statuses) > 40 and "2026.1-r19" in loop.versions
+    assert outcomes() == (20, 20)  # ten good and ten bad reloads, in each of the two workers
+    versions = set()
+    for _ in range(20):  # a new connection each time: both workers answer in the end
+        answer = httpx.get(server.base_url + "/v1/rulebook", headers=server.headers("policy"))
+        versions.add(answer.json()["version"])
+    assert versions == {"2026.1-r19"}
+    assert server.process.poll() is None
+    server.stop()
+    assert server.process.returncode == 0
+
+
+def test_the_shared_socket_gives_accepted_connections_tcp_nodelay():
+    """Answers are not held back by Nagle's algorithm waiting for the client's delayed ACK."""
+    import socket
+
+    from engine.service.workers import listening_socket
+
+    listener = listening_socket("127.0.0.1", 0)
+    try:
+        with socket.create_connection(listener.getsockname()[:2]) as client:
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+                assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+    finally:
+        listener.close()
+
+
+def test_a_worker_that_dies_is_started_again_and_the_other_keeps_answering(bip_server):
+    import os
+    from pathlib import Path
+
+    server = bip_server("--engine", "python", "--workers", "2")
+    wait_for(lambda: server.log().count("serving rulebook") == 2, what="both workers to start")
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
+    assert len(children) == 2
+    os.kill(int(children[0]), signal.SIGKILL)
+    body = json.dumps(record([3, 4]))
+    headers = server.headers("caseworker", **{"Content-Type": "application/json"})
+    for _ in range(10):  # the surviving worker answers meanwhile
+        answer = httpx.post(server.base_url + "/v1/check", params={"purpose": "x"}, content=body, headers=headers)
+        assert answer.status_code == 200
+    wait_for(lambda: server.log().count("serving rulebook") == 3, what="the dead worker to be started again")
+    assert "exited with -9" in server.log()
+    assert server.process.poll() is None

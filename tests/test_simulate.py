@@ -6,19 +6,32 @@ import inspect
 import io
 import shutil
 from datetime import date, timedelta
+from itertools import pairwise
 from statistics import fmean
 
 import pytest
 import yaml
 
 from engine.caseload.readers import RawRecord, detect_and_read, read_csv_exports, read_jsonl
+from engine.caseload.simulate import (
+    DEFAULT_AS_OF,
+    STAIRCASE_PHRASES,
+    calibration_summary,
+    generate_cohort,
+    write_csv,
+    write_jsonl,
+)
 from engine.paths import default_rules
-from engine.caseload.simulate import (DEFAULT_AS_OF, STAIRCASE_PHRASES, calibration_summary,
-                             generate_cohort, write_csv, write_jsonl)
 
 AS_OF = DEFAULT_AS_OF
-CITIZEN_RATED = ("health_coping", "opportunity_knowledge", "work_confidence", "cooperation", "wage_realism",
-                 "job_search")
+CITIZEN_RATED = (
+    "health_coping",
+    "opportunity_knowledge",
+    "work_confidence",
+    "cooperation",
+    "wage_realism",
+    "job_search",
+)
 ALL_INDICATORS = set(CITIZEN_RATED) | {"caseworker_belief", "goal_directed", "competence_realism"}
 
 
@@ -49,6 +62,7 @@ def reference_phase(record: dict) -> str | None:
 
 
 # --- Determinism and shape ----------------------------------------------------------------------
+
 
 def test_same_seed_same_records_and_citizen_i_independent_of_n():
     assert list(generate_cohort(30, seed=7)) == list(generate_cohort(30, seed=7))
@@ -93,7 +107,7 @@ def test_measurements_about_every_three_months(cohort):
     gaps = []
     for record in cohort[:2000]:
         days = [date.fromisoformat(m["date"]) for m in record["measurements"]]
-        gaps += [(later - earlier).days for earlier, later in zip(days, days[1:])]
+        gaps += [(later - earlier).days for earlier, later in pairwise(days)]
     assert all(gap >= 70 for gap in gaps)
     assert 80 <= fmean(gaps) <= 110
 
@@ -109,6 +123,7 @@ def test_rules_dir_drives_the_indicators(tmp_path):
 
 
 # --- Calibration --------------------------------------------------------------------------------
+
 
 def test_intervention_mix_matches_bip(summary):
     assert summary["citizens"] == 10_000
@@ -178,8 +193,10 @@ def test_calibration_summary_uses_the_three_month_window():
         record({"type": "mentor", "start": day(200), "end": day(91), "status": "completed"}),
         record({"type": "mentor", "start": day(200), "end": day(92), "status": "completed"}),
         record({"type": "virksomhedspraktik", "start": day(50)}, {"type": "treatment", "start": day(40)}),
-        record({"type": "treatment", "start": day(50), "status": "cancelled"},
-               {"type": "network", "start": (AS_OF + timedelta(days=3)).isoformat(), "status": "planned"}),
+        record(
+            {"type": "treatment", "start": day(50), "status": "cancelled"},
+            {"type": "network", "start": (AS_OF + timedelta(days=3)).isoformat(), "status": "planned"},
+        ),
     ]
     summary = calibration_summary(cohort, AS_OF.isoformat())
     assert summary["single_job_oriented"] == 0.25
@@ -189,6 +206,7 @@ def test_calibration_summary_uses_the_three_month_window():
 
 
 # --- Writing and reading back -------------------------------------------------------------------
+
 
 def test_write_jsonl_round_trips_through_read_jsonl():
     records = list(generate_cohort(40, seed=3))
@@ -209,6 +227,7 @@ def test_write_csv_round_trips_through_the_csv_reader(tmp_path):
     items = list(read_csv_exports(paths["measurements"], paths["interventions"], paths["caseworkers"]))
     assert all(isinstance(item, RawRecord) for item in items)
     assert [item.data for item in items] == expected
-    detected = list(detect_and_read([str(paths["caseworkers"]), str(paths["measurements"]),
-                                     str(paths["interventions"])]))
+    detected = list(
+        detect_and_read([str(paths["caseworkers"]), str(paths["measurements"]), str(paths["interventions"])])
+    )
     assert [item.data for item in detected] == expected

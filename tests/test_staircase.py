@@ -68,8 +68,10 @@ def test_inflection_only_where_the_phrase_file_says_so():
 
 
 def test_exceptions_before_and_after_the_phrase():
-    phrase = [StaircasePhrase(phrase="ikke klar", not_followed_by=("over", "til tiden")),
-              StaircasePhrase(phrase="mødestabil", not_preceded_by=("er blevet",))]
+    phrase = [
+        StaircasePhrase(phrase="ikke klar", not_followed_by=("over", "til tiden")),
+        StaircasePhrase(phrase="mødestabil", not_preceded_by=("er blevet",)),
+    ]
     assert find_staircase("ikke klar over det", phrase) == []
     assert find_staircase("ikke klar til tiden", phrase) == []
     assert find_staircase("ikke klar til job", phrase) == [("ikke klar", "ikke klar til job")]
@@ -79,11 +81,25 @@ def test_exceptions_before_and_after_the_phrase():
 
 def test_a_local_phrase_file_with_options(tmp_path, rules_copy):
     (rules_copy / "staircase.yaml").write_text(
-        "phrases:\n  - phrase: skal lige falde til ro\n    inflect: true\n  - først job\n", encoding="utf-8")
+        "phrases:\n  - phrase: skal lige falde til ro\n    inflect: true\n  - først job\n", encoding="utf-8"
+    )
     path = tmp_path / "r.json"
     path.write_text(json.dumps(record([3, 3, 3], notes="Skal lige falde til ro. Først jobbet.")), encoding="utf-8")
-    result = CliRunner().invoke(cli.main, ["check", str(path), "--rules", str(rules_copy), "--engine", "python",
-                                           "--format", "json", "--as-of", "2026-11-22"])
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "check",
+            str(path),
+            "--rules",
+            str(rules_copy),
+            "--engine",
+            "python",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-22",
+        ],
+    )
     assert result.exit_code == 0, result.output
     flags = {flag["id"]: flag for flag in json.loads(result.stdout)["flags"]}
     assert flags["staircase_language"]["evidence"]["staircase_sentences"] == ["Skal lige falde til ro."]

@@ -87,6 +87,7 @@ def all_text(store: Store) -> str:
 
 # --- tokens ---
 
+
 def test_token_lifecycle(store):
     token = store.create_token("anna", "caseworker")
     assert token.startswith("bip_") and len(token) >= 40
@@ -106,8 +107,16 @@ def test_authenticate_refuses_wrong_tokens(store):
     token = store.create_token("system-a", "system")
     other = store.create_token("auditor-b", "auditor")
     assert store.authenticate(other) == Principal("auditor-b", "auditor")
-    for wrong in (token[:-1], token + "x", token[:-1] + ("A" if token[-1] != "A" else "B"), "", "bip_",
-                  token.removeprefix("bip_"), "x" * 10_000, hashlib.sha256(token.encode()).hexdigest()):
+    for wrong in (
+        token[:-1],
+        token + "x",
+        token[:-1] + ("A" if token[-1] != "A" else "B"),
+        "",
+        "bip_",
+        token.removeprefix("bip_"),
+        "x" * 10_000,
+        hashlib.sha256(token.encode()).hexdigest(),
+    ):
         assert store.authenticate(wrong) is None, wrong
 
 
@@ -125,6 +134,7 @@ def test_tokens_are_random_and_names_and_roles_checked(store):
 
 # --- pseudonyms and secrets ---
 
+
 def test_pseudonym_is_stable_per_database_and_not_the_id(store_url, tmp_path):
     first = Store.open(store_url)
     ids = ["A-1", "A-2", CLEAR_ID, "æøå-ü", ""]
@@ -137,7 +147,7 @@ def test_pseudonym_is_stable_per_database_and_not_the_id(store_url, tmp_path):
     assert again.secret("other") != secret
     again.close()
     assert len(set(pseudonyms)) == len(ids)
-    for citizen, pseudonym in zip(ids, pseudonyms):
+    for citizen, pseudonym in zip(ids, pseudonyms, strict=True):
         assert len(pseudonym) == 64 and (not citizen or citizen not in pseudonym)
         assert pseudonym != hashlib.sha256(citizen.encode()).hexdigest()  # keyed, not a plain hash
     elsewhere = Store.open(f"sqlite:///{tmp_path / 'other.sqlite'}")
@@ -147,6 +157,7 @@ def test_pseudonym_is_stable_per_database_and_not_the_id(store_url, tmp_path):
 
 
 # --- the log ---
+
 
 def test_append_holds_the_decision_and_never_the_notes(store, plain_checker):
     parsed, report = checked(plain_checker)
@@ -197,12 +208,16 @@ def test_decisions_are_listed_oldest_first_per_citizen(store, plain_checker):
 def test_update_and_delete_are_refused_by_the_database(store, plain_checker):
     entry = logged(store, plain_checker)
     store.append_assessment(entry.decision_id, ANNA, True, None, None, {})
-    statements = ["UPDATE decisions SET phase = 'progress'", "UPDATE assessments SET agrees = false",
-                  "DELETE FROM decisions", "DELETE FROM assessments"]
+    statements = [
+        "UPDATE decisions SET phase = 'progress'",
+        "UPDATE assessments SET agrees = false",
+        "DELETE FROM decisions",
+        "DELETE FROM assessments",
+    ]
     if store.dialect == "postgresql":
         statements += ["TRUNCATE decisions CASCADE", "TRUNCATE assessments"]
     for statement in statements:
-        with pytest.raises(sa.exc.DBAPIError, match="append-only|only deleted"), store.engine.begin() as conn:
+        with pytest.raises(sa.exc.DBAPIError, match=r"append-only|only deleted"), store.engine.begin() as conn:
             conn.execute(sa.text(statement))
     got = store.decision(entry.decision_id)
     assert got["phase"] == entry.phase and len(store.assessments_for(CLEAR_ID)) == 1
@@ -221,11 +236,15 @@ def test_purge_deletes_by_age_only(store, plain_checker):
     assert store.purge(now.date() + dt.timedelta(days=1)) == 3 and store.count_decisions() == 0
     # the purge's window closed with its transaction: an old row cannot be deleted afterwards
     with pytest.raises(sa.exc.DBAPIError), store.engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO decisions (decision_id, time, user_name, role, purpose, kind, "
-                             "citizen, as_of, rulebook_name, rulebook_version, rulebook_hash, engine, flags, "
-                             "facts, record_hash) VALUES ('x', :t, 'u', 'r', 'p', 'check', 'c', '2020-01-01', "
-                             "'n', 'v', 'h', 'python', '[]', '{}', 'h')").bindparams(sa.bindparam("t", type_=TIME)),
-                     {"t": now - dt.timedelta(days=9000)})
+        conn.execute(
+            sa.text(
+                "INSERT INTO decisions (decision_id, time, user_name, role, purpose, kind, "
+                "citizen, as_of, rulebook_name, rulebook_version, rulebook_hash, engine, flags, "
+                "facts, record_hash) VALUES ('x', :t, 'u', 'r', 'p', 'check', 'c', '2020-01-01', "
+                "'n', 'v', 'h', 'python', '[]', '{}', 'h')"
+            ).bindparams(sa.bindparam("t", type_=TIME)),
+            {"t": now - dt.timedelta(days=9000)},
+        )
         conn.execute(sa.text("DELETE FROM decisions"))
 
 
@@ -233,8 +252,10 @@ def test_assessment_is_tied_to_a_decision(store, plain_checker):
     entry = logged(store, plain_checker)
     with pytest.raises(ValueError, match="no decision"):
         store.append_assessment("not-a-decision", ANNA, True, None, None, {})
-    notes = {"caseworker_change": {"status": "acted", "note": "ny aftale om overlevering"},
-             "measurement_overdue": {"status": "not_relevant", "note": ""}}
+    notes = {
+        "caseworker_change": {"status": "acted", "note": "ny aftale om overlevering"},
+        "measurement_overdue": {"status": "not_relevant", "note": ""},
+    }
     first = store.append_assessment(entry.decision_id, ANNA, False, "regress", "faldet siden sidst", notes)
     second = store.append_assessment(entry.decision_id, Principal("bo", "team_lead"), True, None, None, {})
     got = store.assessments_for(CLEAR_ID)
@@ -243,8 +264,7 @@ def test_assessment_is_tied_to_a_decision(store, plain_checker):
     assert got[0]["phase"] == "regress" and got[0]["reason"] == "faldet siden sidst"
     assert got[0]["flag_notes"] == notes and got[1]["user"] == "bo" and got[1]["agrees"] is True
     assert store.assessments_for("OTHER") == []
-    for bad in ({"x": {"status": "maybe", "note": ""}}, {"x": {"status": "acted", "note": "n" * 5000}},
-                {"x": "acted"}):
+    for bad in ({"x": {"status": "maybe", "note": ""}}, {"x": {"status": "acted", "note": "n" * 5000}}, {"x": "acted"}):
         with pytest.raises(ValueError):
             store.append_assessment(entry.decision_id, ANNA, True, None, None, bad)
 
@@ -290,8 +310,16 @@ WRITER = textwrap.dedent("""
 
 
 def test_two_processes_create_and_append_to_one_database(store_url):
-    processes = [subprocess.Popen([sys.executable, "-c", WRITER, store_url, f"worker-{n}"], cwd=ROOT,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(2)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, store_url, f"worker-{n}"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
     outputs = [process.communicate(timeout=120) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
     assert outputs[0][0] == outputs[1][0]  # one secret: the database was initialised once
@@ -306,6 +334,7 @@ def test_two_processes_create_and_append_to_one_database(store_url):
 
 # --- schema versions ---
 
+
 def test_an_older_schema_is_upgraded_without_losing_entries(store_url):
     previous = MIGRATIONS[:-1]
     old_engine = sa.create_engine(database_url(store_url))
@@ -315,14 +344,16 @@ def test_an_older_schema_is_upgraded_without_losing_entries(store_url):
     pseudonym = old.pseudonym(CLEAR_ID)
     with old_engine.begin() as conn:  # rows as the previous schema (without rules_as_of and release) holds them
         for n in range(3):
-            conn.execute(sa.text(
-                "INSERT INTO decisions (decision_id, time, user_name, role, purpose, kind, citizen, as_of, "
-                "rulebook_name, rulebook_version, rulebook_hash, engine, phase, confidence, flags, facts, "
-                "record_hash) VALUES (:id, :time, 'anna', 'caseworker', 'møde', 'check', :citizen, '2026-01-01', "
-                "'bip-standard', '2026.1', 'abc', 'python', 'standstill', 'high', "
-                "'[{\"id\": \"x\", \"severity\": \"high\"}]', '{\"level\": 2.5}', 'rh')")
-                .bindparams(sa.bindparam("time", type_=TIME)),
-                {"id": f"old-{n}", "time": dt.datetime(2026, 1, 1 + n, tzinfo=dt.UTC), "citizen": pseudonym})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO decisions (decision_id, time, user_name, role, purpose, kind, citizen, as_of, "
+                    "rulebook_name, rulebook_version, rulebook_hash, engine, phase, confidence, flags, facts, "
+                    "record_hash) VALUES (:id, :time, 'anna', 'caseworker', 'møde', 'check', :citizen, '2026-01-01', "
+                    "'bip-standard', '2026.1', 'abc', 'python', 'standstill', 'high', "
+                    '\'[{"id": "x", "severity": "high"}]\', \'{"level": 2.5}\', \'rh\')'
+                ).bindparams(sa.bindparam("time", type_=TIME)),
+                {"id": f"old-{n}", "time": dt.datetime(2026, 1, 1 + n, tzinfo=dt.UTC), "citizen": pseudonym},
+            )
     old_engine.dispose()
 
     store = Store.open(store_url)
@@ -347,14 +378,19 @@ def test_a_newer_schema_is_refused(store_url):
     Store.open(store_url).close()
     engine = sa.create_engine(database_url(store_url))
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO schema_version (version, description, applied) "
-                             "VALUES (99, 'from the future', CURRENT_TIMESTAMP)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO schema_version (version, description, applied) "
+                "VALUES (99, 'from the future', CURRENT_TIMESTAMP)"
+            )
+        )
     engine.dispose()
     with pytest.raises(StoreError, match="schema version 99"):
         Store.open(store_url)
 
 
 # --- URLs, reachability and the SQLite settings ---
+
 
 def test_urls_are_checked_and_unreachable_databases_named(tmp_path):
     for bad in ("mysql://x/y", "postgresql+psycopg2://x/y", "http://example.org", "sqlite+foo:///x"):
@@ -377,8 +413,10 @@ def test_sqlite_settings_and_ping(tmp_path):
     store = Store.open(str(path))
     try:
         with store.engine.connect() as conn:
-            settings = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
-                        for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")}
+            settings = {
+                name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+            }
         assert settings == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 15000}
         assert store.ping() is None
         assert path.stat().st_mode & 0o077 == 0  # readable by its owner only
@@ -397,6 +435,7 @@ def test_postgresql_ping_and_index(postgres_url):
 
 
 # --- entries ---
+
 
 def test_record_hash_is_canonical_and_covers_the_whole_record(plain_checker):
     data = record((2, 3), id="H-1", notes="a")

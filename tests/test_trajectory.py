@@ -29,7 +29,8 @@ def test_one_point_per_measurement_and_the_level_of_the_check(checker, cohort):
         for series in trajectory.indicators:
             assert len(series.scores) == len(kept)
             assert [(p.date, p.score) for p in series.points] == [
-                (day, by_date[day][series.id]) for day in kept if series.id in by_date[day]]
+                (day, by_date[day][series.id]) for day in kept if series.id in by_date[day]
+            ]
             assert series.rated_by == checker.rulebook.catalogue.indicators[series.id].rated_by
         assert trajectory.phases is None  # only Checker.trajectory re-runs the past
 
@@ -54,13 +55,20 @@ def test_measurements_after_the_check_date_are_left_out(checker):
 
 
 def test_bands_by_main_type_and_caseworker_markers(checker):
-    data = record(levels=[3, 3], interventions=[
-        {"type": "ekstern_praktik", "start": months_before(8), "end": months_before(5)},
-        {"type": "hverdagsmestring", "start": months_before(2)},
-        {"type": "treatment", "start": months_before(4), "status": "cancelled"},
-        {"type": "wage_subsidy", "start": (AS_OF + dt.timedelta(days=30)).isoformat()},
-    ], caseworkers=[{"id": "cw-1", "from": months_before(12)}, {"id": "cw-1", "from": months_before(9)},
-                    {"id": "cw-2", "from": months_before(3)}])
+    data = record(
+        levels=[3, 3],
+        interventions=[
+            {"type": "ekstern_praktik", "start": months_before(8), "end": months_before(5)},
+            {"type": "hverdagsmestring", "start": months_before(2)},
+            {"type": "treatment", "start": months_before(4), "status": "cancelled"},
+            {"type": "wage_subsidy", "start": (AS_OF + dt.timedelta(days=30)).isoformat()},
+        ],
+        caseworkers=[
+            {"id": "cw-1", "from": months_before(12)},
+            {"id": "cw-1", "from": months_before(9)},
+            {"id": "cw-2", "from": months_before(3)},
+        ],
+    )
     trajectory = checker.check(data, AS_OF, "da").trajectory
     bands = {band.type: band for band in trajectory.interventions}
     assert set(bands) == {"external_internship", "everyday_coping", "wage_subsidy"}
@@ -70,7 +78,8 @@ def test_bands_by_main_type_and_caseworker_markers(checker):
     assert bands["everyday_coping"].until == AS_OF.isoformat() and bands["everyday_coping"].end is None
     assert bands["wage_subsidy"].status == "planned"
     assert [(m.previous, m.caseworker, m.date) for m in trajectory.caseworker_changes] == [
-        ("cw-1", "cw-2", months_before(3))]
+        ("cw-1", "cw-2", months_before(3))
+    ]
 
 
 def test_text_row_and_markdown_table(checker):

@@ -13,8 +13,9 @@ there; it may miss one that takes several rules together to show.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Literal
 
 from ..expr import Compare, Condition, Contains, FactSpec, Known
 from ..normal_form import MAX_CONJUNCTS, dnf  # noqa: F401 - re-exported for validate
@@ -32,7 +33,7 @@ class _Bounds:
     unequal: set = field(default_factory=set)
     members: set = field(default_factory=set)
     non_members: set = field(default_factory=set)
-    known: bool | None = None
+    known: bool | Literal["conflict"] | None = None  # None: nothing said; "conflict": said both ways
 
     def narrow_low(self, value: float, open_: bool) -> None:
         if value > self.low or (value == self.low and open_):
@@ -97,10 +98,16 @@ def _feasible(bounds: _Bounds, spec: FactSpec | None) -> bool:
     if bounds.low == -math.inf and bounds.high == math.inf:
         return True
     if _is_integer(spec):
-        low = bounds.low if bounds.low == -math.inf else (
-            math.floor(bounds.low) + 1 if bounds.low_open else math.ceil(bounds.low))
-        high = bounds.high if bounds.high == math.inf else (
-            math.ceil(bounds.high) - 1 if bounds.high_open else math.floor(bounds.high))
+        low = (
+            bounds.low
+            if bounds.low == -math.inf
+            else (math.floor(bounds.low) + 1 if bounds.low_open else math.ceil(bounds.low))
+        )
+        high = (
+            bounds.high
+            if bounds.high == math.inf
+            else (math.ceil(bounds.high) - 1 if bounds.high_open else math.floor(bounds.high))
+        )
         return low <= high and not (low == high and low in bounds.unequal)
     if bounds.low < bounds.high:
         return True
@@ -124,7 +131,7 @@ def implies(narrow: tuple, wide: tuple, specs: Mapping[str, FactSpec]) -> bool:
     return all(_atom_implied(atom, table.get(atom.fact), specs.get(atom.fact)) for atom in wide)
 
 
-def _atom_implied(atom, bounds: _Bounds | None, spec: FactSpec | None) -> bool:
+def _atom_implied(atom: Compare | Contains | Known, bounds: _Bounds | None, spec: FactSpec | None) -> bool:
     if bounds is None:
         return False
     if isinstance(atom, Known):
@@ -146,9 +153,15 @@ def _atom_implied(atom, bounds: _Bounds | None, spec: FactSpec | None) -> bool:
     return bounds.high < value or (bounds.high == value and (bounds.high_open or atom.op == "<="))
 
 
-def _holds(left, op: str, right) -> bool:
-    return {"==": left == right, "!=": left != right, "<": left < right, "<=": left <= right,
-            ">": left > right, ">=": left >= right}[op]
+def _holds(left: Any, op: str, right: Any) -> bool:
+    return {
+        "==": left == right,
+        "!=": left != right,
+        "<": left < right,
+        "<=": left <= right,
+        ">": left > right,
+        ">=": left >= right,
+    }[op]
 
 
 def never_true(condition: Condition, specs: Mapping[str, FactSpec]) -> bool:

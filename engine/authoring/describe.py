@@ -13,9 +13,10 @@ name, so a new fact never breaks the document: it only reads less well until it 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from ..expr import AllOf, AnyOf, Always, Compare, Condition, Contains, FactSpec, Known, Param
+from ..expr import AllOf, Always, AnyOf, Compare, Condition, Contains, FactSpec, Known, Param
 
 Labels = Mapping[str, Mapping[str, str]]
 
@@ -26,30 +27,40 @@ FACT_LABELS: dict[str, dict[str, str]] = {
     "level": {"da": "gennemsnitligt niveau", "en": "mean level"},
     "change": {"da": "gennemsnitlig ændring", "en": "mean change"},
     "change_prev": {"da": "gennemsnitlig ændring i perioden før", "en": "mean change in the interval before"},
-    "change_two_intervals": {"da": "gennemsnitlig ændring over de seneste to perioder",
-                             "en": "mean change over the last two intervals"},
+    "change_two_intervals": {
+        "da": "gennemsnitlig ændring over de seneste to perioder",
+        "en": "mean change over the last two intervals",
+    },
     "confidence": {"da": "sikkerhed for fasen", "en": "confidence of the phase"},
-    "largest_drop": {"da": "største fald på en jobrelateret indikator",
-                     "en": "largest fall of a job-linked indicator"},
+    "largest_drop": {"da": "største fald på en jobrelateret indikator", "en": "largest fall of a job-linked indicator"},
     "largest_drop_indicator": {"da": "indikatoren med det største fald", "en": "indicator with the largest fall"},
-    "belief_gap": {"da": "afstand mellem borgerens og sagsbehandlerens tro på job",
-                   "en": "gap between the citizen's and the caseworker's belief in a job"},
+    "belief_gap": {
+        "da": "afstand mellem borgerens og sagsbehandlerens tro på job",
+        "en": "gap between the citizen's and the caseworker's belief in a job",
+    },
     "active_interventions": {"da": "igangværende indsatser", "en": "current interventions"},
     "active_types": {"da": "typer af igangværende indsatser", "en": "types of current interventions"},
     "active_count": {"da": "antal igangværende indsatser", "en": "number of current interventions"},
-    "active_type_count": {"da": "antal forskellige indsatstyper i gang",
-                          "en": "number of different intervention types under way"},
+    "active_type_count": {
+        "da": "antal forskellige indsatstyper i gang",
+        "en": "number of different intervention types under way",
+    },
     "job_oriented_active": {"da": "jobrettet indsats i gang", "en": "job-oriented intervention under way"},
-    "months_without_intervention": {"da": "måneder uden aktiv indsats",
-                                    "en": "months without an active intervention"},
+    "months_without_intervention": {"da": "måneder uden aktiv indsats", "en": "months without an active intervention"},
     "planned_count": {"da": "antal planlagte indsatser", "en": "number of planned interventions"},
     "internship_count": {"da": "antal praktikker", "en": "number of internships"},
-    "caseworker_changes_6m": {"da": "sagsbehandlerskift inden for 6 måneder",
-                              "en": "caseworker changes in the last 6 months"},
-    "caseworker_changes_12m": {"da": "sagsbehandlerskift inden for 12 måneder",
-                               "en": "caseworker changes in the last 12 months"},
-    "months_since_caseworker_change": {"da": "måneder siden seneste sagsbehandlerskift",
-                                       "en": "months since the latest caseworker change"},
+    "caseworker_changes_6m": {
+        "da": "sagsbehandlerskift inden for 6 måneder",
+        "en": "caseworker changes in the last 6 months",
+    },
+    "caseworker_changes_12m": {
+        "da": "sagsbehandlerskift inden for 12 måneder",
+        "en": "caseworker changes in the last 12 months",
+    },
+    "months_since_caseworker_change": {
+        "da": "måneder siden seneste sagsbehandlerskift",
+        "en": "months since the latest caseworker change",
+    },
     "has_notes": {"da": "noter fra sagsbehandleren", "en": "notes from the caseworker"},
     "staircase_phrases": {"da": "fundne trappeformuleringer", "en": "staircase phrases found"},
     "staircase_phrase_count": {"da": "antal fundne trappeformuleringer", "en": "number of staircase phrases found"},
@@ -62,11 +73,14 @@ SCORE_LABEL = {"da": "seneste score for {label}", "en": "latest score for {label
 
 #: Yes/no facts read as a statement: (when true, when false).
 BOOLEAN_PHRASES: dict[str, dict[str, tuple[str, str]]] = {
-    "job_oriented_active": {"da": ("en jobrettet indsats er i gang", "ingen jobrettet indsats er i gang"),
-                            "en": ("a job-oriented intervention is under way",
-                                   "no job-oriented intervention is under way")},
-    "has_notes": {"da": ("der er noter fra sagsbehandleren", "der er ingen noter fra sagsbehandleren"),
-                  "en": ("there are notes from the caseworker", "there are no notes from the caseworker")},
+    "job_oriented_active": {
+        "da": ("en jobrettet indsats er i gang", "ingen jobrettet indsats er i gang"),
+        "en": ("a job-oriented intervention is under way", "no job-oriented intervention is under way"),
+    },
+    "has_notes": {
+        "da": ("der er noter fra sagsbehandleren", "der er ingen noter fra sagsbehandleren"),
+        "en": ("there are notes from the caseworker", "there are no notes from the caseworker"),
+    },
 }
 
 #: Danish descriptions of the facts (the English ones are `FactSpec.description` in engine/facts.py).
@@ -75,32 +89,31 @@ FACT_DESCRIPTIONS_DA: dict[str, str] = {
     "months_since_measurement": "Måneder fra seneste måling til tjekdatoen (ukendt uden målinger).",
     "level": "Gennemsnittet af borgerens egne scorer i seneste måling (1-5).",
     "change": "Gennemsnitlig ændring pr. borgervurderet indikator fra forrige måling til seneste "
-              "(ukendt med færre end to målinger).",
+    "(ukendt med færre end to målinger).",
     "change_prev": "Samme gennemsnitlige ændring for perioden før (ukendt med færre end tre målinger).",
     "change_two_intervals": "Gennemsnitlig ændring pr. borgervurderet indikator over de seneste to perioder, fra "
-                            "den tredjeseneste måling til den seneste (ukendt med færre end tre målinger).",
-    "confidence": "Hvor meget fasen kan hvile på: none (ingen måling), low (én), medium (to), "
-                  "high (tre eller flere).",
+    "den tredjeseneste måling til den seneste (ukendt med færre end tre målinger).",
+    "confidence": "Hvor meget fasen kan hvile på: none (ingen måling), low (én), medium (to), high (tre eller flere).",
     "largest_drop": "Det største fald på en jobrelateret indikator siden forrige måling, i point "
-                    "(0 når ingen faldt; ukendt med færre end to målinger).",
+    "(0 når ingen faldt; ukendt med færre end to målinger).",
     "largest_drop_indicator": "Den jobrelaterede indikator med det største fald.",
     "belief_gap": "Afstanden mellem borgerens score for tro på at klare et arbejde og sagsbehandlerens "
-                  "tro på, at borgeren kan få job.",
+    "tro på, at borgeren kan få job.",
     "active_interventions": "Indsatser, der er i gang på tjekdatoen.",
     "active_types": "Hovedtyperne for de indsatser, der er i gang på tjekdatoen.",
     "active_count": "Antal indsatser i gang på tjekdatoen.",
     "active_type_count": "Antal forskellige hovedtyper i gang på tjekdatoen.",
     "job_oriented_active": "En jobrettet indsats er i gang på tjekdatoen.",
     "months_without_intervention": "Måneder siden en indsats sidst var i gang (0 når en er i gang nu; "
-                                   "regnet fra første måling, hvis der ikke har været nogen; ukendt, når "
-                                   "journalen ikke har datoer).",
+    "regnet fra første måling, hvis der ikke har været nogen; ukendt, når "
+    "journalen ikke har datoer).",
     "planned_count": "Indsatser, der er planlagt til at starte efter tjekdatoen.",
     "internship_count": "Praktikker (interne og eksterne) indtil nu, medregnet igangværende og planlagte, "
-                        "ikke aflyste.",
+    "ikke aflyste.",
     "caseworker_changes_6m": "Skift af sagsbehandler inden for de seneste 6 måneder.",
     "caseworker_changes_12m": "Skift af sagsbehandler inden for de seneste 12 måneder.",
     "months_since_caseworker_change": "Måneder siden seneste skift af sagsbehandler (ukendt, når der ikke "
-                                      "har været et skift).",
+    "har været et skift).",
     "has_notes": "Journalen har noter fra sagsbehandleren.",
     "staircase_phrases": "Trappeformuleringer (staircase.yaml) fundet i noterne.",
     "staircase_phrase_count": "Antal forskellige trappeformuleringer fundet i noterne.",
@@ -113,14 +126,40 @@ RATERS_DA = {"citizen": "borgeren", "caseworker": "sagsbehandleren"}
 _ORDER = ("<", "<=", ">", ">=")
 _OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 _WORDS = {
-    "da": {"and": " og ", "or": " eller ", "is": "er", "is_not": "er ikke", "unknown": "er ukendt",
-           "known": "er kendt", "always": "altid", "never": "aldrig", "yes": "ja", "no": "nej",
-           "includes": "omfatter", "excludes": "omfatter ikke", "flag_on": "flaget {v} er rejst",
-           "flag_off": "flaget {v} er ikke rejst", "neither": "er hverken {a} eller {b}"},
-    "en": {"and": " and ", "or": " or ", "is": "is", "is_not": "is not", "unknown": "is unknown",
-           "known": "is known", "always": "always", "never": "never", "yes": "yes", "no": "no",
-           "includes": "include", "excludes": "do not include", "flag_on": "the flag {v} is raised",
-           "flag_off": "the flag {v} is not raised", "neither": "is neither {a} nor {b}"},
+    "da": {
+        "and": " og ",
+        "or": " eller ",
+        "is": "er",
+        "is_not": "er ikke",
+        "unknown": "er ukendt",
+        "known": "er kendt",
+        "always": "altid",
+        "never": "aldrig",
+        "yes": "ja",
+        "no": "nej",
+        "includes": "omfatter",
+        "excludes": "omfatter ikke",
+        "flag_on": "flaget {v} er rejst",
+        "flag_off": "flaget {v} er ikke rejst",
+        "neither": "er hverken {a} eller {b}",
+    },
+    "en": {
+        "and": " and ",
+        "or": " or ",
+        "is": "is",
+        "is_not": "is not",
+        "unknown": "is unknown",
+        "known": "is known",
+        "always": "always",
+        "never": "never",
+        "yes": "yes",
+        "no": "no",
+        "includes": "include",
+        "excludes": "do not include",
+        "flag_on": "the flag {v} is raised",
+        "flag_off": "the flag {v} is not raised",
+        "neither": "is neither {a} nor {b}",
+    },
 }
 
 
@@ -129,8 +168,9 @@ def fact_labels(catalogue: Any = None) -> dict[str, dict[str, str]]:
     labels = {name: dict(texts) for name, texts in FACT_LABELS.items()}
     if catalogue is not None:
         for indicator in catalogue.indicators.values():
-            labels[f"score_{indicator.id}"] = {lang: SCORE_LABEL[lang].format(label=indicator.label.get(lang))
-                                               for lang in ("da", "en")}
+            labels[f"score_{indicator.id}"] = {
+                lang: SCORE_LABEL[lang].format(label=indicator.label.get(lang)) for lang in ("da", "en")
+            }
     return labels
 
 
@@ -140,11 +180,12 @@ def fact_description(spec: FactSpec, lang: str, catalogue: Any = None) -> str:
         return spec.description
     if spec.name in FACT_DESCRIPTIONS_DA:
         return FACT_DESCRIPTIONS_DA[spec.name]
-    indicator_id = spec.name[len("score_"):] if spec.name.startswith("score_") else None
+    indicator_id = spec.name[len("score_") :] if spec.name.startswith("score_") else None
     if catalogue is not None and indicator_id in catalogue.indicators:
         indicator = catalogue.indicators[indicator_id]
-        return SCORE_DESCRIPTION_DA.format(id=indicator.id, label=indicator.label.da,
-                                           rater=RATERS_DA.get(indicator.rated_by, indicator.rated_by))
+        return SCORE_DESCRIPTION_DA.format(
+            id=indicator.id, label=indicator.label.da, rater=RATERS_DA.get(indicator.rated_by, indicator.rated_by)
+        )
     return spec.description
 
 
@@ -169,8 +210,14 @@ def _quote(text: str, lang: str) -> str:
     return f"»{text}«" if lang == "da" else f"\u201c{text}\u201d"
 
 
-def describe(condition: Condition, facts: Mapping[str, FactSpec], lang: str = "da", *,
-             labels: Labels | None = None, values: Mapping[str, Mapping[str, str]] | None = None) -> str:
+def describe(
+    condition: Condition,
+    facts: Mapping[str, FactSpec],
+    lang: str = "da",
+    *,
+    labels: Labels | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
     """`condition` in plain words in `lang` ("da" or "en").
 
     `facts` is the rulebook's fact catalogue; `labels` the fact labels (default `FACT_LABELS`, see
@@ -195,13 +242,19 @@ def value_labels(rulebook: Any, lang: str) -> dict[str, dict[str, str]]:
 
 def describe_rule(rule: Any, rulebook: Any, lang: str = "da") -> str:
     """A compiled rule's condition in plain words, with the rulebook's labels for facts and values."""
-    return describe(rule.condition, rulebook.facts, lang, labels=fact_labels(rulebook.catalogue),
-                    values=value_labels(rulebook, lang))
+    return describe(
+        rule.condition,
+        rulebook.facts,
+        lang,
+        labels=fact_labels(rulebook.catalogue),
+        values=value_labels(rulebook, lang),
+    )
 
 
 class _Describer:
-    def __init__(self, facts: Mapping[str, FactSpec], lang: str, labels: Labels,
-                 values: Mapping[str, Mapping[str, str]]):
+    def __init__(
+        self, facts: Mapping[str, FactSpec], lang: str, labels: Labels, values: Mapping[str, Mapping[str, str]]
+    ):
         self.facts, self.lang, self.labels, self.values = facts, lang, labels, values
         self.words = _WORDS[lang]
 
@@ -211,8 +264,11 @@ class _Describer:
             if compact is not None:
                 return f"({compact})" if nested else compact
             joiner = self.words["and"] if isinstance(condition, AllOf) else self.words["or"]
-            parts = self.ranges(condition.terms) if isinstance(condition, AllOf) else [
-                self.text(term, nested=True) for term in condition.terms]
+            parts = (
+                self.ranges(condition.terms)
+                if isinstance(condition, AllOf)
+                else [self.text(term, nested=True) for term in condition.terms]
+            )
             inner = joiner.join(parts)
             return f"({inner})" if nested and len(parts) > 1 else inner
         if isinstance(condition, Always):
@@ -227,12 +283,14 @@ class _Describer:
         """The terms of an AllOf; a lower and an upper bound of one number side by side read as a range."""
         parts, index = [], 0
         while index < len(terms):
-            pair = terms[index:index + 2]
+            pair = terms[index : index + 2]
             if len(pair) == 2 and self.is_range(*pair):
                 low, high = pair if pair[0].op in (">", ">=") else pair[::-1]
                 low_op = {">": "<", ">=": "≤"}[low.op]
-                parts.append(f"{self.value(low.fact, low.value)} {low_op} {self.label(low.fact)} "
-                             f"{_OPS[high.op]} {self.value(high.fact, high.value)}")
+                parts.append(
+                    f"{self.value(low.fact, low.value)} {low_op} {self.label(low.fact)} "
+                    f"{_OPS[high.op]} {self.value(high.fact, high.value)}"
+                )
                 index += 2
             else:
                 parts.append(self.text(terms[index], nested=True))
@@ -267,8 +325,11 @@ class _Describer:
 
     def compare(self, atom: Compare) -> str:
         spec = self.facts.get(atom.fact)
-        kind = spec.type if spec else ("boolean" if isinstance(atom.value, bool) else
-                                       "text" if isinstance(atom.value, str) else "number")
+        kind = (
+            spec.type
+            if spec
+            else ("boolean" if isinstance(atom.value, bool) else "text" if isinstance(atom.value, str) else "number")
+        )
         if kind == "boolean" and isinstance(atom.value, bool) and atom.op in ("==", "!="):
             truth = atom.value == (atom.op == "==")
             phrases = BOOLEAN_PHRASES.get(atom.fact, {}).get(self.lang)
@@ -284,8 +345,7 @@ class _Describer:
         """`phase in [...]` reads "fasen er Stilstand eller Tilbagegang", its negation "er hverken ... eller"."""
         op = "==" if isinstance(condition, AnyOf) else "!="
         terms = condition.terms
-        if len(terms) < 2 or not all(isinstance(t, Compare) and t.op == op and isinstance(t.value, str)
-                                     for t in terms):
+        if len(terms) < 2 or not all(isinstance(t, Compare) and t.op == op and isinstance(t.value, str) for t in terms):
             return None
         if len({t.fact for t in terms}) != 1:
             return None

@@ -24,11 +24,11 @@ import jinja2
 from markupsafe import Markup, escape
 
 from ..check import SEVERITY_ORDER, Checker, Evaluation, ReportBuilder
-from .describe import describe, fact_description, fact_labels, format_value, value_labels
 from ..errors import BipError
 from ..expr import AllOf, Compare, Condition
 from ..render import Guidance, format_date, format_number
 from ..rulebook import STAGES, CompiledRule, Rulebook
+from .describe import describe, fact_description, fact_labels, format_value, value_labels
 
 TEMPLATES = Path(__file__).resolve().parent / "docs_templates"
 FORMATS = {"markdown": "rulebook.md.j2", "html": "rulebook.html.j2"}
@@ -38,139 +38,236 @@ EXAMPLE_SEED = 0
 
 WORDS: dict[str, dict[str, Any]] = {
     "da": {
-        "title": "Regelsæt", "version": "Version", "hash": "Indholds-hash (SHA-256 af regelfilerne)",
-        "folder": "Mappe", "generated": (
+        "title": "Regelsæt",
+        "version": "Version",
+        "hash": "Indholds-hash (SHA-256 af regelfilerne)",
+        "folder": "Mappe",
+        "generated": (
             "Dokumentet er dannet automatisk af regelfilerne og kan derfor ikke komme ud af trit med dem. "
             "Hashen ovenfor er den samme, som står i hvert tjekresultat, så et resultat altid kan føres "
-            "tilbage til præcis disse regler."),
+            "tilbage til præcis disse regler."
+        ),
         "contents": "Indhold",
         "how": "Sådan virker reglerne",
         "how_intro": (
             "Et tjek går i tre trin. Først udledes fakta af borgerens data (se faktatabellen), derefter "
             "prøves reglerne trin for trin. Hver regel har en betingelse, en begrundelse og en kilde: det "
-            "forskningsresultat, reglen bygger på."),
+            "forskningsresultat, reglen bygger på."
+        ),
         "how_unknown": (
             "En sammenligning med et ukendt faktum (for eksempel ændringen, når der kun er én måling) er "
             "falsk – også når betingelsen er skrevet med »not«. Betingelsen »x is none« spørger efter netop "
-            "det tilfælde, at x er ukendt."),
+            "det tilfælde, at x er ukendt."
+        ),
         "stages": {
-            "phase": ("Faseregler",
-                      "Faseregler prøves efter prioritet, laveste tal først. Den første regel, der passer, "
-                      "bestemmer borgerens fase; de efterfølgende bruges ikke til fasen. Passer ingen regel "
-                      "(typisk når der ingen måling er), er der ingen fase."),
-            "flag": ("Flagregler",
-                     "Alle flagregler prøves, og hver regel, der passer, rejser sit flag. Rejser flere regler "
-                     "det samme flag, vises flaget med den højeste alvorlighed, og alle begrundelserne tages "
-                     "med. Flagregler kan bruge fasen fra faseregler."),
-            "checklist": ("Tjeklisteregler",
-                          "Tjeklisten har altid alle sine punkter. Alle tjeklisteregler prøves, og hver regel, "
-                          "der passer, sætter sit punkt i fokus til mødet med sin begrundelse. Tjeklisteregler "
-                          "kan bruge fasen og de rejste flag."),
+            "phase": (
+                "Faseregler",
+                "Faseregler prøves efter prioritet, laveste tal først. Den første regel, der passer, "
+                "bestemmer borgerens fase; de efterfølgende bruges ikke til fasen. Passer ingen regel "
+                "(typisk når der ingen måling er), er der ingen fase.",
+            ),
+            "flag": (
+                "Flagregler",
+                "Alle flagregler prøves, og hver regel, der passer, rejser sit flag. Rejser flere regler "
+                "det samme flag, vises flaget med den højeste alvorlighed, og alle begrundelserne tages "
+                "med. Flagregler kan bruge fasen fra faseregler.",
+            ),
+            "checklist": (
+                "Tjeklisteregler",
+                "Tjeklisten har altid alle sine punkter. Alle tjeklisteregler prøves, og hver regel, "
+                "der passer, sætter sit punkt i fokus til mødet med sin begrundelse. Tjeklisteregler "
+                "kan bruge fasen og de rejste flag.",
+            ),
         },
         "rules_count": "regler",
-        "phases_overview": "Faser", "flags_overview": "Flag",
-        "phase": "Fase", "flag": "Flag", "severity": "Alvorlighed", "point": "Tjeklistepunkt",
-        "priority": "Prioritet", "conclusion": "Konklusion", "when_words": "Betingelse",
-        "when_text": "Som skrevet i regelfilen", "reason": "Begrundelse", "source": "Kilde",
-        "location": "Fil og linje", "guidance": "Vejledning, som fasen giver",
+        "phases_overview": "Faser",
+        "flags_overview": "Flag",
+        "phase": "Fase",
+        "flag": "Flag",
+        "severity": "Alvorlighed",
+        "point": "Tjeklistepunkt",
+        "priority": "Prioritet",
+        "conclusion": "Konklusion",
+        "when_words": "Betingelse",
+        "when_text": "Som skrevet i regelfilen",
+        "reason": "Begrundelse",
+        "source": "Kilde",
+        "location": "Fil og linje",
+        "guidance": "Vejledning, som fasen giver",
         "same_guidance": "Samme vejledning som reglen {rule}.",
         "blocks": {"signs": "Kendetegn", "meaning": "Mening", "coherence": "Sammenhæng", "momentum": "Fremdrift"},
-        "flag_title": "Flagets overskrift", "example": "Eksempel på flagets besked",
+        "flag_title": "Flagets overskrift",
+        "example": "Eksempel på flagets besked",
         "example_intro": "Opdigtet borger {record} fra den syntetiske kohorte, tjekket {date}",
         "example_evidence": "Fakta i eksemplet",
-        "example_none": ("Ingen af de første {n} borgere i den syntetiske kohorte rejser dette flag med denne "
-                         "regel, så der vises intet eksempel."),
+        "example_none": (
+            "Ingen af de første {n} borgere i den syntetiske kohorte rejser dette flag med denne "
+            "regel, så der vises intet eksempel."
+        ),
         "example_off": "Eksempler er slået fra.",
         "example_failed": "Der kunne ikke dannes eksempler: {error}",
-        "rules_of": "Regler", "no_rules": "ingen regler",
+        "rules_of": "Regler",
+        "no_rules": "ingen regler",
         "facts": "Fakta",
         "facts_intro": "De fakta, reglerne kan bruge. Værdierne udledes af borgerens data på tjekdatoen.",
-        "fact_name": "Navn", "fact_type": "Type", "fact_label": "Betegnelse", "fact_description": "Beskrivelse",
+        "fact_name": "Navn",
+        "fact_type": "Type",
+        "fact_label": "Betegnelse",
+        "fact_description": "Beskrivelse",
         "types": {"number": "tal", "integer": "heltal", "boolean": "ja/nej", "text": "tekst", "list": "liste"},
-        "nullable": "kan være ukendt", "values": "værdier", "many_values": "en af {n} værdier (se kataloget)",
-        "between": "{low} til {high}", "at_least": "mindst {low}", "at_most": "højst {high}",
-        "checklist": "Tjeklisten", "checklist_intro": "Punkterne og de regler, der kan sætte dem i fokus.",
-        "findings": "Forskningsresultater", "findings_intro": "Det, reglerne bygger på.",
-        "reference": "Reference", "used_by": "Bruges af",
+        "nullable": "kan være ukendt",
+        "values": "værdier",
+        "many_values": "en af {n} værdier (se kataloget)",
+        "between": "{low} til {high}",
+        "at_least": "mindst {low}",
+        "at_most": "højst {high}",
+        "checklist": "Tjeklisten",
+        "checklist_intro": "Punkterne og de regler, der kan sætte dem i fokus.",
+        "findings": "Forskningsresultater",
+        "findings_intro": "Det, reglerne bygger på.",
+        "reference": "Reference",
+        "used_by": "Bruges af",
         "kinds": {"research": "Forskning", "law": "Lov", "local": "Lokal beslutning"},
-        "valid": "Gælder", "parameters": "Parametre",
+        "valid": "Gælder",
+        "parameters": "Parametre",
         "parameters_intro": "Tal, som reglerne bruger ved navn, med deres historik (fra–til, begge dage med).",
-        "parameter": "Parameter", "value": "Værdi", "period": "Periode", "unit": "Enhed", "always": "altid",
-        "indicators": "Indikatorer", "indicator": "Indikator", "rated_by": "Vurderes af",
-        "job_linked": "Jobrelateret", "fact": "Faktum",
+        "parameter": "Parameter",
+        "value": "Værdi",
+        "period": "Periode",
+        "unit": "Enhed",
+        "always": "altid",
+        "indicators": "Indikatorer",
+        "indicator": "Indikator",
+        "rated_by": "Vurderes af",
+        "job_linked": "Jobrelateret",
+        "fact": "Faktum",
         "raters": {"citizen": "borgeren", "caseworker": "sagsbehandleren"},
-        "interventions": "Indsatser", "intervention": "Indsats", "internship": "Praktik", "aliases": "Andre navne",
-        "yes": "ja", "no": "nej", "none": "–",
+        "interventions": "Indsatser",
+        "intervention": "Indsats",
+        "internship": "Praktik",
+        "aliases": "Andre navne",
+        "yes": "ja",
+        "no": "nej",
+        "none": "–",
         "severities": {"high": "høj", "medium": "middel", "low": "lav"},
-        "phrases": "Trappeformuleringer", "phrases_intro": "Formuleringer, som flagreglerne kan lede efter i noterne.",
+        "phrases": "Trappeformuleringer",
+        "phrases_intro": "Formuleringer, som flagreglerne kan lede efter i noterne.",
     },
     "en": {
-        "title": "Rulebook", "version": "Version", "hash": "Content hash (SHA-256 of the rule files)",
-        "folder": "Folder", "generated": (
+        "title": "Rulebook",
+        "version": "Version",
+        "hash": "Content hash (SHA-256 of the rule files)",
+        "folder": "Folder",
+        "generated": (
             "This document is generated from the rule files, so it cannot drift from them. The hash above "
             "is the one printed with every check result, so a result can always be traced back to exactly "
-            "these rules."),
+            "these rules."
+        ),
         "contents": "Contents",
         "how": "How the rules work",
         "how_intro": (
             "A check runs in three stages. First the facts are derived from the citizen's data (see the "
             "table of facts), then the rules are tried stage by stage. Every rule has a condition, a reason "
-            "and a source: the research finding it rests on."),
+            "and a source: the research finding it rests on."
+        ),
         "how_unknown": (
             "A comparison with an unknown fact (for example the change when there is only one measurement) "
-            "is false – also when the condition is written with \"not\". The condition \"x is none\" asks "
-            "for exactly the case that x is unknown."),
+            'is false – also when the condition is written with "not". The condition "x is none" asks '
+            "for exactly the case that x is unknown."
+        ),
         "stages": {
-            "phase": ("Phase rules",
-                      "Phase rules are tried by priority, lowest number first. The first rule that matches "
-                      "sets the citizen's phase; the ones after it are not used for the phase. When no rule "
-                      "matches (typically when there is no measurement), there is no phase."),
-            "flag": ("Flag rules",
-                     "Every flag rule is tried, and every rule that matches raises its flag. When several "
-                     "rules raise the same flag, the flag is shown with the highest severity and all their "
-                     "reasons are kept. Flag rules may use the phase from the phase rules."),
-            "checklist": ("Checklist rules",
-                          "The checklist always shows all its points. Every checklist rule is tried, and "
-                          "every rule that matches puts its point in focus for the meeting, with its reason. "
-                          "Checklist rules may use the phase and the flags raised."),
+            "phase": (
+                "Phase rules",
+                "Phase rules are tried by priority, lowest number first. The first rule that matches "
+                "sets the citizen's phase; the ones after it are not used for the phase. When no rule "
+                "matches (typically when there is no measurement), there is no phase.",
+            ),
+            "flag": (
+                "Flag rules",
+                "Every flag rule is tried, and every rule that matches raises its flag. When several "
+                "rules raise the same flag, the flag is shown with the highest severity and all their "
+                "reasons are kept. Flag rules may use the phase from the phase rules.",
+            ),
+            "checklist": (
+                "Checklist rules",
+                "The checklist always shows all its points. Every checklist rule is tried, and "
+                "every rule that matches puts its point in focus for the meeting, with its reason. "
+                "Checklist rules may use the phase and the flags raised.",
+            ),
         },
         "rules_count": "rules",
-        "phases_overview": "Phases", "flags_overview": "Flags",
-        "phase": "Phase", "flag": "Flag", "severity": "Severity", "point": "Checklist point",
-        "priority": "Priority", "conclusion": "Conclusion", "when_words": "Condition",
-        "when_text": "As written in the rule file", "reason": "Reason", "source": "Source",
-        "location": "File and line", "guidance": "Guidance the phase gives",
+        "phases_overview": "Phases",
+        "flags_overview": "Flags",
+        "phase": "Phase",
+        "flag": "Flag",
+        "severity": "Severity",
+        "point": "Checklist point",
+        "priority": "Priority",
+        "conclusion": "Conclusion",
+        "when_words": "Condition",
+        "when_text": "As written in the rule file",
+        "reason": "Reason",
+        "source": "Source",
+        "location": "File and line",
+        "guidance": "Guidance the phase gives",
         "same_guidance": "The same guidance as rule {rule}.",
         "blocks": {"signs": "Signs", "meaning": "Meaning", "coherence": "Coherence", "momentum": "Momentum"},
-        "flag_title": "The flag's title", "example": "Example of the flag's message",
+        "flag_title": "The flag's title",
+        "example": "Example of the flag's message",
         "example_intro": "Invented citizen {record} from the synthetic cohort, checked on {date}",
         "example_evidence": "Facts in the example",
-        "example_none": ("None of the first {n} citizens of the synthetic cohort raises this flag by this rule, "
-                         "so no example is shown."),
+        "example_none": (
+            "None of the first {n} citizens of the synthetic cohort raises this flag by this rule, "
+            "so no example is shown."
+        ),
         "example_off": "Examples are turned off.",
         "example_failed": "No examples could be made: {error}",
-        "rules_of": "Rules", "no_rules": "no rules",
+        "rules_of": "Rules",
+        "no_rules": "no rules",
         "facts": "Facts",
         "facts_intro": "The facts the rules may use. Their values are derived from the citizen's data on the check date.",
-        "fact_name": "Name", "fact_type": "Type", "fact_label": "Label", "fact_description": "Description",
+        "fact_name": "Name",
+        "fact_type": "Type",
+        "fact_label": "Label",
+        "fact_description": "Description",
         "types": {"number": "number", "integer": "whole number", "boolean": "yes/no", "text": "text", "list": "list"},
-        "nullable": "may be unknown", "values": "values", "many_values": "one of {n} values (see the catalogue)",
-        "between": "{low} to {high}", "at_least": "at least {low}", "at_most": "at most {high}",
-        "checklist": "The checklist", "checklist_intro": "The points, and the rules that can put them in focus.",
-        "findings": "Research findings", "findings_intro": "What the rules rest on.",
-        "reference": "Reference", "used_by": "Used by",
+        "nullable": "may be unknown",
+        "values": "values",
+        "many_values": "one of {n} values (see the catalogue)",
+        "between": "{low} to {high}",
+        "at_least": "at least {low}",
+        "at_most": "at most {high}",
+        "checklist": "The checklist",
+        "checklist_intro": "The points, and the rules that can put them in focus.",
+        "findings": "Research findings",
+        "findings_intro": "What the rules rest on.",
+        "reference": "Reference",
+        "used_by": "Used by",
         "kinds": {"research": "Research", "law": "Law", "local": "Local policy"},
-        "valid": "In force", "parameters": "Parameters",
+        "valid": "In force",
+        "parameters": "Parameters",
         "parameters_intro": "Numbers the rules use by name, with their history (from–to, both days included).",
-        "parameter": "Parameter", "value": "Value", "period": "Period", "unit": "Unit", "always": "always",
-        "indicators": "Indicators", "indicator": "Indicator", "rated_by": "Rated by",
-        "job_linked": "Job-linked", "fact": "Fact",
+        "parameter": "Parameter",
+        "value": "Value",
+        "period": "Period",
+        "unit": "Unit",
+        "always": "always",
+        "indicators": "Indicators",
+        "indicator": "Indicator",
+        "rated_by": "Rated by",
+        "job_linked": "Job-linked",
+        "fact": "Fact",
         "raters": {"citizen": "the citizen", "caseworker": "the caseworker"},
-        "interventions": "Interventions", "intervention": "Intervention", "internship": "Internship",
+        "interventions": "Interventions",
+        "intervention": "Intervention",
+        "internship": "Internship",
         "aliases": "Other names",
-        "yes": "yes", "no": "no", "none": "–",
+        "yes": "yes",
+        "no": "no",
+        "none": "–",
         "severities": {"high": "high", "medium": "medium", "low": "low"},
-        "phrases": "Staircase phrases", "phrases_intro": "Phrases the flag rules may look for in the notes.",
+        "phrases": "Staircase phrases",
+        "phrases_intro": "Phrases the flag rules may look for in the notes.",
     },
 }
 
@@ -219,13 +316,21 @@ def find_flag_examples(rulebook: Rulebook, limit: int = EXAMPLE_LIMIT, seed: int
                 break
     except (ValueError, OSError, BipError) as exc:
         result.error = str(exc)
-    result.evaluations = {rule_id: best.get(rule_id) or fallback[rule_id]
-                          for rule_id in wanted if rule_id in best or rule_id in fallback}
+    result.evaluations = {
+        rule_id: best.get(rule_id) or fallback[rule_id] for rule_id in wanted if rule_id in best or rule_id in fallback
+    }
     return result
 
 
-def rulebook_document(rulebook: Rulebook, guidance: Guidance, lang: str = "da", fmt: str = "markdown", *,
-                      examples: bool = True, example_limit: int = EXAMPLE_LIMIT) -> str:
+def rulebook_document(
+    rulebook: Rulebook,
+    guidance: Guidance,
+    lang: str = "da",
+    fmt: str = "markdown",
+    *,
+    examples: bool = True,
+    example_limit: int = EXAMPLE_LIMIT,
+) -> str:
     """The rulebook as a Markdown or HTML document in `lang` ("da" or "en").
 
     `guidance` is the guidance of that language (`Checker.guidance(lang)`, or `Guidance(lang, ...)`
@@ -243,8 +348,9 @@ def rulebook_document(rulebook: Rulebook, guidance: Guidance, lang: str = "da", 
     return text.strip() + "\n"
 
 
-def document_context(rulebook: Rulebook, guidance: Guidance, lang: str,
-                     examples: FlagExamples | None = None) -> dict[str, Any]:
+def document_context(
+    rulebook: Rulebook, guidance: Guidance, lang: str, examples: FlagExamples | None = None
+) -> dict[str, Any]:
     """Everything the document templates show, as plain data in `lang`."""
     return _Context(rulebook, guidance, lang, examples).build()
 
@@ -257,8 +363,11 @@ def _environment() -> jinja2.Environment:
     if _ENV is None:
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-            autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
-            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+            autoescape=lambda name: name is not None and name.endswith(".html.j2"),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
         )
         env.filters.update(code=_md_code, cell=_md_cell, quote=_md_quote, paras=_html_paragraphs)
         _ENV = env
@@ -291,7 +400,9 @@ def _html_paragraphs(text: Any) -> Markup:
     return Markup("".join(f"<p>{escape(part)}</p>" for part in paragraphs if part))
 
 
-def _relative(path: str, folder: Path) -> str:
+def _relative(path: str | None, folder: Path) -> str:
+    if path is None:
+        return ""
     try:
         return Path(path).resolve().relative_to(folder.resolve()).as_posix()
     except ValueError:
@@ -339,11 +450,23 @@ class _Context:
     def finding(self, finding_id: str) -> dict[str, str]:
         item = self.catalogue.findings.get(finding_id)
         if item is None:
-            return {"id": finding_id, "title": finding_id, "statement": "", "reference": "", "kind": "research",
-                    "kind_label": self.words["kinds"]["research"]}
-        return {"id": item.id, "title": item.title.get(self.lang), "statement": item.statement.get(self.lang),
-                "reference": item.reference, "kind": item.kind, "kind_label": self.words["kinds"][item.kind],
-                "period": self.period(item.valid_from, item.valid_to)}
+            return {
+                "id": finding_id,
+                "title": finding_id,
+                "statement": "",
+                "reference": "",
+                "kind": "research",
+                "kind_label": self.words["kinds"]["research"],
+            }
+        return {
+            "id": item.id,
+            "title": item.title.get(self.lang),
+            "statement": item.statement.get(self.lang),
+            "reference": item.reference,
+            "kind": item.kind,
+            "kind_label": self.words["kinds"][item.kind],
+            "period": self.period(item.valid_from, item.valid_to),
+        }
 
     def period(self, start: Any, end: Any) -> str | None:
         """A validity period as text, or None when undated."""
@@ -353,22 +476,41 @@ class _Context:
 
     def parameters(self) -> list[dict[str, Any]]:
         """Every parameter with its history of values."""
-        return [{"name": item.name, "description": self.text(item.description) or "", "unit": item.unit or "",
-                 "source": item.source or "", "location": f"{_relative(item.path, self.rulebook.path)}:{item.line}",
-                 "history": [{"value": value.value, "line": value.line,
-                             "period": self.period(value.period.start, value.period.end) or self.words["always"]}
-                            for value in item.values]}
-                for item in self.rulebook.parameters.items.values()]
+        return [
+            {
+                "name": item.name,
+                "description": self.text(item.description) or "",
+                "unit": item.unit or "",
+                "source": item.source or "",
+                "location": f"{_relative(item.path, self.rulebook.path)}:{item.line}",
+                "history": [
+                    {
+                        "value": value.value,
+                        "line": value.line,
+                        "period": self.period(value.period.start, value.period.end) or self.words["always"],
+                    }
+                    for value in item.values
+                ],
+            }
+            for item in self.rulebook.parameters.items.values()
+        ]
 
     def phase_label(self, phase_id: str | None) -> str:
         phase = self.rulebook.phases.get(phase_id) if phase_id else None
         return phase.label.get(self.lang) if phase else str(phase_id)
 
     def phase_context(self, phase_id: str, rule: CompiledRule | None) -> dict[str, Any]:
-        return {"id": phase_id, "label": self.phase_label(phase_id), "confidence": "high",
-                "rule": rule.id if rule else "", "reason": rule.reason.get(self.lang) if rule else "",
-                "source": rule.source if rule else "", "finding": self.finding(rule.source) if rule else
-                {"id": "", "title": "", "statement": "", "reference": ""}, "evidence": {}, "also_matched": []}
+        return {
+            "id": phase_id,
+            "label": self.phase_label(phase_id),
+            "confidence": "high",
+            "rule": rule.id if rule else "",
+            "reason": rule.reason.get(self.lang) if rule else "",
+            "source": rule.source if rule else "",
+            "finding": self.finding(rule.source) if rule else {"id": "", "title": "", "statement": "", "reference": ""},
+            "evidence": {},
+            "also_matched": [],
+        }
 
     def build(self) -> dict[str, Any]:
         rulebook, words = self.rulebook, self.words
@@ -380,30 +522,61 @@ class _Context:
             "lang": self.lang,
             "t": words,
             "doc": {
-                "name": rulebook.name, "version": rulebook.version, "hash": rulebook.content_hash,
-                "description": self.text(rulebook.description), "folder": rulebook.path.name or str(rulebook.path),
+                "name": rulebook.name,
+                "version": rulebook.version,
+                "hash": rulebook.content_hash,
+                "description": self.text(rulebook.description),
+                "folder": rulebook.path.name or str(rulebook.path),
                 "stages": stages,
-                "phases": [{"id": phase_id, "label": phase.label.get(self.lang),
-                            "rules": [r.id for r in rulebook.rules["phase"] if r.conclusion == phase_id]}
-                           for phase_id, phase in rulebook.phases.items()],
+                "phases": [
+                    {
+                        "id": phase_id,
+                        "label": phase.label.get(self.lang),
+                        "rules": [r.id for r in rulebook.rules["phase"] if r.conclusion == phase_id],
+                    }
+                    for phase_id, phase in rulebook.phases.items()
+                ],
                 "flags": self.flag_overview(),
                 "facts": [self.fact(spec) for spec in rulebook.facts.values()],
-                "checklist": [{"number": number, "title": point.title.get(self.lang),
-                               "rules": [r.id for r in rulebook.rules["checklist"] if r.conclusion == number]}
-                              for number, point in sorted(self.catalogue.checklist.items())],
-                "findings": [dict(self.finding(finding_id), rules=rules_by_finding.get(finding_id, []))
-                             for finding_id in self.catalogue.findings],
-                "indicators": [{"id": item.id, "label": item.label.get(self.lang),
-                                "rated_by": words["raters"].get(item.rated_by, item.rated_by),
-                                "job_linked": words["yes"] if item.job_linked else words["no"],
-                                "fact": f"score_{item.id}"} for item in self.catalogue.indicators.values()],
-                "types": [{"id": kind.id, "label": kind.label.get(self.lang),
-                           "interventions": [{"id": item.id, "label": item.label.get(self.lang),
-                                              "internship": words["yes"] if item.internship else words["no"],
-                                              "aliases": ", ".join(item.aliases)}
-                                             for item in self.catalogue.interventions.values()
-                                             if item.type == kind.id]}
-                          for kind in self.catalogue.types.values()],
+                "checklist": [
+                    {
+                        "number": number,
+                        "title": point.title.get(self.lang),
+                        "rules": [r.id for r in rulebook.rules["checklist"] if r.conclusion == number],
+                    }
+                    for number, point in sorted(self.catalogue.checklist.items())
+                ],
+                "findings": [
+                    dict(self.finding(finding_id), rules=rules_by_finding.get(finding_id, []))
+                    for finding_id in self.catalogue.findings
+                ],
+                "indicators": [
+                    {
+                        "id": item.id,
+                        "label": item.label.get(self.lang),
+                        "rated_by": words["raters"].get(item.rated_by, item.rated_by),
+                        "job_linked": words["yes"] if item.job_linked else words["no"],
+                        "fact": f"score_{item.id}",
+                    }
+                    for item in self.catalogue.indicators.values()
+                ],
+                "types": [
+                    {
+                        "id": kind.id,
+                        "label": kind.label.get(self.lang),
+                        "interventions": [
+                            {
+                                "id": item.id,
+                                "label": item.label.get(self.lang),
+                                "internship": words["yes"] if item.internship else words["no"],
+                                "aliases": ", ".join(item.aliases),
+                            }
+                            for item in self.catalogue.interventions.values()
+                            if item.type == kind.id
+                        ],
+                    }
+                    for kind in self.catalogue.types.values()
+                ],
                 "phrases": list(self.catalogue.phrases),
                 "parameters": self.parameters(),
             },
@@ -418,8 +591,9 @@ class _Context:
             if stage == "phase":
                 blocks = self.phase_guidance(rule)
                 key = (rule.conclusion, tuple(blocks.values()))
-                item["guidance"] = [{"name": self.words["blocks"][block], "text": text}
-                                    for block, text in blocks.items()]
+                item["guidance"] = [
+                    {"name": self.words["blocks"][block], "text": text} for block, text in blocks.items()
+                ]
                 item["same_guidance_as"] = shown_guidance.get(key)
                 shown_guidance.setdefault(key, rule.id)
             elif stage == "flag":
@@ -439,7 +613,10 @@ class _Context:
             title = point.title.get(self.lang) if point else ""
             conclusion = f"{words['point']} {rule.conclusion}: {title}".rstrip(": ")
         return {
-            "id": rule.id, "stage": rule.stage, "conclusion": conclusion, "target": rule.conclusion,
+            "id": rule.id,
+            "stage": rule.stage,
+            "conclusion": conclusion,
+            "target": rule.conclusion,
             "priority": rule.rank if rule.stage == "phase" else None,
             "severity": words["severities"].get(rule.severity, rule.severity) if rule.severity else None,
             "severity_id": rule.severity,
@@ -447,7 +624,8 @@ class _Context:
             "when": " ".join(rule.when.split()),
             "reason": rule.reason.get(self.lang),
             "finding": self.finding(rule.source),
-            "file": _relative(rule.path, self.rulebook.path), "line": rule.line,
+            "file": _relative(rule.path, self.rulebook.path),
+            "line": rule.line,
             "location": self.location(rule),
             "period": self.period(rule.valid_from, rule.valid_to),
         }
@@ -470,8 +648,12 @@ class _Context:
         phase_rule = next((r for r in self.rulebook.rules["phase"] if r.conclusion == phase_id), None)
         phase = self.phase_context(phase_id, phase_rule) if phase_id else None
         facts = dict(self.neutral, phase=phase_id)
-        flag = {"id": rule.conclusion, "severity": rule.severity, "evidence": {},
-                "reasons": [rule.reason.get(self.lang)]}
+        flag = {
+            "id": rule.conclusion,
+            "severity": rule.severity,
+            "evidence": {},
+            "reasons": [rule.reason.get(self.lang)],
+        }
         context = {"flag": flag, "facts": facts, "phase": phase, "lang": self.lang}
         return self.guidance.block(f"flags/{rule.conclusion}.j2", "title", context)
 
@@ -481,26 +663,43 @@ class _Context:
             return {"example": None, "example_note": words["example_off"]}
         evaluation = examples.evaluations.get(rule.id)
         if evaluation is None:
-            note = (words["example_failed"].format(error=examples.error) if examples.error else
-                    words["example_none"].format(n=examples.searched))
+            note = (
+                words["example_failed"].format(error=examples.error)
+                if examples.error
+                else words["example_none"].format(n=examples.searched)
+            )
             return {"example": None, "example_note": note}
         report = self.report(evaluation)
         flag = next(item for item in report.flags if item.id == rule.conclusion)
-        evidence = [{"name": name, "label": self.labels.get(name, {}).get(self.lang, name),
-                     "value": self.show(name, value)} for name, value in flag.evidence.items()]
-        intro = words["example_intro"].format(record=evaluation.record.id,
-                                              date=format_date(evaluation.as_of, self.lang))
-        return {"example": {"record": evaluation.record.id, "intro": intro, "title": flag.title,
-                            "severity": words["severities"].get(flag.severity, flag.severity),
-                            "severity_id": flag.severity,
-                            "message": flag.message, "rules": flag.rules, "evidence": evidence},
-                "example_note": None}
+        evidence = [
+            {"name": name, "label": self.labels.get(name, {}).get(self.lang, name), "value": self.show(name, value)}
+            for name, value in flag.evidence.items()
+        ]
+        intro = words["example_intro"].format(
+            record=evaluation.record.id, date=format_date(evaluation.as_of, self.lang)
+        )
+        return {
+            "example": {
+                "record": evaluation.record.id,
+                "intro": intro,
+                "title": flag.title,
+                "severity": words["severities"].get(flag.severity, flag.severity),
+                "severity_id": flag.severity,
+                "message": flag.message,
+                "rules": flag.rules,
+                "evidence": evidence,
+            },
+            "example_note": None,
+        }
 
     def report(self, evaluation: Evaluation) -> Any:
         key = id(evaluation)
         if key not in self.reports:
-            builder = self.builder if evaluation.rulebook is self.rulebook else \
-                ReportBuilder(evaluation.rulebook, self.guidance, self.lang)
+            builder = (
+                self.builder
+                if evaluation.rulebook is self.rulebook
+                else ReportBuilder(evaluation.rulebook, self.guidance, self.lang)
+            )
             self.reports[key] = builder.build(evaluation)
         return self.reports[key]
 
@@ -519,10 +718,20 @@ class _Context:
         grouped: dict[str, list[CompiledRule]] = {}
         for rule in self.rulebook.rules["flag"]:
             grouped.setdefault(rule.conclusion, []).append(rule)
-        return [{"id": flag_id, "rules": [{"id": r.id, "severity": self.words["severities"].get(r.severity, r.severity),
-                                           "severity_id": r.severity}
-                                          for r in rules]}
-                for flag_id, rules in grouped.items()]
+        return [
+            {
+                "id": flag_id,
+                "rules": [
+                    {
+                        "id": r.id,
+                        "severity": self.words["severities"].get(r.severity, r.severity),
+                        "severity_id": r.severity,
+                    }
+                    for r in rules
+                ],
+            }
+            for flag_id, rules in grouped.items()
+        ]
 
     def fact(self, spec: Any) -> dict[str, Any]:
         words = self.words
@@ -536,10 +745,16 @@ class _Context:
         elif high is not None:
             kind.append(words["at_most"].format(high=high))
         if spec.values:
-            kind.append(f"{words['values']}: {', '.join(spec.values)}" if len(spec.values) <= 8 else
-                        words["many_values"].format(n=len(spec.values)))
+            kind.append(
+                f"{words['values']}: {', '.join(spec.values)}"
+                if len(spec.values) <= 8
+                else words["many_values"].format(n=len(spec.values))
+            )
         if spec.nullable:
             kind.append(words["nullable"])
-        return {"name": spec.name, "type": "; ".join(kind),
-                "label": self.labels.get(spec.name, {}).get(self.lang, spec.name),
-                "description": fact_description(spec, self.lang, self.catalogue)}
+        return {
+            "name": spec.name,
+            "type": "; ".join(kind),
+            "label": self.labels.get(spec.name, {}).get(self.lang, spec.name),
+            "description": fact_description(spec, self.lang, self.catalogue),
+        }

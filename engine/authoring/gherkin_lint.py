@@ -40,18 +40,32 @@ EXAMPLES_KEYWORDS = ("Eksempler",)
 RULE_KEYWORDS = ("Regel",)
 STEP_KEYWORDS = ("Givet", "Når", "Så", "Og", "Men", "*")
 FIRST_STEP_KEYWORDS = ("Givet", "Når", "Så")
-BLOCK_KEYWORDS = (FEATURE_KEYWORDS + BACKGROUND_KEYWORDS + SCENARIO_KEYWORDS + OUTLINE_KEYWORDS
-                  + EXAMPLES_KEYWORDS + RULE_KEYWORDS)
+BLOCK_KEYWORDS = (
+    FEATURE_KEYWORDS + BACKGROUND_KEYWORDS + SCENARIO_KEYWORDS + OUTLINE_KEYWORDS + EXAMPLES_KEYWORDS + RULE_KEYWORDS
+)
 #: English (and Norwegian/Swedish look-alike) keywords people type by habit, with the Danish one.
 FOREIGN = {
-    "feature": "Egenskab", "egenskap": "Egenskab", "background": "Baggrund", "bakgrunn": "Baggrund",
-    "scenario": "Scenarie", "example": "Eksempel", "scenario outline": "Abstrakt Scenario",
-    "scenario template": "Abstrakt Scenario", "abstrakt scenarie": "Abstrakt Scenario",
-    "examples": "Eksempler", "rule": "Regel",
-    "given": "Givet", "gitt": "Givet", "when": "Når", "then": "Så", "and": "Og", "but": "Men",
+    "feature": "Egenskab",
+    "egenskap": "Egenskab",
+    "background": "Baggrund",
+    "bakgrunn": "Baggrund",
+    "scenario": "Scenarie",
+    "example": "Eksempel",
+    "scenario outline": "Abstrakt Scenario",
+    "scenario template": "Abstrakt Scenario",
+    "abstrakt scenarie": "Abstrakt Scenario",
+    "examples": "Eksempler",
+    "rule": "Regel",
+    "given": "Givet",
+    "gitt": "Givet",
+    "when": "Når",
+    "then": "Så",
+    "and": "Og",
+    "but": "Men",
 }
 TEMPLATE_RE = re.compile(r"^scenarie\s*-?\s*skabelon", re.IGNORECASE)
-BLOCK_RE = re.compile(r"^(%s):" % "|".join(re.escape(k) for k in sorted(BLOCK_KEYWORDS, key=len, reverse=True)))
+_BLOCK_WORDS = "|".join(re.escape(k) for k in sorted(BLOCK_KEYWORDS, key=len, reverse=True))
+BLOCK_RE = re.compile(rf"^({_BLOCK_WORDS}):")
 HEAD_RE = re.compile(r"^([^:\"'|@#]{2,40}):")
 
 
@@ -128,8 +142,11 @@ class _Linter:
         if self.feature_line is None:
             self.add("G005", "the file has no 'Egenskab:' and no scenarios, so it checks nothing", 1)
         elif self.scenario_count == 0:
-            self.add("G005", "the feature has no scenarios, so it checks nothing; add a 'Scenarie:' with "
-                     "Givet, Når and Så steps", self.feature_line)
+            self.add(
+                "G005",
+                "the feature has no scenarios, so it checks nothing; add a 'Scenarie:' with Givet, Når and Så steps",
+                self.feature_line,
+            )
         self.check_parse()
         return sorted(self.problems, key=lambda p: (p.line or 0, p.code))
 
@@ -139,18 +156,30 @@ class _Linter:
             match = LANGUAGE_RE.match(raw)
             if match:
                 if match.group(1) != LANGUAGE:
-                    self.add("G001", f"the file is marked '# language: {match.group(1)}'; the steps are Danish, "
-                             "so it must be '# language: da'", number)
+                    self.add(
+                        "G001",
+                        f"the file is marked '# language: {match.group(1)}'; the steps are Danish, "
+                        "so it must be '# language: da'",
+                        number,
+                    )
                 return
             if stripped and not stripped.startswith("#"):
                 break
-        self.add("G001", "the first line must be '# language: da'; without it Gherkin expects English "
-                 "keywords and cannot read the Danish ones", 1)
+        self.add(
+            "G001",
+            "the first line must be '# language: da'; without it Gherkin expects English "
+            "keywords and cannot read the Danish ones",
+            1,
+        )
 
     def line(self, number: int, stripped: str) -> None:
         if TEMPLATE_RE.match(stripped):
-            self.add("G003", "'Scenarieskabelon' is not a Danish Gherkin keyword: write 'Abstrakt Scenario:' "
-                     "and put the values in a table under 'Eksempler:'", number)
+            self.add(
+                "G003",
+                "'Scenarieskabelon' is not a Danish Gherkin keyword: write 'Abstrakt Scenario:' "
+                "and put the values in a table under 'Eksempler:'",
+                number,
+            )
             self.open_block("invalid", stripped, number)
             return
         keyword = _block_keyword(stripped)
@@ -162,14 +191,22 @@ class _Linter:
         step = _step_keyword(stripped)
         if self.state in ("start", "feature"):
             if step is not None:
-                self.add("G007", f"'{stripped}' comes before any 'Scenarie:' or 'Baggrund:'; Gherkin reads it as "
-                         "description text and never runs it", number)
+                self.add(
+                    "G007",
+                    f"'{stripped}' comes before any 'Scenarie:' or 'Baggrund:'; Gherkin reads it as "
+                    "description text and never runs it",
+                    number,
+                )
             return
         if step is not None and self.state == "examples":
-            self.add("G002", f"'{stripped}' comes after 'Eksempler:'; Gherkin cannot read a step there – move it "
-                     "above the examples", number)
+            self.add(
+                "G002",
+                f"'{stripped}' comes after 'Eksempler:'; Gherkin cannot read a step there – move it above the examples",
+                number,
+            )
             return
         if step is not None and self.state == "steps":
+            assert self.block is not None, "the steps state is entered with a block"
             self.block.steps.append(step)
             if len(self.block.steps) == 1 and step not in FIRST_STEP_KEYWORDS and self.block.kind != "invalid":
                 self.add("G009", f"the first step must start with Givet, Når or Så, not '{step}'", number)
@@ -186,26 +223,41 @@ class _Linter:
         keyword = _closest(head, BLOCK_KEYWORDS, cutoff=0.75)
         if keyword is None:
             return None
-        self.add("G006", f"'{head}:' is not a Danish Gherkin keyword (did you mean '{keyword}:'?); Gherkin "
-                 "does not recognise it, so what follows is not run as intended", number)
+        self.add(
+            "G006",
+            f"'{head}:' is not a Danish Gherkin keyword (did you mean '{keyword}:'?); Gherkin "
+            "does not recognise it, so what follows is not run as intended",
+            number,
+        )
         return keyword
 
     def not_a_step(self, number: int, stripped: str) -> None:
         first = stripped.split()[0].rstrip(":,.;")
         keyword = _closest(first, STEP_KEYWORDS[:-1], cutoff=0.6) if first else None
-        hint = (f" (did you mean '{keyword}'?)" if keyword else
-                "; a step starts with Givet, Når, Så, Og or Men followed by a space, and a comment with #")
+        hint = (
+            f" (did you mean '{keyword}'?)"
+            if keyword
+            else "; a step starts with Givet, Når, Så, Og or Men followed by a space, and a comment with #"
+        )
         where = "examples" if self.state == "examples" else "scenario"
-        self.add("G002", f"'{stripped}' is not a step{hint}; inside a {where} Gherkin reads it as description "
-                 "text or cannot read it, and the check it was meant to make is skipped", number)
+        self.add(
+            "G002",
+            f"'{stripped}' is not a step{hint}; inside a {where} Gherkin reads it as description "
+            "text or cannot read it, and the check it was meant to make is skipped",
+            number,
+        )
 
     def block_line(self, number: int, keyword: str, stripped: str) -> None:
         name = stripped.split(":", 1)[1].strip() if ":" in stripped else ""
         if keyword in FEATURE_KEYWORDS:
             self.close_block()
             if self.feature_line is not None:
-                self.add("G010", f"a file can hold only one 'Egenskab:' (the first is at line {self.feature_line}); "
-                         "put the second in its own file", number)
+                self.add(
+                    "G010",
+                    f"a file can hold only one 'Egenskab:' (the first is at line {self.feature_line}); "
+                    "put the second in its own file",
+                    number,
+                )
             self.feature_line = self.feature_line or number
             self.state = "feature"
         elif keyword in RULE_KEYWORDS:
@@ -225,8 +277,12 @@ class _Linter:
         if kind in ("scenario", "outline"):
             self.scenario_count += 1
             if name in self.scenario_names:
-                self.add("G008", f"a scenario named '{name}' already exists at line {self.scenario_names[name]}; "
-                         "only the last one with this name runs – give each scenario its own name", number)
+                self.add(
+                    "G008",
+                    f"a scenario named '{name}' already exists at line {self.scenario_names[name]}; "
+                    "only the last one with this name runs – give each scenario its own name",
+                    number,
+                )
             self.scenario_names[name] = number
 
     def close_block(self) -> None:

@@ -20,9 +20,10 @@ import datetime as dt
 import difflib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, NoReturn
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -30,6 +31,7 @@ from pytest_bdd import given, parsers, then, when
 from ..check import Checker, Evaluation
 from ..errors import RecordError, RulebookError
 from ..paths import default_rules
+from ..record import Record
 from ..rulebook import CompiledRule, Rulebook
 
 #: Every step: (pattern, example, explanation in Danish). Filled by `_step` below, in module order.
@@ -37,7 +39,8 @@ STEPS: list[tuple[str, str, str]] = []
 
 CONFIDENCE_DA = {"ingen": "none", "lav": "low", "middel": "medium", "høj": "high"}
 SEVERITY_DA = {"høj": "high", "middel": "medium", "lav": "low"}
-DA_OF = {value: key for key, value in {**CONFIDENCE_DA, **SEVERITY_DA}.items()}
+#: Danish words by English value; a value that is not there (None) is looked up and not found.
+DA_OF: dict[str | None, str] = {value: key for key, value in {**CONFIDENCE_DA, **SEVERITY_DA}.items()}
 ALL_INDICATORS = "alle"
 DATE_COLUMN = "dato"
 
@@ -48,15 +51,31 @@ _SCENARIO_KEY = pytest.StashKey[tuple]()
 
 # --- plugin options, session state and hooks -------------------------------------------------------
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     """The options of the rulebook scenario tests."""
     group = parser.getgroup("bip", "BIP rulebook scenarios (Danish Gherkin)")
-    group.addoption("--bip-rules", dest="bip_rules", default=None, metavar="DIR",
-                    help="rulebook folder the scenarios test (default: the bundled rules)")
-    group.addoption("--bip-engine", dest="bip_engine", default="python", choices=("python", "durable"),
-                    help="executor that runs the rules (default: python)")
-    group.addoption("--bip-coverage", dest="bip_coverage", action="store_true", default=False,
-                    help="after the run, list the rules that no scenario made match, with file:line")
+    group.addoption(
+        "--bip-rules",
+        dest="bip_rules",
+        default=None,
+        metavar="DIR",
+        help="rulebook folder the scenarios test (default: the bundled rules)",
+    )
+    group.addoption(
+        "--bip-engine",
+        dest="bip_engine",
+        default="python",
+        choices=("python", "durable"),
+        help="executor that runs the rules (default: python)",
+    )
+    group.addoption(
+        "--bip-coverage",
+        dest="bip_coverage",
+        action="store_true",
+        default=False,
+        help="after the run, list the rules that no scenario made match, with file:line",
+    )
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -92,12 +111,13 @@ def bip_checker(request: pytest.FixtureRequest) -> Checker:
     if _CHECKER_KEY in config.stash:
         return config.stash[_CHECKER_KEY]
     folder = _rules_folder(config)
-    checker, problem = None, None
+    checker: Checker | None = None
+    problem = ""
     try:
         checker = Checker(folder, engine=_option(config, "bip_engine", "python") or "python")
     except RulebookError as exc:
         problem = f"Regelbogen i {folder} kan ikke indlæses:\n{exc}"
-    except Exception as exc:  # an unavailable executor
+    except Exception as exc:  # noqa: BLE001 - an unavailable executor
         problem = f"Motoren kan ikke startes: {exc}"
     if checker is None:
         _fail(problem)
@@ -109,8 +129,9 @@ def bip_checker(request: pytest.FixtureRequest) -> Checker:
 class ScenarioState:
     """What the steps of one scenario build up: the citizen record, then the evaluation."""
 
-    record: dict = field(default_factory=lambda: {"id": "scenarie", "measurements": [], "interventions": [],
-                                                  "caseworkers": []})
+    record: dict = field(
+        default_factory=lambda: {"id": "scenarie", "measurements": [], "interventions": [], "caseworkers": []}
+    )
     evaluation: Evaluation | None = None
     rules_as_of: dt.date | None = None  # the date that selects the rules; default: the check date
 
@@ -134,15 +155,18 @@ def _display_path(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
-def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
-                                      exception: Exception) -> None:
+def pytest_bdd_step_func_lookup_error(
+    request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, exception: Exception
+) -> None:
     """A step that no step definition matches: fail in Danish, naming the file and line."""
     text = f"{step.keyword} {step.name}".strip()
     examples = [example for _, example, _ in STEPS]
     close = difflib.get_close_matches(text, examples, n=1, cutoff=0.5)
     hint = f"\nNærmeste kendte trin: '{close[0]}'" if close else ""
-    pytest.fail(f"Ukendt trin i {_display_path(feature.filename)}:{step.line_number}: '{text}' – se trinlisten"
-                f"{hint}", pytrace=False)
+    pytest.fail(
+        f"Ukendt trin i {_display_path(feature.filename)}:{step.line_number}: '{text}' – se trinlisten{hint}",
+        pytrace=False,
+    )
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -152,7 +176,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     checker = config.stash.get(_CHECKER_KEY, None)
     try:
         rulebook = checker.rulebook if checker else Checker(_rules_folder(config), engine="python").rulebook
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a report footer must not fail the run
         terminalreporter.write_line(f"Regeldækning kan ikke vises: {exc}")
         return
     terminalreporter.section("BIP regeldækning")
@@ -175,8 +199,10 @@ def coverage_lines(rulebook: Rulebook, matched: frozenset[str] | set[str]) -> li
 
 # --- helpers for the steps --------------------------------------------------------------------------
 
-def _step(kind: str, pattern: str, regex: str, example: str, explanation: str,
-          after_og: tuple[str, str, str] | None = None) -> Callable:
+
+def _step(
+    kind: str, pattern: str, regex: str, example: str, explanation: str, after_og: tuple[str, str, str] | None = None
+) -> Callable:
     """Define a step (`given`, `when` or `then`) and list it in `STEPS`.
 
     `after_og` is the same step with the word order Danish uses after Og or Men ("Så er fasen X",
@@ -186,8 +212,9 @@ def _step(kind: str, pattern: str, regex: str, example: str, explanation: str,
     regexes = [regex]
     if after_og:
         other_pattern, other_regex, other_example = after_og
-        STEPS.append((other_pattern, other_example,
-                      f"Det samme som '{pattern}', med ordstillingen efter Og eller Men."))
+        STEPS.append(
+            (other_pattern, other_example, f"Det samme som '{pattern}', med ordstillingen efter Og eller Men.")
+        )
         regexes.append(other_regex)
     decorator = {"given": given, "when": when, "then": then}[kind]
 
@@ -239,8 +266,10 @@ def _summary(checker: Checker, evaluation: Evaluation) -> str:
     lines = [f"Motoren konkluderede den {evaluation.as_of.isoformat()}:"]
     if outcome.phase_rule:
         rule = outcome.phase_rule
-        lines.append(f"  fase: {_phase_name(checker, rule.conclusion)}, afgjort af reglen {rule.id} "
-                     f"({rule.when}) i {_where(rule)}")
+        lines.append(
+            f"  fase: {_phase_name(checker, rule.conclusion)}, afgjort af reglen {rule.id} "
+            f"({rule.when}) i {_where(rule)}"
+        )
     else:
         lines.append("  fase: ingen fase (ingen faseregel passede)")
     lines.append(f"  sikkerhed: {DA_OF.get(facts.get('confidence'), facts.get('confidence'))}")
@@ -248,9 +277,11 @@ def _summary(checker: Checker, evaluation: Evaluation) -> str:
     lines.append(f"  flag rejst: {', '.join(flags) if flags else 'ingen'}")
     points = sorted(dict.fromkeys(rule.conclusion for rule in outcome.checklist_rules))
     lines.append(f"  tjeklistepunkter i fokus: {', '.join(map(str, points)) if points else 'ingen'}")
-    lines.append(f"  niveau: {_number(facts.get('level'))}, ændring: {_number(facts.get('change'))}, "
-                 f"ændring i perioden før: {_number(facts.get('change_prev'))}, "
-                 f"antal målinger: {facts.get('measurement_count')}")
+    lines.append(
+        f"  niveau: {_number(facts.get('level'))}, ændring: {_number(facts.get('change'))}, "
+        f"ændring i perioden før: {_number(facts.get('change_prev'))}, "
+        f"antal målinger: {facts.get('measurement_count')}"
+    )
     return "\n".join(lines)
 
 
@@ -261,8 +292,12 @@ def _traces(checker: Checker, evaluation: Evaluation, rules: list[CompiledRule])
     for trace in checker.explain(evaluation):
         if trace.rule.id not in wanted:
             continue
-        seen = ", ".join(f"{atom.fact} = {_number(atom.value)}" for atom in trace.atoms
-                         if atom.fact not in ("phase", "flags")) or "–"
+        seen = (
+            ", ".join(
+                f"{atom.fact} = {_number(atom.value)}" for atom in trace.atoms if atom.fact not in ("phase", "flags")
+            )
+            or "–"
+        )
         extra = [f"fase = {_phase_name(checker, evaluation.phase)}" for atom in trace.atoms if atom.fact == "phase"]
         seen = ", ".join([seen, *dict.fromkeys(extra)]) if extra else seen
         verdict = "passede" if trace.matched else "passede ikke"
@@ -273,7 +308,7 @@ def _traces(checker: Checker, evaluation: Evaluation, rules: list[CompiledRule])
     return "\n".join(lines)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     __tracebackhide__ = True
     pytest.fail(message, pytrace=False)
 
@@ -325,14 +360,19 @@ def _score(cell: str) -> Any:
 
 # --- Givet: the citizen ----------------------------------------------------------------------------
 
-@_step("given", "Givet en borger med disse målinger:", r"en borger med disse målinger:?",
-       "Givet en borger med disse målinger:\n"
-       "  | dato       | alle | caseworker_belief |\n"
-       "  | 2026-08-12 | 3    | 2                 |\n"
-       "  | 2026-11-10 | 3    | 2                 |",
-       "Borgerens progressionsmålinger, én række pr. måling. Kolonnen 'dato' (ÅÅÅÅ-MM-DD) og én kolonne pr. "
-       "indikator-id med en score fra 1 til 5; kolonnen 'alle' giver alle indikatorer den score, og en "
-       "indikatorkolonne ved siden af går forud for 'alle'. En tom celle betyder, at indikatoren ikke blev målt.")
+
+@_step(
+    "given",
+    "Givet en borger med disse målinger:",
+    r"en borger med disse målinger:?",
+    "Givet en borger med disse målinger:\n"
+    "  | dato       | alle | caseworker_belief |\n"
+    "  | 2026-08-12 | 3    | 2                 |\n"
+    "  | 2026-11-10 | 3    | 2                 |",
+    "Borgerens progressionsmålinger, én række pr. måling. Kolonnen 'dato' (ÅÅÅÅ-MM-DD) og én kolonne pr. "
+    "indikator-id med en score fra 1 til 5; kolonnen 'alle' giver alle indikatorer den score, og en "
+    "indikatorkolonne ved siden af går forud for 'alle'. En tom celle betyder, at indikatoren ikke blev målt.",
+)
 def _borger_med_maalinger(bip_scenarie: ScenarioState, bip_checker: Checker, datatable: list[list[str]]) -> None:
     header = [cell.strip() for cell in datatable[0]] if datatable else []
     if DATE_COLUMN not in header:
@@ -342,7 +382,7 @@ def _borger_med_maalinger(bip_scenarie: ScenarioState, bip_checker: Checker, dat
     indicators = list(bip_checker.rulebook.catalogue.indicators)
     measurements = []
     for row in datatable[1:]:
-        cells = dict(zip(header, row))
+        cells = dict(zip(header, row, strict=False))
         scores: dict[str, Any] = {}
         if cells.get(ALL_INDICATORS, "").strip():
             scores = {name: _score(cells[ALL_INDICATORS]) for name in indicators}
@@ -357,69 +397,97 @@ def _borger_med_maalinger(bip_scenarie: ScenarioState, bip_checker: Checker, dat
     bip_scenarie.record["measurements"] = measurements
 
 
-@_step("given", "Givet en borger uden målinger", r"en borger uden målinger",
-       "Givet en borger uden målinger",
-       "En borger, der endnu ikke har nogen progressionsmåling.")
+@_step(
+    "given",
+    "Givet en borger uden målinger",
+    r"en borger uden målinger",
+    "Givet en borger uden målinger",
+    "En borger, der endnu ikke har nogen progressionsmåling.",
+)
 def _borger_uden_maalinger(bip_scenarie: ScenarioState) -> None:
     bip_scenarie.record["measurements"] = []
 
 
 # --- Og: interventions, caseworkers, notes ---------------------------------------------------------
 
-@_step("given", 'Og en igangværende indsats "<type>" fra <dato>',
-       r'en igangværende indsats "(?P<kind>[^"]+)" fra (?P<start>\S+)',
-       'Og en igangværende indsats "ekstern_praktik" fra 2026-09-01',
-       "En indsats, der er i gang (uden slutdato). Typen er et indsats-id eller et alias fra "
-       "interventions.yaml, fx ekstern_praktik, løntilskud, hverdagsmestring.")
+
+@_step(
+    "given",
+    'Og en igangværende indsats "<type>" fra <dato>',
+    r'en igangværende indsats "(?P<kind>[^"]+)" fra (?P<start>\S+)',
+    'Og en igangværende indsats "ekstern_praktik" fra 2026-09-01',
+    "En indsats, der er i gang (uden slutdato). Typen er et indsats-id eller et alias fra "
+    "interventions.yaml, fx ekstern_praktik, løntilskud, hverdagsmestring.",
+)
 def _igangvaerende(bip_scenarie: ScenarioState, kind: str, start: str) -> None:
     _intervention(bip_scenarie, kind, start, "ongoing")
 
 
-@_step("given", 'Og en afsluttet indsats "<type>" fra <dato> til <dato>',
-       r'en afsluttet indsats "(?P<kind>[^"]+)" fra (?P<start>\S+) til (?P<end>\S+)',
-       'Og en afsluttet indsats "intern_praktik" fra 2025-03-01 til 2025-05-31',
-       "En indsats, der er afsluttet på slutdatoen.")
+@_step(
+    "given",
+    'Og en afsluttet indsats "<type>" fra <dato> til <dato>',
+    r'en afsluttet indsats "(?P<kind>[^"]+)" fra (?P<start>\S+) til (?P<end>\S+)',
+    'Og en afsluttet indsats "intern_praktik" fra 2025-03-01 til 2025-05-31',
+    "En indsats, der er afsluttet på slutdatoen.",
+)
 def _afsluttet(bip_scenarie: ScenarioState, kind: str, start: str, end: str) -> None:
     _intervention(bip_scenarie, kind, start, "completed", end)
 
 
-@_step("given", 'Og en planlagt indsats "<type>" fra <dato>',
-       r'en planlagt indsats "(?P<kind>[^"]+)" fra (?P<start>\S+)',
-       'Og en planlagt indsats "virksomhedspraktik" fra 2027-01-04',
-       "En indsats, der er planlagt, men ikke begyndt. Den tæller med blandt praktikkerne, men ikke som aktiv.")
+@_step(
+    "given",
+    'Og en planlagt indsats "<type>" fra <dato>',
+    r'en planlagt indsats "(?P<kind>[^"]+)" fra (?P<start>\S+)',
+    'Og en planlagt indsats "virksomhedspraktik" fra 2027-01-04',
+    "En indsats, der er planlagt, men ikke begyndt. Den tæller med blandt praktikkerne, men ikke som aktiv.",
+)
 def _planlagt(bip_scenarie: ScenarioState, kind: str, start: str) -> None:
     _intervention(bip_scenarie, kind, start, "planned")
 
 
-@_step("given", 'Og en aflyst indsats "<type>" fra <dato>',
-       r'en aflyst indsats "(?P<kind>[^"]+)" fra (?P<start>\S+)',
-       'Og en aflyst indsats "ekstern_praktik" fra 2026-10-01',
-       "En indsats, der blev aflyst. Den tæller slet ikke med.")
+@_step(
+    "given",
+    'Og en aflyst indsats "<type>" fra <dato>',
+    r'en aflyst indsats "(?P<kind>[^"]+)" fra (?P<start>\S+)',
+    'Og en aflyst indsats "ekstern_praktik" fra 2026-10-01',
+    "En indsats, der blev aflyst. Den tæller slet ikke med.",
+)
 def _aflyst(bip_scenarie: ScenarioState, kind: str, start: str) -> None:
     _intervention(bip_scenarie, kind, start, "cancelled")
 
 
-@_step("given", 'Og sagsbehandler "<id>" fra <dato>',
-       r'sagsbehandler "(?P<caseworker>[^"]+)" fra (?P<start>\S+)',
-       'Og sagsbehandler "sb-2" fra 2026-10-01',
-       "Hvem der er borgerens sagsbehandler fra en dato. Hver sagsbehandler efter den første (med et andet "
-       "id end den forrige) er et skift af sagsbehandler.")
+@_step(
+    "given",
+    'Og sagsbehandler "<id>" fra <dato>',
+    r'sagsbehandler "(?P<caseworker>[^"]+)" fra (?P<start>\S+)',
+    'Og sagsbehandler "sb-2" fra 2026-10-01',
+    "Hvem der er borgerens sagsbehandler fra en dato. Hver sagsbehandler efter den første (med et andet "
+    "id end den forrige) er et skift af sagsbehandler.",
+)
 def _sagsbehandler(bip_scenarie: ScenarioState, caseworker: str, start: str) -> None:
     bip_scenarie.record["caseworkers"].append({"id": caseworker, "from": start})
 
 
-@_step("given", 'Og noterne "<tekst>"', r'noterne "(?P<text>.*)"',
-       'Og noterne "Borgeren er ikke klar til praktik endnu"',
-       "Sagsbehandlerens noter eller plan for borgeren (bruges til at finde trappetænkning).")
+@_step(
+    "given",
+    'Og noterne "<tekst>"',
+    r'noterne "(?P<text>.*)"',
+    'Og noterne "Borgeren er ikke klar til praktik endnu"',
+    "Sagsbehandlerens noter eller plan for borgeren (bruges til at finde trappetænkning).",
+)
 def _noter(bip_scenarie: ScenarioState, text: str) -> None:
     bip_scenarie.record["notes"] = text
 
 
-@_step("given", "Givet reglerne gælder pr. <dato>", r"reglerne gælder pr\. (?P<day>\S+)",
-       "Givet reglerne gælder pr. 2027-01-01",
-       "Tjekket bruger de regler, der gælder på datoen (ÅÅÅÅ-MM-DD), i stedet for dem, der gælder på "
-       "tjekkets dato. Sådan kan et scenarie teste en dateret regel eller parameter før og efter, den træder "
-       "i kraft, fx dagens data under næste års regler.")
+@_step(
+    "given",
+    "Givet reglerne gælder pr. <dato>",
+    r"reglerne gælder pr\. (?P<day>\S+)",
+    "Givet reglerne gælder pr. 2027-01-01",
+    "Tjekket bruger de regler, der gælder på datoen (ÅÅÅÅ-MM-DD), i stedet for dem, der gælder på "
+    "tjekkets dato. Sådan kan et scenarie teste en dateret regel eller parameter før og efter, den træder "
+    "i kraft, fx dagens data under næste års regler.",
+)
 def _regler_pr(bip_scenarie: ScenarioState, day: str) -> None:
     try:
         bip_scenarie.rules_as_of = dt.date.fromisoformat(day)
@@ -429,10 +497,14 @@ def _regler_pr(bip_scenarie: ScenarioState, day: str) -> None:
 
 # --- Når: run the check ----------------------------------------------------------------------------
 
-@_step("when", "Når tjekket køres den <dato>", r"tjekket køres den (?P<day>\S+)",
-       "Når tjekket køres den 2026-11-22",
-       "Kører tjekket før mødet på datoen (ÅÅÅÅ-MM-DD). Alt dateret efter datoen lades ude, undtagen "
-       "planlagte indsatser.")
+
+@_step(
+    "when",
+    "Når tjekket køres den <dato>",
+    r"tjekket køres den (?P<day>\S+)",
+    "Når tjekket køres den 2026-11-22",
+    "Kører tjekket før mødet på datoen (ÅÅÅÅ-MM-DD). Alt dateret efter datoen lades ude, undtagen planlagte indsatser.",
+)
 def _tjek(bip_scenarie: ScenarioState, bip_checker: Checker, request: pytest.FixtureRequest, day: str) -> None:
     try:
         as_of = dt.date.fromisoformat(day)
@@ -441,13 +513,14 @@ def _tjek(bip_scenarie: ScenarioState, bip_checker: Checker, request: pytest.Fix
     if as_of is None:
         _fail(f"Datoen '{day}' kan ikke læses; skriv den som ÅÅÅÅ-MM-DD, fx 2026-11-22.")
     feature, scenario = request.node.stash.get(_SCENARIO_KEY, (None, None))
-    source = (f"{_display_path(feature.filename)} (scenariet '{scenario.name}')" if feature and scenario
-              else "scenariet")
+    source = f"{_display_path(feature.filename)} (scenariet '{scenario.name}')" if feature and scenario else "scenariet"
+    record: Record | None = None
+    problem = ""
     try:
-        record, problem = bip_checker.parse_record(bip_scenarie.record, source), None
+        record = bip_checker.parse_record(bip_scenarie.record, source)
     except RecordError as exc:
-        record, problem = None, str(exc)
-    if problem is not None:
+        problem = str(exc)
+    if record is None:
         _fail(f"Borgerens data i scenariet er ugyldige:\n{problem}")
     evaluation = bip_checker.evaluate(record, as_of=as_of, rules_as_of=bip_scenarie.rules_as_of)
     outcome = evaluation.outcome
@@ -460,38 +533,57 @@ def _tjek(bip_scenarie: ScenarioState, bip_checker: Checker, request: pytest.Fix
 
 # --- Så: what the engine must conclude -------------------------------------------------------------
 
-@_step("then", "Så er fasen <Fasenavn>", r"er fasen (?P<name>.+)",
-       "Så er fasen Stilstand",
-       "Fasen, som tjekket skal nå frem til: Fremgang, Stilstand, Tilbagegang eller Afsporing (store og små "
-       "bogstaver er ligegyldige; fasens id, fx standstill, virker også).",
-       after_og=("Og fasen er <Fasenavn>", r"fasen er (?P<name>.+)", "Og fasen er Stilstand"))
+
+@_step(
+    "then",
+    "Så er fasen <Fasenavn>",
+    r"er fasen (?P<name>.+)",
+    "Så er fasen Stilstand",
+    "Fasen, som tjekket skal nå frem til: Fremgang, Stilstand, Tilbagegang eller Afsporing (store og små "
+    "bogstaver er ligegyldige; fasens id, fx standstill, virker også).",
+    after_og=("Og fasen er <Fasenavn>", r"fasen er (?P<name>.+)", "Og fasen er Stilstand"),
+)
 def _fasen(bip_scenarie: ScenarioState, bip_checker: Checker, name: str) -> None:
     evaluation = _evaluation(bip_scenarie)
     expected = _phase_id(bip_checker, name)
     if evaluation.phase != expected:
         rules = [rule for rule in bip_checker.rulebook.rules["phase"] if rule.conclusion == expected]
-        _fail(f"Forventede fasen {_phase_name(bip_checker, expected)}, men fik "
-              f"{_phase_name(bip_checker, evaluation.phase)}.\n{_summary(bip_checker, evaluation)}\n"
-              f"Reglerne for {_phase_name(bip_checker, expected)}:\n{_traces(bip_checker, evaluation, rules)}")
+        _fail(
+            f"Forventede fasen {_phase_name(bip_checker, expected)}, men fik "
+            f"{_phase_name(bip_checker, evaluation.phase)}.\n{_summary(bip_checker, evaluation)}\n"
+            f"Reglerne for {_phase_name(bip_checker, expected)}:\n{_traces(bip_checker, evaluation, rules)}"
+        )
 
 
-@_step("then", "Så er der ingen fase", r"er der ingen fase",
-       "Så er der ingen fase",
-       "Ingen faseregel passer, fx fordi borgeren ikke har nogen målinger.",
-       after_og=("Og der er ingen fase", r"der er ingen fase", "Og der er ingen fase"))
+@_step(
+    "then",
+    "Så er der ingen fase",
+    r"er der ingen fase",
+    "Så er der ingen fase",
+    "Ingen faseregel passer, fx fordi borgeren ikke har nogen målinger.",
+    after_og=("Og der er ingen fase", r"der er ingen fase", "Og der er ingen fase"),
+)
 def _ingen_fase(bip_scenarie: ScenarioState, bip_checker: Checker) -> None:
     evaluation = _evaluation(bip_scenarie)
     if evaluation.phase is not None:
-        _fail(f"Forventede ingen fase, men fik {_phase_name(bip_checker, evaluation.phase)}.\n"
-              f"{_summary(bip_checker, evaluation)}")
+        _fail(
+            f"Forventede ingen fase, men fik {_phase_name(bip_checker, evaluation.phase)}.\n"
+            f"{_summary(bip_checker, evaluation)}"
+        )
 
 
-@_step("then", 'Så afgøres fasen af reglen "<regel-id>"', r'afgøres fasen af reglen "(?P<rule_id>[^"]+)"',
-       'Så afgøres fasen af reglen "standstill_flat"',
-       "Hvilken faseregel der afgør fasen, når flere regler giver samme fase (regel-id fra phases.yaml).",
-       after_og=('Og fasen afgøres af reglen "<regel-id>"',
-                 r'fasen afgøres af reglen "(?P<rule_id>[^"]+)"',
-                 'Og fasen afgøres af reglen "standstill_flat"'))
+@_step(
+    "then",
+    'Så afgøres fasen af reglen "<regel-id>"',
+    r'afgøres fasen af reglen "(?P<rule_id>[^"]+)"',
+    'Så afgøres fasen af reglen "standstill_flat"',
+    "Hvilken faseregel der afgør fasen, når flere regler giver samme fase (regel-id fra phases.yaml).",
+    after_og=(
+        'Og fasen afgøres af reglen "<regel-id>"',
+        r'fasen afgøres af reglen "(?P<rule_id>[^"]+)"',
+        'Og fasen afgøres af reglen "standstill_flat"',
+    ),
+)
 def _afgoerende_regel(bip_scenarie: ScenarioState, bip_checker: Checker, rule_id: str) -> None:
     evaluation = _evaluation(bip_scenarie)
     rules = [rule for rule in bip_checker.rulebook.rules["phase"] if rule.id == rule_id]
@@ -501,15 +593,21 @@ def _afgoerende_regel(bip_scenarie: ScenarioState, bip_checker: Checker, rule_id
         _fail(f"Regelbogen har ingen faseregel '{rule_id}'." + (f" Mente du '{close[0]}'?" if close else ""))
     actual = evaluation.outcome.phase_rule
     if actual is None or actual.id != rule_id:
-        _fail(f"Forventede, at reglen {rule_id} afgjorde fasen, men det gjorde "
-              f"{actual.id if actual else 'ingen regel'}.\n{_summary(bip_checker, evaluation)}\n"
-              f"{_traces(bip_checker, evaluation, rules)}")
+        _fail(
+            f"Forventede, at reglen {rule_id} afgjorde fasen, men det gjorde "
+            f"{actual.id if actual else 'ingen regel'}.\n{_summary(bip_checker, evaluation)}\n"
+            f"{_traces(bip_checker, evaluation, rules)}"
+        )
 
 
-@_step("then", "Så er sikkerheden <lav|middel|høj>", r"er sikkerheden (?P<level>\S+)",
-       "Så er sikkerheden lav",
-       "Hvor meget fasen hviler på: lav (én måling), middel (to), høj (tre eller flere), ingen (ingen målinger).",
-       after_og=("Og sikkerheden er <lav|middel|høj>", r"sikkerheden er (?P<level>\S+)", "Og sikkerheden er lav"))
+@_step(
+    "then",
+    "Så er sikkerheden <lav|middel|høj>",
+    r"er sikkerheden (?P<level>\S+)",
+    "Så er sikkerheden lav",
+    "Hvor meget fasen hviler på: lav (én måling), middel (to), høj (tre eller flere), ingen (ingen målinger).",
+    after_og=("Og sikkerheden er <lav|middel|høj>", r"sikkerheden er (?P<level>\S+)", "Og sikkerheden er lav"),
+)
 def _sikkerheden(bip_scenarie: ScenarioState, bip_checker: Checker, level: str) -> None:
     evaluation = _evaluation(bip_scenarie)
     wanted = CONFIDENCE_DA.get(level.casefold())
@@ -517,52 +615,74 @@ def _sikkerheden(bip_scenarie: ScenarioState, bip_checker: Checker, level: str) 
         _fail(f"Ukendt sikkerhed '{level}'; skriv {', '.join(CONFIDENCE_DA)}.")
     actual = evaluation.facts.get("confidence")
     if actual != wanted:
-        _fail(f"Forventede sikkerheden {level}, men fik {DA_OF.get(actual, actual)}.\n"
-              f"{_summary(bip_checker, evaluation)}")
+        _fail(
+            f"Forventede sikkerheden {level}, men fik {DA_OF.get(actual, actual)}.\n{_summary(bip_checker, evaluation)}"
+        )
 
 
 def _flag_rules(checker: Checker, flag_id: str) -> list[CompiledRule]:
     return [rule for rule in checker.rulebook.rules["flag"] if rule.conclusion == flag_id]
 
 
-@_step("then", 'Så rejses flaget "<flag-id>"', r'rejses flaget "(?P<flag_id>[^"]+)"',
-       'Så rejses flaget "no_intervention_3m"',
-       "Tjekket skal rejse flaget (flag-id fra flags.yaml).",
-       after_og=('Og flaget "<flag-id>" rejses',
-                 r'flaget "(?P<flag_id>[^"]+)" rejses',
-                 'Og flaget "job_oriented_only" rejses'))
+@_step(
+    "then",
+    'Så rejses flaget "<flag-id>"',
+    r'rejses flaget "(?P<flag_id>[^"]+)"',
+    'Så rejses flaget "no_intervention_3m"',
+    "Tjekket skal rejse flaget (flag-id fra flags.yaml).",
+    after_og=(
+        'Og flaget "<flag-id>" rejses',
+        r'flaget "(?P<flag_id>[^"]+)" rejses',
+        'Og flaget "job_oriented_only" rejses',
+    ),
+)
 def _flag_rejses(bip_scenarie: ScenarioState, bip_checker: Checker, flag_id: str) -> None:
     evaluation = _evaluation(bip_scenarie)
     _known_flag(bip_checker, flag_id)
     if flag_id not in evaluation.flags:
-        _fail(f"Forventede, at flaget {flag_id} blev rejst, men det blev det ikke.\n"
-              f"{_summary(bip_checker, evaluation)}\n"
-              f"Reglerne for {flag_id}:\n{_traces(bip_checker, evaluation, _flag_rules(bip_checker, flag_id))}")
+        _fail(
+            f"Forventede, at flaget {flag_id} blev rejst, men det blev det ikke.\n"
+            f"{_summary(bip_checker, evaluation)}\n"
+            f"Reglerne for {flag_id}:\n{_traces(bip_checker, evaluation, _flag_rules(bip_checker, flag_id))}"
+        )
 
 
-@_step("then", 'Så rejses flaget "<flag-id>" ikke', r'rejses flaget "(?P<flag_id>[^"]+)" ikke',
-       'Så rejses flaget "fifth_internship" ikke',
-       "Tjekket må ikke rejse flaget.",
-       after_og=('Og flaget "<flag-id>" rejses ikke',
-                 r'flaget "(?P<flag_id>[^"]+)" rejses ikke',
-                 'Men flaget "no_job_oriented_element" rejses ikke'))
+@_step(
+    "then",
+    'Så rejses flaget "<flag-id>" ikke',
+    r'rejses flaget "(?P<flag_id>[^"]+)" ikke',
+    'Så rejses flaget "fifth_internship" ikke',
+    "Tjekket må ikke rejse flaget.",
+    after_og=(
+        'Og flaget "<flag-id>" rejses ikke',
+        r'flaget "(?P<flag_id>[^"]+)" rejses ikke',
+        'Men flaget "no_job_oriented_element" rejses ikke',
+    ),
+)
 def _flag_rejses_ikke(bip_scenarie: ScenarioState, bip_checker: Checker, flag_id: str) -> None:
     evaluation = _evaluation(bip_scenarie)
     _known_flag(bip_checker, flag_id)
     if flag_id in evaluation.flags:
         raised = [rule for rule in evaluation.outcome.flag_rules if rule.conclusion == flag_id]
-        _fail(f"Forventede, at flaget {flag_id} ikke blev rejst, men det blev det.\n"
-              f"{_summary(bip_checker, evaluation)}\n"
-              f"Rejst af:\n{_traces(bip_checker, evaluation, raised)}")
+        _fail(
+            f"Forventede, at flaget {flag_id} ikke blev rejst, men det blev det.\n"
+            f"{_summary(bip_checker, evaluation)}\n"
+            f"Rejst af:\n{_traces(bip_checker, evaluation, raised)}"
+        )
 
 
-@_step("then", 'Så rejses flaget "<flag-id>" med alvor <høj|middel|lav>',
-       r'rejses flaget "(?P<flag_id>[^"]+)" med alvor (?P<severity>\S+)',
-       'Så rejses flaget "caseworker_change" med alvor høj',
-       "Tjekket skal rejse flaget med netop den alvor (den højeste blandt de regler, der rejser flaget).",
-       after_og=('Og flaget "<flag-id>" rejses med alvor <høj|middel|lav>',
-                 r'flaget "(?P<flag_id>[^"]+)" rejses med alvor (?P<severity>\S+)',
-                 'Og flaget "no_measurement" rejses med alvor høj'))
+@_step(
+    "then",
+    'Så rejses flaget "<flag-id>" med alvor <høj|middel|lav>',
+    r'rejses flaget "(?P<flag_id>[^"]+)" med alvor (?P<severity>\S+)',
+    'Så rejses flaget "caseworker_change" med alvor høj',
+    "Tjekket skal rejse flaget med netop den alvor (den højeste blandt de regler, der rejser flaget).",
+    after_og=(
+        'Og flaget "<flag-id>" rejses med alvor <høj|middel|lav>',
+        r'flaget "(?P<flag_id>[^"]+)" rejses med alvor (?P<severity>\S+)',
+        'Og flaget "no_measurement" rejses med alvor høj',
+    ),
+)
 def _flag_med_alvor(bip_scenarie: ScenarioState, bip_checker: Checker, flag_id: str, severity: str) -> None:
     evaluation = _evaluation(bip_scenarie)
     _known_flag(bip_checker, flag_id)
@@ -571,52 +691,73 @@ def _flag_med_alvor(bip_scenarie: ScenarioState, bip_checker: Checker, flag_id: 
         _fail(f"Ukendt alvor '{severity}'; skriv høj, middel eller lav.")
     rules = _flag_rules(bip_checker, flag_id)
     if flag_id not in evaluation.flags:
-        _fail(f"Forventede, at flaget {flag_id} blev rejst med alvor {severity}, men det blev slet ikke rejst.\n"
-              f"{_summary(bip_checker, evaluation)}\nReglerne for {flag_id}:\n"
-              f"{_traces(bip_checker, evaluation, rules)}")
+        _fail(
+            f"Forventede, at flaget {flag_id} blev rejst med alvor {severity}, men det blev slet ikke rejst.\n"
+            f"{_summary(bip_checker, evaluation)}\nReglerne for {flag_id}:\n"
+            f"{_traces(bip_checker, evaluation, rules)}"
+        )
     actual = _severity(evaluation.outcome.flag_rules, flag_id)
     if actual != wanted:
-        _fail(f"Forventede flaget {flag_id} med alvor {severity}, men det blev rejst med alvor "
-              f"{DA_OF.get(actual, actual)}.\n{_summary(bip_checker, evaluation)}\nReglerne for {flag_id}:\n"
-              f"{_traces(bip_checker, evaluation, rules)}")
+        _fail(
+            f"Forventede flaget {flag_id} med alvor {severity}, men det blev rejst med alvor "
+            f"{DA_OF.get(actual, actual)}.\n{_summary(bip_checker, evaluation)}\nReglerne for {flag_id}:\n"
+            f"{_traces(bip_checker, evaluation, rules)}"
+        )
 
 
 def _point_rules(checker: Checker, point: int) -> list[CompiledRule]:
     return [rule for rule in checker.rulebook.rules["checklist"] if rule.conclusion == point]
 
 
-@_step("then", "Så er tjeklistepunkt <n> i fokus", r"er tjeklistepunkt (?P<point>\d+) i fokus",
-       "Så er tjeklistepunkt 9 i fokus",
-       "Punktet på tjeklisten (1-10) skal være i fokus før mødet.",
-       after_og=("Og tjeklistepunkt <n> er i fokus",
-                 r"tjeklistepunkt (?P<point>\d+) er i fokus",
-                 "Og tjeklistepunkt 10 er i fokus"))
+@_step(
+    "then",
+    "Så er tjeklistepunkt <n> i fokus",
+    r"er tjeklistepunkt (?P<point>\d+) i fokus",
+    "Så er tjeklistepunkt 9 i fokus",
+    "Punktet på tjeklisten (1-10) skal være i fokus før mødet.",
+    after_og=(
+        "Og tjeklistepunkt <n> er i fokus",
+        r"tjeklistepunkt (?P<point>\d+) er i fokus",
+        "Og tjeklistepunkt 10 er i fokus",
+    ),
+)
 def _punkt_i_fokus(bip_scenarie: ScenarioState, bip_checker: Checker, point: str) -> None:
     evaluation = _evaluation(bip_scenarie)
     number = int(point)
     _known_point(bip_checker, number)
     if number not in {rule.conclusion for rule in evaluation.outcome.checklist_rules}:
-        _fail(f"Forventede, at tjeklistepunkt {number} var i fokus, men det var det ikke.\n"
-              f"{_summary(bip_checker, evaluation)}\nReglerne for punkt {number}:\n"
-              f"{_traces(bip_checker, evaluation, _point_rules(bip_checker, number))}")
+        _fail(
+            f"Forventede, at tjeklistepunkt {number} var i fokus, men det var det ikke.\n"
+            f"{_summary(bip_checker, evaluation)}\nReglerne for punkt {number}:\n"
+            f"{_traces(bip_checker, evaluation, _point_rules(bip_checker, number))}"
+        )
 
 
-@_step("then", "Så er tjeklistepunkt <n> ikke i fokus", r"er tjeklistepunkt (?P<point>\d+) ikke i fokus",
-       "Så er tjeklistepunkt 7 ikke i fokus",
-       "Punktet på tjeklisten må ikke være i fokus før mødet.",
-       after_og=("Og tjeklistepunkt <n> er ikke i fokus",
-                 r"tjeklistepunkt (?P<point>\d+) er ikke i fokus",
-                 "Men tjeklistepunkt 3 er ikke i fokus"))
+@_step(
+    "then",
+    "Så er tjeklistepunkt <n> ikke i fokus",
+    r"er tjeklistepunkt (?P<point>\d+) ikke i fokus",
+    "Så er tjeklistepunkt 7 ikke i fokus",
+    "Punktet på tjeklisten må ikke være i fokus før mødet.",
+    after_og=(
+        "Og tjeklistepunkt <n> er ikke i fokus",
+        r"tjeklistepunkt (?P<point>\d+) er ikke i fokus",
+        "Men tjeklistepunkt 3 er ikke i fokus",
+    ),
+)
 def _punkt_ikke_i_fokus(bip_scenarie: ScenarioState, bip_checker: Checker, point: str) -> None:
     evaluation = _evaluation(bip_scenarie)
     number = int(point)
     _known_point(bip_checker, number)
     focus = [rule for rule in evaluation.outcome.checklist_rules if rule.conclusion == number]
     if focus:
-        _fail(f"Forventede, at tjeklistepunkt {number} ikke var i fokus, men det var det.\n"
-              f"{_summary(bip_checker, evaluation)}\nSat i fokus af:\n{_traces(bip_checker, evaluation, focus)}")
+        _fail(
+            f"Forventede, at tjeklistepunkt {number} ikke var i fokus, men det var det.\n"
+            f"{_summary(bip_checker, evaluation)}\nSat i fokus af:\n{_traces(bip_checker, evaluation, focus)}"
+        )
 
 
 #: What `from engine.authoring.gherkin_steps import *` brings into a test module: the fixtures and step definitions.
 __all__ = ["STEPS", "bip_checker", "bip_scenarie", "matched_rules"] + [
-    name for name in list(globals()) if name.startswith("pytestbdd_")]
+    name for name in list(globals()) if name.startswith("pytestbdd_")
+]

@@ -38,9 +38,10 @@ import json
 import re
 import textwrap
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from ..caseload.readers import RawRecord, ReadProblem, detect_and_read
 from ..caseload.unique import reject_duplicates
@@ -56,6 +57,7 @@ FORMATS = ("text", "markdown", "json")
 
 # --- The report ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class RulebookId:
     """A rulebook's identity as shown in the report."""
@@ -66,9 +68,10 @@ class RulebookId:
     rules_as_of: str | None = None  # set when the side was given as DIR@DATE
 
     @classmethod
-    def of(cls, rulebook: Rulebook, rules_as_of: dt.date | None = None) -> "RulebookId":
-        return cls(rulebook.name, rulebook.version, rulebook.content_hash,
-                   rules_as_of.isoformat() if rules_as_of else None)
+    def of(cls, rulebook: Rulebook, rules_as_of: dt.date | None = None) -> RulebookId:
+        return cls(
+            rulebook.name, rulebook.version, rulebook.content_hash, rules_as_of.isoformat() if rules_as_of else None
+        )
 
     def as_dict(self) -> dict:
         data = {"name": self.name, "version": self.version, "hash": self.hash}
@@ -86,8 +89,11 @@ class RuleChange:
     changes: dict[str, tuple[Any, Any]]
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "stage": self.stage,
-                "changes": {name: {"old": old, "new": new} for name, (old, new) in self.changes.items()}}
+        return {
+            "id": self.id,
+            "stage": self.stage,
+            "changes": {name: {"old": old, "new": new} for name, (old, new) in self.changes.items()},
+        }
 
 
 @dataclass(frozen=True)
@@ -106,12 +112,18 @@ class RulesDiff:
     @property
     def ids(self) -> list[str]:
         """The ids of every rule that differs."""
-        return [rule["id"] for rule in self.added] + [rule["id"] for rule in self.removed] + \
-            [change.id for change in self.changed]
+        return (
+            [rule["id"] for rule in self.added]
+            + [rule["id"] for rule in self.removed]
+            + [change.id for change in self.changed]
+        )
 
     def as_dict(self) -> dict:
-        return {"added": list(self.added), "removed": list(self.removed),
-                "changed": [change.as_dict() for change in self.changed]}
+        return {
+            "added": list(self.added),
+            "removed": list(self.removed),
+            "changed": [change.as_dict() for change in self.changed],
+        }
 
 
 @dataclass(frozen=True)
@@ -132,11 +144,14 @@ class ChangedCitizen:
         return self.old_phase != self.new_phase
 
     def as_dict(self) -> dict:
-        return {"citizen_id": self.citizen_id, "source": self.source,
-                "phase": {"old": self.old_phase, "new": self.new_phase},
-                "rule": {"old": self.old_rule, "new": self.new_rule},
-                "flags_added": {flag: list(rules) for flag, rules in self.flags_added.items()},
-                "flags_removed": {flag: list(rules) for flag, rules in self.flags_removed.items()}}
+        return {
+            "citizen_id": self.citizen_id,
+            "source": self.source,
+            "phase": {"old": self.old_phase, "new": self.new_phase},
+            "rule": {"old": self.old_rule, "new": self.new_rule},
+            "flags_added": {flag: list(rules) for flag, rules in self.flags_added.items()},
+            "flags_removed": {flag: list(rules) for flag, rules in self.flags_removed.items()},
+        }
 
 
 @dataclass(frozen=True)
@@ -149,8 +164,12 @@ class Rejected:
     problems: list[str]
 
     def as_dict(self) -> dict:
-        return {"source": self.source, "citizen_id": self.citizen_id, "invalid_under": self.invalid_under,
-                "problems": list(self.problems)}
+        return {
+            "source": self.source,
+            "citizen_id": self.citizen_id,
+            "invalid_under": self.invalid_under,
+            "problems": list(self.problems),
+        }
 
 
 @dataclass
@@ -188,22 +207,25 @@ class ImpactReport:
 
     def phase_table(self) -> dict[str, dict[str, int]]:
         """Rows OLD phase, columns NEW phase, every cell (zeros included), in `phase_order`."""
-        return {old: {new: self.transitions.get((old, new), 0) for new in self.phase_order}
-                for old in self.phase_order}
+        return {old: {new: self.transitions.get((old, new), 0) for new in self.phase_order} for old in self.phase_order}
 
     def old_totals(self) -> dict[str, int]:
-        return {old: sum(self.transitions.get((old, new), 0) for new in self.phase_order)
-                for old in self.phase_order}
+        return {old: sum(self.transitions.get((old, new), 0) for new in self.phase_order) for old in self.phase_order}
 
     def new_totals(self) -> dict[str, int]:
-        return {new: sum(self.transitions.get((old, new), 0) for old in self.phase_order)
-                for new in self.phase_order}
+        return {new: sum(self.transitions.get((old, new), 0) for old in self.phase_order) for new in self.phase_order}
 
     def flag_rows(self) -> list[dict]:
         """Per flag: citizens with it under OLD and NEW, and the difference NEW - OLD."""
-        return [{"id": flag, "old": self.flags_old.get(flag, 0), "new": self.flags_new.get(flag, 0),
-                 "difference": self.flags_new.get(flag, 0) - self.flags_old.get(flag, 0)}
-                for flag in self.flag_order]
+        return [
+            {
+                "id": flag,
+                "old": self.flags_old.get(flag, 0),
+                "new": self.flags_new.get(flag, 0),
+                "difference": self.flags_new.get(flag, 0) - self.flags_old.get(flag, 0),
+            }
+            for flag in self.flag_order
+        ]
 
     def as_dict(self) -> dict:
         """Plain, JSON-ready data with keys in a fixed order."""
@@ -211,8 +233,13 @@ class ImpactReport:
             "as_of": self.as_of,
             "rulebooks": {"old": self.old.as_dict(), "new": self.new.as_dict()},
             "rules": self.rules.as_dict(),
-            "counts": {"read": self.read, "evaluated": self.evaluated, "rejected": self.rejected,
-                       "changed": self.changed, "phase_changed": self.phase_changes},
+            "counts": {
+                "read": self.read,
+                "evaluated": self.evaluated,
+                "rejected": self.rejected,
+                "changed": self.changed,
+                "phase_changed": self.phase_changes,
+            },
             "phases": {
                 "order": list(self.phase_order),
                 "labels": {phase: dict(self.phase_labels[phase]) for phase in self.phase_order},
@@ -229,6 +256,7 @@ class ImpactReport:
 
 
 # --- Comparing rulebooks ------------------------------------------------------------------------
+
 
 def _rule_fields(rule: CompiledRule) -> dict[str, Any]:
     """The fields of a rule that decide what it concludes, for comparison and display."""
@@ -269,12 +297,14 @@ def diff_rulebooks(old: Rulebook, new: Rulebook) -> RulesDiff:
 
 # --- Comparing a caseload -----------------------------------------------------------------------
 
+
 def _problems(error: BipError) -> list[str]:
     return [f"{p.code} {p.message}" + (f" (line {p.line})" if p.line else "") for p in error.problems]
 
 
-def _evaluate(checker: Checker, item: RawRecord, as_of: dt.date,
-              rules_as_of: dt.date | None = None) -> Evaluation | list[str]:
+def _evaluate(
+    checker: Checker, item: RawRecord, as_of: dt.date, rules_as_of: dt.date | None = None
+) -> Evaluation | list[str]:
     try:
         return checker.evaluate(checker.parse_record(item.data, item.source), as_of, rules_as_of)
     except BipError as error:
@@ -303,10 +333,15 @@ def _phase_labels(old: Rulebook, new: Rulebook) -> tuple[list[str], dict[str, di
     return list(labels), labels
 
 
-def compare_caseload(old: Checker, new: Checker, items: Iterable[RawRecord | ReadProblem],
-                     as_of: dt.date | None = None,
-                     on_rejection: Callable[[Rejected], None] | None = None,
-                     old_rules_as_of: dt.date | None = None, new_rules_as_of: dt.date | None = None) -> ImpactReport:
+def compare_caseload(
+    old: Checker,
+    new: Checker,
+    items: Iterable[RawRecord | ReadProblem],
+    as_of: dt.date | None = None,
+    on_rejection: Callable[[Rejected], None] | None = None,
+    old_rules_as_of: dt.date | None = None,
+    new_rules_as_of: dt.date | None = None,
+) -> ImpactReport:
     """Evaluate every record under OLD and NEW and report the difference.
 
     `items` is what `caseload_io.detect_and_read` yields. `as_of` defaults to today. Each rejected
@@ -339,8 +374,13 @@ def compare_caseload(old: Checker, new: Checker, items: Iterable[RawRecord | Rea
         if isinstance(before, list) or isinstance(after, list):
             problems = list(before) if isinstance(before, list) else []
             problems += [problem for problem in (after if isinstance(after, list) else []) if problem not in problems]
-            under = "both" if isinstance(before, list) and isinstance(after, list) else \
-                "old" if isinstance(before, list) else "new"
+            under = (
+                "both"
+                if isinstance(before, list) and isinstance(after, list)
+                else "old"
+                if isinstance(before, list)
+                else "new"
+            )
             reject(Rejected(item.source, citizen_id, under, problems))
             continue
         evaluated += 1
@@ -350,21 +390,43 @@ def compare_caseload(old: Checker, new: Checker, items: Iterable[RawRecord | Rea
         flags_old.update(old_flags.keys())
         flags_new.update(new_flags.keys())
         if old_phase != new_phase or old_flags.keys() != new_flags.keys():
-            citizens.append(ChangedCitizen(
-                citizen_id=after.record.id, source=item.source, old_phase=old_phase, new_phase=new_phase,
-                old_rule=_phase_rule(before), new_rule=_phase_rule(after),
-                flags_added={flag: rules for flag, rules in new_flags.items() if flag not in old_flags},
-                flags_removed={flag: rules for flag, rules in old_flags.items() if flag not in new_flags}))
+            citizens.append(
+                ChangedCitizen(
+                    citizen_id=after.record.id,
+                    source=item.source,
+                    old_phase=old_phase,
+                    new_phase=new_phase,
+                    old_rule=_phase_rule(before),
+                    new_rule=_phase_rule(after),
+                    flags_added={flag: rules for flag, rules in new_flags.items() if flag not in old_flags},
+                    flags_removed={flag: rules for flag, rules in old_flags.items() if flag not in new_flags},
+                )
+            )
     return ImpactReport(
-        as_of=as_of.isoformat(), old=RulebookId.of(old.rulebook, old_rules_as_of),
-        new=RulebookId.of(new.rulebook, new_rules_as_of), rules=diff_rulebooks(old_rulebook, new_rulebook), phase_order=phase_order, phase_labels=phase_labels,
-        transitions=dict(transitions), flag_order=flag_order, flags_old=dict(flags_old),
-        flags_new=dict(flags_new), citizens=citizens, rejections=rejections, read=read, evaluated=evaluated)
+        as_of=as_of.isoformat(),
+        old=RulebookId.of(old.rulebook, old_rules_as_of),
+        new=RulebookId.of(new.rulebook, new_rules_as_of),
+        rules=diff_rulebooks(old_rulebook, new_rulebook),
+        phase_order=phase_order,
+        phase_labels=phase_labels,
+        transitions=dict(transitions),
+        flag_order=flag_order,
+        flags_old=dict(flags_old),
+        flags_new=dict(flags_new),
+        citizens=citizens,
+        rejections=rejections,
+        read=read,
+        evaluated=evaluated,
+    )
 
 
-def compare_rule_folders(old_rules: str | Path | Rulebook, new_rules: str | Path | Rulebook,
-                         caseload: Sequence[str], as_of: dt.date | None = None,
-                         on_rejection: Callable[[Rejected], None] | None = None) -> ImpactReport:
+def compare_rule_folders(
+    old_rules: str | Path | Rulebook,
+    new_rules: str | Path | Rulebook,
+    caseload: Sequence[str],
+    as_of: dt.date | None = None,
+    on_rejection: Callable[[Rejected], None] | None = None,
+) -> ImpactReport:
     """Load both rulebooks with the pure-Python executor, read `caseload` with `detect_and_read`, compare.
 
     Either side may be a `DIR@DATE` text (see `split_dated`). Raises `RulebookError` for an invalid
@@ -398,60 +460,93 @@ def split_dated(side: Any) -> tuple[Any, dt.date | None]:
 
 # --- Rendering ----------------------------------------------------------------------------------
 
-WORDS = {
+#: The words of the report, by language: plain texts, and tables of texts keyed by id.
+WORDS: dict[str, dict[str, Any]] = {
     "da": {
         "title": "Regelændring: konsekvenser for sagsstammen",
-        "old": "Gammel", "new": "Ny", "as_of": "Skæringsdato",
+        "old": "Gammel",
+        "new": "Ny",
+        "as_of": "Skæringsdato",
         "rules": "Regler der er forskellige",
         "no_rules": "Ingen regler er ændret.",
-        "added": "tilføjet", "removed": "fjernet", "changed": "ændret",
+        "added": "tilføjet",
+        "removed": "fjernet",
+        "changed": "ændret",
         "stage": {"phase": "fase", "flag": "flag", "checklist": "tjekliste"},
-        "field": {"stage": "trin", "conclusion": "konklusion", "when": "betingelse", "priority": "prioritet",
-                  "severity": "alvor"},
+        "field": {
+            "stage": "trin",
+            "conclusion": "konklusion",
+            "when": "betingelse",
+            "priority": "prioritet",
+            "severity": "alvor",
+        },
         "counts": "Borgere",
         "count_line": "{read} læst, {evaluated} vurderet, {rejected} afvist; {changed} ændret, "
-                      "heraf {phase_changed} med ny fase",
+        "heraf {phase_changed} med ny fase",
         "phases": "Faser: gammel (rækker) → ny (kolonner)",
         "total": "I alt",
         "moves": "Faseskift (gammel → ny)",
         "no_moves": "Ingen borgere skifter fase.",
         "flags": "Flag: antal borgere",
-        "flag": "Flag", "difference": "Forskel",
+        "flag": "Flag",
+        "difference": "Forskel",
         "no_flags": "Ingen flag.",
         "citizens": "Ændrede borgere",
         "no_citizens": "Ingen borgere er ændret.",
-        "citizen": "Borger", "phase": "Fase", "rule": "Faseregel", "rule_id": "Regel",
-        "flags_added": "Flag tilføjet", "flags_removed": "Flag fjernet",
+        "citizen": "Borger",
+        "phase": "Fase",
+        "rule": "Faseregel",
+        "rule_id": "Regel",
+        "flags_added": "Flag tilføjet",
+        "flags_removed": "Flag fjernet",
         "rejected": "Afviste poster",
-        "source": "Kilde", "under": "Ugyldig under", "problems": "Problemer",
+        "source": "Kilde",
+        "under": "Ugyldig under",
+        "problems": "Problemer",
         "under_values": {"read": "kunne ikke læses", "old": "gammel", "new": "ny", "both": "begge"},
         "rule_none": "ingen",
     },
     "en": {
         "title": "Rule change: impact on the caseload",
-        "old": "Old", "new": "New", "as_of": "As of",
+        "old": "Old",
+        "new": "New",
+        "as_of": "As of",
         "rules": "Rules that differ",
         "no_rules": "No rules differ.",
-        "added": "added", "removed": "removed", "changed": "changed",
+        "added": "added",
+        "removed": "removed",
+        "changed": "changed",
         "stage": {"phase": "phase", "flag": "flag", "checklist": "checklist"},
-        "field": {"stage": "stage", "conclusion": "conclusion", "when": "condition", "priority": "priority",
-                  "severity": "severity"},
+        "field": {
+            "stage": "stage",
+            "conclusion": "conclusion",
+            "when": "condition",
+            "priority": "priority",
+            "severity": "severity",
+        },
         "counts": "Citizens",
         "count_line": "{read} read, {evaluated} evaluated, {rejected} rejected; {changed} changed, "
-                      "{phase_changed} of them in phase",
+        "{phase_changed} of them in phase",
         "phases": "Phases: old (rows) → new (columns)",
         "total": "Total",
         "moves": "Phase changes (old → new)",
         "no_moves": "No citizen changes phase.",
         "flags": "Flags: number of citizens",
-        "flag": "Flag", "difference": "Change",
+        "flag": "Flag",
+        "difference": "Change",
         "no_flags": "No flags.",
         "citizens": "Changed citizens",
         "no_citizens": "No citizen changed.",
-        "citizen": "Citizen", "phase": "Phase", "rule": "Phase rule", "rule_id": "Rule",
-        "flags_added": "Flags added", "flags_removed": "Flags removed",
+        "citizen": "Citizen",
+        "phase": "Phase",
+        "rule": "Phase rule",
+        "rule_id": "Rule",
+        "flags_added": "Flags added",
+        "flags_removed": "Flags removed",
         "rejected": "Rejected records",
-        "source": "Source", "under": "Invalid under", "problems": "Problems",
+        "source": "Source",
+        "under": "Invalid under",
+        "problems": "Problems",
         "under_values": {"read": "unreadable", "old": "old", "new": "new", "both": "both"},
         "rule_none": "none",
     },
@@ -494,24 +589,37 @@ class _Base:
 
     def rule_change(self, change: RuleChange) -> list[tuple[str, str, str]]:
         """(field name, old, new) per changed field, names in the report's language."""
-        return [(self.words["field"].get(name, name), _value(old), _value(new))
-                for name, (old, new) in change.changes.items()]
+        return [
+            (self.words["field"].get(name, name), _value(old), _value(new))
+            for name, (old, new) in change.changes.items()
+        ]
 
     def rule_summary(self, rule: dict) -> str:
-        return ", ".join(f"{self.words['field'].get(name, name)} {_value(value)}"
-                         for name, value in rule.items() if name not in ("id", "stage"))
+        return ", ".join(
+            f"{self.words['field'].get(name, name)} {_value(value)}"
+            for name, value in rule.items()
+            if name not in ("id", "stage")
+        )
 
     def counts(self) -> str:
         report = self.report
-        return self.words["count_line"].format(read=report.read, evaluated=report.evaluated,
-                                               rejected=report.rejected, changed=report.changed,
-                                               phase_changed=report.phase_changes)
+        return self.words["count_line"].format(
+            read=report.read,
+            evaluated=report.evaluated,
+            rejected=report.rejected,
+            changed=report.changed,
+            phase_changed=report.phase_changes,
+        )
 
     def moves(self) -> list[tuple[str, str, int]]:
         """The off-diagonal cells of the phase table that are not zero, in table order."""
         order = self.report.phase_order
-        return [(old, new, self.report.transitions[(old, new)]) for old in order for new in order
-                if old != new and self.report.transitions.get((old, new))]
+        return [
+            (old, new, self.report.transitions[(old, new)])
+            for old in order
+            for new in order
+            if old != new and self.report.transitions.get((old, new))
+        ]
 
     def rule_pair(self, citizen: ChangedCitizen) -> str:
         """The deciding phase rules, `old → new`, or one id when they are the same."""
@@ -536,8 +644,15 @@ class _Text(_Base):
         if not text:
             self.lines.append("")
             return
-        self.lines.extend(textwrap.wrap(text, WIDTH, initial_indent=" " * indent,
-                                        subsequent_indent=" " * (indent + hang), break_on_hyphens=False))
+        self.lines.extend(
+            textwrap.wrap(
+                text,
+                WIDTH,
+                initial_indent=" " * indent,
+                subsequent_indent=" " * (indent + hang),
+                break_on_hyphens=False,
+            )
+        )
 
     def heading(self, text: str) -> None:
         if self.lines:
@@ -575,8 +690,9 @@ class _Text(_Base):
             return
         for kind, rules in (("added", diff.added), ("removed", diff.removed)):
             for rule in rules:
-                self.add(f"{words[kind]}: {rule['id']} ({words['stage'][rule['stage']]}): {self.rule_summary(rule)}",
-                         hang=4)
+                self.add(
+                    f"{words[kind]}: {rule['id']} ({words['stage'][rule['stage']]}): {self.rule_summary(rule)}", hang=4
+                )
         for change in diff.changed:
             self.add(f"{words['changed']}: {change.id} ({words['stage'][change.stage]})")
             for name, old, new in self.rule_change(change):
@@ -596,17 +712,23 @@ class _Text(_Base):
         heads = [self.label(phase) for phase in order] + [words["total"]]
         columns = [[str(table[old][new]) for old in order] + [str(new_totals[new])] for new in order]
         columns.append([str(old_totals[old]) for old in order] + [str(report.evaluated)])
-        widths = [max(len(head), *(len(cell) for cell in column)) for head, column in zip(heads, columns)]
+        widths = [max(len(head), *(len(cell) for cell in column)) for head, column in zip(heads, columns, strict=True)]
         first = max(len(head) for head in heads)
         if first + sum(width + 2 for width in widths) <= WIDTH:
-            self.lines.append(" " * first + "".join(f"  {head:>{width}}" for head, width in zip(heads, widths)))
+            self.lines.append(
+                " " * first + "".join(f"  {head:>{width}}" for head, width in zip(heads, widths, strict=True))
+            )
             for row, head in enumerate(heads):
-                self.lines.append(f"{head:<{first}}" + "".join(f"  {column[row]:>{width}}"
-                                                                 for column, width in zip(columns, widths)))
+                self.lines.append(
+                    f"{head:<{first}}"
+                    + "".join(f"  {column[row]:>{width}}" for column, width in zip(columns, widths, strict=True))
+                )
         else:  # too many phases or too long labels for a table: totals, then the changes as a list
             for phase in order:
-                self.add(f"{self.label(phase)}: {words['old'].lower()} {old_totals[phase]}, "
-                         f"{words['new'].lower()} {new_totals[phase]}")
+                self.add(
+                    f"{self.label(phase)}: {words['old'].lower()} {old_totals[phase]}, "
+                    f"{words['new'].lower()} {new_totals[phase]}"
+                )
         self.add()
         self.add(words["moves"] + ":")
         moves = self.moves()
@@ -624,7 +746,7 @@ class _Text(_Base):
         numbers = [words["old"], words["new"], words["difference"]]
         number_width = max(8, *(len(word) for word in numbers))
         name_width = min(max(len(words["flag"]), *(len(row["id"]) for row in rows)), WIDTH - 3 * (number_width + 2))
-        line = "{:<%d}" % name_width + ("  {:>%d}" % number_width) * 3
+        line = f"{{:<{name_width}}}" + f"  {{:>{number_width}}}" * 3
         self.lines.append(line.format(words["flag"], *numbers))
         for row in rows:
             name = row["id"]
@@ -640,8 +762,11 @@ class _Text(_Base):
             self.add(words["no_citizens"])
             return
         for citizen in report.citizens:
-            phase = (f"{self.label(citizen.old_phase)} → {self.label(citizen.new_phase)}" if citizen.phase_changed
-                     else self.label(citizen.new_phase))
+            phase = (
+                f"{self.label(citizen.old_phase)} → {self.label(citizen.new_phase)}"
+                if citizen.phase_changed
+                else self.label(citizen.new_phase)
+            )
             self.add(f"{citizen.citizen_id}: {phase}")
             self.add(f"{words['rule']}: {self.rule_pair(citizen)}", indent=2, hang=4)
             if citizen.flags_added:
@@ -659,17 +784,23 @@ class _Markdown(_Base):
     """GitHub-flavoured markdown with tables."""
 
     def table(self, heads: list[str], rows: list[list[Any]], right: Sequence[int] = ()) -> list[str]:
-        lines = ["| " + " | ".join(_cell(head) for head in heads) + " |",
-                 "|" + "|".join("---:" if index in right else "---" for index in range(len(heads))) + "|"]
+        lines = [
+            "| " + " | ".join(_cell(head) for head in heads) + " |",
+            "|" + "|".join("---:" if index in right else "---" for index in range(len(heads))) + "|",
+        ]
         lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows]
         return lines
 
     def render(self) -> str:
         report, words = self.report, self.words
         out = [f"# {words['title']}", ""]
-        out += self.table(["", words["old"], words["new"]], [
-            ["", self.rulebook_line("old"), self.rulebook_line("new")],
-            ["sha256", f"`{report.old.hash}`", f"`{report.new.hash}`"]])
+        out += self.table(
+            ["", words["old"], words["new"]],
+            [
+                ["", self.rulebook_line("old"), self.rulebook_line("new")],
+                ["sha256", f"`{report.old.hash}`", f"`{report.new.hash}`"],
+            ],
+        )
         out += ["", f"{words['as_of']}: {report.as_of}", "", f"{words['counts']}: {self.counts()}", ""]
 
         out += [f"## {words['rules']}", ""]
@@ -680,15 +811,30 @@ class _Markdown(_Base):
             rows = []
             for kind, rules in (("added", diff.added), ("removed", diff.removed)):
                 for rule in rules:
-                    rows.append([f"`{rule['id']}`", words["stage"][rule["stage"]], words[kind],
-                                 "" if kind == "added" else self.rule_summary(rule),
-                                 self.rule_summary(rule) if kind == "added" else ""])
+                    rows.append(
+                        [
+                            f"`{rule['id']}`",
+                            words["stage"][rule["stage"]],
+                            words[kind],
+                            "" if kind == "added" else self.rule_summary(rule),
+                            self.rule_summary(rule) if kind == "added" else "",
+                        ]
+                    )
             for change in diff.changed:
                 for name, old, new in self.rule_change(change):
-                    rows.append([f"`{change.id}`", words["stage"][change.stage], f"{words['changed']}: {name}",
-                                 old, new])
-            out += self.table([words["rule_id"], words["field"]["stage"].capitalize(), words["difference"],
-                               words["old"], words["new"]], rows)
+                    rows.append(
+                        [f"`{change.id}`", words["stage"][change.stage], f"{words['changed']}: {name}", old, new]
+                    )
+            out += self.table(
+                [
+                    words["rule_id"],
+                    words["field"]["stage"].capitalize(),
+                    words["difference"],
+                    words["old"],
+                    words["new"],
+                ],
+                rows,
+            )
             out.append("")
 
         out += [f"## {words['phases']}", ""]
@@ -696,31 +842,49 @@ class _Markdown(_Base):
         table, old_totals, new_totals = report.phase_table(), report.old_totals(), report.new_totals()
         rows = [[f"**{self.label(old)}**", *(table[old][new] for new in order), old_totals[old]] for old in order]
         rows.append([f"**{words['total']}**", *(new_totals[new] for new in order), report.evaluated])
-        out += self.table(["", *(self.label(phase) for phase in order), words["total"]], rows,
-                          right=range(1, len(order) + 2))
+        out += self.table(
+            ["", *(self.label(phase) for phase in order), words["total"]], rows, right=range(1, len(order) + 2)
+        )
         out += ["", f"## {words['flags']}", ""]
         if report.flag_order:
-            out += self.table([words["flag"], words["old"], words["new"], words["difference"]],
-                              [[f"`{row['id']}`", row["old"], row["new"], _signed(row["difference"])]
-                               for row in report.flag_rows()], right=(1, 2, 3))
+            out += self.table(
+                [words["flag"], words["old"], words["new"], words["difference"]],
+                [[f"`{row['id']}`", row["old"], row["new"], _signed(row["difference"])] for row in report.flag_rows()],
+                right=(1, 2, 3),
+            )
         else:
             out.append(words["no_flags"])
         out += ["", f"## {words['citizens']} ({report.changed})", ""]
         if report.citizens:
             out += self.table(
                 [words["citizen"], words["phase"], words["rule"], words["flags_added"], words["flags_removed"]],
-                [[citizen.citizen_id,
-                  f"{self.label(citizen.old_phase)} → {self.label(citizen.new_phase)}" if citizen.phase_changed
-                  else self.label(citizen.new_phase),
-                  self.rule_pair(citizen),
-                  self.flags(citizen.flags_added), self.flags(citizen.flags_removed)]
-                 for citizen in report.citizens])
+                [
+                    [
+                        citizen.citizen_id,
+                        f"{self.label(citizen.old_phase)} → {self.label(citizen.new_phase)}"
+                        if citizen.phase_changed
+                        else self.label(citizen.new_phase),
+                        self.rule_pair(citizen),
+                        self.flags(citizen.flags_added),
+                        self.flags(citizen.flags_removed),
+                    ]
+                    for citizen in report.citizens
+                ],
+            )
         else:
             out.append(words["no_citizens"])
         if report.rejections:
             out += ["", f"## {words['rejected']} ({report.rejected})", ""]
-            out += self.table([words["source"], words["citizen"], words["under"], words["problems"]],
-                              [[rejection.source, rejection.citizen_id or "?",
-                                words["under_values"][rejection.invalid_under], "; ".join(rejection.problems)]
-                               for rejection in report.rejections])
+            out += self.table(
+                [words["source"], words["citizen"], words["under"], words["problems"]],
+                [
+                    [
+                        rejection.source,
+                        rejection.citizen_id or "?",
+                        words["under_values"][rejection.invalid_under],
+                        "; ".join(rejection.problems),
+                    ]
+                    for rejection in report.rejections
+                ],
+            )
         return "\n".join(out) + "\n"

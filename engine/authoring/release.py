@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Problem, ProblemList, RulebookError
-from ..layers import META_FILE, read_layers
+from ..layers import META_FILE, Layer, read_layers
 from ..paths import default_guidance
 from ..releases import (
     DEFAULT_STORE,
@@ -36,6 +36,7 @@ from ..releases import (
     read_release,
 )
 from ..rulebook import load_rulebook
+from ..yamlio import LineDict
 from .validate import validate
 
 _EXTENDS = re.compile(r"^extends:.*$", re.MULTILINE)
@@ -58,7 +59,9 @@ def _layer_folders(folder: Path) -> tuple[list, list[str]]:
     return layers, names
 
 
-def release_files(folder: str | Path, guidance: list[str | Path] | tuple = ()) -> tuple[dict[str, bytes], list, list[str]]:
+def release_files(
+    folder: str | Path, guidance: list[str | Path] | tuple = ()
+) -> tuple[dict[str, bytes], list, list[str]]:
     """The files of a release (relative path -> bytes), the layers and their folder names in the release."""
     layers, names = _layer_folders(Path(folder))
     files: dict[str, bytes] = {}
@@ -69,8 +72,9 @@ def release_files(folder: str | Path, guidance: list[str | Path] | tuple = ()) -
                 text = data.decode("utf-8-sig")
                 text, count = _EXTENDS.subn(f"extends: ../{names[index - 1]}", text)
                 if count != 1:
-                    raise ReleaseError(Problem("L003", "rulebook.yaml must give `extends:` on one line of its own",
-                                               str(path)))
+                    raise ReleaseError(
+                        Problem("L003", "rulebook.yaml must give `extends:` on one line of its own", str(path))
+                    )
                 data = text.encode("utf-8")
             files[f"rules/{names[index]}/{name}"] = data
     for number, root in enumerate([default_guidance(), *[Path(item) for item in guidance]]):
@@ -79,8 +83,8 @@ def release_files(folder: str | Path, guidance: list[str | Path] | tuple = ()) -
     return files, layers, names
 
 
-def _author(layer) -> tuple[list[str], str, int | None]:
-    meta = layer.meta if isinstance(layer.meta, dict) else {}
+def _author(layer: Layer) -> tuple[list[str], str, int | None]:
+    meta = layer.meta if isinstance(layer.meta, LineDict) else LineDict()
     author = meta.get("author")
     names = [author] if isinstance(author, str) else [str(item) for item in author or []]
     path = str(layer.files.get(META_FILE, (layer.folder / META_FILE, None))[0])
@@ -94,16 +98,22 @@ def _changed_layers(files: dict[str, bytes], names: list[str], previous: Release
     for index, name in enumerate(names):
         prefix = f"rules/{name}/"
         old_folder = previous.folder / "rules" / name
-        mine = {key[len(prefix):]: data for key, data in files.items() if key.startswith(prefix)}
+        mine = {key[len(prefix) :]: data for key, data in files.items() if key.startswith(prefix)}
         old = {path.name: path.read_bytes() for path in old_folder.glob("*.yaml")} if old_folder.is_dir() else {}
         if mine != old:
             changed.append(index)
     return changed
 
 
-def make_release(folder: str | Path, approved_by: str, note: str | None = None,
-                 store: str | Path = DEFAULT_STORE, guidance: list[str | Path] | tuple = (),
-                 self_approve: bool = False, now: dt.datetime | None = None) -> ReleaseResult:
+def make_release(
+    folder: str | Path,
+    approved_by: str,
+    note: str | None = None,
+    store: str | Path = DEFAULT_STORE,
+    guidance: list[str | Path] | tuple = (),
+    self_approve: bool = False,
+    now: dt.datetime | None = None,
+) -> ReleaseResult:
     """Validate and write a release; raise `RulebookError` (invalid) or `ReleaseError` (refused)."""
     approver = approved_by.strip()
     if not approver:
@@ -112,6 +122,7 @@ def make_release(folder: str | Path, approved_by: str, note: str | None = None,
     if not result.ok:
         raise RulebookError(result.errors)
     rulebook = result.rulebook
+    assert rulebook is not None, "a rulebook without errors has loaded"
     files, layers, names = release_files(folder, guidance)
     digest = content_hash(files)
     store = Path(store)
@@ -124,18 +135,37 @@ def make_release(folder: str | Path, approved_by: str, note: str | None = None,
     authors, where, line = _author(layers[changed[-1]])
     if not self_approve:
         if not authors:
-            raise ReleaseError(Problem("L003", "the changed rulebook names no author; add `author: NAME` to its "
-                                               "rulebook.yaml (or give --self-approve)", where, line))
+            raise ReleaseError(
+                Problem(
+                    "L003",
+                    "the changed rulebook names no author; add `author: NAME` to its "
+                    "rulebook.yaml (or give --self-approve)",
+                    where,
+                    line,
+                )
+            )
         if approver.casefold() in (name.casefold() for name in authors):
-            raise ReleaseError(Problem("L002", f"'{approver}' is the author of this change and cannot approve it; "
-                                               "another person must approve (or give --self-approve, which the "
-                                               "release records)", where, line))
+            raise ReleaseError(
+                Problem(
+                    "L002",
+                    f"'{approver}' is the author of this change and cannot approve it; "
+                    "another person must approve (or give --self-approve, which the "
+                    "release records)",
+                    where,
+                    line,
+                )
+            )
     manifest = {
-        "hash": digest, "name": rulebook.name, "version": rulebook.version,
-        "time": (now or dt.datetime.now(dt.timezone.utc)).isoformat(),
-        "approver": approver, "authors": authors,
+        "hash": digest,
+        "name": rulebook.name,
+        "version": rulebook.version,
+        "time": (now or dt.datetime.now(dt.UTC)).isoformat(),
+        "approver": approver,
+        "authors": authors,
         "self_approved": self_approve and (not authors or approver.casefold() in (a.casefold() for a in authors)),
-        "note": note, "source_hash": rulebook.content_hash, "layers": names,
+        "note": note,
+        "source_hash": rulebook.content_hash,
+        "layers": names,
         "previous": previous.hash if previous else None,
         "files": {name: content_hash({name: data}) for name, data in sorted(files.items())},
     }

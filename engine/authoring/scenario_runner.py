@@ -28,9 +28,13 @@ def step_reference(lang_heading: str = "Trin") -> str:
     """The step vocabulary as a Markdown page: each step with an example and what it does."""
     from .gherkin_steps import STEPS
 
-    lines = [f"# {lang_heading} til scenarier (`# language: da`)", "",
-             "Hvert trin med et eksempel. Skriv trinene præcis som vist; `Og` og `Men` kan stå i stedet for "
-             "`Givet`, `Når` og `Så` efter det første trin.", ""]
+    lines = [
+        f"# {lang_heading} til scenarier (`# language: da`)",
+        "",
+        "Hvert trin med et eksempel. Skriv trinene præcis som vist; `Og` og `Men` kan stå i stedet for "
+        "`Givet`, `Når` og `Så` efter det første trin.",
+        "",
+    ]
     for pattern, example, explanation in STEPS:
         lines += [f"## {pattern}", "", explanation, "", "```gherkin", example, "```", ""]
     return "\n".join(lines)
@@ -41,8 +45,9 @@ def lint(features: str | Path) -> list[Problem]:
     return lint_features(features)
 
 
-def run_scenarios(rules: str | Path, features: str | Path, coverage: bool = False, engine: str = "python",
-                  quiet: bool = True) -> int:
+def run_scenarios(
+    rules: str | Path, features: str | Path, coverage: bool = False, engine: str = "python", quiet: bool = True
+) -> int:
     """Run every scenario in `features` against the rulebook in `rules`; return pytest's exit code."""
     import pytest
 
@@ -51,9 +56,22 @@ def run_scenarios(rules: str | Path, features: str | Path, coverage: bool = Fals
         module = Path(folder) / "test_bip_scenarios.py"
         module.write_text(TEST_MODULE.format(features=str(features)), encoding="utf-8")
         (Path(folder) / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        args = [str(module), "-p", "engine.authoring.gherkin_steps", "-p", "no:cacheprovider", "--rootdir", folder,
-                "-c", str(Path(folder) / "pytest.ini"), "--bip-rules", str(Path(rules).resolve()),
-                "--bip-engine", engine, "-q" if quiet else "-v"]
+        args = [
+            str(module),
+            "-p",
+            "engine.authoring.gherkin_steps",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            folder,
+            "-c",
+            str(Path(folder) / "pytest.ini"),
+            "--bip-rules",
+            str(Path(rules).resolve()),
+            "--bip-engine",
+            engine,
+            "-q" if quiet else "-v",
+        ]
         if coverage:
             args.append("--bip-coverage")
         return int(pytest.main(args))

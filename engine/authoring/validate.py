@@ -16,20 +16,22 @@ mean", type mismatches, impossible comparisons), validation looks at the ruleboo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from .analysis import never_true, shadowed_by
-from ..render import limit_problems
 from ..errors import Problem, RulebookError
 from ..expr import Compare, suggest
 from ..paths import default_guidance
 from ..periods import Period, covered
-from ..rulebook import Rulebook, load_rulebook
+from ..render import limit_problems
+from ..rulebook import CompiledRule, Rulebook, load_rulebook
+from .analysis import never_true, shadowed_by
 
 LANGUAGES = ("da", "en")
 LAYOUTS = ("report.txt.j2", "report.md.j2", "explain.txt.j2", "margin.txt.j2", "citizen.txt.j2")
@@ -83,14 +85,26 @@ def _check_conditions(rulebook: Rulebook, result: Validation) -> None:
     specs = rulebook.facts
     for rule in rulebook.all_rules():
         if never_true(rule.condition, specs):
-            result.errors.append(Problem("E106", f"rule '{rule.id}': the condition can never be true "
-                                                 f"('{rule.when}' contradicts itself)", rule.path, rule.line))
-    earlier = []
+            result.errors.append(
+                Problem(
+                    "E106",
+                    f"rule '{rule.id}': the condition can never be true ('{rule.when}' contradicts itself)",
+                    rule.path,
+                    rule.line,
+                )
+            )
+    earlier: list[CompiledRule] = []
     for rule in rulebook.rules["phase"]:
         if earlier and shadowed_by(rule.condition, [other.condition for other in earlier], specs):
-            result.errors.append(Problem(
-                "V001", f"phase rule '{rule.id}' can never win: whenever it matches, a rule of higher priority "
-                        f"({', '.join(other.id for other in earlier)}) matches first", rule.path, rule.line))
+            result.errors.append(
+                Problem(
+                    "V001",
+                    f"phase rule '{rule.id}' can never win: whenever it matches, a rule of higher priority "
+                    f"({', '.join(other.id for other in earlier)}) matches first",
+                    rule.path,
+                    rule.line,
+                )
+            )
         earlier.append(rule)
 
 
@@ -106,7 +120,7 @@ def _dedupe(result: Validation) -> None:
         setattr(result, name, kept)
 
 
-def _catch_all(view: Rulebook):
+def _catch_all(view: Rulebook) -> CompiledRule | None:
     """The first phase rule that by itself gives every record with a measurement a phase, or None."""
     from .analysis import dnf, implies
 
@@ -125,13 +139,22 @@ def _check_time_coverage(rulebook: Rulebook, views: list, result: Validation) ->
         if rule is not None:
             continue
         if covering or not view.rules["phase"]:
-            nearest = (covering or rulebook.rules["phase"] or [None])[0]
-            what = "no phase rule is in force" if not view.rules["phase"] else \
-                "no phase rule gives every record with a measurement a phase"
-            result.errors.append(Problem(
-                "D004", f"from {stretch.start or 'the beginning'} to {stretch.end or 'the end of time'} {what}"
-                        + (f" (in other periods '{nearest.id}' does)" if covering and nearest else ""),
-                nearest.path if nearest else str(rulebook.path), nearest.line if nearest else None))
+            candidates = covering or rulebook.rules["phase"]
+            nearest = candidates[0] if candidates else None
+            what = (
+                "no phase rule is in force"
+                if not view.rules["phase"]
+                else "no phase rule gives every record with a measurement a phase"
+            )
+            result.errors.append(
+                Problem(
+                    "D004",
+                    f"from {stretch.start or 'the beginning'} to {stretch.end or 'the end of time'} {what}"
+                    + (f" (in other periods '{nearest.id}' does)" if covering and nearest else ""),
+                    nearest.path if nearest else str(rulebook.path),
+                    nearest.line if nearest else None,
+                )
+            )
             continue
         _check_phase_coverage(view, result, rulebook.timeline.representative(stretch) if rulebook.dated else None)
 
@@ -151,9 +174,15 @@ def _check_references(rulebook: Rulebook, result: Validation) -> None:
     def report(what: str, kind: str, entry_id: str, period: Period, path: str | None, line: int | None) -> None:
         missing = gaps(kind, entry_id, period)
         if missing:
-            result.errors.append(Problem(
-                "D005", f"{what} ({period.text()}) refers to {kind} '{entry_id}', which is not in force "
-                        f"{', '.join(gap.text() for gap in missing)}", path, line))
+            result.errors.append(
+                Problem(
+                    "D005",
+                    f"{what} ({period.text()}) refers to {kind} '{entry_id}', which is not in force "
+                    f"{', '.join(gap.text() for gap in missing)}",
+                    path,
+                    line,
+                )
+            )
 
     for rule in rulebook.all_rules():
         what = f"rule '{rule.id}'"
@@ -163,25 +192,29 @@ def _check_references(rulebook: Rulebook, result: Validation) -> None:
             if isinstance(value, Param) or not isinstance(value, str):
                 kind = None
             else:
-                kind = {"active_interventions": "intervention", "active_types": "type",
-                        "largest_drop_indicator": "indicator"}.get(atom.fact)
-            if kind:
+                kind = {
+                    "active_interventions": "intervention",
+                    "active_types": "type",
+                    "largest_drop_indicator": "indicator",
+                }.get(atom.fact)
+            if kind and isinstance(value, str):
                 report(what, kind, value, rule.period, rule.path, rule.line)
             if atom.fact.startswith("score_"):
-                report(what, "indicator", atom.fact[len("score_"):], rule.period, rule.path, rule.line)
+                report(what, "indicator", atom.fact[len("score_") :], rule.period, rule.path, rule.line)
     for parameter in rulebook.parameters.items.values():
         if parameter.source:
             for item in parameter.values:
-                report(f"parameter '{parameter.name}'", "finding", parameter.source, item.period, parameter.path,
-                       item.line)
+                report(
+                    f"parameter '{parameter.name}'", "finding", parameter.source, item.period, parameter.path, item.line
+                )
 
 
 def _check_phase_coverage(rulebook: Rulebook, result: Validation, rules_day: dt.date | None = None) -> None:
     """Every record with a measurement should get a phase: proven by a catch-all, else sampled."""
     if _catch_all(rulebook) is not None:
         return
-    from ..check import Checker
     from ..caseload.simulate import generate_cohort
+    from ..check import Checker
 
     checker = Checker(rulebook, engine="python")
     where = rulebook.rules["phase"][-1] if rulebook.rules["phase"] else None
@@ -189,16 +222,26 @@ def _check_phase_coverage(rulebook: Rulebook, result: Validation, rules_day: dt.
         evaluation = checker.evaluate(data, dt.date(2026, 11, 22))
         if evaluation.phase is None and evaluation.facts["measurement_count"] >= 1:
             facts = evaluation.facts
-            result.errors.append(Problem(
-                "V002", "some records with measurements get no phase, e.g. level = "
-                        f"{facts['level']}, change = {facts['change']}, change_prev = {facts['change_prev']}; "
-                        "add a last phase rule such as 'measurement_count >= 1'",
-                where.path if where else str(rulebook.path), where.line if where else None))
+            result.errors.append(
+                Problem(
+                    "V002",
+                    "some records with measurements get no phase, e.g. level = "
+                    f"{facts['level']}, change = {facts['change']}, change_prev = {facts['change_prev']}; "
+                    "add a last phase rule such as 'measurement_count >= 1'",
+                    where.path if where else str(rulebook.path),
+                    where.line if where else None,
+                )
+            )
             return
-    result.warnings.append(Problem(
-        "V003", f"no phase rule covers every record with a measurement by itself; {COVERAGE_SAMPLE} synthetic "
-                "records all got a phase, but that is a sample, not a proof",
-        where.path if where else str(rulebook.path), where.line if where else None))
+    result.warnings.append(
+        Problem(
+            "V003",
+            f"no phase rule covers every record with a measurement by itself; {COVERAGE_SAMPLE} synthetic "
+            "records all got a phase, but that is a sample, not a proof",
+            where.path if where else str(rulebook.path),
+            where.line if where else None,
+        )
+    )
 
 
 def _check_templates(rulebook: Rulebook | None, overrides: list[Path], result: Validation) -> None:
@@ -214,14 +257,22 @@ def _check_templates(rulebook: Rulebook | None, overrides: list[Path], result: V
                 _check_template(folder / lang / name, name, fact_names, result)
     if rulebook is None:
         return
-    needed = [*LAYOUTS, *(f"phases/{phase}.j2" for phase in rulebook.phases),
-              *(f"flags/{flag}.j2" for flag in rulebook.flag_ids)]
+    needed = [
+        *LAYOUTS,
+        *(f"phases/{phase}.j2" for phase in rulebook.phases),
+        *(f"flags/{flag}.j2" for flag in rulebook.flag_ids),
+    ]
     for lang in LANGUAGES:
         present = set().union(*(_template_names(folder / lang) for folder in folders))
         for name in needed:
             if name not in present:
-                result.errors.append(Problem("T002", f"no template '{name}' in any guidance folder for '{lang}'",
-                                             str(folders[-1] / lang / name)))
+                result.errors.append(
+                    Problem(
+                        "T002",
+                        f"no template '{name}' in any guidance folder for '{lang}'",
+                        str(folders[-1] / lang / name),
+                    )
+                )
 
 
 def _template_names(folder: Path) -> set[str]:
@@ -232,8 +283,12 @@ def _template_names(folder: Path) -> set[str]:
 
 def _check_template(path: Path, name: str, fact_names: set[str] | None, result: Validation) -> None:
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
-    env.filters.update({filter_name: (lambda value, *args, **kwargs: value)
-                        for filter_name in ("num", "date", "style", "wrap", "tojson")})
+    env.filters.update(
+        {
+            filter_name: (lambda value, *args, **kwargs: value)
+            for filter_name in ("num", "date", "style", "wrap", "tojson")
+        }
+    )
     try:
         tree = env.parse(path.read_text(encoding="utf-8"), name=name, filename=str(path))
     except jinja2.TemplateSyntaxError as exc:
@@ -249,15 +304,28 @@ def _check_template(path: Path, name: str, fact_names: set[str] | None, result: 
         assigned = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
         for variable in sorted(meta.find_undeclared_variables(tree) - allowed - assigned):
             line = next((node.lineno for node in tree.find_all(nodes.Name) if node.name == variable), None)
-            result.errors.append(Problem("T003", f"'{variable}' is not given to this template (it gets "
-                                                 f"{', '.join(sorted(allowed))}){suggest(variable, allowed)}",
-                                         str(path), line))
+            result.errors.append(
+                Problem(
+                    "T003",
+                    f"'{variable}' is not given to this template (it gets "
+                    f"{', '.join(sorted(allowed))}){suggest(variable, allowed)}",
+                    str(path),
+                    line,
+                )
+            )
     if fact_names is not None:
-        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        lookups = cast("Iterator[nodes.Getattr | nodes.Getitem]", tree.find_all((nodes.Getattr, nodes.Getitem)))
+        for node in lookups:  # find_all types them as Expr
             target, key = node.node, getattr(node, "attr", None)
             if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
                 key = node.arg.value
-            if isinstance(target, nodes.Name) and target.name == "facts" and isinstance(key, str) \
-                    and key not in fact_names and key not in dir(dict):
-                result.errors.append(Problem("T004", f"unknown fact 'facts.{key}'{suggest(key, fact_names)}",
-                                             str(path), node.lineno))
+            if (
+                isinstance(target, nodes.Name)
+                and target.name == "facts"
+                and isinstance(key, str)
+                and key not in fact_names
+                and key not in dir(dict)
+            ):
+                result.errors.append(
+                    Problem("T004", f"unknown fact 'facts.{key}'{suggest(key, fact_names)}", str(path), node.lineno)
+                )

@@ -19,14 +19,16 @@ import datetime as dt
 import itertools
 import multiprocessing
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import IO
 
-from .readers import RawLine, RawRecord, ReadProblem
 from ..check import Checker
 from ..errors import BipError, Problem
 from ..messages import translate
+from ..rulebook import CompiledRule
 from .extsort import external_sort
+from .readers import RawLine, RawRecord, ReadProblem
 from .unique import SeenIds, duplicate_problem
 
 PHASE_URGENCY = {"derailment": 0, "regress": 1, None: 2, "standstill": 3, "progress": 4}
@@ -48,9 +50,16 @@ class Row:
 
     def as_dict(self) -> dict:
         """The row as a plain dict (for JSON and CSV); faster than `dataclasses.asdict`."""
-        return {"citizen_id": self.citizen_id, "phase": self.phase, "confidence": self.confidence,
-                "high": self.high, "medium": self.medium, "low": self.low, "flags": list(self.flags),
-                "source": self.source}
+        return {
+            "citizen_id": self.citizen_id,
+            "phase": self.phase,
+            "confidence": self.confidence,
+            "high": self.high,
+            "medium": self.medium,
+            "low": self.low,
+            "flags": list(self.flags),
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)
@@ -64,8 +73,13 @@ class Rejection:
 
 def triage_key(row: dict) -> tuple:
     """The sort key of the documented triage order."""
-    return (PHASE_URGENCY.get(row["phase"], len(PHASE_URGENCY)), -row["high"], -row["medium"], -row["low"],
-            row["citizen_id"])
+    return (
+        PHASE_URGENCY.get(row["phase"], len(PHASE_URGENCY)),
+        -row["high"],
+        -row["medium"],
+        -row["low"],
+        row["citizen_id"],
+    )
 
 
 @dataclass
@@ -92,7 +106,9 @@ class Summary:
         """Plain data, phases in urgency order and flags by frequency (then id)."""
         order = [phase or "none" for phase in PHASE_URGENCY]
         return {
-            "read": self.read, "evaluated": self.evaluated, "rejected": self.rejected,
+            "read": self.read,
+            "evaluated": self.evaluated,
+            "rejected": self.rejected,
             "phases": {phase: self.phases[phase] for phase in order if self.phases[phase]},
             "flags": dict(sorted(self.flags.items(), key=lambda item: (-item[1], item[0]))),
         }
@@ -109,8 +125,13 @@ class BatchSettings:
     rules_as_of: dt.date | None = None  # the date that selects the rules (default: as_of)
 
 
-def check_one(checker: Checker, item: RawRecord | RawLine | ReadProblem, as_of: dt.date,
-              lang: str = "en", rules_as_of: dt.date | None = None) -> Row | Rejection:
+def check_one(
+    checker: Checker,
+    item: RawRecord | RawLine | ReadProblem,
+    as_of: dt.date,
+    lang: str = "en",
+    rules_as_of: dt.date | None = None,
+) -> Row | Rejection:
     """Validate and evaluate one read item; a bad record becomes a `Rejection` (messages in `lang`)."""
     if isinstance(item, RawLine):
         item = item.parse()
@@ -122,8 +143,16 @@ def check_one(checker: Checker, item: RawRecord | RawLine | ReadProblem, as_of: 
     except BipError as error:
         return Rejection(item.source, citizen_id, [_problem_text(p, lang) for p in error.problems])
     severities = Counter(rule.severity for rule in _strongest_rules(evaluation.outcome.flag_rules))
-    return Row(evaluation.record.id, evaluation.phase, evaluation.facts["confidence"] if evaluation.phase else None,
-               severities["high"], severities["medium"], severities["low"], evaluation.flags, item.source)
+    return Row(
+        evaluation.record.id,
+        evaluation.phase,
+        evaluation.facts["confidence"] if evaluation.phase else None,
+        severities["high"],
+        severities["medium"],
+        severities["low"],
+        evaluation.flags,
+        item.source,
+    )
 
 
 def _problem_text(item: Problem, lang: str) -> str:
@@ -131,9 +160,9 @@ def _problem_text(item: Problem, lang: str) -> str:
     return f"{item.code} {item.text(lang)}" + (line.format(item.line) if item.line else "")
 
 
-def _strongest_rules(rules) -> list:
+def _strongest_rules(rules: Iterable[CompiledRule]) -> list[CompiledRule]:
     """One rule per flag: the most severe one (rules raising the same flag count once)."""
-    order = {"high": 0, "medium": 1, "low": 2}
+    order: dict[str | None, int] = {"high": 0, "medium": 1, "low": 2}
     best: dict = {}
     for rule in rules:
         if rule.conclusion not in best or order[rule.severity] < order[best[rule.conclusion].severity]:
@@ -151,13 +180,17 @@ def _init_worker(settings: BatchSettings) -> None:
     _worker_settings = settings
 
 
-def _work(item: RawRecord | ReadProblem) -> Row | Rejection:
-    return check_one(_worker_checker, item, _worker_settings.as_of, _worker_settings.lang,
-                     _worker_settings.rules_as_of)
+def _work(item: RawRecord | RawLine | ReadProblem) -> Row | Rejection:
+    assert _worker_checker is not None and _worker_settings is not None, "_init_worker runs first"
+    return check_one(_worker_checker, item, _worker_settings.as_of, _worker_settings.lang, _worker_settings.rules_as_of)
 
 
-def evaluate_stream(items: Iterable[RawRecord | ReadProblem], settings: BatchSettings, workers: int = 1,
-                    checker: Checker | None = None) -> Iterator[Row | Rejection]:
+def evaluate_stream(
+    items: Iterable[RawRecord | RawLine | ReadProblem],
+    settings: BatchSettings,
+    workers: int = 1,
+    checker: Checker | None = None,
+) -> Iterator[Row | Rejection]:
     """Rows and rejections in input order, evaluated in this process or in `workers` processes."""
     if workers <= 1:
         checker = checker or Checker(settings.rules, engine=settings.engine)
@@ -178,9 +211,17 @@ def evaluate_stream(items: Iterable[RawRecord | ReadProblem], settings: BatchSet
             pending = queued
 
 
-def run_batch(items: Iterable[RawRecord | ReadProblem], settings: BatchSettings, out, fmt: str = "text",
-              workers: int = 1, lang: str = "da", order: str = "triage", on_rejection=None,
-              on_progress=None) -> Summary:
+def run_batch(
+    items: Iterable[RawRecord | RawLine | ReadProblem],
+    settings: BatchSettings,
+    out: IO[str],
+    fmt: str = "text",
+    workers: int = 1,
+    lang: str = "da",
+    order: str = "triage",
+    on_rejection: Callable[[Rejection], None] | None = None,
+    on_progress: Callable[[Summary], None] | None = None,
+) -> Summary:
     """Check every record and write the rows to `out` in `fmt`; return the summary.
 
     `on_rejection(rejection)` is called for each rejected record as it happens, and
@@ -226,5 +267,6 @@ def _unique(result: Row | Rejection, seen: SeenIds, lang: str) -> Row | Rejectio
     first = seen.first_seen(citizen_id, result.source)
     if first is None:
         return result
-    return Rejection(result.source, citizen_id, [_problem_text(duplicate_problem(citizen_id, result.source, first),
-                                                               lang)])
+    return Rejection(
+        result.source, citizen_id, [_problem_text(duplicate_problem(citizen_id, result.source, first), lang)]
+    )

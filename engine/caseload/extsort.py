@@ -10,7 +10,8 @@ from __future__ import annotations
 import heapq
 import json
 import tempfile
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
 
 
 def external_sort(items: Iterable[dict], key: Callable[[dict], Any], run_size: int = 20000) -> Iterator[dict]:
@@ -37,14 +38,14 @@ def external_sort(items: Iterable[dict], key: Callable[[dict], Any], run_size: i
 
 def _spill(buffer: list) -> Any:
     buffer.sort(key=lambda entry: entry[:2])
-    run = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+    run = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 - the merge closes it
     for sort_key, index, item in buffer:
         run.write(json.dumps([sort_key, index, item], ensure_ascii=False) + "\n")
     run.seek(0)
     return run
 
 
-def _read_run(run) -> Iterator[tuple]:
+def _read_run(run: IO[str]) -> Iterator[tuple]:
     for line in run:
         sort_key, index, item = json.loads(line)
         yield _tuple(sort_key), index, item

@@ -9,7 +9,8 @@ from __future__ import annotations
 import csv
 import json
 import textwrap
-from typing import IO, Iterable
+from collections.abc import Callable, Iterable
+from typing import IO, Any
 
 from ..messages import text as message_text
 
@@ -17,16 +18,42 @@ FLAG_COLUMN = 50
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ("citizen_id", "phase", "confidence", "high", "medium", "low", "flags")
 WORDS = {
-    "da": {"citizen_id": "Borger", "phase": "Fase", "confidence": "Sikkerhed", "flags": "Flag",
-           "summary": "Opsummering", "phases": "Borgere pr. fase", "flag_counts": "Flag efter hyppighed",
-           "none": "ingen fase",
-           "progress": "Fremgang", "standstill": "Stilstand", "regress": "Tilbagegang", "derailment": "Afsporing",
-           "low": "lav", "medium": "middel", "high": "høj", "no_rows": "Ingen borgere blev vurderet."},
-    "en": {"citizen_id": "Citizen", "phase": "Phase", "confidence": "Confidence", "flags": "Flags",
-           "summary": "Summary", "phases": "Citizens per phase", "flag_counts": "Flags by frequency",
-           "none": "no phase",
-           "progress": "Progress", "standstill": "Standstill", "regress": "Regress", "derailment": "Derailment",
-           "low": "low", "medium": "medium", "high": "high", "no_rows": "No citizens were evaluated."},
+    "da": {
+        "citizen_id": "Borger",
+        "phase": "Fase",
+        "confidence": "Sikkerhed",
+        "flags": "Flag",
+        "summary": "Opsummering",
+        "phases": "Borgere pr. fase",
+        "flag_counts": "Flag efter hyppighed",
+        "none": "ingen fase",
+        "progress": "Fremgang",
+        "standstill": "Stilstand",
+        "regress": "Tilbagegang",
+        "derailment": "Afsporing",
+        "low": "lav",
+        "medium": "middel",
+        "high": "høj",
+        "no_rows": "Ingen borgere blev vurderet.",
+    },
+    "en": {
+        "citizen_id": "Citizen",
+        "phase": "Phase",
+        "confidence": "Confidence",
+        "flags": "Flags",
+        "summary": "Summary",
+        "phases": "Citizens per phase",
+        "flag_counts": "Flags by frequency",
+        "none": "no phase",
+        "progress": "Progress",
+        "standstill": "Standstill",
+        "regress": "Regress",
+        "derailment": "Derailment",
+        "low": "low",
+        "medium": "medium",
+        "high": "high",
+        "no_rows": "No citizens were evaluated.",
+    },
 }
 
 
@@ -60,22 +87,24 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def write_json(rows: Iterable[dict], out: IO[str], summary) -> None:
+def write_json(rows: Iterable[dict], out: IO[str], summary: Callable[[], dict[str, Any]]) -> None:
     """`{"citizens": [...], "summary": {...}}`, written as the rows come; `summary()` is called last."""
     out.write('{\n  "citizens": [')
     for index, row in enumerate(rows):
-        out.write(("," if index else "") + "\n    " + json.dumps({name: row[name] for name in COLUMNS},
-                                                               ensure_ascii=False))
+        out.write(
+            ("," if index else "") + "\n    " + json.dumps({name: row[name] for name in COLUMNS}, ensure_ascii=False)
+        )
     out.write('\n  ],\n  "summary": ' + json.dumps(summary(), ensure_ascii=False, indent=2).replace("\n", "\n  "))
     out.write("\n}\n")
 
 
-def write_text(rows: Iterable[dict], out: IO[str], summary, lang: str = "da") -> None:
+def write_text(rows: Iterable[dict], out: IO[str], summary: Callable[[], dict[str, Any]], lang: str = "da") -> None:
     """A readable triage table (80 columns) followed by the summary."""
     words = WORDS[lang]
     line = "{:<16} {:<12} {:<9} {:>2} {:>2} {:>2}  {}"
-    out.write(line.format(words["citizen_id"], words["phase"], words["confidence"], "H", "M", "L",
-                          words["flags"]) + "\n")
+    out.write(
+        line.format(words["citizen_id"], words["phase"], words["confidence"], "H", "M", "L", words["flags"]) + "\n"
+    )
     out.write("-" * 78 + "\n")
     count = 0
     for row in rows:
@@ -83,15 +112,20 @@ def write_text(rows: Iterable[dict], out: IO[str], summary, lang: str = "da") ->
         phase = words.get(row["phase"] or "none", row["phase"])
         confidence = words.get(row["confidence"], "") if row["confidence"] else ""
         flags = textwrap.wrap(", ".join(row["flags"]), width=78 - FLAG_COLUMN) or [""]
-        out.write(line.format(row["citizen_id"][:16], phase[:12], confidence, row["high"], row["medium"], row["low"],
-                              flags[0]).rstrip() + "\n")
+        out.write(
+            line.format(
+                row["citizen_id"][:16], phase[:12], confidence, row["high"], row["medium"], row["low"], flags[0]
+            ).rstrip()
+            + "\n"
+        )
         for more in flags[1:]:
             out.write(" " * FLAG_COLUMN + more + "\n")
     if not count:
         out.write(words["no_rows"] + "\n")
     totals = summary()
-    read = message_text("batch.summary", lang, read=totals["read"], evaluated=totals["evaluated"],
-                        rejected=totals["rejected"])
+    read = message_text(
+        "batch.summary", lang, read=totals["read"], evaluated=totals["evaluated"], rejected=totals["rejected"]
+    )
     out.write(f"\n{words['summary']}: {read}\n")
     out.write(f"{words['phases']}:\n")
     for phase, number in totals["phases"].items():

@@ -70,7 +70,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal, overload
 
 from ..yamlio import json_depth_problem, parse_json, parse_yaml, read_text
 
@@ -127,6 +127,7 @@ AnyItem = RawRecord | ReadProblem | RawLine
 
 # --- Single files and folders -------------------------------------------------------------------
 
+
 def read_file(path: str | Path) -> ReadItem:
     """Read one `.yaml`, `.yml` or `.json` record file; a problem is returned, never raised."""
     name = str(path)
@@ -158,8 +159,11 @@ def read_folder(path: str | Path) -> Iterator[ReadItem]:
 
 def _folder_items(folder: Path) -> Iterator[ReadItem]:
     # Sorting needs the names (only the names) of all files at once.
-    names = sorted(entry.name for entry in folder.iterdir()
-                   if entry.suffix.lower() in RECORD_SUFFIXES and not entry.name.startswith("."))
+    names = sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.suffix.lower() in RECORD_SUFFIXES and not entry.name.startswith(".")
+    )
     for name in names:
         entry = folder / name
         if entry.is_file():
@@ -171,6 +175,7 @@ def _single_file(path: Path) -> Iterator[ReadItem]:
 
 
 # --- JSON Lines ---------------------------------------------------------------------------------
+
 
 def read_jsonl(path_or_stdin: str | Path | IO = "-", defer_parsing: bool = False) -> Iterator[AnyItem]:
     """Read JSON Lines: one record per line as a JSON object; `-` reads standard input.
@@ -230,6 +235,7 @@ def _json_line(line: str, source: str) -> ReadItem:
 
 # --- CSV exports: files, rows and citizen groups ------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _CsvFile:
     """A CSV export whose header has been read: its kind, separator and column positions."""
@@ -245,7 +251,7 @@ def _decoded_lines(stream: Iterable[bytes]) -> Iterator[str]:
     """Text lines of a CSV file: UTF-8 (a BOM is dropped), else Windows-1252, line by line."""
     for number, raw in enumerate(stream, 1):
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8):]
+            raw = raw[len(codecs.BOM_UTF8) :]
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -268,13 +274,15 @@ def _inspect_csv(path: str | Path) -> _CsvFile:
         if all(name in columns for name in required):
             return _CsvFile(str(path), kind, delimiter, columns, len(names))
     expected = "; ".join(f"{kind}: {', '.join(cols)}" for kind, cols in REQUIRED_COLUMNS.items())
-    raise ValueError(f"{path}: not a known input (the header has {', '.join(names) or 'no columns'}; "
-                     f"a CSV export needs the columns of one of {expected})")
+    raise ValueError(
+        f"{path}: not a known input (the header has {', '.join(names) or 'no columns'}; "
+        f"a CSV export needs the columns of one of {expected})"
+    )
 
 
 def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
     """Decode the bytes that are not UTF-8 as Windows-1252, as older Excel exports are written."""
-    return error.object[error.start:error.end].decode("cp1252", errors="replace"), error.end
+    return error.object[error.start : error.end].decode("cp1252", errors="replace"), error.end
 
 
 codecs.register_error("bip-cp1252", _cp1252_fallback)  # type: ignore[arg-type]
@@ -340,7 +348,7 @@ class _Sorter:
         for line, cells, error in _csv_rows(csv_file):
             if len(cells) <= width:
                 problem = error
-                cells += padding[len(cells):]
+                cells += padding[len(cells) :]
             else:
                 problem = f"the row has {len(cells)} cells but the header has {width}"
             citizen_id = cells[id_column].strip()
@@ -386,8 +394,9 @@ class _Sorter:
         self._db.close()
 
 
-def read_csv_exports(measurements: str | Path, interventions: str | Path | None = None,
-                     caseworkers: str | Path | None = None) -> Iterator[ReadItem]:
+def read_csv_exports(
+    measurements: str | Path, interventions: str | Path | None = None, caseworkers: str | Path | None = None
+) -> Iterator[ReadItem]:
     """Merge CSV exports into one record per citizen, in the order the citizens first appear in measurements.
 
     The files may list their rows in any order (see the module docstring). Raises `ValueError` at
@@ -416,17 +425,24 @@ def _merge(files: dict[str, _CsvFile]) -> Iterator[ReadItem]:
             yield from _citizen(citizen_id, f"{order}:{first}", rows, paths)
         for citizen_id, kind, line, count in sorter.strays():
             more = f" (and {count - 1} more row(s) of the citizen in this file)" if count > 1 else ""
-            yield ReadProblem(f"{paths[kind]}:{line}", f"citizen {citizen_id} is not in {order}, so this row{more} "
-                              f"is not used; a citizen with no measurements yet can be listed there with a row "
-                              f"that has only the citizen_id")
+            yield ReadProblem(
+                f"{paths[kind]}:{line}",
+                f"citizen {citizen_id} is not in {order}, so this row{more} "
+                f"is not used; a citizen with no measurements yet can be listed there with a row "
+                f"that has only the citizen_id",
+            )
     finally:
         sorter.close()
 
 
 def _citizen(citizen_id: str, source: str, rows: dict[int, list[_Row]], paths: dict[int, str]) -> Iterator[ReadItem]:
     """The record of one citizen from its rows in each file, or the problems that keep it from being read."""
-    problems = [ReadProblem(f"{paths[kind]}:{row[0]}", f"{row[1]}; citizen {citizen_id} is not read")
-                for kind, kind_rows in sorted(rows.items()) for row in kind_rows if row[1]]
+    problems = [
+        ReadProblem(f"{paths[kind]}:{row[0]}", f"{row[1]}; citizen {citizen_id} is not read")
+        for kind, kind_rows in sorted(rows.items())
+        for row in kind_rows
+        if row[1]
+    ]
     record: dict = {"id": citizen_id, "measurements": _measurements(citizen_id, paths[0], rows.get(0, []), problems)}
     for kind in sorted(kind for kind in paths if kind > 0):
         record[_KINDS[kind]] = [_SIDE_ROW[_KINDS[kind]](row) for row in rows.get(kind, [])]
@@ -447,8 +463,12 @@ def _measurements(citizen_id: str, path: str, rows: list[_Row], problems: list[R
             continue
         value = _score(score)
         if indicator in scores and scores[indicator] != value:
-            problems.append(ReadProblem(f"{path}:{line}", f"a second, different score for {indicator} on {day}; "
-                                        f"citizen {citizen_id} is not read"))
+            problems.append(
+                ReadProblem(
+                    f"{path}:{line}",
+                    f"a second, different score for {indicator} on {day}; citizen {citizen_id} is not read",
+                )
+            )
         scores[indicator] = value
     return list(by_date.values())
 
@@ -477,6 +497,13 @@ _SIDE_ROW = {"interventions": _intervention, "caseworkers": _caseworker}
 
 # --- Telling inputs apart -----------------------------------------------------------------------
 
+
+@overload
+def detect_and_read(inputs: Sequence[str], defer_parsing: Literal[False] = False) -> Iterator[ReadItem]: ...
+@overload
+def detect_and_read(inputs: Sequence[str], defer_parsing: bool) -> Iterator[AnyItem]: ...
+
+
 def detect_and_read(inputs: Sequence[str], defer_parsing: bool = False) -> Iterator[AnyItem]:
     """Read each input by its kind and chain them, in the order given.
 
@@ -488,8 +515,9 @@ def detect_and_read(inputs: Sequence[str], defer_parsing: bool = False) -> Itera
     With `defer_parsing`, JSON Lines come unparsed (`RawLine`), for worker processes to parse.
     """
     if not inputs:
-        raise ValueError("no input given: name a folder, a .jsonl file, '-' for standard input, "
-                         "record files or CSV exports")
+        raise ValueError(
+            "no input given: name a folder, a .jsonl file, '-' for standard input, record files or CSV exports"
+        )
     if list(inputs).count("-") > 1:
         raise ValueError("-: standard input can be read only once")
     readers: list[Iterator[AnyItem] | None] = []
@@ -518,8 +546,11 @@ def detect_and_read(inputs: Sequence[str], defer_parsing: bool = False) -> Itera
                 readers.append(None)
     if csv_paths and csv_slot is not None:
         if "measurements" not in csv_paths:
-            raise ValueError(f"{', '.join(csv_paths.values())}: CSV exports need a measurements file "
-                             f"(columns {', '.join(CSV_COLUMNS['measurements'])})")
-        readers[csv_slot] = read_csv_exports(csv_paths["measurements"], csv_paths.get("interventions"),
-                                             csv_paths.get("caseworkers"))
+            raise ValueError(
+                f"{', '.join(csv_paths.values())}: CSV exports need a measurements file "
+                f"(columns {', '.join(CSV_COLUMNS['measurements'])})"
+            )
+        readers[csv_slot] = read_csv_exports(
+            csv_paths["measurements"], csv_paths.get("interventions"), csv_paths.get("caseworkers")
+        )
     return itertools.chain.from_iterable(reader for reader in readers if reader is not None)

@@ -30,15 +30,16 @@ import csv
 import json
 import random
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO
 
-from .readers import CSV_COLUMNS
 from ..paths import default_rules
 from ..rulebook import load_rulebook
+from .readers import CSV_COLUMNS
 
 DEFAULT_AS_OF = date(2026, 11, 22)
 THREE_MONTHS = timedelta(days=91)
@@ -62,8 +63,15 @@ _CURRENT_MIX = (
     ("combined_other", 0.085),
 )
 # Mean change of the latent level per three-month interval while the current interventions run.
-_DRIFT = {"none": -0.3, JOB_ORIENTED: 0.18, "combined_job": 0.35, HEALTH: 0.0, SOCIAL: 0.0,
-          UPSKILLING: 0.0, "combined_other": 0.03}
+_DRIFT = {
+    "none": -0.3,
+    JOB_ORIENTED: 0.18,
+    "combined_job": 0.35,
+    HEALTH: 0.0,
+    SOCIAL: 0.0,
+    UPSKILLING: 0.0,
+    "combined_other": 0.03,
+}
 _HISTORY_TYPES = ((JOB_ORIENTED, 0.45), (HEALTH, 0.25), (SOCIAL, 0.15), (UPSKILLING, 0.15))
 
 _STAIRCASE_NOTES = (
@@ -139,8 +147,10 @@ def _rules(rules_dir: str | Path | None) -> _Catalogue:
 
 # --- The cohort ---------------------------------------------------------------------------------
 
-def generate_cohort(n: int, seed: int = 0, years: float = 2.0, as_of: date | str = DEFAULT_AS_OF,
-                    rules_dir: str | Path | None = None) -> Iterator[dict]:
+
+def generate_cohort(
+    n: int, seed: int = 0, years: float = 2.0, as_of: date | str = DEFAULT_AS_OF, rules_dir: str | Path | None = None
+) -> Iterator[dict]:
     """Yield `n` synthetic citizen records, one at a time, ids `SIM-000001` onwards.
 
     Citizen i depends only on (seed, i): the same seed gives the same records, and citizen i is
@@ -175,7 +185,7 @@ def _citizen(index: int, rng: random.Random, as_of: date, years: float, catalogu
 
 
 def _weighted(rng: random.Random, choices: Iterable[tuple[str, float]]) -> str:
-    names, weights = zip(*choices)
+    names, weights = zip(*choices, strict=True)
     return rng.choices(names, weights)[0]
 
 
@@ -184,6 +194,7 @@ def _days(n: int) -> timedelta:
 
 
 # --- Interventions ------------------------------------------------------------------------------
+
 
 def _interventions(rng: random.Random, kind: str, enrolled: date, as_of: date, catalogue: _Catalogue) -> list[dict]:
     items = [_current(rng, main_type, enrolled, as_of, catalogue) for main_type in _current_types(rng, kind)]
@@ -204,8 +215,9 @@ def _current_types(rng: random.Random, kind: str) -> list[str]:
     if kind == "none":
         return []
     if kind == "combined_job":
-        partners = rng.choices((HEALTH, SOCIAL, UPSKILLING, JOB_ORIENTED), (0.4, 0.25, 0.2, 0.15),
-                               k=rng.choice((1, 1, 2)))
+        partners = rng.choices(
+            (HEALTH, SOCIAL, UPSKILLING, JOB_ORIENTED), (0.4, 0.25, 0.2, 0.15), k=rng.choice((1, 1, 2))
+        )
         return [JOB_ORIENTED, *partners]
     if kind == "combined_other":
         return rng.sample((HEALTH, SOCIAL, UPSKILLING), rng.choice((2, 2, 3)))
@@ -239,8 +251,12 @@ def _history(rng: random.Random, enrolled: date, until: date, catalogue: _Catalo
         end = day + _days(rng.randint(30, 180))
         if end > until:
             break
-        item = {"type": _pick(rng, _weighted(rng, _HISTORY_TYPES), catalogue), "start": day.isoformat(),
-                "end": end.isoformat(), "status": "completed"}
+        item = {
+            "type": _pick(rng, _weighted(rng, _HISTORY_TYPES), catalogue),
+            "start": day.isoformat(),
+            "end": end.isoformat(),
+            "status": "completed",
+        }
         if rng.random() < 0.08:
             item["end"] = (day + _days(rng.randint(1, 20))).isoformat()
             item["status"] = "cancelled"
@@ -257,8 +273,9 @@ def _serial_internships(rng: random.Random, enrolled: date, until: date, catalog
         end = day + _days(rng.randint(28, 60))
         if end > until:
             break
-        items.append({"type": rng.choice(internships), "start": day.isoformat(), "end": end.isoformat(),
-                      "status": "completed"})
+        items.append(
+            {"type": rng.choice(internships), "start": day.isoformat(), "end": end.isoformat(), "status": "completed"}
+        )
         day = end + _days(rng.randint(5, 25))
     return items
 
@@ -274,11 +291,15 @@ def _planned(rng: random.Random, as_of: date, catalogue: _Catalogue) -> dict:
 
 def _cancelled(rng: random.Random, enrolled: date, as_of: date, catalogue: _Catalogue) -> dict:
     start = enrolled + _days(rng.randint(0, max(0, (as_of - enrolled).days - 10)))
-    return {"type": _pick(rng, _weighted(rng, _HISTORY_TYPES), catalogue), "start": start.isoformat(),
-            "status": "cancelled"}
+    return {
+        "type": _pick(rng, _weighted(rng, _HISTORY_TYPES), catalogue),
+        "start": start.isoformat(),
+        "status": "cancelled",
+    }
 
 
 # --- Measurements -------------------------------------------------------------------------------
+
 
 def _measurements(rng: random.Random, kind: str, enrolled: date, as_of: date, catalogue: _Catalogue) -> list[dict]:
     if rng.random() < 0.01:
@@ -288,7 +309,7 @@ def _measurements(rng: random.Random, kind: str, enrolled: date, as_of: date, ca
     citizen_offsets = {name: rng.gauss(0, 0.35) for name in catalogue.citizen_indicators}
     belief_offset = _belief_offset(rng, levels[-1])
     result = []
-    for day, level in zip(dates, levels):
+    for day, level in zip(dates, levels, strict=True):
         scores = {name: _score(level + offset + rng.gauss(0, 0.35)) for name, offset in citizen_offsets.items()}
         for name in catalogue.caseworker_indicators:
             offset = belief_offset if name == "caseworker_belief" else belief_offset / 2
@@ -348,6 +369,7 @@ def _score(value: float) -> int:
 
 # --- Caseworkers and notes ----------------------------------------------------------------------
 
+
 def _caseworkers(rng: random.Random, enrolled: date, as_of: date) -> list[dict]:
     recent = rng.random() < 0.25
     older = rng.choices((0, 1, 2), (0.55, 0.3, 0.15))[0]
@@ -360,7 +382,7 @@ def _caseworkers(rng: random.Random, enrolled: date, as_of: date) -> list[dict]:
     for _ in days:
         chain.append(rng.choice([n for n in range(1, 121) if n != chain[-1]]))
     starts = [enrolled, *days]
-    return [{"id": f"cw-{number}", "from": day.isoformat()} for number, day in zip(chain, starts)]
+    return [{"id": f"cw-{number}", "from": day.isoformat()} for number, day in zip(chain, starts, strict=True)]
 
 
 def _notes(rng: random.Random) -> str | None:
@@ -373,6 +395,7 @@ def _notes(rng: random.Random) -> str | None:
 
 
 # --- Writing ------------------------------------------------------------------------------------
+
 
 def write_jsonl(records: Iterable[dict], fp: IO[str]) -> int:
     """Write records as JSON Lines to a text file; return how many were written."""
@@ -414,16 +437,19 @@ def _write_record(record: dict, writers: dict) -> None:
     if not record.get("measurements"):
         writers["measurements"].writerow((citizen, "", "", ""))
     for item in record.get("interventions", []):
-        writers["interventions"].writerow((citizen, item["type"], item["start"], item.get("end", ""),
-                                           item.get("status", "")))
+        writers["interventions"].writerow(
+            (citizen, item["type"], item["start"], item.get("end", ""), item.get("status", ""))
+        )
     for entry in record.get("caseworkers", []):
         writers["caseworkers"].writerow((citizen, entry["id"], entry["from"]))
 
 
 # --- Calibration --------------------------------------------------------------------------------
 
-def calibration_summary(records: Iterable[dict], as_of: date | str = DEFAULT_AS_OF,
-                        rules_dir: str | Path | None = None) -> dict:
+
+def calibration_summary(
+    records: Iterable[dict], as_of: date | str = DEFAULT_AS_OF, rules_dir: str | Path | None = None
+) -> dict:
     """The shares of citizens (0-1) that the simulator is calibrated to, measured in `records`.
 
     Interventions count as active in the last three months when they started on or before
@@ -440,9 +466,18 @@ def calibration_summary(records: Iterable[dict], as_of: date | str = DEFAULT_AS_
         counts["citizens"] += 1
         counts.update(_calibration_keys(record, day, catalogue))
     total = counts["citizens"]
-    keys = ["no_intervention", "one_intervention", "combined", "combined_with_job_oriented",
-            *(f"single_{name}" for name in MAIN_TYPES), "internships_5_plus", "measurement_overdue",
-            "caseworker_change_6m", "with_notes", "notes_with_staircase_phrase"]
+    keys = [
+        "no_intervention",
+        "one_intervention",
+        "combined",
+        "combined_with_job_oriented",
+        *(f"single_{name}" for name in MAIN_TYPES),
+        "internships_5_plus",
+        "measurement_overdue",
+        "caseworker_change_6m",
+        "with_notes",
+        "notes_with_staircase_phrase",
+    ]
     return {"citizens": total, **{key: counts[key] / total if total else 0.0 for key in keys}}
 
 
@@ -458,8 +493,11 @@ def _calibration_keys(record: dict, as_of: date, catalogue: _Catalogue) -> list[
         keys.append("combined")
         if JOB_ORIENTED in active:
             keys.append("combined_with_job_oriented")
-    internships = sum(1 for item in record.get("interventions", []) if item.get("status") != "cancelled"
-                      and str(item["type"]).casefold() in catalogue.internship_names)
+    internships = sum(
+        1
+        for item in record.get("interventions", [])
+        if item.get("status") != "cancelled" and str(item["type"]).casefold() in catalogue.internship_names
+    )
     if internships >= 5:
         keys.append("internships_5_plus")
     dates = [date.fromisoformat(str(m["date"])) for m in record.get("measurements", [])]

@@ -12,11 +12,14 @@ stays flat in the number of citizens.
 from __future__ import annotations
 
 import sqlite3
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 from ..errors import Problem
 from ..messages import problem
-from .readers import RawRecord, ReadProblem
+from .readers import RawLine, RawRecord, ReadProblem
+
+_Item = TypeVar("_Item", RawRecord | ReadProblem, RawRecord | RawLine | ReadProblem)
 
 
 class SeenIds:
@@ -44,7 +47,7 @@ def duplicate_problem(citizen_id: str, source: str, first: str) -> Problem:
     return problem("R006", source, None, citizen=citizen_id, first=first)
 
 
-def reject_duplicates(items: Iterable[RawRecord | ReadProblem]) -> Iterator[RawRecord | ReadProblem]:
+def reject_duplicates(items: Iterable[_Item]) -> Iterator[_Item | ReadProblem]:
     """The items with every record after the first of the same id replaced by a `ReadProblem` (R006)."""
     seen = SeenIds()
     try:

@@ -8,8 +8,12 @@ produces the explanation trace. `make_executor` picks one by name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..rulebook import CompiledRule, Rulebook
+if TYPE_CHECKING:  # annotations only: a cold check runs the rules without loading the pydantic models
+    from collections.abc import Mapping
+
+    from ..rulebook import CompiledRule, Rulebook
 
 
 @dataclass
@@ -20,6 +24,16 @@ class Outcome:
     phase_matches: list[str] = field(default_factory=list)
     flag_rules: list[CompiledRule] = field(default_factory=list)
     checklist_rules: list[CompiledRule] = field(default_factory=list)
+
+
+class Executor(Protocol):
+    """What every executor offers: its name and a run over one record's facts."""
+
+    name: str
+
+    def run(self, facts: Mapping[str, Any]) -> Outcome:
+        """The rules' conclusions for `facts`."""
+        ...
 
 
 class ExecutorClosed(RuntimeError):
@@ -34,7 +48,7 @@ def durable_available() -> bool:
     """Whether durable_rules can be imported on this Python."""
     try:
         import durable.engine  # noqa: F401
-    except Exception:  # ImportError, or the undefined-symbol failure of its C module on 3.13
+    except Exception:  # noqa: BLE001 - ImportError, or the undefined-symbol failure of its C module on 3.13
         return False
     return True
 
@@ -44,15 +58,17 @@ def default_executor_name() -> str:
     return "durable" if durable_available() else "python"
 
 
-def make_executor(rulebook: Rulebook, name: str | None = None):
+def make_executor(rulebook: Rulebook, name: str | None = None) -> Executor:
     """An executor for `rulebook`: `durable`, `python`, or None for the default."""
     name = name or default_executor_name()
     if name == "python":
         from .python_exec import PythonExecutor
+
         return PythonExecutor(rulebook)
     if name == "durable":
         if not durable_available():
             raise ExecutorUnavailable("durable_rules cannot be loaded on this Python; use --engine python")
         from .durable_exec import DurableExecutor
+
         return DurableExecutor(rulebook)
     raise ValueError(f"unknown executor '{name}' (choose durable or python)")

@@ -22,14 +22,17 @@ from __future__ import annotations
 
 import itertools
 import threading
-from typing import Any, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import durable.engine as durable_engine
 import durable_rules_engine
 
-from ..expr import AllOf, AnyOf, Always, Compare, Condition, Contains, Known, atoms
-from ..rulebook import CompiledRule, Rulebook
+from ..expr import AllOf, Always, AnyOf, Compare, Condition, Contains, Known, atoms
 from . import ExecutorClosed, Outcome
+
+if TYPE_CHECKING:
+    from ..rulebook import CompiledRule, Rulebook
 
 _DURABLE_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 _NEVER = "__never__"
@@ -62,7 +65,7 @@ class DurableExecutor:
         self._nullable = [name for name, spec in rulebook.facts.items() if spec.nullable]
         self._by_id = {rule.id: rule for rule in rulebook.all_rules()}
         self._ruleset = f"bip_{rulebook.content_hash[:12]}_{next(_rulesets)}"
-        self._host = _QuietHost({self._ruleset: self._definition()})
+        self._host: _QuietHost | None = _QuietHost({self._ruleset: self._definition()})  # None once closed
 
     def close(self) -> None:
         """Delete the ruleset from durable_rules (after a reload); later runs raise `ExecutorClosed`."""
@@ -110,20 +113,27 @@ class DurableExecutor:
                 }
             if next_stage:
                 definition[f"__after_{stage}"] = {
-                    "all": [{"m": {"stage": stage}}], "pri": next(priority), "run": self._advance(next_stage)}
-        definition["__catch_all"] = {"all": [{"m": {"$mt": {"stage": ".*"}}}], "pri": _LAST_PRIORITY,
-                                     "run": lambda c: None}
+                    "all": [{"m": {"stage": stage}}],
+                    "pri": next(priority),
+                    "run": self._advance(next_stage),
+                }
+        definition["__catch_all"] = {
+            "all": [{"m": {"$mt": {"stage": ".*"}}}],
+            "pri": _LAST_PRIORITY,
+            "run": lambda c: None,
+        }
         return definition
 
-    def _on_match(self, rule: CompiledRule):
-        def action(c) -> None:
+    def _on_match(self, rule: CompiledRule) -> Callable[[Any], None]:
+        def action(c: Any) -> None:  # c: the durable_rules closure
             matched = self._runs[c.s.sid]["matched"][rule.stage]
             if rule.id not in matched:  # an `or` fires once for each branch that holds
                 matched.append(rule.id)
+
         return action
 
-    def _advance(self, next_stage: str):
-        def action(c) -> None:
+    def _advance(self, next_stage: str) -> Callable[[Any], None]:
+        def action(c: Any) -> None:
             run = self._runs[c.s.sid]
             facts = dict(run["facts"])
             phases = run["matched"]["phase"]
@@ -135,6 +145,7 @@ class DurableExecutor:
             fact = self._normalise(facts)
             fact["stage"] = next_stage
             c.assert_fact(fact)
+
         return action
 
     def _normalise(self, facts: Mapping[str, Any]) -> dict:
@@ -169,9 +180,12 @@ class DurableExecutor:
                 matched = self._runs.pop(sid)["matched"]
         rules = {stage: [self._by_id[rid] for rid in ids] for stage, ids in matched.items()}
         ordered = sorted(rules["phase"], key=lambda rule: rule.rank)
-        return Outcome(ordered[0] if ordered else None, [rule.id for rule in ordered],
-                       sorted(rules["flag"], key=lambda rule: rule.rank),
-                       sorted(rules["checklist"], key=lambda rule: rule.rank))
+        return Outcome(
+            ordered[0] if ordered else None,
+            [rule.id for rule in ordered],
+            sorted(rules["flag"], key=lambda rule: rule.rank),
+            sorted(rules["checklist"], key=lambda rule: rule.rank),
+        )
 
 
 def _number(value: Any) -> Any:

@@ -7,15 +7,17 @@ is false; `not` was already pushed down to the comparisons by the parser.
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from ..expr import AllOf, AnyOf, Always, Compare, Condition, Contains, Known, atoms, to_text
-from ..rulebook import CompiledRule, Rulebook
+from ..expr import AllOf, Always, AnyOf, Compare, Condition, Contains, Known, atoms, to_text
+from ..valueclass import value_class
 from . import Outcome
 
-_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-        "==": operator.eq, "!=": operator.ne}
+if TYPE_CHECKING:
+    from ..rulebook import CompiledRule, Rulebook
+
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
 
 
 def holds(condition: Condition, facts: Mapping[str, Any]) -> bool:
@@ -44,9 +46,10 @@ def compile_condition(condition: Condition) -> Callable[[Mapping[str, Any]], boo
     if isinstance(condition, Compare):
         name, compare, value = condition.fact, _OPS[condition.op], condition.value
 
-        def test(facts):
+        def test(facts: Mapping[str, Any]) -> bool:
             actual = facts.get(name)
             return actual is not None and compare(actual, value)
+
         return test
     if isinstance(condition, Contains):
         name, item, positive = condition.fact, condition.value, condition.positive
@@ -60,12 +63,13 @@ def compile_condition(condition: Condition) -> Callable[[Mapping[str, Any]], boo
     if isinstance(condition, AllOf) and all(isinstance(term, Compare) for term in condition.terms):
         checks = tuple((term.fact, _OPS[term.op], term.value) for term in condition.terms)
 
-        def all_compare(facts):
+        def all_compare(facts: Mapping[str, Any]) -> bool:
             for name, compare, value in checks:
                 actual = facts.get(name)
                 if actual is None or not compare(actual, value):
                     return False
             return True
+
         return all_compare
     terms = tuple(compile_condition(term) for term in condition.terms)
     if isinstance(condition, AllOf):
@@ -79,7 +83,7 @@ def compile_condition(condition: Condition) -> Callable[[Mapping[str, Any]], boo
     return lambda facts: any(term(facts) for term in terms)
 
 
-@dataclass(frozen=True)
+@value_class
 class AtomTrace:
     """One comparison of a rule, the value it saw, and whether it held."""
 
@@ -89,7 +93,7 @@ class AtomTrace:
     result: bool
 
 
-@dataclass(frozen=True)
+@value_class
 class RuleTrace:
     """One rule's verdict and the comparisons that decided it."""
 
@@ -100,8 +104,9 @@ class RuleTrace:
 
 def trace_rule(rule: CompiledRule, facts: Mapping[str, Any]) -> RuleTrace:
     """Evaluate one rule and keep every comparison's value and result."""
-    traced = [AtomTrace(to_text(atom), atom.fact, facts.get(atom.fact), holds(atom, facts))
-              for atom in atoms(rule.condition)]
+    traced = [
+        AtomTrace(to_text(atom), atom.fact, facts.get(atom.fact), holds(atom, facts)) for atom in atoms(rule.condition)
+    ]
     return RuleTrace(rule, holds(rule.condition, facts), traced)
 
 
@@ -121,8 +126,10 @@ class PythonExecutor:
 
     def __init__(self, rulebook: Rulebook):
         self.rulebook = rulebook
-        self._stages = {stage: [(compile_condition(rule.condition), rule) for rule in rules]
-                        for stage, rules in rulebook.rules.items()}
+        self._stages = {
+            stage: [(compile_condition(rule.condition), rule) for rule in rules]
+            for stage, rules in rulebook.rules.items()
+        }
 
     def run(self, facts: Mapping[str, Any]) -> Outcome:
         """Phase (first match by priority), then flags (all matches), then checklist (all matches)."""

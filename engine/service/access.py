@@ -12,9 +12,13 @@ who can reach the service directly could otherwise claim any role.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import threading
+import time
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from .problems import ProblemError, language
 from .store import ROLES, Principal
@@ -29,14 +33,64 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 """`api` is reading the API's own description (`/openapi.json`, `/v1/schemas/...`): every role may."""
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="bip"'}
+TOKEN_CACHE_SECONDS = 5.0
+"""How long a token's lookup is reused: a revoked token is refused at the latest this long after."""
+_MISSING = object()
+
+
+class TokenCache:
+    """Token lookups of the last `seconds`, so that a request does not read the database each time.
+
+    Keyed by the token's SHA-256 (the cache never holds a token itself); unknown tokens are kept
+    too, so a client repeating a bad token does not reach the database either. `bip tokens revoke`
+    takes effect within `seconds` (`TOKEN_CACHE_SECONDS`, 5 s), in every worker process.
+    """
+
+    def __init__(self, seconds: float = TOKEN_CACHE_SECONDS, size: int = 4096):
+        self.seconds, self.size = seconds, size
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(token: str) -> str:
+        """The cache key of a token."""
+        return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get(self, token: str) -> object:
+        """The cached principal (or None for a refused token), or `_MISSING` when not cached or stale."""
+        entry = self._entries.get(self.key(token))
+        if entry is None or entry[0] < time.monotonic():
+            return _MISSING
+        return entry[1]
+
+    def put(self, token: str, principal: Principal | None) -> None:
+        """Remember a lookup for `seconds`."""
+        with self._lock:
+            if len(self._entries) >= self.size:
+                now = time.monotonic()
+                self._entries = {key: entry for key, entry in self._entries.items() if entry[0] >= now}
+                if len(self._entries) >= self.size:
+                    self._entries.clear()
+            self._entries[self.key(token)] = (time.monotonic() + self.seconds, principal)
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
 
 
 def authenticate(request: Request) -> Principal | None:
     """The principal behind a request: a Bearer token first, then (if trusted) the proxy's headers."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return request.app.state.store.authenticate(token.strip())
+    token = _bearer(request)
+    if token is not None:
+        cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
+        principal = cache.get(token) if cache is not None else _MISSING
+        if principal is _MISSING:
+            principal = request.app.state.store.authenticate(token)
+            if cache is not None:
+                cache.put(token, principal)
+        return principal  # type: ignore[return-value]
     proxy_header = request.app.state.settings.trust_proxy
     if proxy_header:
         user = request.headers.get(proxy_header, "").strip()
@@ -51,22 +105,35 @@ def allowed(principal: Principal, action: str) -> bool:
     return action in ROLE_PERMISSIONS.get(principal.role, frozenset())
 
 
-def require(action: str) -> Callable[[Request], Principal]:
-    """A FastAPI dependency: the principal allowed to do `action`, else a 401 or 403 problem."""
+def require(action: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A FastAPI dependency: the principal allowed to do `action`, else a 401 or 403 problem.
 
-    def dependency(request: Request) -> Principal:
+    It runs on the event loop: a cached token costs no database read, and only a lookup that is
+    not cached goes to the threadpool.
+    """
+
+    async def dependency(request: Request) -> Principal:
         lang = language(request)
-        principal = authenticate(request)
+        token = _bearer(request)
+        cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
+        if token is not None and cache is not None and cache.get(token) is not _MISSING:
+            principal = authenticate(request)
+        else:
+            principal = await run_in_threadpool(authenticate, request)
         if principal is None:
-            detail = {"da": "Send et gyldigt token: Authorization: Bearer TOKEN",
-                      "en": "Send a valid token: Authorization: Bearer TOKEN"}[lang]
+            detail = {
+                "da": "Send et gyldigt token: Authorization: Bearer TOKEN",
+                "en": "Send a valid token: Authorization: Bearer TOKEN",
+            }[lang]
             raise ProblemError("unauthenticated", detail, headers=CHALLENGE)
         if principal.role not in ROLES:
             detail = {"da": f"Ukendt rolle {principal.role!r}", "en": f"Unknown role {principal.role!r}"}[lang]
             raise ProblemError("forbidden", detail)
         if not allowed(principal, action):
-            detail = {"da": f"Rollen {principal.role} må ikke '{action}'",
-                      "en": f"The role {principal.role} may not '{action}'"}[lang]
+            detail = {
+                "da": f"Rollen {principal.role} må ikke '{action}'",
+                "en": f"The role {principal.role} may not '{action}'",
+            }[lang]
             raise ProblemError("forbidden", detail)
         request.state.principal = principal
         return principal

@@ -31,7 +31,7 @@ from ..report import Report
 from ..schemas import input_schema, output_schema
 from ..yamlio import parse_json, parse_yaml
 from .access import require
-from .decisions import citizen_log, decision_entry
+from .decisions import DecisionEntry, citizen_log, decision_entry
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .problems import ProblemDetails, ProblemError, language, openapi_responses
 from .store import Principal, StoreError
@@ -40,19 +40,30 @@ BODY_SOURCE = "body"
 JSON_TYPES = ("application/json",)
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines", "text/plain")
 RECORD_BODY = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Record"}}}}
-BATCH_BODY = {"required": True, "content": {"application/x-ndjson": {"schema": {
-    "type": "string", "description": "One citizen record (JSON object) a line"}}}}
-DECISION_HEADER = {"X-Decision-Id": {"description": "The id of the decision-log entry of this answer",
-                                     "schema": {"type": "string"}}}
+BATCH_BODY = {
+    "required": True,
+    "content": {
+        "application/x-ndjson": {"schema": {"type": "string", "description": "One citizen record (JSON object) a line"}}
+    },
+}
+DECISION_HEADER = {
+    "X-Decision-Id": {"description": "The id of the decision-log entry of this answer", "schema": {"type": "string"}}
+}
 
-ALLOWED = {action: Depends(require(action))
-           for action in ("check", "explain", "batch", "rulebook", "log", "metrics", "api")}
+ALLOWED = {
+    action: Depends(require(action)) for action in ("check", "explain", "batch", "rulebook", "log", "metrics", "api")
+}
 """FastAPI dependencies: the principal allowed to do the action (else 401/403)."""
 AsOf = Query(None, description="Check date (YYYY-MM-DD); data after it is left out. Default: today.")
 RulesAsOf = Query(None, description="The date that selects the rules in force (YYYY-MM-DD). Default: the check date.")
 Lang = Query("da", description="Language of the guidance and of error titles")
-Purpose = Query(..., min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
-                description="Why the citizen's data is looked up (written to the decision log)")
+Purpose = Query(
+    ...,
+    min_length=1,
+    max_length=200,
+    pattern=r"^[^\x00-\x1f\x7f]+$",
+    description="Why the citizen's data is looked up (written to the decision log)",
+)
 
 
 class TraceAtom(BaseModel):
@@ -156,119 +167,225 @@ def router() -> APIRouter:
     api = APIRouter()
     common = openapi_responses(400, 401, 403, 413, 415, 503)
 
-    @api.post("/v1/check", tags=["check"], summary="Check one citizen record", response_class=Response,
-              openapi_extra={"requestBody": RECORD_BODY},
-              responses={200: {"description": "The report (as `bip check --format json|markdown|text`)",
-                               "headers": DECISION_HEADER,
-                               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}},
-                                           "text/markdown": {"schema": {"type": "string"}},
-                                           "text/plain": {"schema": {"type": "string"}}}},
-                         **common, **openapi_responses(422, 500)})
-    async def check(request: Request, as_of: dt.date | None = AsOf, lang: Literal["da", "en"] = Lang,
-                    purpose: str = Purpose,
-                    fmt: Literal["json", "markdown", "text"] = Query("json", alias="format",
-                                                                    description="json, markdown or text"),
-                    principal: Principal = ALLOWED["check"],
-                    rules_as_of: dt.date | None = RulesAsOf) -> Response:
+    @api.post(
+        "/v1/check",
+        tags=["check"],
+        summary="Check one citizen record",
+        response_class=Response,
+        openapi_extra={"requestBody": RECORD_BODY},
+        responses={
+            200: {
+                "description": "The report (as `bip check --format json|markdown|text`)",
+                "headers": DECISION_HEADER,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Report"}},
+                    "text/markdown": {"schema": {"type": "string"}},
+                    "text/plain": {"schema": {"type": "string"}},
+                },
+            },
+            **common,
+            **openapi_responses(422, 500),
+        },
+    )
+    async def check(
+        request: Request,
+        as_of: dt.date | None = AsOf,
+        lang: Literal["da", "en"] = Lang,
+        purpose: str = Purpose,
+        fmt: Literal["json", "markdown", "text"] = Query("json", alias="format", description="json, markdown or text"),
+        principal: Principal = ALLOWED["check"],
+        rules_as_of: dt.date | None = RulesAsOf,
+    ) -> Response:
         """The report for one record: phase, guidance, flags and checklist; logged before it is sent."""
         data, text = await _record_body(request)
-        report, _, decision_id = await run_in_threadpool(_decide, request.app, data, text, as_of, lang, purpose,
-                                                         principal, "check", rules_as_of)
-        if fmt == "json":
-            return Response(report_json(report), media_type="application/json",
-                            headers={"X-Decision-Id": decision_id})
-        rendered = request.app.state.checker.render(report, fmt, 78)
-        media = "text/markdown; charset=utf-8" if fmt == "markdown" else "text/plain; charset=utf-8"
-        return Response(rendered, media_type=media, headers={"X-Decision-Id": decision_id})
+        state = request.app.state
+        body, decision_id, row, phase = _check_parts(
+            request.app, data, text, as_of, lang, purpose, principal, rules_as_of, fmt
+        )
+        try:
+            await state.writer.append(row)  # committed before the answer leaves
+        except StoreError as error:
+            raise _unlogged(error, lang) from None
+        state.metrics.observe_check("check", phase)
+        media = {"json": "application/json", "markdown": "text/markdown; charset=utf-8"}.get(
+            fmt, "text/plain; charset=utf-8"
+        )
+        return Response(body, media_type=media, headers={"X-Decision-Id": decision_id})
 
-    @api.post("/v1/explain", tags=["check"], summary="The full rule trace of one record", response_class=Response,
-              openapi_extra={"requestBody": RECORD_BODY},
-              responses={200: {"description": "The report and the trace", "headers": DECISION_HEADER,
-                               "content": {"application/json": {
-                                   "schema": {"$ref": "#/components/schemas/Explanation"}}}},
-                         **common, **openapi_responses(422, 500)})
-    async def explain(request: Request, as_of: dt.date | None = AsOf, lang: Literal["da", "en"] = Lang,
-                      purpose: str = Purpose, principal: Principal = ALLOWED["explain"]) -> Response:
+    @api.post(
+        "/v1/explain",
+        tags=["check"],
+        summary="The full rule trace of one record",
+        response_class=Response,
+        openapi_extra={"requestBody": RECORD_BODY},
+        responses={
+            200: {
+                "description": "The report and the trace",
+                "headers": DECISION_HEADER,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Explanation"}}},
+            },
+            **common,
+            **openapi_responses(422, 500),
+        },
+    )
+    async def explain(
+        request: Request,
+        as_of: dt.date | None = AsOf,
+        lang: Literal["da", "en"] = Lang,
+        purpose: str = Purpose,
+        principal: Principal = ALLOWED["explain"],
+    ) -> Response:
         """Every rule of every stage, matched or not, with the values that decided it (as `bip explain`)."""
         data, text = await _record_body(request)
-        report, evaluation, decision_id = await run_in_threadpool(_decide, request.app, data, text, as_of, lang,
-                                                                  purpose, principal, "explain")
+        report, evaluation, decision_id = await run_in_threadpool(
+            _decide, request.app, data, text, as_of, lang, purpose, principal, "explain"
+        )
         trace = request.app.state.checker.trace(evaluation, lang)
-        body = json.dumps({"report": report.model_dump(mode="json"), "trace": trace}, ensure_ascii=False,
-                          default=str)
+        body = json.dumps({"report": report.model_dump(mode="json"), "trace": trace}, ensure_ascii=False, default=str)
         return Response(body, media_type="application/json", headers={"X-Decision-Id": decision_id})
 
-    @api.post("/v1/batch", tags=["check"], summary="Check a caseload (JSON Lines in, JSON Lines out)",
-              response_class=Response, openapi_extra={"requestBody": BATCH_BODY},
-              responses={200: {"description": "One row a line as `bip batch --format jsonl --order input`; a "
-                                              "rejected record is a line `{\"rejected\": {...}}`; the last line is "
-                                              "`{\"summary\": {\"read\": N, \"evaluated\": M, \"rejected\": K, ...}}`",
-                               "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
-                         **common, **openapi_responses(500)})
-    async def batch(request: Request, as_of: dt.date | None = AsOf,
-                    principal: Principal = ALLOWED["batch"]) -> Response:
+    @api.post(
+        "/v1/batch",
+        tags=["check"],
+        summary="Check a caseload (JSON Lines in, JSON Lines out)",
+        response_class=Response,
+        openapi_extra={"requestBody": BATCH_BODY},
+        responses={
+            200: {
+                "description": "One row a line as `bip batch --format jsonl --order input`; a "
+                'rejected record is a line `{"rejected": {...}}`; the last line is '
+                '`{"summary": {"read": N, "evaluated": M, "rejected": K, ...}}`',
+                "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            },
+            **common,
+            **openapi_responses(500),
+        },
+    )
+    async def batch(
+        request: Request, as_of: dt.date | None = AsOf, principal: Principal = ALLOWED["batch"]
+    ) -> Response:
         """Triage rows for every record, streamed as they are evaluated, and the N = M + K summary last."""
         _require_type(request, JSONL_TYPES + JSON_TYPES)
         settings = BatchSettings(None, request.app.state.checker.engine, as_of or dt.date.today())
         return DuplexStreamingResponse(_batch_lines(request, settings), media_type="application/x-ndjson")
 
-    @api.get("/v1/rulebook", tags=["rules"], summary="The rulebook in use", response_model=RulebookInfo,
-             responses=openapi_responses(401, 403))
+    @api.get(
+        "/v1/rulebook",
+        tags=["rules"],
+        summary="The rulebook in use",
+        response_model=RulebookInfo,
+        responses=openapi_responses(401, 403),
+    )
     def rulebook(request: Request, principal: Principal = ALLOWED["rulebook"]) -> RulebookInfo:
         """Name, version, hash, layers and every rule with its source (the finding) and file."""
         checker: Checker = request.app.state.checker
         book = checker.rulebook
         layer_folders = {name: folder for name, folder in book.layers}
         return RulebookInfo(
-            name=book.name, version=book.version, hash=book.content_hash, engine=checker.engine,
-            layers=[name for name, _ in book.layers], phases=list(book.phases), flags=list(book.flag_ids),
-            rules=[RuleInfo(id=rule.id, stage=rule.stage, conclusion=rule.conclusion, severity=rule.severity,
-                            when=rule.when, source=rule.source,
-                            file=_relative(rule.path, layer_folders.get(rule.origin) or book.path),
-                            line=rule.line, layer=rule.origin, overrides=_overrides(rule.overrides, book))
-                   for rule in book.all_rules()])
+            name=book.name,
+            version=book.version,
+            hash=book.content_hash,
+            engine=checker.engine,
+            layers=[name for name, _ in book.layers],
+            phases=list(book.phases),
+            flags=list(book.flag_ids),
+            rules=[
+                RuleInfo(
+                    id=rule.id,
+                    stage=rule.stage,
+                    conclusion=rule.conclusion,
+                    severity=rule.severity,
+                    when=rule.when,
+                    source=rule.source,
+                    file=_relative(rule.path, layer_folders.get(rule.origin) or book.path),
+                    line=rule.line,
+                    layer=rule.origin,
+                    overrides=_overrides(rule.overrides, book),
+                )
+                for rule in book.all_rules()
+            ],
+        )
 
-    @api.get("/v1/schemas/input", tags=["schemas"], summary="JSON Schema of the citizen record",
-             responses=openapi_responses(401, 403))
+    @api.get(
+        "/v1/schemas/input",
+        tags=["schemas"],
+        summary="JSON Schema of the citizen record",
+        responses=openapi_responses(401, 403),
+    )
     def schema_input(principal: Principal = ALLOWED["api"]) -> dict[str, Any]:
         """The JSON Schema of the input (as `bip schema input`)."""
         return input_schema()
 
-    @api.get("/v1/schemas/output", tags=["schemas"], summary="JSON Schema of the report",
-             responses=openapi_responses(401, 403))
+    @api.get(
+        "/v1/schemas/output",
+        tags=["schemas"],
+        summary="JSON Schema of the report",
+        responses=openapi_responses(401, 403),
+    )
     def schema_output(principal: Principal = ALLOWED["api"]) -> dict[str, Any]:
         """The JSON Schema of the report (as `bip schema output`)."""
         return output_schema()
 
-    @api.get("/v1/log", tags=["log"], summary="The decision log for one citizen (auditor)",
-             response_model=CitizenLog, responses=openapi_responses(400, 401, 403, 503))
-    def citizen_decisions(request: Request,
-                          citizen: str = Query(..., min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
-                                               description="The citizen id, in clear (it is pseudonymised)"),
-                          principal: Principal = ALLOWED["log"]) -> dict[str, Any]:
+    @api.get(
+        "/v1/log",
+        tags=["log"],
+        summary="The decision log for one citizen (auditor)",
+        response_model=CitizenLog,
+        responses=openapi_responses(400, 401, 403, 503),
+    )
+    def citizen_decisions(
+        request: Request,
+        citizen: str = Query(
+            ...,
+            min_length=1,
+            max_length=200,
+            pattern=r"^[^\x00-\x1f\x7f]+$",
+            description="The citizen id, in clear (it is pseudonymised)",
+        ),
+        principal: Principal = ALLOWED["log"],
+    ) -> dict[str, Any]:
         """Every decision and assessment about the citizen, oldest first (for an access request)."""
         try:
             return citizen_log(request.app.state.store, citizen)
         except StoreError as error:
             raise ProblemError("not-ready", error.text(language(request))) from None
 
-    @api.get("/healthz", tags=["operations"], summary="The process is alive", response_model=Health,
-             openapi_extra={"security": []})
+    @api.get(
+        "/healthz",
+        tags=["operations"],
+        summary="The process is alive",
+        response_model=Health,
+        openapi_extra={"security": []},
+    )
     def healthz() -> dict[str, str]:
         """Always 200 while the process answers."""
         return {"status": "alive"}
 
-    @api.get("/readyz", tags=["operations"], summary="Ready to answer?", response_model=Readiness,
-             responses={503: {"description": "Not ready; `reasons` says why", "model": Readiness}},
-             openapi_extra={"security": []})
+    @api.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Ready to answer?",
+        response_model=Readiness,
+        responses={503: {"description": "Not ready; `reasons` says why", "model": Readiness}},
+        openapi_extra={"security": []},
+    )
     def readyz(request: Request) -> JSONResponse:
         """Ready when the rulebook is loaded and the decision log answers; 503 with the reasons otherwise."""
         return _readiness(request)
 
-    @api.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response,
-             responses={200: {"description": "Prometheus text format 0.0.4",
-                              "content": {"text/plain": {"schema": {"type": "string"}}}},
-                        **openapi_responses(401, 403)})
+    @api.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "Prometheus text format 0.0.4",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            **openapi_responses(401, 403),
+        },
+    )
     def metrics(request: Request, principal: Principal = ALLOWED["metrics"]) -> Response:
         """Requests, latencies, checks by phase, rejected records, reloads (this process's counters)."""
         book = request.app.state.checker.rulebook
@@ -284,11 +401,14 @@ def router() -> APIRouter:
 
 # --- reading a record from the body -----------------------------------------------------------------
 
+
 def _require_type(request: Request, accepted: tuple[str, ...]) -> None:
     given = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if given and given not in accepted and not given.endswith("+json"):
-        detail = {"da": f"Indholdstypen {given} understøttes ikke her; brug {accepted[0]}",
-                  "en": f"Content type {given} is not supported here; use {accepted[0]}"}[language(request)]
+        detail = {
+            "da": f"Indholdstypen {given} understøttes ikke her; brug {accepted[0]}",
+            "en": f"Content type {given} is not supported here; use {accepted[0]}",
+        }[language(request)]
         raise ProblemError("unsupported-media-type", detail)
 
 
@@ -300,42 +420,110 @@ async def _record_body(request: Request) -> tuple[Any, str]:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ProblemError("malformed-request", {"da": "Indholdet er ikke UTF-8", "en": "The body is not UTF-8"}[lang],
-                           [Problem("F002", f"not UTF-8 text ({exc.reason} at byte {exc.start})", BODY_SOURCE)])
+        raise ProblemError(
+            "malformed-request",
+            {"da": "Indholdet er ikke UTF-8", "en": "The body is not UTF-8"}[lang],
+            [Problem("F002", f"not UTF-8 text ({exc.reason} at byte {exc.start})", BODY_SOURCE)],
+        ) from None
     if not text.strip():
-        raise ProblemError("malformed-request", {"da": "Indholdet er tomt", "en": "The body is empty"}[lang],
-                           [Problem("R001", "the record is empty", BODY_SOURCE)])
+        raise ProblemError(
+            "malformed-request",
+            {"da": "Indholdet er tomt", "en": "The body is empty"}[lang],
+            [Problem("R001", "the record is empty", BODY_SOURCE)],
+        )
     data, problem = parse_json(text, BODY_SOURCE)
     if problem is not None:
         where = f"{problem.line}:{problem.column}"
-        raise ProblemError("malformed-request", {"da": f"Indholdet er ikke gyldig JSON (linje:kolonne {where})",
-                                                 "en": f"The body is not valid JSON (line:column {where})"}[lang],
-                           [problem])
+        raise ProblemError(
+            "malformed-request",
+            {
+                "da": f"Indholdet er ikke gyldig JSON (linje:kolonne {where})",
+                "en": f"The body is not valid JSON (line:column {where})",
+            }[lang],
+            [problem],
+        )
     return data, text
 
 
-def _decide(app: FastAPI, data: Any, text: str, as_of: dt.date | None, lang: str, purpose: str,
-            principal: Principal, kind: str, rules_as_of: dt.date | None = None) -> tuple[Report, Any, str]:
-    """Validate, evaluate, report, and append the decision to the log; runs in the threadpool."""
+def _check_parts(
+    app: FastAPI,
+    data: Any,
+    text: str,
+    as_of: dt.date | None,
+    lang: str,
+    purpose: str,
+    principal: Principal,
+    rules_as_of: dt.date | None,
+    fmt: str,
+) -> tuple[str, str, dict[str, Any], str | None]:
+    """A `/v1/check` answer before logging: its body in `fmt`, decision id, log row and phase.
+
+    Pure computation (a few milliseconds), so it runs on the event loop: no thread hand-over, and
+    no threads contending for the GIL. Only writing the log waits on the disk, in the writer thread.
+    """
+    report, _, entry = _report_and_entry(app, data, text, as_of, lang, purpose, principal, "check", rules_as_of)
+    try:
+        row = app.state.store.decision_values(entry)
+    except StoreError as error:
+        raise _unlogged(error, lang) from None
+    body = report_json(report) if fmt == "json" else app.state.checker.render(report, fmt, 78)
+    return body, entry.decision_id, row, report.phase.id if report.phase else None
+
+
+def _unlogged(error: StoreError, lang: str) -> ProblemError:
+    detail = {
+        "da": "Afgørelsen kan ikke skrives i loggen; intet svar uden logning: ",
+        "en": "The decision cannot be written to the log; no answer without logging: ",
+    }[lang]
+    return ProblemError("not-ready", detail + error.text(lang))
+
+
+def _report_and_entry(
+    app: FastAPI,
+    data: Any,
+    text: str,
+    as_of: dt.date | None,
+    lang: str,
+    purpose: str,
+    principal: Principal,
+    kind: str,
+    rules_as_of: dt.date | None = None,
+) -> tuple[Report, Any, DecisionEntry]:
+    """Validate, evaluate and report; the report, the evaluation and the decision's log entry."""
     state = app.state
     checker: Checker = state.checker
     try:
         record = checker.parse_record(data, BODY_SOURCE)
     except RecordError as error:
         state.metrics.observe_rejected()
-        detail = {"da": f"Borgerens data har {len(error.problems)} problem(er)",
-                  "en": f"The citizen record has {len(error.problems)} problem(s)"}[lang]
+        detail = {
+            "da": f"Borgerens data har {len(error.problems)} problem(er)",
+            "en": f"The citizen record has {len(error.problems)} problem(s)",
+        }[lang]
         raise ProblemError("invalid-record", detail, _with_lines(error.problems, text, checker)) from None
     evaluation = checker.evaluate(record, as_of, rules_as_of)
     report = checker.report(evaluation, lang)
-    entry = decision_entry(report, record, principal, purpose, state.store, kind=kind)
+    return report, evaluation, decision_entry(report, record, principal, purpose, state.store, kind=kind)
+
+
+def _decide(
+    app: FastAPI,
+    data: Any,
+    text: str,
+    as_of: dt.date | None,
+    lang: str,
+    purpose: str,
+    principal: Principal,
+    kind: str,
+    rules_as_of: dt.date | None = None,
+) -> tuple[Report, Any, str]:
+    """Validate, evaluate, report, and append the decision to the log; runs in the threadpool."""
+    report, evaluation, entry = _report_and_entry(app, data, text, as_of, lang, purpose, principal, kind, rules_as_of)
     try:
-        state.store.append_decision(entry)
+        app.state.store.append_decision(entry)
     except StoreError as error:
-        detail = {"da": "Afgørelsen kan ikke skrives i loggen; intet svar uden logning: ",
-                  "en": "The decision cannot be written to the log; no answer without logging: "}[lang]
-        raise ProblemError("not-ready", detail + error.text(lang)) from None
-    state.metrics.observe_check(kind, report.phase.id if report.phase else None)
+        raise _unlogged(error, lang) from None
+    app.state.metrics.observe_check(kind, report.phase.id if report.phase else None)
     return report, evaluation, entry.decision_id
 
 
@@ -350,8 +538,10 @@ def _with_lines(problems: list[Problem], text: str, checker: Checker) -> list[Pr
         record = checker.parse_record(located, BODY_SOURCE)
     except RecordError as error:
         lines = {(p.code, p.message): p.line for p in error.problems if p.line is not None}
-        return [p if p.line is not None else Problem(p.code, p.message, p.path, lines.get((p.code, p.message)),
-                                                     p.column) for p in problems]
+        return [
+            p if p.line is not None else Problem(p.code, p.message, p.path, lines.get((p.code, p.message)), p.column)
+            for p in problems
+        ]
     except Exception:  # noqa: BLE001 - locating is a courtesy; the problems stand without lines
         return problems
     del record
@@ -359,6 +549,7 @@ def _with_lines(problems: list[Problem], text: str, checker: Checker) -> list[Pr
 
 
 # --- batch ------------------------------------------------------------------------------------------
+
 
 async def _batch_lines(request: Request, settings: BatchSettings) -> AsyncIterator[str]:
     """Read the body line by line as it arrives; evaluate each chunk's lines in the threadpool."""
@@ -399,8 +590,19 @@ def _evaluate_lines(app: FastAPI, lines: list[bytes], start: int, settings: Batc
         summary.add(result)
         if isinstance(result, Rejection):
             rejected += 1
-            out.write(json.dumps({"rejected": {"source": result.source, "citizen_id": result.citizen_id,
-                                               "problems": result.problems}}, ensure_ascii=False) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "rejected": {
+                            "source": result.source,
+                            "citizen_id": result.citizen_id,
+                            "problems": result.problems,
+                        }
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
         else:
             write_jsonl([result.as_dict()], out)
     if rejected:
@@ -409,6 +611,7 @@ def _evaluate_lines(app: FastAPI, lines: list[bytes], start: int, settings: Batc
 
 
 # --- operations -------------------------------------------------------------------------------------
+
 
 def _readiness(request: Request) -> JSONResponse:
     state = request.app.state
@@ -423,8 +626,14 @@ def _readiness(request: Request) -> JSONResponse:
     if why:
         reasons.append(f"the decision log cannot be reached: {why}")
     reloader = state.reloader
-    body = Readiness(ready=not reasons, rulebook=rulebook, database=why or "ok", reasons=reasons,
-                     last_reload=reloader.last_reload, last_reload_error=reloader.last_reload_error)
+    body = Readiness(
+        ready=not reasons,
+        rulebook=rulebook,
+        database=why or "ok",
+        reasons=reasons,
+        last_reload=reloader.last_reload,
+        last_reload_error=reloader.last_reload_error,
+    )
     return JSONResponse(body.model_dump(), status_code=200 if not reasons else 503)
 
 
@@ -450,6 +659,7 @@ def _overrides(overrides: str | None, book: Any) -> str | None:
 
 # --- the OpenAPI document ---------------------------------------------------------------------------
 
+
 def openapi_document(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document, plus the record, report, explanation and problem schemas and bearer security."""
     if app.openapi_schema:
@@ -458,16 +668,20 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
-        (Record, "validation"), (Report, "serialization"), (Explanation, "serialization"),
-        (ProblemDetails, "serialization")]
+        (Record, "validation"),
+        (Report, "serialization"),
+        (Explanation, "serialization"),
+        (ProblemDetails, "serialization"),
+    ]
     for model, mode in models:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
-    components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
-                                                "description": "A token from `bip tokens create`"}}
+    components["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "A token from `bip tokens create`"}
+    }
     document["security"] = [{"bearer": []}]
     for item in document.get("paths", {}).values():
         for operation in item.values():

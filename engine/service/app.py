@@ -10,9 +10,9 @@ reloading and the caseworker's page when it is installed.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib.util
 import logging
-import os
 import signal
 import sys
 import threading
@@ -28,17 +28,21 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..check import Checker
+from .access import TokenCache
 from .metrics import Metrics
 from .problems import MEDIA_TYPE, ProblemError, language, problem_body, problem_response
 from .problems import install as install_problems
 from .reload import Reloader
-from .settings import ENVIRONMENT_VARIABLE, ServiceSettings
+from .settings import ServiceSettings
 from .store import Store, StoreError
+from .writer import DecisionWriter
 
 log = logging.getLogger("bip.service")
 
-CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                           "form-action 'self'; frame-ancestors 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -57,26 +61,45 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     store = Store.open(settings.database)
     metrics = Metrics()
     reloader = Reloader(checker, metrics, settings.rules)
+    writer = DecisionWriter(store)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         reloader.start(settings.watch, settings.watch_interval)
+        # What is loaded now (rulebook, templates, libraries) lives as long as the process: moved out
+        # of the collector's sight, a full collection under load takes ~2 ms instead of ~90 ms.
+        gc.collect()
+        gc.freeze()
         if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
-        log.info("serving rulebook %s %s (%s, %s executor)", checker.rulebook.name, checker.rulebook.version,
-                 checker.rulebook.content_hash[:12], checker.engine)
+        log.info(
+            "serving rulebook %s %s (%s, %s executor)",
+            checker.rulebook.name,
+            checker.rulebook.version,
+            checker.rulebook.content_hash[:12],
+            checker.engine,
+        )
         try:
             yield
         finally:
             reloader.stop()
+            writer.stop()
             store.close()
 
-    app = FastAPI(title="bip-engine", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None,
-                  description="Pre-meeting decision support for job-centre caseworkers (BIP): the check as a "
-                              "service. Every route but /healthz and /readyz needs `Authorization: Bearer TOKEN`.")
+    app = FastAPI(
+        title="bip-engine",
+        version=_version(),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        description="Pre-meeting decision support for job-centre caseworkers (BIP): the check as a "
+        "service. Every route but /healthz and /readyz needs `Authorization: Bearer TOKEN`.",
+    )
     app.state.checker, app.state.store, app.state.settings = checker, store, settings
     app.state.metrics, app.state.reloader = metrics, reloader
+    app.state.token_cache = TokenCache()
+    app.state.writer = writer
     install_problems(app)
 
     @app.exception_handler(StoreError)
@@ -87,13 +110,18 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     app.include_router(api.router())
     if importlib.util.find_spec("engine.service.page") is not None:
-        from .page import page_router  # type: ignore[import-not-found]
+        from .page import page_router
 
         app.include_router(page_router())
     app.openapi = lambda: api.openapi_document(app)  # type: ignore[method-assign]
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"], expose_headers=["X-Decision-Id"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["X-Decision-Id"],
+        )
     app.add_middleware(Guard, settings=settings, metrics=metrics)
     return app
 
@@ -103,16 +131,26 @@ def app_from_env() -> FastAPI:
     return create_app(ServiceSettings.from_environment())
 
 
-def serve(settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
-          access_log: bool = True) -> None:
+def serve(
+    settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, access_log: bool = True
+) -> None:
     """Run the service under uvicorn until it is stopped (SIGINT or SIGTERM)."""
     import uvicorn
 
-    options: dict[str, Any] = {"host": host, "port": port, "access_log": access_log, "server_header": False,
-                               "timeout_graceful_shutdown": 10}
-    if workers > 1:
-        os.environ[ENVIRONMENT_VARIABLE] = settings.to_json()
-        uvicorn.run("engine.service.app:app_from_env", factory=True, workers=workers, **options)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "access_log": access_log,
+        "server_header": False,
+        "timeout_graceful_shutdown": 10,
+    }
+    if workers > 1:  # our own supervisor: SIGHUP reloads every worker in place (see engine.service.workers)
+        from .workers import run_workers
+
+        del options["host"], options["port"]
+        status = run_workers(settings, host, port, workers, options)
+        if status:
+            raise SystemExit(status)
     else:
         uvicorn.run(create_app(settings), **options)
 
@@ -192,16 +230,27 @@ class Guard:
                 await self._answer(error, scope, send_with_headers)
         except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback leaves the server
             incident = uuid.uuid4().hex
-            log.error("incident %s: %s %s failed:\n%s", incident, scope.get("method"), path,
-                      "".join(traceback.format_exception(exc)))
+            log.error(
+                "incident %s: %s %s failed:\n%s",
+                incident,
+                scope.get("method"),
+                path,
+                "".join(traceback.format_exception(exc)),
+            )
             if not status["sent"]:
-                detail = {"da": f"Der opstod en fejl i tjenesten; oplys hændelse {incident} til driften",
-                          "en": f"The service failed; quote incident {incident} to its operators"}[language(scope)]
+                detail = {
+                    "da": f"Der opstod en fejl i tjenesten; oplys hændelse {incident} til driften",
+                    "en": f"The service failed; quote incident {incident} to its operators",
+                }[language(scope)]
                 await self._answer(ProblemError("internal-error", detail, incident=incident), scope, send_with_headers)
         finally:
             route = scope.get("route")
-            self.metrics.observe_request(getattr(route, "path", "unmatched"), scope.get("method", ""),
-                                         status["code"], time.perf_counter() - started)
+            self.metrics.observe_request(
+                getattr(route, "path", "unmatched"),
+                scope.get("method", ""),
+                status["code"],
+                time.perf_counter() - started,
+            )
 
     @staticmethod
     async def _answer(error: ProblemError, scope: Scope, send: Send) -> None:
@@ -225,6 +274,8 @@ def _content_length(scope: Scope) -> int | None:
 
 
 def _too_large(limit: int, scope: Scope) -> ProblemError:
-    detail = {"da": f"Forespørgslens indhold må højst fylde {limit} bytes",
-              "en": f"The request body may be at most {limit} bytes"}[language(scope)]
+    detail = {
+        "da": f"Forespørgslens indhold må højst fylde {limit} bytes",
+        "en": f"The request body may be at most {limit} bytes",
+    }[language(scope)]
     return ProblemError("body-too-large", detail)

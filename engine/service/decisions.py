@@ -61,9 +61,17 @@ def record_hash(record: Record) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def decision_entry(report: Report, record: Record, principal: Principal, purpose: str, store: Store,
-                   kind: str = "check", decision_id: str | None = None, release: str | None = None,
-                   rules_as_of: str | None = None) -> DecisionEntry:
+def decision_entry(
+    report: Report,
+    record: Record,
+    principal: Principal,
+    purpose: str,
+    store: Store,
+    kind: str = "check",
+    decision_id: str | None = None,
+    release: str | None = None,
+    rules_as_of: str | None = None,
+) -> DecisionEntry:
     """The log entry for a report made from `record`, asked for by `principal` for `purpose`."""
     phase = report.phase
     return DecisionEntry(
@@ -97,8 +105,9 @@ def default_user() -> str:
         return "unknown"
 
 
-def log_decision(store: Store, report: Report, record: Record, principal: Principal, purpose: str,
-                 kind: str = "check", **dated: Any) -> str:
+def log_decision(
+    store: Store, report: Report, record: Record, principal: Principal, purpose: str, kind: str = "check", **dated: Any
+) -> str:
     """Build and append the entry for `report`; return its decision id once it is committed."""
     entry = decision_entry(report, record, principal, purpose, store, kind, **dated)
     store.append_decision(entry)
@@ -131,16 +140,42 @@ def cutoff_date(age: str, today: dt.date | None = None) -> dt.date:
 # --- Export for an access request ------------------------------------------------------------------
 
 EXPORT_FORMATS = ("json", "jsonl", "csv")
-CSV_COLUMNS = ("type", "time", "decision_id", "assessment_id", "user", "role", "purpose", "kind", "as_of",
-               "rules_as_of", "rulebook_name", "rulebook_version", "rulebook_hash", "release", "engine", "phase",
-               "confidence", "flags", "facts", "record_hash", "agrees", "reason", "flag_notes")
+CSV_COLUMNS = (
+    "type",
+    "time",
+    "decision_id",
+    "assessment_id",
+    "user",
+    "role",
+    "purpose",
+    "kind",
+    "as_of",
+    "rules_as_of",
+    "rulebook_name",
+    "rulebook_version",
+    "rulebook_hash",
+    "release",
+    "engine",
+    "phase",
+    "confidence",
+    "flags",
+    "facts",
+    "record_hash",
+    "agrees",
+    "reason",
+    "flag_notes",
+)
 
 
 def citizen_log(store: Store, citizen_id: str) -> dict:
     """Everything the log holds about one citizen: decisions and assessments, oldest first."""
-    return {"citizen_id": citizen_id, "pseudonym": store.pseudonym(citizen_id),
-            "exported": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "decisions": store.decisions_for(citizen_id), "assessments": store.assessments_for(citizen_id)}
+    return {
+        "citizen_id": citizen_id,
+        "pseudonym": store.pseudonym(citizen_id),
+        "exported": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "decisions": store.decisions_for(citizen_id),
+        "assessments": store.assessments_for(citizen_id),
+    }
 
 
 def _csv_cell(value: Any) -> str:
@@ -157,8 +192,9 @@ def _csv_cell(value: Any) -> str:
 
 def write_export(log: dict, fmt: str, out: IO[str]) -> int:
     """Write a `citizen_log` as json, jsonl (one item a line, with its type) or csv; return the items written."""
-    items = ([("decision", entry) for entry in log["decisions"]]
-             + [("assessment", entry) for entry in log["assessments"]])
+    items = [("decision", entry) for entry in log["decisions"]] + [
+        ("assessment", entry) for entry in log["assessments"]
+    ]
     if fmt == "json":
         out.write(json.dumps(log, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "jsonl":

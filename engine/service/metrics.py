@@ -31,13 +31,13 @@ class Metrics:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.started = time.time()
-        self.requests: Counter = Counter()          # (route, method, status)
+        self.requests: Counter = Counter()  # (route, method, status)
         self.latency_buckets: dict[str, list[int]] = {}
         self.latency_sum: dict[str, float] = {}
         self.latency_count: Counter = Counter()
-        self.checks: Counter = Counter()            # (kind, phase)
+        self.checks: Counter = Counter()  # (kind, phase)
         self.rejected = 0
-        self.reloads: Counter = Counter()           # "ok" | "failed"
+        self.reloads: Counter = Counter()  # "ok" | "failed"
         self.decisions = 0
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
@@ -70,34 +70,67 @@ class Metrics:
         """The metrics as Prometheus text."""
         with self._lock:
             lines: list[str] = []
-            lines += _family("bip_http_requests_total", "counter", "HTTP requests answered, by route, method and status",
-                             ((_labels(route=r, method=m, status=s), n) for (r, m, s), n in sorted(self.requests.items())))
-            lines += ["# HELP bip_http_request_duration_seconds Time to answer a request, by route",
-                      "# TYPE bip_http_request_duration_seconds histogram"]
+            lines += _family(
+                "bip_http_requests_total",
+                "counter",
+                "HTTP requests answered, by route, method and status",
+                ((_labels(route=r, method=m, status=s), n) for (r, m, s), n in sorted(self.requests.items())),
+            )
+            lines += [
+                "# HELP bip_http_request_duration_seconds Time to answer a request, by route",
+                "# TYPE bip_http_request_duration_seconds histogram",
+            ]
             for route in sorted(self.latency_buckets):
-                for bound, count in zip(BUCKETS, self.latency_buckets[route]):
-                    lines.append(f"bip_http_request_duration_seconds_bucket{_labels(route=route, le=repr(bound))} {count}")
-                lines.append(f"bip_http_request_duration_seconds_bucket{_labels(route=route, le='+Inf')} "
-                             f"{self.latency_count[route]}")
-                lines.append(f"bip_http_request_duration_seconds_sum{_labels(route=route)} {self.latency_sum[route]:.6f}")
-                lines.append(f"bip_http_request_duration_seconds_count{_labels(route=route)} {self.latency_count[route]}")
-            lines += _family("bip_checks_total", "counter", "Checks and explanations made, by kind and phase",
-                             ((_labels(kind=k, phase=p), n) for (k, p), n in sorted(self.checks.items())))
-            lines += _family("bip_rejected_records_total", "counter", "Citizen records refused as invalid",
-                             [("", self.rejected)])
-            lines += _family("bip_reloads_total", "counter", "Rulebook reloads, by result",
-                             ((_labels(result=r), self.reloads[r]) for r in ("ok", "failed")))
-            lines += _family("bip_reload_failures_total", "counter", "Rulebook reloads that failed (the old rules stayed)",
-                             [("", self.reloads["failed"])])
+                for bound, count in zip(BUCKETS, self.latency_buckets[route], strict=True):
+                    lines.append(
+                        f"bip_http_request_duration_seconds_bucket{_labels(route=route, le=repr(bound))} {count}"
+                    )
+                lines.append(
+                    f"bip_http_request_duration_seconds_bucket{_labels(route=route, le='+Inf')} "
+                    f"{self.latency_count[route]}"
+                )
+                lines.append(
+                    f"bip_http_request_duration_seconds_sum{_labels(route=route)} {self.latency_sum[route]:.6f}"
+                )
+                lines.append(
+                    f"bip_http_request_duration_seconds_count{_labels(route=route)} {self.latency_count[route]}"
+                )
+            lines += _family(
+                "bip_checks_total",
+                "counter",
+                "Checks and explanations made, by kind and phase",
+                ((_labels(kind=k, phase=p), n) for (k, p), n in sorted(self.checks.items())),
+            )
+            lines += _family(
+                "bip_rejected_records_total", "counter", "Citizen records refused as invalid", [("", self.rejected)]
+            )
+            lines += _family(
+                "bip_reloads_total",
+                "counter",
+                "Rulebook reloads, by result",
+                ((_labels(result=r), self.reloads[r]) for r in ("ok", "failed")),
+            )
+            lines += _family(
+                "bip_reload_failures_total",
+                "counter",
+                "Rulebook reloads that failed (the old rules stayed)",
+                [("", self.reloads["failed"])],
+            )
             if rulebook:
                 name, version, content_hash = rulebook
-                lines += _family("bip_rulebook_info", "gauge", "The rulebook in use",
-                                 [(_labels(name=name, version=version, hash=content_hash), 1)])
-            lines += _family("bip_process_start_time_seconds", "gauge", "When this process started",
-                             [("", round(self.started, 3))])
+                lines += _family(
+                    "bip_rulebook_info",
+                    "gauge",
+                    "The rulebook in use",
+                    [(_labels(name=name, version=version, hash=content_hash), 1)],
+                )
+            lines += _family(
+                "bip_process_start_time_seconds", "gauge", "When this process started", [("", round(self.started, 3))]
+            )
         return "\n".join(lines) + "\n"
 
 
 def _family(name: str, kind: str, help_text: str, samples: Iterable[tuple[str, float]]) -> list[str]:
-    return [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"] + [f"{name}{labels} {value}"
-                                                                     for labels, value in samples]
+    return [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"] + [
+        f"{name}{labels} {value}" for labels, value in samples
+    ]

@@ -36,8 +36,13 @@ from .sessions import Session
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
 PERMISSION = "check"
 
 
@@ -57,8 +62,13 @@ def month_year(value: str | dt.date, lang: str) -> str:
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["number"] = format_number
     env.filters["longdate"] = format_date
     env.filters["monthyear"] = month_year
@@ -70,6 +80,7 @@ ENV = _environment()
 
 
 # --- Session, identity and CSRF -----------------------------------------------------------------
+
 
 def _store(request: Request):
     return request.app.state.store
@@ -103,16 +114,19 @@ def _token_still_valid(request: Request, user: str) -> bool:
 def _principal(request: Request, session: Session):
     """Who is asking: the signed-in user, or the reverse proxy's identity when it is trusted."""
     from .store import Principal
+
     if session.signed_in:
         return Principal(name=session.user, role=session.role)
     if _settings(request).trust_proxy:
         from .access import authenticate
+
         return authenticate(request)
     return None
 
 
 def _allowed(principal) -> bool:
     from .access import ROLE_PERMISSIONS
+
     return principal is not None and PERMISSION in ROLE_PERMISSIONS.get(principal.role, ())
 
 
@@ -143,13 +157,20 @@ async def _form(request: Request) -> Any:
 
 # --- Rendering --------------------------------------------------------------------------------
 
+
 def _render(request: Request, session: Session, template: str, status: int = 200, **context: Any) -> Response:
     tx = texts(session.lang)
     principal = context.pop("principal", None)
     html = ENV.get_template(template).render(
-        tx=tx, lang=session.lang, other_lang="en" if session.lang == "da" else "da", csrf=session.csrf,
-        user=principal.name if principal else "", role=principal.role if principal else "",
-        signed_in=session.signed_in, **context)
+        tx=tx,
+        lang=session.lang,
+        other_lang="en" if session.lang == "da" else "da",
+        csrf=session.csrf,
+        user=principal.name if principal else "",
+        role=principal.role if principal else "",
+        signed_in=session.signed_in,
+        **context,
+    )
     response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
     return _with_cookie(request, response, session)
 
@@ -183,15 +204,32 @@ def _caseload(request: Request) -> CaseloadIndex:
 
 def _home(request: Request, session: Session, principal, status: int = 200, **context: Any) -> Response:
     snapshot = _caseload(request).snapshot()
-    values = {"citizen": "", "purpose": "", "as_of": _today().isoformat(), "record_text": "", "errors": {},
-              "problems": [], "listing": [], "problems_for": ""}
+    values = {
+        "citizen": "",
+        "purpose": "",
+        "as_of": _today().isoformat(),
+        "record_text": "",
+        "errors": {},
+        "problems": [],
+        "listing": [],
+        "problems_for": "",
+    }
     values.update(context)
-    return _render(request, session, "home.html.j2", status, principal=principal,
-                   caseload=_settings(request).caseload is not None, snapshot=snapshot,
-                   citizen_ids=sorted(snapshot.citizens)[:5000], **values)
+    return _render(
+        request,
+        session,
+        "home.html.j2",
+        status,
+        principal=principal,
+        caseload=_settings(request).caseload is not None,
+        snapshot=snapshot,
+        citizen_ids=sorted(snapshot.citizens)[:5000],
+        **values,
+    )
 
 
 # --- Records ----------------------------------------------------------------------------------
+
 
 def _record_from_caseload(request: Request, citizen: str) -> Record:
     entry = _caseload(request).get(citizen)
@@ -211,8 +249,10 @@ def _listing(text: str, problems: list[Problem]) -> list[dict]:
     for problem in problems:
         by_line.setdefault(problem.line or 0, []).append(problem)
     lines = text.splitlines() or [""]
-    rows = [{"number": number, "text": line, "problems": by_line.get(number, [])}
-            for number, line in enumerate(lines, start=1)]
+    rows = [
+        {"number": number, "text": line, "problems": by_line.get(number, [])}
+        for number, line in enumerate(lines, start=1)
+    ]
     return rows if len(rows) <= 2000 else [row for row in rows if row["problems"]]
 
 
@@ -246,6 +286,7 @@ def _decision_for(request: Request, decision_id: str, record: Record | None = No
 
 
 # --- Routes -----------------------------------------------------------------------------------
+
 
 async def home(request: Request) -> Response:
     """The start page: sign-in, or the forms to open a citizen."""
@@ -302,21 +343,28 @@ async def open_citizen(request: Request) -> Response:
     if as_of is None:
         errors["as_of"] = "as_of_help"
     text, name = ("", "") if source == "caseload" else await _uploaded_text(form)
-    keep = {"citizen": citizen, "purpose": purpose, "as_of": str(form.get("as_of") or ""), "record_text": text,
-            "problems_for": source}
+    keep = {
+        "citizen": citizen,
+        "purpose": purpose,
+        "as_of": str(form.get("as_of") or ""),
+        "record_text": text,
+        "problems_for": source,
+    }
     if source == "record" and not text.strip() and not errors:
         errors["record_text"] = "record_empty"
     if errors or as_of is None:
         return _home(request, session, principal, 422, errors=errors, **keep)
     try:
-        record = _record_from_caseload(request, citizen) if source == "caseload" else _record_from_text(
-            request, text, name)
+        record = (
+            _record_from_caseload(request, citizen) if source == "caseload" else _record_from_text(request, text, name)
+        )
     except LookupError:
         return _home(request, session, principal, 404, errors={"citizen": "not_in_caseload"}, **keep)
     except BipError as error:
         listing = _listing(text, error.problems) if source == "record" else []
         return _home(request, session, principal, 422, problems=error.problems, listing=listing, **keep)
     from .page_views import check_view
+
     view = check_view(request.app.state, record, as_of, session.lang, principal, purpose)
     return _render(request, session, "check.html.j2", principal=principal, source=source, **view)
 
@@ -329,6 +377,7 @@ async def what_if_view(request: Request) -> Response:
     decision = _decision_for(request, str(form.get("decision") or ""), record)
     as_of = _date(form.get("as_of"), _today()) or _today()
     from .page_views import what_if_page
+
     view = what_if_page(request.app.state, record, as_of, session.lang, form, decision)
     status = 422 if view.get("error") else 200
     return _render(request, session, "whatif.html.j2", status, principal=principal, **view)
@@ -341,17 +390,20 @@ async def assess(request: Request) -> Response:
     record = _reload_record(request, form)
     decision = _decision_for(request, str(form.get("decision") or ""), record)
     from .page_views import assessment_context, assessment_from_form, phase_labels
+
     assessment, errors = assessment_from_form(form, phase_labels(request.app.state.checker, session.lang))
     as_of = _date(form.get("as_of"), _today()) or _today()
     context = assessment_context(request.app.state, record, as_of, session.lang, form, decision)
     if not errors:
         try:
-            context["assessment_id"] = _store(request).append_assessment(decision["decision_id"], principal,
-                                                                         **assessment)
+            context["assessment_id"] = _store(request).append_assessment(
+                decision["decision_id"], principal, **assessment
+            )
         except ValueError:
             errors = ["assessment_errors"]
-    return _render(request, session, "assessed.html.j2", 422 if errors else 200, principal=principal,
-                   errors=errors, **context)
+    return _render(
+        request, session, "assessed.html.j2", 422 if errors else 200, principal=principal, errors=errors, **context
+    )
 
 
 async def citizen_version(request: Request) -> Response:
@@ -362,6 +414,7 @@ async def citizen_version(request: Request) -> Response:
     _decision_for(request, str(form.get("decision") or ""), record)
     as_of = _date(form.get("as_of"), _today()) or _today()
     from .page_views import citizen_page
+
     steps = [line.strip()[:300] for line in str(form.get("next_steps") or "").splitlines() if line.strip()][:10]
     view = citizen_page(request.app.state, record, as_of, session.lang, steps)
     return _render(request, session, "citizen.html.j2", principal=principal, **view)
@@ -372,12 +425,14 @@ async def static(name: str) -> Response:
     path = (STATIC / name).resolve()
     if path.parent != STATIC or not path.is_file() or path.suffix not in STATIC_TYPES:
         return Response("not found\n", status_code=404, media_type="text/plain")
-    return Response(path.read_bytes(), media_type=STATIC_TYPES[path.suffix],
-                    headers={"Cache-Control": "public, max-age=3600"})
+    return Response(
+        path.read_bytes(), media_type=STATIC_TYPES[path.suffix], headers={"Cache-Control": "public, max-age=3600"}
+    )
 
 
 def _guarded(handler):
     """Turn `Refused`, unknown citizens and bad records into a page, never a traceback."""
+
     async def wrapped(request: Request) -> Response:
         try:
             return await handler(request)
@@ -387,8 +442,10 @@ def _guarded(handler):
             return _refused(request, 404, "not_in_caseload")
         except BipError as error:
             session = _session(request)
-            return _render(request, session, "refused.html.j2", 422, message_key="record_problems",
-                           problems=error.problems)
+            return _render(
+                request, session, "refused.html.j2", 422, message_key="record_problems", problems=error.problems
+            )
+
     wrapped.__name__ = handler.__name__
     wrapped.__doc__ = handler.__doc__
     return wrapped
@@ -410,5 +467,6 @@ def page_router() -> APIRouter:
 
 def record_json(record: Record) -> str:
     """The record as canonical JSON, sent back with the forms of a pasted record's page."""
-    return json.dumps(json.loads(record.model_dump_json(by_alias=True, exclude_none=True)), ensure_ascii=False,
-                      sort_keys=True)
+    return json.dumps(
+        json.loads(record.model_dump_json(by_alias=True, exclude_none=True)), ensure_ascii=False, sort_keys=True
+    )

@@ -10,6 +10,7 @@ caseworker as vertical markers.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 WIDTH, HEIGHT = 760, 330
@@ -23,14 +24,14 @@ class ChartInput:
     """What the chart shows, in plain values (dates as `datetime.date`)."""
 
     dates: list[dt.date]
-    scores: dict[str, list[int | None]]        # indicator id -> score per date (None: not scored)
+    scores: dict[str, list[int | None]]  # indicator id -> score per date (None: not scored)
     level: list[float | None]
-    phases: list[str | None]                    # phase id per date
+    phases: list[str | None]  # phase id per date
     phase_labels: dict[str, str]
     indicator_labels: dict[str, str]
     bands: list[tuple[str, str, dt.date, dt.date]]  # main type, label, start, end
     type_labels: dict[str, str]
-    changes: list[tuple[dt.date, str]]          # date, caseworker id
+    changes: list[tuple[dt.date, str]]  # date, caseworker id
     end: dt.date
 
 
@@ -40,19 +41,19 @@ class Chart:
 
     width: int = WIDTH
     height: int = HEIGHT
-    lines: list[dict] = field(default_factory=list)    # {id, label, css, path, points: [{x, y, value, date}]}
-    level: dict = field(default_factory=dict)          # {path, points: [{x, y, value, date, phase, label}]}
-    bands: list[dict] = field(default_factory=list)    # {x, y, width, height, css, title}
-    lanes: list[dict] = field(default_factory=list)    # {y, label}
+    lines: list[dict] = field(default_factory=list)  # {id, label, css, path, points: [{x, y, value, date}]}
+    level: dict = field(default_factory=dict)  # {path, points: [{x, y, value, date, phase, label}]}
+    bands: list[dict] = field(default_factory=list)  # {x, y, width, height, css, title}
+    lanes: list[dict] = field(default_factory=list)  # {y, label}
     changes: list[dict] = field(default_factory=list)  # {x, y1, y2, title}
     y_ticks: list[dict] = field(default_factory=list)  # {y, label}
     x_ticks: list[dict] = field(default_factory=list)  # {x, label}
     phase_marks: list[dict] = field(default_factory=list)  # {x, y, phase, label}
-    plot: dict = field(default_factory=dict)            # {x1, x2, y1, y2}
+    plot: dict = field(default_factory=dict)  # {x1, x2, y1, y2}
     phase_legend: list[dict] = field(default_factory=list)  # {phase, letter, label}: the phases shown
 
 
-def build_chart(data: ChartInput, format_date) -> Chart:
+def build_chart(data: ChartInput, format_date: Callable[[dt.date], str]) -> Chart:
     """Lay out `data`; `format_date(date)` writes a date for the axis."""
     starts = [band[2] for band in data.bands] + [change[0] for change in data.changes] + list(data.dates)
     first = min(starts) if starts else data.end
@@ -74,13 +75,32 @@ def build_chart(data: ChartInput, format_date) -> Chart:
     chart.y_ticks = [{"y": y_of(value), "label": str(value)} for value in range(1, 6)]
     chart.x_ticks = _x_ticks(first, last, x_of, format_date)
     for index, (indicator, values) in enumerate(data.scores.items()):
-        points = [{"x": x_of(day), "y": y_of(value), "value": value, "date": day.isoformat()}
-                  for day, value in zip(data.dates, values) if value is not None]
-        chart.lines.append({"id": indicator, "label": data.indicator_labels.get(indicator, indicator),
-                            "css": f"ind-{index % 9}", "path": _path(points), "points": points})
-    level_points = [{"x": x_of(day), "y": y_of(value), "value": value, "date": day.isoformat(),
-                     "phase": phase, "label": data.phase_labels.get(phase, "") if phase else ""}
-                    for day, value, phase in zip(data.dates, data.level, data.phases) if value is not None]
+        points = [
+            {"x": x_of(day), "y": y_of(value), "value": value, "date": day.isoformat()}
+            for day, value in zip(data.dates, values, strict=False)
+            if value is not None
+        ]
+        chart.lines.append(
+            {
+                "id": indicator,
+                "label": data.indicator_labels.get(indicator, indicator),
+                "css": f"ind-{index % 9}",
+                "path": _path(points),
+                "points": points,
+            }
+        )
+    level_points = [
+        {
+            "x": x_of(day),
+            "y": y_of(value),
+            "value": value,
+            "date": day.isoformat(),
+            "phase": phase,
+            "label": data.phase_labels.get(phase, "") if phase else "",
+        }
+        for day, value, phase in zip(data.dates, data.level, data.phases, strict=False)
+        if value is not None
+    ]
     chart.level = {"path": _path(level_points), "points": level_points}
     lanes_top = y_bottom + 34
     types = list(dict.fromkeys([*data.type_labels, *(band[0] for band in data.bands)]))
@@ -90,17 +110,35 @@ def build_chart(data: ChartInput, format_date) -> Chart:
         for main_type, label, start, end in data.bands:
             if main_type == type_id and end >= first and start <= last:
                 left, right = x_of(start), x_of(end)
-                chart.bands.append({"x": left, "y": y, "width": max(right - left, 2), "height": LANE_HEIGHT,
-                                    "css": f"band band-{type_id}",
-                                    "title": f"{label}: {format_date(start)} – {format_date(end)}"})
+                chart.bands.append(
+                    {
+                        "x": left,
+                        "y": y,
+                        "width": max(right - left, 2),
+                        "height": LANE_HEIGHT,
+                        "css": f"band band-{type_id}",
+                        "title": f"{label}: {format_date(start)} – {format_date(end)}",
+                    }
+                )
     chart.height = lanes_top + len(types) * (LANE_HEIGHT + LANE_GAP) + 8
-    chart.changes = [{"x": x_of(day), "y1": y_top, "y2": y_bottom, "title": f"{format_date(day)}: {who}"}
-                     for day, who in data.changes if first <= day <= last]
-    chart.phase_marks = [{"x": point["x"], "y": y_bottom + 14, "phase": point["phase"] or "none",
-                          "label": point["label"]} for point in level_points]
+    chart.changes = [
+        {"x": x_of(day), "y1": y_top, "y2": y_bottom, "title": f"{format_date(day)}: {who}"}
+        for day, who in data.changes
+        if first <= day <= last
+    ]
+    chart.phase_marks = [
+        {"x": point["x"], "y": y_bottom + 14, "phase": point["phase"] or "none", "label": point["label"]}
+        for point in level_points
+    ]
     shown = dict.fromkeys(str(point["phase"]) for point in level_points if point["phase"])
-    chart.phase_legend = [{"phase": phase, "letter": data.phase_labels.get(phase, phase)[:1],
-                           "label": data.phase_labels.get(phase, phase)} for phase in shown]
+    chart.phase_legend = [
+        {
+            "phase": phase,
+            "letter": data.phase_labels.get(phase, phase)[:1],
+            "label": data.phase_labels.get(phase, phase),
+        }
+        for phase in shown
+    ]
     return chart
 
 
@@ -109,7 +147,9 @@ def _path(points: list[dict]) -> str:
     return " ".join(f"{'M' if index == 0 else 'L'}{point['x']},{point['y']}" for index, point in enumerate(points))
 
 
-def _x_ticks(first: dt.date, last: dt.date, x_of, format_date) -> list[dict]:
+def _x_ticks(
+    first: dt.date, last: dt.date, x_of: Callable[[dt.date], float], format_date: Callable[[dt.date], str]
+) -> list[dict]:
     """A tick at the start of every quarter (every year when the span is long)."""
     months = (1, 4, 7, 10) if (last - first).days <= 3 * 366 else (1,)
     ticks, year, month = [], first.year, first.month

@@ -51,8 +51,9 @@ def _signature(path: Path) -> tuple:
     """What changes when the caseload changes: every file's name, size and modification time."""
     try:
         files = sorted(path.iterdir()) if path.is_dir() else [path]
-        return tuple((item.name, item.stat().st_size, item.stat().st_mtime_ns) for item in files
-                     if not item.name.startswith("."))
+        return tuple(
+            (item.name, item.stat().st_size, item.stat().st_mtime_ns) for item in files if not item.name.startswith(".")
+        )
     except OSError as error:
         return (("error", str(error)),)
 
@@ -93,8 +94,9 @@ class CaseloadIndex:
                 elif isinstance(item, ReadProblem):
                     snapshot.problems.append(item)
                 else:
-                    snapshot.problems.append(ReadProblem(getattr(item, "source", str(self.path)),
-                                                         "a record must be a mapping"))
+                    snapshot.problems.append(
+                        ReadProblem(getattr(item, "source", str(self.path)), "a record must be a mapping")
+                    )
         except (ValueError, OSError) as error:
             snapshot.error = str(error)
         return snapshot

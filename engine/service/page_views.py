@@ -28,10 +28,17 @@ def phase_labels(checker, lang: str) -> dict[str, str]:
 def intervention_groups(checker, lang: str) -> list[dict]:
     """The intervention catalogue grouped by main type, for a select list."""
     catalogue = checker.rulebook.catalogue
-    return [{"label": kind.label.get(lang),
-             "options": [{"id": item.id, "label": item.label.get(lang)} for item in catalogue.interventions.values()
-                         if item.type == type_id]}
-            for type_id, kind in catalogue.types.items()]
+    return [
+        {
+            "label": kind.label.get(lang),
+            "options": [
+                {"id": item.id, "label": item.label.get(lang)}
+                for item in catalogue.interventions.values()
+                if item.type == type_id
+            ],
+        }
+        for type_id, kind in catalogue.types.items()
+    ]
 
 
 def traces(checker, evaluation, report: Report, lang: str) -> dict[str, Any]:
@@ -44,14 +51,18 @@ def traces(checker, evaluation, report: Report, lang: str) -> dict[str, Any]:
             break
     by_rule = {item["rule"]: item for item in items}
     flags = {flag.id: [by_rule[rule] for rule in flag.rules if rule in by_rule] for flag in report.flags}
-    checklist = {point.number: [by_rule[reason.rule] for reason in point.reasons if reason.rule in by_rule]
-                 for point in report.checklist if point.focus}
+    checklist = {
+        point.number: [by_rule[reason.rule] for reason in point.reasons if reason.rule in by_rule]
+        for point in report.checklist
+        if point.focus
+    }
     return {"phase_trace": phase_items, "flag_traces": flags, "checklist_traces": checklist}
 
 
 def _short_date(lang: str):
     def write(day: dt.date) -> str:
         return f"{MONTHS[lang][day.month - 1][:3]} {day.year}"
+
     return write
 
 
@@ -67,38 +78,65 @@ def chart_and_table(trajectory: Trajectory | None, labels: dict[str, str], lang:
         type_labels.setdefault(band.main_type, band.main_type_label)
         bands.append((band.main_type, band.label, dt.date.fromisoformat(band.start), dt.date.fromisoformat(band.until)))
     data = ChartInput(
-        dates=dates, scores={series.id: series.scores for series in trajectory.indicators},
+        dates=dates,
+        scores={series.id: series.scores for series in trajectory.indicators},
         level=[point.level for point in trajectory.level],
         phases=[phases[day].phase if day in phases else None for day in trajectory.dates],
-        phase_labels=labels, indicator_labels={series.id: series.label for series in trajectory.indicators},
-        bands=bands, type_labels=type_labels,
+        phase_labels=labels,
+        indicator_labels={series.id: series.label for series in trajectory.indicators},
+        bands=bands,
+        type_labels=type_labels,
         changes=[(dt.date.fromisoformat(change.date), change.caseworker) for change in trajectory.caseworker_changes],
-        end=dt.date.fromisoformat(trajectory.as_of))
+        end=dt.date.fromisoformat(trajectory.as_of),
+    )
     chart = build_chart(data, _short_date(lang))
-    rows = [{"date": day, "level": trajectory.level[index].level,
-             "phase": (phases[day].label or "–") if day in phases else "–"}
-            for index, day in enumerate(trajectory.dates)]
+    rows = [
+        {
+            "date": day,
+            "level": trajectory.level[index].level,
+            "phase": (phases[day].label or "–") if day in phases else "–",
+        }
+        for index, day in enumerate(trajectory.dates)
+    ]
     table = {
-        "series": [{"label": series.label, "scores": series.scores} for series in trajectory.indicators], "rows": rows,
-        "bands": [f"{band.main_type_label}: {band.label}, {format_date(band.start, lang)} – "
-                  f"{format_date(band.end, lang) if band.end else '…'}" for band in trajectory.interventions],
-        "changes": [f"{format_date(change.date, lang)}: {change.previous} → {change.caseworker}"
-                    for change in trajectory.caseworker_changes],
+        "series": [{"label": series.label, "scores": series.scores} for series in trajectory.indicators],
+        "rows": rows,
+        "bands": [
+            f"{band.main_type_label}: {band.label}, {format_date(band.start, lang)} – "
+            f"{format_date(band.end, lang) if band.end else '…'}"
+            for band in trajectory.interventions
+        ],
+        "changes": [
+            f"{format_date(change.date, lang)}: {change.previous} → {change.caseworker}"
+            for change in trajectory.caseworker_changes
+        ],
     }
     return {"chart": chart, "table": table}
 
 
-def changes_view(changes, before_label: str | None, after_label: str | None, report: Report,
-                 indicator_labels: dict[str, str], since: str, since_as_of: str | None) -> dict[str, Any]:
+def changes_view(
+    changes,
+    before_label: str | None,
+    after_label: str | None,
+    report: Report,
+    indicator_labels: dict[str, str],
+    since: str,
+    since_as_of: str | None,
+) -> dict[str, Any]:
     """What changed, in words the template shows (flag titles where the report knows them)."""
     titles = {flag.id: flag.title for flag in report.flags}
     return {
-        "since": since, "since_as_of": since_as_of,
-        "phase_changed": changes.phase_changed, "phase_from": before_label or "–", "phase_to": after_label or "–",
+        "since": since,
+        "since_as_of": since_as_of,
+        "phase_changed": changes.phase_changed,
+        "phase_from": before_label or "–",
+        "phase_to": after_label or "–",
         "new": [titles.get(flag, flag) for flag in changes.flags_new],
         "resolved": [titles.get(flag, flag) for flag in changes.flags_resolved],
-        "moved": [{"label": indicator_labels.get(item.indicator, item.indicator), "before": item.before,
-                   "after": item.after} for item in changes.indicators_moved],
+        "moved": [
+            {"label": indicator_labels.get(item.indicator, item.indicator), "before": item.before, "after": item.after}
+            for item in changes.indicators_moved
+        ],
     }
 
 
@@ -106,6 +144,7 @@ def check_view(state, record: Record, as_of: dt.date, lang: str, principal, purp
     """Check a record, log the lookup, and gather everything the check page shows."""
     from ..changes import Summary, compare
     from .decisions import decision_entry
+
     checker, store = state.checker, state.store
     evaluation = checker.evaluate(record, as_of)
     report = checker.report(evaluation, lang)
@@ -118,23 +157,42 @@ def check_view(state, record: Record, as_of: dt.date, lang: str, principal, purp
     changes = None
     if previous is not None:
         compared = compare(Summary.from_decision(previous), Summary.from_report(report))
-        changes = changes_view(compared, labels.get(previous.get("phase")), report.phase.label if report.phase else None,
-                               report, indicator_labels, previous["time"][:10], previous.get("as_of"))
+        changes = changes_view(
+            compared,
+            labels.get(previous.get("phase")),
+            report.phase.label if report.phase else None,
+            report,
+            indicator_labels,
+            previous["time"][:10],
+            previous.get("as_of"),
+        )
     trajectory = checker.trajectory(record, as_of, lang)
     from .page import record_json
+
     return {
-        "report": report, "decision_id": entry.decision_id, "margins": report.phase_margins,
-        "changes": changes, "assessment": assessments[-1] if assessments else None, "phase_labels": labels,
-        "intervention_groups": intervention_groups(checker, lang), "citizen": record.id, "as_of": report.as_of,
-        "record_json": record_json(record), "whatif_values": _whatif_values({}),
-        "values": {"agree": "yes", "phase": "", "reason": ""}, "errors": [],
-        **traces(checker, evaluation, report, lang), **chart_and_table(trajectory, labels, lang),
+        "report": report,
+        "decision_id": entry.decision_id,
+        "margins": report.phase_margins,
+        "changes": changes,
+        "assessment": assessments[-1] if assessments else None,
+        "phase_labels": labels,
+        "intervention_groups": intervention_groups(checker, lang),
+        "citizen": record.id,
+        "as_of": report.as_of,
+        "record_json": record_json(record),
+        "whatif_values": _whatif_values({}),
+        "values": {"agree": "yes", "phase": "", "reason": ""},
+        "errors": [],
+        **traces(checker, evaluation, report, lang),
+        **chart_and_table(trajectory, labels, lang),
     }
 
 
 def _whatif_values(form) -> dict[str, str]:
-    return {name: str(form.get(name) or "").strip()[:100]
-            for name in ("wi_type", "wi_start", "wi_end", "wi_caseworker", "wi_caseworker_from")}
+    return {
+        name: str(form.get(name) or "").strip()[:100]
+        for name in ("wi_type", "wi_start", "wi_end", "wi_caseworker", "wi_caseworker_from")
+    }
 
 
 def _iso(text: str) -> dt.date | None:
@@ -149,13 +207,21 @@ def what_if_page(state, record: Record, as_of: dt.date, lang: str, form, decisio
     from ..changes import Summary, compare
     from ..whatif import what_if
     from .page import record_json
+
     checker = state.checker
     values = _whatif_values(form)
     labels = phase_labels(checker, lang)
-    context = {"citizen": record.id, "as_of": as_of.isoformat(), "decision_id": decision["decision_id"],
-               "source": str(form.get("source") or "record"), "record_json": record_json(record),
-               "whatif_values": values, "intervention_groups": intervention_groups(checker, lang),
-               "phase_labels": labels, "error": ""}
+    context = {
+        "citizen": record.id,
+        "as_of": as_of.isoformat(),
+        "decision_id": decision["decision_id"],
+        "source": str(form.get("source") or "record"),
+        "record_json": record_json(record),
+        "whatif_values": values,
+        "intervention_groups": intervention_groups(checker, lang),
+        "phase_labels": labels,
+        "error": "",
+    }
     interventions, caseworker = [], None
     if values["wi_type"]:
         start, end = _iso(values["wi_start"]) or as_of, _iso(values["wi_end"])
@@ -168,8 +234,9 @@ def what_if_page(state, record: Record, as_of: dt.date, lang: str, form, decisio
     if not interventions and caseworker is None:
         return {**context, "error": "whatif_nothing"}
     try:
-        changed = what_if(record, interventions=interventions, caseworker=caseworker,
-                          catalogue=checker.rulebook.catalogue)
+        changed = what_if(
+            record, interventions=interventions, caseworker=caseworker, catalogue=checker.rulebook.catalogue
+        )
     except RecordError as error:
         return {**context, "error": "record_problems", "problems": error.problems}
     before, after = checker.check(record, as_of, lang), checker.check(changed, as_of, lang)
@@ -177,8 +244,16 @@ def what_if_page(state, record: Record, as_of: dt.date, lang: str, form, decisio
     new, resolved = set(compared.flags_new), set(compared.flags_resolved)
     focus_before = {point.number for point in before.checklist if point.focus}
     focus_after = {point.number for point in after.checklist if point.focus}
-    return {**context, "before": before, "after": after, "compared": compared, "new_flags": new,
-            "resolved_flags": resolved, "focus_before": focus_before, "focus_after": focus_after}
+    return {
+        **context,
+        "before": before,
+        "after": after,
+        "compared": compared,
+        "new_flags": new,
+        "resolved_flags": resolved,
+        "focus_before": focus_before,
+        "focus_after": focus_after,
+    }
 
 
 def assessment_from_form(form, phases: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
@@ -214,11 +289,19 @@ def form_values(form) -> dict[str, str]:
 def assessment_context(state, record: Record, as_of: dt.date, lang: str, form, decision: dict) -> dict[str, Any]:
     """What the assessment's answer page shows: the form again (with the check, not logged again)."""
     from .page import record_json
+
     checker = state.checker
-    return {"report": checker.check(record, as_of, lang), "phase_labels": phase_labels(checker, lang),
-            "values": form_values(form), "decision_id": decision["decision_id"], "citizen": record.id,
-            "as_of": as_of.isoformat(), "source": "caseload" if form.get("source") == "caseload" else "record",
-            "record_json": record_json(record), "assessment_id": ""}
+    return {
+        "report": checker.check(record, as_of, lang),
+        "phase_labels": phase_labels(checker, lang),
+        "values": form_values(form),
+        "decision_id": decision["decision_id"],
+        "citizen": record.id,
+        "as_of": as_of.isoformat(),
+        "source": "caseload" if form.get("source") == "caseload" else "record",
+        "record_json": record_json(record),
+        "assessment_id": "",
+    }
 
 
 def citizen_page(state, record: Record, as_of: dt.date, lang: str, next_steps: list[str]) -> dict[str, Any]:

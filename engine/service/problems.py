@@ -38,8 +38,15 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "internal-error": (500, "Intern fejl i tjenesten", "Internal error in the service"),
     "not-ready": (503, "Tjenesten er ikke klar", "The service is not ready"),
 }
-STATUS_KINDS = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated", 403: "forbidden",
-                413: "body-too-large", 415: "unsupported-media-type", 406: "not-acceptable"}
+STATUS_KINDS = {
+    404: "not-found",
+    405: "method-not-allowed",
+    401: "unauthenticated",
+    403: "forbidden",
+    413: "body-too-large",
+    415: "unsupported-media-type",
+    406: "not-acceptable",
+}
 
 
 class LocatedProblem(BaseModel):
@@ -67,8 +74,14 @@ class ProblemDetails(BaseModel):
 class ProblemError(Exception):
     """A refusal with its HTTP status; raised anywhere in the service, answered as problem+json."""
 
-    def __init__(self, kind: str, detail: str, problems: Iterable[Problem] = (),
-                 headers: dict[str, str] | None = None, incident: str | None = None):
+    def __init__(
+        self,
+        kind: str,
+        detail: str,
+        problems: Iterable[Problem] = (),
+        headers: dict[str, str] | None = None,
+        incident: str | None = None,
+    ):
         super().__init__(detail)
         self.kind, self.detail, self.problems = kind, detail, list(problems)
         self.headers, self.incident = headers or {}, incident
@@ -90,10 +103,15 @@ def problem_body(error: ProblemError, path: str, lang: str = "da") -> bytes:
     """The JSON body of a problem answer."""
     status, title_da, title_en = KINDS[error.kind]
     body: dict[str, Any] = {
-        "type": TYPE_PREFIX + error.kind, "title": title_en if lang == "en" else title_da, "status": status,
-        "detail": error.detail, "instance": path,
-        "problems": [{"path": p.path, "line": p.line, "column": p.column, "code": p.code, "message": p.message}
-                     for p in error.problems],
+        "type": TYPE_PREFIX + error.kind,
+        "title": title_en if lang == "en" else title_da,
+        "status": status,
+        "detail": error.detail,
+        "instance": path,
+        "problems": [
+            {"path": p.path, "line": p.line, "column": p.column, "code": p.code, "message": p.message}
+            for p in error.problems
+        ],
     }
     if error.incident:
         body["incident"] = error.incident
@@ -102,8 +120,9 @@ def problem_body(error: ProblemError, path: str, lang: str = "da") -> bytes:
 
 def problem_response(error: ProblemError, path: str, lang: str = "da") -> Response:
     """A Starlette response for a problem."""
-    return Response(problem_body(error, path, lang), status_code=error.status, media_type=MEDIA_TYPE,
-                    headers=error.headers)
+    return Response(
+        problem_body(error, path, lang), status_code=error.status, media_type=MEDIA_TYPE, headers=error.headers
+    )
 
 
 def _query_problems(error: RequestValidationError) -> list[Problem]:
@@ -129,11 +148,17 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
         kind = STATUS_KINDS.get(error.status_code, "malformed-request" if error.status_code < 500 else "internal-error")
         lang = language(request)
-        detail = error.detail if isinstance(error.detail, str) and error.status_code not in (404, 405) else \
-            {404: {"da": f"Der er intet på {request.url.path}", "en": f"There is nothing at {request.url.path}"},
-             405: {"da": f"{request.method} kan ikke bruges på {request.url.path}",
-                   "en": f"{request.method} cannot be used on {request.url.path}"}}.get(
-                error.status_code, {"da": str(error.detail), "en": str(error.detail)})[lang]
+        detail = (
+            error.detail
+            if isinstance(error.detail, str) and error.status_code not in (404, 405)
+            else {
+                404: {"da": f"Der er intet på {request.url.path}", "en": f"There is nothing at {request.url.path}"},
+                405: {
+                    "da": f"{request.method} kan ikke bruges på {request.url.path}",
+                    "en": f"{request.method} cannot be used on {request.url.path}",
+                },
+            }.get(error.status_code, {"da": str(error.detail), "en": str(error.detail)})[lang]
+        )
         problem = ProblemError(kind, detail, headers=dict(error.headers or {}))
         return problem_response(problem, request.url.path, lang)
 
@@ -147,6 +172,10 @@ def install(app: FastAPI) -> None:
 def openapi_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The `responses` entry documenting these problem statuses as problem+json."""
     descriptions = {kind_status: title_en for kind_status, _, title_en in KINDS.values()}
-    return {status: {"description": descriptions.get(status, "Problem"),
-                     "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}}
-            for status in statuses}
+    return {
+        status: {
+            "description": descriptions.get(status, "Problem"),
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+        for status in statuses
+    }

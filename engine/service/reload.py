@@ -60,16 +60,33 @@ class Reloader:
             now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             self.metrics.observe_reload(not problems)
             if problems:
-                self.last_reload_error = {"time": now, "problems": [
-                    {"path": str(p.path) if p.path else None, "line": p.line, "column": p.column,
-                     "code": p.code, "message": p.message} for p in problems]}
-                log.error("reload failed; the running rulebook %s %s stays in use:\n%s",
-                          self.checker.rulebook.name, self.checker.rulebook.version,
-                          "\n".join(f"  {p}" for p in problems))
+                self.last_reload_error = {
+                    "time": now,
+                    "problems": [
+                        {
+                            "path": str(p.path) if p.path else None,
+                            "line": p.line,
+                            "column": p.column,
+                            "code": p.code,
+                            "message": p.message,
+                        }
+                        for p in problems
+                    ],
+                }
+                log.error(
+                    "reload failed; the running rulebook %s %s stays in use:\n%s",
+                    self.checker.rulebook.name,
+                    self.checker.rulebook.version,
+                    "\n".join(f"  {p}" for p in problems),
+                )
                 return False
             rulebook = self.checker.rulebook
-            self.last_reload = {"time": now, "name": rulebook.name, "version": rulebook.version,
-                                "hash": rulebook.content_hash}
+            self.last_reload = {
+                "time": now,
+                "name": rulebook.name,
+                "version": rulebook.version,
+                "hash": rulebook.content_hash,
+            }
             self.last_reload_error = None
             log.info("reloaded rulebook %s %s (%s)", rulebook.name, rulebook.version, rulebook.content_hash[:12])
             return True

@@ -44,21 +44,25 @@ class Result:
     flags: dict[str, str]
 
     @classmethod
-    def of_logged(cls, entry: dict) -> "Result":
-        return cls(entry.get("phase"), entry.get("confidence"),
-                   {flag["id"]: flag["severity"] for flag in entry.get("flags") or []})
+    def of_logged(cls, entry: dict) -> Result:
+        return cls(
+            entry.get("phase"),
+            entry.get("confidence"),
+            {flag["id"]: flag["severity"] for flag in entry.get("flags") or []},
+        )
 
     @classmethod
-    def of_outcome(cls, outcome: Outcome, facts: dict[str, Any]) -> "Result":
+    def of_outcome(cls, outcome: Outcome, facts: dict[str, Any]) -> Result:
         flags: dict[str, str] = {}
         for rule in sorted(outcome.flag_rules, key=lambda rule: (SEVERITY_ORDER[rule.severity], rule.rank)):
+            assert rule.severity is not None, "a flag rule has a severity"
             flags.setdefault(rule.conclusion, rule.severity)
         phase = outcome.phase_rule.conclusion if outcome.phase_rule else None
         confidence = facts.get("confidence")
         confidence = (confidence if confidence in ("low", "medium", "high") else "low") if phase else None
         return cls(phase, confidence, flags)
 
-    def differences(self, now: "Result") -> list[tuple[str, Any, Any]]:
+    def differences(self, now: Result) -> list[tuple[str, Any, Any]]:
         """(what, then, now) for each part that differs."""
         found = []
         if self.phase != now.phase:
@@ -89,12 +93,16 @@ class Replay:
     @property
     def identical(self) -> bool:
         """Whether every run gave the logged result and every fact was derived the same."""
-        return not (self.logged.differences(self.from_facts) or self.fact_differences
-                    or (self.from_record is not None and self.logged.differences(self.from_record)))
+        return not (
+            self.logged.differences(self.from_facts)
+            or self.fact_differences
+            or (self.from_record is not None and self.logged.differences(self.from_record))
+        )
 
 
-def replay(decision_id: str, database: str | None = None, store_path: str | Path | None = None,
-           record_file: str | None = None) -> Replay:
+def replay(
+    decision_id: str, database: str | None = None, store_path: str | Path | None = None, record_file: str | None = None
+) -> Replay:
     """Replay a logged decision; raise ReleaseError (not found) or RecordError (record hash differs)."""
     log = Store.open(database, create=False)
     try:
@@ -112,16 +120,25 @@ def replay(decision_id: str, database: str | None = None, store_path: str | Path
     rules_day = dt.date.fromisoformat(entry.get("rules_as_of") or entry["as_of"])
     facts = dict(entry["facts"])
     outcome = checker.run_facts(facts, rules_day)
-    result = Replay(entry, release, rules_day, checker.engine, note, Result.of_logged(entry),
-                    Result.of_outcome(outcome, facts))
-    result.rules_from_facts = {"phase": [outcome.phase_rule.id] if outcome.phase_rule else [],
-                               "flag": [rule.id for rule in outcome.flag_rules]}
+    result = Replay(
+        entry, release, rules_day, checker.engine, note, Result.of_logged(entry), Result.of_outcome(outcome, facts)
+    )
+    result.rules_from_facts = {
+        "phase": [outcome.phase_rule.id] if outcome.phase_rule else [],
+        "flag": [rule.id for rule in outcome.flag_rules],
+    }
     if record_file is not None:
         record, _, name = checker.read_record(record_file)
         digest = record_hash(record)
         if digest != entry["record_hash"]:
-            raise RecordError(Problem("L004", f"this is not the record of decision {decision_id}: its hash is "
-                                              f"{digest[:12]}…, the log has {entry['record_hash'][:12]}…", name))
+            raise RecordError(
+                Problem(
+                    "L004",
+                    f"this is not the record of decision {decision_id}: its hash is "
+                    f"{digest[:12]}…, the log has {entry['record_hash'][:12]}…",
+                    name,
+                )
+            )
         evaluation = checker.evaluate(record, dt.date.fromisoformat(entry["as_of"]), rules_day)
         result.from_record = Result.of_outcome(evaluation.outcome, evaluation.facts)
         for name_ in dict.fromkeys([*facts, *evaluation.facts]):
@@ -141,30 +158,52 @@ def _release_of(entry: dict, store_path: Path) -> Release:
         return open_release(store_path, entry["release"])
     found = find_by_rulebook_hash(store_path, entry["rulebook_hash"])
     if found is None:
-        raise ReleaseError(Problem(
-            "L001", f"no release in the store holds rulebook {entry['rulebook_name']} {entry['rulebook_version']} "
-                    f"(hash {entry['rulebook_hash'][:12]}…); replay needs the release the decision used",
-            str(store_path)))
+        raise ReleaseError(
+            Problem(
+                "L001",
+                f"no release in the store holds rulebook {entry['rulebook_name']} {entry['rulebook_version']} "
+                f"(hash {entry['rulebook_hash'][:12]}…); replay needs the release the decision used",
+                str(store_path),
+            )
+        )
     return found
 
 
 WORDS = {
-    "da": {"head": "Genafspilning af beslutning {id}", "made": "Truffet {time} af {user} ({role}), tjekdato {as_of}",
-           "release": "Udgivelse {hash} ({name} {version}), godkendt af {approver} {time}",
-           "rules": "Regler pr. {day}, motor {engine}", "facts": "Fra de loggede fakta",
-           "record": "Fra den oprindelige post", "same": "identisk: {result}", "differs": "forskelligt:",
-           "then_now": "  {what}: dengang {then}, nu {now}",
-           "fact": "  faktum {name} blev udledt som {then} dengang, {now} nu",
-           "identical": "Resultatet er identisk.", "different": "Resultatet er IKKE identisk.",
-           "none": "ingen", "phase": "fase", "flags": "flag"},
-    "en": {"head": "Replay of decision {id}", "made": "Made {time} by {user} ({role}), check date {as_of}",
-           "release": "Release {hash} ({name} {version}), approved by {approver} {time}",
-           "rules": "Rules as of {day}, engine {engine}", "facts": "From the logged facts",
-           "record": "From the original record", "same": "identical: {result}", "differs": "different:",
-           "then_now": "  {what}: then {then}, now {now}",
-           "fact": "  fact {name} was derived as {then} then, {now} now",
-           "identical": "The result is identical.", "different": "The result is NOT identical.",
-           "none": "none", "phase": "phase", "flags": "flags"},
+    "da": {
+        "head": "Genafspilning af beslutning {id}",
+        "made": "Truffet {time} af {user} ({role}), tjekdato {as_of}",
+        "release": "Udgivelse {hash} ({name} {version}), godkendt af {approver} {time}",
+        "rules": "Regler pr. {day}, motor {engine}",
+        "facts": "Fra de loggede fakta",
+        "record": "Fra den oprindelige post",
+        "same": "identisk: {result}",
+        "differs": "forskelligt:",
+        "then_now": "  {what}: dengang {then}, nu {now}",
+        "fact": "  faktum {name} blev udledt som {then} dengang, {now} nu",
+        "identical": "Resultatet er identisk.",
+        "different": "Resultatet er IKKE identisk.",
+        "none": "ingen",
+        "phase": "fase",
+        "flags": "flag",
+    },
+    "en": {
+        "head": "Replay of decision {id}",
+        "made": "Made {time} by {user} ({role}), check date {as_of}",
+        "release": "Release {hash} ({name} {version}), approved by {approver} {time}",
+        "rules": "Rules as of {day}, engine {engine}",
+        "facts": "From the logged facts",
+        "record": "From the original record",
+        "same": "identical: {result}",
+        "differs": "different:",
+        "then_now": "  {what}: then {then}, now {now}",
+        "fact": "  fact {name} was derived as {then} then, {now} now",
+        "identical": "The result is identical.",
+        "different": "The result is NOT identical.",
+        "none": "none",
+        "phase": "phase",
+        "flags": "flags",
+    },
 }
 
 
@@ -172,11 +211,18 @@ def render_replay(result: Replay, lang: str = "da") -> str:
     """The replay as plain text, Danish by default."""
     words = WORDS[lang]
     entry, release = result.decision, result.release
-    lines = [words["head"].format(id=entry["decision_id"]),
-             words["made"].format(time=entry["time"], user=entry["user"], role=entry["role"], as_of=entry["as_of"]),
-             words["release"].format(hash=release.hash[:12], name=release.name, version=release.version,
-                                     approver=release.approver, time=release.time),
-             words["rules"].format(day=result.rules_as_of.isoformat(), engine=result.engine)]
+    lines = [
+        words["head"].format(id=entry["decision_id"]),
+        words["made"].format(time=entry["time"], user=entry["user"], role=entry["role"], as_of=entry["as_of"]),
+        words["release"].format(
+            hash=release.hash[:12],
+            name=release.name,
+            version=release.version,
+            approver=release.approver,
+            time=release.time,
+        ),
+        words["rules"].format(day=result.rules_as_of.isoformat(), engine=result.engine),
+    ]
     if result.engine_note:
         lines.append(f"({result.engine_note})")
     lines.append("")
@@ -198,10 +244,13 @@ def render_replay(result: Replay, lang: str = "da") -> str:
             lines.append(f"{label}: {words['same'].format(result=summary(run))}")
             continue
         lines.append(f"{label}: {words['differs']}")
-        lines += [words["then_now"].format(what=what, then=show(then), now=show(now))
-                  for what, then, now in differences]
+        lines += [
+            words["then_now"].format(what=what, then=show(then), now=show(now)) for what, then, now in differences
+        ]
         if run is result.from_record:
-            lines += [words["fact"].format(name=name, then=show(then), now=show(now))
-                      for name, then, now in result.fact_differences]
+            lines += [
+                words["fact"].format(name=name, then=show(then), now=show(now))
+                for name, then, now in result.fact_differences
+            ]
     lines += ["", words["identical"] if result.identical else words["different"]]
     return "\n".join(lines) + "\n"

@@ -76,8 +76,13 @@ def decode(value: str | None, key: bytes, now: float | None = None) -> Session |
         return None
     try:
         data = json.loads(_unb64(body))
-        session = Session(csrf=str(data["csrf"]), lang=str(data["lang"]), user=str(data["user"]),
-                          role=str(data["role"]), expires=int(data["expires"]))
+        session = Session(
+            csrf=str(data["csrf"]),
+            lang=str(data["lang"]),
+            user=str(data["user"]),
+            role=str(data["role"]),
+            expires=int(data["expires"]),
+        )
     except (ValueError, KeyError, TypeError):
         return None
     if session.expires < (time.time() if now is None else now) or session.lang not in LANGUAGES:
@@ -87,5 +92,12 @@ def decode(value: str | None, key: bytes, now: float | None = None) -> Session |
 
 def cookie_arguments(session: Session, key: bytes, secure: bool) -> dict:
     """Keyword arguments for `Response.set_cookie` that store `session`."""
-    return {"key": COOKIE_NAME, "value": encode(session, key), "max_age": max(0, session.expires - int(time.time())),
-            "path": "/", "httponly": True, "samesite": "strict", "secure": secure}
+    return {
+        "key": COOKIE_NAME,
+        "value": encode(session, key),
+        "max_age": max(0, session.expires - int(time.time())),
+        "path": "/",
+        "httponly": True,
+        "samesite": "strict",
+        "secure": secure,
+    }

@@ -14,8 +14,12 @@ from pathlib import Path
 from typing import Any
 
 ENVIRONMENT_VARIABLE = "BIP_SERVICE_SETTINGS"
-OPTION_ALIASES = {"rules_dir": "rules", "guidance_dirs": "guidance", "cors_origin": "cors_origins",
-                  "release_ref": "release"}
+OPTION_ALIASES = {
+    "rules_dir": "rules",
+    "guidance_dirs": "guidance",
+    "cors_origin": "cors_origins",
+    "release_ref": "release",
+}
 PATH_FIELDS = ("rules", "caseload", "store_path")
 
 

@@ -58,43 +58,64 @@ class Principal:
 
 
 MESSAGES = {
-    "bad_url": {"da": "Ugyldig database-URL {url!r}: brug sqlite:///FIL eller postgresql://bruger@vært/database",
-                "en": "Invalid database URL {url!r}: use sqlite:///FILE or postgresql://user@host/database"},
-    "missing": {"da": "Der er ingen beslutningslog i {url} (filen findes ikke)",
-                "en": "There is no decision log at {url} (the file does not exist)"},
-    "unreachable": {"da": "Kan ikke bruge databasen {url}: {reason}",
-                    "en": "Cannot use the database {url}: {reason}"},
-    "too_new": {"da": "Databasen {url} har skemaversion {found}, men denne bip kender kun op til {known}; "
-                      "opgradér bip",
-                "en": "The database {url} has schema version {found}, but this bip knows only up to {known}; "
-                      "upgrade bip"},
-    "role": {"da": "Ukendt rolle {role!r}; gyldige roller: {roles}",
-             "en": "Unknown role {role!r}; valid roles: {roles}"},
-    "name": {"da": "Et token-navn skal være 1-100 synlige tegn uden mellemrum, ikke {name!r}",
-             "en": "A token name must be 1-100 visible characters without spaces, not {name!r}"},
-    "duplicate": {"da": "Der findes allerede et token med navnet {name!r}",
-                  "en": "A token named {name!r} already exists"},
+    "bad_url": {
+        "da": "Ugyldig database-URL {url!r}: brug sqlite:///FIL eller postgresql://bruger@vært/database",
+        "en": "Invalid database URL {url!r}: use sqlite:///FILE or postgresql://user@host/database",
+    },
+    "missing": {
+        "da": "Der er ingen beslutningslog i {url} (filen findes ikke)",
+        "en": "There is no decision log at {url} (the file does not exist)",
+    },
+    "unreachable": {"da": "Kan ikke bruge databasen {url}: {reason}", "en": "Cannot use the database {url}: {reason}"},
+    "too_new": {
+        "da": "Databasen {url} har skemaversion {found}, men denne bip kender kun op til {known}; opgradér bip",
+        "en": "The database {url} has schema version {found}, but this bip knows only up to {known}; upgrade bip",
+    },
+    "role": {
+        "da": "Ukendt rolle {role!r}; gyldige roller: {roles}",
+        "en": "Unknown role {role!r}; valid roles: {roles}",
+    },
+    "name": {
+        "da": "Et token-navn skal være 1-100 synlige tegn uden mellemrum, ikke {name!r}",
+        "en": "A token name must be 1-100 visible characters without spaces, not {name!r}",
+    },
+    "duplicate": {
+        "da": "Der findes allerede et token med navnet {name!r}",
+        "en": "A token named {name!r} already exists",
+    },
     "kind": {"da": "Ukendt slags opslag {kind!r}; gyldige: {kinds}", "en": "Unknown kind {kind!r}; valid: {kinds}"},
-    "no_decision": {"da": "Der er ingen afgørelse med id {decision_id!r} i loggen",
-                    "en": "There is no decision with id {decision_id!r} in the log"},
-    "flag_note": {"da": "Ugyldig note til flaget {flag!r}: status skal være acted eller not_relevant, "
-                        "og noten højst {limit} tegn",
-                  "en": "Invalid note for flag {flag!r}: the status must be acted or not_relevant, "
-                        "and the note at most {limit} characters"},
+    "no_decision": {
+        "da": "Der er ingen afgørelse med id {decision_id!r} i loggen",
+        "en": "There is no decision with id {decision_id!r} in the log",
+    },
+    "flag_note": {
+        "da": "Ugyldig note til flaget {flag!r}: status skal være acted eller not_relevant, "
+        "og noten højst {limit} tegn",
+        "en": "Invalid note for flag {flag!r}: the status must be acted or not_relevant, "
+        "and the note at most {limit} characters",
+    },
     "too_long": {"da": "{field} må højst være {limit} tegn", "en": "{field} may be at most {limit} characters"},
     # lines the command line prints
-    "token_once": {"da": "Gem tokenet nu: kun en hash af det er gemt, så det kan ikke vises igen.",
-                   "en": "Keep this token now: only a hash of it is stored, so it cannot be shown again."},
+    "token_once": {
+        "da": "Gem tokenet nu: kun en hash af det er gemt, så det kan ikke vises igen.",
+        "en": "Keep this token now: only a hash of it is stored, so it cannot be shown again.",
+    },
     "token_header": {"da": "navn\trolle\toprettet\ttilbagekaldt", "en": "name\trole\tcreated\trevoked"},
     "no_tokens": {"da": "Der er ingen tokens i {url}.", "en": "There are no tokens in {url}."},
     "revoked": {"da": "Tokenet {name!r} er tilbagekaldt.", "en": "The token {name!r} is revoked."},
-    "not_revoked": {"da": "Der er intet aktivt token med navnet {name!r}.",
-                    "en": "There is no active token named {name!r}."},
+    "not_revoked": {
+        "da": "Der er intet aktivt token med navnet {name!r}.",
+        "en": "There is no active token named {name!r}.",
+    },
     "exported": {"da": "{count} poster om borgeren fra {url}.", "en": "{count} entries about the citizen from {url}."},
-    "purged": {"da": "{count} afgørelser fra før {date} er slettet (med deres vurderinger).",
-               "en": "{count} decisions made before {date} were deleted (with their assessments)."},
-    "bad_age": {"da": "Ugyldig alder {age!r}: skriv et tal og y, m eller d, fx 5y, 18m eller 90d",
-                "en": "Invalid age {age!r}: write a number and y, m or d, e.g. 5y, 18m or 90d"},
+    "purged": {
+        "da": "{count} afgørelser fra før {date} er slettet (med deres vurderinger).",
+        "en": "{count} decisions made before {date} were deleted (with their assessments).",
+    },
+    "bad_age": {
+        "da": "Ugyldig alder {age!r}: skriv et tal og y, m eller d, fx 5y, 18m eller 90d",
+        "en": "Invalid age {age!r}: write a number and y, m or d, e.g. 5y, 18m or 90d",
+    },
 }
 
 
@@ -123,54 +144,68 @@ class StoreValueError(StoreError, ValueError):
 
 _metadata = sa.MetaData()
 Timestamp = sa.DateTime(timezone=True)
-_schema_version = sa.Table("schema_version", _metadata,
-                           sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-                           sa.Column("description", sa.Text, nullable=False),
-                           sa.Column("applied", Timestamp, nullable=False))
-_meta = sa.Table("meta", _metadata, sa.Column("key", sa.String(64), primary_key=True),
-                 sa.Column("value", sa.Text, nullable=False))
-_tokens = sa.Table("tokens", _metadata,
-                   sa.Column("name", sa.String(100), primary_key=True),
-                   sa.Column("role", sa.String(32), nullable=False),
-                   sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-                   sa.Column("created", Timestamp, nullable=False),
-                   sa.Column("revoked", Timestamp, nullable=True))
-_decisions = sa.Table("decisions", _metadata,
-                      sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-                      sa.Column("decision_id", sa.String(64), nullable=False, unique=True),
-                      sa.Column("time", Timestamp, nullable=False),
-                      sa.Column("user_name", sa.String(200), nullable=False),
-                      sa.Column("role", sa.String(32), nullable=False),
-                      sa.Column("purpose", sa.Text, nullable=False),
-                      sa.Column("kind", sa.String(16), nullable=False),
-                      sa.Column("citizen", sa.String(64), nullable=False),
-                      sa.Column("as_of", sa.String(10), nullable=False),
-                      sa.Column("rulebook_name", sa.String(200), nullable=False),
-                      sa.Column("rulebook_version", sa.String(100), nullable=False),
-                      sa.Column("rulebook_hash", sa.String(64), nullable=False),
-                      sa.Column("engine", sa.String(32), nullable=False),
-                      sa.Column("phase", sa.String(64)),
-                      sa.Column("confidence", sa.String(16)),
-                      sa.Column("flags", sa.Text, nullable=False),
-                      sa.Column("facts", sa.Text, nullable=False),
-                      sa.Column("record_hash", sa.String(64), nullable=False),
-                      sa.Column("rules_as_of", sa.String(10)),
-                      sa.Column("release", sa.String(200)))
-_assessments = sa.Table("assessments", _metadata,
-                        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-                        sa.Column("assessment_id", sa.String(64), nullable=False, unique=True),
-                        sa.Column("decision_id", sa.String(64), nullable=False),
-                        sa.Column("time", Timestamp, nullable=False),
-                        sa.Column("user_name", sa.String(200), nullable=False),
-                        sa.Column("role", sa.String(32), nullable=False),
-                        sa.Column("agrees", sa.Boolean, nullable=False),
-                        sa.Column("phase", sa.String(64)),
-                        sa.Column("reason", sa.Text),
-                        sa.Column("flag_notes", sa.Text, nullable=False))
+_schema_version = sa.Table(
+    "schema_version",
+    _metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("applied", Timestamp, nullable=False),
+)
+_meta = sa.Table(
+    "meta", _metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text, nullable=False)
+)
+_tokens = sa.Table(
+    "tokens",
+    _metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Column("revoked", Timestamp, nullable=True),
+)
+_decisions = sa.Table(
+    "decisions",
+    _metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("decision_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("time", Timestamp, nullable=False),
+    sa.Column("user_name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("citizen", sa.String(64), nullable=False),
+    sa.Column("as_of", sa.String(10), nullable=False),
+    sa.Column("rulebook_name", sa.String(200), nullable=False),
+    sa.Column("rulebook_version", sa.String(100), nullable=False),
+    sa.Column("rulebook_hash", sa.String(64), nullable=False),
+    sa.Column("engine", sa.String(32), nullable=False),
+    sa.Column("phase", sa.String(64)),
+    sa.Column("confidence", sa.String(16)),
+    sa.Column("flags", sa.Text, nullable=False),
+    sa.Column("facts", sa.Text, nullable=False),
+    sa.Column("record_hash", sa.String(64), nullable=False),
+    sa.Column("rules_as_of", sa.String(10)),
+    sa.Column("release", sa.String(200)),
+)
+_assessments = sa.Table(
+    "assessments",
+    _metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("assessment_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("decision_id", sa.String(64), nullable=False),
+    sa.Column("time", Timestamp, nullable=False),
+    sa.Column("user_name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("agrees", sa.Boolean, nullable=False),
+    sa.Column("phase", sa.String(64)),
+    sa.Column("reason", sa.Text),
+    sa.Column("flag_notes", sa.Text, nullable=False),
+)
 _purge_window = sa.Table("purge_window", _metadata, sa.Column("cutoff", Timestamp, nullable=False))
 
 
 # --- Migrations: ordered, each a plain function of a connection inside the migration transaction ----
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -188,73 +223,109 @@ def _create(conn: Connection, *columns_of: tuple[str, list[sa.Column]]) -> None:
 
 
 def _m1_meta_and_tokens(conn: Connection) -> None:
-    _create(conn,
-            ("meta", [sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text, nullable=False)]),
-            ("tokens", [sa.Column("name", sa.String(100), primary_key=True),
-                        sa.Column("role", sa.String(32), nullable=False),
-                        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-                        sa.Column("created", Timestamp, nullable=False),
-                        sa.Column("revoked", Timestamp, nullable=True)]))
+    _create(
+        conn,
+        ("meta", [sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text, nullable=False)]),
+        (
+            "tokens",
+            [
+                sa.Column("name", sa.String(100), primary_key=True),
+                sa.Column("role", sa.String(32), nullable=False),
+                sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+                sa.Column("created", Timestamp, nullable=False),
+                sa.Column("revoked", Timestamp, nullable=True),
+            ],
+        ),
+    )
     conn.execute(_meta.insert().values(key="secret", value=secrets.token_hex(32)))
 
 
 def _m2_decisions(conn: Connection) -> None:
-    _create(conn,
-            ("decisions", [sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-                           sa.Column("decision_id", sa.String(64), nullable=False, unique=True),
-                           sa.Column("time", Timestamp, nullable=False),
-                           sa.Column("user_name", sa.String(200), nullable=False),
-                           sa.Column("role", sa.String(32), nullable=False),
-                           sa.Column("purpose", sa.Text, nullable=False),
-                           sa.Column("kind", sa.String(16), nullable=False),
-                           sa.Column("citizen", sa.String(64), nullable=False),
-                           sa.Column("as_of", sa.String(10), nullable=False),
-                           sa.Column("rulebook_name", sa.String(200), nullable=False),
-                           sa.Column("rulebook_version", sa.String(100), nullable=False),
-                           sa.Column("rulebook_hash", sa.String(64), nullable=False),
-                           sa.Column("engine", sa.String(32), nullable=False),
-                           sa.Column("phase", sa.String(64)),
-                           sa.Column("confidence", sa.String(16)),
-                           sa.Column("flags", sa.Text, nullable=False),
-                           sa.Column("facts", sa.Text, nullable=False),
-                           sa.Column("record_hash", sa.String(64), nullable=False)]),
-            ("purge_window", [sa.Column("cutoff", Timestamp, nullable=False)]))
+    _create(
+        conn,
+        (
+            "decisions",
+            [
+                sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+                sa.Column("decision_id", sa.String(64), nullable=False, unique=True),
+                sa.Column("time", Timestamp, nullable=False),
+                sa.Column("user_name", sa.String(200), nullable=False),
+                sa.Column("role", sa.String(32), nullable=False),
+                sa.Column("purpose", sa.Text, nullable=False),
+                sa.Column("kind", sa.String(16), nullable=False),
+                sa.Column("citizen", sa.String(64), nullable=False),
+                sa.Column("as_of", sa.String(10), nullable=False),
+                sa.Column("rulebook_name", sa.String(200), nullable=False),
+                sa.Column("rulebook_version", sa.String(100), nullable=False),
+                sa.Column("rulebook_hash", sa.String(64), nullable=False),
+                sa.Column("engine", sa.String(32), nullable=False),
+                sa.Column("phase", sa.String(64)),
+                sa.Column("confidence", sa.String(16)),
+                sa.Column("flags", sa.Text, nullable=False),
+                sa.Column("facts", sa.Text, nullable=False),
+                sa.Column("record_hash", sa.String(64), nullable=False),
+            ],
+        ),
+        ("purge_window", [sa.Column("cutoff", Timestamp, nullable=False)]),
+    )
     conn.execute(sa.text("CREATE INDEX decisions_citizen_time ON decisions (citizen, time)"))
     conn.execute(sa.text("CREATE INDEX decisions_time ON decisions (time)"))
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("""
+        conn.execute(
+            sa.text("""
             CREATE FUNCTION bip_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
               RAISE EXCEPTION 'the decision log is append-only: % cannot be changed', TG_TABLE_NAME;
-            END $$"""))
-        conn.execute(sa.text("""
+            END $$""")
+        )
+        conn.execute(
+            sa.text("""
             CREATE FUNCTION bip_guard_decision_delete() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
               IF NOT EXISTS (SELECT 1 FROM purge_window WHERE OLD.time < purge_window.cutoff) THEN
                 RAISE EXCEPTION 'decision log entries are only deleted by a purge of old entries';
               END IF;
               RETURN OLD;
-            END $$"""))
-        conn.execute(sa.text("CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions "
-                             "FOR EACH ROW EXECUTE FUNCTION bip_refuse_change()"))
-        conn.execute(sa.text("CREATE TRIGGER decisions_no_truncate BEFORE TRUNCATE ON decisions "
-                             "FOR EACH STATEMENT EXECUTE FUNCTION bip_refuse_change()"))
-        conn.execute(sa.text("CREATE TRIGGER decisions_guard_delete BEFORE DELETE ON decisions "
-                             "FOR EACH ROW EXECUTE FUNCTION bip_guard_decision_delete()"))
+            END $$""")
+        )
+        conn.execute(
+            sa.text(
+                "CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions "
+                "FOR EACH ROW EXECUTE FUNCTION bip_refuse_change()"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "CREATE TRIGGER decisions_no_truncate BEFORE TRUNCATE ON decisions "
+                "FOR EACH STATEMENT EXECUTE FUNCTION bip_refuse_change()"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "CREATE TRIGGER decisions_guard_delete BEFORE DELETE ON decisions "
+                "FOR EACH ROW EXECUTE FUNCTION bip_guard_decision_delete()"
+            )
+        )
     else:
-        conn.execute(sa.text("""
+        conn.execute(
+            sa.text("""
             CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
-            BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: decisions cannot be changed'); END"""))
-        conn.execute(sa.text("""
+            BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: decisions cannot be changed'); END""")
+        )
+        conn.execute(
+            sa.text("""
             CREATE TRIGGER decisions_guard_delete BEFORE DELETE ON decisions
             WHEN NOT EXISTS (SELECT 1 FROM purge_window WHERE OLD.time < purge_window.cutoff)
-            BEGIN SELECT RAISE(ABORT, 'decision log entries are only deleted by a purge of old entries'); END"""))
+            BEGIN SELECT RAISE(ABORT, 'decision log entries are only deleted by a purge of old entries'); END""")
+        )
 
 
 def _m3_assessments(conn: Connection) -> None:
     metadata = sa.MetaData()
     sa.Table("decisions", metadata, sa.Column("decision_id", sa.String(64)))  # the key's target, made in _m2
-    sa.Table("assessments", metadata,
+    sa.Table(
+        "assessments",
+        metadata,
         sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
         sa.Column("assessment_id", sa.String(64), nullable=False, unique=True),
         sa.Column("decision_id", sa.String(64), sa.ForeignKey("decisions.decision_id"), nullable=False),
@@ -264,32 +335,53 @@ def _m3_assessments(conn: Connection) -> None:
         sa.Column("agrees", sa.Boolean, nullable=False),
         sa.Column("phase", sa.String(64)),
         sa.Column("reason", sa.Text),
-        sa.Column("flag_notes", sa.Text, nullable=False)).create(conn)
+        sa.Column("flag_notes", sa.Text, nullable=False),
+    ).create(conn)
     conn.execute(sa.text("CREATE INDEX assessments_decision ON assessments (decision_id)"))
-    guard = ("NOT EXISTS (SELECT 1 FROM decisions d, purge_window p "
-             "WHERE d.decision_id = OLD.decision_id AND d.time < p.cutoff)")
+    guard = (
+        "NOT EXISTS (SELECT 1 FROM decisions d, purge_window p "
+        "WHERE d.decision_id = OLD.decision_id AND d.time < p.cutoff)"
+    )
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text(f"""
+        conn.execute(
+            sa.text(f"""
             CREATE FUNCTION bip_guard_assessment_delete() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
               IF {guard} THEN
                 RAISE EXCEPTION 'assessments are only deleted with their decision by a purge of old entries';
               END IF;
               RETURN OLD;
-            END $$"""))
-        conn.execute(sa.text("CREATE TRIGGER assessments_no_update BEFORE UPDATE ON assessments "
-                             "FOR EACH ROW EXECUTE FUNCTION bip_refuse_change()"))
-        conn.execute(sa.text("CREATE TRIGGER assessments_no_truncate BEFORE TRUNCATE ON assessments "
-                             "FOR EACH STATEMENT EXECUTE FUNCTION bip_refuse_change()"))
-        conn.execute(sa.text("CREATE TRIGGER assessments_guard_delete BEFORE DELETE ON assessments "
-                             "FOR EACH ROW EXECUTE FUNCTION bip_guard_assessment_delete()"))
+            END $$""")
+        )
+        conn.execute(
+            sa.text(
+                "CREATE TRIGGER assessments_no_update BEFORE UPDATE ON assessments "
+                "FOR EACH ROW EXECUTE FUNCTION bip_refuse_change()"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "CREATE TRIGGER assessments_no_truncate BEFORE TRUNCATE ON assessments "
+                "FOR EACH STATEMENT EXECUTE FUNCTION bip_refuse_change()"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "CREATE TRIGGER assessments_guard_delete BEFORE DELETE ON assessments "
+                "FOR EACH ROW EXECUTE FUNCTION bip_guard_assessment_delete()"
+            )
+        )
     else:
-        conn.execute(sa.text("""
+        conn.execute(
+            sa.text("""
             CREATE TRIGGER assessments_no_update BEFORE UPDATE ON assessments
-            BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: assessments cannot be changed'); END"""))
-        conn.execute(sa.text(f"""
+            BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: assessments cannot be changed'); END""")
+        )
+        conn.execute(
+            sa.text(f"""
             CREATE TRIGGER assessments_guard_delete BEFORE DELETE ON assessments WHEN {guard}
-            BEGIN SELECT RAISE(ABORT, 'assessments are only deleted with their decision by a purge'); END"""))
+            BEGIN SELECT RAISE(ABORT, 'assessments are only deleted with their decision by a purge'); END""")
+        )
 
 
 def _m4_dated_rules(conn: Connection) -> None:
@@ -307,6 +399,7 @@ SCHEMA_VERSION = MIGRATIONS[-1].version
 
 
 # --- Engines -------------------------------------------------------------------------------------
+
 
 def database_url(url: str | None) -> sa.URL:
     """The SQLAlchemy URL for `url`: a default SQLite file, a plain path, sqlite:/// or postgresql://."""
@@ -345,7 +438,7 @@ def _sqlite_engine(url: sa.URL, create: bool) -> Engine:
     engine = sa.create_engine(url, **options)
 
     @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record):
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we send BEGIN ourselves (below)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -356,15 +449,21 @@ def _sqlite_engine(url: sa.URL, create: bool) -> Engine:
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
-    def _begin(conn):
+    def _begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("bip_write") else "BEGIN")
 
     return engine
 
 
 def _postgresql_engine(url: sa.URL) -> Engine:
-    return sa.create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_recycle=1800,
-                            connect_args={"connect_timeout": 5, "application_name": "bip"})
+    return sa.create_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5, "application_name": "bip"},
+    )
 
 
 def _first_line(error: BaseException) -> str:
@@ -379,18 +478,29 @@ def migrate(engine: Engine, migrations: tuple[Migration, ...] = MIGRATIONS) -> i
         with conn.begin():
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242008)"))  # one migrating process at a time
-            conn.execute(sa.text("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
-                                 "description TEXT NOT NULL, applied TIMESTAMP WITH TIME ZONE NOT NULL)"))
+            conn.execute(
+                sa.text(
+                    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                    "description TEXT NOT NULL, applied TIMESTAMP WITH TIME ZONE NOT NULL)"
+                )
+            )
             current = conn.execute(sa.select(sa.func.max(_schema_version.c.version))).scalar() or 0
             known = migrations[-1].version if migrations else 0
             if current > MIGRATIONS[-1].version:
-                raise StoreError("too_new", url=engine.url.render_as_string(hide_password=True), found=current,
-                                 known=MIGRATIONS[-1].version)
+                raise StoreError(
+                    "too_new",
+                    url=engine.url.render_as_string(hide_password=True),
+                    found=current,
+                    known=MIGRATIONS[-1].version,
+                )
             for migration in migrations:
                 if migration.version > current:
                     migration.apply(conn)
-                    conn.execute(_schema_version.insert().values(
-                        version=migration.version, description=migration.description, applied=_now()))
+                    conn.execute(
+                        _schema_version.insert().values(
+                            version=migration.version, description=migration.description, applied=_now()
+                        )
+                    )
             return max(current, known)
 
 
@@ -457,6 +567,7 @@ class _WriterQueue:
 
 # --- The store -------------------------------------------------------------------------------------
 
+
 class Store:
     """The decision log, API tokens and pseudonyms in one database; safe to share between threads."""
 
@@ -488,8 +599,9 @@ class Store:
             raise
         except (sa.exc.SQLAlchemyError, OSError) as error:
             engine.dispose()
-            raise StoreError("unreachable", url=parsed.render_as_string(hide_password=True),
-                             reason=_first_line(error)) from None
+            raise StoreError(
+                "unreachable", url=parsed.render_as_string(hide_password=True), reason=_first_line(error)
+            ) from None
         return cls(engine)
 
     @property
@@ -553,8 +665,11 @@ class Store:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._write() as conn:
             try:
-                conn.execute(_tokens.insert().values(name=name, role=role, token_hash=_hash_token(token),
-                                                     created=_now(), revoked=None))
+                conn.execute(
+                    _tokens.insert().values(
+                        name=name, role=role, token_hash=_hash_token(token), created=_now(), revoked=None
+                    )
+                )
             except sa.exc.IntegrityError:
                 raise StoreValueError("duplicate", name=name) from None
         return token
@@ -562,16 +677,22 @@ class Store:
     def list_tokens(self) -> list[dict]:
         """Every token (never the token itself): name, role, created and revoked (ISO times or None)."""
         with self._read() as conn:
-            rows = conn.execute(sa.select(_tokens.c.name, _tokens.c.role, _tokens.c.created, _tokens.c.revoked)
-                                .order_by(_tokens.c.created, _tokens.c.name)).all()
-        return [{"name": row.name, "role": row.role, "created": _iso(row.created), "revoked": _iso(row.revoked)}
-                for row in rows]
+            rows = conn.execute(
+                sa.select(_tokens.c.name, _tokens.c.role, _tokens.c.created, _tokens.c.revoked).order_by(
+                    _tokens.c.created, _tokens.c.name
+                )
+            ).all()
+        return [
+            {"name": row.name, "role": row.role, "created": _iso(row.created), "revoked": _iso(row.revoked)}
+            for row in rows
+        ]
 
     def revoke_token(self, name: str) -> bool:
         """Revoke the token `name`; False when there is no such token or it was revoked already."""
         with self._write() as conn:
-            result = conn.execute(_tokens.update().where(_tokens.c.name == name, _tokens.c.revoked.is_(None))
-                                  .values(revoked=_now()))
+            result = conn.execute(
+                _tokens.update().where(_tokens.c.name == name, _tokens.c.revoked.is_(None)).values(revoked=_now())
+            )
             return result.rowcount > 0
 
     def authenticate(self, token: str) -> Principal | None:
@@ -584,8 +705,11 @@ class Store:
             return None
         digest = _hash_token(token)
         with self._read() as conn:
-            row = conn.execute(sa.select(_tokens.c.name, _tokens.c.role, _tokens.c.token_hash, _tokens.c.revoked)
-                               .where(_tokens.c.token_hash == digest)).first()
+            row = conn.execute(
+                sa.select(_tokens.c.name, _tokens.c.role, _tokens.c.token_hash, _tokens.c.revoked).where(
+                    _tokens.c.token_hash == digest
+                )
+            ).first()
         if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked is not None:
             return None
         return Principal(row.name, row.role)
@@ -614,30 +738,65 @@ class Store:
 
     def append_decision(self, entry: DecisionEntry) -> None:
         """Append one decision; it is committed (durable against a crash of this process) on return."""
+        self.append_decisions([self.decision_values(entry)])
+
+    def append_decisions(self, rows: list[dict[str, Any]]) -> None:
+        """Append decisions (each from `decision_values`) in one transaction: all are committed on return, or none."""
+        with self._write() as conn:
+            conn.execute(_decisions.insert(), rows)
+
+    @staticmethod
+    def decision_values(entry: DecisionEntry) -> dict[str, Any]:
+        """The row of one decision, checked (`StoreValueError` for a kind or purpose the log refuses)."""
         if entry.kind not in KINDS:
             raise StoreValueError("kind", kind=entry.kind, kinds=", ".join(KINDS))
         if len(entry.purpose) > MAX_TEXT:
             raise StoreValueError("too_long", field="purpose", limit=MAX_TEXT)
         values = {
-            "decision_id": entry.decision_id, "time": _utc(entry.time), "user_name": entry.user, "role": entry.role,
-            "purpose": entry.purpose, "kind": entry.kind, "citizen": entry.citizen, "as_of": entry.as_of,
-            "rules_as_of": entry.rules_as_of, "rulebook_name": entry.rulebook_name,
-            "rulebook_version": entry.rulebook_version, "rulebook_hash": entry.rulebook_hash,
-            "release": entry.release, "engine": entry.engine, "phase": entry.phase, "confidence": entry.confidence,
-            "flags": _dumps(list(entry.flags)), "facts": _dumps(entry.facts), "record_hash": entry.record_hash,
+            "decision_id": entry.decision_id,
+            "time": _utc(entry.time),
+            "user_name": entry.user,
+            "role": entry.role,
+            "purpose": entry.purpose,
+            "kind": entry.kind,
+            "citizen": entry.citizen,
+            "as_of": entry.as_of,
+            "rules_as_of": entry.rules_as_of,
+            "rulebook_name": entry.rulebook_name,
+            "rulebook_version": entry.rulebook_version,
+            "rulebook_hash": entry.rulebook_hash,
+            "release": entry.release,
+            "engine": entry.engine,
+            "phase": entry.phase,
+            "confidence": entry.confidence,
+            "flags": _dumps(list(entry.flags)),
+            "facts": _dumps(entry.facts),
+            "record_hash": entry.record_hash,
         }
-        with self._write() as conn:
-            conn.execute(_decisions.insert(), values)
+        return values
 
     @staticmethod
     def _decision_dict(row: Any) -> dict:
         return {
-            "decision_id": row.decision_id, "time": _iso(row.time), "user": row.user_name, "role": row.role,
-            "purpose": row.purpose, "kind": row.kind, "citizen": row.citizen, "as_of": row.as_of,
-            "rules_as_of": row.rules_as_of, "rulebook_name": row.rulebook_name,
-            "rulebook_version": row.rulebook_version, "rulebook_hash": row.rulebook_hash, "release": row.release,
-            "engine": row.engine, "phase": row.phase, "confidence": row.confidence,
-            "flags": json.loads(row.flags), "facts": json.loads(row.facts), "record_hash": row.record_hash,
+            "decision_id": row.decision_id,
+            "time": _iso(row.time),
+            "user": row.user_name,
+            "role": row.role,
+            "purpose": row.purpose,
+            "kind": row.kind,
+            "citizen": row.citizen,
+            "as_of": row.as_of,
+            "rules_as_of": row.rules_as_of,
+            "rulebook_name": row.rulebook_name,
+            "rulebook_version": row.rulebook_version,
+            "rulebook_hash": row.rulebook_hash,
+            "release": row.release,
+            "engine": row.engine,
+            "phase": row.phase,
+            "confidence": row.confidence,
+            "flags": json.loads(row.flags),
+            "facts": json.loads(row.facts),
+            "record_hash": row.record_hash,
         }
 
     def decision(self, decision_id: str) -> dict | None:
@@ -648,16 +807,22 @@ class Store:
 
     def decisions_for(self, citizen_id: str) -> list[dict]:
         """Every logged decision about a citizen (id in clear; looked up by pseudonym), oldest first."""
-        query = (sa.select(_decisions).where(_decisions.c.citizen == self.pseudonym(citizen_id))
-                 .order_by(_decisions.c.time, _decisions.c.seq))
+        query = (
+            sa.select(_decisions)
+            .where(_decisions.c.citizen == self.pseudonym(citizen_id))
+            .order_by(_decisions.c.time, _decisions.c.seq)
+        )
         with self._read() as conn:
             return [self._decision_dict(row) for row in conn.execute(query)]
 
     def latest_decision(self, citizen_id: str, kind: str = "check") -> dict | None:
         """The citizen's most recent decision of `kind`, or None."""
-        query = (sa.select(_decisions)
-                 .where(_decisions.c.citizen == self.pseudonym(citizen_id), _decisions.c.kind == kind)
-                 .order_by(_decisions.c.time.desc(), _decisions.c.seq.desc()).limit(1))
+        query = (
+            sa.select(_decisions)
+            .where(_decisions.c.citizen == self.pseudonym(citizen_id), _decisions.c.kind == kind)
+            .order_by(_decisions.c.time.desc(), _decisions.c.seq.desc())
+            .limit(1)
+        )
         with self._read() as conn:
             row = conn.execute(query).first()
         return self._decision_dict(row) if row else None
@@ -680,8 +845,15 @@ class Store:
 
     # --- assessments ---
 
-    def append_assessment(self, decision_id: str, principal: Principal, agrees: bool, phase: str | None,
-                          reason: str | None, flag_notes: dict[str, dict]) -> str:
+    def append_assessment(
+        self,
+        decision_id: str,
+        principal: Principal,
+        agrees: bool,
+        phase: str | None,
+        reason: str | None,
+        flag_notes: dict[str, dict],
+    ) -> str:
         """Append a caseworker's own assessment of a logged decision; return its id.
 
         `flag_notes` maps a flag id to {"status": "acted"|"not_relevant", "note": str}. ValueError when
@@ -692,8 +864,12 @@ class Store:
         notes = {}
         for flag, item in (flag_notes or {}).items():
             note = item.get("note") if isinstance(item, dict) else None
-            if (not isinstance(item, dict) or item.get("status") not in FLAG_NOTE_STATUSES
-                    or not isinstance(note or "", str) or len(note or "") > MAX_TEXT):
+            if (
+                not isinstance(item, dict)
+                or item.get("status") not in FLAG_NOTE_STATUSES
+                or not isinstance(note or "", str)
+                or len(note or "") > MAX_TEXT
+            ):
                 raise StoreValueError("flag_note", flag=flag, limit=MAX_TEXT)
             notes[str(flag)] = {"status": item["status"], "note": note or ""}
         assessment_id = uuid.uuid4().hex
@@ -701,19 +877,41 @@ class Store:
             exists = conn.execute(sa.select(_decisions.c.seq).where(_decisions.c.decision_id == decision_id)).first()
             if exists is None:
                 raise StoreValueError("no_decision", decision_id=decision_id)
-            conn.execute(_assessments.insert().values(
-                assessment_id=assessment_id, decision_id=decision_id, time=_now(), user_name=principal.name,
-                role=principal.role, agrees=bool(agrees), phase=phase, reason=reason, flag_notes=_dumps(notes)))
+            conn.execute(
+                _assessments.insert().values(
+                    assessment_id=assessment_id,
+                    decision_id=decision_id,
+                    time=_now(),
+                    user_name=principal.name,
+                    role=principal.role,
+                    agrees=bool(agrees),
+                    phase=phase,
+                    reason=reason,
+                    flag_notes=_dumps(notes),
+                )
+            )
         return assessment_id
 
     def assessments_for(self, citizen_id: str) -> list[dict]:
         """Every assessment of a decision about this citizen, oldest first."""
-        query = (sa.select(_assessments)
-                 .join(_decisions, _decisions.c.decision_id == _assessments.c.decision_id)
-                 .where(_decisions.c.citizen == self.pseudonym(citizen_id))
-                 .order_by(_assessments.c.time, _assessments.c.seq))
+        query = (
+            sa.select(_assessments)
+            .join(_decisions, _decisions.c.decision_id == _assessments.c.decision_id)
+            .where(_decisions.c.citizen == self.pseudonym(citizen_id))
+            .order_by(_assessments.c.time, _assessments.c.seq)
+        )
         with self._read() as conn:
-            return [{"assessment_id": row.assessment_id, "decision_id": row.decision_id, "time": _iso(row.time),
-                     "user": row.user_name, "role": row.role, "agrees": bool(row.agrees), "phase": row.phase,
-                     "reason": row.reason, "flag_notes": json.loads(row.flag_notes)}
-                    for row in conn.execute(query)]
+            return [
+                {
+                    "assessment_id": row.assessment_id,
+                    "decision_id": row.decision_id,
+                    "time": _iso(row.time),
+                    "user": row.user_name,
+                    "role": row.role,
+                    "agrees": bool(row.agrees),
+                    "phase": row.phase,
+                    "reason": row.reason,
+                    "flag_notes": json.loads(row.flag_notes),
+                }
+                for row in conn.execute(query)
+            ]

@@ -1,0 +1,129 @@
+"""What makes a check cheap enough to serve, and what it must not change.
+
+- `dumps_indented` writes exactly the characters of `json.dumps(..., ensure_ascii=False, indent=2)`
+  (the report's bytes are compared between the CLI and the API elsewhere; here any JSON value).
+- Margin texts kept by `Guidance.render(..., memo=True)` are the texts a render gives, and the
+  memo stays within its size.
+- Cached token lookups: a revoked token is refused within `TOKEN_CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+
+import httpx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import render
+from engine.caseload.simulate import generate_cohort
+from engine.indented_json import dumps_indented
+from engine.margins import phase_margins
+from engine.service.access import TOKEN_CACHE_SECONDS
+from engine.service.store import Store
+from tests.conftest import record
+
+PLAIN = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+VALUES = st.recursive(
+    PLAIN,
+    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner) | st.tuples(inner),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(VALUES)
+def test_indented_json_is_json_dumps_character_for_character(value):
+    assert dumps_indented(value) == json.dumps(value, ensure_ascii=False, indent=2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.integers() | st.booleans() | st.none(), PLAIN, max_size=5))
+def test_keys_that_are_not_text_are_written_as_json_dumps_writes_them(value):
+    assert dumps_indented({"outer": value}) == json.dumps({"outer": value}, ensure_ascii=False, indent=2)
+
+
+def test_reports_of_a_cohort_are_the_same_bytes_as_with_json_dumps(python_checker):
+    for citizen in generate_cohort(30, seed=11):
+        data = python_checker.check(citizen, as_of=dt.date(2026, 11, 22)).model_dump(mode="json")
+        assert dumps_indented(data) == json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def test_memoised_margin_texts_are_the_rendered_texts(python_checker):
+    for lang in ("da", "en"):
+        guidance = python_checker.guidance(lang)
+        fresh = render.Guidance(lang)
+        labels = {key: phase.label.get(lang) for key, phase in python_checker.rulebook.phases.items()}
+        indicators = {item.id: item.label.get(lang) for item in python_checker.rulebook.catalogue.indicators.values()}
+        seen = 0
+        for citizen in generate_cohort(40, seed=5):
+            evaluation = python_checker.evaluate(citizen, dt.date(2026, 11, 22))
+            for margin in phase_margins(evaluation.rulebook, evaluation.facts, labels):
+                context = {
+                    "margin": margin.model_dump(mode="json"),
+                    "labels": labels,
+                    "indicators": indicators,
+                    "current": evaluation.phase,
+                }
+                expected = fresh.render("margin.txt.j2", context)
+                assert guidance.render("margin.txt.j2", context, memo=True) == expected
+                assert guidance.render("margin.txt.j2", context, memo=True) == expected  # now from the memo
+                seen += 1
+        assert seen > 40
+
+
+def test_the_memo_keeps_at_most_memo_size_texts(monkeypatch):
+    monkeypatch.setattr(render, "MEMO_SIZE", 5)
+    guidance = render.Guidance("da")
+    labels = {"standstill": "Stilstand"}
+    for number in range(20):
+        margin = {
+            "rule": "r",
+            "phase": "standstill",
+            "matched": True,
+            "position": "decides",
+            "result_phase": None,
+            "result_label": None,
+            "result_rule": None,
+            "text": "",
+            "changes": [
+                {
+                    "fact": "level",
+                    "operator": ">=",
+                    "threshold": number,
+                    "value": 1.5,
+                    "target": number,
+                    "distance": 1.0,
+                    "type": "number",
+                }
+            ],
+        }
+        context = {"margin": margin, "labels": labels, "indicators": {}, "current": "standstill"}
+        text = guidance.render("margin.txt.j2", context, memo=True)
+        assert str(number) in text
+    assert len(guidance._memo) == 5
+
+
+def test_a_revoked_token_is_refused_within_the_cache_window(bip_server):
+    server = bip_server("--engine", "python")
+    body = json.dumps(record([3, 3]))
+    headers = server.headers("caseworker", **{"Content-Type": "application/json"})
+
+    def status() -> int:
+        return httpx.post(
+            server.base_url + "/v1/check", params={"purpose": "x"}, content=body, headers=headers
+        ).status_code
+
+    assert status() == 200  # the lookup is cached now
+    store = Store.open(server.database)
+    try:
+        assert store.revoke_token("caseworker")
+    finally:
+        store.close()
+    revoked = time.monotonic()
+    while status() == 200:
+        assert time.monotonic() - revoked < TOKEN_CACHE_SECONDS + 2, "the revoked token was still accepted"
+        time.sleep(0.2)
+    assert status() == 401
