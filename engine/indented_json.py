@@ -20,7 +20,7 @@ _INFINITY = float("inf")
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _KNOWN = _PLAIN | {dict, list}
 _STRINGS = frozenset({str})
-_encode_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_string: Callable[[str], str] = json.encoder.encode_basestring
 _make_encoder = getattr(json.encoder, "c_make_encoder", None)
 _encoders: dict[int, Callable[[Any, int], Any]] = {}
 
