@@ -134,11 +134,12 @@ class Checker:
         """The name of the executor in use."""
         return self._state.executor.name
 
-    def reload(self, rules: str | Path | None = None) -> list[Problem]:
+    def reload(self, rules: str | Path | None = None, guidance: Iterable[str | Path] | None = None) -> list[Problem]:
         """Load the rulebook again (from `rules`, or its own folder) and switch to it atomically.
 
-        When the new rulebook is invalid, the current one stays in use and the problems are
-        returned; an empty list means the new rulebook is now in use.
+        `guidance`, when given, replaces the template folders at the same moment (a release carries
+        its own templates). When the new rulebook is invalid, the current one stays in use and the
+        problems are returned; an empty list means the new rulebook is now in use.
         """
         try:
             rulebook = load_rulebook(rules or self.rulebook.path)
@@ -147,6 +148,9 @@ class Checker:
             return error.problems
         with self._lock:
             old, self._state = self._state, loaded
+            if guidance is not None:
+                self._guidance_dirs = [Path(folder) for folder in guidance]
+                self._guidance = {}
         old.close()
         return []
 

@@ -129,6 +129,16 @@ def test_explain_gives_every_rule_with_its_verdict(service, rulebook):
     assert all({"test", "fact", "value", "result"} <= set(atom) for item in body["trace"] for atom in item["atoms"])
 
 
+def test_check_and_explain_take_the_rules_date_apart_from_the_check_date(service):
+    for path in ("/v1/check", "/v1/explain"):
+        response = post_check(service, record([4, 3, 3], id="RD-1"), path=path, rules_as_of="2027-01-01")
+        assert response.status_code == 200, response.text
+        report = response.json() if path == "/v1/check" else response.json()["report"]
+        assert (report["as_of"], report["rules_as_of"]) == (AS_OF, "2027-01-01")
+    bad = post_check(service, record([4, 3, 3], id="RD-1"), path="/v1/explain", rules_as_of="2027-02-30")
+    assert_problem(bad, 400)
+
+
 def test_batch_streams_rows_as_the_cli_and_accounts_for_every_line(service, tmp_path):
     good = [record([4, 4, 5], id="B-1"), record([3, 3, 3], id="B-2"), record([], id="B-3")]
     lines = [

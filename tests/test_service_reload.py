@@ -193,3 +193,35 @@ def test_a_worker_that_dies_is_started_again_and_the_other_keeps_answering(bip_s
     wait_for(lambda: server.log().count("serving rulebook") == 3, what="the dead worker to be started again")
     assert "exited with -9" in server.log()
     assert server.process.poll() is None
+
+
+def test_sighup_follows_the_latest_release_with_its_rules_and_templates(bip_server, tmp_path):
+    """`bip serve --release latest` switches to a newly approved release on SIGHUP, templates included."""
+    from engine.authoring.release import make_release
+    from tests.test_dated import dated_rulebook, falling_record, write
+
+    rules = dated_rulebook(tmp_path / "src")
+    texts = [rules.parent / "tekster"]
+    store = tmp_path / "store"
+    first = make_release(rules, "Jens", None, store, texts).release
+    server = bip_server("--engine", "python", "--release", "latest", "--store", str(store))
+
+    def answer() -> dict:
+        response = httpx.post(
+            server.base_url + "/v1/check",
+            params={"purpose": "x", "as_of": "2026-11-22"},
+            content=json.dumps(falling_record()),
+            headers=server.headers("caseworker", **{"Content-Type": "application/json"}),
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["rulebook"]
+
+    assert answer()["release"] == first.hash
+    write(rules, "rulebook.yaml", 'name: kommune\nversion: "2027.2"\nextends: default\nauthor: Mette\n')
+    second = make_release(rules, "Jens", "ny version", store, texts).release
+    assert second.hash != first.hash
+    assert answer()["release"] == first.hash  # nothing changes before the signal
+    server.signal(signal.SIGHUP)
+    wait_for(lambda: answer()["release"] == second.hash, what="the service to follow the new release")
+    assert answer()["version"] == "2027.2"
+    assert httpx.get(server.base_url + "/readyz").json()["last_reload_error"] is None

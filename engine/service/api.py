@@ -234,11 +234,12 @@ def router() -> APIRouter:
         lang: Literal["da", "en"] = Lang,
         purpose: str = Purpose,
         principal: Principal = ALLOWED["explain"],
+        rules_as_of: dt.date | None = RulesAsOf,
     ) -> Response:
         """Every rule of every stage, matched or not, with the values that decided it (as `bip explain`)."""
         data, text = await _record_body(request)
         report, evaluation, decision_id = await run_in_threadpool(
-            _decide, request.app, data, text, as_of, lang, purpose, principal, "explain"
+            _decide, request.app, data, text, as_of, lang, purpose, principal, "explain", rules_as_of
         )
         trace = request.app.state.checker.trace(evaluation, lang)
         body = json.dumps({"report": report.model_dump(mode="json"), "trace": trace}, ensure_ascii=False, default=str)

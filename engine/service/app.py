@@ -20,6 +20,7 @@ import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -52,6 +53,14 @@ SECURITY_HEADERS = [
 BATCH_PATH = "/v1/batch"
 
 
+def _guidance_beside_release(settings: ServiceSettings) -> list[Path]:
+    """The template folders given besides those of the release the service started from."""
+    if not settings.release or settings.rules is None:
+        return []
+    release_folder = Path(settings.rules).resolve().parents[1]  # <release>/rules/<layer>
+    return [Path(g) for g in settings.guidance if not Path(g).resolve().is_relative_to(release_folder)]
+
+
 def create_app(settings: ServiceSettings) -> FastAPI:
     """The application: loads the rulebook and opens the decision log (both raise on failure)."""
     from . import api
@@ -60,7 +69,14 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     checker = Checker(settings.rules, settings.guidance, settings.engine)
     store = Store.open(settings.database)
     metrics = Metrics()
-    reloader = Reloader(checker, metrics, settings.rules)
+    reloader = Reloader(
+        checker,
+        metrics,
+        settings.rules,
+        release=settings.release,
+        store=settings.store_path,
+        extra_guidance=_guidance_beside_release(settings),
+    )
     writer = DecisionWriter(store)
 
     @contextlib.asynccontextmanager

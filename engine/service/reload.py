@@ -7,6 +7,10 @@ that fails keeps the running rulebook; its problems go to the server log, to `/r
 
 The watcher polls the modification times of the rule files (every `interval` seconds): no extra
 dependency, and it works on every file system, network mounts included.
+
+A service started from a release (`bip serve --release latest`) looks the release up again on each
+reload, so `latest` follows a newly approved release: its rules and its templates are switched in
+together, and a release that cannot be read counts as a failed reload.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ..check import Checker
+from ..errors import Problem
+from ..releases import ReleaseError, resolve
 from .metrics import Metrics
 
 log = logging.getLogger("bip.service")
@@ -26,8 +32,17 @@ log = logging.getLogger("bip.service")
 class Reloader:
     """Serialises reload requests from signals and the watcher, and remembers the last outcome."""
 
-    def __init__(self, checker: Checker, metrics: Metrics, rules: Path | None = None):
+    def __init__(
+        self,
+        checker: Checker,
+        metrics: Metrics,
+        rules: Path | None = None,
+        release: str | None = None,
+        store: Path | None = None,
+        extra_guidance: list[Path] | None = None,
+    ):
         self.checker, self.metrics, self.rules = checker, metrics, rules
+        self.release, self.store, self.extra_guidance = release, store, list(extra_guidance or [])
         self.last_reload: dict[str, Any] | None = None
         self.last_reload_error: dict[str, Any] | None = None
         self._wanted = threading.Event()
@@ -56,7 +71,7 @@ class Reloader:
     def reload_now(self) -> bool:
         """Reload at once in this thread; True when the new rulebook is in use."""
         with self._lock:
-            problems = self.checker.reload(self.rules)
+            problems = self._reload_release() if self.release else self.checker.reload(self.rules)
             now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             self.metrics.observe_reload(not problems)
             if problems:
@@ -90,6 +105,18 @@ class Reloader:
             self.last_reload_error = None
             log.info("reloaded rulebook %s %s (%s)", rulebook.name, rulebook.version, rulebook.content_hash[:12])
             return True
+
+    def _reload_release(self) -> list[Problem]:
+        """Look the release up again and switch to its rules and templates (problems, or [] when in use)."""
+        try:
+            release = resolve(self.store, self.release)
+        except ReleaseError as error:
+            return error.problems
+        assert release is not None  # resolve gives None only when no release was asked for
+        problems = self.checker.reload(release.rules, [*release.guidance, *self.extra_guidance])
+        if not problems:
+            self.rules = release.rules
+        return problems
 
     def _run(self) -> None:
         while True:
