@@ -17,11 +17,16 @@ LANGS = ("da", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
     # files and syntax
+    "F001.not_found": {"da": "filen findes ikke", "en": "file not found"},
+    "F001.folder": {"da": "er en mappe, ikke en fil", "en": "is a folder, not a file"},
+    "F001.unreadable": {"da": "kan ikke læses: {reason}", "en": "cannot be read: {reason}"},
+    "F002": {"da": "ikke UTF-8-tekst ({reason} ved byte {byte})", "en": "not UTF-8 text ({reason} at byte {byte})"},
     "Y003": {
         "da": "indlejret dybere end {limit} niveauer af lister og afbildninger; en registrering eller "
         "regelfil har aldrig brug for så mange",
         "en": "nested deeper than {limit} levels of lists and mappings; a record or rule file never needs that many",
     },
+    "Y004.unreadable": {"da": "et tal er for langt til at blive læst", "en": "a number is too long to read"},
     "Y004": {
         "da": "et tal på {digits} cifre er for langt (højst {limit})",
         "en": "a number of {digits} digits is too long (at most {limit})",

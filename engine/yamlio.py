@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - the C loader is present in PyYAML whee
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]  # the same interface, in Python
 
 from .errors import Problem
+from .messages import problem as keyed_problem
 
 #: The deepest nesting of lists and mappings a YAML or JSON document may have. A citizen record
 #: needs four levels and a rule file about six.
@@ -163,7 +164,7 @@ def parse_yaml(text: str, path: str) -> tuple[Any, Problem | None]:
     except DuplicateKey as exc:
         return None, Problem("Y002", str(exc), path, exc.line)
     except NumberTooLong as exc:
-        return None, Problem("Y004", str(exc), path, exc.line, exc.column)
+        return None, keyed_problem("Y004", path, exc.line, exc.column, digits=exc.digits, limit=_max_digits())
     except BadKey as exc:
         return None, Problem("Y001", f"YAML syntax error: {exc}", path, exc.line, exc.column)
     except RecursionError:  # a safety net behind the depth limit checked above
@@ -196,24 +197,16 @@ def parse_json(text: str, path: str) -> tuple[Any, Problem | None]:
 
 
 def _too_deep(path: str, line: int | None, column: int | None) -> Problem:
-    return Problem(
-        "Y003",
-        f"nested deeper than {MAX_DEPTH} levels of lists and mappings; a record or rule file never needs that many",
-        path,
-        line,
-        column,
-    )
+    return keyed_problem("Y003", path, line, column, limit=MAX_DEPTH)
 
 
 def _long_number(text: str, path: str) -> Problem:
     match = re.search(rf"\d{{{_max_digits() + 1},}}", text)
     if match is None:
-        return Problem("Y004", "a number is too long to read", path)
+        return keyed_problem("Y004.unreadable", path)
     line = text.count("\n", 0, match.start()) + 1
     column = match.start() - text.rfind("\n", 0, match.start())
-    return Problem(
-        "Y004", f"a number of {len(match.group())} digits is too long (at most {_max_digits()})", path, line, column
-    )
+    return keyed_problem("Y004", path, line, column, digits=len(match.group()), limit=_max_digits())
 
 
 # --- Depth limit, checked on the text before parsing -------------------------------------------
@@ -385,13 +378,13 @@ def read_text(path: Path) -> tuple[str | None, Problem | None]:
     try:
         return path.read_text(encoding="utf-8-sig"), None
     except FileNotFoundError:
-        return None, Problem("F001", "file not found", str(path))
+        return None, keyed_problem("F001.not_found", str(path))
     except IsADirectoryError:
-        return None, Problem("F001", "is a folder, not a file", str(path))
+        return None, keyed_problem("F001.folder", str(path))
     except UnicodeDecodeError as exc:
-        return None, Problem("F002", f"not UTF-8 text ({exc.reason} at byte {exc.start})", str(path))
+        return None, keyed_problem("F002", str(path), reason=exc.reason, byte=exc.start)
     except OSError as exc:
-        return None, Problem("F001", f"cannot be read: {exc.strerror}", str(path))
+        return None, keyed_problem("F001.unreadable", str(path), reason=exc.strerror)
 
 
 def field_path(loc: tuple) -> str:

@@ -106,7 +106,9 @@ def test_invalid_record_exits_3_with_file_and_line(tmp_path):
 
 def test_missing_record_file_exits_3():
     result = CliRunner().invoke(cli.main, ["check", "/no/such/file.yaml", "--engine", "python"])
-    assert result.exit_code == 3 and "F001 file not found" in result.output
+    assert result.exit_code == 3 and "F001 filen findes ikke" in result.output
+    english = CliRunner().invoke(cli.main, ["check", "/no/such/file.yaml", "--engine", "python", "--lang", "en"])
+    assert english.exit_code == 3 and "F001 file not found" in english.output
 
 
 def test_invalid_rulebook_exits_4(rules_copy):
