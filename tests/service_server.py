@@ -45,6 +45,16 @@ def make_tokens(database: str) -> dict[str, str]:
         store.close()
 
 
+def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
+    """Poll `condition` every 50 ms until it is true; fail after `timeout` seconds naming `what`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 @dataclass
 class RunningServer:
     """One `bip serve` process and what a test needs to talk to it."""

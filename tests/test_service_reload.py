@@ -11,6 +11,7 @@ import time
 import httpx
 
 from tests.conftest import record
+from tests.service_server import wait_for
 
 VALID = 'name: bip-standard\nversion: "{version}"\n'
 INVALID = "name: [unclosed\n"
@@ -19,15 +20,6 @@ INVALID = "name: [unclosed\n"
 def reload_count(server, result: str) -> int:
     text = httpx.get(server.base_url + "/metrics", headers=server.headers("system")).text
     return int(re.search(rf'^bip_reloads_total\{{result="{result}"\}} (\d+)', text, re.MULTILINE).group(1))
-
-
-def wait_for(condition, timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class ClientLoop:

@@ -75,9 +75,26 @@ class TokenCache:
 
 
 def _bearer(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return bearer_token(request.headers.get("authorization", ""))
+
+
+def bearer_token(header: str) -> str | None:
+    """The token of an `Authorization: Bearer TOKEN` header's value, or None."""
+    scheme, _, token = header.partition(" ")
     token = token.strip()
     return token if scheme.lower() == "bearer" and token else None
+
+
+def cached_principal(cache: TokenCache, token: str, action: str) -> Principal | None:
+    """The principal of a token whose lookup is cached and whose role may do `action`; else None.
+
+    None says only "not sure here": the token may be unknown, uncached or not allowed, and the
+    dependency `require` gives the full answer (a lookup, 401 or 403).
+    """
+    principal = cache.get(token)
+    if isinstance(principal, Principal) and principal.role in ROLES and allowed(principal, action):
+        return principal
+    return None
 
 
 def authenticate(request: Request) -> Principal | None:

@@ -199,13 +199,14 @@ def router() -> APIRouter:
         """The report for one record: phase, guidance, flags and checklist; logged before it is sent."""
         data, text = await _record_body(request)
         state = request.app.state
-        body, decision_id, row, phase = _check_parts(
-            request.app, data, text, as_of, lang, purpose, principal, rules_as_of, fmt
+        record = _valid_record(request.app, data, text, lang)
+        body, decision_id, row, phase = check_answer(
+            request.app, record, as_of, lang, purpose, principal, rules_as_of, fmt
         )
         try:
             await state.writer.append(row)  # committed before the answer leaves
         except StoreError as error:
-            raise _unlogged(error, lang) from None
+            raise unlogged(error, lang) from None
         state.metrics.observe_check("check", phase)
         media = {"json": "application/json", "markdown": "text/markdown; charset=utf-8"}.get(
             fmt, "text/plain; charset=utf-8"
@@ -403,9 +404,16 @@ def router() -> APIRouter:
 # --- reading a record from the body -----------------------------------------------------------------
 
 
+def content_type_accepted(header: str, accepted: tuple[str, ...]) -> bool:
+    """Whether a Content-Type header (possibly empty) names one of `accepted` or a `+json` type."""
+    given = header.split(";")[0].strip().lower()
+    return not given or given in accepted or given.endswith("+json")
+
+
 def _require_type(request: Request, accepted: tuple[str, ...]) -> None:
-    given = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if given and given not in accepted and not given.endswith("+json"):
+    header = request.headers.get("content-type", "")
+    if not content_type_accepted(header, accepted):
+        given = header.split(";")[0].strip().lower()
         detail = {
             "da": f"Indholdstypen {given} understøttes ikke her; brug {accepted[0]}",
             "en": f"Content type {given} is not supported here; use {accepted[0]}",
@@ -446,10 +454,9 @@ async def _record_body(request: Request) -> tuple[Any, str]:
     return data, text
 
 
-def _check_parts(
+def check_answer(
     app: FastAPI,
-    data: Any,
-    text: str,
+    record: Record,
     as_of: dt.date | None,
     lang: str,
     purpose: str,
@@ -457,21 +464,22 @@ def _check_parts(
     rules_as_of: dt.date | None,
     fmt: str,
 ) -> tuple[str, str, dict[str, Any], str | None]:
-    """A `/v1/check` answer before logging: its body in `fmt`, decision id, log row and phase.
+    """The answer to a check of a valid record: body in `fmt`, decision id, log row (not yet written), phase.
 
+    Shared by the `/v1/check` route and the quick route (`engine.service.quick`), so both answer alike.
     Pure computation (a few milliseconds), so it runs on the event loop: no thread hand-over, and
-    no threads contending for the GIL. Only writing the log waits on the disk, in the writer thread.
+    no threads contending for the GIL.
     """
-    report, _, entry = _report_and_entry(app, data, text, as_of, lang, purpose, principal, "check", rules_as_of)
+    report, _, entry = _decision(app, record, as_of, lang, purpose, principal, "check", rules_as_of)
     try:
         row = app.state.store.decision_values(entry)
     except StoreError as error:
-        raise _unlogged(error, lang) from None
+        raise unlogged(error, lang) from None
     body = report_json(report) if fmt == "json" else app.state.checker.render(report, fmt, 78)
     return body, entry.decision_id, row, report.phase.id if report.phase else None
 
 
-def _unlogged(error: StoreError, lang: str) -> ProblemError:
+def unlogged(error: StoreError, lang: str) -> ProblemError:
     detail = {
         "da": "Afgørelsen kan ikke skrives i loggen; intet svar uden logning: ",
         "en": "The decision cannot be written to the log; no answer without logging: ",
@@ -491,10 +499,16 @@ def _report_and_entry(
     rules_as_of: dt.date | None = None,
 ) -> tuple[Report, Any, DecisionEntry]:
     """Validate, evaluate and report; the report, the evaluation and the decision's log entry."""
+    record = _valid_record(app, data, text, lang)
+    return _decision(app, record, as_of, lang, purpose, principal, kind, rules_as_of)
+
+
+def _valid_record(app: FastAPI, data: Any, text: str, lang: str) -> Record:
+    """The record in the body, else a 422 problem with every problem located (and counted as rejected)."""
     state = app.state
     checker: Checker = state.checker
     try:
-        record = checker.parse_record(data, BODY_SOURCE)
+        return checker.parse_record(data, BODY_SOURCE)
     except RecordError as error:
         state.metrics.observe_rejected()
         detail = {
@@ -502,6 +516,21 @@ def _report_and_entry(
             "en": f"The citizen record has {len(error.problems)} problem(s)",
         }[lang]
         raise ProblemError("invalid-record", detail, _with_lines(error.problems, text, checker)) from None
+
+
+def _decision(
+    app: FastAPI,
+    record: Record,
+    as_of: dt.date | None,
+    lang: str,
+    purpose: str,
+    principal: Principal,
+    kind: str,
+    rules_as_of: dt.date | None,
+) -> tuple[Report, Any, DecisionEntry]:
+    """Evaluate and report a valid record; the report, the evaluation and the decision's log entry."""
+    state = app.state
+    checker: Checker = state.checker
     evaluation = checker.evaluate(record, as_of, rules_as_of)
     report = checker.report(evaluation, lang)
     return report, evaluation, decision_entry(report, record, principal, purpose, state.store, kind=kind)
@@ -523,7 +552,7 @@ def _decide(
     try:
         app.state.store.append_decision(entry)
     except StoreError as error:
-        raise _unlogged(error, lang) from None
+        raise unlogged(error, lang) from None
     app.state.metrics.observe_check(kind, report.phase.id if report.phase else None)
     return report, evaluation, entry.decision_id
 

@@ -551,6 +551,24 @@ class _WriterQueue:
             self._thread_lock.release()
             raise
 
+    def try_enter(self) -> bool:
+        """Take the lock if no other writer holds it right now; False (and nothing held) when one does."""
+        if not self._thread_lock.acquire(blocking=False):
+            return False
+        try:
+            if fcntl is not None:
+                if self._fd is None or self._pid != os.getpid():
+                    self._fd, self._pid = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600), os.getpid()
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    self._thread_lock.release()
+                    return False
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return True
+
     def __exit__(self, *exc: object) -> None:
         try:
             if fcntl is not None and self._fd is not None:
@@ -744,6 +762,30 @@ class Store:
         """Append decisions (each from `decision_values`) in one transaction: all are committed on return, or none."""
         with self._write() as conn:
             conn.execute(_decisions.insert(), rows)
+
+    def try_append_decisions(self, rows: list[dict[str, Any]]) -> bool:
+        """Append as `append_decisions` does if that needs no wait; else False, and nothing is written.
+
+        Only a SQLite log whose write lock is free at this moment is written here (a local file: the
+        commit is an append to the write-ahead log, without fsync). PostgreSQL, or a SQLite log that
+        another writer holds (another worker's commit, `bip log purge`), gives False.
+        """
+        if self.dialect != "sqlite":
+            return False
+        lock = self._write_lock
+        if isinstance(lock, _WriterQueue):
+            if not lock.try_enter():
+                return False
+            try:
+                with self._errors(), self._engine.connect() as conn:
+                    conn.execution_options(bip_write=True)
+                    with conn.begin():
+                        conn.execute(_decisions.insert(), rows)
+            finally:
+                lock.__exit__()
+            return True
+        self.append_decisions(rows)
+        return True
 
     @staticmethod
     def decision_values(entry: DecisionEntry) -> dict[str, Any]:
