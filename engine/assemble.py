@@ -7,6 +7,8 @@ the cold command-line check (which never loads pydantic). Both give the same JSO
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import TYPE_CHECKING, Any
 
 from .executors.python_exec import stage_facts
@@ -98,17 +100,14 @@ class ReportBuilder:
         """What would change the phase (`engine.margins`), each margin in words from `margin.txt.j2`."""
         labels = {phase_id: phase.label.get(self.lang) for phase_id, phase in self.rulebook.phases.items()}
         indicators = {item.id: item.label.get(self.lang) for item in self.rulebook.catalogue.indicators.values()}
+        fixed = json.dumps([labels, indicators, current], ensure_ascii=False, sort_keys=True)
         results = []
         for margin in phase_margins(self.rulebook, facts, labels, models=self.models):
-            context = {
-                "margin": margin.model_dump(mode="json"),
-                "labels": labels,
-                "indicators": indicators,
-                "current": current,
-            }
-            results.append(
-                margin.model_copy(update={"text": self.guidance.render("margin.txt.j2", context, memo=True).strip()})
-            )
+            dumped = margin.model_dump(mode="json")
+            canonical = json.dumps(dumped, ensure_ascii=False, sort_keys=True, default=repr) + fixed
+            context = {"margin": dumped, "labels": labels, "indicators": indicators, "current": current}
+            text = self.guidance.render_kept("margin.txt.j2", canonical, functools.partial(dict, context))
+            results.append(margin.model_copy(update={"text": text.strip()}))
         return results
 
     def phase(self, evaluation: Evaluation) -> PhaseResult | None:
@@ -134,10 +133,7 @@ class ReportBuilder:
         context = {"phase": phase, "facts": facts, "lang": self.lang}
         name = f"phases/{phase['id']}.j2"
         return self.models.Guidance(
-            **{
-                block: self.guidance.block(name, block, context)
-                for block in ("signs", "meaning", "coherence", "momentum")
-            }
+            **self.guidance.blocks(name, ("signs", "meaning", "coherence", "momentum"), context)
         )
 
     def flags(
@@ -168,14 +164,14 @@ class ReportBuilder:
                 "reasons": [rule.reason.get(self.lang) for rule in flag_rules],
             }
             context = {"flag": partial, "facts": facts, "phase": phase, "lang": self.lang}
-            name = f"flags/{flag_id}.j2"
+            texts = self.guidance.blocks(f"flags/{flag_id}.j2", ("title", "message"), context)
             results.append(
                 (
                     SEVERITY_ORDER[top.severity],
                     top.rank,
                     self.models.FlagResult(
-                        title=self.guidance.block(name, "title", context),
-                        message=self.guidance.block(name, "message", context),
+                        title=texts["title"],
+                        message=texts["message"],
                         rules=[rule.id for rule in flag_rules],
                         source=top.source,
                         finding=self.finding(top.source),

@@ -22,18 +22,30 @@ import datetime as dt
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from .executors.python_exec import holds
+from .executors.python_exec import compile_condition, holds
 from .expr import INVERSE, Compare, Contains, FactSpec, Known
 from .normal_form import dnf
 
 if TYPE_CHECKING:  # the parts are made by `models` (see `phase_margins`), so a cold check loads no pydantic
-    from .report import FactChange, PhaseMargin
+    from .report import PhaseMargin
     from .rulebook import CompiledRule, Rulebook
 
 STEP = 0.01  # how far past an open bound a number fact is moved ("above 0.4" -> 0.41)
 _NO = object()
+
+
+class _Change(NamedTuple):
+    """A candidate change of one fact, the fields of `FactChange`; a model is made only for those kept."""
+
+    fact: str
+    type: str
+    value: Any
+    operator: str
+    threshold: Any
+    target: Any
+    distance: float | None
 
 
 @dataclass
@@ -160,22 +172,22 @@ def _describe(atom: Compare | Contains | Known) -> tuple[str, Any]:
     return ("known" if atom.positive else "unknown"), None
 
 
-def _change(fact: str, atoms: list, current: Any, target: Any, spec: FactSpec | None, models: Any) -> FactChange:
+def _change(fact: str, atoms: list, current: Any, target: Any, spec: FactSpec | None) -> _Change:
     failing = next((atom for atom in atoms if not holds(atom, {fact: current})), atoms[0])
     operator, threshold = _describe(failing)
     numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (current, target))
-    return models.FactChange(
-        fact=fact,
-        type=spec.type if spec else "number",
-        value=current,
-        operator=operator,
-        threshold=threshold,
-        target=target,
-        distance=round(target - current, 4) if numeric else None,
+    return _Change(
+        fact,
+        spec.type if spec else "number",
+        current,
+        operator,
+        threshold,
+        target,
+        round(target - current, 4) if numeric else None,
     )
 
 
-def _effort(changes: list[FactChange], specs: Mapping[str, FactSpec]) -> tuple[int, float]:
+def _effort(changes: list[_Change], specs: Mapping[str, FactSpec]) -> tuple[int, float]:
     total = 0.0
     for change in changes:
         spec = specs.get(change.fact)
@@ -191,6 +203,31 @@ def _effort(changes: list[FactChange], specs: Mapping[str, FactSpec]) -> tuple[i
     return len(changes), round(total, 6)
 
 
+class _Plan:
+    """What the margins need of a rulebook's phase rules, worked out once: each rule's condition as
+    a Python function (`compile_condition`) and in disjunctive normal form."""
+
+    def __init__(self, rules: list[CompiledRule]):
+        self.tested = [(rule, compile_condition(rule.condition)) for rule in rules]
+        self.tests = {rule.id: test for rule, test in self.tested}
+        self.conjuncts = {rule.id: dnf(rule.condition) or [] for rule in rules}
+
+
+_PLANS: dict[int, tuple[list, _Plan]] = {}
+_PLANS_KEPT = 32  # rulebooks in use at once: one, and a few dated views and reloads
+
+
+def _plan(rules: list[CompiledRule]) -> _Plan:
+    entry = _PLANS.get(id(rules))
+    if entry is not None and entry[0] is rules:  # the list is kept with its plan, so its id is not reused
+        return entry[1]
+    if len(_PLANS) >= _PLANS_KEPT:
+        _PLANS.clear()
+    plan = _Plan(rules)
+    _PLANS[id(rules)] = (rules, plan)
+    return plan
+
+
 class _Rules:
     """The phase rules of a rulebook, in priority order, with a way to decide the phase."""
 
@@ -198,11 +235,12 @@ class _Rules:
         self.models = models
         self.rules = rulebook.rules["phase"]
         self.specs = rulebook.facts
+        self.plan = _plan(self.rules)
 
     def decide(self, facts: Mapping[str, Any]) -> CompiledRule | None:
-        return next((rule for rule in self.rules if holds(rule.condition, facts)), None)
+        return next((rule for rule, test in self.plan.tested if test(facts)), None)
 
-    def reach(self, conjunct: tuple, facts: Mapping[str, Any]) -> list[FactChange] | None:
+    def reach(self, conjunct: tuple, facts: Mapping[str, Any]) -> list[_Change] | None:
         """The changes that make every comparison of `conjunct` hold, or None when none can."""
         changes = []
         for fact, atoms in _by_fact(conjunct).items():
@@ -212,12 +250,12 @@ class _Rules:
             target = solve(atoms, current, self.specs.get(fact))
             if target is _NO:
                 return None
-            changes.append(_change(fact, atoms, current, target, self.specs.get(fact), self.models))
+            changes.append(_change(fact, atoms, current, target, self.specs.get(fact)))
         return changes
 
-    def flips(self, rule: CompiledRule, facts: Mapping[str, Any], keep: Collection[str] = ()) -> list[FactChange]:
+    def flips(self, rule: CompiledRule, facts: Mapping[str, Any], keep: Collection[str] = ()) -> list[_Change]:
         """Single-fact changes that each stop `rule` matching in its first satisfied conjunction."""
-        conjuncts = dnf(rule.condition) or []
+        conjuncts = self.plan.conjuncts[rule.id]
         live = next((c for c in conjuncts if all(holds(atom, facts) for atom in c)), None)
         if live is None:
             return []
@@ -230,14 +268,12 @@ class _Rules:
             if target is _NO:
                 continue
             changed = {**facts, atom.fact: target}
-            if not holds(rule.condition, changed):
-                changes.append(
-                    _change(atom.fact, [negate(atom)], current, target, self.specs.get(atom.fact), self.models)
-                )
+            if not self.plan.tests[rule.id](changed):
+                changes.append(_change(atom.fact, [negate(atom)], current, target, self.specs.get(atom.fact)))
         return changes
 
 
-def _applied(facts: Mapping[str, Any], changes: list[FactChange]) -> dict[str, Any]:
+def _applied(facts: Mapping[str, Any], changes: list[_Change]) -> dict[str, Any]:
     return {**facts, **{change.fact: change.target for change in changes}}
 
 
@@ -246,7 +282,7 @@ def _margin(
     rule: CompiledRule,
     position: Literal["decides", "above", "below"],
     matched: bool,
-    changes: list[FactChange],
+    changes: list[_Change],
     facts: Mapping[str, Any],
     labels: Mapping[str, str],
 ) -> PhaseMargin:
@@ -256,7 +292,7 @@ def _margin(
         phase=rule.conclusion,
         matched=matched,
         position=position,
-        changes=changes,
+        changes=[rules.models.FactChange(**change._asdict()) for change in changes],
         result_phase=result.conclusion if result else None,
         result_label=labels.get(result.conclusion) if result else None,
         result_rule=result.id if result else None,
@@ -306,13 +342,13 @@ def phase_margins(
 
 def _nearest(
     rules: _Rules, phase: str, winner: CompiledRule | None, facts: Mapping[str, Any]
-) -> tuple[CompiledRule, list[FactChange]] | None:
+) -> tuple[CompiledRule, list[_Change]] | None:
     """The rule of `phase` that is cheapest to make decide, with the changes that do it."""
     best, best_key = None, None
     for rule in rules.rules:
         if rule.conclusion != phase:
             continue
-        for conjunct in dnf(rule.condition) or []:
+        for conjunct in rules.plan.conjuncts[rule.id]:
             changes = rules.reach(conjunct, facts)
             if changes is None:
                 continue
@@ -326,8 +362,8 @@ def _nearest(
 
 
 def _clear_blockers(
-    rules: _Rules, rule: CompiledRule, conjunct: tuple, changes: list[FactChange], facts: Mapping[str, Any]
-) -> list[FactChange] | None:
+    rules: _Rules, rule: CompiledRule, conjunct: tuple, changes: list[_Change], facts: Mapping[str, Any]
+) -> list[_Change] | None:
     """Add the cheapest flips that stop higher-priority rules matching, without touching `conjunct`'s facts."""
     keep = {atom.fact for atom in conjunct}
     for _ in range(len(rules.rules)):
@@ -342,13 +378,11 @@ def _clear_blockers(
         original = facts.get(cheapest.fact)
         changes = [
             *changes,
-            cheapest.model_copy(
-                update={
-                    "value": original,
-                    "distance": round(cheapest.target - original, 4)
-                    if cheapest.distance is not None and isinstance(original, (int, float))
-                    else None,
-                }
+            cheapest._replace(
+                value=original,
+                distance=round(cheapest.target - original, 4)
+                if cheapest.distance is not None and isinstance(original, (int, float))
+                else None,
             ),
         ]
         keep.add(cheapest.fact)

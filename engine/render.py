@@ -442,12 +442,19 @@ class Guidance:
 
     def block(self, name: str, block: str, context: dict) -> str:
         """One named block of a template, rendered and stripped."""
+        return self.blocks(name, (block,), context)[block]
+
+    def blocks(self, name: str, blocks: tuple[str, ...], context: dict) -> dict[str, str]:
+        """Named blocks of one template, each rendered and stripped, with one context between them
+        (as a whole render of the template would share it) and one time limit for them together."""
         template = self._template(name)
-        if block not in template.blocks:
-            raise RulebookError(Problem("T003", f"template has no block '{block}'", template.filename or name))
+        for block in blocks:
+            if block not in template.blocks:
+                raise RulebookError(Problem("T003", f"template has no block '{block}'", template.filename or name))
         try:
             with _WATCHDOG.watch(MAX_SECONDS):
-                return _joined(template.blocks[block](template.new_context(context))).strip()
+                shared = template.new_context(context)
+                return {block: _joined(template.blocks[block](shared)).strip() for block in blocks}
         except Exception as exc:  # noqa: BLE001 - any template failure becomes a located error
             raise self._located(exc, template) from None
 
@@ -463,14 +470,23 @@ class Guidance:
         """
         if not memo:
             return self._render(name, context)
-        canonical = name + "\x00" + json.dumps(context, ensure_ascii=False, sort_keys=True, default=repr)
-        key = hashlib.blake2b(canonical.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+        canonical = json.dumps(context, ensure_ascii=False, sort_keys=True, default=repr)
+        return self.render_kept(name, canonical, lambda: context)
+
+    def render_kept(self, name: str, canonical: str, context: Callable[[], dict]) -> str:
+        """`render(name, context(), memo=True)`, where the caller gives the context's canonical form.
+
+        `canonical` must tell apart every two contexts that could render differently (`render` uses
+        the context's sorted JSON); `context` is called only when no text is kept for it.
+        """
+        digest = hashlib.blake2b((name + "\x00" + canonical).encode("utf-8", "surrogatepass"), digest_size=20)
+        key = digest.digest()
         with self._memo_lock:
             text = self._memo.get(key)
             if text is not None:
                 self._memo.move_to_end(key)
                 return text
-        text = self._render(name, context)
+        text = self._render(name, context())
         with self._memo_lock:
             self._memo[key] = text
             if len(self._memo) > MEMO_SIZE:

@@ -44,10 +44,8 @@ def trajectory(
                 id=indicator.id,
                 label=indicator.label.get(lang),
                 rated_by=indicator.rated_by,
-                points=[
-                    models.ScorePoint(date=day, score=score)
-                    for day, score in zip(dates, scores, strict=True)
-                    if score is not None
+                points=[  # `ScorePoint`s as their fields: pydantic makes them all in one go
+                    {"date": day, "score": score} for day, score in zip(dates, scores, strict=True) if score is not None
                 ],
                 scores=scores,
             )
@@ -55,7 +53,7 @@ def trajectory(
     level = []
     for day, measurement in zip(dates, measurements, strict=True):
         own = [measurement.scores[name] for name in citizen if name in measurement.scores]
-        level.append(models.LevelPoint(date=day, level=round(fmean(own), 4) if own else None))
+        level.append({"date": day, "level": round(fmean(own), 4) if own else None})  # a `LevelPoint`
     return models.Trajectory(
         as_of=as_of.isoformat(),
         dates=dates,

@@ -459,3 +459,97 @@ def test_cutoff_dates():
 
 def test_new_decision_ids_are_unique():
     assert len({new_decision_id() for _ in range(1000)}) == 1000
+
+
+# --- the service's writer: group commit, a busy lock, checkpoints ---
+
+
+def _rows(store: Store, checker: Checker, count: int) -> list[dict]:
+    parsed, report = checked(checker)
+    return [store.decision_values(decision_entry(report, parsed, ANNA, f"møde {n}", store)) for n in range(count)]
+
+
+def test_the_writer_commits_concurrent_entries_and_each_waits_for_its_own(store, plain_checker):
+    import asyncio
+
+    from engine.service.writer import DecisionWriter
+
+    writer = DecisionWriter(store)
+    rows = _rows(store, plain_checker, 40)
+
+    async def append_all() -> None:
+        await asyncio.gather(*(writer.append(row) for row in rows))
+
+    try:
+        asyncio.run(append_all())
+    finally:
+        writer.stop()
+    assert all(store.decision(row["decision_id"]) is not None for row in rows)
+    assert writer.on_loop == (store.dialect == "sqlite")
+
+
+def test_a_sqlite_lock_held_longer_than_the_loop_waits_goes_to_the_writer_thread(tmp_path, plain_checker):
+    import asyncio
+    import time
+
+    from engine.service.writer import BUSY_ON_LOOP, DecisionWriter
+
+    url = f"sqlite:///{tmp_path / 'log.sqlite'}"
+    store, other = Store.open(url), Store.open(url)
+    writer = DecisionWriter(store)
+    rows = _rows(store, plain_checker, 3)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:  # as `bip log purge` would, from another connection
+        with other._write():
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    held.wait(5)
+
+    async def append_while_held() -> float:
+        started = time.monotonic()
+        appending = asyncio.gather(*(writer.append(row) for row in rows))
+        await asyncio.sleep(BUSY_ON_LOOP * 5)
+        assert not appending.done()  # no answer before its entry is committed
+        assert writer._thread is not None and writer._thread.is_alive()  # handed to the thread
+        release.set()
+        await appending
+        return time.monotonic() - started
+
+    try:
+        waited = asyncio.run(append_while_held())
+    finally:
+        release.set()
+        holder.join(5)
+        writer.stop()
+        other.close()
+    assert waited >= BUSY_ON_LOOP * 5
+    assert all(store.decision(row["decision_id"]) is not None for row in rows)
+    store.close()
+
+
+def test_the_service_checkpoints_a_sqlite_log_in_the_background(tmp_path, plain_checker):
+    url = f"sqlite:///{tmp_path / 'log.sqlite'}"
+    store = Store.open(url)
+    store.checkpoint_later()
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    store.append_decisions(_rows(store, plain_checker, 30))
+    wal = tmp_path / "log.sqlite-wal"
+    assert wal.stat().st_size > 0
+    store.checkpoint()
+    raw = store.engine.raw_connection()
+    try:
+        busy, frames, copied = raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    finally:
+        raw.close()
+    assert busy == 0 and frames == copied  # everything in the log is in the database
+    store.close()
+    plain = Store.open(url)  # the log is whole for a reader that opens it afresh
+    try:
+        assert len(plain.decisions_for(CLEAR_ID)) == 30
+    finally:
+        plain.close()

@@ -763,6 +763,36 @@ class Store:
         with self._write() as conn:
             conn.execute(_decisions.insert(), rows)
 
+    def checkpoint_later(self) -> None:
+        """Leave checkpoints of a SQLite log to `checkpoint` (the service calls it from a thread).
+
+        By default the commit that fills the write-ahead log past 1,000 pages copies it into the
+        database and waits for the disk; a service would make the requests of that moment wait.
+        """
+        if self.dialect != "sqlite":
+            return
+
+        @sa.event.listens_for(self._engine, "connect")
+        def _manual(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
+            cursor.close()
+
+        self._engine.dispose()  # the connections made before are made again, with the pragma
+
+    def checkpoint(self) -> None:
+        """Copy what the write-ahead log holds into a SQLite database, without waiting for readers or writers."""
+        if self.dialect != "sqlite":
+            return
+        with self._errors():
+            connection = self._engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                cursor.close()
+            finally:
+                connection.close()
+
     def try_append_decisions(self, rows: list[dict[str, Any]]) -> bool:
         """Append as `append_decisions` does if that needs no wait; else False, and nothing is written.
 

@@ -8,11 +8,14 @@ instead of 30.
 
 Where the commit runs:
 - SQLite: on the event loop, once the requests that are ready have been computed (a callback after
-  them), when the write lock is free at that moment. The commit is an append to a local file, and
-  doing it here spares a hand-over to a thread, which waits for the GIL while the loop computes
-  (up to 5 ms each time it needs it, several times a commit).
-- PostgreSQL (a round trip over the network), or a SQLite log whose lock another writer holds
-  (another worker's commit, `bip log purge`): in one writer thread, so the event loop never waits.
+  them). The commit is an append to a local file, and doing it here spares a hand-over to a
+  thread, which waits for the GIL while the loop computes (up to 5 ms each time it needs it,
+  several times a commit). When another writer holds the lock (another worker's commit), the
+  loop computes on and tries again; after `BUSY_ON_LOOP` seconds (`bip log purge`, say) the
+  entries go to the writer thread instead. Checkpoints (copying the write-ahead log into the
+  database, with an fsync) are left to a thread of their own, once a second, instead of to the
+  commit that happens to fill the log.
+- PostgreSQL (a round trip over the network): in one writer thread, so the event loop never waits.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from typing import Any
 
 from .store import Store
@@ -29,6 +33,10 @@ from .store import Store
 log = logging.getLogger("bip.service")
 
 MAX_BATCH = 256
+BUSY_ON_LOOP = 0.02
+"""How long entries wait on the loop for a SQLite write lock that another writer holds, retrying."""
+RETRY_AFTER = 0.0005
+CHECKPOINT_EVERY = 1.0
 _STOP = None
 
 
@@ -51,6 +59,11 @@ class DecisionWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._pending: list[tuple[dict[str, Any], asyncio.Future]] = []
+        self._scheduled = False
+        self._stopping = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        if self.on_loop:
+            store.checkpoint_later()
 
     async def append(self, row: dict[str, Any]) -> None:
         """Append one row (from `Store.decision_values`); return once it is committed, else raise `StoreError`."""
@@ -58,14 +71,17 @@ class DecisionWriter:
         future = loop.create_future()
         if self.on_loop:
             self._pending.append((row, future))
-            if len(self._pending) == 1:
-                loop.call_soon(self._commit_on_loop, loop)
+            if not self._scheduled:
+                self._scheduled = True
+                loop.call_soon(self._commit_on_loop, loop, None)
         else:
             self._ensure_started()
             self._queue.put((row, loop, future))
         await future
 
-    def _commit_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _commit_on_loop(self, loop: asyncio.AbstractEventLoop, busy_since: float | None) -> None:
+        self._scheduled = False
+        self._start_checkpoints()
         batch, self._pending = self._pending, []
         try:
             committed = self.store.try_append_decisions([row for row, _ in batch])
@@ -78,7 +94,14 @@ class DecisionWriter:
             for _, future in batch:
                 _settle(future, None)
             return
-        self._ensure_started()  # the lock is taken: wait for it in the writer thread
+        now = time.monotonic()
+        busy_since = now if busy_since is None else busy_since
+        if now - busy_since < BUSY_ON_LOOP:  # another writer's commit: try again after the next computations
+            self._pending = batch + self._pending
+            self._scheduled = True
+            loop.call_later(RETRY_AFTER, self._commit_on_loop, loop, busy_since)
+            return
+        self._ensure_started()  # held for longer: wait for it in the writer thread
         for row, future in batch:
             self._queue.put((row, loop, future))
 
@@ -89,8 +112,25 @@ class DecisionWriter:
                     self._thread = threading.Thread(target=self._run, name="bip-log-writer", daemon=True)
                     self._thread.start()
 
+    def _start_checkpoints(self) -> None:
+        if self._checkpointer is None or not self._checkpointer.is_alive():
+            with self._lock:
+                if self._checkpointer is None or not self._checkpointer.is_alive():
+                    self._checkpointer = threading.Thread(
+                        target=self._checkpoints, name="bip-log-checkpoint", daemon=True
+                    )
+                    self._checkpointer.start()
+
+    def _checkpoints(self) -> None:
+        while not self._stopping.wait(CHECKPOINT_EVERY):
+            try:
+                self.store.checkpoint()
+            except Exception as exc:  # noqa: BLE001 - the next one tries again; the log stays whole meanwhile
+                log.warning("checkpoint of the decision log failed: %s", exc)
+
     def stop(self, timeout: float = 10.0) -> None:
-        """Commit what is waiting, then end the thread."""
+        """Commit what is waiting, then end the threads."""
+        self._stopping.set()
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(_STOP)
             self._thread.join(timeout)
