@@ -21,12 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .executors.python_exec import compile_condition, holds
 from .expr import INVERSE, Compare, Contains, FactSpec, Known
-from .normal_form import dnf
+from .normal_form import Bounds, dnf
 
 if TYPE_CHECKING:  # the parts are made by `models` (see `phase_margins`), so a cold check loads no pydantic
     from .report import PhaseMargin
@@ -48,21 +47,6 @@ class _Change(NamedTuple):
     distance: float | None
 
 
-@dataclass
-class _Allowed:
-    """The values one conjunction allows for one fact."""
-
-    low: float = -math.inf
-    low_open: bool = False
-    high: float = math.inf
-    high_open: bool = False
-    equal: list = field(default_factory=list)
-    unequal: list = field(default_factory=list)
-    members: list = field(default_factory=list)
-    non_members: list = field(default_factory=list)
-    known: bool | str | None = None  # "conflict" when the conjunction asks for both
-
-
 def negate(atom: Compare | Contains | Known) -> Compare | Contains | Known:
     """The comparison that holds exactly when `atom` does not (for a known value)."""
     if isinstance(atom, Compare):
@@ -72,40 +56,16 @@ def negate(atom: Compare | Contains | Known) -> Compare | Contains | Known:
     return Known(atom.fact, not atom.positive)
 
 
-def _allowed(atoms: list) -> _Allowed:
-    allowed = _Allowed()
-    for atom in atoms:
-        if isinstance(atom, Known):
-            allowed.known = atom.positive if allowed.known in (None, atom.positive) else "conflict"
-            continue
-        if allowed.known is False:
-            allowed.known = "conflict"
-        else:
-            allowed.known = True
-        if isinstance(atom, Contains):
-            (allowed.members if atom.positive else allowed.non_members).append(atom.value)
-        elif atom.op == "==":
-            allowed.equal.append(atom.value)
-        elif atom.op == "!=":
-            allowed.unequal.append(atom.value)
-        elif atom.op in (">", ">="):
-            if atom.value > allowed.low or (atom.value == allowed.low and atom.op == ">"):
-                allowed.low, allowed.low_open = atom.value, atom.op == ">"
-        elif atom.value < allowed.high or (atom.value == allowed.high and atom.op == "<"):
-            allowed.high, allowed.high_open = atom.value, atom.op == "<"
-    return allowed
-
-
 def solve(atoms: list, current: Any, spec: FactSpec | None) -> Any:
     """The value nearest to `current` that meets every comparison in `atoms` (all on one fact), or `_NO`."""
-    allowed = _allowed(atoms)
+    allowed = Bounds.of(atoms, spec)
     if allowed.known == "conflict":
         return _NO
     if allowed.known is False:
         return None
     kind = spec.type if spec else "number"
     if kind in ("number", "integer"):
-        value = _solve_number(allowed, current, spec, kind == "integer")
+        value = _solve_number(allowed, current, kind == "integer")
     elif kind == "boolean":
         value = _solve_choice(allowed, current, (True, False))
     elif kind == "text":
@@ -120,25 +80,20 @@ def solve(atoms: list, current: Any, spec: FactSpec | None) -> Any:
     return value
 
 
-def _solve_choice(allowed: _Allowed, current: Any, choices: Collection[Any]) -> Any:
+def _solve_choice(allowed: Bounds, current: Any, choices: Collection[Any]) -> Any:
     if allowed.equal:
-        return allowed.equal[0]
+        return next(iter(allowed.equal))
     for value in (current, *choices):
         if value is not None and value not in allowed.unequal:
             return value
     return _NO
 
 
-def _solve_number(allowed: _Allowed, current: Any, spec: FactSpec | None, integer: bool) -> Any:
+def _solve_number(allowed: Bounds, current: Any, integer: bool) -> Any:
     if allowed.equal:
-        return allowed.equal[0]
+        return next(iter(allowed.equal))
     step = 1 if integer else STEP
-    low, high = allowed.low, allowed.high
-    if spec is not None:
-        if spec.minimum is not None and spec.minimum > low:
-            low, allowed.low_open = spec.minimum, False
-        if spec.maximum is not None and spec.maximum < high:
-            high, allowed.high_open = spec.maximum, False
+    low, high = allowed.low, allowed.high  # within the fact's own range (`Bounds.of`)
     if integer:
         low = low if low == -math.inf else (math.floor(low) + 1 if allowed.low_open else math.ceil(low))
         high = high if high == math.inf else (math.ceil(high) - 1 if allowed.high_open else math.floor(high))

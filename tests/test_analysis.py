@@ -25,6 +25,8 @@ def c(text):
         ("active and not active", True),
         ("(level > 4 or level < 2) and level > 4.5", False),
         ("false", True),
+        ('types is none and "social" in types', True),
+        ('types is none and "social" not in types', False),
     ],
 )
 def test_never_true(text, never):

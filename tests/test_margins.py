@@ -155,6 +155,21 @@ def test_solve_finds_the_nearest_value():
     assert solve([count], 2, specs["internship_count"]) == 5
 
 
+def test_solve_reads_a_list_fact_as_the_analysis_does():
+    """`not in` also holds for an unknown value; `in` needs a known one (`engine.normal_form.Bounds`)."""
+    from engine.margins import _NO
+    from tests.test_expr import FACTS as specs
+
+    unknown_and_lacks = parse_condition('types is none and "social" not in types', specs)
+    assert solve(list(unknown_and_lacks.terms), ["social"], specs["types"]) is None
+    unknown_and_has = parse_condition('types is none and "social" in types', specs)
+    assert solve(list(unknown_and_has.terms), ["social"], specs["types"]) is _NO  # no value can
+    assert solve([parse_condition('"social" in types', specs)], ["job_oriented"], specs["types"]) == [
+        "job_oriented",
+        "social",
+    ]
+
+
 def test_margins_are_the_same_on_any_check_date_order(checker):
     """Same facts, same margins: the report stays byte-identical."""
     data = record(levels=[2, 3, 3])

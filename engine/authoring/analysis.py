@@ -14,80 +14,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from ..expr import Compare, Condition, Contains, FactSpec, Known
-from ..normal_form import MAX_CONJUNCTS, dnf  # noqa: F401 - re-exported for validate
+from ..normal_form import MAX_CONJUNCTS, Bounds, dnf  # noqa: F401 - MAX_CONJUNCTS re-exported for validate
 
 
-@dataclass
-class _Bounds:
-    """What a conjunction says about one fact."""
-
-    low: float = -math.inf
-    low_open: bool = False
-    high: float = math.inf
-    high_open: bool = False
-    equal: set = field(default_factory=set)
-    unequal: set = field(default_factory=set)
-    members: set = field(default_factory=set)
-    non_members: set = field(default_factory=set)
-    known: bool | Literal["conflict"] | None = None  # None: nothing said; "conflict": said both ways
-
-    def narrow_low(self, value: float, open_: bool) -> None:
-        if value > self.low or (value == self.low and open_):
-            self.low, self.low_open = value, open_
-
-    def narrow_high(self, value: float, open_: bool) -> None:
-        if value < self.high or (value == self.high and open_):
-            self.high, self.high_open = value, open_
-
-
-def _bounds(conjunct: tuple, specs: Mapping[str, FactSpec]) -> dict[str, _Bounds]:
-    table: dict[str, _Bounds] = {}
+def _bounds(conjunct: tuple, specs: Mapping[str, FactSpec]) -> dict[str, Bounds]:
+    grouped: dict[str, list] = {}
     for atom in conjunct:
-        bounds = table.setdefault(atom.fact, _start(specs.get(atom.fact)))
-        if isinstance(atom, Known):
-            bounds.known = atom.positive if bounds.known in (None, atom.positive) else "conflict"
-        elif isinstance(atom, Contains):
-            (bounds.members if atom.positive else bounds.non_members).add(atom.value)
-        else:
-            _compare(bounds, atom)
-            if bounds.known is None:
-                bounds.known = True
-            elif bounds.known is False:
-                bounds.known = "conflict"
-    return table
-
-
-def _start(spec: FactSpec | None) -> _Bounds:
-    bounds = _Bounds()
-    if spec is not None and spec.type in ("number", "integer"):
-        if spec.minimum is not None:
-            bounds.low = spec.minimum
-        if spec.maximum is not None:
-            bounds.high = spec.maximum
-    return bounds
-
-
-def _compare(bounds: _Bounds, atom: Compare) -> None:
-    value = atom.value
-    if atom.op == "==":
-        bounds.equal.add(value)
-    elif atom.op == "!=":
-        bounds.unequal.add(value)
-    elif atom.op in (">", ">="):
-        bounds.narrow_low(value, atom.op == ">")
-    else:
-        bounds.narrow_high(value, atom.op == "<")
+        grouped.setdefault(atom.fact, []).append(atom)
+    return {name: Bounds.of(atoms, specs.get(name)) for name, atoms in grouped.items()}
 
 
 def _is_integer(spec: FactSpec | None) -> bool:
     return spec is not None and spec.type == "integer"
 
 
-def _feasible(bounds: _Bounds, spec: FactSpec | None) -> bool:
+def _feasible(bounds: Bounds, spec: FactSpec | None) -> bool:
     if bounds.known == "conflict" or bounds.members & bounds.non_members:
         return False
     if len(bounds.equal) > 1 or bounds.equal & bounds.unequal:
@@ -114,7 +58,7 @@ def _feasible(bounds: _Bounds, spec: FactSpec | None) -> bool:
     return bounds.low == bounds.high and not (bounds.low_open or bounds.high_open) and bounds.low not in bounds.unequal
 
 
-def _inside(value: float, bounds: _Bounds) -> bool:
+def _inside(value: float, bounds: Bounds) -> bool:
     above = value > bounds.low or (value == bounds.low and not bounds.low_open)
     below = value < bounds.high or (value == bounds.high and not bounds.high_open)
     return above and below
@@ -131,7 +75,7 @@ def implies(narrow: tuple, wide: tuple, specs: Mapping[str, FactSpec]) -> bool:
     return all(_atom_implied(atom, table.get(atom.fact), specs.get(atom.fact)) for atom in wide)
 
 
-def _atom_implied(atom: Compare | Contains | Known, bounds: _Bounds | None, spec: FactSpec | None) -> bool:
+def _atom_implied(atom: Compare | Contains | Known, bounds: Bounds | None, spec: FactSpec | None) -> bool:
     if bounds is None:
         return False
     if isinstance(atom, Known):
