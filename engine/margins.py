@@ -166,6 +166,14 @@ class _Plan:
         self.tested = [(rule, compile_condition(rule.condition)) for rule in rules]
         self.tests = {rule.id: test for rule, test in self.tested}
         self.conjuncts = {rule.id: dnf(rule.condition) or [] for rule in rules}
+        self._negations: dict[Any, Any] = {}
+
+    def negated(self, atom: Compare | Contains | Known) -> Compare | Contains | Known:
+        """`negate(atom)`, made once per atom of these rules."""
+        opposite = self._negations.get(atom)
+        if opposite is None:
+            opposite = self._negations[atom] = negate(atom)
+        return opposite
 
 
 _PLANS: dict[int, tuple[list, _Plan]] = {}
@@ -200,7 +208,7 @@ class _Rules:
         changes = []
         for fact, atoms in _by_fact(conjunct).items():
             current = facts.get(fact)
-            if all(holds(atom, {fact: current}) for atom in atoms):
+            if all(holds(atom, facts) for atom in atoms):
                 continue
             target = solve(atoms, current, self.specs.get(fact))
             if target is _NO:
@@ -219,12 +227,13 @@ class _Rules:
             if atom.fact in keep:
                 continue
             current = facts.get(atom.fact)
-            target = solve([negate(atom)], current, self.specs.get(atom.fact))
+            opposite = [self.plan.negated(atom)]
+            target = solve(opposite, current, self.specs.get(atom.fact))
             if target is _NO:
                 continue
             changed = {**facts, atom.fact: target}
             if not self.plan.tests[rule.id](changed):
-                changes.append(_change(atom.fact, [negate(atom)], current, target, self.specs.get(atom.fact)))
+                changes.append(_change(atom.fact, opposite, current, target, self.specs.get(atom.fact)))
         return changes
 
 
