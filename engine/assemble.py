@@ -7,7 +7,6 @@ the cold command-line check (which never loads pydantic). Both give the same JSO
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -103,10 +102,16 @@ class ReportBuilder:
         fixed = json.dumps([labels, indicators, current], ensure_ascii=False, sort_keys=True)
         results = []
         for margin in phase_margins(self.rulebook, facts, labels, models=self.models):
-            dumped = margin.model_dump(mode="json")
-            canonical = json.dumps(dumped, ensure_ascii=False, sort_keys=True, default=repr) + fixed
-            context = {"margin": dumped, "labels": labels, "indicators": indicators, "current": current}
-            text = self.guidance.render_kept("margin.txt.j2", canonical, functools.partial(dict, context))
+
+            def context(margin: Any = margin) -> dict[str, Any]:
+                return {
+                    "margin": margin.model_dump(mode="json"),
+                    "labels": labels,
+                    "indicators": indicators,
+                    "current": current,
+                }
+
+            text = self.guidance.render_kept("margin.txt.j2", _canonical(margin) + fixed, context)
             results.append(margin.model_copy(update={"text": text.strip()}))
         return results
 
@@ -197,3 +202,11 @@ class ReportBuilder:
             )
             for number, point in sorted(self.rulebook.catalogue.checklist.items())
         ]
+
+
+def _canonical(model: Any) -> str:
+    """The JSON of a report part, the same for equal parts (pydantic's serializer, or sorted JSON of a light one)."""
+    as_json = getattr(model, "model_dump_json", None)
+    if as_json is not None:
+        return as_json()
+    return json.dumps(model.model_dump(), ensure_ascii=False, sort_keys=True, default=repr)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any
 
 from .facts import _status as intervention_status
 from .facts import fmean
@@ -18,7 +18,7 @@ from .facts import fmean
 if TYPE_CHECKING:
     from .catalogue import Catalogue
     from .record import Record
-    from .report import CaseworkerMarker, InterventionBand, Trajectory
+    from .report import Trajectory
 
 
 def trajectory(
@@ -40,15 +40,15 @@ def trajectory(
         if all(score is None for score in scores):
             continue
         series.append(
-            models.IndicatorSeries(
-                id=indicator.id,
-                label=indicator.label.get(lang),
-                rated_by=indicator.rated_by,
-                points=[  # `ScorePoint`s as their fields: pydantic makes them all in one go
+            {  # an `IndicatorSeries`, field by field in the model's order (pydantic makes it in one go)
+                "id": indicator.id,
+                "label": indicator.label.get(lang),
+                "rated_by": indicator.rated_by,
+                "points": [
                     {"date": day, "score": score} for day, score in zip(dates, scores, strict=True) if score is not None
                 ],
-                scores=scores,
-            )
+                "scores": scores,
+            }
         )
     level = []
     for day, measurement in zip(dates, measurements, strict=True):
@@ -59,12 +59,12 @@ def trajectory(
         dates=dates,
         indicators=series,
         level=level,
-        interventions=_bands(record, as_of, catalogue, lang, models),
-        caseworker_changes=_changes(record, as_of, models),
+        interventions=_bands(record, as_of, catalogue, lang),
+        caseworker_changes=_changes(record, as_of),
     )
 
 
-def _bands(record: Record, as_of: dt.date, catalogue: Catalogue, lang: str, models: Any) -> list[InterventionBand]:
+def _bands(record: Record, as_of: dt.date, catalogue: Catalogue, lang: str) -> list[dict[str, Any]]:
     bands = []
     for item in sorted(record.interventions, key=lambda i: (i.start, i.end or dt.date.max)):
         status = intervention_status(item, as_of)
@@ -76,24 +76,24 @@ def _bands(record: Record, as_of: dt.date, catalogue: Catalogue, lang: str, mode
         else:
             until = item.end or item.start
         bands.append(
-            models.InterventionBand(
-                type=kind.id,
-                label=kind.label.get(lang),
-                main_type=kind.type,
-                main_type_label=catalogue.types[kind.type].label.get(lang),
-                start=item.start.isoformat(),
-                end=item.end.isoformat() if item.end else None,
-                until=until.isoformat(),
-                status=cast(Literal["active", "ended", "planned"], status),
-            )
+            {  # an `InterventionBand`
+                "type": kind.id,
+                "label": kind.label.get(lang),
+                "main_type": kind.type,
+                "main_type_label": catalogue.types[kind.type].label.get(lang),
+                "start": item.start.isoformat(),
+                "end": item.end.isoformat() if item.end else None,
+                "until": until.isoformat(),
+                "status": status,
+            }
         )
     return bands
 
 
-def _changes(record: Record, as_of: dt.date, models: Any) -> list[CaseworkerMarker]:
+def _changes(record: Record, as_of: dt.date) -> list[dict[str, Any]]:
     assignments = sorted((a for a in record.caseworkers if a.from_ <= as_of), key=lambda a: a.from_)
     return [
-        models.CaseworkerMarker(date=later.from_.isoformat(), caseworker=later.id, previous=earlier.id)
+        {"date": later.from_.isoformat(), "caseworker": later.id, "previous": earlier.id}  # a `CaseworkerMarker`
         for earlier, later in pairwise(assignments)
         if later.id != earlier.id
     ]
