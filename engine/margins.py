@@ -164,6 +164,7 @@ class _Plan:
 
     def __init__(self, rules: list[CompiledRule]):
         self.tested = [(rule, compile_condition(rule.condition)) for rule in rules]
+        self.reads = tuple(dict.fromkeys(name for rule in rules for name in rule.facts))
         self.tests = {rule.id: test for rule, test in self.tested}
         self.conjuncts = {rule.id: dnf(rule.condition) or [] for rule in rules}
         self._negations: dict[Any, Any] = {}
@@ -283,6 +284,7 @@ def phase_margins(
         from . import report as models
     rules = _Rules(rulebook, models)
     labels = labels or {}
+    facts = {name: facts.get(name) for name in rules.plan.reads}  # all the phase rules read (cheap to copy)
     winner = rules.decide(facts)
     margins: list[PhaseMargin] = []
     if winner is not None:
