@@ -916,7 +916,7 @@ def log_purge(age, database, lang):
 @click.pass_context
 def serve(ctx, host, port, workers, access_log, **options):
     """Run the check as an HTTP service (API, access control, decision log); see README."""
-    from engine.service.app import serve as run_service
+    from engine.service.server import serve as run_service
     from engine.service.settings import ServiceSettings
 
     settings = ServiceSettings.from_options(options)

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .changes import Changes, Summary, compare
-    from .check import Checker, Evaluation, report_json
+    from .check import Checker, report_json
     from .citizen import CitizenView
     from .errors import BipError, Problem, RecordError, RulebookError
+    from .evaluation import Evaluation
     from .executors import ExecutorUnavailable, default_executor_name, durable_available
     from .margins import phase_margins
     from .record import Record
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "Checker": "check",
-    "Evaluation": "check",
+    "Evaluation": "evaluation",
     "report_json": "check",
     "BipError": "errors",
     "Problem": "errors",

@@ -17,7 +17,7 @@ from .messages import translate
 from .trajectory import trajectory as build_trajectory
 
 if TYPE_CHECKING:
-    from .check import Evaluation
+    from .evaluation import Evaluation
     from .render import Guidance
     from .report import ChecklistPoint, FindingRef, FlagResult, FocusReason, PhaseMargin, PhaseResult, Report
     from .report import Guidance as Guidance_

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from .assemble import SEVERITY_ORDER, ReportBuilder  # noqa: F401 - SEVERITY_ORDER: used by authoring.docs, service.replay
 from .errors import Problem, RulebookError
+from .evaluation import Evaluation
 from .executors import Executor, ExecutorClosed, Outcome, make_executor
 from .executors.python_exec import PythonExecutor, RuleTrace
-from .facts import LeftOut, derive_facts
+from .facts import derive_facts
 from .paths import default_rules
 from .record import Record, check_names, cpr_warning, read_record_file, validate_record
 from .render import Guidance
@@ -33,31 +34,6 @@ from .trajectory import trajectory as build_trajectory
 
 if TYPE_CHECKING:
     from .citizen import CitizenView
-
-
-@dataclass
-class Evaluation:
-    """The language-neutral result of evaluating one record."""
-
-    record: Record
-    as_of: dt.date
-    facts: dict[str, Any]
-    outcome: Outcome
-    engine: str
-    left_out: list[LeftOut] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    rulebook: Rulebook = field(kw_only=True)  # the rules in force on rules_as_of
-    rules_as_of: dt.date | None = None  # the date that selected the rules (default: as_of)
-
-    @property
-    def phase(self) -> str | None:
-        """The phase id, or None."""
-        return self.outcome.phase_rule.conclusion if self.outcome.phase_rule else None
-
-    @property
-    def flags(self) -> list[str]:
-        """The ids of the flags raised, in rule order."""
-        return list(dict.fromkeys(rule.conclusion for rule in self.outcome.flag_rules))
 
 
 @dataclass(frozen=True)

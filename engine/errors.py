@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .messages import _localised, shown_message, text
+
 
 @dataclass
 class Problem:
     """One thing wrong with an input file, located as precisely as we can.
 
-    `message` is English. A problem made by `engine.messages.problem` also keeps its message `key`
-    and `args`, so that `text(lang)` can give it in Danish or English.
+    `message` is English. A problem made by `problem()` also keeps its message `key` and `args`,
+    so that `text(lang)` can give it in Danish or English (`engine.messages`).
     """
 
     code: str
@@ -29,8 +31,6 @@ class Problem:
 
     def text(self, lang: str = "en") -> str:
         """The message in `lang` (da or en)."""
-        from .messages import shown_message  # the catalogue imports this module
-
         return shown_message(self, lang)
 
     def shown(self, lang: str = "en") -> str:
@@ -48,6 +48,13 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.location()}: {self.code} {self.message}"
+
+
+def problem(
+    key: str, path: str | None = None, line: int | None = None, column: int | None = None, **args: Any
+) -> Problem:
+    """A `Problem` whose code is the key's code, with the English message and the key kept for translation."""
+    return Problem(key.split(".")[0], text(key, "en", **_localised(args, "en")), path, line, column, key=key, args=args)
 
 
 class BipError(Exception):

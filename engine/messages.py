@@ -2,16 +2,14 @@
 
 A message key is a problem code, or a code and a variant (`R002.score`); the code is what stays
 stable (README, `--errors` files, tests) and the text follows `--lang`. A `Problem` made with
-`problem()` keeps its key and arguments, so it can be shown in either language; its `message` is
-the English text, as before. Warnings and the batch summary are here too. Arguments are plain
+`engine.errors.problem()` keeps its key and arguments, so it can be shown in either language; its
+`message` is the English text, as before. Warnings and the batch summary are here too. Arguments are plain
 values (ids, field paths, numbers) and are never translated.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from .errors import Problem
+from typing import Any, Protocol
 
 LANGS = ("da", "en")
 
@@ -100,14 +98,15 @@ def hint(name: str | None, lang: str = "en") -> str:
     return text("hint", lang, name=name) if name else ""
 
 
-def problem(
-    key: str, path: str | None = None, line: int | None = None, column: int | None = None, **args: Any
-) -> Problem:
-    """A `Problem` whose code is the key's code, with the English message and the key kept for translation."""
-    return Problem(key.split(".")[0], text(key, "en", **_localised(args, "en")), path, line, column, key=key, args=args)
+class Keyed(Protocol):
+    """What `shown_message` reads of a problem (`engine.errors.Problem`)."""
+
+    key: str | None
+    args: dict[str, Any]
+    message: str
 
 
-def shown_message(item: Problem, lang: str) -> str:
+def shown_message(item: Keyed, lang: str) -> str:
     """The problem's message in `lang`: from the catalogue when it has a key, else as written."""
     if item.key and item.key in MESSAGES:
         return text(item.key, lang, **_localised(item.args, lang))

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
-from .errors import RecordError
-from .messages import problem
+from .errors import RecordError, problem
 from .recordfile import CPR_LIKE, cpr_warning, read_record_file  # noqa: F401 - part of this module's interface
 from .yamlio import field_path, line_of
 

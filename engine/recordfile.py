@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import RecordError
-from .messages import problem, text
+from .errors import RecordError, problem
+from .messages import text
 from .yamlio import parse_json, parse_yaml, read_text
 
 CPR_LIKE = re.compile(r"^\s*\d{6}-?\d{4}\s*$")

@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - the C loader is present in PyYAML whee
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]  # the same interface, in Python
 
 from .errors import Problem
-from .messages import problem as keyed_problem
+from .errors import problem as keyed_problem
 
 #: The deepest nesting of lists and mappings a YAML or JSON document may have. A citizen record
 #: needs four levels and a rule file about six.

@@ -15,8 +15,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
-from ..errors import Problem
-from ..messages import problem
+from ..errors import Problem, problem
 from .readers import RawLine, RawRecord, ReadProblem
 
 _Item = TypeVar("_Item", RawRecord | ReadProblem, RawRecord | RawLine | ReadProblem)

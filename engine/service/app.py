@@ -1,8 +1,7 @@
 """The HTTP service behind `bip serve`: the check, the trace and whole caseloads over HTTP.
 
-`create_app(settings)` builds the FastAPI application; `app_from_env()` is the factory uvicorn's
-worker processes call (`--workers N`), with the settings in `BIP_SERVICE_SETTINGS`; `serve(...)`
-runs it under uvicorn. The API itself (routes, answers, errors) is in `engine.service.api`;
+`create_app(settings)` builds the FastAPI application; `app_from_env()` builds it with the settings
+in `BIP_SERVICE_SETTINGS`; `engine.service.server.serve(...)` runs it under uvicorn. The API itself (routes, answers, errors) is in `engine.service.api`;
 this module wires it together: the checker, the decision log, access, limits, headers, metrics,
 reloading and the caseworker's page when it is installed.
 """
@@ -14,14 +13,12 @@ import gc
 import importlib.util
 import logging
 import signal
-import sys
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -30,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..check import Checker
 from .access import TokenCache
+from .logs import configure_logging
 from .metrics import Metrics
 from .problems import MEDIA_TYPE, ProblemError, language, problem_body, problem_response
 from .problems import install as install_problems
@@ -146,41 +144,6 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 def app_from_env() -> FastAPI:
     """The application with the settings in `BIP_SERVICE_SETTINGS` (uvicorn's factory with `--workers N`)."""
     return create_app(ServiceSettings.from_environment())
-
-
-def serve(
-    settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, access_log: bool = True
-) -> None:
-    """Run the service under uvicorn until it is stopped (SIGINT or SIGTERM)."""
-    import uvicorn
-
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "access_log": access_log,
-        "server_header": False,
-        "timeout_graceful_shutdown": 10,
-    }
-    if workers > 1:  # our own supervisor: SIGHUP reloads every worker in place (see engine.service.workers)
-        from .workers import run_workers
-
-        del options["host"], options["port"]
-        status = run_workers(settings, host, port, workers, options)
-        if status:
-            raise SystemExit(status)
-    else:
-        uvicorn.run(create_app(settings), **options)
-
-
-def configure_logging() -> None:
-    """Log the service's own messages (reloads, incidents) to standard error, once per process."""
-    logger = logging.getLogger("bip")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
 
 
 def _version() -> str:

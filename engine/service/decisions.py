@@ -15,38 +15,12 @@ import hashlib
 import json
 import re
 import uuid
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
+
+from .store import DecisionEntry, Principal, Store
 
 if TYPE_CHECKING:
     from engine import Record, Report
-
-    from .store import Principal, Store
-
-
-@dataclass(frozen=True)
-class DecisionEntry:
-    """One line of the decision log."""
-
-    decision_id: str
-    time: dt.datetime  # UTC
-    user: str
-    role: str
-    purpose: str
-    kind: str  # check | explain
-    citizen: str  # pseudonym
-    as_of: str
-    rules_as_of: str | None
-    rulebook_name: str
-    rulebook_version: str
-    rulebook_hash: str
-    release: str | None
-    engine: str
-    phase: str | None
-    confidence: str | None
-    flags: list[dict]  # [{"id", "severity"}]
-    facts: dict
-    record_hash: str
 
 
 def new_decision_id() -> str:

@@ -16,7 +16,6 @@ answers.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -463,10 +462,3 @@ def page_router() -> APIRouter:
     router.add_api_route("/citizen", _guarded(citizen_version), methods=["POST"])
     router.add_api_route("/static/{name}", static, methods=["GET"])
     return router
-
-
-def record_json(record: Record) -> str:
-    """The record as canonical JSON, sent back with the forms of a pasted record's page."""
-    return json.dumps(
-        json.loads(record.model_dump_json(by_alias=True, exclude_none=True)), ensure_ascii=False, sort_keys=True
-    )

@@ -8,6 +8,7 @@ functions only pick out and arrange what a template shows.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from ..errors import RecordError
@@ -167,7 +168,6 @@ def check_view(state, record: Record, as_of: dt.date, lang: str, principal, purp
             previous.get("as_of"),
         )
     trajectory = checker.trajectory(record, as_of, lang)
-    from .page import record_json
 
     return {
         "report": report,
@@ -206,7 +206,6 @@ def what_if_page(state, record: Record, as_of: dt.date, lang: str, form, decisio
     """Today's check and the check with the proposed change, side by side, with the differences."""
     from ..changes import Summary, compare
     from ..whatif import what_if
-    from .page import record_json
 
     checker = state.checker
     values = _whatif_values(form)
@@ -288,7 +287,6 @@ def form_values(form) -> dict[str, str]:
 
 def assessment_context(state, record: Record, as_of: dt.date, lang: str, form, decision: dict) -> dict[str, Any]:
     """What the assessment's answer page shows: the form again (with the check, not logged again)."""
-    from .page import record_json
 
     checker = state.checker
     return {
@@ -310,3 +308,10 @@ def citizen_page(state, record: Record, as_of: dt.date, lang: str, next_steps: l
     report = checker.check(record, as_of, lang)
     view = checker.citizen_parts(report, lang, next_steps)
     return {"view": view, "as_of": report.as_of}
+
+
+def record_json(record: Record) -> str:
+    """The record as canonical JSON, sent back with the forms of a pasted record's page."""
+    return json.dumps(
+        json.loads(record.model_dump_json(by_alias=True, exclude_none=True)), ensure_ascii=False, sort_keys=True
+    )

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 try:
     import fcntl
@@ -36,9 +36,6 @@ except ImportError:  # Windows: SQLite's own locking alone
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-
-if TYPE_CHECKING:
-    from .decisions import DecisionEntry
 
 ROLES = ("caseworker", "team_lead", "policy", "auditor", "system")
 KINDS = ("check", "explain")
@@ -581,6 +578,31 @@ class _WriterQueue:
             if self._fd is not None and self._pid == os.getpid():
                 os.close(self._fd)
             self._fd = None
+
+
+@dataclass(frozen=True)
+class DecisionEntry:
+    """One line of the decision log."""
+
+    decision_id: str
+    time: dt.datetime  # UTC
+    user: str
+    role: str
+    purpose: str
+    kind: str  # check | explain
+    citizen: str  # pseudonym
+    as_of: str
+    rules_as_of: str | None
+    rulebook_name: str
+    rulebook_version: str
+    rulebook_hash: str
+    release: str | None
+    engine: str
+    phase: str | None
+    confidence: str | None
+    flags: list[dict]  # [{"id", "severity"}]
+    facts: dict
+    record_hash: str
 
 
 # --- The store -------------------------------------------------------------------------------------

@@ -218,7 +218,7 @@ class Supervisor:
 
 def run_workers(settings: ServiceSettings, host: str, port: int, workers: int, options: dict[str, Any]) -> int:
     """Serve with `workers` processes on one socket until SIGTERM or SIGINT; return the exit status."""
-    from .app import configure_logging
+    from .logs import configure_logging
 
     configure_logging()
     try:
