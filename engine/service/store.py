@@ -632,8 +632,13 @@ class Store:
             engine = _postgresql_engine(parsed)
         else:
             engine = _sqlite_engine(parsed, create)
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        # Processes that open a new SQLite log at once take turns: switching a new file to WAL
+        # mode needs it alone, and SQLite may answer "locked" there without waiting.
+        turns = _WriterQueue(database + ".lock") if database not in (None, "", ":memory:") else None
         try:
-            migrate(engine)
+            with turns or contextlib.nullcontext():
+                migrate(engine)
         except StoreError:
             engine.dispose()
             raise
@@ -642,6 +647,9 @@ class Store:
             raise StoreError(
                 "unreachable", url=parsed.render_as_string(hide_password=True), reason=_first_line(error)
             ) from None
+        finally:
+            if turns is not None:
+                turns.close()
         return cls(engine)
 
     @property
