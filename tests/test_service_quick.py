@@ -217,5 +217,7 @@ def test_workers_stop_when_their_supervisor_is_killed(bip_server):
 
 def test_today_is_the_default_date_on_both_routes(pair):
     quick, full = pair
+    before = dt.date.today().isoformat()
     answers = [_post(server, _bodies()[0], {"purpose": "x"}) for server in (quick, full)]
-    assert [answer.json()["as_of"] for answer in answers] == [dt.date.today().isoformat()] * 2
+    days = {before, dt.date.today().isoformat()}  # the same day, unless the test runs over midnight
+    assert all(answer.json()["as_of"] in days for answer in answers)

@@ -538,29 +538,23 @@ class _WriterQueue:
         self._pid = 0
 
     def __enter__(self) -> None:
-        self._thread_lock.acquire()
+        self._take(wait=True)
+
+    def try_enter(self) -> bool:
+        """Take the lock if no other writer holds it right now; False (and nothing held) when one does."""
+        return self._take(wait=False)
+
+    def _take(self, wait: bool) -> bool:
+        if not self._thread_lock.acquire(blocking=wait):
+            return False
         try:
             if fcntl is not None:
                 if self._fd is None or self._pid != os.getpid():  # a forked child needs its own descriptor
                     self._fd, self._pid = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600), os.getpid()
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
-        except BaseException:
+                fcntl.flock(self._fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # only without waiting: another writer has it
             self._thread_lock.release()
-            raise
-
-    def try_enter(self) -> bool:
-        """Take the lock if no other writer holds it right now; False (and nothing held) when one does."""
-        if not self._thread_lock.acquire(blocking=False):
             return False
-        try:
-            if fcntl is not None:
-                if self._fd is None or self._pid != os.getpid():
-                    self._fd, self._pid = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600), os.getpid()
-                try:
-                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    self._thread_lock.release()
-                    return False
         except BaseException:
             self._thread_lock.release()
             raise
@@ -685,7 +679,13 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """A write transaction (the write lock taken at once on SQLite), committed on exit."""
-        with self._errors(), self._write_lock, self._engine.connect() as conn:
+        with self._write_lock, self._transaction() as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A write transaction for a caller that holds the write lock, committed on exit."""
+        with self._errors(), self._engine.connect() as conn:
             conn.execution_options(bip_write=True)
             with conn.begin():
                 yield conn
@@ -837,10 +837,8 @@ class Store:
             if not lock.try_enter():
                 return False
             try:
-                with self._errors(), self._engine.connect() as conn:
-                    conn.execution_options(bip_write=True)
-                    with conn.begin():
-                        conn.execute(_decisions.insert(), rows)
+                with self._transaction() as conn:
+                    conn.execute(_decisions.insert(), rows)
             finally:
                 lock.__exit__()
             return True

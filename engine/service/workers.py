@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+
 from .settings import ENVIRONMENT_VARIABLE, ServiceSettings
 
 log = logging.getLogger("bip.service")
@@ -231,8 +233,6 @@ def run_workers(settings: ServiceSettings, host: str, port: int, workers: int, o
 
 def worker_main() -> None:
     """One worker process: the app under uvicorn, on the connections the supervisor hands over, until SIGTERM."""
-    import uvicorn
-
     from .app import create_app
 
     early: list[int] = []  # a SIGHUP while starting: the rules may have changed after they were read
@@ -247,13 +247,7 @@ def worker_main() -> None:
     HandedServer(uvicorn.Config(app, **options), channel).run(sockets=[])
 
 
-def _uvicorn_server() -> type:
-    import uvicorn
-
-    return uvicorn.Server
-
-
-class HandedServer(_uvicorn_server()):  # type: ignore[misc]
+class HandedServer(uvicorn.Server):
     """A uvicorn server that serves the connections its supervisor hands over on `channel`."""
 
     def __init__(self, config: Any, channel: socket.socket):
@@ -263,11 +257,10 @@ class HandedServer(_uvicorn_server()):  # type: ignore[misc]
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=[])
         loop = asyncio.get_running_loop()
+        # As uvicorn's own `startup` makes its protocols (the class is typed as a bare asyncio.Protocol).
+        protocol_class: Any = self.config.http_protocol_class
         protocol = functools.partial(
-            self.config.http_protocol_class,
-            config=self.config,
-            server_state=self.server_state,
-            app_state=self.lifespan.state,
+            protocol_class, config=self.config, server_state=self.server_state, app_state=self.lifespan.state
         )
         self.channel.setblocking(False)
         loop.add_reader(self.channel.fileno(), self._receive, loop, protocol)
