@@ -48,3 +48,10 @@ def test_every_serve_option_is_documented():
     options = set(re.findall(r"(--[a-z][a-z-]+)", help_text)) - {"--help", "--no-access-log"}
     missing = [option for option in options if option not in README]
     assert missing == []
+
+
+def test_the_curl_examples_send_urls_an_http_server_accepts():
+    """Raw non-ASCII in a request line is refused by the HTTP parser (400): the examples percent-encode."""
+    urls = re.findall(r'curl [^\n]*?"?(http://[^"\s]+)', SECTION)
+    assert len(urls) >= 5
+    assert [url for url in urls if not url.isascii()] == []
