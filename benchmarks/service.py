@@ -2,6 +2,8 @@
 
     python benchmarks/service.py [--engine python] [--workers 1 2] [--duration 15] [--requests 100000]
 
+It needs wrk, the HTTP load generator (Debian: `apt-get install wrk`); the tests do not.
+
 For each number of worker processes it starts `bip serve` (decision log on SQLite in a temporary
 folder, no access log) and drives `POST /v1/check` with /usr/bin/wrk and a Lua script that sends
 `--records` different synthetic citizens in turn (default 2,000: a check is rarely a repeat)
