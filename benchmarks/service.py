@@ -1,6 +1,6 @@
 """`bip serve` under load from wrk: checks per second, latency, errors, memory and reloads. Prints Markdown.
 
-    python benchmarks/service.py [--engine python] [--workers 1 2] [--duration 15] [--requests 100000]
+    python benchmarks/service.py [--engine python] [--workers 1 2] [--duration 15] [--requests 100000] [--rates 500 750]
 
 It needs wrk, the HTTP load generator (Debian: `apt-get install wrk`); the tests do not.
 
@@ -8,8 +8,13 @@ For each number of worker processes it starts `bip serve` (decision log on SQLit
 folder, no access log) and drives `POST /v1/check` with /usr/bin/wrk and a Lua script that sends
 `--records` different synthetic citizens in turn (default 2,000: a check is rarely a repeat)
 with a caseworker's token:
-- at 1, 8 and 32 connections for `--duration` seconds each: checks/s, p50 and p99 latency, errors
-  (non-2xx answers and socket errors);
+- at 1, 8 and 32 connections for `--duration` seconds each, every connection sending its next check
+  as soon as it has the answer (the most the server can do): checks/s, p50 and p99 latency,
+  errors (non-2xx answers and socket errors);
+- 32 connections that together offer `--rates` checks a second (default 500, the target, and 750)
+  at random moments, as independent systems would: the same columns. A server at its limit makes
+  every client wait for all the others (32 clients at 1,000 checks/s wait 32 ms on average, by
+  Little's law), so these rows show the latency at a given load;
 - the resident memory of the server (all its processes) before, during and after `--requests`
   more checks at 32 connections;
 - 20 reloads while 8 connections keep checking, every other one with an invalid rulebook (SIGHUP;
@@ -44,12 +49,20 @@ WRK = shutil.which("wrk") or "/usr/bin/wrk"
 AS_OF = "2026-11-22"
 
 
-def lua_script(folder: Path, token: str, records: int = 2000) -> Path:
-    """A wrk script that POSTs `records` different synthetic records in turn, with the token."""
+def lua_script(folder: Path, token: str, records: int = 2000, rate: float | None = None, threads: int = 2) -> Path:
+    """A wrk script that POSTs `records` different synthetic records in turn, with the token.
+
+    With `rate`, the `threads` threads of wrk together start checks at about `rate` a second, at
+    random moments (a Poisson process: each thread draws exponential gaps from the monotonic
+    clock), as many independent systems calling the service would; a connection that has its
+    answer waits for the next moment. Without it, every connection sends its next check as soon
+    as it has the answer (the most the server can do).
+    """
     from engine.caseload.simulate import generate_cohort
 
     bodies = [json.dumps(record, ensure_ascii=False, default=str) for record in generate_cohort(records, seed=7)]
-    path = folder / "check.lua"
+    name = "check.lua" if rate is None else f"check-{rate:g}.lua"
+    path = folder / name
     path.write_text(
         "bodies = {\n"
         + "".join(f"[==[{body}]==],\n" for body in bodies)
@@ -59,10 +72,31 @@ def lua_script(folder: Path, token: str, records: int = 2000) -> Path:
         + "request = function()\n"
         + "  next_body = next_body % #bodies + 1\n"
         + '  return wrk.format("POST", nil, headers, bodies[next_body])\n'
-        + "end\n",
+        + "end\n"
+        + ("" if rate is None else _PACED.replace("GAP_MS", f"{threads * 1000 / rate:.6f}")),
         encoding="utf-8",
     )
     return path
+
+
+_PACED = """
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } bip_timespec; int clock_gettime(int, bip_timespec *); ]]
+local clock = ffi.new("bip_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, clock)
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
+local next_at = nil
+init = function(args)
+  math.randomseed(tonumber(tostring(now_ms()):reverse():sub(1, 6)) or 1)
+end
+delay = function()
+  local now = now_ms()
+  next_at = math.max(next_at or now, now - 1000) - GAP_MS * math.log(1 - math.random())
+  return math.max(0, next_at - now)
+end
+"""
 
 
 def wrk(url: str, script: Path, connections: int, duration: float) -> dict:
@@ -195,7 +229,14 @@ class Yardstick:
         return f"{best * 1000:.2f} ms"
 
 
-def run(engine: str, workers: int, duration: float, requests: int, records: int = 2000) -> Iterator[str]:
+def run(
+    engine: str,
+    workers: int,
+    duration: float,
+    requests: int,
+    records: int = 2000,
+    rates: tuple[float, ...] = (500, 750),
+) -> Iterator[str]:
     """All measurements for one server configuration, as Markdown table rows (each as soon as it is measured)."""
     yardstick = Yardstick(engine)
     folder = Path(tempfile.mkdtemp(prefix="bip-bench-service-"))
@@ -211,6 +252,14 @@ def run(engine: str, workers: int, duration: float, requests: int, records: int 
             result = wrk(url, script, connections, duration)
             yield (
                 f"| {engine} | {workers} | {connections} | {result['rate']:,.0f} | {result['p50']:.1f} ms | "
+                f"{result['p99']:.1f} ms | {result['errors']} | {result['requests']:,} | {load} | {speed} |"
+            )
+        for rate in rates:
+            paced = lua_script(folder, server.tokens["caseworker"], records, rate=rate)
+            load, speed = load_average(), yardstick()
+            result = wrk(url, paced, 32, duration)
+            yield (
+                f"| {engine} | {workers} | 32, {rate:g}/s offered | {result['rate']:,.0f} | {result['p50']:.1f} ms | "
                 f"{result['p99']:.1f} ms | {result['errors']} | {result['requests']:,} | {load} | {speed} |"
             )
         load, speed = load_average(), yardstick()
@@ -246,11 +295,14 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--records", type=int, default=2000, help="different citizens sent in turn")
+    parser.add_argument(
+        "--rates", type=float, nargs="*", default=[500, 750], help="checks/s offered by 32 clients at random moments"
+    )
     args = parser.parse_args()
     print("| executor | workers | connections | checks/s | p50 | p99 | errors | requests | load | one check |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for workers in args.workers:
-        for row in run(args.engine, workers, args.duration, args.requests, args.records):
+        for row in run(args.engine, workers, args.duration, args.requests, args.records, tuple(args.rates)):
             print(row, flush=True)
     print(f"\n(Python {sys.version.split()[0]}, {os.cpu_count()} cores; wrk and the server share the machine)")
 

@@ -488,6 +488,118 @@ def test_the_writer_commits_concurrent_entries_and_each_waits_for_its_own(store,
     assert writer.on_loop == (store.dialect == "sqlite")
 
 
+def _counting_commits(store: Store) -> list[int]:
+    """Record the number of rows of every commit the writer makes on the event loop (the store still writes them)."""
+    sizes: list[int] = []
+    commit = store.try_append_decisions
+
+    def counted(rows: list[dict]) -> bool:
+        sizes.append(len(rows))
+        return commit(rows)
+
+    store.try_append_decisions = counted  # type: ignore[method-assign]
+    return sizes
+
+
+def test_requests_that_come_in_together_are_committed_by_the_last_computation(tmp_path, plain_checker):
+    import asyncio
+
+    from engine.service.writer import DecisionWriter
+
+    store = Store.open(f"sqlite:///{tmp_path / 'log.sqlite'}")
+    writer = DecisionWriter(store)
+    sizes = _counting_commits(store)
+    rows = _rows(store, plain_checker, 5)
+    committed_when_computed: list[int] = []
+
+    def compute(row: dict) -> dict:
+        committed_when_computed.append(sum(sizes))
+        return row
+
+    async def together() -> list[dict]:
+        return await asyncio.wait_for(
+            asyncio.gather(*(writer.logged(lambda row=row: compute(row), dict) for row in rows)), 5
+        )
+
+    try:
+        results = asyncio.run(together())
+    finally:
+        writer.stop()
+    assert [result["decision_id"] for result in results] == [row["decision_id"] for row in rows]
+    assert sizes == [5]  # one transaction, after the last of the five computations
+    assert committed_when_computed == [0] * 5
+    assert all(store.decision(row["decision_id"]) is not None for row in rows)
+    store.close()
+
+
+def test_answers_leave_before_the_requests_that_came_in_meanwhile_are_computed(tmp_path, plain_checker):
+    import asyncio
+
+    from engine.service.writer import DecisionWriter
+
+    store = Store.open(f"sqlite:///{tmp_path / 'log.sqlite'}")
+    writer = DecisionWriter(store)
+    rows = _rows(store, plain_checker, 6)
+    events: list[str] = []
+    later: list[asyncio.Task] = []
+
+    async def request(name: str, row: dict) -> None:
+        def compute() -> dict:
+            events.append(f"computed {name}")
+            return row
+
+        await writer.logged(compute, dict)
+        events.append(f"answered {name}")
+
+    def more_arrive() -> None:  # as the server reads requests that came in once the first have begun
+        later.extend(asyncio.ensure_future(request(f"b{n}", rows[3 + n])) for n in range(3))
+
+    async def run() -> None:
+        first = [asyncio.ensure_future(request(f"a{n}", rows[n])) for n in range(3)]
+        asyncio.get_running_loop().call_soon(more_arrive)
+        await asyncio.wait_for(asyncio.gather(*first), 5)
+        await asyncio.wait_for(asyncio.gather(*later), 5)
+
+    try:
+        asyncio.run(run())
+    finally:
+        writer.stop()
+    answered_a = max(events.index(f"answered a{n}") for n in range(3))
+    computed_b = min(events.index(f"computed b{n}") for n in range(3))
+    assert answered_a < computed_b, events
+    assert all(store.decision(row["decision_id"]) is not None for row in rows)
+    store.close()
+
+
+def test_a_computation_that_fails_does_not_hold_back_the_others(tmp_path, plain_checker):
+    import asyncio
+
+    from engine.service.writer import DecisionWriter
+
+    store = Store.open(f"sqlite:///{tmp_path / 'log.sqlite'}")
+    writer = DecisionWriter(store)
+    sizes = _counting_commits(store)
+    rows = _rows(store, plain_checker, 3)
+
+    def compute(row: dict | None) -> dict:
+        if row is None:
+            raise RuntimeError("a bug in one check")
+        return row
+
+    async def together() -> list:
+        calls = [writer.logged(lambda row=row: compute(row), dict) for row in (rows[0], None, rows[1], rows[2])]
+        return await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 5)
+
+    try:
+        results = asyncio.run(together())
+    finally:
+        writer.stop()
+    assert isinstance(results[1], RuntimeError)
+    assert sizes == [3]
+    assert all(store.decision(row["decision_id"]) is not None for row in rows)
+    store.close()
+
+
 def test_a_sqlite_lock_held_longer_than_the_loop_waits_goes_to_the_writer_thread(tmp_path, plain_checker):
     import asyncio
     import time

@@ -12,6 +12,8 @@ import datetime as dt
 import io
 import json
 from collections.abc import AsyncIterator
+from functools import partial
+from operator import itemgetter
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -200,11 +202,11 @@ def router() -> APIRouter:
         data, text = await _record_body(request)
         state = request.app.state
         record = _valid_record(request.app, data, text, lang)
-        body, decision_id, row, phase = check_answer(
-            request.app, record, as_of, lang, purpose, principal, rules_as_of, fmt
-        )
         try:
-            await state.writer.append(row)  # committed before the answer leaves
+            body, decision_id, _, phase = await state.writer.logged(  # committed before the answer leaves
+                partial(check_answer, request.app, record, as_of, lang, purpose, principal, rules_as_of, fmt),
+                itemgetter(2),
+            )
         except StoreError as error:
             raise unlogged(error, lang) from None
         state.metrics.observe_check("check", phase)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import partial
+from operator import itemgetter
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -69,11 +71,11 @@ class QuickCheck:
             await self.app(scope, _replay(body, receive), send)
             return
         as_of, rules_as_of, lang, purpose, fmt = parameters
-        text, decision_id, row, phase = check_answer(
-            scope["app"], record, as_of, lang, purpose, principal, rules_as_of, fmt
-        )
         try:
-            await state.writer.append(row)  # committed before the answer leaves
+            text, decision_id, _, phase = await state.writer.logged(  # committed before the answer leaves
+                partial(check_answer, scope["app"], record, as_of, lang, purpose, principal, rules_as_of, fmt),
+                itemgetter(2),
+            )
         except StoreError as error:
             raise unlogged(error, lang) from None
         state.metrics.observe_check("check", phase)

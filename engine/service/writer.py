@@ -7,14 +7,17 @@ are committed together, so 30 concurrent checks make one transaction (one lock, 
 instead of 30.
 
 Where the commit runs:
-- SQLite: on the event loop, once the requests that are ready have been computed (a callback after
-  them). The commit is an append to a local file, and doing it here spares a hand-over to a
-  thread, which waits for the GIL while the loop computes (up to 5 ms each time it needs it,
-  several times a commit). When another writer holds the lock (another worker's commit), the
-  loop computes on and tries again; after `BUSY_ON_LOOP` seconds (`bip log purge`, say) the
-  entries go to the writer thread instead. Checkpoints (copying the write-ahead log into the
-  database, with an fsync) are left to a thread of their own, once a second, instead of to the
-  commit that happens to fill the log.
+- SQLite: on the event loop, by the last computation of the requests that came in together. A
+  request that will add an entry says so first (`begin`), before the computations start; the
+  computation that leaves none of them running commits the entries of all (`append`), and their
+  answers leave before the event loop turns to the next requests. The commit is an append to a
+  local file, and doing it here spares a hand-over to a thread, which waits for the GIL while the
+  loop computes (up to 5 ms each time it needs it, several times a commit). A request that did
+  not say `begin` (the FastAPI routes) commits at once, or with the computations under way. When
+  another writer holds the lock (another worker's commit), the loop computes on and tries again;
+  after `BUSY_ON_LOOP` seconds (`bip log purge`, say) the entries go to the writer thread
+  instead. Checkpoints (copying the write-ahead log into the database, with an fsync) are left to
+  a thread of their own, once a second, instead of to the commit that happens to fill the log.
 - PostgreSQL (a round trip over the network): in one writer thread, so the event loop never waits.
 """
 
@@ -26,7 +29,8 @@ import logging
 import queue
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .store import Store
 
@@ -38,6 +42,7 @@ BUSY_ON_LOOP = 0.02
 RETRY_AFTER = 0.0005
 CHECKPOINT_EVERY = 1.0
 _STOP = None
+T = TypeVar("T")
 
 
 def _settle(future: asyncio.Future, error: BaseException | None) -> None:
@@ -59,30 +64,69 @@ class DecisionWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._pending: list[tuple[dict[str, Any], asyncio.Future]] = []
+        self._computing = 0
         self._scheduled = False
         self._stopping = threading.Event()
         self._checkpointer: threading.Thread | None = None
         if self.on_loop:
             store.checkpoint_later()
 
-    async def append(self, row: dict[str, Any]) -> None:
-        """Append one row (from `Store.decision_values`); return once it is committed, else raise `StoreError`."""
+    async def logged(self, compute: Callable[[], T], row_of: Callable[[T], dict[str, Any]]) -> T:
+        """`compute()` on the event loop, its row (`row_of` its result) committed with those of the
+        requests that came in with it; the result once the row is committed (else `StoreError`)."""
+        self.begin()
+        try:
+            if self.on_loop:
+                await asyncio.sleep(0)  # the requests that came in with this one begin too
+            result = compute()
+        except BaseException:
+            self.abandon()
+            raise
+        await self.append(row_of(result), begun=True)
+        return result
+
+    def begin(self) -> None:
+        """A computation on the event loop that will `append(row, begun=True)` has begun (or will, after a yield).
+
+        Entries wait for the computations begun before them, so that the last one commits for all.
+        Every `begin` is followed by exactly one `append(..., begun=True)` or `abandon()`.
+        """
+        if self.on_loop:
+            self._computing += 1
+
+    def abandon(self) -> None:
+        """A begun computation ends without an entry (it failed); the entries it held back are committed."""
+        if not self.on_loop:
+            return
+        self._computing -= 1
+        if self._computing == 0 and self._pending and not self._scheduled:
+            self._commit_on_loop(asyncio.get_running_loop(), None)
+
+    async def append(self, row: dict[str, Any], begun: bool = False) -> None:
+        """Append one row (from `Store.decision_values`); return once it is committed, else raise `StoreError`.
+
+        `begun` when the computation of this row was announced with `begin`.
+        """
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        if self.on_loop:
-            self._pending.append((row, future))
-            if not self._scheduled:
-                self._scheduled = True
-                loop.call_soon(self._commit_on_loop, loop, None)
-        else:
+        if not self.on_loop:
             self._ensure_started()
             self._queue.put((row, loop, future))
-        await future
+            await future
+            return
+        if begun:
+            self._computing -= 1
+        self._pending.append((row, future))
+        if self._computing == 0 and not self._scheduled:  # no computation begun is still to add its entry
+            self._commit_on_loop(loop, None)
+        await future if not future.done() else future.result()
 
     def _commit_on_loop(self, loop: asyncio.AbstractEventLoop, busy_since: float | None) -> None:
         self._scheduled = False
         self._start_checkpoints()
         batch, self._pending = self._pending, []
+        if not batch:
+            return
         try:
             committed = self.store.try_append_decisions([row for row, _ in batch])
         except Exception as exc:  # noqa: BLE001 - every waiting request gets the error (503)
