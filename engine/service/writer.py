@@ -10,10 +10,12 @@ Where the commit runs:
 - SQLite: on the event loop, by the last computation of the requests that came in together. A
   request that will add an entry says so first (`begin`), before the computations start; the
   computation that leaves none of them running commits the entries of all (`append`), and their
-  answers leave before the event loop turns to the next requests. The commit is an append to a
-  local file, and doing it here spares a hand-over to a thread, which waits for the GIL while the
-  loop computes (up to 5 ms each time it needs it, several times a commit). A request that did
-  not say `begin` (the FastAPI routes) commits at once, or with the computations under way. When
+  answers leave before the event loop turns to the next requests (`logged` does all this for a
+  check). A commit scheduled as a callback instead would run after the requests read meanwhile had
+  begun, and the answers it releases would wait for their computations too. The commit is an
+  append to a local file, and doing it here spares a hand-over to a thread, which waits for the
+  GIL while the loop computes (up to 5 ms each time it needs it, several times a commit). An
+  `append` without `begin` commits at once, or with the computations under way. When
   another writer holds the lock (another worker's commit), the loop computes on and tries again;
   after `BUSY_ON_LOOP` seconds (`bip log purge`, say) the entries go to the writer thread
   instead. Checkpoints (copying the write-ahead log into the database, with an fsync) are left to
