@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from functools import partial
 from operator import itemgetter
 from typing import Any, Literal
@@ -39,6 +40,19 @@ from .problems import ProblemDetails, ProblemError, language, openapi_responses
 from .store import Principal, StoreError
 
 BODY_SOURCE = "body"
+
+
+@dataclass(frozen=True)
+class Asking:
+    """Who asks for a decision and why, in which language, for which day and by the rules of which day."""
+
+    principal: Principal
+    purpose: str
+    lang: str = "da"
+    as_of: dt.date | None = None
+    rules_as_of: dt.date | None = None
+
+
 JSON_TYPES = ("application/json",)
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines", "text/plain")
 RECORD_BODY = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Record"}}}}
@@ -204,7 +218,7 @@ def router() -> APIRouter:
         record = _valid_record(request.app, data, text, lang)
         try:
             body, decision_id, _, phase = await state.writer.logged(  # committed before the answer leaves
-                partial(check_answer, request.app, record, as_of, lang, purpose, principal, rules_as_of, fmt),
+                partial(check_answer, request.app, record, Asking(principal, purpose, lang, as_of, rules_as_of), fmt),
                 itemgetter(2),
             )
         except StoreError as error:
@@ -242,7 +256,7 @@ def router() -> APIRouter:
         """Every rule of every stage, matched or not, with the values that decided it (as `bip explain`)."""
         data, text = await _record_body(request)
         report, evaluation, decision_id = await run_in_threadpool(
-            _decide, request.app, data, text, as_of, lang, purpose, principal, "explain", rules_as_of
+            _decide, request.app, data, text, Asking(principal, purpose, lang, as_of, rules_as_of), "explain"
         )
         trace = request.app.state.checker.trace(evaluation, lang)
         body = json.dumps({"report": report.model_dump(mode="json"), "trace": trace}, ensure_ascii=False, default=str)
@@ -456,27 +470,18 @@ async def _record_body(request: Request) -> tuple[Any, str]:
     return data, text
 
 
-def check_answer(
-    app: FastAPI,
-    record: Record,
-    as_of: dt.date | None,
-    lang: str,
-    purpose: str,
-    principal: Principal,
-    rules_as_of: dt.date | None,
-    fmt: str,
-) -> tuple[str, str, dict[str, Any], str | None]:
+def check_answer(app: FastAPI, record: Record, asking: Asking, fmt: str) -> tuple[str, str, dict[str, Any], str | None]:
     """The answer to a check of a valid record: body in `fmt`, decision id, log row (not yet written), phase.
 
     Shared by the `/v1/check` route and the quick route (`engine.service.quick`), so both answer alike.
     Pure computation (a few milliseconds), so it runs on the event loop: no thread hand-over, and
     no threads contending for the GIL.
     """
-    report, _, entry = _decision(app, record, as_of, lang, purpose, principal, "check", rules_as_of)
+    report, _, entry = _decision(app, record, asking, "check")
     try:
         row = app.state.store.decision_values(entry)
     except StoreError as error:
-        raise unlogged(error, lang) from None
+        raise unlogged(error, asking.lang) from None
     body = report_json(report) if fmt == "json" else app.state.checker.render(report, fmt, 78)
     return body, entry.decision_id, row, report.phase.id if report.phase else None
 
@@ -490,19 +495,11 @@ def unlogged(error: StoreError, lang: str) -> ProblemError:
 
 
 def _report_and_entry(
-    app: FastAPI,
-    data: Any,
-    text: str,
-    as_of: dt.date | None,
-    lang: str,
-    purpose: str,
-    principal: Principal,
-    kind: str,
-    rules_as_of: dt.date | None = None,
+    app: FastAPI, data: Any, text: str, asking: Asking, kind: str
 ) -> tuple[Report, Any, DecisionEntry]:
     """Validate, evaluate and report; the report, the evaluation and the decision's log entry."""
-    record = _valid_record(app, data, text, lang)
-    return _decision(app, record, as_of, lang, purpose, principal, kind, rules_as_of)
+    record = _valid_record(app, data, text, asking.lang)
+    return _decision(app, record, asking, kind)
 
 
 def _valid_record(app: FastAPI, data: Any, text: str, lang: str) -> Record:
@@ -520,41 +517,22 @@ def _valid_record(app: FastAPI, data: Any, text: str, lang: str) -> Record:
         raise ProblemError("invalid-record", detail, _with_lines(error.problems, text, checker)) from None
 
 
-def _decision(
-    app: FastAPI,
-    record: Record,
-    as_of: dt.date | None,
-    lang: str,
-    purpose: str,
-    principal: Principal,
-    kind: str,
-    rules_as_of: dt.date | None,
-) -> tuple[Report, Any, DecisionEntry]:
+def _decision(app: FastAPI, record: Record, asking: Asking, kind: str) -> tuple[Report, Any, DecisionEntry]:
     """Evaluate and report a valid record; the report, the evaluation and the decision's log entry."""
     state = app.state
     checker: Checker = state.checker
-    evaluation = checker.evaluate(record, as_of, rules_as_of)
-    report = checker.report(evaluation, lang)
-    return report, evaluation, decision_entry(report, record, principal, purpose, state.store, kind=kind)
+    evaluation = checker.evaluate(record, asking.as_of, asking.rules_as_of)
+    report = checker.report(evaluation, asking.lang)
+    return report, evaluation, decision_entry(report, record, asking.principal, asking.purpose, state.store, kind=kind)
 
 
-def _decide(
-    app: FastAPI,
-    data: Any,
-    text: str,
-    as_of: dt.date | None,
-    lang: str,
-    purpose: str,
-    principal: Principal,
-    kind: str,
-    rules_as_of: dt.date | None = None,
-) -> tuple[Report, Any, str]:
+def _decide(app: FastAPI, data: Any, text: str, asking: Asking, kind: str) -> tuple[Report, Any, str]:
     """Validate, evaluate, report, and append the decision to the log; runs in the threadpool."""
-    report, evaluation, entry = _report_and_entry(app, data, text, as_of, lang, purpose, principal, kind, rules_as_of)
+    report, evaluation, entry = _report_and_entry(app, data, text, asking, kind)
     try:
         app.state.store.append_decision(entry)
     except StoreError as error:
-        raise unlogged(error, lang) from None
+        raise unlogged(error, asking.lang) from None
     app.state.metrics.observe_check(kind, report.phase.id if report.phase else None)
     return report, evaluation, entry.decision_id
 

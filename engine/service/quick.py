@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..errors import RecordError
 from ..yamlio import parse_json
 from .access import bearer_token, cached_principal
-from .api import BODY_SOURCE, JSON_TYPES, check_answer, content_type_accepted, unlogged
+from .api import BODY_SOURCE, JSON_TYPES, Asking, check_answer, content_type_accepted, unlogged
 from .store import Principal, StoreError
 
 CHECK_PATH = "/v1/check"
@@ -73,7 +73,7 @@ class QuickCheck:
         as_of, rules_as_of, lang, purpose, fmt = parameters
         try:
             text, decision_id, _, phase = await state.writer.logged(  # committed before the answer leaves
-                partial(check_answer, scope["app"], record, as_of, lang, purpose, principal, rules_as_of, fmt),
+                partial(check_answer, scope["app"], record, Asking(principal, purpose, lang, as_of, rules_as_of), fmt),
                 itemgetter(2),
             )
         except StoreError as error:
