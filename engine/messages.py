@@ -19,6 +19,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "F001.folder": {"da": "er en mappe, ikke en fil", "en": "is a folder, not a file"},
     "F001.unreadable": {"da": "kan ikke læses: {reason}", "en": "cannot be read: {reason}"},
     "F002": {"da": "ikke UTF-8-tekst ({reason} ved byte {byte})", "en": "not UTF-8 text ({reason} at byte {byte})"},
+    "F002.line": {
+        "da": "linjen er ikke UTF-8-tekst ({reason} ved byte {byte})",
+        "en": "the line is not UTF-8 text ({reason} at byte {byte})",
+    },
+    "Y001.json_line": {
+        "da": "ikke gyldig JSON: {detail} (kolonne {colno})",
+        "en": "not valid JSON: {detail} (column {colno})",
+    },
+    "Y001.not_json": {"da": "ikke gyldig JSON", "en": "not valid JSON"},
     "Y003": {
         "da": "indlejret dybere end {limit} niveauer af lister og afbildninger; en registrering eller "
         "regelfil har aldrig brug for så mange",
@@ -72,6 +81,33 @@ MESSAGES: dict[str, dict[str, str]] = {
     "R006": {
         "da": "borger-id {citizen} er allerede læst i {first}; denne registrering vurderes ikke",
         "en": "citizen id {citizen} was already read at {first}; this record is not evaluated",
+    },
+    # rows of CSV exports (a caseload)
+    "R007.cells": {
+        "da": "rækken har {cells} celler, men overskriften har {width}; borger {citizen} læses ikke",
+        "en": "the row has {cells} cells but the header has {width}; citizen {citizen} is not read",
+    },
+    "R007.csv": {"da": "rækken er ikke gyldig CSV ({detail})", "en": "the row is not valid CSV ({detail})"},
+    "R007.no_id": {
+        "da": "cellen citizen_id er tom; rækken bruges ikke",
+        "en": "the citizen_id is empty; the row is not used",
+    },
+    "R008": {
+        "da": "borger {citizen} findes ikke i {file}, så denne række bruges ikke; en borger uden målinger endnu "
+        "kan stå dér i en række, der kun har citizen_id",
+        "en": "citizen {citizen} is not in {file}, so this row is not used; a citizen with no measurements yet "
+        "can be listed there with a row that has only the citizen_id",
+    },
+    "R008.more": {
+        "da": "borger {citizen} findes ikke i {file}, så denne række (og {more} række(r) mere for borgeren i denne "
+        "fil) bruges ikke; en borger uden målinger endnu kan stå dér i en række, der kun har citizen_id",
+        "en": "citizen {citizen} is not in {file}, so this row (and {more} more row(s) of the citizen in this "
+        "file) is not used; a citizen with no measurements yet can be listed there with a row that has only "
+        "the citizen_id",
+    },
+    "R009": {
+        "da": "en anden score for {indicator} den {date}, som afviger fra den første; borger {citizen} læses ikke",
+        "en": "a second, different score for {indicator} on {date}; citizen {citizen} is not read",
     },
     "hint": {"da": " (mente du '{name}'?)", "en": " (did you mean '{name}'?)"},
     # warnings

@@ -3,6 +3,7 @@
 import json
 import random
 
+import pytest
 from click.testing import CliRunner
 
 import cli
@@ -129,3 +130,73 @@ def test_external_sort_matches_sorted_with_spilled_runs():
         for i in range(2500)
     ]
     assert list(external_sort(iter(rows), triage_key, run_size=300)) == sorted(rows, key=triage_key)
+
+
+#: Reader problems as a rejection shows them: (line, code, English text, Danish text) per language run.
+BATCH_READ_PROBLEMS = {
+    "jsonl": (
+        {
+            "c.jsonl": b'{"id": "OK-1"}\n{"id": "\xff"}\n{"id": "A", oops}\n[1, 2]\n\n{"id": "OK-2"}\n',
+        },
+        [
+            ("c.jsonl:2", "F002", "the line is not UTF-8 text", "linjen er ikke UTF-8-tekst"),
+            (
+                "c.jsonl:3",
+                "Y001",
+                "not valid JSON: Expecting property name",
+                "ikke gyldig JSON: Expecting property name",
+            ),
+            ("c.jsonl:4", "R001", "a record must be a JSON object", "en registrering skal være et JSON-objekt"),
+        ],
+    ),
+    "csv": (
+        {
+            "m.csv": (
+                b"citizen_id,date,indicator,score\n"
+                b"OK-1,2026-05-12,job_search,3\n"
+                b",2026-05-12,job_search,3\n"
+                b"A,2026-05-12,job_search,3,extra\n"
+                b"B,2026-05-12,job_search,3\n"
+                b"B,2026-05-12,job_search,4\n"
+            ),
+            "i.csv": b"citizen_id,type,start,end,status\nX,mentor,2026-01-01,,\n",
+        },
+        [
+            ("m.csv:3", "R007", "the citizen_id is empty; the row is not used", "cellen citizen_id er tom"),
+            (
+                "m.csv:4",
+                "R007",
+                "the row has 5 cells but the header has 4",
+                "rækken har 5 celler, men overskriften har 4",
+            ),
+            (
+                "m.csv:6",
+                "R009",
+                "a second, different score for job_search",
+                "en anden score for job_search den 2026-05-12",
+            ),
+            ("i.csv:2", "R008", "citizen X is not in", "borger X findes ikke i"),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("kind", BATCH_READ_PROBLEMS)
+def test_reader_problems_are_rejected_with_their_code_in_the_language_asked(tmp_path, kind, workers):
+    files, expected = BATCH_READ_PROBLEMS[kind]
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    inputs = [str(tmp_path / name) for name in files]
+    for lang, column in (("en", 2), ("da", 3)):
+        errors = tmp_path / f"errors-{lang}.jsonl"
+        result = invoke(*inputs, "--format", "jsonl", "--errors", str(errors), "--lang", lang, "--workers", workers)
+        assert result.exit_code == 3, result.output
+        rejected = [json.loads(line) for line in errors.read_text(encoding="utf-8").splitlines()]
+        assert [item["source"] for item in rejected] == [str(tmp_path / where) for where, *_ in expected]
+        for item, case in zip(rejected, expected, strict=True):
+            (problem,) = item["problems"]
+            assert problem.startswith(case[1] + " ") and case[column] in problem, (lang, problem)
+        words = {"en": "read", "da": "læst"}[lang]
+        read = len(rejected) + len(rows_of(result.stdout))
+        assert f"{read} {words}" in result.stderr

@@ -348,3 +348,165 @@ def test_read_csv_exports_refuses_a_file_given_as_the_wrong_kind(tmp_path):
     caseworkers = write(tmp_path / "c.csv", C_HEADER)
     with pytest.raises(ValueError, match="interventions"):
         read_csv_exports(measurements, interventions=caseworkers)
+
+
+# --- Every reader problem is coded, in Danish and English ------------------------------------------
+
+#: One input per kind of reader problem: (files to write, the file read), then the problem expected:
+#: its line, code, an English and a Danish part of its text (arguments stay as they are).
+PROBLEM_KINDS = {
+    "jsonl line not UTF-8": (
+        {"c.jsonl": b'{"id": "A"}\n{"id": "\xff"}\n'},
+        ["c.jsonl"],
+        (
+            2,
+            "F002",
+            "the line is not UTF-8 text (invalid start byte at byte 8)",
+            "linjen er ikke UTF-8-tekst (",
+            "ved byte 8",
+        ),
+    ),
+    "jsonl syntax error": (
+        {"c.jsonl": b'{"id": "A", oops}\n'},
+        ["c.jsonl"],
+        (
+            1,
+            "Y001",
+            "not valid JSON: Expecting property name",
+            "ikke gyldig JSON: Expecting property name",
+            "(kolonne 13)",
+        ),
+    ),
+    "jsonl line not an object": (
+        {"c.jsonl": b"[1, 2]\n"},
+        ["c.jsonl"],
+        (
+            1,
+            "R001",
+            "a record must be a JSON object with at least an 'id'",
+            "skal være et JSON-objekt",
+            "mindst et 'id'",
+        ),
+    ),
+    "jsonl line nested too deep": (
+        {"c.jsonl": b"[" * 100 + b"]" * 100 + b"\n"},
+        ["c.jsonl"],
+        (1, "Y003", "nested deeper than 64 levels", "indlejret dybere end 64 niveauer", "lister og afbildninger"),
+    ),
+    "empty record file": (
+        {"a.yaml": b"  \n"},
+        ["a.yaml"],
+        (None, "R001", "the file is empty", "filen er tom", "filen er tom"),
+    ),
+    "record file not a mapping": (
+        {"a.yaml": b"- just\n- a list\n"},
+        ["a.yaml"],
+        (None, "R001", "a record must be a mapping with at least an 'id'", "skal være en afbildning", "mindst et 'id'"),
+    ),
+    "record file not UTF-8": (
+        {"a.yaml": b"id: \xff\n"},
+        ["a.yaml"],
+        (None, "F002", "not UTF-8 text (invalid start byte at byte 4)", "ikke UTF-8-tekst (", "ved byte 4"),
+    ),
+    "csv row with too many cells": (
+        {"m.csv": (M_HEADER + "A,2026-05-12,job_search,3,extra\n").encode()},
+        ["m.csv"],
+        (
+            2,
+            "R007",
+            "the row has 5 cells but the header has 4; citizen A is not read",
+            "rækken har 5 celler, men overskriften har 4",
+            "borger A læses ikke",
+        ),
+    ),
+    "csv row with an empty citizen_id": (
+        {"m.csv": (M_HEADER + " ,2026-05-12,job_search,3\n").encode()},
+        ["m.csv"],
+        (2, "R007", "the citizen_id is empty; the row is not used", "citizen_id er tom", "rækken bruges ikke"),
+    ),
+    "csv row not valid CSV": (
+        {"m.csv": (M_HEADER + "A,2026-05-12,job_search," + "9" * 140_000 + "\n").encode()},
+        ["m.csv"],
+        (
+            2,
+            "R007",
+            "the row is not valid CSV (field larger than field limit",
+            "rækken er ikke gyldig CSV (",
+            "field limit",
+        ),
+    ),
+    "csv stray citizen": (
+        {
+            "m.csv": (M_HEADER + "A,2026-05-12,job_search,3\n").encode(),
+            "i.csv": (I_HEADER + "X,mentor,2026-01-01,,\n").encode(),
+        },
+        ["m.csv", "i.csv"],
+        (
+            2,
+            "R008",
+            "citizen X is not in {measurements}, so this row is not used",
+            "borger X findes ikke i {measurements}",
+            "denne række bruges ikke",
+        ),
+    ),
+    "csv stray citizen with more rows": (
+        {
+            "m.csv": (M_HEADER + "A,2026-05-12,job_search,3\n").encode(),
+            "c.csv": (
+                C_HEADER + "A,cw-1,2025-01-01\nY,cw-2,2025-01-01\nY,cw-3,2026-01-01\nY,cw-4,2026-02-01\n"
+            ).encode(),
+        },
+        ["m.csv", "c.csv"],
+        (
+            3,
+            "R008",
+            "so this row (and 2 more row(s) of the citizen in this file) is not used",
+            "borger Y findes ikke i {measurements}, så denne række (og 2 række(r) mere for borgeren i denne fil)",
+            "en række, der kun har citizen_id",
+        ),
+    ),
+    "csv conflicting scores": (
+        {"m.csv": (M_HEADER + "B,2026-05-12,job_search,3\nB,2026-05-12,job_search,4\n").encode()},
+        ["m.csv"],
+        (
+            3,
+            "R009",
+            "a second, different score for job_search on 2026-05-12; citizen B is not read",
+            "en anden score for job_search den 2026-05-12, som afviger fra den første",
+            "borger B læses ikke",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", PROBLEM_KINDS)
+def test_every_reader_problem_has_a_code_and_is_shown_in_danish_and_english(tmp_path, kind):
+    files, read, (line, code, english, danish, more_danish) = PROBLEM_KINDS[kind]
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    (problem,) = problems(detect_and_read([str(tmp_path / name) for name in read]))
+    fill = {"measurements": tmp_path / "m.csv"}
+    where = tmp_path / (read[-1] if code == "R008" else read[0])
+    assert problem.source == (f"{where}:{line}" if line else str(where))
+    assert problem.code == code and problem.problem.key and problem.problem.key.split(".")[0] == code
+    assert problem.text("en").startswith(f"{code} ") and problem.message == problem.text("en")
+    assert english.format(**fill) in problem.text("en")
+    shown = problem.text("da")
+    assert shown.startswith(f"{code} ") and danish.format(**fill) in shown and more_danish in shown
+    assert shown != problem.text("en")
+
+
+def test_a_row_problem_keeps_its_key_and_arguments_through_the_sorter(tmp_path):
+    measurements = write(tmp_path / "m.csv", M_HEADER + "A,2026-05-12,job_search,3,extra,more\n")
+    (problem,) = problems(read_csv_exports(measurements))
+    assert problem.problem.key == "R007.cells"
+    assert problem.problem.args == {"cells": 6, "width": 4, "citizen": "A"}
+    assert (problem.problem.path, problem.problem.line) == (str(measurements), 2)
+
+
+def test_a_read_problem_given_as_plain_text_still_works():
+    plain = ReadProblem("x.json", "the file is empty")
+    assert (plain.code, plain.message, plain.text("da")) == ("", "the file is empty", "filen er tom")
+    other = ReadProblem("line 3", "something else")
+    assert other.text("da") == other.message == "something else"
+    assert len({plain, ReadProblem("x.json", "the file is empty")}) == 1

@@ -192,6 +192,36 @@ def test_a_csv_export_folder_is_a_caseload(tmp_path):
         running.stop()
 
 
+def test_what_the_caseload_could_not_read_is_listed_with_codes_in_the_sessions_language(tmp_path):
+    folder = tmp_path / "caseload"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps(record([3, 3], id="D-1")), encoding="utf-8")
+    (folder / "b.json").write_text(json.dumps(record([3, 4], id="D-1")), encoding="utf-8")  # the same id again
+    (folder / "c.json").write_text('{"measurements": [', encoding="utf-8")  # not JSON
+    (folder / "d.json").write_text(json.dumps({"measurements": []}), encoding="utf-8")  # no id
+    (folder / "e.json").write_text("[1, 2]", encoding="utf-8")  # not a mapping
+    running = start_server(tmp_path / "srv", "--engine", "python", "--caseload", folder)
+    try:
+        client, _ = signed_in(running)
+        listed = {
+            lang: re.findall(r"<li><code>([^<]+)</code> ([^<]+)</li>", client.get(f"/?lang={lang}").text)
+            for lang in ("da", "en")
+        }
+    finally:
+        running.stop()
+    by_file = {
+        lang: {source.split(":")[0].rsplit("/", 1)[-1]: text for source, text in items}
+        for lang, items in listed.items()
+    }
+    assert set(by_file["da"]) == set(by_file["en"]) == {"b.json", "c.json", "d.json", "e.json"}
+    assert by_file["da"]["b.json"].startswith("R006 ") and "allerede læst" in by_file["da"]["b.json"]
+    assert by_file["en"]["b.json"].startswith("R006 ") and "already read" in by_file["en"]["b.json"]
+    assert by_file["da"]["c.json"].startswith("Y001 ") and by_file["en"]["c.json"].startswith("Y001 ")
+    assert by_file["da"]["d.json"] == "R002 id: skal udfyldes" and by_file["en"]["d.json"] == "R002 id: is required"
+    assert by_file["da"]["e.json"].startswith("R001 en registrering skal være")
+    assert by_file["en"]["e.json"].startswith("R001 a record must be")
+
+
 def test_the_proxy_identity_signs_in_when_trusted_and_secure_cookies_behind_https(tmp_path, caseload):
     running = start_server(
         tmp_path / "srv", "--engine", "python", "--caseload", caseload, "--trust-proxy", "X-Remote-User"

@@ -25,7 +25,6 @@ from typing import IO
 
 from ..check import Checker
 from ..errors import BipError, Problem
-from ..messages import translate
 from ..rulebook import CompiledRule
 from .extsort import external_sort
 from .readers import RawLine, RawRecord, ReadProblem
@@ -136,7 +135,7 @@ def check_one(
     if isinstance(item, RawLine):
         item = item.parse()
     if isinstance(item, ReadProblem):
-        return Rejection(item.source, None, [translate(item.message, lang)])
+        return Rejection(item.source, None, [item.text(lang)])
     citizen_id = item.data.get("id") if isinstance(item.data.get("id"), str) else None
     try:
         evaluation = checker.evaluate(checker.parse_record(item.data, item.source), as_of, rules_as_of)

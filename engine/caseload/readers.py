@@ -1,7 +1,8 @@
 """Streaming readers for a whole caseload: many citizen records at once, for `bip batch`.
 
 Every reader yields, in input order, either a `RawRecord` (a record as loaded, not yet validated)
-or a `ReadProblem` (something that could not be read, with its file and line). Bad data never
+or a `ReadProblem` (something that could not be read, with its file and line, and a coded `Problem`
+that can be shown in Danish or English: `ReadProblem.text(lang)`). Bad data never
 raises and never stops the reading: one broken line or file costs that record only. An input
 that cannot be used at all (a missing file, a file of unknown kind) raises `ValueError` when the
 reader is created, before anything is read. Records are read one at a time and handed on, so
@@ -49,12 +50,15 @@ citizens.
 
 What cannot be read is reported with its file and line, not guessed:
 - rows in interventions or caseworkers for a citizen who is not in the measurements file: one
-  ReadProblem per citizen and file, at the citizen's first such row (with how many rows there are);
-- a row with an empty citizen_id is a ReadProblem at its line;
-- a row with more cells than the header, or that is not valid CSV, and a second, different score
-  for the same indicator on the same date: a ReadProblem at that line, and that citizen is not read.
-Problems of rows without a citizen come first (while the files are read), then the records and
-the problems of their citizens, then the rows that belong to no citizen of the measurements file.
+  ReadProblem per citizen and file, at the citizen's first such row (with how many rows there are;
+  `R008`);
+- a row with an empty citizen_id, or that is not valid CSV, is a ReadProblem at its line (`R007`);
+- a row with more cells than the header (`R007`), and a second, different score for the same
+  indicator on the same date (`R009`): a ReadProblem at that line, and that citizen is not read.
+A row's problem is stored with the row as its message key and arguments (JSON), so that it can
+still be shown in Danish or English. Problems of rows without a citizen come first (while the files
+are read), then the records and the problems of their citizens, then the rows that belong to no
+citizen of the measurements file.
 """
 
 from __future__ import annotations
@@ -70,8 +74,10 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal, overload
+from typing import IO, Any, Literal, overload
 
+from ..errors import Problem, problem
+from ..messages import translate
 from ..yamlio import json_depth_problem, parse_json, parse_yaml, read_text
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".json")
@@ -100,12 +106,46 @@ class RawRecord:
     data: dict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ReadProblem:
-    """Something that could not be read; `source` names the file, and the line where known."""
+    """Something that could not be read; `source` names the file, and the line where known.
+
+    `problem` is the located `Problem`, with its code and, when made by `engine.errors.problem()`,
+    its message key and arguments, so that `text(lang)` gives it in Danish or English. A plain
+    string is still accepted (`ReadProblem(source, "...")`): it becomes a problem without a code,
+    shown as written (or translated when the catalogue has it word for word, without arguments).
+    """
 
     source: str
-    message: str
+    problem: Problem
+
+    def __init__(self, source: str, problem: Problem | str) -> None:
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "problem", problem if isinstance(problem, Problem) else Problem("", problem))
+
+    @property
+    def code(self) -> str:
+        """The problem code (`F002`, `R007`, ...), or an empty string for a plain message."""
+        return self.problem.code
+
+    def text(self, lang: str = "en") -> str:
+        """`CODE message` with the message in `lang` (da or en); the source is not repeated."""
+        if not self.code:  # a plain message: in `lang` when the catalogue has it without arguments
+            return translate(self.problem.message, lang)
+        return f"{self.code} {self.problem.text(lang)}"
+
+    @property
+    def message(self) -> str:
+        """The English text with its code, as `text("en")`."""
+        return self.text("en")
+
+    def __hash__(self) -> int:  # a `Problem` is not hashable; its source and English text are enough
+        return hash((self.source, self.message))
+
+
+def not_utf8_line(source: str, error: UnicodeDecodeError) -> ReadProblem:
+    """The problem of a line (of JSON Lines) that is not UTF-8 text (`F002`)."""
+    return ReadProblem(source, problem("F002.line", source, reason=error.reason, byte=error.start))
 
 
 @dataclass(frozen=True)
@@ -131,18 +171,18 @@ AnyItem = RawRecord | ReadProblem | RawLine
 def read_file(path: str | Path) -> ReadItem:
     """Read one `.yaml`, `.yml` or `.json` record file; a problem is returned, never raised."""
     name = str(path)
-    text, problem = read_text(Path(path))
+    text, found = read_text(Path(path))
     data = None
-    if problem is None:
+    if found is None:
         if not (text or "").strip():
-            return ReadProblem(name, "the file is empty")
+            return ReadProblem(name, problem("R001.file_empty", name))
         parse = parse_json if name.lower().endswith(".json") else parse_yaml
-        data, problem = parse(text or "", name)
-    if problem is not None:
-        where = f"{name}:{problem.line}" if problem.line else name
-        return ReadProblem(where, f"{problem.code} {problem.message}")
+        data, found = parse(text or "", name)
+    if found is not None:
+        where = f"{name}:{found.line}" if found.line else name
+        return ReadProblem(where, found)
     if not isinstance(data, dict):
-        return ReadProblem(name, "a record must be a mapping with at least an 'id'")
+        return ReadProblem(name, problem("R001.mapping", name))
     return RawRecord(name, data)
 
 
@@ -210,7 +250,7 @@ def _jsonl_items(stream: IO, name: str, defer_parsing: bool = False) -> Iterator
             try:
                 line = line.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
-                yield ReadProblem(source, f"the line is not UTF-8 text ({exc.reason} at byte {exc.start})")
+                yield not_utf8_line(source, exc)
                 continue
         line = line.lstrip("\ufeff") if number == 1 else line
         if line.strip():
@@ -220,16 +260,16 @@ def _jsonl_items(stream: IO, name: str, defer_parsing: bool = False) -> Iterator
 def _json_line(line: str, source: str) -> ReadItem:
     too_deep = json_depth_problem(line, source)
     if too_deep:
-        return ReadProblem(source, f"{too_deep.code} {too_deep.message}")
+        return ReadProblem(source, too_deep)
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
-        return ReadProblem(source, f"not valid JSON: {exc.msg} (column {exc.colno})")
+        return ReadProblem(source, problem("Y001.json_line", source, detail=exc.msg, colno=exc.colno))
     except ValueError:  # an integer too long to convert
         _, too_long = parse_json(line, source)
-        return ReadProblem(source, f"{too_long.code} {too_long.message}" if too_long else "not valid JSON")
+        return ReadProblem(source, too_long or problem("Y001.not_json", source))
     if not isinstance(data, dict):
-        return ReadProblem(source, "a record must be a JSON object with at least an 'id'")
+        return ReadProblem(source, problem("R001.object", source))
     return RawRecord(source, data)
 
 
@@ -288,7 +328,7 @@ def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("bip-cp1252", _cp1252_fallback)  # type: ignore[arg-type]
 
 
-def _csv_rows(csv_file: _CsvFile) -> Iterator[tuple[int, list[str], str | None]]:
+def _csv_rows(csv_file: _CsvFile) -> Iterator[tuple[int, list[str], Problem | None]]:
     """The data rows of a CSV file: the line each starts on, its cells, and a parse error if any."""
     with open(csv_file.path, encoding="utf-8-sig", errors="bip-cp1252", newline="") as stream:
         reader = csv.reader(stream, delimiter=csv_file.delimiter)
@@ -300,7 +340,7 @@ def _csv_rows(csv_file: _CsvFile) -> Iterator[tuple[int, list[str], str | None]]
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield line, [], f"the row is not valid CSV ({exc})"
+                yield line, [], problem("R007.csv", csv_file.path, line, detail=str(exc))
                 continue
             if "".join(cells).strip():
                 yield line, cells, None
@@ -315,7 +355,7 @@ _KEPT: dict[str, tuple[str, ...]] = {
     "interventions": ("type", "start", "end", "status"),
     "caseworkers": ("caseworker_id", "from"),
 }
-_Row = tuple  # (line, problem or None, *the kept cells)
+_Row = tuple  # (line, problem or None, *the kept cells); a problem is stored as `_stored` JSON
 _INSERT = "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -346,16 +386,19 @@ class _Sorter:
         padding = [""] * (width + 1)
         batch: list[tuple] = []
         for line, cells, error in _csv_rows(csv_file):
+            if error is not None:  # a row that is not valid CSV has no cells, so no citizen either
+                yield ReadProblem(f"{csv_file.path}:{line}", error)
+                continue
             if len(cells) <= width:
-                problem = error
+                stored = None
                 cells += padding[len(cells) :]
             else:
-                problem = f"the row has {len(cells)} cells but the header has {width}"
+                stored = _stored("R007.cells", cells=len(cells), width=width)
             citizen_id = cells[id_column].strip()
             if not citizen_id:
-                yield ReadProblem(f"{csv_file.path}:{line}", error or "the citizen_id is empty; the row is not used")
+                yield ReadProblem(f"{csv_file.path}:{line}", problem("R007.no_id", csv_file.path, line))
                 continue
-            batch.append((citizen_id, kind, line, problem, *map(str.strip, pick(cells))))
+            batch.append((citizen_id, kind, line, stored, *map(str.strip, pick(cells))))
             if len(batch) >= 5000:
                 self._db.executemany(_INSERT, batch)
                 batch.clear()
@@ -394,6 +437,17 @@ class _Sorter:
         self._db.close()
 
 
+def _stored(key: str, **args: Any) -> str:
+    """A row's problem as it is stored with the row: its message key and arguments, as JSON."""
+    return json.dumps([key, args])
+
+
+def _restored(stored: str, path: str, line: int, **more: Any) -> Problem:
+    """The located problem of a stored row, with `more` arguments (such as the citizen)."""
+    key, args = json.loads(stored)
+    return problem(key, path, line, **args, **more)
+
+
 def read_csv_exports(
     measurements: str | Path, interventions: str | Path | None = None, caseworkers: str | Path | None = None
 ) -> Iterator[ReadItem]:
@@ -424,13 +478,9 @@ def _merge(files: dict[str, _CsvFile]) -> Iterator[ReadItem]:
         for citizen_id, first, rows in sorter.citizens():
             yield from _citizen(citizen_id, f"{order}:{first}", rows, paths)
         for citizen_id, kind, line, count in sorter.strays():
-            more = f" (and {count - 1} more row(s) of the citizen in this file)" if count > 1 else ""
-            yield ReadProblem(
-                f"{paths[kind]}:{line}",
-                f"citizen {citizen_id} is not in {order}, so this row{more} "
-                f"is not used; a citizen with no measurements yet can be listed there with a row "
-                f"that has only the citizen_id",
-            )
+            key, more = ("R008.more", {"more": count - 1}) if count > 1 else ("R008", {})
+            stray = problem(key, paths[kind], line, citizen=citizen_id, file=order, **more)
+            yield ReadProblem(f"{paths[kind]}:{line}", stray)
     finally:
         sorter.close()
 
@@ -438,7 +488,7 @@ def _merge(files: dict[str, _CsvFile]) -> Iterator[ReadItem]:
 def _citizen(citizen_id: str, source: str, rows: dict[int, list[_Row]], paths: dict[int, str]) -> Iterator[ReadItem]:
     """The record of one citizen from its rows in each file, or the problems that keep it from being read."""
     problems = [
-        ReadProblem(f"{paths[kind]}:{row[0]}", f"{row[1]}; citizen {citizen_id} is not read")
+        ReadProblem(f"{paths[kind]}:{row[0]}", _restored(row[1], paths[kind], row[0], citizen=citizen_id))
         for kind, kind_rows in sorted(rows.items())
         for row in kind_rows
         if row[1]
@@ -455,20 +505,16 @@ def _citizen(citizen_id: str, source: str, rows: dict[int, list[_Row]], paths: d
 def _measurements(citizen_id: str, path: str, rows: list[_Row], problems: list[ReadProblem]) -> list[dict]:
     """One measurement per date, in the order the dates first appear; conflicts go to `problems`."""
     by_date: dict[str, dict] = {}
-    for line, problem, day, indicator, score, _ in rows:
-        if problem or not (day or indicator or score):
+    for line, row_problem, day, indicator, score, _ in rows:
+        if row_problem or not (day or indicator or score):
             continue
         scores = by_date.setdefault(day, {"date": day, "scores": {}})["scores"]
         if not score:
             continue
         value = _score(score)
         if indicator in scores and scores[indicator] != value:
-            problems.append(
-                ReadProblem(
-                    f"{path}:{line}",
-                    f"a second, different score for {indicator} on {day}; citizen {citizen_id} is not read",
-                )
-            )
+            conflict = problem("R009", path, line, indicator=indicator, date=day, citizen=citizen_id)
+            problems.append(ReadProblem(f"{path}:{line}", conflict))
         scores[indicator] = value
     return list(by_date.values())
 

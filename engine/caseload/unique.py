@@ -56,7 +56,7 @@ def reject_duplicates(items: Iterable[_Item]) -> Iterator[_Item | ReadProblem]:
                 first = seen.first_seen(citizen_id, item.source)
                 if first is not None:
                     found = duplicate_problem(citizen_id, item.source, first)
-                    yield ReadProblem(item.source, f"{found.code} {found.message}")
+                    yield ReadProblem(item.source, found)
                     continue
             yield item
     finally:

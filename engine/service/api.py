@@ -26,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..caseload.batch import BatchSettings, Rejection, Summary, evaluate_stream
 from ..caseload.output import write_jsonl
-from ..caseload.readers import RawLine, ReadProblem
+from ..caseload.readers import RawLine, not_utf8_line
 from ..check import Checker, report_json
 from ..errors import Problem, RecordError
 from ..record import Record
@@ -590,7 +590,7 @@ def _evaluate_lines(app: FastAPI, lines: list[bytes], start: int, settings: Batc
         try:
             text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as exc:
-            items.append(ReadProblem(source, f"the line is not UTF-8 text ({exc.reason} at byte {exc.start})"))
+            items.append(not_utf8_line(source, exc))
             continue
         if text.strip():
             items.append(RawLine(source, text))

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..caseload.readers import RawRecord, ReadProblem, detect_and_read
-from ..errors import Problem, RecordError
+from ..caseload.unique import duplicate_problem
+from ..errors import Problem, RecordError, problem
 from ..yamlio import parse_json, parse_yaml
 
 
@@ -89,13 +90,22 @@ class CaseloadIndex:
                     if citizen and citizen not in snapshot.citizens:
                         snapshot.citizens[citizen] = CaseloadEntry(item.source, item.data)
                         continue
-                    message = "the record has no id" if not citizen else f"a second record with id {citizen}"
-                    snapshot.problems.append(ReadProblem(item.source, message))
+                    snapshot.problems.append(
+                        ReadProblem(
+                            item.source,
+                            duplicate_problem(citizen, item.source, snapshot.citizens[citizen].source)
+                            if citizen
+                            else problem("R002.required", item.source, field="id"),
+                        )
+                    )
                 elif isinstance(item, ReadProblem):
                     snapshot.problems.append(item)
                 else:
                     snapshot.problems.append(
-                        ReadProblem(getattr(item, "source", str(self.path)), "a record must be a mapping")
+                        ReadProblem(
+                            getattr(item, "source", str(self.path)),
+                            problem("R001.mapping", getattr(item, "source", str(self.path))),
+                        )
                     )
         except (ValueError, OSError) as error:
             snapshot.error = str(error)
