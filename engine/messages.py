@@ -28,6 +28,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "not valid JSON: {detail} (column {colno})",
     },
     "Y001.not_json": {"da": "ikke gyldig JSON", "en": "not valid JSON"},
+    "Y001.yaml": {"da": "YAML-syntaksfejl: {detail}", "en": "YAML syntax error: {detail}"},
+    "Y001.yaml_other": {"da": "YAML-fejl: {detail}", "en": "YAML error: {detail}"},
+    "Y001.bad_key": {
+        "da": "YAML-syntaksfejl: en nøgle skal være en enkel værdi, ikke en liste eller en afbildning",
+        "en": "YAML syntax error: a key must be a plain value, not a list or a mapping",
+    },
+    "Y001.json": {"da": "JSON-syntaksfejl: {detail}", "en": "JSON syntax error: {detail}"},
+    "Y002": {
+        "da": "nøglen '{name}' står to gange (første gang på linje {first})",
+        "en": "duplicate key '{name}' (first given on line {first})",
+    },
     "Y003": {
         "da": "indlejret dybere end {limit} niveauer af lister og afbildninger; en registrering eller "
         "regelfil har aldrig brug for så mange",

@@ -162,11 +162,11 @@ def parse_yaml(text: str, path: str) -> tuple[Any, Problem | None]:
     try:
         return loader.get_single_data(), None
     except DuplicateKey as exc:
-        return None, Problem("Y002", str(exc), path, exc.line)
+        return None, keyed_problem("Y002", path, exc.line, name=exc.key, first=exc.first_line)
     except NumberTooLong as exc:
         return None, keyed_problem("Y004", path, exc.line, exc.column, digits=exc.digits, limit=_max_digits())
     except BadKey as exc:
-        return None, Problem("Y001", f"YAML syntax error: {exc}", path, exc.line, exc.column)
+        return None, keyed_problem("Y001.bad_key", path, exc.line, exc.column)
     except RecursionError:  # a safety net behind the depth limit checked above
         return None, _too_deep(path, None, None)
     except yaml.MarkedYAMLError as exc:
@@ -174,9 +174,9 @@ def parse_yaml(text: str, path: str) -> tuple[Any, Problem | None]:
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         message = " ".join(part for part in (exc.context, exc.problem) if part)
-        return None, Problem("Y001", f"YAML syntax error: {message}", path, line, column)
+        return None, keyed_problem("Y001.yaml", path, line, column, detail=message)
     except yaml.YAMLError as exc:
-        return None, Problem("Y001", f"YAML error: {exc}", path)
+        return None, keyed_problem("Y001.yaml_other", path, detail=str(exc))
     finally:
         loader.dispose()
 
@@ -189,7 +189,7 @@ def parse_json(text: str, path: str) -> tuple[Any, Problem | None]:
     try:
         return json.loads(text), None
     except json.JSONDecodeError as exc:
-        return None, Problem("Y001", f"JSON syntax error: {exc.msg}", path, exc.lineno, exc.colno)
+        return None, keyed_problem("Y001.json", path, exc.lineno, exc.colno, detail=exc.msg)
     except ValueError:  # an integer too long to convert (json raises a plain ValueError)
         return None, _long_number(text, path)
     except RecursionError:

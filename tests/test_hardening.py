@@ -549,3 +549,28 @@ def test_record_problems_follow_lang(tmp_path, lang, expected):
         assert text in batch.stderr
     summary = {"da": "2 læst, 0 vurderet, 2 afvist", "en": "2 read, 0 evaluated, 2 rejected"}[lang]
     assert summary in batch.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where", "code", "da", "en"),
+    [
+        ("dup.yaml", "id: A\nid: B\n", "dup.yaml:2", "Y002", "nøglen 'id' står to gange", "duplicate key 'id'"),
+        ("bad.yaml", "id: [A\n", "bad.yaml:2:1", "Y001", "YAML-syntaksfejl: ", "YAML syntax error: "),
+        (
+            "key.yaml",
+            "? [a, b]\n: 1\n",
+            "key.yaml:1:3",
+            "Y001",
+            "YAML-syntaksfejl: en nøgle skal være en enkel værdi",
+            "YAML syntax error: a key must be",
+        ),
+        ("bad.json", '{"id": }', "bad.json:1:8", "Y001", "JSON-syntaksfejl: ", "JSON syntax error: "),
+    ],
+)
+def test_syntax_problems_read_in_the_chosen_language(tmp_path, name, text, where, code, da, en):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    for lang, words in (("da", da), ("en", en)):
+        result = run("check", "--lang", lang, str(path))
+        assert result.exit_code == 3, result.output
+        assert f"{where}" in result.output and f"{code} {words}" in result.output, result.output
