@@ -571,7 +571,8 @@ def test_answers_leave_before_the_requests_that_came_in_meanwhile_are_computed(t
     store.close()
 
 
-def test_a_computation_that_fails_does_not_hold_back_the_others(tmp_path, plain_checker):
+@pytest.mark.parametrize("failing", ["compute", "row"])
+def test_a_computation_that_fails_does_not_hold_back_the_others(tmp_path, plain_checker, failing):
     import asyncio
 
     from engine.service.writer import DecisionWriter
@@ -581,13 +582,18 @@ def test_a_computation_that_fails_does_not_hold_back_the_others(tmp_path, plain_
     sizes = _counting_commits(store)
     rows = _rows(store, plain_checker, 3)
 
-    def compute(row: dict | None) -> dict:
-        if row is None:
+    def compute(row: dict | None) -> dict | None:
+        if row is None and failing == "compute":
             raise RuntimeError("a bug in one check")
         return row
 
+    def row_of(result: dict | None) -> dict:
+        if result is None:
+            raise RuntimeError("a bug in one log row")
+        return result
+
     async def together() -> list:
-        calls = [writer.logged(lambda row=row: compute(row), dict) for row in (rows[0], None, rows[1], rows[2])]
+        calls = [writer.logged(lambda row=row: compute(row), row_of) for row in (rows[0], None, rows[1], rows[2])]
         return await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 5)
 
     try:

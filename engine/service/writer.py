@@ -81,10 +81,11 @@ class DecisionWriter:
             if self.on_loop:
                 await asyncio.sleep(0)  # the requests that came in with this one begin too
             result = compute()
+            row = row_of(result)
         except BaseException:
             self.abandon()
             raise
-        await self.append(row_of(result), begun=True)
+        await self.append(row, begun=True)
         return result
 
     def begin(self) -> None:
