@@ -502,11 +502,3 @@ def test_a_row_problem_keeps_its_key_and_arguments_through_the_sorter(tmp_path):
     assert problem.problem.key == "R007.cells"
     assert problem.problem.args == {"cells": 6, "width": 4, "citizen": "A"}
     assert (problem.problem.path, problem.problem.line) == (str(measurements), 2)
-
-
-def test_a_read_problem_given_as_plain_text_still_works():
-    plain = ReadProblem("x.json", "the file is empty")
-    assert (plain.code, plain.message, plain.text("da")) == ("", "the file is empty", "filen er tom")
-    other = ReadProblem("line 3", "something else")
-    assert other.text("da") == other.message == "something else"
-    assert len({plain, ReadProblem("x.json", "the file is empty")}) == 1

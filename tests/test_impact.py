@@ -12,6 +12,7 @@ from engine import Checker
 from engine.authoring.impact import NONE, compare_caseload, compare_rule_folders, diff_rulebooks, render_impact
 from engine.caseload.readers import RawRecord, ReadProblem, detect_and_read
 from engine.caseload.simulate import generate_cohort, write_jsonl
+from engine.errors import problem
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 22)
@@ -225,7 +226,7 @@ def test_record_invalid_under_one_rulebook_only(tmp_path):
     )
     record = dict(next(generate_cohort(1, seed=4)), id="ALIAS-1")
     record["interventions"] = [{"type": "kommunekode_77", "start": "2026-10-01"}]
-    items = [RawRecord("a.json", record), ReadProblem("b.json", "the file is empty")]
+    items = [RawRecord("a.json", record), ReadProblem("b.json", problem("R001.file_empty", "b.json"))]
     report = compare_caseload(Checker(ROOT / "rules", engine="python"), Checker(new, engine="python"), items, AS_OF)
     assert (report.read, report.evaluated, report.rejected) == (2, 0, 2)
     assert [(r.source, r.citizen_id, r.invalid_under) for r in report.rejections] == [

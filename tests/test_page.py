@@ -203,10 +203,8 @@ def test_what_the_caseload_could_not_read_is_listed_with_codes_in_the_sessions_l
     running = start_server(tmp_path / "srv", "--engine", "python", "--caseload", folder)
     try:
         client, _ = signed_in(running)
-        listed = {
-            lang: re.findall(r"<li><code>([^<]+)</code> ([^<]+)</li>", client.get(f"/?lang={lang}").text)
-            for lang in ("da", "en")
-        }
+        pages = {lang: client.get(f"/?lang={lang}").text for lang in ("da", "en")}
+        listed = {lang: re.findall(r"<li><code>([^<]+)</code> ([^<]+)</li>", html) for lang, html in pages.items()}
     finally:
         running.stop()
     by_file = {
@@ -214,6 +212,8 @@ def test_what_the_caseload_could_not_read_is_listed_with_codes_in_the_sessions_l
         for lang, items in listed.items()
     }
     assert set(by_file["da"]) == set(by_file["en"]) == {"b.json", "c.json", "d.json", "e.json"}
+    count = {lang: re.search(r'id="caseload-count">([^<]+)<', html).group(1) for lang, html in pages.items()}
+    assert count == {"da": "1 borger i sagsstammen", "en": "1 citizen in the caseload"}
     assert by_file["da"]["b.json"].startswith("R006 ") and "allerede læst" in by_file["da"]["b.json"]
     assert by_file["en"]["b.json"].startswith("R006 ") and "already read" in by_file["en"]["b.json"]
     assert by_file["da"]["c.json"].startswith("Y001 ") and by_file["en"]["c.json"].startswith("Y001 ")

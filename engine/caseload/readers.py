@@ -77,7 +77,6 @@ from pathlib import Path
 from typing import IO, Any, Literal, overload
 
 from ..errors import Problem, problem
-from ..messages import translate
 from ..yamlio import json_depth_problem, parse_json, parse_yaml, read_text
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".json")
@@ -106,41 +105,30 @@ class RawRecord:
     data: dict
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True)
 class ReadProblem:
     """Something that could not be read; `source` names the file, and the line where known.
 
-    `problem` is the located `Problem`, with its code and, when made by `engine.errors.problem()`,
-    its message key and arguments, so that `text(lang)` gives it in Danish or English. A plain
-    string is still accepted (`ReadProblem(source, "...")`): it becomes a problem without a code,
-    shown as written (or translated when the catalogue has it word for word, without arguments).
+    `problem` is the located `Problem`, with its code and its message key and arguments (made by
+    `engine.errors.problem()`), so that `text(lang)` gives it in Danish or English.
     """
 
     source: str
     problem: Problem
 
-    def __init__(self, source: str, problem: Problem | str) -> None:
-        object.__setattr__(self, "source", source)
-        object.__setattr__(self, "problem", problem if isinstance(problem, Problem) else Problem("", problem))
-
     @property
     def code(self) -> str:
-        """The problem code (`F002`, `R007`, ...), or an empty string for a plain message."""
+        """The problem code (`F002`, `R007`, ...)."""
         return self.problem.code
 
     def text(self, lang: str = "en") -> str:
         """`CODE message` with the message in `lang` (da or en); the source is not repeated."""
-        if not self.code:  # a plain message: in `lang` when the catalogue has it without arguments
-            return translate(self.problem.message, lang)
         return f"{self.code} {self.problem.text(lang)}"
 
     @property
     def message(self) -> str:
         """The English text with its code, as `text("en")`."""
         return self.text("en")
-
-    def __hash__(self) -> int:  # a `Problem` is not hashable; its source and English text are enough
-        return hash((self.source, self.message))
 
 
 def not_utf8_line(source: str, error: UnicodeDecodeError) -> ReadProblem:

@@ -14,8 +14,8 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
-from operator import itemgetter
-from typing import Any, Literal
+from operator import attrgetter
+from typing import Any, Literal, NamedTuple
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -40,18 +40,6 @@ from .problems import ProblemDetails, ProblemError, language, openapi_responses
 from .store import Principal, StoreError
 
 BODY_SOURCE = "body"
-
-
-@dataclass(frozen=True)
-class Asking:
-    """Who asks for a decision and why, in which language, for which day and by the rules of which day."""
-
-    principal: Principal
-    purpose: str
-    lang: str = "da"
-    as_of: dt.date | None = None
-    rules_as_of: dt.date | None = None
-
 
 JSON_TYPES = ("application/json",)
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines", "text/plain")
@@ -178,6 +166,26 @@ class DuplexStreamingResponse(StreamingResponse):
         await self.stream_response(send)
 
 
+@dataclass(frozen=True)
+class Asking:
+    """Who asks for a decision and why, in which language, for which day and by the rules of which day."""
+
+    principal: Principal
+    purpose: str
+    lang: str = "da"
+    as_of: dt.date | None = None
+    rules_as_of: dt.date | None = None
+
+
+class CheckAnswer(NamedTuple):
+    """A check's answer: the body in the format asked, its decision id, the log row (not yet written), the phase."""
+
+    body: str
+    decision_id: str
+    row: dict[str, Any]
+    phase: str | None
+
+
 def router() -> APIRouter:
     """All routes of the API."""
     api = APIRouter()
@@ -217,17 +225,17 @@ def router() -> APIRouter:
         state = request.app.state
         record = _valid_record(request.app, data, text, lang)
         try:
-            body, decision_id, _, phase = await state.writer.logged(  # committed before the answer leaves
+            answer = await state.writer.logged(  # committed before the answer leaves
                 partial(check_answer, request.app, record, Asking(principal, purpose, lang, as_of, rules_as_of), fmt),
-                itemgetter(2),
+                attrgetter("row"),
             )
         except StoreError as error:
             raise unlogged(error, lang) from None
-        state.metrics.observe_check("check", phase)
+        state.metrics.observe_check("check", answer.phase)
         media = {"json": "application/json", "markdown": "text/markdown; charset=utf-8"}.get(
             fmt, "text/plain; charset=utf-8"
         )
-        return Response(body, media_type=media, headers={"X-Decision-Id": decision_id})
+        return Response(answer.body, media_type=media, headers={"X-Decision-Id": answer.decision_id})
 
     @api.post(
         "/v1/explain",
@@ -470,7 +478,7 @@ async def _record_body(request: Request) -> tuple[Any, str]:
     return data, text
 
 
-def check_answer(app: FastAPI, record: Record, asking: Asking, fmt: str) -> tuple[str, str, dict[str, Any], str | None]:
+def check_answer(app: FastAPI, record: Record, asking: Asking, fmt: str) -> CheckAnswer:
     """The answer to a check of a valid record: body in `fmt`, decision id, log row (not yet written), phase.
 
     Shared by the `/v1/check` route and the quick route (`engine.service.quick`), so both answer alike.
@@ -483,7 +491,7 @@ def check_answer(app: FastAPI, record: Record, asking: Asking, fmt: str) -> tupl
     except StoreError as error:
         raise unlogged(error, asking.lang) from None
     body = report_json(report) if fmt == "json" else app.state.checker.render(report, fmt, 78)
-    return body, entry.decision_id, row, report.phase.id if report.phase else None
+    return CheckAnswer(body, entry.decision_id, row, report.phase.id if report.phase else None)
 
 
 def unlogged(error: StoreError, lang: str) -> ProblemError:

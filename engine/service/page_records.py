@@ -101,12 +101,8 @@ class CaseloadIndex:
                 elif isinstance(item, ReadProblem):
                     snapshot.problems.append(item)
                 else:
-                    snapshot.problems.append(
-                        ReadProblem(
-                            getattr(item, "source", str(self.path)),
-                            problem("R001.mapping", getattr(item, "source", str(self.path))),
-                        )
-                    )
+                    source = getattr(item, "source", str(self.path))
+                    snapshot.problems.append(ReadProblem(source, problem("R001.mapping", source)))
         except (ValueError, OSError) as error:
             snapshot.error = str(error)
         return snapshot

@@ -19,7 +19,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import partial
-from operator import itemgetter
+from operator import attrgetter
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -72,22 +72,22 @@ class QuickCheck:
             return
         as_of, rules_as_of, lang, purpose, fmt = parameters
         try:
-            text, decision_id, _, phase = await state.writer.logged(  # committed before the answer leaves
+            answer = await state.writer.logged(  # committed before the answer leaves
                 partial(check_answer, scope["app"], record, Asking(principal, purpose, lang, as_of, rules_as_of), fmt),
-                itemgetter(2),
+                attrgetter("row"),
             )
         except StoreError as error:
             raise unlogged(error, lang) from None
-        state.metrics.observe_check("check", phase)
+        state.metrics.observe_check("check", answer.phase)
         state.metrics.observe_quick()
         scope["route"] = MATCHED  # labels the request metrics, as FastAPI's matched route would
-        encoded = text.encode("utf-8")
+        encoded = answer.body.encode("utf-8")
         await send(
             {
                 "type": "http.response.start",
                 "status": 200,
                 "headers": [
-                    (b"x-decision-id", decision_id.encode("latin-1")),
+                    (b"x-decision-id", answer.decision_id.encode("latin-1")),
                     (b"content-length", str(len(encoded)).encode("latin-1")),
                     (b"content-type", MEDIA_TYPES[fmt]),
                 ],

@@ -102,8 +102,7 @@ class DecisionWriter:
         if not self.on_loop:
             return
         self._computing -= 1
-        if self._computing == 0 and self._pending and not self._scheduled:
-            self._commit_on_loop(asyncio.get_running_loop(), None)
+        self._commit_if_last(asyncio.get_running_loop())
 
     async def append(self, row: dict[str, Any], begun: bool = False) -> None:
         """Append one row (from `Store.decision_values`); return once it is committed, else raise `StoreError`.
@@ -120,9 +119,13 @@ class DecisionWriter:
         if begun:
             self._computing -= 1
         self._pending.append((row, future))
-        if self._computing == 0 and not self._scheduled:  # no computation begun is still to add its entry
+        self._commit_if_last(loop)
+        await future  # returns at once when the commit just happened
+
+    def _commit_if_last(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Commit what waits when no computation begun is still to add its entry (and no retry is due)."""
+        if self._computing == 0 and not self._scheduled:
             self._commit_on_loop(loop, None)
-        await future if not future.done() else future.result()
 
     def _commit_on_loop(self, loop: asyncio.AbstractEventLoop, busy_since: float | None) -> None:
         self._scheduled = False
