@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from engine.errors import BipError, RecordError
-from engine.paths import bundled, default_rules
+from .errors import BipError, RecordError
+from .paths import bundled, default_rules
 
 if TYPE_CHECKING:
-    from engine import Checker
+    from . import Checker
 
 # Each command imports the parts of the engine it needs inside its function, so that adding a command
 # never slows down the others (tests/test_startup.py checks what `bip check` imports).
@@ -176,7 +176,7 @@ def from_release(ctx: click.Context, rules_dir, guidance_dirs, release_ref, stor
     """The rules folder and guidance folders to use: a release's, when --release is given."""
     if not release_ref:
         return rules_dir, guidance_dirs
-    from engine.releases import DEFAULT_STORE, ReleaseError, open_release
+    from .releases import DEFAULT_STORE, ReleaseError, open_release
 
     if rules_dir:
         raise click.UsageError("give either --rules or --release, not both")
@@ -195,7 +195,7 @@ def fail(message: str, code: int = EXIT_USAGE):
 
 def open_log(url, lang, create=True):
     """Open the decision log; a bad URL or an unreachable database is a usage error (exit 2)."""
-    from engine.service.store import Store, StoreError
+    from .service.store import Store, StoreError
 
     try:
         return Store.open(url, create=create)
@@ -205,8 +205,8 @@ def open_log(url, lang, create=True):
 
 def log_answer(store, report, record, user, purpose, kind, lang) -> None:
     """Append the decision-log entry for an answer, before it is printed; exit 2 when that fails."""
-    from engine.service.decisions import default_user, log_decision
-    from engine.service.store import Principal, StoreError
+    from .service.decisions import default_user, log_decision
+    from .service.store import Principal, StoreError
 
     try:
         log_decision(store, report, record, Principal(user or default_user(), "caseworker"), purpose, kind)
@@ -218,7 +218,7 @@ def log_answer(store, report, record, user, purpose, kind, lang) -> None:
 
 def durable_notice(engine, lang) -> None:
     """The one-line notice when no executor is asked for and durable_rules cannot run here."""
-    from engine import durable_available
+    from . import durable_available
 
     if engine is None and not durable_available():
         notice = {
@@ -230,7 +230,7 @@ def durable_notice(engine, lang) -> None:
 
 def make_checker(ctx: click.Context, rules_dir, guidance_dirs, engine, lang, colour=False, notice=True) -> Checker:
     """Load the rulebook for a command, with the one-line notice when durable_rules cannot run here."""
-    from engine import Checker, ExecutorUnavailable
+    from . import Checker, ExecutorUnavailable
 
     ctx.meta["bip.lang"] = lang
     if notice:
@@ -299,8 +299,8 @@ def check(
     ctx.meta["bip.lang"] = lang
     durable_notice(engine, lang)
     data = name = None
-    if not log_url:  # the quick way (engine.fastpath): the same answer without loading pydantic
-        from engine.fastpath import NotHere, quick_check
+    if not log_url:  # the quick way (bip_engine.fastpath): the same answer without loading pydantic
+        from .fastpath import NotHere, quick_check
 
         try:
             answer = quick_check(record, as_of, lang, fmt, rules_dir, guidance_dirs, engine, rules_as_of, colour, width)
@@ -367,7 +367,7 @@ def explain(
 @click.argument("which", type=click.Choice(["input", "output"]))
 def schema(which):
     """Print the JSON Schema of the citizen record (input) or of the report (output)."""
-    from engine.schemas import input_schema, output_schema
+    from .schemas import input_schema, output_schema
 
     click.echo(json.dumps(input_schema() if which == "input" else output_schema(), ensure_ascii=False, indent=2))
 
@@ -408,8 +408,8 @@ def batch(
     ctx, inputs, as_of, lang, fmt, workers, order, errors_path, rules_dir, engine, rules_as_of, release_ref, store_path
 ):
     """Check a whole caseload: a folder of records, JSONL files (- for stdin) or CSV exports."""
-    from engine.caseload.batch import BatchSettings, run_batch
-    from engine.caseload.readers import detect_and_read
+    from .caseload.batch import BatchSettings, run_batch
+    from .caseload.readers import detect_and_read
 
     rules_dir, _ = from_release(ctx, rules_dir, (), release_ref, store_path)
     checker = make_checker(ctx, rules_dir, (), engine, lang)  # validates the rulebook before any work
@@ -434,7 +434,7 @@ def batch(
         if errors_file:
             errors_file.close()
     if fmt != "text":  # the text table ends with this summary already
-        from engine.messages import text as message_text
+        from .messages import text as message_text
 
         click.echo(
             message_text(
@@ -486,10 +486,10 @@ class Progress:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 def simulate(citizens, seed, years, as_of, out, fmt):
     """Generate a synthetic cohort calibrated to the BIP figures (no real person's data)."""
-    from engine.caseload.simulate import DEFAULT_AS_OF as SIMULATION_AS_OF
-    from engine.caseload.simulate import generate_cohort
-    from engine.caseload.simulate import write_csv as write_cohort_csv
-    from engine.caseload.simulate import write_jsonl as write_cohort_jsonl
+    from .caseload.simulate import DEFAULT_AS_OF as SIMULATION_AS_OF
+    from .caseload.simulate import generate_cohort
+    from .caseload.simulate import write_csv as write_cohort_csv
+    from .caseload.simulate import write_jsonl as write_cohort_jsonl
 
     records = generate_cohort(citizens, seed=seed, years=years, as_of=as_of or SIMULATION_AS_OF)
     if fmt == "csv":
@@ -514,7 +514,7 @@ def rules():
 @guidance_option
 def rules_validate(folder, guidance_dirs):
     """Check a rulebook and its templates; print every problem as path:line: CODE message."""
-    from engine.authoring.validate import validate as validate_rulebook
+    from .authoring.validate import validate as validate_rulebook
 
     result = validate_rulebook(folder or default_rules(), guidance_dirs)
     for problem in result.errors:
@@ -551,9 +551,9 @@ def rules_validate(folder, guidance_dirs):
 @click.pass_context
 def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
     """The rulebook as a readable document (Markdown or HTML), generated from the rule files."""
-    from engine.authoring.docs import rulebook_document
-    from engine.render import Guidance
-    from engine.rulebook import load_rulebook
+    from .authoring.docs import rulebook_document
+    from .render import Guidance
+    from .rulebook import load_rulebook
 
     ctx.meta["bip.lang"] = lang
     rulebook = load_rulebook(folder or default_rules())
@@ -580,8 +580,8 @@ def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
 @click.pass_context
 def rules_test(ctx, folder, features, coverage, engine, verbose):
     """Run Danish Gherkin scenarios (# language: da) against a rulebook."""
-    from engine.authoring.scenario_runner import lint, run_scenarios
-    from engine.rulebook import load_rulebook
+    from .authoring.scenario_runner import lint, run_scenarios
+    from .rulebook import load_rulebook
 
     rules_dir = folder or default_rules()
     load_rulebook(rules_dir)  # an invalid rulebook is reported (exit 4) before any scenario runs
@@ -599,7 +599,7 @@ def rules_test(ctx, folder, features, coverage, engine, verbose):
 @rules.command(name="steps")
 def rules_steps():
     """Print the step vocabulary for scenarios, with an example of each step (Markdown)."""
-    from engine.authoring.scenario_runner import step_reference
+    from .authoring.scenario_runner import step_reference
 
     click.echo(step_reference())
 
@@ -620,7 +620,7 @@ def rules_steps():
 @click.pass_context
 def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
     """Show what changing rulebook OLD into NEW does to a caseload: phases, flags, citizens."""
-    from engine.authoring.impact import compare_rule_folders, render_impact
+    from .authoring.impact import compare_rule_folders, render_impact
 
     ctx.meta["bip.lang"] = lang
 
@@ -651,8 +651,8 @@ def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
 @click.pass_context
 def rules_release(ctx, folder, approved_by, note, store_path, guidance_dirs, self_approve, lang):
     """Validate a rulebook and write it to the release store as an approved, immutable release."""
-    from engine.authoring.release import make_release
-    from engine.releases import DEFAULT_STORE, ReleaseError
+    from .authoring.release import make_release
+    from .releases import DEFAULT_STORE, ReleaseError
 
     ctx.meta["bip.lang"] = lang
     store = store_path or DEFAULT_STORE
@@ -675,7 +675,7 @@ def rules_release(ctx, folder, approved_by, note, store_path, guidance_dirs, sel
 @store_option
 def rules_releases(store_path):
     """List the releases in the release store, oldest first."""
-    from engine.releases import DEFAULT_STORE, list_releases
+    from .releases import DEFAULT_STORE, list_releases
 
     for release in list_releases(store_path or DEFAULT_STORE):
         flag = " self-approved" if release.self_approved else ""
@@ -701,10 +701,10 @@ def rules_releases(store_path):
 @click.pass_context
 def replay(ctx, decision_id, record_file, database, store_path, lang):
     """Re-run a logged decision under the release it used, and show whether the result is identical."""
-    from engine.releases import ReleaseError
-    from engine.service.replay import render_replay
-    from engine.service.replay import replay as replay_decision
-    from engine.service.store import StoreError
+    from .releases import ReleaseError
+    from .service.replay import render_replay
+    from .service.replay import replay as replay_decision
+    from .service.store import StoreError
 
     ctx.meta["bip.lang"] = lang
     try:
@@ -730,7 +730,7 @@ def tokens():
 @lang_option
 def tokens_create(name, role, database, lang):
     """Create a token and print it once."""
-    from engine.service.store import ROLES, StoreError, message
+    from .service.store import ROLES, StoreError, message
 
     if role not in ROLES:
         fail(message("role", lang, role=role, roles=", ".join(ROLES)))
@@ -750,7 +750,7 @@ def tokens_create(name, role, database, lang):
 @lang_option
 def tokens_list(database, lang):
     """List the tokens: name, role, when created and when revoked (never the token)."""
-    from engine.service.store import StoreError, message
+    from .service.store import StoreError, message
 
     store = open_log(database, lang, create=False)
     try:
@@ -773,7 +773,7 @@ def tokens_list(database, lang):
 @lang_option
 def tokens_revoke(name, database, lang):
     """Revoke the token NAME: it is refused from now on."""
-    from engine.service.store import StoreError, message
+    from .service.store import StoreError, message
 
     store = open_log(database, lang, create=False)
     try:
@@ -799,8 +799,8 @@ def log_group():
 @lang_option
 def log_export(citizen, database, fmt, lang):
     """Write every entry and assessment about one citizen: dates, who, purposes and results."""
-    from engine.service.decisions import citizen_log, write_export
-    from engine.service.store import StoreError, message
+    from .service.decisions import citizen_log, write_export
+    from .service.store import StoreError, message
 
     store = open_log(database, lang, create=False)
     try:
@@ -824,8 +824,8 @@ def log_export(citizen, database, fmt, lang):
 @lang_option
 def log_purge(age, database, lang):
     """Delete the decisions (and their assessments) older than the retention period."""
-    from engine.service.decisions import cutoff_date
-    from engine.service.store import StoreError, message
+    from .service.decisions import cutoff_date
+    from .service.store import StoreError, message
 
     try:
         cutoff = cutoff_date(age)
@@ -916,8 +916,8 @@ def log_purge(age, database, lang):
 @click.pass_context
 def serve(ctx, host, port, workers, access_log, **options):
     """Run the check as an HTTP service (API, access control, decision log); see README."""
-    from engine.service.server import serve as run_service
-    from engine.service.settings import ServiceSettings
+    from .service.server import serve as run_service
+    from .service.settings import ServiceSettings
 
     settings = ServiceSettings.from_options(options)
     if settings.release:
@@ -933,7 +933,7 @@ def serve(ctx, host, port, workers, access_log, **options):
 @main.command(name="engines")
 def engines():
     """Show which rule executors can run on this Python."""
-    from engine.executors import default_executor_name, durable_available
+    from .executors import default_executor_name, durable_available
 
     click.echo(f"durable: {'available' if durable_available() else 'not available'}")
     click.echo("python: available")

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 def cohort(size: int) -> Path:
     """The synthetic cohort of `size` citizens as JSON Lines (generated once, seed 42)."""
-    from engine.caseload.simulate import generate_cohort, write_jsonl
+    from bip_engine.caseload.simulate import generate_cohort, write_jsonl
 
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"cohort-{size}.jsonl"
@@ -45,7 +45,7 @@ def cohort(size: int) -> Path:
 
 def csv_exports(size: int, shuffle: bool) -> list[Path]:
     """The cohort of `size` citizens as the three CSV exports; with `shuffle`, every file's rows in random order."""
-    from engine.caseload.simulate import generate_cohort, write_csv
+    from bip_engine.caseload.simulate import generate_cohort, write_csv
 
     grouped = OUT / f"csv-{size}"
     if not (grouped / "measurements.csv").exists():
@@ -119,10 +119,10 @@ def run_batch(path: Path | list[Path], engine: str, workers: int) -> tuple[float
 
 def time_split(path: Path, limit: int = 10000) -> dict[str, float]:
     """Seconds spent in each step of one in-process pass (pure-Python executor)."""
-    from engine import Checker
-    from engine.caseload.batch import Row
-    from engine.caseload.readers import read_jsonl
-    from engine.facts import derive_facts
+    from bip_engine import Checker
+    from bip_engine.caseload.batch import Row
+    from bip_engine.caseload.readers import read_jsonl
+    from bip_engine.facts import derive_facts
 
     checker = Checker(engine="python")
     as_of = dt.date.fromisoformat(AS_OF)
@@ -171,7 +171,7 @@ def main() -> None:
         help="Cohort sizes to run from CSV exports, grouped and shuffled (python executor).",
     )
     args = parser.parse_args()
-    from engine import durable_available
+    from bip_engine import durable_available
 
     configurations = [("python", 1), ("python", 2)]
     if durable_available():

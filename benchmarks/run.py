@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import handwritten
 
-from engine import Checker, durable_available
-from engine.caseload.simulate import generate_cohort
-from engine.facts import derive_facts
+from bip_engine import Checker, durable_available
+from bip_engine.caseload.simulate import generate_cohort
+from bip_engine.facts import derive_facts
 
 AS_OF = dt.date(2026, 11, 22)
 

@@ -58,7 +58,7 @@ def lua_script(folder: Path, token: str, records: int = 2000, rate: float | None
     answer waits for the next moment. Without it, every connection sends its next check as soon
     as it has the answer (the most the server can do).
     """
-    from engine.caseload.simulate import generate_cohort
+    from bip_engine.caseload.simulate import generate_cohort
 
     bodies = [json.dumps(record, ensure_ascii=False, default=str) for record in generate_cohort(records, seed=7)]
     name = "check.lua" if rate is None else f"check-{rate:g}.lua"
@@ -209,8 +209,8 @@ class Yardstick:
     drifts by a third within minutes (it shares its host); rows are comparable through this column."""
 
     def __init__(self, engine: str):
-        from engine.caseload.simulate import generate_cohort
-        from engine.check import Checker
+        from bip_engine.caseload.simulate import generate_cohort
+        from bip_engine.check import Checker
 
         self.checker = Checker(engine=engine)
         self.records = [self.checker.parse_record(data) for data in generate_cohort(200, seed=3)]
@@ -218,7 +218,7 @@ class Yardstick:
     def __call__(self) -> str:
         import datetime as dt
 
-        from engine.check import report_json
+        from bip_engine.check import report_json
 
         best = float("inf")
         for _ in range(3):

@@ -2,7 +2,7 @@
 
 The library API::
 
-    from engine import Checker
+    from bip_engine import Checker
     checker = Checker()                   # load the bundled rulebook once (thread-safe to share)
     report = checker.check({"id": "A-1", "measurements": [...]}, as_of=date(2026, 11, 22), lang="en")
     report.phase.id, [flag.id for flag in report.flags]
@@ -11,7 +11,7 @@ The library API::
 Everything the engine refuses is a `BipError`: `RecordError` for a citizen record, `RulebookError`
 for rules, catalogues and templates; each carries a list of located `Problem`s.
 
-The names are imported on first use (PEP 562), so `import engine.errors` or a command that needs
+The names are imported on first use (PEP 562), so `import bip_engine.errors` or a command that needs
 only a part of the engine does not pay for the rest at start-up.
 """
 
@@ -94,7 +94,7 @@ def __getattr__(name: str) -> Any:
     """Import a public name from its module the first time it is asked for."""
     module = _WHERE.get(name)
     if module is None:
-        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+        raise AttributeError(f"module 'bip_engine' has no attribute {name!r}")
     # __import__ rather than importlib.import_module: the same import, and `python -X importtime` lists it.
     value = getattr(__import__(f"{__name__}.{module}", fromlist=[name]), name)
     globals()[name] = value

@@ -1,7 +1,7 @@
 """Assembling a report from an evaluation: phase, guidance, flags, checklist, trajectory, margins.
 
 `ReportBuilder` renders the guidance texts and makes the report's parts with a set of models: the
-pydantic models of `engine.report` for the library, or the light stand-ins of `engine.light` for
+pydantic models of `bip_engine.report` for the library, or the light stand-ins of `bip_engine.light` for
 the cold command-line check (which never loads pydantic). Both give the same JSON form.
 """
 
@@ -29,8 +29,8 @@ SEVERITY_ORDER: dict[str | None, int] = {"high": 0, "medium": 1, "low": 2}  # No
 class ReportBuilder:
     """Turns an evaluation into a `Report`, rendering the guidance texts.
 
-    The parts are made by `models`: the pydantic models of `engine.report` (the default, what the
-    library returns), or the light ones of `engine.light` that the command line renders from.
+    The parts are made by `models`: the pydantic models of `bip_engine.report` (the default, what the
+    library returns), or the light ones of `bip_engine.light` that the command line renders from.
     """
 
     def __init__(self, rulebook: Rulebook, guidance: Guidance, lang: str, models: Any = None):
@@ -96,7 +96,7 @@ class ReportBuilder:
         )
 
     def margins(self, facts: dict, current: str | None) -> list[PhaseMargin]:
-        """What would change the phase (`engine.margins`), each margin in words from `margin.txt.j2`."""
+        """What would change the phase (`bip_engine.margins`), each margin in words from `margin.txt.j2`."""
         labels = {phase_id: phase.label.get(self.lang) for phase_id, phase in self.rulebook.phases.items()}
         indicators = {item.id: item.label.get(self.lang) for item in self.rulebook.catalogue.indicators.values()}
         fixed = json.dumps([labels, indicators, current], ensure_ascii=False, sort_keys=True)

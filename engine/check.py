@@ -3,7 +3,7 @@
 `Checker` is the library's entry point. Load a rulebook once and check many records, from
 several threads if you like::
 
-    from engine import Checker
+    from bip_engine import Checker
     checker = Checker()                       # bundled rules and guidance
     report = checker.check_file("examples/stilstand.yaml", as_of=date(2026, 11, 22), lang="da")
     print(report.phase.id, [flag.id for flag in report.flags])
@@ -278,7 +278,7 @@ class Checker:
         return citizen_text(report, self.rulebook, self.guidance(lang), lang, next_steps, width)
 
     def citizen_parts(self, report: Report, lang: str | None = None, next_steps: Iterable[str] = ()) -> CitizenView:
-        """The citizen version as structured parts (`engine.citizen.CitizenView`), for rendering as HTML."""
+        """The citizen version as structured parts (`bip_engine.citizen.CitizenView`), for rendering as HTML."""
         from .citizen import citizen_parts
 
         lang = lang or report.language

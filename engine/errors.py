@@ -18,7 +18,7 @@ class Problem:
     """One thing wrong with an input file, located as precisely as we can.
 
     `message` is English. A problem made by `problem()` also keeps its message `key` and `args`,
-    so that `text(lang)` can give it in Danish or English (`engine.messages`).
+    so that `text(lang)` can give it in Danish or English (`bip_engine.messages`).
     """
 
     code: str

@@ -2,9 +2,9 @@
 
 `bip check` is often a new process for one record. Loading pydantic and building the rulebook's and
 the report's models would then cost more than all the rest, so `quick_check` runs the same steps on
-plain objects: the compiled rulebook as `engine.lightbook` copies it, the record as
-`engine.recordfile.light_record` reads it, and the report made by the same `ReportBuilder` from the
-light models of `engine.light`. Both copies live in one entry of the on-disk rulebook cache, under
+plain objects: the compiled rulebook as `bip_engine.lightbook` copies it, the record as
+`bip_engine.recordfile.light_record` reads it, and the report made by the same `ReportBuilder` from the
+light models of `bip_engine.light`. Both copies live in one entry of the on-disk rulebook cache, under
 the same key (the core's source and the rulebook's files), so any change to either makes a new one;
 the first check after a change loads the rulebook in full and writes the entry.
 
@@ -52,7 +52,7 @@ class Answer:
 
 
 class _Evaluated:
-    """The parts of `engine.check.Evaluation` that `ReportBuilder` reads."""
+    """The parts of `bip_engine.check.Evaluation` that `ReportBuilder` reads."""
 
     def __init__(
         self,

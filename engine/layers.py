@@ -7,7 +7,7 @@ A municipality's rules folder may say `extends: default` (the bundled rulebook) 
 - `disable: [rule ids]` in `rulebook.yaml` switches base rules off;
 - catalogue entries (indicators, interventions, findings, checklist points) with a known id replace
   the base entry, new ones are added; staircase phrases are added to the base list;
-- `parameters.yaml` replaces base parameters by name (see `engine.parameters`).
+- `parameters.yaml` replaces base parameters by name (see `bip_engine.parameters`).
 Dated variants (several entries of one id with `valid_from` / `valid_to`): an override addresses
 the base variant with the same `valid_from` (no `valid_from` on both sides is the same); when the
 base has a single variant, an override without `valid_from` addresses it whatever its dates. An

@@ -1,10 +1,10 @@
 """Plain-Python stand-ins for the report models, for the cold command-line check.
 
-The pydantic models in `engine.report` are the schema of a report (`bip schema output`) and what
+The pydantic models in `bip_engine.report` are the schema of a report (`bip schema output`) and what
 the library returns. Loading pydantic and building those models costs more than the rest of a
 `bip check` together, so the command line builds the same report from *light* models: plain
 classes made from a description of the pydantic models' fields (`describe_models`, written once
-into the on-disk cache by `engine.fastpath`), which take the same keyword arguments and give the
+into the on-disk cache by `bip_engine.fastpath`), which take the same keyword arguments and give the
 same `model_dump(mode="json")`, field for field and in the same order.
 
 Only what the report needs is copied: defaults and default factories, a float field turns an int
@@ -100,7 +100,7 @@ def jsonable(value: Any) -> Any:
 
 
 class Models:
-    """A namespace of light model classes by name, used where `engine.report` is used otherwise."""
+    """A namespace of light model classes by name, used where `bip_engine.report` is used otherwise."""
 
     def __init__(self, described: dict[str, tuple[FieldSpec, ...]]):
         for name, fields in described.items():
@@ -114,7 +114,7 @@ class Models:
 
 
 def describe_models() -> dict[str, tuple[FieldSpec, ...]]:
-    """The fields of every model of `engine.report`, as `Models` needs them (imports pydantic)."""
+    """The fields of every model of `bip_engine.report`, as `Models` needs them (imports pydantic)."""
     import typing
 
     from pydantic import BaseModel

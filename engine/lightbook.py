@@ -3,7 +3,7 @@
 `lighten(rulebook)` copies a loaded `Rulebook` into plain objects with the same attributes and the
 methods a check uses: its catalogue entries (texts with `get`, entries with `in_force`), compiled
 rules, phases, fact catalogue, and the rules in force for each stretch of days, worked out in
-advance. `engine.fastpath` keeps the copy in the on-disk cache, so a new process reads it without
+advance. `bip_engine.fastpath` keeps the copy in the on-disk cache, so a new process reads it without
 loading pydantic or the rulebook's models. Making the copy imports them; reading it does not.
 """
 
@@ -18,7 +18,7 @@ from .periods import Period, Timeline
 
 
 class LightText:
-    """A text in Danish and English (`engine.catalogue.Text`)."""
+    """A text in Danish and English (`bip_engine.catalogue.Text`)."""
 
     def __init__(self, da: str, en: str):
         self.da, self.en = da, en
@@ -41,7 +41,7 @@ class LightEntry:
 
 
 class LightRule:
-    """`engine.rulebook.CompiledRule`, field for field (a plain class: a dataclass costs time to make
+    """`bip_engine.rulebook.CompiledRule`, field for field (a plain class: a dataclass costs time to make
     at import, which is what the cold check saves)."""
 
     id: str
@@ -76,7 +76,7 @@ class LightRule:
 
 
 class LightCatalogue:
-    """`engine.catalogue.Catalogue`: the look-ups a check uses."""
+    """`bip_engine.catalogue.Catalogue`: the look-ups a check uses."""
 
     def __init__(self, **fields: Any):
         self.indicators: dict[str, Any] = fields["indicators"]
@@ -98,7 +98,7 @@ class LightCatalogue:
 
 
 class LightRulebook:
-    """`engine.rulebook.Rulebook`: identity, catalogue, phases, rules and facts; `at(day)` gives the
+    """`bip_engine.rulebook.Rulebook`: identity, catalogue, phases, rules and facts; `at(day)` gives the
     rules in force on a day (every stretch of days worked out when the copy was made)."""
 
     def __init__(self, **fields: Any):
@@ -134,7 +134,7 @@ class LightRulebook:
 
 
 def lighten(rulebook: Any) -> LightRulebook:
-    """A plain copy of a loaded `engine.rulebook.Rulebook` (imports pydantic to read it)."""
+    """A plain copy of a loaded `bip_engine.rulebook.Rulebook` (imports pydantic to read it)."""
     copier = _Copier()
     light = copier.rulebook(rulebook)
     if rulebook.period is None and rulebook.dated:

@@ -1,6 +1,6 @@
 """What would change the phase: the distance from the current facts to the phase rules' boundaries.
 
-Everything here is worked out from the parsed conditions (`engine.expr`), never written per rule.
+Everything here is worked out from the parsed conditions (`bip_engine.expr`), never written per rule.
 Each condition is read in disjunctive normal form; a conjunction says, per fact, which values it
 allows. Three kinds of margin are produced, each with the facts that would have to move, the value
 they would have to reach, and the phase the rules then really give (the phase rules are re-run on
@@ -275,8 +275,8 @@ def phase_margins(
     """The margins of the phase for these facts (texts left empty; the report fills them in).
 
     `rulebook` must be the rules in force (an evaluation's `rulebook`), or give `day` to pick them.
-    `models` makes the parts (default: the pydantic models of `engine.report`; the command line
-    passes the light ones of `engine.light`).
+    `models` makes the parts (default: the pydantic models of `bip_engine.report`; the command line
+    passes the light ones of `bip_engine.light`).
     """
     if day is not None:
         rulebook = rulebook.at(day)

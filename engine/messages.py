@@ -2,7 +2,7 @@
 
 A message key is a problem code, or a code and a variant (`R002.score`); the code is what stays
 stable (README, `--errors` files, tests) and the text follows `--lang`. A `Problem` made with
-`engine.errors.problem()` keeps its key and arguments, so it can be shown in either language; its
+`bip_engine.errors.problem()` keeps its key and arguments, so it can be shown in either language; its
 `message` is the English text, as before. Warnings and the batch summary are here too. Arguments are plain
 values (ids, field paths, numbers) and are never translated.
 """
@@ -146,7 +146,7 @@ def hint(name: str | None, lang: str = "en") -> str:
 
 
 class Keyed(Protocol):
-    """What `shown_message` reads of a problem (`engine.errors.Problem`)."""
+    """What `shown_message` reads of a problem (`bip_engine.errors.Problem`)."""
 
     key: str | None
     args: dict[str, Any]

@@ -1,8 +1,8 @@
 """Conditions in disjunctive normal form (an `or` of `and`s of comparisons), and what a conjunction
 says about one fact (`Bounds`).
 
-Both the static analysis of rulebooks (`engine.authoring.analysis`) and the phase margins
-(`engine.margins`) read a condition as a list of conjunctions and each conjunction as bounds per
+Both the static analysis of rulebooks (`bip_engine.authoring.analysis`) and the phase margins
+(`bip_engine.margins`) read a condition as a list of conjunctions and each conjunction as bounds per
 fact; this is the one place that builds both.
 """
 

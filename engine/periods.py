@@ -21,7 +21,7 @@ FIELDS = ("valid_from", "valid_to")
 ONE_DAY = dt.timedelta(days=1)
 
 
-@value_class  # a frozen dataclass, made without generating code (engine.valueclass)
+@value_class  # a frozen dataclass, made without generating code (bip_engine.valueclass)
 class Period:
     """An inclusive stretch of days; None means open on that side."""
 

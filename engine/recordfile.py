@@ -1,7 +1,7 @@
 """Reading a citizen record file, and a plain-Python reading of a record for the cold command-line check.
 
-`read_record_file` loads YAML or JSON (the format is validated by `engine.record`). `light_record`
-reads loaded data into plain objects with the attributes of `engine.record.Record`, without
+`read_record_file` loads YAML or JSON (the format is validated by `bip_engine.record`). `light_record`
+reads loaded data into plain objects with the attributes of `bip_engine.record.Record`, without
 pydantic, for the common case only: every value exactly of the expected type (a date as a date or
 as `YYYY-MM-DD`). It answers None for anything else, valid or not, and the caller then validates
 with pydantic, which gives the located messages of a rejected record; so the light reading never
@@ -146,7 +146,7 @@ def _caseworker(item: Any) -> _Plain:
 
 def names_known(record: Any, catalogue: Any) -> bool:
     """Whether every indicator and intervention name is in the catalogue and no intervention ends
-    before it starts (what `engine.record.check_names` checks; it gives the messages)."""
+    before it starts (what `bip_engine.record.check_names` checks; it gives the messages)."""
     for measurement in record.measurements:
         if any(name not in catalogue.indicators for name in measurement.scores):
             return False

@@ -1,7 +1,7 @@
 """Reading the release store: approved, immutable, content-addressed rulebooks.
 
 A release is a folder `<store>/<hash>/` (default store `./bip-releases`), written once by
-`bip rules release` (`engine.authoring.release`) and read-only afterwards:
+`bip rules release` (`bip_engine.authoring.release`) and read-only afterwards:
 
     release.json            name, version, hash, authors, approver, self_approved, time, note, ...
     rules/0-<base name>/    every layer of the combined rulebook, base first; each `extends`

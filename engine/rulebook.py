@@ -282,7 +282,7 @@ class Rulebook:
 def load_rulebook(folder: str | Path) -> Rulebook:
     """Load, validate and compile the rulebook in `folder`; raise `RulebookError` listing every problem.
 
-    A rulebook that `extends` another is merged over it first (see `engine.layers`).
+    A rulebook that `extends` another is merged over it first (see `bip_engine.layers`).
     """
     folder = Path(folder)
     problems = ProblemList()

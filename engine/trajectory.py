@@ -26,8 +26,8 @@ def trajectory(
 ) -> Trajectory:
     """The trajectory of `record` up to `as_of` (later measurements and caseworkers are left out).
 
-    `models` makes the parts (default: the pydantic models of `engine.report`; the command line
-    passes the light ones of `engine.light`).
+    `models` makes the parts (default: the pydantic models of `bip_engine.report`; the command line
+    passes the light ones of `bip_engine.light`).
     """
     if models is None:
         from . import report as models

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import Checker, durable_available, load_rulebook
+from bip_engine import Checker, durable_available, load_rulebook
 from tests.postgres import postgres_url  # noqa: F401  (a real PostgreSQL server, for the decision log)
 from tests.service_server import bip_server, service  # noqa: F401  (a real `bip serve`)
 
-pytest_plugins = ["engine.authoring.gherkin_steps"]
+pytest_plugins = ["bip_engine.authoring.gherkin_steps"]
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 22)

@@ -36,7 +36,7 @@ def free_port() -> int:
 
 def make_tokens(database: str) -> dict[str, str]:
     """A token for every role in the log at `database` (names are the roles)."""
-    from engine.service.store import Store
+    from bip_engine.service.store import Store
 
     store = Store.open(database)
     try:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from engine.authoring.analysis import dnf, implies, never_true, satisfiable, shadowed_by
-from engine.expr import parse_condition
+from bip_engine.authoring.analysis import dnf, implies, never_true, satisfiable, shadowed_by
+from bip_engine.expr import parse_condition
 from tests.test_expr import FACTS as SPECS  # the same small fact catalogue as the language tests
 
 

@@ -6,10 +6,10 @@ import random
 import pytest
 from click.testing import CliRunner
 
-import cli
-from engine.caseload.batch import PHASE_URGENCY, triage_key
-from engine.caseload.extsort import external_sort
-from engine.caseload.simulate import generate_cohort, write_csv, write_jsonl
+from bip_engine import cli
+from bip_engine.caseload.batch import PHASE_URGENCY, triage_key
+from bip_engine.caseload.extsort import external_sort
+from bip_engine.caseload.simulate import generate_cohort, write_csv, write_jsonl
 
 AS_OF = "2026-11-22"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.caseload.readers import (
+from bip_engine.caseload.readers import (
     RawRecord,
     ReadProblem,
     detect_and_read,

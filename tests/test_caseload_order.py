@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.caseload.readers import RawRecord, ReadProblem, read_csv_exports
-from engine.caseload.simulate import generate_cohort, write_csv
+from bip_engine.caseload.readers import RawRecord, ReadProblem, read_csv_exports
+from bip_engine.caseload.simulate import generate_cohort, write_csv
 from tests.conftest import ROOT
 
 AS_OF = "2026-11-22"

@@ -7,8 +7,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from cli import main
-from engine.caseload.simulate import generate_cohort
+from bip_engine.caseload.simulate import generate_cohort
+from bip_engine.cli import main
 from tests.conftest import AS_OF, ROOT, record, scores
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))

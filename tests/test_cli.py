@@ -6,8 +6,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import cli
-from engine import durable_available
+from bip_engine import cli, durable_available
 from tests.conftest import ROOT, record, replace_in
 
 EXAMPLE = str(ROOT / "examples" / "stilstand.yaml")

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import cli
-from engine import Checker, RulebookError, load_rulebook
-from engine.authoring.impact import compare_rule_folders
-from engine.authoring.validate import validate
-from engine.periods import Period, Timeline, covered
+from bip_engine import Checker, RulebookError, cli, load_rulebook
+from bip_engine.authoring.impact import compare_rule_folders
+from bip_engine.authoring.validate import validate
+from bip_engine.periods import Period, Timeline, covered
 from tests.conftest import EXECUTORS, ROOT
 
 AS_OF = dt.date(2026, 11, 22)
@@ -434,7 +433,7 @@ def test_a_gherkin_scenario_before_and_after_the_date(dated, tmp_path):
         cwd=ROOT,
     )
     assert wrong.returncode == 1  # under the default rules the fall is regress in 2027 too
-    from engine.authoring.gherkin_steps import STEPS
+    from bip_engine.authoring.gherkin_steps import STEPS
 
     assert any(example == "Givet reglerne gælder pr. 2027-01-01" for _, example, _ in STEPS)
 

@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from engine import Checker, durable_available
-from engine.facts import derive_facts
-from engine.record import validate_record
+from bip_engine import Checker, durable_available
+from bip_engine.facts import derive_facts
+from bip_engine.record import validate_record
 from tests.conftest import AS_OF
 
 INTERVENTIONS = [

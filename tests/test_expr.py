@@ -2,8 +2,8 @@
 
 import pytest
 
-from engine.executors.python_exec import holds
-from engine.expr import AllOf, AnyOf, Compare, Contains, ExpressionError, FactSpec, Known, parse_condition, to_text
+from bip_engine.executors.python_exec import holds
+from bip_engine.expr import AllOf, AnyOf, Compare, Contains, ExpressionError, FactSpec, Known, parse_condition, to_text
 
 FACTS = {
     spec.name: spec
@@ -112,7 +112,7 @@ def test_to_text_writes_the_condition_back():
 def test_compiled_conditions_agree_with_holds(text):
     from itertools import product
 
-    from engine.executors.python_exec import compile_condition
+    from bip_engine.executors.python_exec import compile_condition
 
     condition = parse(text)
     compiled = compile_condition(condition)

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from engine.facts import derive_facts
-from engine.record import validate_record
+from bip_engine.facts import derive_facts
+from bip_engine.record import validate_record
 from tests.conftest import AS_OF, months_before, record, scores
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.authoring import gherkin_steps
-from engine.authoring.gherkin_lint import (
+from bip_engine.authoring import gherkin_steps
+from bip_engine.authoring.gherkin_lint import (
     BACKGROUND_KEYWORDS,
     EXAMPLES_KEYWORDS,
     FEATURE_KEYWORDS,
@@ -409,7 +409,7 @@ def run_features(tmp_path: Path, text: str, *options: str, rules: Path | None = 
         "-m",
         "pytest",
         "-p",
-        "engine.authoring.gherkin_steps",
+        "bip_engine.authoring.gherkin_steps",
         "--bip-rules",
         str(rules or ROOT / "rules"),
         "-p",

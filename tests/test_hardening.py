@@ -20,10 +20,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import cli
-from engine.caseload.output import safe_cell
-from engine.paths import default_rules
-from engine.yamlio import MAX_DEPTH, json_depth_problem, parse_json, parse_yaml, yaml_depth_problem
+from bip_engine import cli
+from bip_engine.caseload.output import safe_cell
+from bip_engine.paths import default_rules
+from bip_engine.yamlio import MAX_DEPTH, json_depth_problem, parse_json, parse_yaml, yaml_depth_problem
 
 AS_OF = "2026-11-22"
 RNG = random.Random(7)

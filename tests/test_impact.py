@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import Checker
-from engine.authoring.impact import NONE, compare_caseload, compare_rule_folders, diff_rulebooks, render_impact
-from engine.caseload.readers import RawRecord, ReadProblem, detect_and_read
-from engine.caseload.simulate import generate_cohort, write_jsonl
-from engine.errors import problem
+from bip_engine import Checker
+from bip_engine.authoring.impact import NONE, compare_caseload, compare_rule_folders, diff_rulebooks, render_impact
+from bip_engine.caseload.readers import RawRecord, ReadProblem, detect_and_read
+from bip_engine.caseload.simulate import generate_cohort, write_jsonl
+from bip_engine.errors import problem
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 22)
@@ -191,9 +191,10 @@ def test_renamed_rule_is_removed_and_added(tmp_path):
     assert diff.added[0]["priority"] == 20 and diff.changed == []
 
 
-def test_rejected_records_are_counted_and_the_rest_processed(tmp_path, regress_rules):
+def test_rejected_records_are_counted_and_the_rest_processed(tmp_path, regress_rules, monkeypatch):
     records = list(generate_cohort(40, seed=2))
-    path = tmp_path / "mixed.jsonl"
+    monkeypatch.chdir(tmp_path)  # a short relative path, so the text report does not wrap it
+    path = Path("mixed.jsonl")
     with path.open("w", encoding="utf-8") as stream:
         write_jsonl(records[:20], stream)
         stream.write('{"id": "BROKEN", "measurements": [\n')

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from engine import Checker, RulebookError, durable_available, load_rulebook
+from bip_engine import Checker, RulebookError, durable_available, load_rulebook
 from tests.conftest import ROOT, record
 
 
@@ -142,7 +142,7 @@ def local_guidance(local):
 def test_docs_and_validate_show_where_rules_come_from(local):
     from click.testing import CliRunner
 
-    import cli
+    from bip_engine import cli
 
     guidance = local_guidance(local)
     docs = CliRunner().invoke(cli.main, ["rules", "docs", str(local), "--no-examples", "--guidance", str(guidance)])
@@ -158,7 +158,7 @@ def test_docs_and_validate_show_where_rules_come_from(local):
 def test_explain_shows_where_an_overriding_rule_comes_from(local):
     from click.testing import CliRunner
 
-    import cli
+    from bip_engine import cli
 
     result = CliRunner().invoke(
         cli.main,

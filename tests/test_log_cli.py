@@ -14,10 +14,9 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-import cli
-from engine import Checker
-from engine.service.decisions import decision_entry
-from engine.service.store import ROLES, Principal, Store
+from bip_engine import Checker, cli
+from bip_engine.service.decisions import decision_entry
+from bip_engine.service.store import ROLES, Principal, Store
 from tests.conftest import ROOT
 from tests.postgres import new_database
 
@@ -238,7 +237,7 @@ def test_check_without_log_does_not_load_the_database_layer():
     code = (
         "import sys; from click.testing import CliRunner; import cli; "
         f"r = CliRunner().invoke(cli.main, ['check', {EXAMPLE!r}]); "
-        "print(r.exit_code, 'sqlalchemy' in sys.modules, 'engine.service.store' in sys.modules)"
+        "print(r.exit_code, 'sqlalchemy' in sys.modules, 'bip_engine.service.store' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False

@@ -13,10 +13,10 @@ import json
 
 import pytest
 
-from engine.caseload.simulate import generate_cohort
-from engine.check import Checker
-from engine.expr import parse_condition
-from engine.margins import phase_margins, solve
+from bip_engine.caseload.simulate import generate_cohort
+from bip_engine.check import Checker
+from bip_engine.expr import parse_condition
+from bip_engine.margins import phase_margins, solve
 from tests.conftest import AS_OF, ROOT, record, replace_in
 
 
@@ -156,8 +156,8 @@ def test_solve_finds_the_nearest_value():
 
 
 def test_solve_reads_a_list_fact_as_the_analysis_does():
-    """`not in` also holds for an unknown value; `in` needs a known one (`engine.normal_form.Bounds`)."""
-    from engine.margins import _NO
+    """`not in` also holds for an unknown value; `in` needs a known one (`bip_engine.normal_form.Bounds`)."""
+    from bip_engine.margins import _NO
     from tests.test_expr import FACTS as specs
 
     unknown_and_lacks = parse_condition('types is none and "social" not in types', specs)

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.service import sessions
-from engine.service.page_chart import ChartInput, build_chart
-from engine.service.store import Store
+from bip_engine.service import sessions
+from bip_engine.service.page_chart import ChartInput, build_chart
+from bip_engine.service.store import Store
 from tests.conftest import record, scores
 from tests.service_server import start_server
 

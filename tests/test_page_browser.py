@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import Checker
-from engine.messages import shown_message
-from engine.service.store import Store
+from bip_engine import Checker
+from bip_engine.messages import shown_message
+from bip_engine.service.store import Store
 from tests.conftest import ROOT, months_before, record, scores
 from tests.service_server import start_server
 
@@ -209,8 +209,8 @@ BAD_RECORDS = [
 
 def cli_problems(checker: Checker, text: str):
     """The problems `bip check` reports for a record text (the same readers)."""
-    from engine.errors import RecordError
-    from engine.yamlio import parse_yaml
+    from bip_engine.errors import RecordError
+    from bip_engine.yamlio import parse_yaml
 
     data, problem = parse_yaml(text, "<record>")
     if problem:

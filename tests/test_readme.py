@@ -6,7 +6,7 @@ import sys
 
 from click.testing import CliRunner
 
-import cli
+from bip_engine import cli
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -2,8 +2,8 @@
 
 import pytest
 
-from engine import RecordError
-from engine.record import cpr_warning, read_record_file, validate_record
+from bip_engine import RecordError
+from bip_engine.record import cpr_warning, read_record_file, validate_record
 
 
 def problems_of(tmp_path, text, checker, name="r.yaml"):

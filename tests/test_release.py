@@ -10,10 +10,9 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-import cli
-from engine import Checker, RulebookError, load_rulebook
-from engine.authoring.release import make_release
-from engine.releases import (
+from bip_engine import Checker, RulebookError, cli, load_rulebook
+from bip_engine.authoring.release import make_release
+from bip_engine.releases import (
     ReleaseError,
     list_releases,
     load_release,

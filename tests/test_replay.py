@@ -9,11 +9,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import cli
-from engine.authoring.release import make_release
-from engine.service.decisions import DecisionEntry
-from engine.service.replay import replay
-from engine.service.store import Store
+from bip_engine import cli
+from bip_engine.authoring.release import make_release
+from bip_engine.service.decisions import DecisionEntry
+from bip_engine.service.replay import replay
+from bip_engine.service.store import Store
 from tests.conftest import EXECUTORS
 from tests.test_dated import dated_rulebook, falling_record, write
 

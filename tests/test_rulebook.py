@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine import RulebookError, load_rulebook
+from bip_engine import RulebookError, load_rulebook
 from tests.conftest import replace_in
 
 replace = replace_in

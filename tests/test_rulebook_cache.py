@@ -4,8 +4,8 @@ import pickle
 
 import pytest
 
-from engine import RulebookError
-from engine.rulebook_cache import load_rulebook_cached
+from bip_engine import RulebookError
+from bip_engine.rulebook_cache import load_rulebook_cached
 from tests.conftest import replace_in
 
 

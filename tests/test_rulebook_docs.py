@@ -7,8 +7,8 @@ import re
 import pytest
 from markupsafe import escape
 
-from engine import load_rulebook
-from engine.authoring.describe import (
+from bip_engine import load_rulebook
+from bip_engine.authoring.describe import (
     FACT_DESCRIPTIONS_DA,
     FACT_LABELS,
     describe,
@@ -17,9 +17,9 @@ from engine.authoring.describe import (
     format_value,
     value_labels,
 )
-from engine.authoring.docs import neutral_facts, required_phase, rulebook_document
-from engine.expr import Compare, parse_condition
-from engine.render import Guidance
+from bip_engine.authoring.docs import neutral_facts, required_phase, rulebook_document
+from bip_engine.expr import Compare, parse_condition
+from bip_engine.render import Guidance
 from tests.conftest import ROOT
 
 LANGS = ("da", "en")

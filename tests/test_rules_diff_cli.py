@@ -5,8 +5,8 @@ import shutil
 
 from click.testing import CliRunner
 
-import cli
-from engine.caseload.simulate import generate_cohort, write_jsonl
+from bip_engine import cli
+from bip_engine.caseload.simulate import generate_cohort, write_jsonl
 from tests.conftest import ROOT, replace_in
 
 

@@ -78,7 +78,7 @@ def test_an_invalid_rulebook_exits_4(tmp_path):
 
 
 def test_steps_page_lists_every_step():
-    from engine.authoring.gherkin_steps import STEPS
+    from bip_engine.authoring.gherkin_steps import STEPS
 
     output = bip("rules", "steps").stdout
     assert all(pattern in output for pattern, _, _ in STEPS)

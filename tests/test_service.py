@@ -16,8 +16,8 @@ import httpx
 import pytest
 import yaml
 
-from engine.service.access import ROLE_PERMISSIONS
-from engine.service.store import Store
+from bip_engine.service.access import ROLE_PERMISSIONS
+from bip_engine.service.store import Store
 from tests.conftest import ROOT, record, scores
 from tests.service_server import ROLES
 

@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from engine.service.store import Store
+from bip_engine.service.store import Store
 from tests.conftest import record
 from tests.service_server import start_server
 

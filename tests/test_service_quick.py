@@ -25,8 +25,8 @@ import httpx
 import pytest
 import yaml
 
-from engine.caseload.simulate import generate_cohort
-from engine.service.store import Store
+from bip_engine.caseload.simulate import generate_cohort
+from bip_engine.service.store import Store
 from tests.service_server import make_tokens, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from engine.service.access import ROLE_PERMISSIONS
-from engine.service.app import create_app
-from engine.service.settings import ServiceSettings
+from bip_engine.service.access import ROLE_PERMISSIONS
+from bip_engine.service.app import create_app
+from bip_engine.service.settings import ServiceSettings
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -42,7 +42,7 @@ def test_role_table_matches_the_permissions():
 def test_every_serve_option_is_documented():
     from click.testing import CliRunner
 
-    import cli
+    from bip_engine import cli
 
     help_text = CliRunner().invoke(cli.main, ["serve", "--help"]).output
     options = set(re.findall(r"(--[a-z][a-z-]+)", help_text)) - {"--help", "--no-access-log"}

@@ -155,7 +155,7 @@ def test_the_shared_socket_gives_accepted_connections_tcp_nodelay():
     """Answers are not held back by Nagle's algorithm waiting for the client's delayed ACK."""
     import socket
 
-    from engine.service.workers import listening_socket
+    from bip_engine.service.workers import listening_socket
 
     listener = listening_socket("127.0.0.1", 0)
     try:
@@ -189,7 +189,7 @@ def test_a_worker_that_dies_is_started_again_and_the_other_keeps_answering(bip_s
 
 def test_sighup_follows_the_latest_release_with_its_rules_and_templates(bip_server, tmp_path):
     """`bip serve --release latest` switches to a newly approved release on SIGHUP, templates included."""
-    from engine.authoring.release import make_release
+    from bip_engine.authoring.release import make_release
     from tests.test_dated import dated_rulebook, falling_record, write
 
     rules = dated_rulebook(tmp_path / "src")

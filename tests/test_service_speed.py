@@ -23,14 +23,14 @@ import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import render
-from engine.caseload.simulate import generate_cohort
-from engine.check import report_json
-from engine.indented_json import dumps_indented
-from engine.margins import phase_margins
-from engine.report import _Out
-from engine.service.access import TOKEN_CACHE_SECONDS
-from engine.service.store import Store
+from bip_engine import render
+from bip_engine.caseload.simulate import generate_cohort
+from bip_engine.check import report_json
+from bip_engine.indented_json import dumps_indented
+from bip_engine.margins import phase_margins
+from bip_engine.report import _Out
+from bip_engine.service.access import TOKEN_CACHE_SECONDS
+from bip_engine.service.store import Store
 from tests.conftest import record
 
 PLAIN = st.none() | st.booleans() | st.integers() | st.floats() | st.text()

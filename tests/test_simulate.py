@@ -12,8 +12,8 @@ from statistics import fmean
 import pytest
 import yaml
 
-from engine.caseload.readers import RawRecord, detect_and_read, read_csv_exports, read_jsonl
-from engine.caseload.simulate import (
+from bip_engine.caseload.readers import RawRecord, detect_and_read, read_csv_exports, read_jsonl
+from bip_engine.caseload.simulate import (
     DEFAULT_AS_OF,
     STAIRCASE_PHRASES,
     calibration_summary,
@@ -21,7 +21,7 @@ from engine.caseload.simulate import (
     write_csv,
     write_jsonl,
 )
-from engine.paths import default_rules
+from bip_engine.paths import default_rules
 
 AS_OF = DEFAULT_AS_OF
 CITIZEN_RATED = (

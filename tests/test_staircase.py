@@ -8,9 +8,9 @@ import random
 import pytest
 from click.testing import CliRunner
 
-import cli
-from engine.catalogue import StaircasePhrase
-from engine.facts import find_staircase
+from bip_engine import cli
+from bip_engine.catalogue import StaircasePhrase
+from bip_engine.facts import find_staircase
 from tests.conftest import record
 
 RAISE = [

@@ -5,7 +5,7 @@ imports, and the check must not import the parts of the engine (or the libraries
 use. A new command or wing that is imported at start-up, instead of inside its command, fails here.
 The cold-start time itself is measured by benchmarks/run.py, as a ratio to the import floor.
 
-A check from the command line goes the quick way (`engine.fastpath`): no pydantic, no rulebook
+A check from the command line goes the quick way (`bip_engine.fastpath`): no pydantic, no rulebook
 models; the tests below hold it to the same output as `Checker`, byte for byte, and to handing every
 record it is not sure of to `Checker`, so a rejected record still gets its located messages.
 """
@@ -26,11 +26,11 @@ NOT_FOR_A_CHECK = (
     "pydantic",
     "pydantic_core",
     "importlib.metadata",
-    "engine.check",
-    "engine.record",
-    "engine.report",
-    "engine.rulebook",
-    "engine.catalogue",
+    "bip_engine.check",
+    "bip_engine.record",
+    "bip_engine.report",
+    "bip_engine.rulebook",
+    "bip_engine.catalogue",
     "fastapi",
     "starlette",
     "uvicorn",
@@ -47,9 +47,9 @@ NOT_FOR_A_CHECK = (
     "concurrent",
     "sqlite3",
     "_sqlite3",
-    "engine.authoring",
-    "engine.caseload",
-    "engine.service",
+    "bip_engine.authoring",
+    "bip_engine.caseload",
+    "bip_engine.service",
 )
 
 
@@ -79,7 +79,7 @@ def imported_modules(*args: str, cache: str | None = None) -> set[str]:
         if line.startswith("import time:") and "|" in line
     }
     modules.discard("package")  # the header line
-    assert "click" in modules and "engine.errors" in modules  # the listing is real
+    assert "click" in modules and "bip_engine.errors" in modules  # the listing is real
     return modules
 
 
@@ -96,7 +96,7 @@ ENGINES = ["python"] + (["durable"] if sys.version_info < (3, 13) else [])
 def test_a_cold_check_imports_only_what_it_needs(engine, tmp_path):
     args = ("check", "examples/stilstand.yaml", "--as-of", "2026-11-22", "--engine", engine)
     modules = imported_modules(*args, cache=str(tmp_path))
-    assert "engine.fastpath" in modules and "jinja2" in modules
+    assert "bip_engine.fastpath" in modules and "jinja2" in modules
     assert unneeded(modules) == []
 
 
@@ -107,7 +107,7 @@ def test_the_default_check_in_json_imports_only_what_it_needs(tmp_path):
 
 def test_without_a_cache_the_check_goes_the_full_way_and_says_the_same(tmp_path):
     args = ["check", "examples/afsporing.yaml", "--as-of", "2026-11-22", "--engine", "python"]
-    assert "engine.check" in imported_modules(*args, cache="")
+    assert "bip_engine.check" in imported_modules(*args, cache="")
     args += ["--fail-on", "medium"]
     outputs = []
     for cache in ("", str(tmp_path), str(tmp_path)):  # the full way, then the quick way (twice: miss, then hit)
@@ -128,21 +128,21 @@ def test_without_a_cache_the_check_goes_the_full_way_and_says_the_same(tmp_path)
 def test_the_listing_would_catch_a_wing_imported_at_start_up():
     # `bip rules validate` does use the authoring wing: the same listing must show it.
     modules = imported_modules("rules", "validate")
-    assert "engine.authoring.validate" in unneeded(modules)
+    assert "bip_engine.authoring.validate" in unneeded(modules)
 
 
 def test_importing_engine_alone_loads_no_model_or_rule_machinery():
-    code = "import sys, engine, engine.errors; print(' '.join(sorted(sys.modules)))"
+    code = "import sys, engine, bip_engine.errors; print(' '.join(sorted(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     modules = set(result.stdout.split())
-    assert "engine.errors" in modules
-    assert not {"engine.check", "engine.rulebook", "pydantic.main", "jinja2"} & modules
-    from engine import (  # the public names still work, imported on first use
+    assert "bip_engine.errors" in modules
+    assert not {"bip_engine.check", "bip_engine.rulebook", "pydantic.main", "jinja2"} & modules
+    from bip_engine import (  # the public names still work, imported on first use
         Checker,
         Report,
     )
 
-    assert Checker.__module__ == "engine.check" and Report.__module__ == "engine.report"
+    assert Checker.__module__ == "bip_engine.check" and Report.__module__ == "bip_engine.report"
 
 
 # --- `bip rules test` after a plain `pip install bip-engine` -------------------------------------

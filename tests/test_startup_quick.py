@@ -1,4 +1,4 @@
-"""The quick command-line check (`engine.fastpath`) says exactly what `Checker` says.
+"""The quick command-line check (`bip_engine.fastpath`) says exactly what `Checker` says.
 
 The quick way reads the record without pydantic, copies the rulebook into plain objects and builds
 the report from light models; any difference would be a different answer to a caseworker, so every
@@ -18,14 +18,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import cli
-from engine import Checker, durable_available
-from engine.caseload.simulate import generate_cohort
-from engine.errors import RecordError
-from engine.fastpath import NotHere, quick_check
-from engine.light import Models, describe_models
-from engine.record import validate_record
-from engine.recordfile import light_record
+from bip_engine import Checker, cli, durable_available
+from bip_engine.caseload.simulate import generate_cohort
+from bip_engine.errors import RecordError
+from bip_engine.fastpath import NotHere, quick_check
+from bip_engine.light import Models, describe_models
+from bip_engine.record import validate_record
+from bip_engine.recordfile import light_record
 from tests.conftest import ROOT
 
 ENGINES = ["python"] + (["durable"] if durable_available() else [])
@@ -65,7 +64,7 @@ def test_generated_records_read_the_same_both_ways(checkers, tmp_path):
 
 
 def test_the_light_models_cover_every_report_model():
-    from engine import report
+    from bip_engine import report
 
     described = describe_models()
     assert {"Report", "PhaseMargin", "FactChange", "Trajectory", "LevelPoint"} <= set(described)
@@ -192,7 +191,7 @@ def test_a_value_class_behaves_as_the_frozen_dataclass_it_replaces():
     import dataclasses
     import pickle
 
-    from engine.valueclass import value_class
+    from bip_engine.valueclass import value_class
 
     class Plain:
         fact: str
@@ -214,7 +213,7 @@ def test_a_value_class_behaves_as_the_frozen_dataclass_it_replaces():
         if isinstance(one.value, list):
             continue
         assert hash(one) == hash(other)
-    from engine.expr import AllOf, Compare
+    from bip_engine.expr import AllOf, Compare
 
     condition = AllOf((Compare("level", "<=", 1.8), Compare("change", ">", 0)))
     assert pickle.loads(pickle.dumps(condition)) == condition and hash(condition) == hash(AllOf(condition.terms))

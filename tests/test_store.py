@@ -15,15 +15,15 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from engine import Checker, Record
-from engine.service.decisions import (
+from bip_engine import Checker, Record
+from bip_engine.service.decisions import (
     DecisionEntry,
     cutoff_date,
     decision_entry,
     new_decision_id,
     record_hash,
 )
-from engine.service.store import (
+from bip_engine.service.store import (
     MIGRATIONS,
     ROLES,
     SCHEMA_VERSION,
@@ -295,9 +295,9 @@ def test_concurrent_appends_from_threads(store, plain_checker):
 
 WRITER = textwrap.dedent("""
     import dataclasses, sys
-    from engine import Checker
-    from engine.service.decisions import decision_entry
-    from engine.service.store import Principal, Store
+    from bip_engine import Checker
+    from bip_engine.service.decisions import decision_entry
+    from bip_engine.service.store import Principal, Store
     from tests.conftest import AS_OF, ROOT, record
     store = Store.open(sys.argv[1])  # both processes create/migrate the same new database at once
     checker = Checker(ROOT / "rules", engine="python")
@@ -472,7 +472,7 @@ def _rows(store: Store, checker: Checker, count: int) -> list[dict]:
 def test_the_writer_commits_concurrent_entries_and_each_waits_for_its_own(store, plain_checker):
     import asyncio
 
-    from engine.service.writer import DecisionWriter
+    from bip_engine.service.writer import DecisionWriter
 
     writer = DecisionWriter(store)
     rows = _rows(store, plain_checker, 40)
@@ -504,7 +504,7 @@ def _counting_commits(store: Store) -> list[int]:
 def test_requests_that_come_in_together_are_committed_by_the_last_computation(tmp_path, plain_checker):
     import asyncio
 
-    from engine.service.writer import DecisionWriter
+    from bip_engine.service.writer import DecisionWriter
 
     store = Store.open(f"sqlite:///{tmp_path / 'log.sqlite'}")
     writer = DecisionWriter(store)
@@ -535,7 +535,7 @@ def test_requests_that_come_in_together_are_committed_by_the_last_computation(tm
 def test_answers_leave_before_the_requests_that_came_in_meanwhile_are_computed(tmp_path, plain_checker):
     import asyncio
 
-    from engine.service.writer import DecisionWriter
+    from bip_engine.service.writer import DecisionWriter
 
     store = Store.open(f"sqlite:///{tmp_path / 'log.sqlite'}")
     writer = DecisionWriter(store)
@@ -575,7 +575,7 @@ def test_answers_leave_before_the_requests_that_came_in_meanwhile_are_computed(t
 def test_a_computation_that_fails_does_not_hold_back_the_others(tmp_path, plain_checker, failing):
     import asyncio
 
-    from engine.service.writer import DecisionWriter
+    from bip_engine.service.writer import DecisionWriter
 
     store = Store.open(f"sqlite:///{tmp_path / 'log.sqlite'}")
     writer = DecisionWriter(store)
@@ -610,7 +610,7 @@ def test_a_sqlite_lock_held_longer_than_the_loop_waits_goes_to_the_writer_thread
     import asyncio
     import time
 
-    from engine.service.writer import BUSY_ON_LOOP, DecisionWriter
+    from bip_engine.service.writer import BUSY_ON_LOOP, DecisionWriter
 
     url = f"sqlite:///{tmp_path / 'log.sqlite'}"
     store, other = Store.open(url), Store.open(url)

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from engine.caseload.simulate import generate_cohort
+from bip_engine.caseload.simulate import generate_cohort
 from tests.conftest import AS_OF, months_before, record, scores
 
 

@@ -3,7 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
-import cli
+from bip_engine import cli
 from tests.conftest import replace_in
 
 edit = replace_in

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from engine import RecordError
-from engine.changes import Summary, compare
-from engine.whatif import what_if
+from bip_engine import RecordError
+from bip_engine.changes import Summary, compare
+from bip_engine.whatif import what_if
 from tests.conftest import AS_OF, months_before, record, scores
 
 INTERNSHIPS = [

@@ -1,6 +1,6 @@
 """Conditions in plain words, for people who do not read the rule language.
 
-`describe` turns a rule's condition (the intermediate form of `engine.expr`) into a sentence in
+`describe` turns a rule's condition (the intermediate form of `bip_engine.expr`) into a sentence in
 Danish or English: ``change <= -0.4`` becomes "gennemsnitlig ændring ≤ −0,4" / "mean change ≤ −0.4",
 ``job_oriented_active`` becomes "en jobrettet indsats er i gang", ``"no_intervention_3m" in flags``
 becomes "flaget »no_intervention_3m« er rejst". `bip rules docs` prints it next to the condition as

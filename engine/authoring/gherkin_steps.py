@@ -1,7 +1,7 @@
 """The Danish step vocabulary for testing a rulebook with Gherkin scenarios (`# language: da`).
 
-This module is a pytest plugin. Load it with ``pytest -p engine.authoring.gherkin_steps`` (or
-``pytest_plugins = ["engine.authoring.gherkin_steps"]`` in a conftest.py) and bind feature files with
+This module is a pytest plugin. Load it with ``pytest -p bip_engine.authoring.gherkin_steps`` (or
+``pytest_plugins = ["bip_engine.authoring.gherkin_steps"]`` in a conftest.py) and bind feature files with
 ``pytest_bdd.scenarios(...)``. It adds three options:
 
 ``--bip-rules DIR``      the rulebook folder to test (default: the bundled rules)
@@ -757,7 +757,7 @@ def _punkt_ikke_i_fokus(bip_scenarie: ScenarioState, bip_checker: Checker, point
         )
 
 
-#: What `from engine.authoring.gherkin_steps import *` brings into a test module: the fixtures and step definitions.
+#: What `from bip_engine.authoring.gherkin_steps import *` brings into a test module: the fixtures and step definitions.
 __all__ = ["STEPS", "bip_checker", "bip_scenarie", "matched_rules"] + [
     name for name in list(globals()) if name.startswith("pytestbdd_")
 ]

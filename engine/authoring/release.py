@@ -3,7 +3,7 @@
 The combined rulebook (the folder and every rulebook it extends) and its guidance templates (the
 bundled ones, then the `--guidance` folders) are validated as `bip rules validate` does; an invalid
 rulebook is refused with its problems. The files are then copied into a new folder of the store,
-named by the hash of their content (see `engine.releases`), and made read-only. Releasing the same
+named by the hash of their content (see `bip_engine.releases`), and made read-only. Releasing the same
 content again writes nothing and says which release already holds it.
 
 Four eyes: the approver must not be the last author of the change. The author is the `author:` of

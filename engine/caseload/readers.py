@@ -110,7 +110,7 @@ class ReadProblem:
     """Something that could not be read; `source` names the file, and the line where known.
 
     `problem` is the located `Problem`, with its code and its message key and arguments (made by
-    `engine.errors.problem()`), so that `text(lang)` gives it in Danish or English.
+    `bip_engine.errors.problem()`), so that `text(lang)` gives it in Danish or English.
     """
 
     source: str

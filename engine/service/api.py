@@ -481,7 +481,7 @@ async def _record_body(request: Request) -> tuple[Any, str]:
 def check_answer(app: FastAPI, record: Record, asking: Asking, fmt: str) -> CheckAnswer:
     """The answer to a check of a valid record: body in `fmt`, decision id, log row (not yet written), phase.
 
-    Shared by the `/v1/check` route and the quick route (`engine.service.quick`), so both answer alike.
+    Shared by the `/v1/check` route and the quick route (`bip_engine.service.quick`), so both answer alike.
     Pure computation (a few milliseconds), so it runs on the event loop: no thread hand-over, and
     no threads contending for the GIL.
     """

@@ -1,7 +1,7 @@
 """The HTTP service behind `bip serve`: the check, the trace and whole caseloads over HTTP.
 
 `create_app(settings)` builds the FastAPI application; `app_from_env()` builds it with the settings
-in `BIP_SERVICE_SETTINGS`; `engine.service.server.serve(...)` runs it under uvicorn. The API itself (routes, answers, errors) is in `engine.service.api`;
+in `BIP_SERVICE_SETTINGS`; `bip_engine.service.server.serve(...)` runs it under uvicorn. The API itself (routes, answers, errors) is in `bip_engine.service.api`;
 this module wires it together: the checker, the decision log, access, limits, headers, metrics,
 reloading and the caseworker's page when it is installed.
 """
@@ -124,7 +124,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         return problem_response(ProblemError("not-ready", detail[lang] + error.text(lang)), request.url.path, lang)
 
     app.include_router(api.router())
-    if importlib.util.find_spec("engine.service.page") is not None:
+    if importlib.util.find_spec("bip_engine.service.page") is not None:
         from .page import page_router
 
         app.include_router(page_router())
@@ -163,7 +163,7 @@ class Guard:
     - Every response gets the security headers, and `Cache-Control: no-store` unless it set its own.
     - An exception nothing else answered becomes a 500 problem naming an incident id; the server
       log has the same id with the traceback.
-    - `POST /v1/check` goes to the quick route (`engine.service.quick`) unless `quick_check` is off.
+    - `POST /v1/check` goes to the quick route (`bip_engine.service.quick`) unless `quick_check` is off.
     """
 
     def __init__(self, app: ASGIApp, settings: ServiceSettings, metrics: Metrics):

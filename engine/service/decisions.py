@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 from .store import DecisionEntry, Principal, Store
 
 if TYPE_CHECKING:
-    from engine import Record, Report
+    from .. import Record, Report
 
 
 def new_decision_id() -> str:

@@ -3,7 +3,7 @@
 Server-rendered HTML from Jinja2 templates with autoescaping (a separate environment from the
 sandboxed guidance templates), one small stylesheet, and no JavaScript that the check needs.
 Everything about the citizen comes from the same library calls as the CLI and the API: the
-`Checker` for the check and its trace, `engine.whatif`, `engine.changes` and the trajectory for
+`Checker` for the check and its trace, `bip_engine.whatif`, `bip_engine.changes` and the trajectory for
 the rest; the page only arranges it.
 
 Sign-in is a personal token (or the reverse proxy's identity headers with `--trust-proxy`); the

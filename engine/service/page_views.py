@@ -1,7 +1,7 @@
 """What each view of the caseworker's page shows, assembled from the library's own results.
 
 Nothing here decides anything about a citizen: the check, its trace, the trajectory, the margins,
-what changed and what-if all come from `Checker`, `engine.changes` and `engine.whatif`; these
+what changed and what-if all come from `Checker`, `bip_engine.changes` and `bip_engine.whatif`; these
 functions only pick out and arrange what a template shows.
 """
 

@@ -1,7 +1,7 @@
 """Running the service: `serve(settings, host, port, workers)` is `bip serve`.
 
-One worker: uvicorn serves the application (`engine.service.app.create_app`) in this process.
-More: this process becomes the supervisor of `engine.service.workers`, which hands the connections
+One worker: uvicorn serves the application (`bip_engine.service.app.create_app`) in this process.
+More: this process becomes the supervisor of `bip_engine.service.workers`, which hands the connections
 to the worker processes.
 """
 
@@ -25,7 +25,7 @@ def serve(
         "server_header": False,
         "timeout_graceful_shutdown": 10,
     }
-    if workers > 1:  # our own supervisor: SIGHUP reloads every worker in place (see engine.service.workers)
+    if workers > 1:  # our own supervisor: SIGHUP reloads every worker in place (see bip_engine.service.workers)
         from .workers import run_workers
 
         del options["host"], options["port"]

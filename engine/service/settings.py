@@ -1,7 +1,7 @@
 """The settings of one `bip serve`: plain data, passed to worker processes as JSON in the environment.
 
 With `--workers 1` the app is built in the `bip serve` process itself. With more workers uvicorn
-starts each worker from an import string (`engine.service.app:app_from_env`), so the settings travel
+starts each worker from an import string (`bip_engine.service.app:app_from_env`), so the settings travel
 as JSON in the environment variable `BIP_SERVICE_SETTINGS`.
 """
 

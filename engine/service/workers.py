@@ -10,7 +10,7 @@ then has twice the work of the other for as long as they last.
 
 It forwards signals too:
 - SIGHUP goes to every worker, and each reloads its rulebook in place, atomically, as a single
-  server does (`engine.service.reload`): no worker is replaced, no connection is closed, so a
+  server does (`bip_engine.service.reload`): no worker is replaced, no connection is closed, so a
   reload fails no request. A failed reload keeps the running rules in that worker.
 - SIGTERM or SIGINT stops the workers gracefully (open requests are answered), then the supervisor.
 - A worker that dies is started again (it gets connections once it says it is ready); one that
@@ -90,7 +90,7 @@ class Supervisor:
             sys.executable,
             "-c",
             f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
-            "from engine.service.workers import worker_main; worker_main()",
+            "from bip_engine.service.workers import worker_main; worker_main()",
         ]
         environment = {**self.environment, CHANNEL_VARIABLE: str(theirs.fileno())}
         with theirs:
