@@ -27,7 +27,20 @@ if TYPE_CHECKING:
 # Each command imports the parts of the engine it needs inside its function, so that adding a command
 # never slows down the others (tests/test_startup.py checks what `bip check` imports).
 
-EXIT_FLAGGED, EXIT_USAGE, EXIT_REJECTED, EXIT_INVALID_RULES = 1, 2, 3, 4
+EXIT_FLAGGED, EXIT_USAGE, EXIT_REJECTED, EXIT_INVALID_RULES, EXIT_NOT_INSTALLED = 1, 2, 3, 4, 5
+#: The optional parts of the install, by the top-level module whose absence shows that one is missing.
+EXTRAS = {
+    name: extra
+    for extra, names in {
+        "service": ("fastapi", "starlette", "uvicorn", "sqlalchemy", "psycopg", "multipart", "httptools"),
+        "durable": ("durable", "durable_rules_engine"),
+    }.items()
+    for name in names
+}
+NOT_INSTALLED = {
+    "da": "'bip {command}' kræver en del, der ikke er installeret ({module}): pip install 'bip-engine[{extra}]'",
+    "en": "'bip {command}' needs a part that is not installed ({module}): pip install 'bip-engine[{extra}]'",
+}
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 HEADINGS = {
     RecordError: {"da": "Borgerens data kan ikke bruges", "en": "The citizen record cannot be used"},
@@ -48,6 +61,14 @@ class BipGroup(click.Group):
             for problem in error.problems:
                 click.echo(f"  {shown(problem, lang)}", err=True)
             ctx.exit(error.exit_code)
+        except ModuleNotFoundError as error:
+            top = (error.name or "").split(".")[0]
+            if top not in EXTRAS:
+                raise
+            lang = ctx.meta.get("bip.lang") or "da"
+            command = ctx.invoked_subcommand or ""
+            click.echo(NOT_INSTALLED[lang].format(command=command, module=top, extra=EXTRAS[top]), err=True)
+            ctx.exit(EXIT_NOT_INSTALLED)
         except BrokenPipeError:  # the reader went away (`bip batch ... | head`): not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(0)
@@ -216,25 +237,11 @@ def log_answer(store, report, record, user, purpose, kind, lang) -> None:
         store.close()
 
 
-def durable_notice(engine, lang) -> None:
-    """The one-line notice when no executor is asked for and durable_rules cannot run here."""
-    from . import durable_available
-
-    if engine is None and not durable_available():
-        notice = {
-            "da": "Bemærk: durable_rules kan ikke indlæses på denne Python; den rene Python-motor bruges.",
-            "en": "Note: durable_rules cannot be loaded on this Python; the pure-Python executor is used.",
-        }
-        click.echo(notice[lang], err=True)
-
-
-def make_checker(ctx: click.Context, rules_dir, guidance_dirs, engine, lang, colour=False, notice=True) -> Checker:
-    """Load the rulebook for a command, with the one-line notice when durable_rules cannot run here."""
+def make_checker(ctx: click.Context, rules_dir, guidance_dirs, engine, lang, colour=False) -> Checker:
+    """Load the rulebook for a command (a usage error when the named executor cannot run here)."""
     from . import Checker, ExecutorUnavailable
 
     ctx.meta["bip.lang"] = lang
-    if notice:
-        durable_notice(engine, lang)
     try:
         return Checker(rules_dir, guidance_dirs, engine, colour=colour)
     except ExecutorUnavailable as error:
@@ -297,7 +304,6 @@ def check(
     rules_dir, guidance_dirs = from_release(ctx, rules_dir, guidance_dirs, release_ref, store_path)
     width = min(shutil.get_terminal_size((80, 24)).columns, 100) - 2 if sys.stdout.isatty() else 78
     ctx.meta["bip.lang"] = lang
-    durable_notice(engine, lang)
     data = name = None
     if not log_url:  # the quick way (bip_engine.fastpath): the same answer without loading pydantic
         from .fastpath import NotHere, quick_check
@@ -311,7 +317,7 @@ def check(
             if fail_on and any(SEVERITY_RANK[severity] >= SEVERITY_RANK[fail_on] for severity in answer.severities):
                 ctx.exit(EXIT_FLAGGED)
             return
-    checker = make_checker(ctx, rules_dir, guidance_dirs, engine, lang, colour, notice=False)
+    checker = make_checker(ctx, rules_dir, guidance_dirs, engine, lang, colour)
     store = open_log(log_url, lang) if log_url else None
     parsed = checker.parse_record(data, name) if name is not None else checker.read_record(record)[0]
     report = checker.check(parsed, as_of, lang, rules_as_of)

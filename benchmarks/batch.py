@@ -86,7 +86,7 @@ def run_batch(path: Path | list[Path], engine: str, workers: int) -> tuple[float
     bip = Path(sys.executable).parent / "bip"
     command = [
         str(bip) if bip.exists() else sys.executable,
-        *([] if bip.exists() else [str(ROOT / "cli.py")]),
+        *([] if bip.exists() else ["-m", "bip_engine.cli"]),
         "batch",
         *paths,
         "--format",

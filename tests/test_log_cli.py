@@ -139,7 +139,8 @@ def test_an_unusable_database_gives_no_traceback_in_a_real_process():
     result = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "cli.py"),
+            "-m",
+            "bip_engine.cli",
             "check",
             EXAMPLE,
             "--log",

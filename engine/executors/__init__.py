@@ -1,8 +1,9 @@
 """Executors: two ways to run a compiled rulebook over one record's facts.
 
-Both take the same intermediate form and give the same `Outcome`: `durable` runs it on the
-durable_rules Rete engine (Python < 3.13), `python` is a small evaluator in pure Python that also
-produces the explanation trace. `make_executor` picks one by name.
+Both take the same intermediate form and give the same `Outcome`: `python`, the default, is a small
+evaluator in pure Python that also produces the explanation trace; `durable` runs it on the
+durable_rules Rete engine, the reference executor (the `[durable]` extra, Python < 3.13), held equal
+to `python` by the differential test. `make_executor` picks one by name.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ def durable_available() -> bool:
 
 
 def default_executor_name() -> str:
-    """`durable` where durable_rules loads, else `python`."""
-    return "durable" if durable_available() else "python"
+    """The executor used when none is named: always `python`; `durable` is the reference, asked for by name."""
+    return "python"
 
 
 def make_executor(rulebook: Rulebook, name: str | None = None) -> Executor:
@@ -67,7 +68,9 @@ def make_executor(rulebook: Rulebook, name: str | None = None) -> Executor:
         return PythonExecutor(rulebook)
     if name == "durable":
         if not durable_available():
-            raise ExecutorUnavailable("durable_rules cannot be loaded on this Python; use --engine python")
+            raise ExecutorUnavailable(
+                "durable_rules cannot be loaded here: install bip-engine[durable] (Python 3.11 or 3.12), or use --engine python"
+            )
         from .durable_exec import DurableExecutor
 
         return DurableExecutor(rulebook)
