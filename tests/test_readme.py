@@ -108,10 +108,27 @@ def test_every_command_is_described_in_a_guide_or_reference_page():
 
 
 def test_the_cli_reference_is_generated_from_the_click_commands():
+    """The page holds mkdocs-click's directive, no typed synopsis, and what it generates names every command."""
+    from mkdocs_click._docs import make_command_docs
+
     text = page("reference/cli.md")
-    assert re.search(r"^::: mkdocs-click\n(    :.*\n)*    :module: bip_engine\.cli\n", text, flags=re.M)
-    assert "    :command: main" in text and "    :list_subcommands: True" in text
+    directive = dict(re.findall(r"^    :(\w+): (.+)$", text.split("::: mkdocs-click\n")[1], flags=re.M))
+    assert directive["module"] == "bip_engine.cli" and directive["command"] == "main"
+    assert directive["list_subcommands"] == "True" and directive["prog_name"] == "bip"
     assert not re.search(r"^bip \w", text, flags=re.M)  # no typed synopsis beside the generated one
+    generated = "\n".join(
+        make_command_docs(
+            "bip", cli.main, depth=int(directive["depth"]), style=directive["style"], list_subcommands=True
+        )
+    )
+    documented, path = set(), []
+    for hashes, word in re.findall(r"^(#+) (\S+)$", generated, flags=re.M):
+        level = len(hashes) - int(directive["depth"]) - 2  # 0 for bip's commands, 1 for a group's
+        if level >= 0:
+            path = [*path[:level], word]
+            documented.add(" ".join(path))
+    assert documented == set(commands(cli.main))
+    assert "Sentinel" not in generated  # click's unset defaults are shown as text in the table style
 
 
 def options_of(command: click.Command) -> set[str]:
