@@ -64,6 +64,17 @@ def test_every_page_is_in_the_nav_and_every_nav_entry_is_a_page():
     assert nav == pages
 
 
+def test_the_pages_name_the_installed_package_not_the_source_folder():
+    """Code is imported as bip_engine: `from engine import` or `engine.module` would not run after an install."""
+    old_names = re.compile(r"\bfrom engine\b|\bimport engine\b|(?<![\w/.-])engine\.[a-z_]+")
+    found = [(name, match) for name, text in all_pages().items() for match in old_names.findall(text)]
+    assert found == []
+    assert old_names.findall("from engine import Checker; engine.check; the engine.") == [
+        "from engine",
+        "engine.check",
+    ]
+
+
 def test_facts_table_matches_the_fact_catalogue(rulebook):
     rows = dict(re.findall(r"^\| `([a-z0-9_<>]+)` \| (\w+) \|", page("reference/rules.md"), flags=re.M))
     expected = {}
