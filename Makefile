@@ -2,7 +2,8 @@
 # nothing but Python 3.11+ and a C compiler (durable-rules builds from source on Python < 3.13).
 #   make example            set up and run a pre-meeting check on a bundled example
 #   make lint               ruff (lint and format check) and mypy, with zero findings
-#   make test               set up, lint, and run the whole test suite
+#   make docs               build the documentation site into site/ (mkdocs build --strict)
+#   make test               set up, lint, build the docs, and run the whole test suite
 #   make test PYTHON=python3.13 VENV=.venv-3.13    the same on another Python
 #   make bench              run the benchmarks and print the results table
 
@@ -10,7 +11,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: example lint test bench clean
+.PHONY: example lint docs test bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,10 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
+test: lint docs
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed
@@ -34,4 +38,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/batch.py
 
 clean:
-	rm -rf .venv .venv-* build *.egg-info
+	rm -rf .venv .venv-* build site *.egg-info

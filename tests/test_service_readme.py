@@ -1,4 +1,4 @@
-"""The README's endpoint table and role table match the service's own OpenAPI document and permissions."""
+"""The HTTP API reference and the operations guide match the service: its OpenAPI document, permissions and options."""
 
 from __future__ import annotations
 
@@ -9,22 +9,22 @@ from bip_engine.service.app import create_app
 from bip_engine.service.settings import ServiceSettings
 from tests.conftest import ROOT
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-SECTION = README.split("## The service: `bip serve`")[1].split("\n## ")[0]
+API = (ROOT / "docs" / "reference" / "http-api.md").read_text(encoding="utf-8")
+OPERATIONS = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
 
 
-def test_every_operation_is_in_the_readme_table_and_every_row_is_an_operation(tmp_path):
+def test_every_operation_is_in_the_api_reference_table_and_every_row_is_an_operation(tmp_path):
     app = create_app(ServiceSettings(database=f"sqlite:///{tmp_path / 'log.sqlite'}", engine="python"))
     document = app.openapi()
     operations = {f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item}
-    rows = set(re.findall(r"^\| `((?:GET|POST|PUT|DELETE|PATCH) /[^`]*)` \|", SECTION, flags=re.MULTILINE))
+    rows = set(re.findall(r"^\| `((?:GET|POST|PUT|DELETE|PATCH) /[^`]*)` \|", API, flags=re.MULTILINE))
     assert rows == operations | {"GET /openapi.json"}
     assert app.state.store is not None
     app.state.store.close()
 
 
 def test_role_table_matches_the_permissions():
-    rows = dict(re.findall(r"^\| `(\w+)` \| (.+) \|$", SECTION.split("### Access control")[1], flags=re.MULTILINE))
+    rows = dict(re.findall(r"^\| `(\w+)` \| (.+) \|$", API.split("## Roles")[1], flags=re.MULTILINE))
     words = {
         "check": "check",
         "explain": "explain",
@@ -46,12 +46,12 @@ def test_every_serve_option_is_documented():
 
     help_text = CliRunner().invoke(cli.main, ["serve", "--help"]).output
     options = set(re.findall(r"(--[a-z][a-z-]+)", help_text)) - {"--help", "--no-access-log"}
-    missing = [option for option in options if option not in README]
+    missing = [option for option in options if option not in OPERATIONS]
     assert missing == []
 
 
 def test_the_curl_examples_send_urls_an_http_server_accepts():
     """Raw non-ASCII in a request line is refused by the HTTP parser (400): the examples percent-encode."""
-    urls = re.findall(r'curl [^\n]*?"?(http://[^"\s]+)', SECTION)
+    urls = re.findall(r'curl [^\n]*?"?(http://[^"\s]+)', API + OPERATIONS)
     assert len(urls) >= 5
     assert [url for url in urls if not url.isascii()] == []
