@@ -31,7 +31,7 @@ from ..releases import (
     find_by_rulebook_hash,
     open_release,
 )
-from .decisions import record_hash
+from .decisions import find_decision, record_hash
 from .store import Store
 
 
@@ -106,7 +106,7 @@ def replay(
     """Replay a logged decision; raise ReleaseError (not found) or RecordError (record hash differs)."""
     log = Store.open(database, create=False)
     try:
-        entry = log.decision(decision_id)
+        entry = find_decision(log, decision_id)
     finally:
         log.close()
     if entry is None:
