@@ -104,7 +104,13 @@ def create_table(conn: Connection, table: sa.Table, version: int) -> None:
     shape = sa.MetaData()
     for key in table.foreign_keys:  # the tables a key refers to, so the key can be made (not created here)
         key.column.table.to_metadata(shape)
-    columns = [column._copy() for column in table.columns if _since(column) <= version]
+    columns = []
+    for column in table.columns:
+        if _since(column) <= version:
+            copied = column._copy()  # a copy leaves the foreign keys behind: they are added again
+            for key in column.foreign_keys:
+                copied.append_foreign_key(sa.ForeignKey(key.target_fullname))
+            columns.append(copied)
     sa.Table(table.name, shape, *columns).create(conn)
 
 
