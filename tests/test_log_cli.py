@@ -9,6 +9,7 @@ import io
 import json
 import subprocess
 import sys
+import textwrap
 
 import pytest
 import sqlalchemy as sa
@@ -247,3 +248,60 @@ def test_check_without_log_does_not_load_the_database_layer():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False
     )
     assert result.stdout.split() == ["0", "False", "False"], result.stderr
+
+
+WITHOUT_WEB = textwrap.dedent("""
+    import sys
+
+    WEB = ("fastapi", "starlette", "uvicorn")
+
+    class NoWebFramework:  # an install without the [service] extra's web framework
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in WEB:
+                raise ModuleNotFoundError(f"No module named {name!r} (blocked by the test)")
+            return None
+
+    sys.meta_path.insert(0, NoWebFramework())
+    from bip_engine import cli
+
+    try:
+        cli.main(sys.argv[1:], prog_name="bip")
+    finally:
+        loaded = sorted(name for name in sys.modules if name.split(".")[0] in WEB)
+        print("web modules:", loaded, file=sys.stderr)
+""")
+
+
+def bip_without_web(*args: str) -> subprocess.CompletedProcess:
+    """`bip ARGS` in a new process where fastapi, starlette and uvicorn cannot be imported."""
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_WEB, *args], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False
+    )
+
+
+def test_the_log_commands_work_without_the_web_framework(db, tmp_path):
+    created = bip_without_web("tokens", "create", "--name", "revisor", "--role", "auditor", "--database", db)
+    assert created.returncode == 0 and created.stdout.startswith("bip_"), created.stderr
+    runs = {
+        "tokens list": bip_without_web("tokens", "list", "--database", db),
+        "check --log": bip_without_web("check", EXAMPLE, "--log", db, "--purpose", "samtale"),
+        "explain --log": bip_without_web("explain", EXAMPLE, "--log", db),
+        "log export": bip_without_web("log", "export", "--citizen", CITIZEN, "--database", db, "--format", "jsonl"),
+        "log purge": bip_without_web("log", "purge", "--older-than", "1d", "--database", db),
+        "tokens revoke": bip_without_web("tokens", "revoke", "revisor", "--database", db),
+    }
+    for name, result in runs.items():
+        assert result.returncode == 0, (name, result.stderr)
+        assert "web modules: []" in result.stderr and "Traceback" not in result.stderr, (name, result.stderr)
+    assert "revisor\tauditor" in runs["tokens list"].stdout
+    assert [json.loads(line)["kind"] for line in runs["log export"].stdout.splitlines()] == ["check", "explain"]
+    store = Store.open(db)
+    try:
+        [decision] = decisions_for(store, CITIZEN)[:1]
+    finally:
+        store.close()
+    replayed = bip_without_web("replay", decision["decision_id"], "--database", db, "--store", str(tmp_path / "none"))
+    assert replayed.returncode == 2 and "Traceback" not in replayed.stderr, replayed.stderr  # no release: a message
+    assert "web modules: []" in replayed.stderr
+    served = bip_without_web("serve", "--database", db)  # the web framework is missing indeed
+    assert served.returncode != 0 and "blocked by the test" in served.stderr
