@@ -417,8 +417,9 @@ def router() -> APIRouter:
     )
     def metrics(request: Request, principal: Principal = ALLOWED["metrics"]) -> Response:
         """Requests, latencies, checks by phase, rejected records, reloads (this process's counters)."""
-        book = services(request.app).checker.rulebook
-        text = services(request.app).metrics.render((book.name, book.version, book.content_hash))
+        parts = services(request.app)
+        book = parts.checker.rulebook
+        text = parts.metrics.render((book.name, book.version, book.content_hash))
         return Response(text, media_type=METRICS_CONTENT_TYPE)
 
     @api.get("/openapi.json", include_in_schema=False)
@@ -540,11 +541,12 @@ def _decision(app: FastAPI, record: Record, asking: Asking, kind: str) -> tuple[
 def _decide(app: FastAPI, data: Any, text: str, asking: Asking, kind: str) -> tuple[Report, Any, str]:
     """Validate, evaluate, report, and append the decision to the log; runs in the threadpool."""
     report, evaluation, entry = _report_and_entry(app, data, text, asking, kind)
+    parts = services(app)
     try:
-        append_decision(services(app).store, entry)
+        append_decision(parts.store, entry)
     except StoreError as error:
         raise unlogged(error, asking.lang) from None
-    services(app).metrics.observe_check(kind, report.phase.id if report.phase else None)
+    parts.metrics.observe_check(kind, report.phase.id if report.phase else None)
     return report, evaluation, entry.decision_id
 
 
