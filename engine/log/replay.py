@@ -45,6 +45,7 @@ class Result:
 
     @classmethod
     def of_logged(cls, entry: dict) -> Result:
+        """The result a decision-log entry records."""
         return cls(
             entry.get("phase"),
             entry.get("confidence"),
@@ -53,6 +54,7 @@ class Result:
 
     @classmethod
     def of_outcome(cls, outcome: Outcome, facts: dict[str, Any]) -> Result:
+        """The result of running the rules now (flags by severity, then rank, as the report orders them)."""
         flags: dict[str, str] = {}
         for rule in sorted(outcome.flag_rules, key=lambda rule: (SEVERITY_ORDER[rule.severity], rule.rank)):
             assert rule.severity is not None, "a flag rule has a severity"
