@@ -216,7 +216,8 @@ def fail(message: str, code: int = EXIT_USAGE):
 
 def open_log(url, lang, create=True):
     """Open the decision log; a bad URL or an unreachable database is a usage error (exit 2)."""
-    from .service.store import Store, StoreError
+    from .log.errors import StoreError
+    from .log.store import Store
 
     try:
         return Store.open(url, create=create)
@@ -226,8 +227,9 @@ def open_log(url, lang, create=True):
 
 def log_answer(store, report, record, user, purpose, kind, lang) -> None:
     """Append the decision-log entry for an answer, before it is printed; exit 2 when that fails."""
-    from .service.decisions import default_user, log_decision
-    from .service.store import Principal, StoreError
+    from .log.decisions import default_user, log_decision
+    from .log.errors import StoreError
+    from .log.tokens import Principal
 
     try:
         log_decision(store, report, record, Principal(user or default_user(), "caseworker"), purpose, kind)
@@ -707,10 +709,10 @@ def rules_releases(store_path):
 @click.pass_context
 def replay(ctx, decision_id, record_file, database, store_path, lang):
     """Re-run a logged decision under the release it used, and show whether the result is identical."""
+    from .log.errors import StoreError
+    from .log.replay import render_replay
+    from .log.replay import replay as replay_decision
     from .releases import ReleaseError
-    from .service.replay import render_replay
-    from .service.replay import replay as replay_decision
-    from .service.store import StoreError
 
     ctx.meta["bip.lang"] = lang
     try:
@@ -736,13 +738,14 @@ def tokens():
 @lang_option
 def tokens_create(name, role, database, lang):
     """Create a token and print it once."""
-    from .service.store import ROLES, StoreError, message
+    from .log.errors import StoreError, message
+    from .log.tokens import ROLES, create_token
 
     if role not in ROLES:
         fail(message("role", lang, role=role, roles=", ".join(ROLES)))
     store = open_log(database, lang)
     try:
-        token = store.create_token(name, role)
+        token = create_token(store, name, role)
     except StoreError as error:
         fail(error.text(lang))
     finally:
@@ -756,11 +759,12 @@ def tokens_create(name, role, database, lang):
 @lang_option
 def tokens_list(database, lang):
     """List the tokens: name, role, when created and when revoked (never the token)."""
-    from .service.store import StoreError, message
+    from .log.errors import StoreError, message
+    from .log.tokens import list_tokens
 
     store = open_log(database, lang, create=False)
     try:
-        rows = store.list_tokens()
+        rows = list_tokens(store)
     except StoreError as error:
         fail(error.text(lang))
     finally:
@@ -779,11 +783,12 @@ def tokens_list(database, lang):
 @lang_option
 def tokens_revoke(name, database, lang):
     """Revoke the token NAME: it is refused from now on."""
-    from .service.store import StoreError, message
+    from .log.errors import StoreError, message
+    from .log.tokens import revoke_token
 
     store = open_log(database, lang, create=False)
     try:
-        revoked = store.revoke_token(name)
+        revoked = revoke_token(store, name)
     except StoreError as error:
         fail(error.text(lang))
     finally:
@@ -805,8 +810,8 @@ def log_group():
 @lang_option
 def log_export(citizen, database, fmt, lang):
     """Write every entry and assessment about one citizen: dates, who, purposes and results."""
-    from .service.decisions import citizen_log, write_export
-    from .service.store import StoreError, message
+    from .log.errors import StoreError, message
+    from .log.export import citizen_log, write_export
 
     store = open_log(database, lang, create=False)
     try:
@@ -830,8 +835,8 @@ def log_export(citizen, database, fmt, lang):
 @lang_option
 def log_purge(age, database, lang):
     """Delete the decisions (and their assessments) older than the retention period."""
-    from .service.decisions import cutoff_date
-    from .service.store import StoreError, message
+    from .log.errors import StoreError, message
+    from .log.retention import cutoff_date, purge
 
     try:
         cutoff = cutoff_date(age)
@@ -839,7 +844,7 @@ def log_purge(age, database, lang):
         fail(message("bad_age", lang, age=age))
     store = open_log(database, lang, create=False)
     try:
-        count = store.purge(cutoff)
+        count = purge(store, cutoff)
     except StoreError as error:
         fail(error.text(lang))
     finally:

@@ -23,6 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bip_engine.log.tokens import create_token
+
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = ("caseworker", "team_lead", "policy", "auditor", "system")
 
@@ -36,11 +38,11 @@ def free_port() -> int:
 
 def make_tokens(database: str) -> dict[str, str]:
     """A token for every role in the log at `database` (names are the roles)."""
-    from bip_engine.service.store import Store
+    from bip_engine.log.store import Store
 
     store = Store.open(database)
     try:
-        return {role: store.create_token(role, role) for role in ROLES}
+        return {role: create_token(store, role, role) for role in ROLES}
     finally:
         store.close()
 

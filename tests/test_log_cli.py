@@ -9,14 +9,17 @@ import io
 import json
 import subprocess
 import sys
+import textwrap
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
 from bip_engine import Checker, cli
-from bip_engine.service.decisions import decision_entry
-from bip_engine.service.store import ROLES, Principal, Store
+from bip_engine.log.assessments import append_assessment
+from bip_engine.log.decisions import append_decision, decision_entry, decisions_for
+from bip_engine.log.store import Store
+from bip_engine.log.tokens import ROLES, Principal, authenticate
 from tests.conftest import ROOT
 from tests.postgres import new_database
 
@@ -41,12 +44,12 @@ def test_tokens_create_list_revoke(db):
     assert token.startswith("bip_") and "\n" not in token
     assert "kan ikke vises igen" in created.stderr
     store = Store.open(db)
-    assert store.authenticate(token) == Principal("fagsystem", "system")
+    assert authenticate(store, token) == Principal("fagsystem", "system")
     listed = bip("tokens", "list", "--database", db)
     assert listed.exit_code == 0 and "fagsystem\tsystem\t" in listed.stdout and token not in listed.output
     revoked = bip("tokens", "revoke", "fagsystem", "--database", db, "--lang", "en")
     assert revoked.exit_code == 0 and "revoked" in revoked.stdout
-    assert store.authenticate(token) is None
+    assert authenticate(store, token) is None
     store.close()
     again = bip("tokens", "revoke", "fagsystem", "--database", db)
     assert again.exit_code == 2 and "intet aktivt token" in again.stderr
@@ -83,7 +86,7 @@ def test_check_and_explain_log_an_entry_each(db, tmp_path):
     assert explained.exit_code == 0, explained.output
     store = Store.open(db)
     try:
-        first, second = store.decisions_for(CITIZEN)
+        first, second = decisions_for(store, CITIZEN)
     finally:
         store.close()
     assert (first["kind"], first["user"], first["role"], first["purpose"]) == (
@@ -169,8 +172,9 @@ def test_export_for_an_access_request(db):
     for purpose in ("første samtale", '=HYPERLINK("http://x")'):
         assert bip("check", EXAMPLE, "--as-of", "2026-11-22", "--log", db, "--purpose", purpose).exit_code == 0
     store = Store.open(db)
-    decision_id = store.decisions_for(CITIZEN)[0]["decision_id"]
-    store.append_assessment(
+    decision_id = decisions_for(store, CITIZEN)[0]["decision_id"]
+    append_assessment(
+        store,
         decision_id,
         Principal("mette", "caseworker"),
         False,
@@ -212,14 +216,14 @@ def test_purge_by_retention_period(db):
     record, _, _ = checker.read_record(EXAMPLE)
     report = checker.check(record, dt.date(2020, 1, 1))
     entry = decision_entry(report, record, Principal("x", "caseworker"), "gammel", store)
-    store.append_decision(dataclasses.replace(entry, time=dt.datetime(2019, 6, 1, tzinfo=dt.UTC)))
+    append_decision(store, dataclasses.replace(entry, time=dt.datetime(2019, 6, 1, tzinfo=dt.UTC)))
     store.close()
     bad = bip("log", "purge", "--older-than", "5 år", "--database", db)
     assert bad.exit_code == 2 and "5y" in bad.stderr
     purged = bip("log", "purge", "--database", db, "--lang", "en")  # the default: 5 years
     assert purged.exit_code == 0 and purged.stdout.startswith("1 decisions made before")
     store = Store.open(db)
-    assert [item["purpose"] for item in store.decisions_for(CITIZEN)] == ["mødeforberedelse"]
+    assert [item["purpose"] for item in decisions_for(store, CITIZEN)] == ["mødeforberedelse"]
     store.close()
     assert bip("log", "purge", "--older-than", "0d", "--database", db).stdout.startswith("0 ")
 
@@ -236,11 +240,68 @@ def test_cli_on_postgresql(postgres_url):
 
 def test_check_without_log_does_not_load_the_database_layer():
     code = (
-        "import sys; from click.testing import CliRunner; import cli; "
+        "import sys; from click.testing import CliRunner; from bip_engine import cli; "
         f"r = CliRunner().invoke(cli.main, ['check', {EXAMPLE!r}]); "
-        "print(r.exit_code, 'sqlalchemy' in sys.modules, 'bip_engine.service.store' in sys.modules)"
+        "print(r.exit_code, 'sqlalchemy' in sys.modules, 'bip_engine.log.store' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False
     )
     assert result.stdout.split() == ["0", "False", "False"], result.stderr
+
+
+WITHOUT_WEB = textwrap.dedent("""
+    import sys
+
+    WEB = ("fastapi", "starlette", "uvicorn")
+
+    class NoWebFramework:  # an install without the [service] extra's web framework
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in WEB:
+                raise ModuleNotFoundError(f"No module named {name!r} (blocked by the test)")
+            return None
+
+    sys.meta_path.insert(0, NoWebFramework())
+    from bip_engine import cli
+
+    try:
+        cli.main(sys.argv[1:], prog_name="bip")
+    finally:
+        loaded = sorted(name for name in sys.modules if name.split(".")[0] in WEB)
+        print("web modules:", loaded, file=sys.stderr)
+""")
+
+
+def bip_without_web(*args: str) -> subprocess.CompletedProcess:
+    """`bip ARGS` in a new process where fastapi, starlette and uvicorn cannot be imported."""
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_WEB, *args], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False
+    )
+
+
+def test_the_log_commands_work_without_the_web_framework(db, tmp_path):
+    created = bip_without_web("tokens", "create", "--name", "revisor", "--role", "auditor", "--database", db)
+    assert created.returncode == 0 and created.stdout.startswith("bip_"), created.stderr
+    runs = {
+        "tokens list": bip_without_web("tokens", "list", "--database", db),
+        "check --log": bip_without_web("check", EXAMPLE, "--log", db, "--purpose", "samtale"),
+        "explain --log": bip_without_web("explain", EXAMPLE, "--log", db),
+        "log export": bip_without_web("log", "export", "--citizen", CITIZEN, "--database", db, "--format", "jsonl"),
+        "log purge": bip_without_web("log", "purge", "--older-than", "1d", "--database", db),
+        "tokens revoke": bip_without_web("tokens", "revoke", "revisor", "--database", db),
+    }
+    for name, result in runs.items():
+        assert result.returncode == 0, (name, result.stderr)
+        assert "web modules: []" in result.stderr and "Traceback" not in result.stderr, (name, result.stderr)
+    assert "revisor\tauditor" in runs["tokens list"].stdout
+    assert [json.loads(line)["kind"] for line in runs["log export"].stdout.splitlines()] == ["check", "explain"]
+    store = Store.open(db)
+    try:
+        [decision] = decisions_for(store, CITIZEN)[:1]
+    finally:
+        store.close()
+    replayed = bip_without_web("replay", decision["decision_id"], "--database", db, "--store", str(tmp_path / "none"))
+    assert replayed.returncode == 2 and "Traceback" not in replayed.stderr, replayed.stderr  # no release: a message
+    assert "web modules: []" in replayed.stderr
+    served = bip_without_web("serve", "--database", db)  # the web framework is missing indeed
+    assert served.returncode != 0 and "blocked by the test" in served.stderr

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bip_engine.log.decisions import count_decisions, find_decision
+from bip_engine.log.store import Store
 from bip_engine.service import sessions
 from bip_engine.service.page_chart import ChartInput, build_chart
-from bip_engine.service.store import Store
 from tests.conftest import record, scores
 from tests.service_server import start_server
 
@@ -59,7 +60,7 @@ def signed_in(server, role: str = "caseworker") -> tuple[httpx.Client, str]:
 def count(server) -> int:
     store = Store.open(server.database)
     try:
-        return store.count_decisions()
+        return count_decisions(store)
     finally:
         store.close()
 
@@ -121,7 +122,7 @@ def test_opening_logs_the_lookup_with_its_purpose_and_a_purpose_is_required(serv
     decision_id = re.search(r'id="decision-id">([0-9a-f]+)<', opened.text).group(1)
     store = Store.open(server.database)
     try:
-        logged = store.decision(decision_id)
+        logged = find_decision(store, decision_id)
     finally:
         store.close()
     assert logged["purpose"] == purpose and logged["user"] == "caseworker" and logged["as_of"] == AS_OF

@@ -21,8 +21,10 @@ from pathlib import Path
 import pytest
 
 from bip_engine import Checker
+from bip_engine.log.assessments import assessments_for
+from bip_engine.log.decisions import count_decisions
+from bip_engine.log.store import Store
 from bip_engine.messages import shown_message
-from bip_engine.service.store import Store
 from tests.conftest import ROOT, months_before, record, scores
 from tests.service_server import start_server
 
@@ -155,7 +157,7 @@ def open_citizen(page: Page, citizen: str, purpose: str = "Forberedelse af samta
 def decision_count(server) -> int:
     store = Store.open(server.database)
     try:
-        return store.count_decisions()
+        return count_decisions(store)
     finally:
         store.close()
 
@@ -289,7 +291,7 @@ def test_an_override_with_a_reason_is_stored_and_shown_next_time(page, server, t
     page.wait_for_selector("#assessment-saved")
     store = Store.open(server.database)
     try:
-        stored = [item for item in store.assessments_for("P-STILL") if item["decision_id"] == decision]
+        stored = [item for item in assessments_for(store, "P-STILL") if item["decision_id"] == decision]
     finally:
         store.close()
     assert len(stored) == 1 and stored[0]["agrees"] is False and stored[0]["phase"] == "regress"

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from bip_engine import cli
 from bip_engine.authoring.release import make_release
-from bip_engine.service.decisions import DecisionEntry
-from bip_engine.service.replay import replay
-from bip_engine.service.store import Store
+from bip_engine.log.decisions import DecisionEntry, append_decision, decisions_for, find_decision
+from bip_engine.log.replay import replay
+from bip_engine.log.store import Store
 from tests.conftest import EXECUTORS
 from tests.test_dated import dated_rulebook, falling_record, write
 
@@ -46,7 +46,7 @@ def check_and_log(record, store, database, *extra) -> str:
     assert result.exit_code == 0, result.output
     log = Store.open(database)
     try:
-        return log.decisions_for("D-1")[-1]["decision_id"]
+        return decisions_for(log, "D-1")[-1]["decision_id"]
     finally:
         log.close()
 
@@ -97,7 +97,7 @@ def test_replay_finds_the_release_by_rulebook_hash(setup):
     release = make_release(folder, "Jens", None, store, texts).release
     decision = check_and_log(record, store, database, "--rules", str(folder), "--guidance", str(texts[0]))
     log = Store.open(database)
-    assert log.decision(decision)["release"] is None
+    assert find_decision(log, decision)["release"] is None
     log.close()
     result = replay(decision, database, store)
     assert result.release.hash == release.hash and result.identical and result.from_record is None
@@ -108,7 +108,7 @@ def test_replay_names_what_differs_and_why(setup):
     make_release(folder, "Jens", None, store, texts)
     decision = check_and_log(record, store, database, "--release", "latest", "--engine", "python")
     log = Store.open(database)
-    entry = log.decision(decision)
+    entry = find_decision(log, decision)
     facts = dict(entry["facts"], change=-0.3)  # as if an older engine had derived the change differently
     tampered = DecisionEntry(
         **{
@@ -124,7 +124,7 @@ def test_replay_names_what_differs_and_why(setup):
             "flags": entry["flags"],
         }
     )
-    log.append_decision(tampered)
+    append_decision(log, tampered)
     log.close()
     result = replay("old-engine", database, store, str(record))
     assert not result.identical

@@ -16,8 +16,10 @@ import httpx
 import pytest
 import yaml
 
+from bip_engine.log.decisions import decisions_for, find_decision
+from bip_engine.log.pseudonyms import pseudonym
+from bip_engine.log.store import Store
 from bip_engine.service.access import ROLE_PERMISSIONS
-from bip_engine.service.store import Store
 from tests.conftest import ROOT, record, scores
 from tests.service_server import ROLES
 
@@ -99,9 +101,9 @@ def test_every_check_and_explain_is_in_the_log_without_free_text(service):
     assert check.status_code == explain.status_code == 200
     store = Store.open(service.database)
     try:
-        entry = store.decision(check.headers["x-decision-id"])
-        traced = store.decision(explain.headers["x-decision-id"])
-        citizen = store.pseudonym("LOG-1")
+        entry = find_decision(store, check.headers["x-decision-id"])
+        traced = find_decision(store, explain.headers["x-decision-id"])
+        citizen = pseudonym(store, "LOG-1")
     finally:
         store.close()
     report = check.json()
@@ -241,7 +243,7 @@ def test_on_postgresql_and_503_when_the_log_is_gone(bip_server, postgres_url):
     assert answer.status_code == 200
     store = Store.open(url)
     try:
-        assert store.decision(answer.headers["x-decision-id"])["kind"] == "check"
+        assert find_decision(store, answer.headers["x-decision-id"])["kind"] == "check"
     finally:
         store.close()
     with psycopg.connect(postgres_url, autocommit=True) as conn:
@@ -428,7 +430,7 @@ def test_a_bug_is_a_500_with_an_incident_id_the_log_also_has(bip_server, tmp_pat
     assert f"incident {body['incident']}" in log and "Traceback" in log
     store = Store.open(server.database)
     try:
-        assert store.decisions_for("NO-MEASUREMENT") == []  # no answer, no entry
+        assert decisions_for(store, "NO-MEASUREMENT") == []  # no answer, no entry
     finally:
         store.close()
 
@@ -466,7 +468,7 @@ def test_proxy_headers_are_ignored_unless_trusted(service, bip_server):
     assert response.status_code == 200
     store = Store.open(server.database)
     try:
-        entry = store.decision(response.headers["x-decision-id"])
+        entry = find_decision(store, response.headers["x-decision-id"])
     finally:
         store.close()
     assert (entry["user"], entry["role"]) == ("alice", "caseworker")

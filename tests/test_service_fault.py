@@ -9,7 +9,9 @@ import time
 
 import httpx
 
-from bip_engine.service.store import Store
+from bip_engine.log.decisions import count_decisions, find_decision
+from bip_engine.log.pseudonyms import pseudonym
+from bip_engine.log.store import Store
 from tests.conftest import record
 from tests.service_server import start_server
 
@@ -61,10 +63,10 @@ def test_sigkill_under_load_leaves_an_entry_for_every_answer_and_restarts(tmp_pa
     store = Store.open(server.database)
     try:
         for decision_id, citizen in received:
-            entry = store.decision(decision_id)
+            entry = find_decision(store, decision_id)
             assert entry is not None, f"answer {decision_id} has no log entry"
-            assert entry["citizen"] == store.pseudonym(citizen) and entry["phase"] and entry["record_hash"]
-        logged = store.count_decisions()
+            assert entry["citizen"] == pseudonym(store, citizen) and entry["phase"] and entry["record_hash"]
+        logged = count_decisions(store)
     finally:
         store.close()
     assert len(received) <= logged <= len(received) + CLIENTS  # at most the requests in flight lack an answer
@@ -83,6 +85,6 @@ def test_sigkill_under_load_leaves_an_entry_for_every_answer_and_restarts(tmp_pa
         again.stop()
     store = Store.open(server.database)
     try:
-        assert store.count_decisions() == logged + 1
+        assert count_decisions(store) == logged + 1
     finally:
         store.close()

@@ -26,7 +26,8 @@ import pytest
 import yaml
 
 from bip_engine.caseload.simulate import generate_cohort
-from bip_engine.service.store import Store
+from bip_engine.log.decisions import find_decision
+from bip_engine.log.store import Store
 from tests.service_server import make_tokens, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +97,7 @@ def test_plain_checks_get_the_same_answers_and_log_entries_from_both_routes(pair
     store = Store.open(quick.database)
     try:
         for quick_id, full_id in ids:
-            entries = [store.decision(decision_id) for decision_id in (quick_id, full_id)]
+            entries = [find_decision(store, decision_id) for decision_id in (quick_id, full_id)]
             for entry in entries:
                 assert entry is not None
                 entry.pop("decision_id")

@@ -6,6 +6,7 @@ import re
 
 from bip_engine.service.access import ROLE_PERMISSIONS
 from bip_engine.service.app import create_app
+from bip_engine.service.services import services
 from bip_engine.service.settings import ServiceSettings
 from tests.conftest import ROOT
 
@@ -19,8 +20,7 @@ def test_every_operation_is_in_the_api_reference_table_and_every_row_is_an_opera
     operations = {f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item}
     rows = set(re.findall(r"^\| `((?:GET|POST|PUT|DELETE|PATCH) /[^`]*)` \|", API, flags=re.MULTILINE))
     assert rows == operations | {"GET /openapi.json"}
-    assert app.state.store is not None
-    app.state.store.close()
+    services(app).store.close()
 
 
 def test_role_table_matches_the_permissions():

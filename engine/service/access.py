@@ -20,8 +20,10 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from ..log import tokens
+from ..log.tokens import ROLES, Principal
 from .problems import ProblemError, language
-from .store import ROLES, Principal
+from .services import services
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "caseworker": frozenset({"check", "explain", "api"}),
@@ -99,16 +101,15 @@ def cached_principal(cache: TokenCache, token: str, action: str) -> Principal | 
 
 def authenticate(request: Request) -> Principal | None:
     """The principal behind a request: a Bearer token first, then (if trusted) the proxy's headers."""
+    parts = services(request.app)
     token = _bearer(request)
     if token is not None:
-        cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
-        principal = cache.get(token) if cache is not None else _MISSING
+        principal = parts.token_cache.get(token)
         if principal is _MISSING:
-            principal = request.app.state.store.authenticate(token)
-            if cache is not None:
-                cache.put(token, principal)
+            principal = tokens.authenticate(parts.store, token)
+            parts.token_cache.put(token, principal)
         return principal  # type: ignore[return-value]
-    proxy_header = request.app.state.settings.trust_proxy
+    proxy_header = parts.settings.trust_proxy
     if proxy_header:
         user = request.headers.get(proxy_header, "").strip()
         role = request.headers.get(f"{proxy_header}-Role", "").strip()
@@ -132,8 +133,7 @@ def require(action: str) -> Callable[[Request], Awaitable[Principal]]:
     async def dependency(request: Request) -> Principal:
         lang = language(request)
         token = _bearer(request)
-        cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
-        if token is not None and cache is not None and cache.get(token) is not _MISSING:
+        if token is not None and services(request.app).token_cache.get(token) is not _MISSING:
             principal = authenticate(request)
         else:
             principal = await run_in_threadpool(authenticate, request)

@@ -29,15 +29,18 @@ from ..caseload.output import write_jsonl
 from ..caseload.readers import RawLine, not_utf8_line
 from ..check import Checker, report_json
 from ..errors import Problem, RecordError
+from ..log.decisions import DecisionEntry, append_decision, decision_entry, decision_values
+from ..log.errors import StoreError
+from ..log.export import citizen_log
+from ..log.tokens import Principal
 from ..record import Record
 from ..report import Report
 from ..schemas import input_schema, output_schema
 from ..yamlio import parse_json, parse_yaml
 from .access import require
-from .decisions import DecisionEntry, citizen_log, decision_entry
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .problems import ProblemDetails, ProblemError, language, openapi_responses
-from .store import Principal, StoreError
+from .services import services
 
 BODY_SOURCE = "body"
 
@@ -222,7 +225,7 @@ def router() -> APIRouter:
     ) -> Response:
         """The report for one record: phase, guidance, flags and checklist; logged before it is sent."""
         data, text = await _record_body(request)
-        state = request.app.state
+        state = services(request.app)
         record = _valid_record(request.app, data, text, lang)
         try:
             answer = await state.writer.logged(  # committed before the answer leaves
@@ -266,7 +269,7 @@ def router() -> APIRouter:
         report, evaluation, decision_id = await run_in_threadpool(
             _decide, request.app, data, text, Asking(principal, purpose, lang, as_of, rules_as_of), "explain"
         )
-        trace = request.app.state.checker.trace(evaluation, lang)
+        trace = services(request.app).checker.trace(evaluation, lang)
         body = json.dumps({"report": report.model_dump(mode="json"), "trace": trace}, ensure_ascii=False, default=str)
         return Response(body, media_type="application/json", headers={"X-Decision-Id": decision_id})
 
@@ -292,7 +295,7 @@ def router() -> APIRouter:
     ) -> Response:
         """Triage rows for every record, streamed as they are evaluated, and the N = M + K summary last."""
         _require_type(request, JSONL_TYPES + JSON_TYPES)
-        settings = BatchSettings(None, request.app.state.checker.engine, as_of or dt.date.today())
+        settings = BatchSettings(None, services(request.app).checker.engine, as_of or dt.date.today())
         return DuplexStreamingResponse(_batch_lines(request, settings), media_type="application/x-ndjson")
 
     @api.get(
@@ -304,7 +307,7 @@ def router() -> APIRouter:
     )
     def rulebook(request: Request, principal: Principal = ALLOWED["rulebook"]) -> RulebookInfo:
         """Name, version, hash, layers and every rule with its source (the finding) and file."""
-        checker: Checker = request.app.state.checker
+        checker: Checker = services(request.app).checker
         book = checker.rulebook
         layer_folders = {name: folder for name, folder in book.layers}
         return RulebookInfo(
@@ -372,7 +375,7 @@ def router() -> APIRouter:
     ) -> dict[str, Any]:
         """Every decision and assessment about the citizen, oldest first (for an access request)."""
         try:
-            return citizen_log(request.app.state.store, citizen)
+            return citizen_log(services(request.app).store, citizen)
         except StoreError as error:
             raise ProblemError("not-ready", error.text(language(request))) from None
 
@@ -414,8 +417,9 @@ def router() -> APIRouter:
     )
     def metrics(request: Request, principal: Principal = ALLOWED["metrics"]) -> Response:
         """Requests, latencies, checks by phase, rejected records, reloads (this process's counters)."""
-        book = request.app.state.checker.rulebook
-        text = request.app.state.metrics.render((book.name, book.version, book.content_hash))
+        parts = services(request.app)
+        book = parts.checker.rulebook
+        text = parts.metrics.render((book.name, book.version, book.content_hash))
         return Response(text, media_type=METRICS_CONTENT_TYPE)
 
     @api.get("/openapi.json", include_in_schema=False)
@@ -487,10 +491,10 @@ def check_answer(app: FastAPI, record: Record, asking: Asking, fmt: str) -> Chec
     """
     report, _, entry = _decision(app, record, asking, "check")
     try:
-        row = app.state.store.decision_values(entry)
+        row = decision_values(entry)
     except StoreError as error:
         raise unlogged(error, asking.lang) from None
-    body = report_json(report) if fmt == "json" else app.state.checker.render(report, fmt, 78)
+    body = report_json(report) if fmt == "json" else services(app).checker.render(report, fmt, 78)
     return CheckAnswer(body, entry.decision_id, row, report.phase.id if report.phase else None)
 
 
@@ -512,7 +516,7 @@ def _report_and_entry(
 
 def _valid_record(app: FastAPI, data: Any, text: str, lang: str) -> Record:
     """The record in the body, else a 422 problem with every problem located (and counted as rejected)."""
-    state = app.state
+    state = services(app)
     checker: Checker = state.checker
     try:
         return checker.parse_record(data, BODY_SOURCE)
@@ -527,7 +531,7 @@ def _valid_record(app: FastAPI, data: Any, text: str, lang: str) -> Record:
 
 def _decision(app: FastAPI, record: Record, asking: Asking, kind: str) -> tuple[Report, Any, DecisionEntry]:
     """Evaluate and report a valid record; the report, the evaluation and the decision's log entry."""
-    state = app.state
+    state = services(app)
     checker: Checker = state.checker
     evaluation = checker.evaluate(record, asking.as_of, asking.rules_as_of)
     report = checker.report(evaluation, asking.lang)
@@ -537,11 +541,12 @@ def _decision(app: FastAPI, record: Record, asking: Asking, kind: str) -> tuple[
 def _decide(app: FastAPI, data: Any, text: str, asking: Asking, kind: str) -> tuple[Report, Any, str]:
     """Validate, evaluate, report, and append the decision to the log; runs in the threadpool."""
     report, evaluation, entry = _report_and_entry(app, data, text, asking, kind)
+    parts = services(app)
     try:
-        app.state.store.append_decision(entry)
+        append_decision(parts.store, entry)
     except StoreError as error:
         raise unlogged(error, asking.lang) from None
-    app.state.metrics.observe_check(kind, report.phase.id if report.phase else None)
+    parts.metrics.observe_check(kind, report.phase.id if report.phase else None)
     return report, evaluation, entry.decision_id
 
 
@@ -604,7 +609,7 @@ def _evaluate_lines(app: FastAPI, lines: list[bytes], start: int, settings: Batc
             items.append(RawLine(source, text))
     out = io.StringIO()
     rejected = 0
-    for result in evaluate_stream(items, settings, 1, checker=app.state.checker):
+    for result in evaluate_stream(items, settings, 1, checker=services(app).checker):
         summary.add(result)
         if isinstance(result, Rejection):
             rejected += 1
@@ -624,7 +629,7 @@ def _evaluate_lines(app: FastAPI, lines: list[bytes], start: int, settings: Batc
         else:
             write_jsonl([result.as_dict()], out)
     if rejected:
-        app.state.metrics.observe_rejected(rejected)
+        services(app).metrics.observe_rejected(rejected)
     return out.getvalue()
 
 
@@ -632,7 +637,7 @@ def _evaluate_lines(app: FastAPI, lines: list[bytes], start: int, settings: Batc
 
 
 def _readiness(request: Request) -> JSONResponse:
-    state = request.app.state
+    state = services(request.app)
     reasons = []
     try:
         book = state.checker.rulebook

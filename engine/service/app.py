@@ -26,15 +26,18 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..check import Checker
+from ..log.errors import StoreError
+from ..log.store import Store
 from .access import TokenCache
 from .logs import configure_logging
 from .metrics import Metrics
+from .page_records import CaseloadIndex
 from .problems import MEDIA_TYPE, ProblemError, language, problem_body, problem_response
 from .problems import install as install_problems
 from .quick import CHECK_PATH, QuickCheck
 from .reload import Reloader
+from .services import Services
 from .settings import ServiceSettings
-from .store import Store, StoreError
 from .writer import DecisionWriter
 
 log = logging.getLogger("bip.service")
@@ -111,10 +114,16 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         description="Pre-meeting decision support for job-centre caseworkers (BIP): the check as a "
         "service. Every route but /healthz and /readyz needs `Authorization: Bearer TOKEN`.",
     )
-    app.state.checker, app.state.store, app.state.settings = checker, store, settings
-    app.state.metrics, app.state.reloader = metrics, reloader
-    app.state.token_cache = TokenCache()
-    app.state.writer = writer
+    app.state.services = Services(
+        settings=settings,
+        checker=checker,
+        store=store,
+        writer=writer,
+        metrics=metrics,
+        reloader=reloader,
+        token_cache=TokenCache(),
+        caseload=CaseloadIndex(settings.caseload),
+    )
     install_problems(app)
 
     @app.exception_handler(StoreError)

@@ -16,6 +16,7 @@ answers.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..errors import BipError, Problem, RecordError
+from ..log.assessments import append_assessment
+from ..log.decisions import find_decision
+from ..log.pseudonyms import pseudonym
+from ..log.store import Store
+from ..log.tokens import Principal, authenticate, list_tokens
 from ..messages import shown_message
 from ..record import Record
 from ..render import MONTHS, format_date, format_number
 from . import sessions
 from .page_records import CaseloadIndex, parse_record_text
 from .page_text import texts
+from .services import services
 from .sessions import Session
+from .settings import ServiceSettings
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -81,12 +89,12 @@ ENV = _environment()
 # --- Session, identity and CSRF -----------------------------------------------------------------
 
 
-def _store(request: Request):
-    return request.app.state.store
+def _store(request: Request) -> Store:
+    return services(request.app).store
 
 
-def _settings(request: Request):
-    return request.app.state.settings
+def _settings(request: Request) -> ServiceSettings:
+    return services(request.app).settings
 
 
 def _session(request: Request) -> Session:
@@ -104,16 +112,14 @@ def _session(request: Request) -> Session:
 
 def _token_still_valid(request: Request, user: str) -> bool:
     """False when the token the session was signed in with has been revoked since."""
-    for token in _store(request).list_tokens():
+    for token in list_tokens(_store(request)):
         if token.get("name") == user:
             return not token.get("revoked")
     return True  # signed in through the proxy: no token to revoke
 
 
-def _principal(request: Request, session: Session):
+def _principal(request: Request, session: Session) -> Principal | None:
     """Who is asking: the signed-in user, or the reverse proxy's identity when it is trusted."""
-    from .store import Principal
-
     if session.signed_in:
         return Principal(name=session.user, role=session.role)
     if _settings(request).trust_proxy:
@@ -123,7 +129,7 @@ def _principal(request: Request, session: Session):
     return None
 
 
-def _allowed(principal) -> bool:
+def _allowed(principal: Principal | None) -> bool:
     from .access import ROLE_PERMISSIONS
 
     return principal is not None and PERMISSION in ROLE_PERMISSIONS.get(principal.role, ())
@@ -194,14 +200,12 @@ def _date(value: Any, default: dt.date | None = None) -> dt.date | None:
 
 
 def _caseload(request: Request) -> CaseloadIndex:
-    state = request.app.state
-    index = getattr(state, "page_caseload", None)
-    if index is None:
-        index = state.page_caseload = CaseloadIndex(_settings(request).caseload)
-    return index
+    return services(request.app).caseload
 
 
-def _home(request: Request, session: Session, principal, status: int = 200, **context: Any) -> Response:
+def _home(
+    request: Request, session: Session, principal: Principal | None, status: int = 200, **context: Any
+) -> Response:
     snapshot = _caseload(request).snapshot()
     values = {
         "citizen": "",
@@ -234,12 +238,12 @@ def _record_from_caseload(request: Request, citizen: str) -> Record:
     entry = _caseload(request).get(citizen)
     if entry is None:
         raise LookupError(citizen)
-    return request.app.state.checker.parse_record(entry.data, entry.source)
+    return services(request.app).checker.parse_record(entry.data, entry.source)
 
 
 def _record_from_text(request: Request, text: str, name: str) -> Record:
     data = parse_record_text(text, name, _settings(request).max_body)
-    return request.app.state.checker.parse_record(data, name)
+    return services(request.app).checker.parse_record(data, name)
 
 
 def _listing(text: str, problems: list[Problem]) -> list[dict]:
@@ -278,8 +282,8 @@ def _reload_record(request: Request, form: Any) -> Record:
 def _decision_for(request: Request, decision_id: str, record: Record | None = None) -> dict:
     """The logged decision a form answers; it must exist and (when given) be about this record's citizen."""
     store = _store(request)
-    decision = store.decision(decision_id) if decision_id else None
-    if decision is None or (record is not None and decision.get("citizen") != store.pseudonym(record.id)):
+    decision = find_decision(store, decision_id) if decision_id else None
+    if decision is None or (record is not None and decision.get("citizen") != pseudonym(store, record.id)):
         raise Refused(404, "unknown_decision")
     return decision
 
@@ -302,7 +306,7 @@ async def login(request: Request) -> Response:
     """Sign in with a personal token; a new session (and CSRF token) on success."""
     form = await _form(request)
     session = _session(request)
-    principal = _store(request).authenticate(str(form.get("token") or "").strip())
+    principal = authenticate(_store(request), str(form.get("token") or "").strip())
     if principal is None:
         return _render(request, session, "login.html.j2", 401, error="bad_token")
     if not _allowed(principal):
@@ -364,7 +368,7 @@ async def open_citizen(request: Request) -> Response:
         return _home(request, session, principal, 422, problems=error.problems, listing=listing, **keep)
     from .page_views import check_view
 
-    view = check_view(request.app.state, record, as_of, session.lang, principal, purpose)
+    view = check_view(services(request.app), record, as_of, session.lang, principal, purpose)
     return _render(request, session, "check.html.j2", principal=principal, source=source, **view)
 
 
@@ -377,7 +381,7 @@ async def what_if_view(request: Request) -> Response:
     as_of = _date(form.get("as_of"), _today()) or _today()
     from .page_views import what_if_page
 
-    view = what_if_page(request.app.state, record, as_of, session.lang, form, decision)
+    view = what_if_page(services(request.app), record, as_of, session.lang, form, decision)
     status = 422 if view.get("error") else 200
     return _render(request, session, "whatif.html.j2", status, principal=principal, **view)
 
@@ -390,13 +394,13 @@ async def assess(request: Request) -> Response:
     decision = _decision_for(request, str(form.get("decision") or ""), record)
     from .page_views import assessment_context, assessment_from_form, phase_labels
 
-    assessment, errors = assessment_from_form(form, phase_labels(request.app.state.checker, session.lang))
+    assessment, errors = assessment_from_form(form, phase_labels(services(request.app).checker, session.lang))
     as_of = _date(form.get("as_of"), _today()) or _today()
-    context = assessment_context(request.app.state, record, as_of, session.lang, form, decision)
+    context = assessment_context(services(request.app), record, as_of, session.lang, form, decision)
     if not errors:
         try:
-            context["assessment_id"] = _store(request).append_assessment(
-                decision["decision_id"], principal, **assessment
+            context["assessment_id"] = append_assessment(
+                _store(request), decision["decision_id"], principal, **assessment
             )
         except ValueError:
             errors = ["assessment_errors"]
@@ -415,7 +419,7 @@ async def citizen_version(request: Request) -> Response:
     from .page_views import citizen_page
 
     steps = [line.strip()[:300] for line in str(form.get("next_steps") or "").splitlines() if line.strip()][:10]
-    view = citizen_page(request.app.state, record, as_of, session.lang, steps)
+    view = citizen_page(services(request.app), record, as_of, session.lang, steps)
     return _render(request, session, "citizen.html.j2", principal=principal, **view)
 
 
@@ -429,7 +433,7 @@ async def static(name: str) -> Response:
     )
 
 
-def _guarded(handler):
+def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
     """Turn `Refused`, unknown citizens and bad records into a page, never a traceback."""
 
     async def wrapped(request: Request) -> Response:

@@ -9,24 +9,36 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RecordError
+from ..log.assessments import assessments_for
+from ..log.decisions import append_decision, decision_entry, latest_decision
+from ..log.tokens import Principal
 from ..record import Record
 from ..render import MONTHS, format_date
 from ..report import Report, Trajectory
 from .page_chart import ChartInput, build_chart
 
+if TYPE_CHECKING:
+    from starlette.datastructures import FormData
+
+    from ..changes import Changes
+    from ..check import Checker
+    from ..evaluation import Evaluation
+    from .services import Services
+
 FLAG_STATUSES = ("acted", "not_relevant")
 MAX_REASON = 4000
 
 
-def phase_labels(checker, lang: str) -> dict[str, str]:
+def phase_labels(checker: Checker, lang: str) -> dict[str, str]:
     """Phase id → label in `lang`, in the rulebook's order."""
     return {phase_id: phase.label.get(lang) for phase_id, phase in checker.rulebook.phases.items()}
 
 
-def intervention_groups(checker, lang: str) -> list[dict]:
+def intervention_groups(checker: Checker, lang: str) -> list[dict]:
     """The intervention catalogue grouped by main type, for a select list."""
     catalogue = checker.rulebook.catalogue
     return [
@@ -42,7 +54,7 @@ def intervention_groups(checker, lang: str) -> list[dict]:
     ]
 
 
-def traces(checker, evaluation, report: Report, lang: str) -> dict[str, Any]:
+def traces(checker: Checker, evaluation: Evaluation, report: Report, lang: str) -> dict[str, Any]:
     """The trace items behind each conclusion: the phase, each flag, each checklist point in focus."""
     items = checker.trace(evaluation, lang)
     phase_items = []
@@ -60,7 +72,7 @@ def traces(checker, evaluation, report: Report, lang: str) -> dict[str, Any]:
     return {"phase_trace": phase_items, "flag_traces": flags, "checklist_traces": checklist}
 
 
-def _short_date(lang: str):
+def _short_date(lang: str) -> Callable[[dt.date], str]:
     def write(day: dt.date) -> str:
         return f"{MONTHS[lang][day.month - 1][:3]} {day.year}"
 
@@ -116,7 +128,7 @@ def chart_and_table(trajectory: Trajectory | None, labels: dict[str, str], lang:
 
 
 def changes_view(
-    changes,
+    changes: Changes,
     before_label: str | None,
     after_label: str | None,
     report: Report,
@@ -141,18 +153,19 @@ def changes_view(
     }
 
 
-def check_view(state, record: Record, as_of: dt.date, lang: str, principal, purpose: str) -> dict[str, Any]:
+def check_view(
+    state: Services, record: Record, as_of: dt.date, lang: str, principal: Principal, purpose: str
+) -> dict[str, Any]:
     """Check a record, log the lookup, and gather everything the check page shows."""
     from ..changes import Summary, compare
-    from .decisions import decision_entry
 
     checker, store = state.checker, state.store
     evaluation = checker.evaluate(record, as_of)
     report = checker.report(evaluation, lang)
-    previous = store.latest_decision(record.id)
-    assessments = store.assessments_for(record.id)
+    previous = latest_decision(store, record.id)
+    assessments = assessments_for(store, record.id)
     entry = decision_entry(report, record, principal, purpose, store)
-    store.append_decision(entry)
+    append_decision(store, entry)
     labels = phase_labels(checker, lang)
     indicator_labels = {item.id: item.label.get(lang) for item in checker.rulebook.catalogue.indicators.values()}
     changes = None
@@ -160,7 +173,7 @@ def check_view(state, record: Record, as_of: dt.date, lang: str, principal, purp
         compared = compare(Summary.from_decision(previous), Summary.from_report(report))
         changes = changes_view(
             compared,
-            labels.get(previous.get("phase")),
+            labels.get(previous.get("phase") or ""),
             report.phase.label if report.phase else None,
             report,
             indicator_labels,
@@ -188,7 +201,7 @@ def check_view(state, record: Record, as_of: dt.date, lang: str, principal, purp
     }
 
 
-def _whatif_values(form) -> dict[str, str]:
+def _whatif_values(form: Mapping[str, Any]) -> dict[str, str]:
     return {
         name: str(form.get(name) or "").strip()[:100]
         for name in ("wi_type", "wi_start", "wi_end", "wi_caseworker", "wi_caseworker_from")
@@ -202,7 +215,9 @@ def _iso(text: str) -> dt.date | None:
         return None
 
 
-def what_if_page(state, record: Record, as_of: dt.date, lang: str, form, decision: dict) -> dict[str, Any]:
+def what_if_page(
+    state: Services, record: Record, as_of: dt.date, lang: str, form: FormData, decision: dict
+) -> dict[str, Any]:
     """Today's check and the check with the proposed change, side by side, with the differences."""
     from ..changes import Summary, compare
     from ..whatif import what_if
@@ -255,7 +270,7 @@ def what_if_page(state, record: Record, as_of: dt.date, lang: str, form, decisio
     }
 
 
-def assessment_from_form(form, phases: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+def assessment_from_form(form: FormData, phases: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     """The assessment a form gives (for `Store.append_assessment`), and the text keys of what is missing."""
     agrees = form.get("agree", "yes") != "no"
     phase = str(form.get("phase") or "").strip() or None
@@ -276,7 +291,7 @@ def assessment_from_form(form, phases: dict[str, str]) -> tuple[dict[str, Any], 
     return {"agrees": agrees, "phase": None if agrees else phase, "reason": reason, "flag_notes": notes}, errors
 
 
-def form_values(form) -> dict[str, str]:
+def form_values(form: FormData) -> dict[str, str]:
     """The assessment form's fields as posted (to show them again), with the three main ones always present."""
     values = {"agree": "yes", "phase": "", "reason": ""}
     for key, value in form.multi_items():
@@ -285,7 +300,9 @@ def form_values(form) -> dict[str, str]:
     return values
 
 
-def assessment_context(state, record: Record, as_of: dt.date, lang: str, form, decision: dict) -> dict[str, Any]:
+def assessment_context(
+    state: Services, record: Record, as_of: dt.date, lang: str, form: FormData, decision: dict
+) -> dict[str, Any]:
     """What the assessment's answer page shows: the form again (with the check, not logged again)."""
 
     checker = state.checker
@@ -302,7 +319,7 @@ def assessment_context(state, record: Record, as_of: dt.date, lang: str, form, d
     }
 
 
-def citizen_page(state, record: Record, as_of: dt.date, lang: str, next_steps: list[str]) -> dict[str, Any]:
+def citizen_page(state: Services, record: Record, as_of: dt.date, lang: str, next_steps: list[str]) -> dict[str, Any]:
     """The citizen version of the check (`Checker.citizen_parts`), for a printable page."""
     checker = state.checker
     report = checker.check(record, as_of, lang)

@@ -26,10 +26,12 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import RecordError
+from ..log.errors import StoreError
+from ..log.tokens import Principal
 from ..yamlio import parse_json
 from .access import bearer_token, cached_principal
 from .api import BODY_SOURCE, JSON_TYPES, Asking, check_answer, content_type_accepted, unlogged
-from .store import Principal, StoreError
+from .services import services
 
 CHECK_PATH = "/v1/check"
 MEDIA_TYPES = {
@@ -57,7 +59,7 @@ class QuickCheck:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state = scope["app"].state
+        state = services(scope["app"])
         parameters = plain_parameters(scope.get("query_string", b""))
         principal = self._principal(scope, state) if parameters is not None else None
         if parameters is None or principal is None or not _json_body(scope):

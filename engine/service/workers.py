@@ -38,6 +38,7 @@ from typing import Any
 
 import uvicorn
 
+from .services import services
 from .settings import ENVIRONMENT_VARIABLE, ServiceSettings
 
 log = logging.getLogger("bip.service")
@@ -240,7 +241,7 @@ def worker_main() -> None:
     channel = socket.socket(fileno=int(os.environ.pop(CHANNEL_VARIABLE)))
     options = json.loads(os.environ.pop(OPTIONS_VARIABLE, "{}"))
     app = create_app(ServiceSettings.from_environment())
-    reloader = app.state.reloader
+    reloader = services(app).reloader
     signal.signal(signal.SIGHUP, lambda _number, _frame: reloader.request())  # done once its thread runs
     if early:
         reloader.request()

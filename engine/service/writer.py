@@ -34,7 +34,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .store import Store
+from ..log.decisions import append_decisions, try_append_decisions
+from ..log.store import Store
 
 log = logging.getLogger("bip.service")
 
@@ -134,7 +135,7 @@ class DecisionWriter:
         if not batch:
             return
         try:
-            committed = self.store.try_append_decisions([row for row, _ in batch])
+            committed = try_append_decisions(self.store, [row for row, _ in batch])
         except Exception as exc:  # noqa: BLE001 - every waiting request gets the error (503)
             log.error("the decision log could not be written (%d entries refused): %s", len(batch), exc)
             for _, future in batch:
@@ -203,7 +204,7 @@ class DecisionWriter:
                 batch.append(item)
             error: BaseException | None = None
             try:
-                self.store.append_decisions([row for row, _, _ in batch])
+                append_decisions(self.store, [row for row, _, _ in batch])
             except Exception as exc:  # noqa: BLE001 - every waiting request gets the error (503)
                 error = exc
                 log.error("the decision log could not be written (%d entries refused): %s", len(batch), exc)

@@ -31,7 +31,7 @@ from ..releases import (
     find_by_rulebook_hash,
     open_release,
 )
-from .decisions import record_hash
+from .decisions import find_decision, record_hash
 from .store import Store
 
 
@@ -45,6 +45,7 @@ class Result:
 
     @classmethod
     def of_logged(cls, entry: dict) -> Result:
+        """The result a decision-log entry records."""
         return cls(
             entry.get("phase"),
             entry.get("confidence"),
@@ -53,6 +54,7 @@ class Result:
 
     @classmethod
     def of_outcome(cls, outcome: Outcome, facts: dict[str, Any]) -> Result:
+        """The result of running the rules now (flags by severity, then rank, as the report orders them)."""
         flags: dict[str, str] = {}
         for rule in sorted(outcome.flag_rules, key=lambda rule: (SEVERITY_ORDER[rule.severity], rule.rank)):
             assert rule.severity is not None, "a flag rule has a severity"
@@ -106,7 +108,7 @@ def replay(
     """Replay a logged decision; raise ReleaseError (not found) or RecordError (record hash differs)."""
     log = Store.open(database, create=False)
     try:
-        entry = log.decision(decision_id)
+        entry = find_decision(log, decision_id)
     finally:
         log.close()
     if entry is None:

@@ -1,0 +1,237 @@
+"""Decisions: what one check or explain leaves in the log, appended, and read back.
+
+An entry holds what the decision needs and nothing more: who asked, when and why, the citizen's
+pseudonym, the rules used, the result (phase, confidence, flag ids with severities, the facts) and
+a SHA-256 of the record. Never the notes or other free text of the record. The table is
+append-only: the database refuses an UPDATE, and a DELETE outside `retention.purge`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from .errors import StoreValueError
+from .pseudonyms import pseudonym
+from .schema import decisions
+from .store import Store
+from .tokens import Principal
+from .values import dumps, iso, utc
+
+if TYPE_CHECKING:
+    from .. import Record, Report
+
+KINDS = ("check", "explain")
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class DecisionEntry:
+    """One line of the decision log."""
+
+    decision_id: str
+    time: dt.datetime  # UTC
+    user: str
+    role: str
+    purpose: str
+    kind: str  # check | explain
+    citizen: str  # pseudonym
+    as_of: str
+    rules_as_of: str | None
+    rulebook_name: str
+    rulebook_version: str
+    rulebook_hash: str
+    release: str | None
+    engine: str
+    phase: str | None
+    confidence: str | None
+    flags: list[dict]  # [{"id", "severity"}]
+    facts: dict
+    record_hash: str
+
+
+def new_decision_id() -> str:
+    """A fresh decision id (uuid4, hex)."""
+    return uuid.uuid4().hex
+
+
+def record_hash(record: Record) -> str:
+    """SHA-256 of the record as canonical JSON (sorted keys, public field names)."""
+    data = record.model_dump(mode="json", by_alias=True)
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def decision_entry(
+    report: Report,
+    record: Record,
+    principal: Principal,
+    purpose: str,
+    store: Store,
+    kind: str = "check",
+    decision_id: str | None = None,
+    release: str | None = None,
+    rules_as_of: str | None = None,
+) -> DecisionEntry:
+    """The log entry for a report made from `record`, asked for by `principal` for `purpose`."""
+    phase = report.phase
+    return DecisionEntry(
+        decision_id=decision_id or new_decision_id(),
+        time=dt.datetime.now(dt.UTC),
+        user=principal.name,
+        role=principal.role,
+        purpose=purpose,
+        kind=kind,
+        citizen=pseudonym(store, record.id),
+        as_of=report.as_of,
+        rules_as_of=rules_as_of if rules_as_of is not None else getattr(report, "rules_as_of", None),
+        rulebook_name=report.rulebook.name,
+        rulebook_version=report.rulebook.version,
+        rulebook_hash=report.rulebook.hash,
+        release=release if release is not None else getattr(report.rulebook, "release", None),
+        engine=report.engine,
+        phase=phase.id if phase else None,
+        confidence=phase.confidence if phase else None,
+        flags=[{"id": flag.id, "severity": flag.severity} for flag in report.flags],
+        facts=dict(report.facts),
+        record_hash=record_hash(record),
+    )
+
+
+def default_user() -> str:
+    """The name of the operating-system user, for entries made from the command line."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def log_decision(
+    store: Store, report: Report, record: Record, principal: Principal, purpose: str, kind: str = "check", **dated: Any
+) -> str:
+    """Build and append the entry for `report`; return its decision id once it is committed."""
+    entry = decision_entry(report, record, principal, purpose, store, kind, **dated)
+    append_decision(store, entry)
+    return entry.decision_id
+
+
+def append_decision(store: Store, entry: DecisionEntry) -> None:
+    """Append one decision; it is committed (durable against a crash of this process) on return."""
+    append_decisions(store, [decision_values(entry)])
+
+
+def append_decisions(store: Store, rows: list[dict[str, Any]]) -> None:
+    """Append decisions (each from `decision_values`) in one transaction: all are committed on return, or none."""
+    with store.write() as conn:
+        conn.execute(decisions.insert(), rows)
+
+
+def try_append_decisions(store: Store, rows: list[dict[str, Any]]) -> bool:
+    """Append as `append_decisions` does if that needs no wait; else False, and nothing is written.
+
+    Only a SQLite log whose write lock is free at this moment is written here (a local file: the
+    commit is an append to the write-ahead log, without fsync). PostgreSQL, or a SQLite log that
+    another writer holds (another worker's commit, `bip log purge`), gives False.
+    """
+    if store.dialect != "sqlite":
+        return False
+    return store.write_if_free(lambda conn: conn.execute(decisions.insert(), rows))
+
+
+def decision_values(entry: DecisionEntry) -> dict[str, Any]:
+    """The row of one decision, checked (`StoreValueError` for a kind or purpose the log refuses)."""
+    if entry.kind not in KINDS:
+        raise StoreValueError("kind", kind=entry.kind, kinds=", ".join(KINDS))
+    if len(entry.purpose) > MAX_TEXT:
+        raise StoreValueError("too_long", field="purpose", limit=MAX_TEXT)
+    values = {
+        "decision_id": entry.decision_id,
+        "time": utc(entry.time),
+        "user_name": entry.user,
+        "role": entry.role,
+        "purpose": entry.purpose,
+        "kind": entry.kind,
+        "citizen": entry.citizen,
+        "as_of": entry.as_of,
+        "rules_as_of": entry.rules_as_of,
+        "rulebook_name": entry.rulebook_name,
+        "rulebook_version": entry.rulebook_version,
+        "rulebook_hash": entry.rulebook_hash,
+        "release": entry.release,
+        "engine": entry.engine,
+        "phase": entry.phase,
+        "confidence": entry.confidence,
+        "flags": dumps(list(entry.flags)),
+        "facts": dumps(entry.facts),
+        "record_hash": entry.record_hash,
+    }
+    return values
+
+
+def _as_dict(row: Any) -> dict:
+    """A decision row as the log hands it out (the DecisionEntry's fields; time as ISO 8601 UTC)."""
+    return {
+        "decision_id": row.decision_id,
+        "time": iso(row.time),
+        "user": row.user_name,
+        "role": row.role,
+        "purpose": row.purpose,
+        "kind": row.kind,
+        "citizen": row.citizen,
+        "as_of": row.as_of,
+        "rules_as_of": row.rules_as_of,
+        "rulebook_name": row.rulebook_name,
+        "rulebook_version": row.rulebook_version,
+        "rulebook_hash": row.rulebook_hash,
+        "release": row.release,
+        "engine": row.engine,
+        "phase": row.phase,
+        "confidence": row.confidence,
+        "flags": json.loads(row.flags),
+        "facts": json.loads(row.facts),
+        "record_hash": row.record_hash,
+    }
+
+
+def find_decision(store: Store, decision_id: str) -> dict | None:
+    """One logged decision (the DecisionEntry's fields; time as ISO 8601 UTC), or None."""
+    with store.read() as conn:
+        row = conn.execute(sa.select(decisions).where(decisions.c.decision_id == decision_id)).first()
+    return _as_dict(row) if row else None
+
+
+def decisions_for(store: Store, citizen_id: str) -> list[dict]:
+    """Every logged decision about a citizen (id in clear; looked up by pseudonym), oldest first."""
+    query = (
+        sa.select(decisions)
+        .where(decisions.c.citizen == pseudonym(store, citizen_id))
+        .order_by(decisions.c.time, decisions.c.seq)
+    )
+    with store.read() as conn:
+        return [_as_dict(row) for row in conn.execute(query)]
+
+
+def latest_decision(store: Store, citizen_id: str, kind: str = "check") -> dict | None:
+    """The citizen's most recent decision of `kind`, or None."""
+    query = (
+        sa.select(decisions)
+        .where(decisions.c.citizen == pseudonym(store, citizen_id), decisions.c.kind == kind)
+        .order_by(decisions.c.time.desc(), decisions.c.seq.desc())
+        .limit(1)
+    )
+    with store.read() as conn:
+        row = conn.execute(query).first()
+    return _as_dict(row) if row else None
+
+
+def count_decisions(store: Store) -> int:
+    """How many decisions the log holds."""
+    with store.read() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(decisions)).scalar_one()

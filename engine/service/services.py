@@ -1,0 +1,45 @@
+"""What the service's request handlers use, made once by `create_app` and read through one typed accessor.
+
+`services(app)` gives the `Services` of a running application, so every use of the checker, the
+decision log, the writer, the metrics, the reloader, the token cache or the settings is checked by
+mypy (Starlette's own `app.state` holds untyped attributes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from ..check import Checker
+    from ..log.store import Store
+    from .access import TokenCache
+    from .metrics import Metrics
+    from .page_records import CaseloadIndex
+    from .reload import Reloader
+    from .settings import ServiceSettings
+    from .writer import DecisionWriter
+
+
+@dataclass(frozen=True)
+class Services:
+    """The service's parts: settings, the checker (reloaded in place), the decision log and its writer, and more."""
+
+    settings: ServiceSettings
+    checker: Checker
+    store: Store
+    writer: DecisionWriter
+    metrics: Metrics
+    reloader: Reloader
+    token_cache: TokenCache
+    caseload: CaseloadIndex  # the caseworker's page's list of citizens (`--caseload`)
+
+
+def services(app: Starlette) -> Services:
+    """The `Services` of an application made by `create_app` (a Starlette or FastAPI app, or a scope's `app`)."""
+    found = app.state.services
+    if not isinstance(found, Services):
+        raise TypeError(f"the application holds no Services: {found!r}")
+    return found
