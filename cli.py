@@ -907,12 +907,6 @@ def log_purge(age, database, lang):
     default=None,
     help="The release store (default: ./bip-releases).",
 )
-@click.option(
-    "--quick-check/--no-quick-check",
-    default=None,
-    help="Answer plain checks (cached token, valid record) without FastAPI's request handling; the "
-    "answers are the same. On by default; off sends every request through FastAPI (for diagnosis).",
-)
 @click.pass_context
 def serve(ctx, host, port, workers, access_log, **options):
     """Run the check as an HTTP service (API, access control, decision log); see README."""

@@ -39,7 +39,6 @@ class Metrics:
         self.rejected = 0
         self.reloads: Counter = Counter()  # "ok" | "failed"
         self.decisions = 0
-        self.quick = 0
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one answered request and its latency."""
@@ -56,11 +55,6 @@ class Metrics:
         """Count one check or explain by the phase it gave."""
         with self._lock:
             self.checks[(kind, phase or "none")] += 1
-
-    def observe_quick(self) -> None:
-        """Count one check answered by the quick route."""
-        with self._lock:
-            self.quick += 1
 
     def observe_rejected(self, count: int = 1) -> None:
         """Count records refused as invalid."""
@@ -106,12 +100,6 @@ class Metrics:
                 "counter",
                 "Checks and explanations made, by kind and phase",
                 ((_labels(kind=k, phase=p), n) for (k, p), n in sorted(self.checks.items())),
-            )
-            lines += _family(
-                "bip_quick_checks_total",
-                "counter",
-                "Checks answered by the quick route (the others went through FastAPI's route)",
-                [("", self.quick)],
             )
             lines += _family(
                 "bip_rejected_records_total", "counter", "Citizen records refused as invalid", [("", self.rejected)]
