@@ -184,22 +184,33 @@ class Checker:
         """Every rule of every stage, matched or not, with the values that decided it."""
         return PythonExecutor(evaluation.rulebook).explain(evaluation.facts, evaluation.outcome)
 
-    def report(self, evaluation: Evaluation, lang: str = "da") -> Report:
-        """The full, rendered report of an evaluation in `lang`."""
-        return ReportBuilder(evaluation.rulebook, self.guidance(lang), lang).build(evaluation)
+    def report(self, evaluation: Evaluation, lang: str = "da", margins: bool = False) -> Report:
+        """The full, rendered report of an evaluation in `lang`; with `margins`, what would change the
+        phase too (`Report.phase_margins`, worked out for each phase rule: it costs more than the rest)."""
+        return ReportBuilder(evaluation.rulebook, self.guidance(lang), lang).build(evaluation, margins)
 
     def check(
-        self, record: Record | dict, as_of: dt.date | None = None, lang: str = "da", rules_as_of: dt.date | None = None
+        self,
+        record: Record | dict,
+        as_of: dt.date | None = None,
+        lang: str = "da",
+        rules_as_of: dt.date | None = None,
+        margins: bool = False,
     ) -> Report:
         """Evaluate and report in one step."""
-        return self.report(self.evaluate(record, as_of, rules_as_of), lang)
+        return self.report(self.evaluate(record, as_of, rules_as_of), lang, margins)
 
     def check_file(
-        self, source: str, as_of: dt.date | None = None, lang: str = "da", rules_as_of: dt.date | None = None
+        self,
+        source: str,
+        as_of: dt.date | None = None,
+        lang: str = "da",
+        rules_as_of: dt.date | None = None,
+        margins: bool = False,
     ) -> Report:
         """Read a record file and check it."""
         record, _, _ = self.read_record(source)
-        return self.check(record, as_of, lang, rules_as_of)
+        return self.check(record, as_of, lang, rules_as_of, margins)
 
     def render(self, report: Report, fmt: str = "text", width: int = 78) -> str:
         """The report as `json` (stable, byte-identical for the same input), `markdown`, `text` or `citizen`."""
@@ -305,6 +316,6 @@ def report_json(report: Report) -> str:
     sooner). The two write every number alike except those between 1e-5 and 1e-4 (`0.00001` against
     `1e-05`); the report rounds its numbers to at most four decimals, so none is ever in that range
     (tests/test_service_speed.py holds both facts). An infinite or NaN number (none is expected)
-    is written `null`, which keeps the JSON valid, as the light models of the quick path write it.
+    is written `null`, which keeps the JSON valid.
     """
     return report.model_dump_json(indent=2) + "\n"

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class _Out(BaseModel):
@@ -227,6 +227,8 @@ class Report(_Out):
     trajectory: Trajectory | None = Field(
         default=None, description="Scores, level, interventions and caseworker changes over time (1.1)"
     )
-    phase_margins: list[PhaseMargin] = Field(
-        default_factory=list, description="What would change the phase: the deciding rule and its neighbours (1.1)"
+    phase_margins: list[PhaseMargin] | None = Field(
+        default=None,
+        description="What would change the phase: the deciding rule and its neighbours (1.1); only when asked for "
+        "(`bip explain`, `bip check --margins`, the caseworker's page), none otherwise (1.2)",
     )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from .paths import default_rules
 
-if TYPE_CHECKING:  # loaded on a cache miss only: the key is worked out without pydantic (bip_engine.fastpath)
+if TYPE_CHECKING:  # loaded on a cache miss only: the key is worked out without the rulebook models
     from .rulebook import Rulebook
 
 _EXTENDS = re.compile(r"^extends:\s*['\"]?([^'\"#\n]+?)['\"]?\s*(?:#.*)?$", re.MULTILINE)

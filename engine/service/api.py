@@ -536,7 +536,7 @@ def _decision(app: FastAPI, record: Record, asking: Asking, kind: str) -> tuple[
     state = app.state
     checker: Checker = state.checker
     evaluation = checker.evaluate(record, asking.as_of, asking.rules_as_of)
-    report = checker.report(evaluation, asking.lang)
+    report = checker.report(evaluation, asking.lang, margins=kind == "explain")  # explain shows them
     return report, evaluation, decision_entry(report, record, asking.principal, asking.purpose, state.store, kind=kind)
 
 

@@ -148,7 +148,7 @@ def check_view(state, record: Record, as_of: dt.date, lang: str, principal, purp
 
     checker, store = state.checker, state.store
     evaluation = checker.evaluate(record, as_of)
-    report = checker.report(evaluation, lang)
+    report = checker.report(evaluation, lang, margins=True)
     previous = store.latest_decision(record.id)
     assessments = store.assessments_for(record.id)
     entry = decision_entry(report, record, principal, purpose, store)
