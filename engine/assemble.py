@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from .executors.python_exec import stage_facts
 from .facts import NOTE_EVIDENCE_FACTS, staircase_sentences
-from .margins import phase_margins
 from .messages import translate
 from .report import (
     ChecklistPoint,
@@ -99,6 +98,8 @@ class ReportBuilder:
 
     def margins(self, facts: dict, current: str | None) -> list[PhaseMargin]:
         """What would change the phase (`bip_engine.margins`), each margin in words from `margin.txt.j2`."""
+        from .margins import phase_margins  # only when asked for: a plain check does not load it
+
         labels = {phase_id: phase.label.get(self.lang) for phase_id, phase in self.rulebook.phases.items()}
         indicators = {item.id: item.label.get(self.lang) for item in self.rulebook.catalogue.indicators.values()}
         fixed = json.dumps([labels, indicators, current], ensure_ascii=False, sort_keys=True)

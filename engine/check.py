@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import record as record_models
+from . import report as report_models
 from .assemble import SEVERITY_ORDER, ReportBuilder  # noqa: F401 - SEVERITY_ORDER: used by authoring.docs, service.replay
 from .errors import Problem, RulebookError
 from .evaluation import Evaluation
@@ -29,11 +31,14 @@ from .record import Record, check_names, cpr_warning, read_record_file, validate
 from .render import Guidance
 from .report import PhasePoint, Report, Trajectory
 from .rulebook import CompiledRule, Rulebook, load_rulebook
-from .rulebook_cache import load_rulebook_cached
+from .rulebook_cache import load_built_models, load_rulebook_cached
 from .trajectory import trajectory as build_trajectory
 
 if TYPE_CHECKING:
     from .citizen import CitizenView
+
+#: The modules whose models a check builds: their validators and serializers come from the cache.
+_MODELS = (record_models, report_models)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class Checker:
         colour: bool = False,
     ):
         rulebook = rules if isinstance(rules, Rulebook) else load_rulebook_cached(rules or default_rules())
+        load_built_models(_MODELS)
         self._state = _Loaded.create(rulebook, engine)
         self._guidance_dirs = [Path(folder) for folder in guidance]
         self._colour = colour

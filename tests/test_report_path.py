@@ -67,3 +67,33 @@ def test_a_field_added_to_the_rulebook_reference_reaches_the_command_line(tmp_pa
         assert answer.returncode == 0, answer.stderr
         assert "Traceback" not in answer.stderr
         assert answer.stdout == library.stdout
+
+
+SCRIPT = """
+import datetime, json, sys
+from bip_engine import Checker, RecordError, report_json
+from bip_engine import record, report
+checker = Checker(engine="python")
+answer = report_json(checker.check_file(sys.argv[1], datetime.date(2026, 11, 22), "en"))
+try:
+    checker.parse_record({"id": "", "measurements": [{"date": "2026-13-01", "scores": {"health_coping": 9}}]})
+except RecordError as error:
+    problems = [str(problem) for problem in error.problems]
+built = [record.Record.__pydantic_complete__, report.Report.__pydantic_complete__]
+print(json.dumps({"answer": answer, "problems": problems, "built": built}))
+"""
+
+
+def test_kept_validators_and_serializers_answer_as_built_ones(tmp_path):
+    """The second process installs the models' validators and serializers from the cache instead
+    of building them: the same report, the same located problems for a rejected record."""
+    env = {**os.environ, "BIP_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-c", SCRIPT, str(ROOT / "examples" / "afsporing.yaml")]
+    runs = [json.loads(subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout)]
+    runs.append(json.loads(subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout))
+    env["BIP_CACHE_DIR"] = ""
+    runs.append(json.loads(subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout))
+    assert [run["built"] for run in runs] == [[True, True], [False, False], [True, True]]
+    assert runs[0]["answer"] == runs[1]["answer"] == runs[2]["answer"]
+    assert runs[0]["problems"] == runs[1]["problems"] == runs[2]["problems"]
+    assert len(runs[0]["problems"]) >= 3
