@@ -63,8 +63,16 @@ def _timed(command: list[str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def cold_check(engine: str, runs: int) -> dict[str, float]:
+#: What pydantic's models cost before anything of the engine runs: the floor plus `pydantic.main`
+#: (the floor's `import pydantic` loads its lazy top only). Measured as a command of its own, so the
+#: table shows how much of the budget a check that validates with pydantic can have left.
+MODELS_FLOOR = IMPORT_FLOOR + "; from pydantic import BaseModel"
+
+
+def cold_check(engine: str | None, runs: int) -> dict[str, float]:
     """A cold `bip check` of an example against the import floor, paired and interleaved.
+
+    With `engine` None, the command is `MODELS_FLOOR` instead of a check.
 
     Each pair runs the floor (`python -c "import click, jinja2, pydantic, yaml"`) and the check, each
     a fresh process, in alternating order; the ratio is taken pair by pair, so a machine that speeds
@@ -74,7 +82,8 @@ def cold_check(engine: str, runs: int) -> dict[str, float]:
     compileall.compile_dir(ROOT / "engine", quiet=1)  # as an install does; PYTHONDONTWRITEBYTECODE may be set
     bip = Path(sys.executable).parent / "bip"
     command = [str(bip)] if bip.exists() else [sys.executable, "-m", "bip_engine.cli"]
-    command += ["check", str(ROOT / "examples" / "stilstand.yaml"), "--as-of", AS_OF.isoformat(), "--engine", engine]
+    command += ["check", str(ROOT / "examples" / "stilstand.yaml"), "--as-of", AS_OF.isoformat(), "--engine"]
+    command = [*command, engine] if engine else [sys.executable, "-c", MODELS_FLOOR]
     floor = [sys.executable, "-c", IMPORT_FLOOR]
     _timed(command), _timed(floor)
     checks, floors, wall_ratios, cpu_ratios = [], [], [], []
@@ -169,6 +178,16 @@ def main() -> None:
             )
         )
     if args.only in (None, "cold"):
+        base = cold_check(None, args.cold_runs)
+        rows.append(
+            (
+                "`from pydantic import BaseModel` after the floor (no check)",
+                f"{args.cold_runs} pairs with the import floor",
+                f"median {base['check'] * 1000:.0f} ms",
+                f"floor {base['floor'] * 1000:.0f} ms",
+                f"**{base['wall_ratio']:.2f}x** the floor (CPU {base['cpu_ratio']:.2f}x): pydantic's models alone",
+            )
+        )
         for name in engines:
             cold = cold_check(name, args.cold_runs)
             rows.append(
