@@ -12,7 +12,9 @@ import datetime as dt
 import json
 
 import pytest
+from click.testing import CliRunner
 
+from bip_engine import cli
 from bip_engine.caseload.simulate import generate_cohort
 from bip_engine.check import Checker
 from bip_engine.expr import parse_condition
@@ -104,6 +106,17 @@ def test_margins_are_in_the_json_report_when_asked_for_and_in_explain(checker):
         assert heading in text
         for margin in checker.report(evaluation, lang, margins=True).phase_margins:
             assert margin.text.split()[0] in text
+
+
+def test_bip_check_adds_the_margins_when_asked_for(checker):
+    example = str(ROOT / "examples" / "stilstand.yaml")
+    args = ["check", example, "--format", "json", "--as-of", AS_OF.isoformat(), "--engine", "python", "--lang", "en"]
+    plain, asked = (CliRunner().invoke(cli.main, args + extra) for extra in ([], ["--margins"]))
+    assert plain.exit_code == asked.exit_code == 0
+    assert json.loads(plain.output)["phase_margins"] is None
+    expected = checker.check_file(example, AS_OF, "en", margins=True).phase_margins
+    assert json.loads(asked.output)["phase_margins"] == [margin.model_dump(mode="json") for margin in expected]
+    assert expected
 
 
 def test_no_measurement_says_what_would_give_a_phase(checker):
