@@ -277,6 +277,7 @@ def main():
     default=None,
     help="Exit with 1 when a flag of this severity or higher is raised.",
 )
+@click.option("--margins", is_flag=True, help="Add what would change the phase (phase_margins; as bip explain).")
 @log_option
 @purpose_option
 @user_option
@@ -294,6 +295,7 @@ def check(
     guidance_dirs,
     engine,
     fail_on,
+    margins,
     log_url,
     purpose,
     log_user,
@@ -306,23 +308,10 @@ def check(
     rules_dir, guidance_dirs = from_release(ctx, rules_dir, guidance_dirs, release_ref, store_path)
     width = min(shutil.get_terminal_size((80, 24)).columns, 100) - 2 if sys.stdout.isatty() else 78
     ctx.meta["bip.lang"] = lang
-    data = name = None
-    if not log_url:  # the quick way (bip_engine.fastpath): the same answer without loading pydantic
-        from .fastpath import NotHere, quick_check
-
-        try:
-            answer = quick_check(record, as_of, lang, fmt, rules_dir, guidance_dirs, engine, rules_as_of, colour, width)
-        except NotHere as not_here:
-            data, name = not_here.data, not_here.name
-        else:
-            click.echo(answer.text, nl=False)
-            if fail_on and any(SEVERITY_RANK[severity] >= SEVERITY_RANK[fail_on] for severity in answer.severities):
-                ctx.exit(EXIT_FLAGGED)
-            return
     checker = make_checker(ctx, rules_dir, guidance_dirs, engine, lang, colour)
     store = open_log(log_url, lang) if log_url else None
-    parsed = checker.parse_record(data, name) if name is not None else checker.read_record(record)[0]
-    report = checker.check(parsed, as_of, lang, rules_as_of)
+    parsed = checker.read_record(record)[0]
+    report = checker.check(parsed, as_of, lang, rules_as_of, margins)
     if store:
         log_answer(store, report, parsed, log_user, purpose, "check", lang)
     click.echo(checker.render(report, fmt, width), nl=False)
@@ -365,7 +354,7 @@ def explain(
     store = open_log(log_url, lang) if log_url else None
     parsed, _, _ = checker.read_record(record)
     evaluation = checker.evaluate(parsed, as_of, rules_as_of)
-    report = checker.report(evaluation, lang)
+    report = checker.report(evaluation, lang, margins=True)
     if store:
         log_answer(store, report, parsed, log_user, purpose, "explain", lang)
     click.echo(checker.render_explanation(evaluation, report), nl=False)
@@ -917,12 +906,6 @@ def log_purge(age, database, lang):
     type=click.Path(file_okay=False),
     default=None,
     help="The release store (default: ./bip-releases).",
-)
-@click.option(
-    "--quick-check/--no-quick-check",
-    default=None,
-    help="Answer plain checks (cached token, valid record) without FastAPI's request handling; the "
-    "answers are the same. On by default; off sends every request through FastAPI (for diagnosis).",
 )
 @click.pass_context
 def serve(ctx, host, port, workers, access_log, **options):

@@ -1,8 +1,8 @@
 """Assembling a report from an evaluation: phase, guidance, flags, checklist, trajectory, margins.
 
-`ReportBuilder` renders the guidance texts and makes the report's parts with a set of models: the
-pydantic models of `bip_engine.report` for the library, or the light stand-ins of `bip_engine.light` for
-the cold command-line check (which never loads pydantic). Both give the same JSON form.
+`ReportBuilder` renders the guidance texts and makes the report's parts with the models of
+`bip_engine.report`, the one definition of a report (library, command line, service and page alike).
+The phase margins are worked out only when asked for (`margins=True`: `bip explain`, the page).
 """
 
 from __future__ import annotations
@@ -12,36 +12,39 @@ from typing import TYPE_CHECKING, Any
 
 from .executors.python_exec import stage_facts
 from .facts import NOTE_EVIDENCE_FACTS, staircase_sentences
-from .margins import phase_margins
 from .messages import translate
+from .report import (
+    ChecklistPoint,
+    FindingRef,
+    FlagResult,
+    FocusReason,
+    LeftOutItem,
+    PhaseMargin,
+    PhaseResult,
+    Report,
+    RulebookRef,
+)
+from .report import Guidance as Guidance_
 from .trajectory import trajectory as build_trajectory
 
 if TYPE_CHECKING:
     from .evaluation import Evaluation
     from .render import Guidance
-    from .report import ChecklistPoint, FindingRef, FlagResult, FocusReason, PhaseMargin, PhaseResult, Report
-    from .report import Guidance as Guidance_
     from .rulebook import CompiledRule, Rulebook
 
 SEVERITY_ORDER: dict[str | None, int] = {"high": 0, "medium": 1, "low": 2}  # None (not a flag rule) is no key
 
 
 class ReportBuilder:
-    """Turns an evaluation into a `Report`, rendering the guidance texts.
+    """Turns an evaluation into a `Report`, rendering the guidance texts."""
 
-    The parts are made by `models`: the pydantic models of `bip_engine.report` (the default, what the
-    library returns), or the light ones of `bip_engine.light` that the command line renders from.
-    """
-
-    def __init__(self, rulebook: Rulebook, guidance: Guidance, lang: str, models: Any = None):
-        if models is None:
-            from . import report as models
-        self.rulebook, self.guidance, self.lang, self.models = rulebook, guidance, lang, models
+    def __init__(self, rulebook: Rulebook, guidance: Guidance, lang: str):
+        self.rulebook, self.guidance, self.lang = rulebook, guidance, lang
 
     def finding(self, finding_id: str) -> FindingRef:
         """The finding with texts in the report's language."""
         item = self.rulebook.catalogue.findings[finding_id]
-        return self.models.FindingRef(
+        return FindingRef(
             id=item.id,
             title=item.title.get(self.lang),
             statement=item.statement.get(self.lang),
@@ -56,18 +59,18 @@ class ReportBuilder:
         names = dict.fromkeys(name for rule in rules for name in rule.facts)
         return {name: facts.get(name) for name in names}
 
-    def build(self, evaluation: Evaluation) -> Report:
-        """Assemble every section of the report."""
+    def build(self, evaluation: Evaluation, margins: bool = False) -> Report:
+        """Assemble every section of the report; the phase margins too when `margins` is set."""
         facts = evaluation.facts
         phase = self.phase(evaluation)
         phase_context = phase.model_dump(mode="json") if phase else None
         flag_facts = stage_facts(facts, evaluation.phase)
-        return self.models.Report(
+        return Report(
             citizen_id=evaluation.record.id,
             as_of=evaluation.as_of.isoformat(),
             language=self.lang,
             engine=evaluation.engine,
-            rulebook=self.models.RulebookRef(
+            rulebook=RulebookRef(
                 name=self.rulebook.name,
                 version=self.rulebook.version,
                 hash=self.rulebook.content_hash,
@@ -80,7 +83,7 @@ class ReportBuilder:
             checklist=self.checklist(evaluation.outcome.checklist_rules),
             facts=facts,
             left_out=[
-                self.models.LeftOutItem(
+                LeftOutItem(
                     kind=item.kind,
                     detail=item.detail,
                     date=item.date.isoformat() if item.date else None,
@@ -89,19 +92,19 @@ class ReportBuilder:
                 for item in evaluation.left_out
             ],
             warnings=[translate(warning, self.lang) for warning in evaluation.warnings],
-            trajectory=build_trajectory(
-                evaluation.record, evaluation.as_of, self.rulebook.catalogue, self.lang, self.models
-            ),
-            phase_margins=self.margins(facts, evaluation.phase),
+            trajectory=build_trajectory(evaluation.record, evaluation.as_of, self.rulebook.catalogue, self.lang),
+            phase_margins=self.margins(facts, evaluation.phase) if margins else None,
         )
 
     def margins(self, facts: dict, current: str | None) -> list[PhaseMargin]:
         """What would change the phase (`bip_engine.margins`), each margin in words from `margin.txt.j2`."""
+        from .margins import phase_margins  # only when asked for: a plain check does not load it
+
         labels = {phase_id: phase.label.get(self.lang) for phase_id, phase in self.rulebook.phases.items()}
         indicators = {item.id: item.label.get(self.lang) for item in self.rulebook.catalogue.indicators.values()}
         fixed = json.dumps([labels, indicators, current], ensure_ascii=False, sort_keys=True)
         results = []
-        for margin in phase_margins(self.rulebook, facts, labels, models=self.models):
+        for margin in phase_margins(self.rulebook, facts, labels):
 
             def context(margin: Any = margin) -> dict[str, Any]:
                 return {
@@ -121,7 +124,7 @@ class ReportBuilder:
         if rule is None:
             return None
         confidence = evaluation.facts.get("confidence")
-        return self.models.PhaseResult(
+        return PhaseResult(
             id=rule.conclusion,
             label=self.rulebook.phases[rule.conclusion].label.get(self.lang),
             confidence=confidence if confidence in ("low", "medium", "high") else "low",
@@ -137,9 +140,7 @@ class ReportBuilder:
         """The phase's quality-parameter guidance, from `phases/<id>.j2`."""
         context = {"phase": phase, "facts": facts, "lang": self.lang}
         name = f"phases/{phase['id']}.j2"
-        return self.models.Guidance(
-            **self.guidance.blocks(name, ("signs", "meaning", "coherence", "momentum"), context)
-        )
+        return Guidance_(**self.guidance.blocks(name, ("signs", "meaning", "coherence", "momentum"), context))
 
     def flags(
         self, rules: list[CompiledRule], facts: dict, phase: dict | None, notes: str | None = None
@@ -174,7 +175,7 @@ class ReportBuilder:
                 (
                     SEVERITY_ORDER[top.severity],
                     top.rank,
-                    self.models.FlagResult(
+                    FlagResult(
                         title=texts["title"],
                         message=texts["message"],
                         rules=[rule.id for rule in flag_rules],
@@ -191,10 +192,10 @@ class ReportBuilder:
         reasons: dict[int, list[FocusReason]] = {}
         for rule in rules:
             reasons.setdefault(rule.conclusion, []).append(
-                self.models.FocusReason(rule=rule.id, reason=rule.reason.get(self.lang), source=rule.source)
+                FocusReason(rule=rule.id, reason=rule.reason.get(self.lang), source=rule.source)
             )
         return [
-            self.models.ChecklistPoint(
+            ChecklistPoint(
                 number=number,
                 title=point.title.get(self.lang),
                 focus=number in reasons,
@@ -205,8 +206,5 @@ class ReportBuilder:
 
 
 def _canonical(model: Any) -> str:
-    """The JSON of a report part, the same for equal parts (pydantic's serializer, or sorted JSON of a light one)."""
-    as_json = getattr(model, "model_dump_json", None)
-    if as_json is not None:
-        return as_json()
-    return json.dumps(model.model_dump(), ensure_ascii=False, sort_keys=True, default=repr)
+    """The JSON of a report part: the same for equal parts (the key of a kept text)."""
+    return str(model.model_dump_json())

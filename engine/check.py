@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import record as record_models
+from . import report as report_models
 from .assemble import SEVERITY_ORDER, ReportBuilder  # noqa: F401 - SEVERITY_ORDER: used by authoring.docs, log.replay
 from .errors import Problem, RulebookError
 from .evaluation import Evaluation
@@ -29,11 +31,14 @@ from .record import Record, check_names, cpr_warning, read_record_file, validate
 from .render import Guidance
 from .report import PhasePoint, Report, Trajectory
 from .rulebook import CompiledRule, Rulebook, load_rulebook
-from .rulebook_cache import load_rulebook_cached
+from .rulebook_cache import load_built_models, load_rulebook_cached
 from .trajectory import trajectory as build_trajectory
 
 if TYPE_CHECKING:
     from .citizen import CitizenView
+
+#: The modules whose models a check builds: their validators and serializers come from the cache.
+_MODELS = (record_models, report_models)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class Checker:
         colour: bool = False,
     ):
         rulebook = rules if isinstance(rules, Rulebook) else load_rulebook_cached(rules or default_rules())
+        load_built_models(_MODELS)
         self._state = _Loaded.create(rulebook, engine)
         self._guidance_dirs = [Path(folder) for folder in guidance]
         self._colour = colour
@@ -184,22 +190,33 @@ class Checker:
         """Every rule of every stage, matched or not, with the values that decided it."""
         return PythonExecutor(evaluation.rulebook).explain(evaluation.facts, evaluation.outcome)
 
-    def report(self, evaluation: Evaluation, lang: str = "da") -> Report:
-        """The full, rendered report of an evaluation in `lang`."""
-        return ReportBuilder(evaluation.rulebook, self.guidance(lang), lang).build(evaluation)
+    def report(self, evaluation: Evaluation, lang: str = "da", margins: bool = False) -> Report:
+        """The full, rendered report of an evaluation in `lang`; with `margins`, what would change the
+        phase too (`Report.phase_margins`, worked out for each phase rule: it costs more than the rest)."""
+        return ReportBuilder(evaluation.rulebook, self.guidance(lang), lang).build(evaluation, margins)
 
     def check(
-        self, record: Record | dict, as_of: dt.date | None = None, lang: str = "da", rules_as_of: dt.date | None = None
+        self,
+        record: Record | dict,
+        as_of: dt.date | None = None,
+        lang: str = "da",
+        rules_as_of: dt.date | None = None,
+        margins: bool = False,
     ) -> Report:
         """Evaluate and report in one step."""
-        return self.report(self.evaluate(record, as_of, rules_as_of), lang)
+        return self.report(self.evaluate(record, as_of, rules_as_of), lang, margins)
 
     def check_file(
-        self, source: str, as_of: dt.date | None = None, lang: str = "da", rules_as_of: dt.date | None = None
+        self,
+        source: str,
+        as_of: dt.date | None = None,
+        lang: str = "da",
+        rules_as_of: dt.date | None = None,
+        margins: bool = False,
     ) -> Report:
         """Read a record file and check it."""
         record, _, _ = self.read_record(source)
-        return self.check(record, as_of, lang, rules_as_of)
+        return self.check(record, as_of, lang, rules_as_of, margins)
 
     def render(self, report: Report, fmt: str = "text", width: int = 78) -> str:
         """The report as `json` (stable, byte-identical for the same input), `markdown`, `text` or `citizen`."""
@@ -305,6 +322,6 @@ def report_json(report: Report) -> str:
     sooner). The two write every number alike except those between 1e-5 and 1e-4 (`0.00001` against
     `1e-05`); the report rounds its numbers to at most four decimals, so none is ever in that range
     (tests/test_service_speed.py holds both facts). An infinite or NaN number (none is expected)
-    is written `null`, which keeps the JSON valid, as the light models of the quick path write it.
+    is written `null`, which keeps the JSON valid.
     """
     return report.model_dump_json(indent=2) + "\n"

@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
-
-from .valueclass import value_class
 
 ORDER_OPS = {"<", "<=", ">", ">="}
 INVERSE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
@@ -38,7 +37,7 @@ _BOOL_NAMES = {"true": True, "True": True, "false": False, "False": False}
 _NONE_NAMES = {"none", "None", "null"}
 
 
-@value_class
+@dataclass(frozen=True)
 class FactSpec:
     """What the language needs to know about one fact: its type, range and allowed values."""
 
@@ -52,7 +51,7 @@ class FactSpec:
     stage: str = "facts"  # "facts", or the stage whose result it is ("phase", "flag")
 
 
-@value_class
+@dataclass(frozen=True)
 class Param:
     """A named parameter standing for a value; `bind` replaces it by the value in force."""
 
@@ -62,7 +61,7 @@ class Param:
         return self.name
 
 
-@value_class
+@dataclass(frozen=True)
 class Compare:
     """`fact op value`: false when the fact is unknown."""
 
@@ -71,7 +70,7 @@ class Compare:
     value: Any
 
 
-@value_class
+@dataclass(frozen=True)
 class Contains:
     """`value in fact` for a list fact (or its negation when `positive` is false)."""
 
@@ -80,7 +79,7 @@ class Contains:
     positive: bool = True
 
 
-@value_class
+@dataclass(frozen=True)
 class Known:
     """`fact is not none` (or `fact is none` when `positive` is false)."""
 
@@ -88,21 +87,21 @@ class Known:
     positive: bool = True
 
 
-@value_class
+@dataclass(frozen=True)
 class AllOf:
     """Every term holds."""
 
     terms: tuple
 
 
-@value_class
+@dataclass(frozen=True)
 class AnyOf:
     """At least one term holds."""
 
     terms: tuple
 
 
-@value_class
+@dataclass(frozen=True)
 class Always:
     """A constant condition (`true` or `false`)."""
 

@@ -12,12 +12,12 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from .expr import FactSpec
-from .valueclass import value_class
 
 if TYPE_CHECKING:  # annotations only: a cold check derives facts without loading the pydantic models
     from .catalogue import Catalogue, StaircasePhrase
@@ -162,7 +162,7 @@ def fact_specs(catalogue: Catalogue, phases: tuple[str, ...] = (), flags: tuple[
     return {spec.name: spec for spec in specs}
 
 
-@value_class
+@dataclass(frozen=True)
 class LeftOut:
     """A part of the record that the check did not use, and why."""
 

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from .executors.python_exec import compile_condition, holds
 from .expr import INVERSE, Compare, Contains, FactSpec, Known
 from .normal_form import Bounds, dnf
+from .report import FactChange, PhaseMargin
 
-if TYPE_CHECKING:  # the parts are made by `models` (see `phase_margins`), so a cold check loads no pydantic
-    from .report import PhaseMargin
+if TYPE_CHECKING:
     from .rulebook import CompiledRule, Rulebook
 
 STEP = 0.01  # how far past an open bound a number fact is moved ("above 0.4" -> 0.41)
@@ -195,8 +195,7 @@ def _plan(rules: list[CompiledRule]) -> _Plan:
 class _Rules:
     """The phase rules of a rulebook, in priority order, with a way to decide the phase."""
 
-    def __init__(self, rulebook: Rulebook, models: Any):
-        self.models = models
+    def __init__(self, rulebook: Rulebook):
         self.rules = rulebook.rules["phase"]
         self.specs = rulebook.facts
         self.plan = _plan(self.rules)
@@ -252,12 +251,12 @@ def _margin(
     labels: Mapping[str, str],
 ) -> PhaseMargin:
     result = rules.decide(_applied(facts, changes))
-    return rules.models.PhaseMargin(
+    return PhaseMargin(
         rule=rule.id,
         phase=rule.conclusion,
         matched=matched,
         position=position,
-        changes=[rules.models.FactChange(**change._asdict()) for change in changes],
+        changes=[FactChange(**change._asdict()) for change in changes],
         result_phase=result.conclusion if result else None,
         result_label=labels.get(result.conclusion) if result else None,
         result_rule=result.id if result else None,
@@ -270,19 +269,14 @@ def phase_margins(
     facts: Mapping[str, Any],
     labels: Mapping[str, str] | None = None,
     day: dt.date | None = None,
-    models: Any = None,
 ) -> list[PhaseMargin]:
     """The margins of the phase for these facts (texts left empty; the report fills them in).
 
     `rulebook` must be the rules in force (an evaluation's `rulebook`), or give `day` to pick them.
-    `models` makes the parts (default: the pydantic models of `bip_engine.report`; the command line
-    passes the light ones of `bip_engine.light`).
     """
     if day is not None:
         rulebook = rulebook.at(day)
-    if models is None:
-        from . import report as models
-    rules = _Rules(rulebook, models)
+    rules = _Rules(rulebook)
     labels = labels or {}
     facts = {name: facts.get(name) for name in rules.plan.reads}  # all the phase rules read (cheap to copy)
     winner = rules.decide(facts)

@@ -11,17 +11,17 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
 from .errors import ProblemList
-from .valueclass import value_class
 
 FIELDS = ("valid_from", "valid_to")
 ONE_DAY = dt.timedelta(days=1)
 
 
-@value_class  # a frozen dataclass, made without generating code (bip_engine.valueclass)
+@dataclass(frozen=True)
 class Period:
     """An inclusive stretch of days; None means open on that side."""
 

@@ -1,5 +1,8 @@
 """A cache of compiled rulebooks on disk, so that a new `bip check` process need not re-validate.
 
+It also keeps the built validators and serializers of the record's and the report's models
+(`load_built_models`), under a key of the core's source.
+
 The key is a hash over the core's source files and every YAML file of the rulebook and of
 the rulebooks it extends: any change to either gives a new key, so a stale entry is never used.
 A rulebook whose `extends` cannot be followed cheaply is simply not cached. The cache lives next
@@ -12,13 +15,15 @@ import hashlib
 import os
 import pickle
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from .paths import default_rules
 
-if TYPE_CHECKING:  # loaded on a cache miss only: the key is worked out without pydantic (bip_engine.fastpath)
+if TYPE_CHECKING:  # loaded on a cache miss only: the key is worked out without the rulebook models
     from .rulebook import Rulebook
 
 _EXTENDS = re.compile(r"^extends:\s*['\"]?([^'\"#\n]+?)['\"]?\s*(?:#.*)?$", re.MULTILINE)
@@ -135,3 +140,61 @@ def load_rulebook_cached(folder: str | Path) -> Rulebook:
     except (OSError, pickle.PicklingError):
         pass
     return rulebook
+
+
+#: Bumped when what `load_built_models` keeps changes shape.
+_MODELS_VERSION = 1
+
+
+def load_built_models(modules: Iterable[ModuleType]) -> None:
+    """Give the pydantic models of `modules` their validators and serializers from the cache.
+
+    The record's and the report's models are built on first use (`defer_build`); building them
+    (and loading what pydantic needs for it) would cost a new `bip check` process about as much as
+    everything else it does. pydantic-core's validators and serializers can be pickled: the first
+    process builds every model of `modules` and keeps them all in one entry, keyed by the core's
+    source (the models' one definition) and the pydantic and pydantic-core versions; later
+    processes install them on the classes. A class keeps `__pydantic_complete__` false, so anything
+    else pydantic needs of it (its JSON Schema, a model that nests it) is built as before.
+    Without a cache, or when anything is amiss, the models are simply built on first use.
+    """
+    folder = cache_folder()
+    if folder is None:
+        return
+    from pydantic import BaseModel
+    from pydantic.version import VERSION
+    from pydantic_core import __version__ as core_version
+
+    models = [
+        value
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == module.__name__
+    ]
+    if all(model.__pydantic_complete__ for model in models):
+        return  # built already in this process
+    versions = f"{_MODELS_VERSION}\0{VERSION}\0{core_version}"
+    digest = hashlib.sha256(_engine_fingerprint() + versions.encode())
+    for model in models:
+        digest.update(f"{model.__module__}.{model.__qualname__}\n".encode())
+    entry = folder / f"models-{digest.hexdigest()}.pickle"
+    try:
+        with entry.open("rb") as stream:
+            built = pickle.load(stream)
+        for model in models:
+            if not model.__pydantic_complete__:
+                model.__pydantic_validator__, model.__pydantic_serializer__ = built[model.__qualname__]
+        return
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, KeyError, ValueError):
+        pass
+    built = {}
+    for model in models:
+        model.model_rebuild()
+        built[model.__qualname__] = (model.__pydantic_validator__, model.__pydantic_serializer__)
+    try:
+        temporary = entry.with_suffix(f".{os.getpid()}.tmp")
+        with temporary.open("wb") as stream:
+            pickle.dump(built, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        temporary.replace(entry)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        pass

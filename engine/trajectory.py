@@ -14,23 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from .facts import _status as intervention_status
 from .facts import fmean
+from .report import Trajectory
 
 if TYPE_CHECKING:
     from .catalogue import Catalogue
     from .record import Record
-    from .report import Trajectory
 
 
-def trajectory(
-    record: Record, as_of: dt.date, catalogue: Catalogue, lang: str = "da", models: Any = None
-) -> Trajectory:
-    """The trajectory of `record` up to `as_of` (later measurements and caseworkers are left out).
-
-    `models` makes the parts (default: the pydantic models of `bip_engine.report`; the command line
-    passes the light ones of `bip_engine.light`).
-    """
-    if models is None:
-        from . import report as models
+def trajectory(record: Record, as_of: dt.date, catalogue: Catalogue, lang: str = "da") -> Trajectory:
+    """The trajectory of `record` up to `as_of` (later measurements and caseworkers are left out)."""
     measurements = sorted((m for m in record.measurements if m.date <= as_of), key=lambda m: m.date)
     dates = [m.date.isoformat() for m in measurements]
     citizen = catalogue.citizen_indicators()
@@ -54,7 +46,7 @@ def trajectory(
     for day, measurement in zip(dates, measurements, strict=True):
         own = [measurement.scores[name] for name in citizen if name in measurement.scores]
         level.append({"date": day, "level": round(fmean(own), 4) if own else None})  # a `LevelPoint`
-    return models.Trajectory(
+    return Trajectory(
         as_of=as_of.isoformat(),
         dates=dates,
         indicators=series,

@@ -42,7 +42,7 @@ def test_check_json_has_the_documented_fields_and_is_byte_identical():
     second = run("check", EXAMPLE, "--as-of", "2026-11-22", "--format", "json", "--engine", "python").output
     assert first == second
     report = json.loads(first)
-    assert report["schema_version"] == "1.1"
+    assert report["schema_version"] == "1.2"
     assert report["phase"]["id"] == "standstill"
     assert report["phase"]["confidence"] == "high"
     assert report["phase"]["evidence"]

@@ -12,7 +12,9 @@ import datetime as dt
 import json
 
 import pytest
+from click.testing import CliRunner
 
+from bip_engine import cli
 from bip_engine.caseload.simulate import generate_cohort
 from bip_engine.check import Checker
 from bip_engine.expr import parse_condition
@@ -78,31 +80,47 @@ def test_halfway_to_a_boundary_the_phase_stays(checker, cohort):
 def test_the_issue_example_in_words(checker):
     data = record(levels=[3, 3, 3], id="M-1")
     data["measurements"][-1]["scores"].update(health_coping=2, work_confidence=2)  # mean change -0.33
-    report = checker.check(data, AS_OF, "en")
+    report = checker.check(data, AS_OF, "en", margins=True)
     assert report.facts["change"] == pytest.approx(-0.3333, abs=1e-4)
     texts = [margin.text for margin in report.phase_margins]
     assert any("is −0.33; at −0.4 or lower the phase would be Regress." in text for text in texts), texts
-    danish = checker.check(data, AS_OF, "da")
+    danish = checker.check(data, AS_OF, "da", margins=True)
     assert any("er −0,33; ved −0,4 eller lavere ville fasen være Tilbagegang." in m.text for m in danish.phase_margins)
 
 
-def test_margins_are_in_the_json_report_and_in_explain(checker):
-    report = checker.check_file(str(ROOT / "examples" / "stilstand.yaml"), AS_OF, "en")
+def test_margins_are_in_the_json_report_when_asked_for_and_in_explain(checker):
+    plain = checker.check_file(str(ROOT / "examples" / "stilstand.yaml"), AS_OF, "en")
+    assert json.loads(checker.render(plain, "json"))["phase_margins"] is None  # not asked for (1.2)
+    report = checker.check_file(str(ROOT / "examples" / "stilstand.yaml"), AS_OF, "en", margins=True)
     data = json.loads(checker.render(report, "json"))
-    assert data["schema_version"] == "1.1"
+    assert data["schema_version"] == "1.2"
+    assert {key: value for key, value in data.items() if key != "phase_margins"} == {
+        key: value for key, value in json.loads(checker.render(plain, "json")).items() if key != "phase_margins"
+    }
     margins = data["phase_margins"]
     assert margins and {"rule", "phase", "matched", "position", "changes", "result_phase", "text"} <= set(margins[0])
     assert {"fact", "value", "operator", "threshold", "target", "distance"} <= set(margins[0]["changes"][0])
     evaluation = checker.evaluate(checker.read_record(str(ROOT / "examples" / "stilstand.yaml"))[0], AS_OF)
     for lang, heading in (("en", "What would change the phase:"), ("da", "Hvad ville ændre fasen:")):
-        text = checker.render_explanation(evaluation, checker.report(evaluation, lang))
+        text = checker.render_explanation(evaluation, checker.report(evaluation, lang, margins=True))
         assert heading in text
-        for margin in checker.report(evaluation, lang).phase_margins:
+        for margin in checker.report(evaluation, lang, margins=True).phase_margins:
             assert margin.text.split()[0] in text
 
 
+def test_bip_check_adds_the_margins_when_asked_for(checker):
+    example = str(ROOT / "examples" / "stilstand.yaml")
+    args = ["check", example, "--format", "json", "--as-of", AS_OF.isoformat(), "--engine", "python", "--lang", "en"]
+    plain, asked = (CliRunner().invoke(cli.main, args + extra) for extra in ([], ["--margins"]))
+    assert plain.exit_code == asked.exit_code == 0
+    assert json.loads(plain.output)["phase_margins"] is None
+    expected = checker.check_file(example, AS_OF, "en", margins=True).phase_margins
+    assert json.loads(asked.output)["phase_margins"] == [margin.model_dump(mode="json") for margin in expected]
+    assert expected
+
+
 def test_no_measurement_says_what_would_give_a_phase(checker):
-    report = checker.check(record(levels=[]), AS_OF, "en")
+    report = checker.check(record(levels=[]), AS_OF, "en", margins=True)
     assert report.phase is None
     standstill = [m for m in report.phase_margins if m.result_phase == "standstill"]
     assert standstill and standstill[0].changes[0].fact == "measurement_count"
@@ -128,7 +146,7 @@ def test_non_numeric_facts_say_what_would_have_to_be_true(rules_copy):
         levels=[3],
         interventions=[{"type": "social_mentor", "start": "2026-01-01"}, {"type": "mentor", "start": "2026-01-01"}],
     )
-    report = checker.check(data, AS_OF, "en")
+    report = checker.check(data, AS_OF, "en", margins=True)
     assert report.phase.rule == "progress_social_job"
     flips = {margin.changes[0].fact: margin for margin in report.phase_margins if margin.position == "decides"}
     assert set(flips) == {"job_oriented_active", "active_types", "change"}
@@ -141,7 +159,7 @@ def test_non_numeric_facts_say_what_would_have_to_be_true(rules_copy):
     for margin in report.phase_margins:
         after = checker.run_facts(changed(report.facts, margin.changes), AS_OF).phase_rule
         assert (after.id if after else None) == margin.result_rule != "progress_social_job"
-    danish = checker.check(data, AS_OF, "da")
+    danish = checker.check(data, AS_OF, "da", margins=True)
     assert any("ingen jobrettet indsats i gang (nu: ja)" in margin.text for margin in danish.phase_margins)
 
 
@@ -173,7 +191,7 @@ def test_solve_reads_a_list_fact_as_the_analysis_does():
 def test_margins_are_the_same_on_any_check_date_order(checker):
     """Same facts, same margins: the report stays byte-identical."""
     data = record(levels=[2, 3, 3])
-    first = checker.render(checker.check(data, AS_OF, "da"), "json")
-    second = checker.render(checker.check(data, AS_OF, "da"), "json")
+    first = checker.render(checker.check(data, AS_OF, "da", margins=True), "json")
+    second = checker.render(checker.check(data, AS_OF, "da", margins=True), "json")
     assert first == second
     assert dt.date.fromisoformat(json.loads(first)["as_of"]) == AS_OF

@@ -1,11 +1,9 @@
 """What makes a check cheap enough to serve, and what it must not change.
 
-- `dumps_indented` writes exactly the characters of `json.dumps(..., ensure_ascii=False, indent=2)`
-  (the report's bytes are compared between the CLI and the API elsewhere; here any JSON value).
 - `report_json` (pydantic's serializer) writes the same characters as `json.dumps` of the dumped
   report: for a cohort's reports, and for every number a report can hold (rounded to at most four
   decimals; the report never holds a number where the two would differ). An infinite or NaN value
-  is `null`, as the light models of the quick CLI path write it.
+  is `null`, which keeps the JSON valid.
 - Margin texts kept by `Guidance.render(..., memo=True)` are the texts a render gives, and the
   memo stays within its size.
 - Cached token lookups: a revoked token is refused within `TOKEN_CACHE_SECONDS`.
@@ -26,7 +24,6 @@ from hypothesis import strategies as st
 from bip_engine import render
 from bip_engine.caseload.simulate import generate_cohort
 from bip_engine.check import report_json
-from bip_engine.indented_json import dumps_indented
 from bip_engine.log.store import Store
 from bip_engine.log.tokens import revoke_token
 from bip_engine.margins import phase_margins
@@ -34,32 +31,12 @@ from bip_engine.report import _Out
 from bip_engine.service.access import TOKEN_CACHE_SECONDS
 from tests.conftest import record
 
-PLAIN = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
-VALUES = st.recursive(
-    PLAIN,
-    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner) | st.tuples(inner),
-    max_leaves=40,
-)
-
-
-@settings(max_examples=1500, deadline=None)
-@given(VALUES)
-def test_indented_json_is_json_dumps_character_for_character(value):
-    assert dumps_indented(value) == json.dumps(value, ensure_ascii=False, indent=2)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.integers() | st.booleans() | st.none(), PLAIN, max_size=5))
-def test_keys_that_are_not_text_are_written_as_json_dumps_writes_them(value):
-    assert dumps_indented({"outer": value}) == json.dumps({"outer": value}, ensure_ascii=False, indent=2)
-
 
 def test_reports_of_a_cohort_are_the_same_bytes_as_with_json_dumps(python_checker):
     for index, citizen in enumerate(generate_cohort(60, seed=11)):
         report = python_checker.check(citizen, as_of=dt.date(2026, 11, 22), lang=("da", "en")[index % 2])
         data = report.model_dump(mode="json")
         expected = json.dumps(data, ensure_ascii=False, indent=2)
-        assert dumps_indented(data) == expected
         assert report_json(report) == expected + "\n"
         assert not [number for number in _numbers(data) if 0 < abs(number) < 1e-4]
 
@@ -91,7 +68,7 @@ def test_every_number_a_report_holds_is_written_as_json_dumps_writes_it(numbers)
     assert model.model_dump_json(indent=2) == expected
 
 
-def test_an_infinite_or_undefined_number_is_written_as_null_as_the_light_models_write_it():
+def test_an_infinite_or_undefined_number_is_written_as_null():
     model = _Numbers(values=[math.inf, -math.inf, math.nan], anything={"level": math.inf})
     assert json.loads(model.model_dump_json(indent=2)) == {"values": [None, None, None], "anything": {"level": None}}
 

@@ -28,7 +28,7 @@ def test_one_point_per_measurement_and_the_level_of_the_check(checker, cohort):
         by_date = {m["date"]: m["scores"] for m in data["measurements"]}
         for series in trajectory.indicators:
             assert len(series.scores) == len(kept)
-            assert [(p.date, p.score) for p in series.points] == [
+            assert [(p["date"], p["score"]) for p in series.points] == [
                 (day, by_date[day][series.id]) for day in kept if series.id in by_date[day]
             ]
             assert series.rated_by == checker.rulebook.catalogue.indicators[series.id].rated_by

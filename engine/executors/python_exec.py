@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..expr import AllOf, Always, AnyOf, Compare, Condition, Contains, Known, atoms, to_text
-from ..valueclass import value_class
 from . import Outcome
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def compile_condition(condition: Condition) -> Callable[[Mapping[str, Any]], boo
     return lambda facts: any(term(facts) for term in terms)
 
 
-@value_class
+@dataclass(frozen=True)
 class AtomTrace:
     """One comparison of a rule, the value it saw, and whether it held."""
 
@@ -93,7 +93,7 @@ class AtomTrace:
     result: bool
 
 
-@value_class
+@dataclass(frozen=True)
 class RuleTrace:
     """One rule's verdict and the comparisons that decided it."""
 

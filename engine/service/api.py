@@ -64,13 +64,19 @@ ALLOWED = {
 AsOf = Query(None, description="Check date (YYYY-MM-DD); data after it is left out. Default: today.")
 RulesAsOf = Query(None, description="The date that selects the rules in force (YYYY-MM-DD). Default: the check date.")
 Lang = Query("da", description="Language of the guidance and of error titles")
-Purpose = Query(
-    ...,
-    min_length=1,
-    max_length=200,
-    pattern=r"^[^\x00-\x1f\x7f]+$",
-    description="Why the citizen's data is looked up (written to the decision log)",
-)
+PURPOSE_MAX_LENGTH = 200
+"""The longest purpose a check or explain accepts: the one limit, read when the routes are made."""
+
+
+def purpose_query() -> Any:
+    """The `purpose` query parameter: required, 1 to `PURPOSE_MAX_LENGTH` characters, no control characters."""
+    return Query(
+        ...,
+        min_length=1,
+        max_length=PURPOSE_MAX_LENGTH,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="Why the citizen's data is looked up (written to the decision log)",
+    )
 
 
 class TraceAtom(BaseModel):
@@ -193,6 +199,7 @@ def router() -> APIRouter:
     """All routes of the API."""
     api = APIRouter()
     common = openapi_responses(400, 401, 403, 413, 415, 503)
+    purpose_limit = purpose_query()  # read now: the one limit, for every route that asks why
 
     @api.post(
         "/v1/check",
@@ -218,7 +225,7 @@ def router() -> APIRouter:
         request: Request,
         as_of: dt.date | None = AsOf,
         lang: Literal["da", "en"] = Lang,
-        purpose: str = Purpose,
+        purpose: str = purpose_limit,
         fmt: Literal["json", "markdown", "text"] = Query("json", alias="format", description="json, markdown or text"),
         principal: Principal = ALLOWED["check"],
         rules_as_of: dt.date | None = RulesAsOf,
@@ -260,7 +267,7 @@ def router() -> APIRouter:
         request: Request,
         as_of: dt.date | None = AsOf,
         lang: Literal["da", "en"] = Lang,
-        purpose: str = Purpose,
+        purpose: str = purpose_limit,
         principal: Principal = ALLOWED["explain"],
         rules_as_of: dt.date | None = RulesAsOf,
     ) -> Response:
@@ -485,7 +492,6 @@ async def _record_body(request: Request) -> tuple[Any, str]:
 def check_answer(app: FastAPI, record: Record, asking: Asking, fmt: str) -> CheckAnswer:
     """The answer to a check of a valid record: body in `fmt`, decision id, log row (not yet written), phase.
 
-    Shared by the `/v1/check` route and the quick route (`bip_engine.service.quick`), so both answer alike.
     Pure computation (a few milliseconds), so it runs on the event loop: no thread hand-over, and
     no threads contending for the GIL.
     """
@@ -534,7 +540,7 @@ def _decision(app: FastAPI, record: Record, asking: Asking, kind: str) -> tuple[
     state = services(app)
     checker: Checker = state.checker
     evaluation = checker.evaluate(record, asking.as_of, asking.rules_as_of)
-    report = checker.report(evaluation, asking.lang)
+    report = checker.report(evaluation, asking.lang, margins=kind == "explain")  # explain shows them
     return report, evaluation, decision_entry(report, record, asking.principal, asking.purpose, state.store, kind=kind)
 
 

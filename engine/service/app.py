@@ -34,7 +34,6 @@ from .metrics import Metrics
 from .page_records import CaseloadIndex
 from .problems import MEDIA_TYPE, ProblemError, language, problem_body, problem_response
 from .problems import install as install_problems
-from .quick import CHECK_PATH, QuickCheck
 from .reload import Reloader
 from .services import Services
 from .settings import ServiceSettings
@@ -172,12 +171,10 @@ class Guard:
     - Every response gets the security headers, and `Cache-Control: no-store` unless it set its own.
     - An exception nothing else answered becomes a 500 problem naming an incident id; the server
       log has the same id with the traceback.
-    - `POST /v1/check` goes to the quick route (`bip_engine.service.quick`) unless `quick_check` is off.
     """
 
     def __init__(self, app: ASGIApp, settings: ServiceSettings, metrics: Metrics):
         self.app, self.settings, self.metrics = app, settings, metrics
-        self.quick: ASGIApp | None = QuickCheck(app) if settings.quick_check else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -215,9 +212,7 @@ class Guard:
             if declared is not None and declared > limit:
                 await self._answer(_too_large(limit, scope), scope, send_with_headers)
             else:
-                quick = self.quick is not None and path == CHECK_PATH and scope.get("method") == "POST"
-                target = self.quick if quick and self.quick is not None else self.app
-                await target(scope, counting_receive, send_with_headers)
+                await self.app(scope, counting_receive, send_with_headers)
         except ProblemError as error:  # raised while reading the body outside an endpoint
             if not status["sent"]:
                 await self._answer(error, scope, send_with_headers)

@@ -41,11 +41,6 @@ class Metrics:
         self._checks = Counter(
             "bip_checks", "Checks and explanations made, by kind and phase", ["kind", "phase"], registry=self.registry
         )
-        self._quick = Counter(
-            "bip_quick_checks",
-            "Checks answered by the quick route (the others went through FastAPI's route)",
-            registry=self.registry,
-        )
         self._rejected = Counter("bip_rejected_records", "Citizen records refused as invalid", registry=self.registry)
         self._reloads = Counter("bip_reloads", "Rulebook reloads, by result", ["result"], registry=self.registry)
         self._reload_failures = Counter(
@@ -67,10 +62,6 @@ class Metrics:
     def observe_check(self, kind: str, phase: str | None) -> None:
         """Count one check or explain by the phase it gave."""
         self._checks.labels(kind=kind, phase=phase or "none").inc()
-
-    def observe_quick(self) -> None:
-        """Count one check answered by the quick route."""
-        self._quick.inc()
 
     def observe_rejected(self, count: int = 1) -> None:
         """Count records refused as invalid."""

@@ -161,7 +161,7 @@ def check_view(
 
     checker, store = state.checker, state.store
     evaluation = checker.evaluate(record, as_of)
-    report = checker.report(evaluation, lang)
+    report = checker.report(evaluation, lang, margins=True)
     previous = latest_decision(store, record.id)
     assessments = assessments_for(store, record.id)
     entry = decision_entry(report, record, principal, purpose, store)

@@ -40,7 +40,6 @@ class ServiceSettings:
     watch_interval: float = 1.0
     release: str | None = None
     store_path: Path | None = None
-    quick_check: bool = True
 
     def __post_init__(self) -> None:
         for name in PATH_FIELDS:
