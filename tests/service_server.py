@@ -107,7 +107,8 @@ def start_server(
     port = free_port()
     args = [
         sys.executable,
-        str(ROOT / "cli.py"),
+        "-m",
+        "bip_engine.cli",
         "serve",
         "--port",
         str(port),

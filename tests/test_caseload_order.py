@@ -17,7 +17,6 @@ import pytest
 
 from bip_engine.caseload.readers import RawRecord, ReadProblem, read_csv_exports
 from bip_engine.caseload.simulate import generate_cohort, write_csv
-from tests.conftest import ROOT
 
 AS_OF = "2026-11-22"
 
@@ -94,7 +93,8 @@ def test_shuffled_exports_give_the_same_batch_output(tmp_path):
         result = subprocess.run(
             [
                 sys.executable,
-                str(ROOT / "cli.py"),
+                "-m",
+                "bip_engine.cli",
                 "batch",
                 *map(str, paths.values()),
                 "--format",

@@ -419,7 +419,7 @@ def test_a_gherkin_scenario_before_and_after_the_date(dated, tmp_path):
         + "    Og reglerne gælder pr. 2027-01-01\n    Når tjekket køres den 2026-11-22\n    Så er fasen Stilstand\n",
     )
     run = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "rules", "test", str(dated), "--features", str(features)],
+        [sys.executable, "-m", "bip_engine.cli", "rules", "test", str(dated), "--features", str(features)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -427,7 +427,7 @@ def test_a_gherkin_scenario_before_and_after_the_date(dated, tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "2 passed" in run.stdout
     wrong = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "rules", "test", "--features", str(features)],
+        [sys.executable, "-m", "bip_engine.cli", "rules", "test", "--features", str(features)],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -139,7 +139,8 @@ def test_an_unusable_database_gives_no_traceback_in_a_real_process():
     result = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "cli.py"),
+            "-m",
+            "bip_engine.cli",
             "check",
             EXAMPLE,
             "--log",
@@ -235,7 +236,7 @@ def test_cli_on_postgresql(postgres_url):
 
 def test_check_without_log_does_not_load_the_database_layer():
     code = (
-        "import sys; from click.testing import CliRunner; import cli; "
+        "import sys; from click.testing import CliRunner; from bip_engine import cli; "
         f"r = CliRunner().invoke(cli.main, ['check', {EXAMPLE!r}]); "
         "print(r.exit_code, 'sqlalchemy' in sys.modules, 'bip_engine.service.store' in sys.modules)"
     )

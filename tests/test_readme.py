@@ -73,14 +73,14 @@ def test_policy_staff_walkthrough_commands_run(tmp_path):
     (features / "tilbagegang.feature").write_text(scenario, encoding="utf-8")
     assert CliRunner().invoke(cli.main, ["rules", "validate", str(local)]).exit_code == 0
     result = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "rules", "test", str(local), "--features", str(features)],
+        [sys.executable, "-m", "bip_engine.cli", "rules", "test", str(local), "--features", str(features)],
         capture_output=True,
         text=True,
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     default = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "rules", "test", "--features", str(features)],
+        [sys.executable, "-m", "bip_engine.cli", "rules", "test", "--features", str(features)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -111,7 +111,7 @@ def test_policy_staff_dated_threshold_walkthrough_runs(tmp_path):
     runner = CliRunner()
     assert runner.invoke(cli.main, ["rules", "validate", str(local)]).exit_code == 0
     result = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "rules", "test", str(local), "--features", str(features)],
+        [sys.executable, "-m", "bip_engine.cli", "rules", "test", str(local), "--features", str(features)],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -20,7 +20,7 @@ Egenskab: Lokale scenarier
 
 def bip(*args):
     return subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=300
+        [sys.executable, "-m", "bip_engine.cli", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=300
     )
 
 

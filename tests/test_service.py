@@ -33,7 +33,7 @@ def example_json(path: Path) -> str:
 
 def bip(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), *args],
+        [sys.executable, "-m", "bip_engine.cli", *args],
         capture_output=True,
         text=True,
         input=stdin,

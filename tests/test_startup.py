@@ -54,7 +54,7 @@ NOT_FOR_A_CHECK = (
 
 
 def imported_modules(*args: str, cache: str | None = None) -> set[str]:
-    """The modules a `bip` process imports, from `python -X importtime cli.py ARGS`.
+    """The modules a `bip` process imports, from `python -X importtime -m bip_engine.cli ARGS`.
 
     With `cache` (a BIP_CACHE_DIR), the command is run once before, to fill the cache as any first
     run after an install or a change of the rules does.
@@ -62,10 +62,10 @@ def imported_modules(*args: str, cache: str | None = None) -> set[str]:
     env = {**os.environ, **({"BIP_CACHE_DIR": cache} if cache is not None else {})}
     if cache is not None:
         subprocess.run(
-            [sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, cwd=ROOT, env=env, timeout=120
+            [sys.executable, "-m", "bip_engine.cli", *args], capture_output=True, cwd=ROOT, env=env, timeout=120
         )
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", str(ROOT / "cli.py"), *args],
+        [sys.executable, "-X", "importtime", "-m", "bip_engine.cli", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -113,7 +113,7 @@ def test_without_a_cache_the_check_goes_the_full_way_and_says_the_same(tmp_path)
     for cache in ("", str(tmp_path), str(tmp_path)):  # the full way, then the quick way (twice: miss, then hit)
         env = {**os.environ, "BIP_CACHE_DIR": cache}
         result = subprocess.run(
-            [sys.executable, str(ROOT / "cli.py"), *args],
+            [sys.executable, "-m", "bip_engine.cli", *args],
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -163,7 +163,7 @@ def test_bip_rules_test_runs_the_bundled_scenarios_outside_the_source_tree(tmp_p
     command = (
         [str(bip)]
         if bip.exists() and sys.executable.startswith(str(ROOT / ".venv"))
-        else [sys.executable, str(ROOT / "cli.py")]
+        else [sys.executable, "-m", "bip_engine.cli"]
     )
     result = subprocess.run([*command, "rules", "test"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
