@@ -60,10 +60,8 @@ def planted(graph: grimp.ImportGraph, importer: str, imported: str) -> Iterator[
             graph.remove_module(importer)
 
 
-def test_the_contracts_are_there(contracts):
-    assert len(contracts) == 4
-    layers = contract_named(contracts, "Layers")
-    assert layers.exhaustive
+def test_the_layers_must_place_every_module(contracts):
+    assert contract_named(contracts, "Layers").exhaustive
 
 
 def test_every_contract_is_kept(graph, contracts):
@@ -82,8 +80,11 @@ def test_every_contract_is_kept(graph, contracts):
         ("click", "bip_engine.service.app", "click"),
         ("web framework", "bip_engine.caseload.batch", "starlette"),
         ("web framework", "bip_engine.cli", "uvicorn"),
-        ("database driver", "bip_engine.authoring.impact", "psycopg"),
-        ("database driver", "bip_engine.record", "sqlalchemy"),
+        ("SQLAlchemy", "bip_engine.authoring.impact", "sqlalchemy"),
+        ("SQLAlchemy", "bip_engine.cli", "sqlalchemy"),
+        ("SQLAlchemy", "bip_engine.record", "sqlalchemy"),
+        ("PostgreSQL driver", "bip_engine.service.store", "psycopg"),
+        ("PostgreSQL driver", "bip_engine.caseload.batch", "psycopg"),
     ],
 )
 def test_a_planted_violation_breaks_the_contract(graph, contracts, contract, importer, imported):
