@@ -2,7 +2,8 @@
 
 Exit codes: 0 done (whatever was flagged), 1 flags at or above `--fail-on` (or failing scenarios),
 2 usage error, 3 invalid citizen record (in batch work: some records rejected), 4 invalid rulebook
-or templates.
+or templates, 70 internal error (a bug: an incident id is printed and the traceback is written to an
+incident file, see bip_engine.incidents).
 """
 
 from __future__ import annotations
@@ -28,15 +29,31 @@ if TYPE_CHECKING:
 # never slows down the others (tests/test_startup.py checks what `bip check` imports).
 
 EXIT_FLAGGED, EXIT_USAGE, EXIT_REJECTED, EXIT_INVALID_RULES = 1, 2, 3, 4
+EXIT_INTERNAL = 70  # EX_SOFTWARE in sysexits.h: never 1, which says "flagged at or above --fail-on"
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 HEADINGS = {
     RecordError: {"da": "Borgerens data kan ikke bruges", "en": "The citizen record cannot be used"},
     BipError: {"da": "Regelsættet eller skabelonerne er ugyldige", "en": "The rulebook or templates are invalid"},
 }
+INTERNAL_ERROR = {
+    "da": "Intern fejl i bip (hændelse {id}). Send venligst filen {path} til jeres it-support.",
+    "en": "Internal error in bip (incident {id}). Please send the file {path} to your IT support.",
+}
+INTERNAL_ERROR_NO_FILE = {
+    "da": "Intern fejl i bip (hændelse {id}). Detaljerne kunne ikke gemmes; oplys hændelsen til jeres it-support.",
+    "en": "Internal error in bip (incident {id}). The details could not be saved; quote the incident to your IT support.",
+}
 
 
 class BipGroup(click.Group):
-    """A click group that reports the engine's errors as located messages with their exit codes."""
+    """A click group that reports the engine's errors as located messages with their exit codes, and
+    any other exception (a bug) as an incident: an id on the terminal, the traceback in a file."""
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        arguments = list(args)  # kept for an incident file: click consumes the list while parsing
+        ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta["bip.argv"] = arguments
+        return ctx
 
     def invoke(self, ctx: click.Context):
         try:
@@ -51,6 +68,16 @@ class BipGroup(click.Group):
         except BrokenPipeError:  # the reader went away (`bip batch ... | head`): not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(0)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:  # noqa: BLE001 - anything else is a bug: an incident, never a traceback
+            from .incidents import record_incident
+
+            incident = record_incident(error, ctx.meta.get("bip.argv", []))
+            lang = ctx.meta.get("bip.lang") or "da"
+            texts = INTERNAL_ERROR if incident.path else INTERNAL_ERROR_NO_FILE
+            click.echo(texts[lang].format(id=incident.id, path=incident.path), err=True)
+            ctx.exit(EXIT_INTERNAL)
 
 
 def shown_path(path: str) -> str:
