@@ -224,6 +224,7 @@ def test_purge_by_retention_period(db):
     assert bip("log", "purge", "--older-than", "0d", "--database", db).stdout.startswith("0 ")
 
 
+@pytest.mark.postgres
 def test_cli_on_postgresql(postgres_url):
     url = new_database(postgres_url)
     created = bip("tokens", "create", "--name", "pg-user", "--role", "team_lead", "--database", url)

@@ -22,6 +22,8 @@ from bip_engine.service.store import Store
 from tests.conftest import record, scores
 from tests.service_server import start_server
 
+pytestmark = pytest.mark.service  # most tests here start a server; the few that do not are quick
+
 AS_OF = "2026-11-22"
 
 

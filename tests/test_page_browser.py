@@ -26,6 +26,8 @@ from bip_engine.service.store import Store
 from tests.conftest import ROOT, months_before, record, scores
 from tests.service_server import start_server
 
+pytestmark = [pytest.mark.service, pytest.mark.browser, pytest.mark.slow]
+
 CHROMIUM = Path("/usr/bin/chromium")
 AS_OF = "2026-11-22"
 SHOTS = Path("/work/helpers/screenshots")

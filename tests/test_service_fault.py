@@ -8,10 +8,13 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from bip_engine.service.store import Store
 from tests.conftest import record
 from tests.service_server import start_server
+
+pytestmark = [pytest.mark.service, pytest.mark.slow]
 
 CLIENTS = 6
 

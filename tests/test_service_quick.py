@@ -29,6 +29,8 @@ from bip_engine.caseload.simulate import generate_cohort
 from bip_engine.service.store import Store
 from tests.service_server import make_tokens, wait_for
 
+pytestmark = [pytest.mark.service, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 SKIPPED_HEADERS = {"x-decision-id", "date"}
