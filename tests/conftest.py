@@ -94,6 +94,13 @@ def record(levels=(), interventions=(), caseworkers=(), notes=None, spacing=3.0,
     return data
 
 
+def pytest_addoption(parser):
+    """`--update-golden`: write the golden reports of tests/test_golden.py instead of comparing with them."""
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite tests/golden/ from the current output of `bip check`"
+    )
+
+
 #: The shared fixtures that start something, and the marker a test using them must carry.
 MARKED_FIXTURES = {"service": "service", "bip_server": "service", "postgres_url": "postgres"}
 
