@@ -21,6 +21,7 @@ import click
 
 from .errors import BipError, RecordError
 from .paths import bundled, default_rules
+from .severity import SEVERITIES, at_least
 
 if TYPE_CHECKING:
     from . import Checker
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 EXIT_FLAGGED, EXIT_USAGE, EXIT_REJECTED, EXIT_INVALID_RULES = 1, 2, 3, 4
 EXIT_INTERNAL = 70  # EX_SOFTWARE in sysexits.h: never 1, which says "flagged at or above --fail-on"
-SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 HEADINGS = {
     RecordError: {"da": "Borgerens data kan ikke bruges", "en": "The citizen record cannot be used"},
     BipError: {"da": "Regelsættet eller skabelonerne er ugyldige", "en": "The rulebook or templates are invalid"},
@@ -291,7 +291,7 @@ def main():
 @engine_option
 @click.option(
     "--fail-on",
-    type=click.Choice(["high", "medium", "low"]),
+    type=click.Choice(SEVERITIES),
     default=None,
     help="Exit with 1 when a flag of this severity or higher is raised.",
 )
@@ -335,7 +335,7 @@ def check(
             data, name = not_here.data, not_here.name
         else:
             click.echo(answer.text, nl=False)
-            if fail_on and any(SEVERITY_RANK[severity] >= SEVERITY_RANK[fail_on] for severity in answer.severities):
+            if fail_on and any(at_least(severity, fail_on) for severity in answer.severities):
                 ctx.exit(EXIT_FLAGGED)
             return
     checker = make_checker(ctx, rules_dir, guidance_dirs, engine, lang, colour, notice=False)
@@ -345,7 +345,7 @@ def check(
     if store:
         log_answer(store, report, parsed, log_user, purpose, "check", lang)
     click.echo(checker.render(report, fmt, width), nl=False)
-    if fail_on and any(SEVERITY_RANK[flag.severity] >= SEVERITY_RANK[fail_on] for flag in report.flags):
+    if fail_on and any(at_least(flag.severity, fail_on) for flag in report.flags):
         ctx.exit(EXIT_FLAGGED)
 
 
@@ -839,13 +839,19 @@ def log_export(citizen, database, fmt, lang):
     click.echo(message("exported", lang, count=count, url=store.url), err=True)
 
 
+def retention_period() -> str:
+    """The decision log's default retention period (its module is loaded only when it is needed)."""
+    from .service.decisions import DEFAULT_RETENTION
+
+    return DEFAULT_RETENTION
+
+
 @log_group.command(name="purge")
 @click.option(
     "--older-than",
     "age",
-    default="5y",
-    show_default=True,
-    help="Delete entries older than this: Ny years, Nm months or Nd days.",
+    default=retention_period,
+    help="Delete entries older than this: Ny years, Nm months or Nd days. Default: the log's retention period.",
 )
 @database_option
 @lang_option

@@ -14,6 +14,7 @@ from .executors.python_exec import stage_facts
 from .facts import NOTE_EVIDENCE_FACTS, staircase_sentences
 from .margins import phase_margins
 from .messages import translate
+from .severity import SEVERITY_ORDER
 from .trajectory import trajectory as build_trajectory
 
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
     from .report import ChecklistPoint, FindingRef, FlagResult, FocusReason, PhaseMargin, PhaseResult, Report
     from .report import Guidance as Guidance_
     from .rulebook import CompiledRule, Rulebook
-
-SEVERITY_ORDER: dict[str | None, int] = {"high": 0, "medium": 1, "low": 2}  # None (not a flag rule) is no key
 
 
 class ReportBuilder:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .assemble import SEVERITY_ORDER, ReportBuilder  # noqa: F401 - SEVERITY_ORDER: used by authoring.docs, service.replay
+from .assemble import ReportBuilder
 from .errors import Problem, RulebookError
 from .evaluation import Evaluation
 from .executors import Executor, ExecutorClosed, Outcome, make_executor

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .severity import Severity
+
 SCHEMA_VERSION = "1.1"
 
 
@@ -69,7 +71,7 @@ class FlagResult(_Out):
 
     id: str
     title: str
-    severity: Literal["high", "medium", "low"]
+    severity: Severity
     message: str
     rules: list[str] = Field(description="The flag rules that raised it, most severe first")
     reasons: list[str]

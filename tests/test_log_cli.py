@@ -245,3 +245,11 @@ def test_check_without_log_does_not_load_the_database_layer():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False
     )
     assert result.stdout.split() == ["0", "False", "False"], result.stderr
+
+
+def test_purge_without_an_age_uses_the_logs_retention_period(db, monkeypatch):
+    assert bip("check", EXAMPLE, "--log", db).exit_code == 0
+    monkeypatch.setattr("bip_engine.service.decisions.DEFAULT_RETENTION", "3d")
+    purged = bip("log", "purge", "--database", db, "--lang", "en")
+    assert purged.exit_code == 0, purged.output
+    assert (dt.date.today() - dt.timedelta(days=3)).isoformat() in purged.stdout
