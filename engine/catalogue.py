@@ -243,14 +243,6 @@ class Catalogue:
         """The catalogue id for an intervention id or alias (case ignored), or None."""
         return self._alias.get(name.strip().casefold())
 
-    def unknown_intervention(self, name: str) -> str:
-        """A message for an intervention name that is not in the catalogue."""
-        return f"unknown intervention type '{name}'{suggest(name.casefold(), self._alias)}"
-
-    def unknown_indicator(self, name: str) -> str:
-        """A message for an indicator id that is not in the catalogue."""
-        return f"unknown indicator '{name}'{suggest(name, self.indicators)}"
-
     def citizen_indicators(self) -> list[str]:
         """The ids of the indicators the citizen rates."""
         return [item.id for item in self.indicators.values() if item.rated_by == "citizen"]
