@@ -30,7 +30,7 @@ from .lightbook import LightRulebook, lighten
 from .paths import default_rules
 from .recordfile import cpr_warning, light_record, names_known, read_record_file
 from .render import Guidance
-from .rulebook_cache import _key, cache_folder
+from .rulebook_cache import cache_folder, cache_key
 
 PLAN_VERSION = 1
 LAYOUTS = {"text": "report.txt.j2", "markdown": "report.md.j2"}
@@ -123,7 +123,7 @@ def quick_check(
 def _plan(folder: Path) -> tuple[LightRulebook, Models] | None:
     """The light rulebook and report models for `folder`, from the cache (written on a miss)."""
     cache = cache_folder()
-    key = _key(folder) if cache else None
+    key = cache_key(folder) if cache else None
     if key is None or cache is None:
         return None
     entry = cache / f"{key}.light.pickle"

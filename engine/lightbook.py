@@ -185,7 +185,7 @@ class _Copier:
                 checklist=self.value(catalogue.checklist),
                 phrases=list(catalogue.phrases),
                 staircase=self.value(catalogue.staircase),
-                alias=dict(catalogue._alias),
+                alias=dict(catalogue.intervention_aliases),
             )
         return found
 
