@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from bip_engine import cli
@@ -57,6 +58,7 @@ def test_readme_options_of_check_exist():
         assert option in help_text, option
 
 
+@pytest.mark.slow
 def test_policy_staff_walkthrough_commands_run(tmp_path):
     """The Danish walkthrough: a local rulebook that changes one threshold validates and changes a phase."""
     local = tmp_path / "kommunens-regler"
@@ -88,6 +90,7 @@ def test_policy_staff_walkthrough_commands_run(tmp_path):
     assert default.returncode == 1  # under the default rules the same citizen is in regress
 
 
+@pytest.mark.slow
 def test_policy_staff_dated_threshold_walkthrough_runs(tmp_path):
     """The Danish walkthrough of a threshold that changes on a date: files, validate, test, diff, release."""
     import json as json_module

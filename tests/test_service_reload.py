@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import record
 from tests.service_server import wait_for
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.slow]
 
 VALID = 'name: bip-standard\nversion: "{version}"\n'
 INVALID = "name: [unclosed\n"

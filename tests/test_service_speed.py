@@ -42,6 +42,7 @@ VALUES = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None)
 @given(VALUES)
 def test_indented_json_is_json_dumps_character_for_character(value):
