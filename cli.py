@@ -50,6 +50,7 @@ class BipGroup(click.Group):
     any other exception (a bug) as an incident: an id on the terminal, the traceback in a file."""
 
     def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        """The command's context, holding the arguments as given (for an incident file)."""
         arguments = list(args)  # kept for an incident file: click consumes the list while parsing
         ctx = super().make_context(info_name, args, parent, **extra)
         ctx.meta["bip.argv"] = arguments
