@@ -1,7 +1,7 @@
 # Developer commands. Each target creates its own virtual environment, so a fresh clone needs
 # nothing but Python 3.11+ and a C compiler (durable-rules builds from source on Python < 3.13).
 #   make example            set up and run a pre-meeting check on a bundled example
-#   make lint               ruff (lint and format check) and mypy, with zero findings
+#   make lint               ruff (lint and format check), mypy and the import contracts, with zero findings
 #   make docs               build the documentation site into site/ (mkdocs build --strict)
 #   make test               set up, lint, build the docs, and run the whole test suite
 #   make test PYTHON=python3.13 VENV=.venv-3.13    the same on another Python
@@ -26,6 +26,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 docs: $(VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site

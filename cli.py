@@ -2,7 +2,8 @@
 
 Exit codes: 0 done (whatever was flagged), 1 flags at or above `--fail-on` (or failing scenarios),
 2 usage error, 3 invalid citizen record (in batch work: some records rejected), 4 invalid rulebook
-or templates.
+or templates, 70 internal error (a bug: an incident id is printed and the traceback is written to an
+incident file, see bip_engine.incidents).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import click
 
 from .errors import BipError, RecordError
 from .paths import bundled, default_rules
+from .severity import SEVERITIES, at_least
 
 if TYPE_CHECKING:
     from . import Checker
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 # never slows down the others (tests/test_startup.py checks what `bip check` imports).
 
 EXIT_FLAGGED, EXIT_USAGE, EXIT_REJECTED, EXIT_INVALID_RULES, EXIT_NOT_INSTALLED = 1, 2, 3, 4, 5
+EXIT_INTERNAL = 70  # EX_SOFTWARE in sysexits.h: never 1, which says "flagged at or above --fail-on"
 #: The optional parts of the install, by the top-level module whose absence shows that one is missing.
 EXTRAS = {
     name: extra
@@ -41,15 +44,30 @@ NOT_INSTALLED = {
     "da": "'bip {command}' kræver en del, der ikke er installeret ({module}): pip install 'bip-engine[{extra}]'",
     "en": "'bip {command}' needs a part that is not installed ({module}): pip install 'bip-engine[{extra}]'",
 }
-SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 HEADINGS = {
     RecordError: {"da": "Borgerens data kan ikke bruges", "en": "The citizen record cannot be used"},
     BipError: {"da": "Regelsættet eller skabelonerne er ugyldige", "en": "The rulebook or templates are invalid"},
 }
+INTERNAL_ERROR = {
+    "da": "Intern fejl i bip (hændelse {id}). Send venligst filen {path} til jeres it-support.",
+    "en": "Internal error in bip (incident {id}). Please send the file {path} to your IT support.",
+}
+INTERNAL_ERROR_NO_FILE = {
+    "da": "Intern fejl i bip (hændelse {id}). Detaljerne kunne ikke gemmes; oplys hændelsen til jeres it-support.",
+    "en": "Internal error in bip (incident {id}). The details could not be saved; quote the incident to your IT support.",
+}
 
 
 class BipGroup(click.Group):
-    """A click group that reports the engine's errors as located messages with their exit codes."""
+    """A click group that reports the engine's errors as located messages with their exit codes, and
+    any other exception (a bug) as an incident: an id on the terminal, the traceback in a file."""
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        """The command's context, holding the arguments as given (for an incident file)."""
+        arguments = list(args)  # kept for an incident file: click consumes the list while parsing
+        ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta["bip.argv"] = arguments
+        return ctx
 
     def invoke(self, ctx: click.Context):
         try:
@@ -72,6 +90,16 @@ class BipGroup(click.Group):
         except BrokenPipeError:  # the reader went away (`bip batch ... | head`): not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(0)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:  # noqa: BLE001 - anything else is a bug: an incident, never a traceback
+            from .incidents import record_incident
+
+            incident = record_incident(error, ctx.meta.get("bip.argv", []))
+            lang = ctx.meta.get("bip.lang") or "da"
+            texts = INTERNAL_ERROR if incident.path else INTERNAL_ERROR_NO_FILE
+            click.echo(texts[lang].format(id=incident.id, path=incident.path), err=True)
+            ctx.exit(EXIT_INTERNAL)
 
 
 def shown_path(path: str) -> str:
@@ -273,7 +301,7 @@ def main():
 @engine_option
 @click.option(
     "--fail-on",
-    type=click.Choice(["high", "medium", "low"]),
+    type=click.Choice(SEVERITIES),
     default=None,
     help="Exit with 1 when a flag of this severity or higher is raised.",
 )
@@ -315,7 +343,7 @@ def check(
     if store:
         log_answer(store, report, parsed, log_user, purpose, "check", lang)
     click.echo(checker.render(report, fmt, width), nl=False)
-    if fail_on and any(SEVERITY_RANK[flag.severity] >= SEVERITY_RANK[fail_on] for flag in report.flags):
+    if fail_on and any(at_least(flag.severity, fail_on) for flag in report.flags):
         ctx.exit(EXIT_FLAGGED)
 
 
@@ -812,13 +840,19 @@ def log_export(citizen, database, fmt, lang):
     click.echo(message("exported", lang, count=count, url=store.url), err=True)
 
 
+def retention_period() -> str:
+    """The decision log's default retention period (its module is loaded only when it is needed)."""
+    from .log.retention import DEFAULT_RETENTION
+
+    return DEFAULT_RETENTION
+
+
 @log_group.command(name="purge")
 @click.option(
     "--older-than",
     "age",
-    default="5y",
-    show_default=True,
-    help="Delete entries older than this: Ny years, Nm months or Nd days.",
+    default=retention_period,
+    help="Delete entries older than this: Ny years, Nm months or Nd days. Default: the log's retention period.",
 )
 @database_option
 @lang_option

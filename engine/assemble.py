@@ -25,14 +25,13 @@ from .report import (
     RulebookRef,
 )
 from .report import Guidance as Guidance_
+from .severity import SEVERITY_ORDER
 from .trajectory import trajectory as build_trajectory
 
 if TYPE_CHECKING:
     from .evaluation import Evaluation
     from .render import Guidance
     from .rulebook import CompiledRule, Rulebook
-
-SEVERITY_ORDER: dict[str | None, int] = {"high": 0, "medium": 1, "low": 2}  # None (not a flag rule) is no key
 
 
 class ReportBuilder:

@@ -180,10 +180,10 @@ class Catalogue:
         self.staircase = [
             item if isinstance(item, StaircasePhrase) else StaircasePhrase(phrase=item) for item in staircase.phrases
         ]
-        self._alias = {}
+        self.intervention_aliases: dict[str, str] = {}  # an intervention's id or alias, case folded -> its id
         for item in interventions.interventions:
             for name in (item.id, *item.aliases):
-                self._alias[name.casefold()] = item.id
+                self.intervention_aliases[name.casefold()] = item.id
 
     def variants(self) -> dict[str, dict[str, list]]:
         """Every dated entry by kind and id, in file order (phrases keyed by their text)."""
@@ -241,15 +241,7 @@ class Catalogue:
 
     def intervention_id(self, name: str) -> str | None:
         """The catalogue id for an intervention id or alias (case ignored), or None."""
-        return self._alias.get(name.strip().casefold())
-
-    def unknown_intervention(self, name: str) -> str:
-        """A message for an intervention name that is not in the catalogue."""
-        return f"unknown intervention type '{name}'{suggest(name.casefold(), self._alias)}"
-
-    def unknown_indicator(self, name: str) -> str:
-        """A message for an indicator id that is not in the catalogue."""
-        return f"unknown indicator '{name}'{suggest(name, self.indicators)}"
+        return self.intervention_aliases.get(name.strip().casefold())
 
     def citizen_indicators(self) -> list[str]:
         """The ids of the indicators the citizen rates."""

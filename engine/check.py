@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import record as record_models
 from . import report as report_models
-from .assemble import SEVERITY_ORDER, ReportBuilder  # noqa: F401 - SEVERITY_ORDER: used by authoring.docs, log.replay
+from .assemble import ReportBuilder
 from .errors import Problem, RulebookError
 from .evaluation import Evaluation
 from .executors import Executor, ExecutorClosed, Outcome, make_executor

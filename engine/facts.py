@@ -287,7 +287,7 @@ def _measurement_facts(measurements: list, as_of: dt.date, catalogue: Catalogue)
     return values
 
 
-def _status(item: Intervention, as_of: dt.date) -> str:
+def intervention_status(item: Intervention, as_of: dt.date) -> str:
     """The intervention's status on the check date: planned, active, ended, cancelled or future."""
     if item.status == "cancelled":
         return "cancelled"
@@ -310,7 +310,7 @@ def _intervention_facts(
     last_active: dt.date | None = None
     for item in record.interventions:
         kind = catalogue.interventions[catalogue.intervention_id(item.type) or item.type]  # validated: a known type
-        status = _status(item, as_of)
+        status = intervention_status(item, as_of)
         if status == "future":
             left_out.append(
                 LeftOut(

@@ -156,11 +156,11 @@ class Keyed(Protocol):
 def shown_message(item: Keyed, lang: str) -> str:
     """The problem's message in `lang`: from the catalogue when it has a key, else as written."""
     if item.key and item.key in MESSAGES:
-        return text(item.key, lang, **_localised(item.args, lang))
+        return text(item.key, lang, **localised(item.args, lang))
     return item.message
 
 
-def _localised(args: dict, lang: str) -> dict:
+def localised(args: dict, lang: str) -> dict:
     """Arguments with a nested hint (`hint_name`) rendered in `lang`."""
     if "hint_name" in args:
         return {**args, "hint": hint(args["hint_name"], lang)}

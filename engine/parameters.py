@@ -73,10 +73,6 @@ class Parameter:
         """Every value the parameter takes, for type-checking the conditions that use it."""
         return tuple(item.value for item in self.values)
 
-    def source_line(self, item: ParameterValue) -> str:
-        """`file:line` of one value."""
-        return f"{self.path}:{item.line}" if item.line else str(self.path)
-
 
 @dataclass
 class ParameterSet:

@@ -12,6 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
+from .severity import Severity
+
 SCHEMA_VERSION = "1.2"
 
 
@@ -70,7 +72,7 @@ class FlagResult(_Out):
 
     id: str
     title: str
-    severity: Literal["high", "medium", "low"]
+    severity: Severity
     message: str
     rules: list[str] = Field(description="The flag rules that raised it, most severe first")
     reasons: list[str]

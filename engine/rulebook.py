@@ -38,13 +38,13 @@ from .layers import (
 )
 from .parameters import ParameterSet, merged_parameters
 from .periods import Period, Timeline, covered, overlapping, read_period
+from .severity import Severity
 from .yamlio import LineDict, field_path, locate
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
 STAGES = ("phase", "flag", "checklist")
-SEVERITIES = ("high", "medium", "low")
 CATALOGUE_FILES = {
     "rulebook.yaml": None,
     "indicators.yaml": IndicatorFile,
@@ -110,7 +110,7 @@ class FlagRule(_RuleBase):
     """A flag rule: every matching one raises its flag (`flag`, or the rule id) at its severity."""
 
     flag: str | None = Field(default=None, pattern=RULE_ID)
-    severity: Literal["high", "medium", "low"]
+    severity: Severity
 
 
 class ChecklistRule(_RuleBase):

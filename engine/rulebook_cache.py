@@ -90,7 +90,7 @@ def _engine_fingerprint() -> bytes:
     return digest.digest()
 
 
-def _key(folder: Path, seen: tuple = ()) -> str | None:
+def cache_key(folder: Path, seen: tuple = ()) -> str | None:
     """The cache key of the rulebook in `folder`, or None when it cannot be worked out cheaply."""
     folder = folder.resolve()
     if folder in seen or not folder.is_dir():
@@ -107,7 +107,7 @@ def _key(folder: Path, seen: tuple = ()) -> str | None:
         return None
     if extends:
         base = default_rules() if extends[0].strip() == "default" else folder / extends[0].strip()
-        base_key = _key(base, (*seen, folder))
+        base_key = cache_key(base, (*seen, folder))
         if base_key is None:
             return None
         digest.update(base_key.encode())
@@ -120,7 +120,7 @@ def load_rulebook_cached(folder: str | Path) -> Rulebook:
 
     folder = Path(folder)
     cache = cache_folder()
-    key = _key(folder) if cache else None
+    key = cache_key(folder) if cache else None
     if key is None or cache is None:
         return load_rulebook(folder)
     entry = cache / f"{key}.pickle"

@@ -12,8 +12,7 @@ import datetime as dt
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from .facts import _status as intervention_status
-from .facts import fmean
+from .facts import fmean, intervention_status
 from .report import Trajectory
 
 if TYPE_CHECKING:

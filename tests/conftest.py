@@ -92,3 +92,31 @@ def record(levels=(), interventions=(), caseworkers=(), notes=None, spacing=3.0,
         data["notes"] = notes
     data.update(fields)
     return data
+
+
+def pytest_addoption(parser):
+    """`--update-golden`: write the golden reports of tests/test_golden.py instead of comparing with them."""
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite tests/golden/ from the current output of `bip check`"
+    )
+
+
+#: The shared fixtures that start something, and the marker a test using them must carry.
+MARKED_FIXTURES = {"service": "service", "bip_server": "service", "postgres_url": "postgres"}
+
+
+def unmarked(items) -> list[str]:
+    """The tests that use a fixture of MARKED_FIXTURES without its marker, as `nodeid (marker)`."""
+    return [
+        f"{item.nodeid} ({marker})"
+        for item in items
+        for fixture, marker in MARKED_FIXTURES.items()
+        if fixture in item.fixturenames and item.get_closest_marker(marker) is None
+    ]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse to run when a test starts a server or PostgreSQL without saying so by its marker."""
+    missing = unmarked(items)
+    if missing:
+        raise pytest.UsageError("mark these tests (pytestmark or a decorator): " + ", ".join(missing))

@@ -22,6 +22,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+pytestmark = [pytest.mark.service, pytest.mark.slow]
+
 EXAMPLES = 260
 CHECKS = [
     not_a_server_error,

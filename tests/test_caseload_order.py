@@ -85,6 +85,7 @@ def test_records_come_in_the_order_citizens_first_appear_in_measurements(tmp_pat
         assert not any(line.startswith(item.data["id"] + ",") for line in lines[1 : number - 1])
 
 
+@pytest.mark.slow
 def test_shuffled_exports_give_the_same_batch_output(tmp_path):
     grouped = exports(tmp_path / "grouped", 200, seed=11)
     mixed = shuffled(grouped, tmp_path / "mixed", 7)
@@ -144,6 +145,7 @@ def _peak_python_memory(paths: dict[str, Path]) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_memory_for_shuffled_exports_does_not_grow_with_the_citizens(tmp_path):
     small = shuffled(exports(tmp_path / "small", 300), tmp_path / "small-mixed", 1)
     large = shuffled(exports(tmp_path / "large", 1200), tmp_path / "large-mixed", 1)

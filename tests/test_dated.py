@@ -400,6 +400,7 @@ def test_check_explain_and_batch_take_rules_as_of(dated, texts, tmp_path):
     assert json.loads(rows[0])["phase"] == "regress" and json.loads(rows[1])["phase"] == "standstill"
 
 
+@pytest.mark.slow
 def test_a_gherkin_scenario_before_and_after_the_date(dated, tmp_path):
     features = tmp_path / "scenarier"
     table = (

@@ -73,6 +73,7 @@ def varied_record(rng: random.Random, index: int) -> dict:
     return data
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not durable_available(), reason="durable_rules cannot be loaded on this Python")
 def test_durable_and_python_executors_agree_on_many_varied_records(rulebook):
     python, durable = Checker(rulebook, engine="python"), Checker(rulebook, engine="durable")

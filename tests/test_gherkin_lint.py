@@ -414,6 +414,12 @@ def run_features(tmp_path: Path, text: str, *options: str, rules: Path | None = 
         str(rules or ROOT / "rules"),
         "-p",
         "no:cacheprovider",
+        # Its own configuration, as `bip rules test` has: the rules path given above would otherwise make
+        # pytest read this repository's pyproject.toml (and run the scenarios in parallel).
+        "-c",
+        str(tmp_path / "pytest.ini"),
+        "--rootdir",
+        str(tmp_path),
         "-q",
         *options,
         str(tmp_path),
@@ -434,6 +440,7 @@ WRONG_PHASE = """
     """
 
 
+@pytest.mark.slow
 def test_a_scenario_asserting_the_wrong_phase_fails(tmp_path):
     result = run_features(tmp_path, WRONG_PHASE)
     assert result.returncode == 1, result.stdout + result.stderr
@@ -443,12 +450,14 @@ def test_a_scenario_asserting_the_wrong_phase_fails(tmp_path):
     assert "phases.yaml:" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_same_scenario_with_the_right_phase_passes(tmp_path):
     result = run_features(tmp_path, WRONG_PHASE.replace("Så er fasen Fremgang", "Så er fasen Afsporing"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_wrong_flag_expectation_fails_with_the_flags_raised(tmp_path):
     result = run_features(
         tmp_path,
@@ -466,6 +475,7 @@ def test_a_wrong_flag_expectation_fails_with_the_flags_raised(tmp_path):
     assert "flag rejst: no_measurement (høj)" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_misspelt_flag_id_fails_instead_of_passing(tmp_path):
     result = run_features(
         tmp_path,
@@ -482,6 +492,7 @@ def test_a_misspelt_flag_id_fails_instead_of_passing(tmp_path):
     assert "Regelbogen har intet flag 'no_measurment'. Mente du 'no_measurement'?" in result.stdout
 
 
+@pytest.mark.slow
 def test_an_unknown_step_fails_naming_file_and_line(tmp_path):
     result = run_features(
         tmp_path,
@@ -498,6 +509,7 @@ def test_an_unknown_step_fails_naming_file_and_line(tmp_path):
     assert "Ukendt trin i features/x.feature:5: 'Når tjekket køres i dag' – se trinlisten" in result.stdout
 
 
+@pytest.mark.slow
 def test_record_errors_fail_with_the_record_error_text(tmp_path):
     result = run_features(
         tmp_path,
@@ -517,6 +529,7 @@ def test_record_errors_fail_with_the_record_error_text(tmp_path):
     assert "R003 measurements[0].scores:" in result.stdout and "health_coping" in result.stdout
 
 
+@pytest.mark.slow
 def test_coverage_lists_the_rules_no_scenario_matched(tmp_path):
     result = run_features(tmp_path, WRONG_PHASE.replace("Fremgang", "Afsporing"), "--bip-coverage")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -526,11 +539,13 @@ def test_coverage_lists_the_rules_no_scenario_matched(tmp_path):
     assert "derailment_low_level (faseregel)" not in result.stdout
 
 
+@pytest.mark.slow
 def test_no_coverage_report_without_the_option(tmp_path):
     result = run_features(tmp_path, WRONG_PHASE.replace("Fremgang", "Afsporing"))
     assert "regeldækning" not in result.stdout
 
 
+@pytest.mark.slow
 def test_the_bundled_scenarios_catch_a_moved_boundary(tmp_path):
     """Change `change <= -0.4` to `change < -0.4` in a copy of the rules: a boundary scenario must fail."""
     rules = tmp_path / "rules"

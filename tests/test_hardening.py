@@ -383,6 +383,7 @@ def test_a_template_that_loops_for_long_is_stopped(tmp_path):
     assert f"{folder / 'da' / 'flags' / 'caseworker_change.j2'}:4:" in result.output
 
 
+@pytest.mark.slow
 def test_rules_validate_finds_oversized_constants_without_rendering(tmp_path):
     folder = guidance_with(tmp_path, HOSTILE_TEMPLATES["string_times"] + "\n{{ range(99999999) }}")
     result = run("rules", "validate", "--guidance", str(folder))

@@ -228,6 +228,7 @@ def test_purge_by_retention_period(db):
     assert bip("log", "purge", "--older-than", "0d", "--database", db).stdout.startswith("0 ")
 
 
+@pytest.mark.postgres
 def test_cli_on_postgresql(postgres_url):
     url = new_database(postgres_url)
     created = bip("tokens", "create", "--name", "pg-user", "--role", "team_lead", "--database", url)
@@ -305,3 +306,11 @@ def test_the_log_commands_work_without_the_web_framework(db, tmp_path):
     assert "web modules: []" in replayed.stderr
     served = bip_without_web("serve", "--database", db)  # the web framework is missing indeed
     assert served.returncode != 0 and "blocked by the test" in served.stderr
+
+
+def test_purge_without_an_age_uses_the_logs_retention_period(db, monkeypatch):
+    assert bip("check", EXAMPLE, "--log", db).exit_code == 0
+    monkeypatch.setattr("bip_engine.log.retention.DEFAULT_RETENTION", "3d")
+    purged = bip("log", "purge", "--database", db, "--lang", "en")
+    assert purged.exit_code == 0, purged.output
+    assert (dt.date.today() - dt.timedelta(days=3)).isoformat() in purged.stdout

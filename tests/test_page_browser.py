@@ -28,6 +28,8 @@ from bip_engine.messages import shown_message
 from tests.conftest import ROOT, months_before, record, scores
 from tests.service_server import start_server
 
+pytestmark = [pytest.mark.service, pytest.mark.browser, pytest.mark.slow]
+
 CHROMIUM = Path("/usr/bin/chromium")
 AS_OF = "2026-11-22"
 SHOTS = Path("/work/helpers/screenshots")

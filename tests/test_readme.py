@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import click
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -200,6 +201,7 @@ def test_the_text_report_excerpt_is_what_the_command_prints():
     assert [line for line in lines if line not in output.splitlines()] == []
 
 
+@pytest.mark.slow
 def test_policy_staff_walkthrough_commands_run(tmp_path):
     """The Danish walkthrough: a local rulebook that changes one threshold validates and changes a phase."""
     guide = page("guide/regler.md")
@@ -238,6 +240,7 @@ def run_bip(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bip_engine.cli", *args], capture_output=True, text=True, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_policy_staff_dated_threshold_walkthrough_runs(tmp_path):
     """The Danish walkthrough of a threshold that changes on a date: files, validate, test, diff, release."""
     import json as json_module

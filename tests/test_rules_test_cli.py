@@ -4,7 +4,11 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow  # each test runs `bip rules test`, a pytest run of its own
 
 SCENARIO = """# language: da
 Egenskab: Lokale scenarier

@@ -23,6 +23,8 @@ from bip_engine.service.access import ROLE_PERMISSIONS
 from tests.conftest import ROOT, record, scores
 from tests.service_server import ROLES
 
+pytestmark = pytest.mark.service
+
 AS_OF = "2026-11-22"
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 PROBLEM = "application/problem+json"
@@ -231,6 +233,7 @@ def test_health_and_readiness_need_no_token(service):
     assert body["ready"] is True and body["database"] == "ok" and body["rulebook"]["name"]
 
 
+@pytest.mark.postgres
 def test_on_postgresql_and_503_when_the_log_is_gone(bip_server, postgres_url):
     """The service on PostgreSQL; when its database disappears it is not ready and answers no check."""
     import psycopg

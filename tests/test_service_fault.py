@@ -8,12 +8,15 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from bip_engine.log.decisions import count_decisions, find_decision
 from bip_engine.log.pseudonyms import pseudonym
 from bip_engine.log.store import Store
 from tests.conftest import record
 from tests.service_server import start_server
+
+pytestmark = [pytest.mark.service, pytest.mark.slow]
 
 CLIENTS = 6
 

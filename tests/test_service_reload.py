@@ -9,9 +9,12 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from tests.conftest import record
 from tests.service_server import wait_for
+
+pytestmark = [pytest.mark.service, pytest.mark.slow]
 
 VALID = 'name: bip-standard\nversion: "{version}"\n'
 INVALID = "name: [unclosed\n"

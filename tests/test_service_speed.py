@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -134,6 +135,7 @@ def test_the_memo_keeps_at_most_memo_size_texts(monkeypatch):
     assert len(guidance._memo) == 5
 
 
+@pytest.mark.service
 def test_a_revoked_token_is_refused_within_the_cache_window(bip_server):
     server = bip_server("--engine", "python")
     body = json.dumps(record([3, 3]))

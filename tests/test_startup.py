@@ -96,6 +96,7 @@ def test_the_default_check_in_json_imports_only_what_it_needs(tmp_path):
     assert unneeded(imported_modules(*args, cache=str(tmp_path))) == []
 
 
+@pytest.mark.slow
 def test_with_a_cache_or_without_the_check_says_the_same(tmp_path):
     args = ["check", "examples/afsporing.yaml", "--as-of", "2026-11-22", "--engine", "python"]
     args += ["--fail-on", "medium"]
@@ -147,6 +148,7 @@ def test_what_bip_rules_test_needs_is_a_normal_dependency():
     assert {"pytest", "pytest-bdd"} <= names
 
 
+@pytest.mark.slow
 def test_bip_rules_test_runs_the_bundled_scenarios_outside_the_source_tree(tmp_path):
     # Run from an empty folder, as a policy officer would after installing: no tests/, no conftest.py.
     bip = ROOT / ".venv" / "bin" / "bip"

@@ -45,7 +45,7 @@ ANNA = Principal("anna", "caseworker")
 TIME = sa.DateTime(timezone=True)  # how the store writes times, on either backend
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request, tmp_path):
     """A URL for a fresh, empty database on each backend."""
     if request.param == "sqlite":
@@ -429,6 +429,7 @@ def test_sqlite_settings_and_ping(tmp_path):
         store.close()
 
 
+@pytest.mark.postgres
 def test_postgresql_ping_and_index(postgres_url):
     store = Store.open(new_database(postgres_url))
     try:

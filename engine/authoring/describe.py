@@ -240,17 +240,6 @@ def value_labels(rulebook: Any, lang: str) -> dict[str, dict[str, str]]:
     }
 
 
-def describe_rule(rule: Any, rulebook: Any, lang: str = "da") -> str:
-    """A compiled rule's condition in plain words, with the rulebook's labels for facts and values."""
-    return describe(
-        rule.condition,
-        rulebook.facts,
-        lang,
-        labels=fact_labels(rulebook.catalogue),
-        values=value_labels(rulebook, lang),
-    )
-
-
 class _Describer:
     def __init__(
         self, facts: Mapping[str, FactSpec], lang: str, labels: Labels, values: Mapping[str, Mapping[str, str]]

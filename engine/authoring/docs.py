@@ -23,11 +23,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from ..check import SEVERITY_ORDER, Checker, Evaluation, ReportBuilder
+from ..check import Checker, Evaluation, ReportBuilder
 from ..errors import BipError
 from ..expr import AllOf, Compare, Condition
 from ..render import Guidance, format_date, format_number
 from ..rulebook import STAGES, CompiledRule, Rulebook
+from ..severity import SEVERITY_ORDER
 from .describe import describe, fact_description, fact_labels, format_value, value_labels
 
 TEMPLATES = Path(__file__).resolve().parent / "docs_templates"

@@ -33,6 +33,7 @@ from ..errors import RecordError, RulebookError
 from ..paths import default_rules
 from ..record import Record
 from ..rulebook import CompiledRule, Rulebook
+from ..severity import SEVERITY_ORDER
 
 #: Every step: (pattern, example, explanation in Danish). Filled by `_step` below, in module order.
 STEPS: list[tuple[str, str, str]] = []
@@ -255,9 +256,8 @@ def _phase_name(checker: Checker, phase_id: str | None) -> str:
 
 
 def _severity(rules: list[CompiledRule], flag_id: str) -> str | None:
-    order = ("high", "medium", "low")
     severities = [rule.severity for rule in rules if rule.conclusion == flag_id and rule.severity]
-    return min(severities, key=order.index) if severities else None
+    return min(severities, key=SEVERITY_ORDER.__getitem__) if severities else None
 
 
 def _summary(checker: Checker, evaluation: Evaluation) -> str:

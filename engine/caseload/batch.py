@@ -26,6 +26,7 @@ from typing import IO
 from ..check import Checker
 from ..errors import BipError, Problem
 from ..rulebook import CompiledRule
+from ..severity import SEVERITY_ORDER
 from .extsort import external_sort
 from .readers import RawLine, RawRecord, ReadProblem
 from .unique import SeenIds, duplicate_problem
@@ -161,10 +162,12 @@ def _problem_text(item: Problem, lang: str) -> str:
 
 def _strongest_rules(rules: Iterable[CompiledRule]) -> list[CompiledRule]:
     """One rule per flag: the most severe one (rules raising the same flag count once)."""
-    order: dict[str | None, int] = {"high": 0, "medium": 1, "low": 2}
     best: dict = {}
     for rule in rules:
-        if rule.conclusion not in best or order[rule.severity] < order[best[rule.conclusion].severity]:
+        if (
+            rule.conclusion not in best
+            or SEVERITY_ORDER[rule.severity] < SEVERITY_ORDER[best[rule.conclusion].severity]
+        ):
             best[rule.conclusion] = rule
     return list(best.values())
 

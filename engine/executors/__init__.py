@@ -8,23 +8,24 @@ to `python` by the differential test. `make_executor` picks one by name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+
+from .outcome import ExecutorClosed, Outcome
 
 if TYPE_CHECKING:  # annotations only: a cold check runs the rules without loading the pydantic models
     from collections.abc import Mapping
 
-    from ..rulebook import CompiledRule, Rulebook
+    from ..rulebook import Rulebook
 
-
-@dataclass
-class Outcome:
-    """What the rules concluded for one record, stage by stage."""
-
-    phase_rule: CompiledRule | None
-    phase_matches: list[str] = field(default_factory=list)
-    flag_rules: list[CompiledRule] = field(default_factory=list)
-    checklist_rules: list[CompiledRule] = field(default_factory=list)
+__all__ = [
+    "Executor",
+    "ExecutorClosed",
+    "ExecutorUnavailable",
+    "Outcome",
+    "default_executor_name",
+    "durable_available",
+    "make_executor",
+]
 
 
 class Executor(Protocol):
@@ -35,10 +36,6 @@ class Executor(Protocol):
     def run(self, facts: Mapping[str, Any]) -> Outcome:
         """The rules' conclusions for `facts`."""
         ...
-
-
-class ExecutorClosed(RuntimeError):
-    """The executor was closed because a reload replaced its rulebook; evaluate again."""
 
 
 class ExecutorUnavailable(RuntimeError):

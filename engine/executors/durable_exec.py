@@ -29,7 +29,7 @@ import durable.engine as durable_engine
 import durable_rules_engine
 
 from ..expr import AllOf, Always, AnyOf, Compare, Condition, Contains, Known, atoms
-from . import ExecutorClosed, Outcome
+from .outcome import ExecutorClosed, Outcome
 
 if TYPE_CHECKING:
     from ..rulebook import CompiledRule, Rulebook

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..expr import AllOf, Always, AnyOf, Compare, Condition, Contains, Known, atoms, to_text
-from . import Outcome
+from .outcome import Outcome
 
 if TYPE_CHECKING:
     from ..rulebook import CompiledRule, Rulebook

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..check import SEVERITY_ORDER, Checker
+from ..check import Checker
 from ..errors import Problem, RecordError
 from ..executors import Outcome, durable_available
 from ..releases import (
@@ -31,6 +31,7 @@ from ..releases import (
     find_by_rulebook_hash,
     open_release,
 )
+from ..severity import SEVERITY_ORDER
 from .decisions import find_decision, record_hash
 from .store import Store
 

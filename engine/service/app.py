@@ -1,7 +1,6 @@
 """The HTTP service behind `bip serve`: the check, the trace and whole caseloads over HTTP.
 
-`create_app(settings)` builds the FastAPI application; `app_from_env()` builds it with the settings
-in `BIP_SERVICE_SETTINGS`; `bip_engine.service.server.serve(...)` runs it under uvicorn. The API itself (routes, answers, errors) is in `bip_engine.service.api`;
+`create_app(settings)` builds the FastAPI application; `bip_engine.service.server.serve(...)` runs it under uvicorn. The API itself (routes, answers, errors) is in `bip_engine.service.api`;
 this module wires it together: the checker, the decision log, access, limits, headers, metrics,
 reloading and the caseworker's page when it is installed.
 """
@@ -147,11 +146,6 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         )
     app.add_middleware(Guard, settings=settings, metrics=metrics)
     return app
-
-
-def app_from_env() -> FastAPI:
-    """The application with the settings in `BIP_SERVICE_SETTINGS` (uvicorn's factory with `--workers N`)."""
-    return create_app(ServiceSettings.from_environment())
 
 
 def _version() -> str:

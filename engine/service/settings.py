@@ -1,8 +1,8 @@
 """The settings of one `bip serve`: plain data, passed to worker processes as JSON in the environment.
 
-With `--workers 1` the app is built in the `bip serve` process itself. With more workers uvicorn
-starts each worker from an import string (`bip_engine.service.app:app_from_env`), so the settings travel
-as JSON in the environment variable `BIP_SERVICE_SETTINGS`.
+With `--workers 1` the app is built in the `bip serve` process itself. With more workers each worker
+process builds it (`bip_engine.service.workers.worker_main`), so the settings travel as JSON in the
+environment variable `BIP_SERVICE_SETTINGS`.
 """
 
 from __future__ import annotations
