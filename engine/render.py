@@ -25,7 +25,7 @@ import textwrap
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,6 +34,7 @@ import jinja2.runtime
 from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from . import messages
 from .errors import Problem, RulebookError
 from .paths import default_guidance
 
@@ -312,36 +313,6 @@ def limit_problems(tree: nodes.Template, path: str) -> list[Problem]:
 
 
 COLOURS = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
-MONTHS = {
-    "da": [
-        "januar",
-        "februar",
-        "marts",
-        "april",
-        "maj",
-        "juni",
-        "juli",
-        "august",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ],
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-}
 
 
 def format_number(value: Any, lang: str) -> str:
@@ -349,7 +320,7 @@ def format_number(value: Any, lang: str) -> str:
     if value is None:
         return "–"
     if isinstance(value, bool):
-        return {"da": ("ja", "nej"), "en": ("yes", "no")}[lang][0 if value else 1]
+        return messages.text("word.yes" if value else "word.no", lang)
     if isinstance(value, (list, tuple)):
         return ", ".join(format_number(item, lang) for item in value) if value else "–"
     if isinstance(value, float):
@@ -358,10 +329,25 @@ def format_number(value: Any, lang: str) -> str:
     return str(value)
 
 
+def fact_name(name: str, lang: str, report: Mapping[str, Any] | None = None) -> str:
+    """A fact by its short name in words in `lang` (the message `fact.NAME`), else by its id.
+
+    A `score_<indicator>` fact is named after the indicator, whose name `report` (a report as a dict)
+    gives in its trajectory."""
+    names = messages.texts("fact", lang)
+    if name in names:
+        return names[name]
+    trajectory = (report or {}).get("trajectory") or {}
+    indicators = {series["id"]: series["label"] for series in trajectory.get("indicators", [])}
+    if name.startswith("score_") and name[len("score_") :] in indicators:
+        return messages.text("fact_score", lang, label=indicators[name[len("score_") :]])
+    return name
+
+
 def format_date(value: str | dt.date, lang: str) -> str:
     """An ISO date as words: '22. november 2026' or '22 November 2026'."""
     day = dt.date.fromisoformat(value) if isinstance(value, str) else value
-    month = MONTHS[lang][day.month - 1]
+    month = messages.text(f"month.{day.month}", lang)
     return f"{day.day}. {month} {day.year}" if lang == "da" else f"{day.day} {month} {day.year}"
 
 
@@ -405,6 +391,7 @@ class Guidance:
         self.env.filters.update(
             num=lambda value: format_number(value, lang),
             date=lambda value: format_date(value, lang),
+            fact=lambda name, report=None: fact_name(name, lang, report),
             style=self._styler(colour),
             wrap=lambda text, width=78, indent="": textwrap.fill(
                 " ".join(str(text).split()),

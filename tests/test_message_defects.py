@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from bip_engine import cli
-from tests.conftest import ROOT, replace_in
+from tests.conftest import ROOT
 
 AS_OF = "2026-11-22"
 
@@ -26,11 +26,8 @@ def bad_record() -> dict:
 
 
 def test_rules_validate_speaks_danish(rules_copy):
-    replace_in(
-        rules_copy / "flags.yaml",
-        ":",
-        ": [",
-    )
+    with open(rules_copy / "flags.yaml", "a", encoding="utf-8") as stream:
+        stream.write("\nbroken: [unclosed\n")
     result = run("rules", "validate", str(rules_copy), "--lang", "da")
     assert result.exit_code == 4, result.output
     assert "YAML-syntaksfejl" in result.output

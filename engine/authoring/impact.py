@@ -47,10 +47,10 @@ from ..caseload.readers import RawRecord, ReadProblem, detect_and_read
 from ..caseload.unique import reject_duplicates
 from ..check import Checker, Evaluation
 from ..errors import BipError
+from ..messages import LANGS, text, texts
 from ..rulebook import CompiledRule, Rulebook
 
 NONE = "none"
-NONE_LABEL = {"da": "ingen fase", "en": "no phase"}
 WIDTH = 80
 FORMATS = ("text", "markdown", "json")
 
@@ -329,7 +329,7 @@ def _phase_labels(old: Rulebook, new: Rulebook) -> tuple[list[str], dict[str, di
     for rulebook in (old, new):
         for phase_id, phase in rulebook.phases.items():
             labels.setdefault(phase_id, {"da": phase.label.da, "en": phase.label.en})
-    labels[NONE] = dict(NONE_LABEL)
+    labels[NONE] = {lang: text("impact.no_phase", lang) for lang in LANGS}
     return list(labels), labels
 
 
@@ -460,104 +460,12 @@ def split_dated(side: Any) -> tuple[Any, dt.date | None]:
 
 # --- Rendering ----------------------------------------------------------------------------------
 
-#: The words of the report, by language: plain texts, and tables of texts keyed by id.
-WORDS: dict[str, dict[str, Any]] = {
-    "da": {
-        "title": "Regelændring: konsekvenser for sagsstammen",
-        "old": "Gammel",
-        "new": "Ny",
-        "as_of": "Skæringsdato",
-        "rules": "Regler der er forskellige",
-        "no_rules": "Ingen regler er ændret.",
-        "added": "tilføjet",
-        "removed": "fjernet",
-        "changed": "ændret",
-        "stage": {"phase": "fase", "flag": "flag", "checklist": "tjekliste"},
-        "field": {
-            "stage": "trin",
-            "conclusion": "konklusion",
-            "when": "betingelse",
-            "priority": "prioritet",
-            "severity": "alvor",
-        },
-        "counts": "Borgere",
-        "count_line": "{read} læst, {evaluated} vurderet, {rejected} afvist; {changed} ændret, "
-        "heraf {phase_changed} med ny fase",
-        "phases": "Faser: gammel (rækker) → ny (kolonner)",
-        "total": "I alt",
-        "moves": "Faseskift (gammel → ny)",
-        "no_moves": "Ingen borgere skifter fase.",
-        "flags": "Flag: antal borgere",
-        "flag": "Flag",
-        "difference": "Forskel",
-        "no_flags": "Ingen flag.",
-        "citizens": "Ændrede borgere",
-        "no_citizens": "Ingen borgere er ændret.",
-        "citizen": "Borger",
-        "phase": "Fase",
-        "rule": "Faseregel",
-        "rule_id": "Regel",
-        "flags_added": "Flag tilføjet",
-        "flags_removed": "Flag fjernet",
-        "rejected": "Afviste poster",
-        "source": "Kilde",
-        "under": "Ugyldig under",
-        "problems": "Problemer",
-        "under_values": {"read": "kunne ikke læses", "old": "gammel", "new": "ny", "both": "begge"},
-        "rule_none": "ingen",
-    },
-    "en": {
-        "title": "Rule change: impact on the caseload",
-        "old": "Old",
-        "new": "New",
-        "as_of": "As of",
-        "rules": "Rules that differ",
-        "no_rules": "No rules differ.",
-        "added": "added",
-        "removed": "removed",
-        "changed": "changed",
-        "stage": {"phase": "phase", "flag": "flag", "checklist": "checklist"},
-        "field": {
-            "stage": "stage",
-            "conclusion": "conclusion",
-            "when": "condition",
-            "priority": "priority",
-            "severity": "severity",
-        },
-        "counts": "Citizens",
-        "count_line": "{read} read, {evaluated} evaluated, {rejected} rejected; {changed} changed, "
-        "{phase_changed} of them in phase",
-        "phases": "Phases: old (rows) → new (columns)",
-        "total": "Total",
-        "moves": "Phase changes (old → new)",
-        "no_moves": "No citizen changes phase.",
-        "flags": "Flags: number of citizens",
-        "flag": "Flag",
-        "difference": "Change",
-        "no_flags": "No flags.",
-        "citizens": "Changed citizens",
-        "no_citizens": "No citizen changed.",
-        "citizen": "Citizen",
-        "phase": "Phase",
-        "rule": "Phase rule",
-        "rule_id": "Rule",
-        "flags_added": "Flags added",
-        "flags_removed": "Flags removed",
-        "rejected": "Rejected records",
-        "source": "Source",
-        "under": "Invalid under",
-        "problems": "Problems",
-        "under_values": {"read": "unreadable", "old": "old", "new": "new", "both": "both"},
-        "rule_none": "none",
-    },
-}
-
 
 def render_impact(report: ImpactReport, fmt: str = "text", lang: str = "da") -> str:
     """The report as `text` (80 columns), `markdown` or `json`; ends with a newline."""
     if fmt == "json":
         return json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n"
-    if lang not in WORDS:
+    if lang not in LANGS:
         raise ValueError(f"unknown language '{lang}' (choose da or en)")
     if fmt == "text":
         return _Text(report, lang).render()
@@ -576,7 +484,7 @@ def _value(value: Any) -> str:
 
 class _Base:
     def __init__(self, report: ImpactReport, lang: str):
-        self.report, self.lang, self.words = report, lang, WORDS[lang]
+        self.report, self.lang, self.words = report, lang, texts("impact", lang)
 
     def label(self, phase: str | None) -> str:
         phase = phase or NONE

@@ -23,10 +23,11 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from .. import messages
 from ..errors import BipError, Problem, RecordError
 from ..messages import shown_message
 from ..record import Record
-from ..render import MONTHS, format_date, format_number
+from ..render import format_date, format_number
 from . import sessions
 from .page_records import CaseloadIndex, parse_record_text
 from .page_text import texts
@@ -56,7 +57,7 @@ class Refused(Exception):
 def month_year(value: str | dt.date, lang: str) -> str:
     """A date as its month and year, short: 'jan. 2026' / 'Jan 2026'."""
     day = dt.date.fromisoformat(value) if isinstance(value, str) else value
-    month = MONTHS[lang][day.month - 1]
+    month = messages.text(f"month.{day.month}", lang)
     return f"{month[:3]}. {day.year}" if lang == "da" else f"{month[:3]} {day.year}"
 
 

@@ -11,9 +11,10 @@ import datetime as dt
 import json
 from typing import Any
 
+from .. import messages
 from ..errors import RecordError
 from ..record import Record
-from ..render import MONTHS, format_date
+from ..render import format_date
 from ..report import Report, Trajectory
 from .page_chart import ChartInput, build_chart
 
@@ -62,7 +63,7 @@ def traces(checker, evaluation, report: Report, lang: str) -> dict[str, Any]:
 
 def _short_date(lang: str):
     def write(day: dt.date) -> str:
-        return f"{MONTHS[lang][day.month - 1][:3]} {day.year}"
+        return f"{messages.text(f'month.{day.month}', lang)[:3]} {day.year}"
 
     return write
 
