@@ -632,7 +632,7 @@ def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
     ctx.meta["bip.lang"] = lang
 
     def rejected(item):
-        click.echo(f"{item.source}: {item.citizen_id or '?'}: " + "; ".join(item.problems), err=True)
+        click.echo(f"{item.source}: {item.citizen_id or '?'}: " + "; ".join(item.texts(lang)), err=True)
 
     try:
         report = compare_rule_folders(old, new, list(caseload), as_of, rejected)

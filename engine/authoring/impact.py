@@ -43,10 +43,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..caseload.batch import problem_row
 from ..caseload.readers import RawRecord, ReadProblem, detect_and_read
 from ..caseload.unique import reject_duplicates
 from ..check import Checker, Evaluation
-from ..errors import BipError
+from ..errors import BipError, Problem
 from ..messages import LANGS, text, texts
 from ..rulebook import CompiledRule, Rulebook
 
@@ -161,14 +162,20 @@ class Rejected:
     source: str
     citizen_id: str | None
     invalid_under: str  # "read" (could not be read), "old", "new" or "both"
-    problems: list[str]
+    problems: list[Problem]
 
-    def as_dict(self) -> dict:
+    def texts(self, lang: str = "en") -> list[str]:
+        """Each problem as `CODE message (line N)` in `lang`."""
+        line = text("batch.line", lang)
+        return [f"{p.code} {p.text(lang)}" + (line.format(line=p.line) if p.line else "") for p in self.problems]
+
+    def as_dict(self, lang: str = "en") -> dict:
+        """Plain data; each problem as `{code, message, path, line}` with the message in `lang`."""
         return {
             "source": self.source,
             "citizen_id": self.citizen_id,
             "invalid_under": self.invalid_under,
-            "problems": list(self.problems),
+            "problems": [problem_row(p, lang) for p in self.problems],
         }
 
 
@@ -227,8 +234,8 @@ class ImpactReport:
             for flag in self.flag_order
         ]
 
-    def as_dict(self) -> dict:
-        """Plain, JSON-ready data with keys in a fixed order."""
+    def as_dict(self, lang: str = "en") -> dict:
+        """Plain, JSON-ready data with keys in a fixed order; the rejections' messages in `lang`."""
         return {
             "as_of": self.as_of,
             "rulebooks": {"old": self.old.as_dict(), "new": self.new.as_dict()},
@@ -249,7 +256,7 @@ class ImpactReport:
             },
             "flags": self.flag_rows(),
             "citizens": [citizen.as_dict() for citizen in self.citizens],
-            "rejected": [rejection.as_dict() for rejection in self.rejections],
+            "rejected": [rejection.as_dict(lang) for rejection in self.rejections],
         }
 
     model_dump = as_dict
@@ -298,17 +305,13 @@ def diff_rulebooks(old: Rulebook, new: Rulebook) -> RulesDiff:
 # --- Comparing a caseload -----------------------------------------------------------------------
 
 
-def _problems(error: BipError) -> list[str]:
-    return [f"{p.code} {p.message}" + (f" (line {p.line})" if p.line else "") for p in error.problems]
-
-
 def _evaluate(
     checker: Checker, item: RawRecord, as_of: dt.date, rules_as_of: dt.date | None = None
-) -> Evaluation | list[str]:
+) -> Evaluation | list[Problem]:
     try:
         return checker.evaluate(checker.parse_record(item.data, item.source), as_of, rules_as_of)
     except BipError as error:
-        return _problems(error)
+        return list(error.problems)
 
 
 def _phase_rule(evaluation: Evaluation) -> str | None:
@@ -367,7 +370,7 @@ def compare_caseload(
     for item in items:
         read += 1
         if isinstance(item, ReadProblem):
-            reject(Rejected(item.source, None, "read", [item.message]))
+            reject(Rejected(item.source, None, "read", [item.problem]))
             continue
         citizen_id = item.data.get("id") if isinstance(item.data.get("id"), str) else None
         before, after = _evaluate(old, item, as_of, old_rules_as_of), _evaluate(new, item, as_of, new_rules_as_of)
@@ -464,7 +467,7 @@ def split_dated(side: Any) -> tuple[Any, dt.date | None]:
 def render_impact(report: ImpactReport, fmt: str = "text", lang: str = "da") -> str:
     """The report as `text` (80 columns), `markdown` or `json`; ends with a newline."""
     if fmt == "json":
-        return json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(report.as_dict(lang), ensure_ascii=False, indent=2) + "\n"
     if lang not in LANGS:
         raise ValueError(f"unknown language '{lang}' (choose da or en)")
     if fmt == "text":
@@ -586,7 +589,7 @@ class _Text(_Base):
             for rejection in report.rejections:
                 under = words["under_values"][rejection.invalid_under]
                 self.add(f"{rejection.source} ({rejection.citizen_id or '?'}; {words['under'].lower()}: {under})")
-                for problem in rejection.problems:
+                for problem in rejection.texts(self.lang):
                     self.add(problem, indent=2, hang=2)
         return "\n".join(self.lines) + "\n"
 
@@ -790,7 +793,7 @@ class _Markdown(_Base):
                         rejection.source,
                         rejection.citizen_id or "?",
                         words["under_values"][rejection.invalid_under],
-                        "; ".join(rejection.problems),
+                        "; ".join(rejection.texts(self.lang)),
                     ]
                     for rejection in report.rejections
                 ],
