@@ -164,6 +164,11 @@ def cli_outputs(files) -> dict[str, str]:
         str(store),
     )
     run("releases", "rules", "releases", "--store", str(store))
+    features = files["tmp"] / "features"
+    features.mkdir()
+    (features / "bad.feature").write_text("Egenskab: x\n  Scenarie: y\n    Givet noget\n    Scenarieskabelon: z\n")
+    run("rules test bad", "rules", "test", "--features", str(features))
+    run("rules test none", "rules", "test", "--features", str(files["tmp"] / "broken_rules"))
     database = f"sqlite:///{files['tmp'] / 'log.sqlite'}"
     run("replay unknown", "replay", "nope", "--database", database, "--store", str(store))
     run("token bad role", "tokens", "create", "--name", "x", "--role", "boss", "--database", database)
