@@ -155,7 +155,7 @@ def test_docs_and_validate_show_where_rules_come_from(local):
     )
     assert "layers: bip-standard <- aarhus" in validate
     assert "many_planned: " in validate and "(added)" in validate
-    missing = CliRunner().invoke(cli.main, ["rules", "validate", str(local)])
+    missing = CliRunner().invoke(cli.main, ["rules", "validate", str(local), "--lang", "en"])
     assert missing.exit_code == 4 and "T002 no template 'flags/many_planned.j2'" in missing.output
 
 

@@ -39,6 +39,8 @@ def test_every_key_is_in_both_languages_with_the_same_placeholders():
     assert [key for key, value in {**danish, **english}.items() if not value] == []
     different = {key: (placeholders(danish[key]), placeholders(english[key])) for key in english}
     assert {key: pair for key, pair in different.items() if pair[0] != pair[1]} == {}
+    reserved = {"key", "lang"}  # the parameters of `messages.text` itself: an argument cannot have these names
+    assert [key for key, (names, _) in different.items() if names & reserved] == []
 
 
 def test_the_module_gives_what_the_po_files_say_fresh_and_from_the_compiled_cache(tmp_path, monkeypatch):
