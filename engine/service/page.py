@@ -24,7 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import messages
-from ..errors import BipError, Problem, RecordError
+from ..errors import BipError, Problem, RecordError, problem
 from ..messages import shown_message
 from ..record import Record
 from ..render import format_date, format_number
@@ -246,8 +246,8 @@ def _record_from_text(request: Request, text: str, name: str) -> Record:
 def _listing(text: str, problems: list[Problem]) -> list[dict]:
     """The pasted text line by line, each with the problems located on it (shown next to it)."""
     by_line: dict[int, list[Problem]] = {}
-    for problem in problems:
-        by_line.setdefault(problem.line or 0, []).append(problem)
+    for item in problems:
+        by_line.setdefault(item.line or 0, []).append(item)
     lines = text.splitlines() or [""]
     rows = [
         {"number": number, "text": line, "problems": by_line.get(number, [])}
@@ -265,7 +265,7 @@ async def _uploaded_text(form: Any) -> tuple[str, str]:
         try:
             return raw.decode("utf-8-sig"), name
         except UnicodeDecodeError:
-            raise RecordError(Problem("F002", "not UTF-8 text", name)) from None
+            raise RecordError(problem("F002.upload", name)) from None
     return str(form.get("record_text") or ""), "<record>"
 
 
