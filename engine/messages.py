@@ -8,9 +8,9 @@ and a variant, or a prefix naming where the text is shown (`cli.`, `api.`, `page
 have every key, with the same placeholders (tests/test_messages.py).
 
 The .po files are read with Babel on first use only (a run that shows no message never reads them),
-and the parsed catalogue is kept as a compiled .mo file in the cache folder (`BIP_CACHE_DIR`,
-default ~/.cache/bip-engine), keyed by a hash of the .po file; a later run reads that with the
-standard library's `gettext` and never imports Babel.
+and the parsed catalogue is kept as JSON in the cache folder (`BIP_CACHE_DIR`, default
+~/.cache/bip-engine), named by a hash of the .po file; a later run loads that (well under a
+millisecond) and never imports Babel. Editing a .po file changes its hash, so nothing goes stale.
 
 Arguments are plain values (ids, field paths, numbers) and are not translated; an argument given
 as `{"da": ..., "en": ...}` (a name from the rule files) is shown in the message's language.
@@ -37,42 +37,40 @@ def po_path(lang: str) -> Path:
 @functools.cache
 def catalogue(lang: str) -> dict[str, str]:
     """Every message of `lang` (da or en; anything else gives English) as key -> text."""
-    import gettext  # here, not at the top: a run that shows no message never needs it
-    import hashlib
+    import hashlib  # here, not at the top: a run that shows no message never needs it
+    import json
 
     lang = lang if lang in LANGS else "en"
     source = po_path(lang).read_bytes()
     digest = hashlib.blake2b(source, digest_size=12).hexdigest()
     folder = _cache_folder()
-    compiled = folder / f"{DOMAIN}-{lang}-{digest}.mo" if folder else None
-    if compiled is not None and compiled.is_file():
+    kept = folder / f"{DOMAIN}-{lang}-{digest}.json" if folder else None
+    if kept is not None and kept.is_file():
         try:
-            with open(compiled, "rb") as stream:
-                translations = gettext.GNUTranslations(stream)
-            kept = vars(translations)["_catalog"]  # gettext's own table of the .mo file: key -> text
-            return {key: value for key, value in kept.items() if isinstance(key, str) and key}
-        except (OSError, UnicodeDecodeError):  # a damaged cache file: read the .po again below
+            texts = json.loads(kept.read_text(encoding="utf-8"))
+            if isinstance(texts, dict):
+                return texts
+        except (OSError, ValueError):  # a damaged cache file: read the .po again below
             pass
-    return _read_po(source, lang, compiled)
+    texts = _read_po(source, lang)
+    if kept is not None:
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            partial = kept.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+            os.replace(partial, kept)
+        except OSError:  # no writable cache: the next run parses the .po again
+            pass
+    return texts
 
 
-def _read_po(source: bytes, lang: str, compiled: Path | None) -> dict[str, str]:
-    """Parse a .po file with Babel and, when `compiled` is given, keep it there as a .mo file."""
+def _read_po(source: bytes, lang: str) -> dict[str, str]:
+    """Parse a .po file with Babel: key -> text."""
     import io
 
-    from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
     parsed = read_po(io.BytesIO(source), locale=lang, domain=DOMAIN)
-    if compiled is not None:
-        try:
-            compiled.parent.mkdir(parents=True, exist_ok=True)
-            partial = compiled.with_suffix(f".{os.getpid()}.tmp")
-            with open(partial, "wb") as stream:
-                write_mo(stream, parsed)
-            os.replace(partial, compiled)
-        except OSError:  # no writable cache: the next run parses the .po again
-            pass
     return {
         message.id: message.string
         for message in parsed
