@@ -230,3 +230,19 @@ def test_the_danish_answers_of_every_endpoint_have_no_english_message(files, tmp
     found = {name: english_in(text) for name, text in answers.items()}
     assert {name: pieces for name, pieces in found.items() if pieces} == {}
     assert re.search(r"helt tal fra 1 til 5", answers["check bad0.json"])
+
+
+def test_every_key_the_code_names_is_in_the_catalogue():
+    """Message keys written out in the code (`problem("R002.score", ...)`, `text("cli.progress", ...)`) exist."""
+    sources = [*sorted((ROOT / "engine").rglob("*.py")), ROOT / "cli.py"]
+    named, prefixes = set(), set()
+    for path in sources:
+        code = path.read_text(encoding="utf-8")
+        named |= set(
+            re.findall(r"\b(?:problem|text|self\.add)\(\s*\"([A-Z][0-9]{3}[A-Za-z0-9_.]*|[a-z_]+\.[a-z0-9_.]+)\"", code)
+        )
+        prefixes |= set(re.findall(r"\btexts\(\s*\"([a-z_.]+)\"", code))
+    keys = messages.keys()
+    assert len(named) > 80 and prefixes  # the search finds them
+    assert sorted(named - keys) == []
+    assert sorted(prefix for prefix in prefixes if not any(key.startswith(prefix + ".") for key in keys)) == []
