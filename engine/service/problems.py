@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from ..errors import Problem
+from ..errors import Problem, problem
 from ..messages import text
 
 MEDIA_TYPE = "application/problem+json"
@@ -136,12 +136,16 @@ def problem_response(error: ProblemError, path: str, lang: str = "da") -> Respon
 def _query_problems(error: RequestValidationError) -> list[Problem]:
     problems = []
     for item in error.errors():
-        where = ".".join(str(part) for part in item.get("loc", ()))
+        where = ".".join(str(part) for part in item.get("loc", ())) or "query"
         given = item.get("input")
-        message = item.get("msg", "invalid")
-        if given is not None and not isinstance(given, (dict, list)):
-            message = f"{message} (given: {str(given)[:80]!r})"
-        problems.append(Problem("Q001", message, where or "query"))
+        if item.get("type") == "missing":
+            problems.append(problem("Q001.missing", where))
+        elif given is not None and not isinstance(given, (dict, list)):
+            problems.append(
+                problem("Q001.given", where, detail=item.get("msg", "invalid"), given=repr(str(given)[:80]))
+            )
+        else:
+            problems.append(problem("Q001", where, detail=item.get("msg", "invalid")))
     return problems
 
 
