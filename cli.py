@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .errors import BipError, RecordError
+from .messages import text
 from .paths import bundled, default_rules
 from .severity import SEVERITIES, at_least
 
@@ -40,22 +41,6 @@ EXTRAS = {
     }.items()
     for name in names
 }
-NOT_INSTALLED = {
-    "da": "'bip {command}' kræver en del, der ikke er installeret ({module}): pip install 'bip-engine[{extra}]'",
-    "en": "'bip {command}' needs a part that is not installed ({module}): pip install 'bip-engine[{extra}]'",
-}
-HEADINGS = {
-    RecordError: {"da": "Borgerens data kan ikke bruges", "en": "The citizen record cannot be used"},
-    BipError: {"da": "Regelsættet eller skabelonerne er ugyldige", "en": "The rulebook or templates are invalid"},
-}
-INTERNAL_ERROR = {
-    "da": "Intern fejl i bip (hændelse {id}). Send venligst filen {path} til jeres it-support.",
-    "en": "Internal error in bip (incident {id}). Please send the file {path} to your IT support.",
-}
-INTERNAL_ERROR_NO_FILE = {
-    "da": "Intern fejl i bip (hændelse {id}). Detaljerne kunne ikke gemmes; oplys hændelsen til jeres it-support.",
-    "en": "Internal error in bip (incident {id}). The details could not be saved; quote the incident to your IT support.",
-}
 
 
 class BipGroup(click.Group):
@@ -74,7 +59,7 @@ class BipGroup(click.Group):
             return super().invoke(ctx)
         except BipError as error:
             lang = ctx.meta.get("bip.lang") or "da"
-            heading = HEADINGS[RecordError if isinstance(error, RecordError) else BipError][lang]
+            heading = text("cli.heading.record" if isinstance(error, RecordError) else "cli.heading.rules", lang)
             click.echo(f"{heading}:", err=True)
             for problem in error.problems:
                 click.echo(f"  {shown(problem, lang)}", err=True)
@@ -85,7 +70,7 @@ class BipGroup(click.Group):
                 raise
             lang = ctx.meta.get("bip.lang") or "da"
             command = ctx.invoked_subcommand or ""
-            click.echo(NOT_INSTALLED[lang].format(command=command, module=top, extra=EXTRAS[top]), err=True)
+            click.echo(text("cli.not_installed", lang, command=command, module=top, extra=EXTRAS[top]), err=True)
             ctx.exit(EXIT_NOT_INSTALLED)
         except BrokenPipeError:  # the reader went away (`bip batch ... | head`): not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -97,8 +82,8 @@ class BipGroup(click.Group):
 
             incident = record_incident(error, ctx.meta.get("bip.argv", []))
             lang = ctx.meta.get("bip.lang") or "da"
-            texts = INTERNAL_ERROR if incident.path else INTERNAL_ERROR_NO_FILE
-            click.echo(texts[lang].format(id=incident.id, path=incident.path), err=True)
+            key = "cli.internal_error" if incident.path else "cli.internal_error_no_file"
+            click.echo(text(key, lang, id=incident.id, path=incident.path), err=True)
             ctx.exit(EXIT_INTERNAL)
 
 
@@ -144,7 +129,11 @@ as_of_option = click.option(
     help="Check date (YYYY-MM-DD); data after it is left out. Default: today.",
 )
 lang_option = click.option(
-    "--lang", type=click.Choice(["da", "en"]), default="da", show_default=True, help="Language of the guidance."
+    "--lang",
+    type=click.Choice(["da", "en"]),
+    default="da",
+    show_default=True,
+    help="Language of the output: messages, labels and guidance.",
 )
 rules_option = click.option(
     "--rules",
@@ -448,7 +437,7 @@ def batch(
 
     def rejected(item):
         progress.clear()
-        click.echo(f"{item.source}: {item.citizen_id or '?'}: " + "; ".join(item.problems), err=True)
+        click.echo(f"{item.source}: {item.citizen_id or '?'}: " + item.text(lang), err=True)
         if errors_file:
             errors_file.write(json.dumps(dataclasses.asdict(item), ensure_ascii=False) + "\n")
 
@@ -459,12 +448,8 @@ def batch(
         if errors_file:
             errors_file.close()
     if fmt != "text":  # the text table ends with this summary already
-        from .messages import text as message_text
-
         click.echo(
-            message_text(
-                "batch.summary", lang, read=summary.read, evaluated=summary.evaluated, rejected=summary.rejected
-            ),
+            text("batch.summary", lang, read=summary.read, evaluated=summary.evaluated, rejected=summary.rejected),
             err=True,
         )
     if summary.rejected:
@@ -475,13 +460,12 @@ class Progress:
     """A one-line counter on stderr, shown only on a terminal."""
 
     def __init__(self, enabled: bool, lang: str = "en"):
-        self.enabled, self.shown = enabled, False
-        self.words = ("læst", "afvist") if lang == "da" else ("read", "rejected")
+        self.enabled, self.shown, self.lang = enabled, False, lang
 
     def update(self, summary) -> None:
         if self.enabled and summary.read % 250 == 0:
-            read, rejected = self.words
-            click.echo(f"\r{summary.read} {read}, {summary.rejected} {rejected}", err=True, nl=False)
+            counts = text("cli.progress", self.lang, read=summary.read, rejected=summary.rejected)
+            click.echo(f"\r{counts}", err=True, nl=False)
             self.shown = True
 
     def clear(self) -> None:
@@ -537,32 +521,45 @@ def rules():
 @rules.command(name="validate")
 @click.argument("folder", required=False, type=click.Path(file_okay=False))
 @guidance_option
-def rules_validate(folder, guidance_dirs):
+@lang_option
+@click.pass_context
+def rules_validate(ctx, folder, guidance_dirs, lang):
     """Check a rulebook and its templates; print every problem as path:line: CODE message."""
     from .authoring.validate import validate as validate_rulebook
 
+    ctx.meta["bip.lang"] = lang
     result = validate_rulebook(folder or default_rules(), guidance_dirs)
     for problem in result.errors:
-        click.echo(shown(problem))
+        click.echo(shown(problem, lang))
     for problem in result.warnings:
-        click.echo(f"{shown(problem)} (warning)")
+        click.echo(text("cli.validate.warning", lang, problem=shown(problem, lang)))
     files = len({problem.path for problem in result.errors + result.warnings})
     if result.ok:
         rulebook = result.rulebook
         assert rulebook is not None, "a rulebook without errors has loaded"
+        counts = {"rules": len(rulebook.all_rules()), "phases": len(rulebook.phases), "flags": len(rulebook.flag_ids)}
         click.echo(
-            f"OK: {rulebook.name} {rulebook.version}: {len(rulebook.all_rules())} rules, "
-            f"{len(rulebook.phases)} phases, {len(rulebook.flag_ids)} flags; "
-            f"{len(result.warnings)} warning(s)"
+            text(
+                "cli.validate.ok",
+                lang,
+                name=rulebook.name,
+                version=rulebook.version,
+                warnings=len(result.warnings),
+                **counts,
+            )
         )
         if len(rulebook.layers) > 1:
-            click.echo("layers: " + " <- ".join(name for name, _ in rulebook.layers))
+            click.echo(text("cli.validate.layers", lang, layers=" <- ".join(name for name, _ in rulebook.layers)))
             for rule in rulebook.all_rules():
                 if rule.origin != rulebook.layers[0][0]:
-                    action = f"overrides {rule.overrides}" if rule.overrides else "added"
+                    action = (
+                        text("cli.validate.overrides", lang, rule=rule.overrides)
+                        if rule.overrides
+                        else text("cli.validate.added", lang)
+                    )
                     click.echo(f"  {rule.id}: {shown_path(rule.path)}:{rule.line} ({action})")
         return
-    click.echo(f"{len(result.errors)} error(s) and {len(result.warnings)} warning(s) in {files} file(s)")
+    click.echo(text("cli.validate.failed", lang, errors=len(result.errors), warnings=len(result.warnings), files=files))
     sys.exit(EXIT_INVALID_RULES)
 
 
@@ -602,20 +599,22 @@ def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
 @click.option("--coverage", is_flag=True, help="List the rules the scenarios exercised and those none did.")
 @engine_option
 @click.option("--verbose", "-v", is_flag=True, help="One line per scenario.")
+@lang_option
 @click.pass_context
-def rules_test(ctx, folder, features, coverage, engine, verbose):
+def rules_test(ctx, folder, features, coverage, engine, verbose, lang):
     """Run Danish Gherkin scenarios (# language: da) against a rulebook."""
     from .authoring.scenario_runner import lint, run_scenarios
     from .rulebook import load_rulebook
 
+    ctx.meta["bip.lang"] = lang
     rules_dir = folder or default_rules()
     load_rulebook(rules_dir)  # an invalid rulebook is reported (exit 4) before any scenario runs
     features_dir = features or bundled("features")
     problems = lint(features_dir)
     for problem in problems:
-        click.echo(shown(problem), err=True)
+        click.echo(shown(problem, lang), err=True)
     if problems:
-        click.echo(f"{len(problems)} problem(s) in the feature files; no scenario was run.", err=True)
+        click.echo(text("cli.rules_test.lint_failed", lang, count=len(problems)), err=True)
         ctx.exit(EXIT_FLAGGED)
     code = run_scenarios(rules_dir, features_dir, coverage, engine or "python", quiet=not verbose)
     ctx.exit(EXIT_FLAGGED if code else 0)
@@ -650,7 +649,7 @@ def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
     ctx.meta["bip.lang"] = lang
 
     def rejected(item):
-        click.echo(f"{item.source}: {item.citizen_id or '?'}: " + "; ".join(item.problems), err=True)
+        click.echo(f"{item.source}: {item.citizen_id or '?'}: " + "; ".join(item.texts(lang)), err=True)
 
     try:
         report = compare_rule_folders(old, new, list(caseload), as_of, rejected)
@@ -686,29 +685,28 @@ def rules_release(ctx, folder, approved_by, note, store_path, guidance_dirs, sel
     except ReleaseError as error:
         fail("\n".join(shown(problem, lang) for problem in error.problems))
     release = result.release
-    words = {
-        "da": ("Udgivet", "Allerede udgivet; intet skrevet", "godkendt af", "selvgodkendt"),
-        "en": ("Released", "Already released; nothing written", "approved by", "self-approved"),
-    }[lang]
-    heading = words[0] if result.created else words[1]
-    approval = f"{words[2]} {release.approver}" + (f" ({words[3]})" if release.self_approved else "")
+    heading = text("cli.release.created" if result.created else "cli.release.exists", lang)
+    approval = text("cli.release.approved_by", lang, approver=release.approver)
+    if release.self_approved:
+        approval += f" ({text('cli.release.self_approved', lang)})"
     click.echo(f"{heading}: {release.hash} {release.name} {release.version}, {approval}, {release.time}")
     click.echo(f"  {shown_path(str(release.folder))}")
 
 
 @rules.command(name="releases")
 @store_option
-def rules_releases(store_path):
+@lang_option
+@click.pass_context
+def rules_releases(ctx, store_path, lang):
     """List the releases in the release store, oldest first."""
     from .releases import DEFAULT_STORE, list_releases
 
+    ctx.meta["bip.lang"] = lang
     for release in list_releases(store_path or DEFAULT_STORE):
-        flag = " self-approved" if release.self_approved else ""
+        flag = " " + text("cli.release.self_approved", lang) if release.self_approved else ""
         note = f"  {release.note}" if release.note else ""
-        click.echo(
-            f"{release.hash[:12]}  {release.time}  {release.name} {release.version}  "
-            f"approved by {release.approver}{flag}{note}"
-        )
+        approval = text("cli.release.approved_by", lang, approver=release.approver)
+        click.echo(f"{release.hash[:12]}  {release.time}  {release.name} {release.version}  {approval}{flag}{note}")
 
 
 @main.command()

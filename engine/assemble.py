@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .executors.python_exec import stage_facts
 from .facts import NOTE_EVIDENCE_FACTS, staircase_sentences
-from .messages import translate
+from .messages import text
 from .report import (
     ChecklistPoint,
     FindingRef,
@@ -84,13 +84,13 @@ class ReportBuilder:
             left_out=[
                 LeftOutItem(
                     kind=item.kind,
-                    detail=item.detail,
+                    detail=item.detail(self.lang),
                     date=item.date.isoformat() if item.date else None,
-                    reason=item.reason,
+                    reason=item.why(self.lang),
                 )
                 for item in evaluation.left_out
             ],
-            warnings=[translate(warning, self.lang) for warning in evaluation.warnings],
+            warnings=[text(key, self.lang) for key in evaluation.warnings],
             trajectory=build_trajectory(evaluation.record, evaluation.as_of, self.rulebook.catalogue, self.lang),
             phase_margins=self.margins(facts, evaluation.phase) if margins else None,
         )

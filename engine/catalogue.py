@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .errors import Problem
-from .expr import suggest
+from .errors import Problem, problem
+from .expr import closest
 
 Lang = Literal["da", "en"]
 LANGUAGES: tuple[str, ...] = ("da", "en")
@@ -253,10 +253,12 @@ class Catalogue:
         for item in self.interventions.values():
             if item.type not in self.types:
                 problems.append(
-                    Problem(
-                        "C002",
-                        f"intervention '{item.id}' has unknown type '{item.type}'{suggest(item.type, self.types)}",
+                    problem(
+                        "C002.type",
                         path,
+                        intervention=item.id,
+                        type=item.type,
+                        hint_name=closest(item.type, self.types),
                     )
                 )
         return problems

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .messages import localised, shown_message, text
+from .messages import shown_message, text
 
 
 @dataclass
@@ -54,7 +54,7 @@ def problem(
     key: str, path: str | None = None, line: int | None = None, column: int | None = None, **args: Any
 ) -> Problem:
     """A `Problem` whose code is the key's code, with the English message and the key kept for translation."""
-    return Problem(key.split(".")[0], text(key, "en", **localised(args, "en")), path, line, column, key=key, args=args)
+    return Problem(key.split(".")[0], text(key, "en", **args), path, line, column, key=key, args=args)
 
 
 class BipError(Exception):

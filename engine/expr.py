@@ -121,10 +121,16 @@ class ExpressionError(ValueError):
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
     """A ' (did you mean X?)' suffix for the closest candidate, or an empty string."""
+    close = closest(name, candidates)
+    return f" (did you mean '{close}'?)" if close else ""
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to `name`, if one is close enough (for a message's `hint_name`)."""
     import difflib  # here, not at the top: only a message needs it, and a cold check makes none
 
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return close[0] if close else None
 
 
 def parse_condition(text: str, facts: Mapping[str, FactSpec], params: Mapping[str, tuple] | None = None) -> Condition:

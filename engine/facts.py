@@ -18,6 +18,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from .expr import FactSpec
+from .messages import text
 
 if TYPE_CHECKING:  # annotations only: a cold check derives facts without loading the pydantic models
     from .catalogue import Catalogue, StaircasePhrase
@@ -164,12 +165,27 @@ def fact_specs(catalogue: Catalogue, phases: tuple[str, ...] = (), flags: tuple[
 
 @dataclass(frozen=True)
 class LeftOut:
-    """A part of the record that the check did not use, and why."""
+    """A part of the record that the check did not use, and why.
 
-    kind: str
-    detail: str
+    `reason` is a message key (`left_out.after_check_date`, `left_out.future_intervention`); `name`
+    the intervention type or caseworker id, `status` an intervention's status. `detail(lang)` and
+    `why(lang)` give the texts in Danish or English (`bip_engine.messages`).
+    """
+
+    kind: str  # measurement, intervention or caseworker
     date: dt.date | None
     reason: str
+    name: str = ""
+    status: str = ""
+
+    def detail(self, lang: str = "en") -> str:
+        """What was left out, in `lang`: "measurement of 2027-02-22"."""
+        day = self.date.isoformat() if self.date else ""
+        return text(f"left_out.{self.kind}", lang, name=self.name, date=day)
+
+    def why(self, lang: str = "en") -> str:
+        """Why it was left out, in `lang`."""
+        return text(self.reason, lang, status=self.status)
 
 
 class DerivedFacts:
@@ -229,14 +245,7 @@ def _measurements_until(record: Record, as_of: dt.date, left_out: list[LeftOut])
     kept = []
     for measurement in sorted(record.measurements, key=lambda m: m.date):
         if measurement.date > as_of:
-            left_out.append(
-                LeftOut(
-                    "measurement",
-                    f"measurement of {measurement.date.isoformat()}",
-                    measurement.date,
-                    "dated after the check date",
-                )
-            )
+            left_out.append(LeftOut("measurement", measurement.date, "left_out.after_check_date"))
         else:
             kept.append(measurement)
     return kept
@@ -313,12 +322,7 @@ def _intervention_facts(
         status = intervention_status(item, as_of)
         if status == "future":
             left_out.append(
-                LeftOut(
-                    "intervention",
-                    f"{kind.id} from {item.start.isoformat()}",
-                    item.start,
-                    f"starts after the check date but is marked {item.status}",
-                )
+                LeftOut("intervention", item.start, "left_out.future_intervention", kind.id, item.status or "")
             )
             continue
         if status == "cancelled":
@@ -356,14 +360,7 @@ def _caseworker_facts(record: Record, as_of: dt.date, left_out: list[LeftOut]) -
     assignments = []
     for entry in sorted(record.caseworkers, key=lambda a: a.from_):
         if entry.from_ > as_of:
-            left_out.append(
-                LeftOut(
-                    "caseworker",
-                    f"caseworker {entry.id} from {entry.from_.isoformat()}",
-                    entry.from_,
-                    "dated after the check date",
-                )
-            )
+            left_out.append(LeftOut("caseworker", entry.from_, "left_out.after_check_date", entry.id))
         else:
             assignments.append(entry)
     changes = [later.from_ for earlier, later in pairwise(assignments) if later.id != earlier.id]

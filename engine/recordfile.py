@@ -8,17 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RecordError, problem
-from .messages import text
 from .yamlio import parse_json, parse_yaml, read_text
 
 CPR_LIKE = re.compile(r"^\s*\d{6}-?\d{4}\s*$")
 
 
-def cpr_warning(record: Any, lang: str = "en") -> str | None:
-    """A warning (W001, in `lang`) when the citizen id looks like a Danish CPR number, which must not be used."""
-    if CPR_LIKE.match(record.id):
-        return text("W001", lang)
-    return None
+def cpr_warning(record: Any) -> str | None:
+    """The message key of a warning (W001) when the citizen id looks like a Danish CPR number, which must not be used.
+
+    The report gives it in its language (`bip_engine.messages.text`)."""
+    return "W001" if CPR_LIKE.match(record.id) else None
 
 
 def read_record_file(source: str) -> tuple[Any, str]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import BipError, Problem
+from .errors import BipError, problem
 
 DEFAULT_STORE = Path("bip-releases")
 MANIFEST = "release.json"
@@ -100,7 +100,7 @@ def read_release(folder: Path) -> Release:
             manifest=data,
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ReleaseError(Problem("L001", f"not a readable release ({exc})", str(folder / MANIFEST))) from None
+        raise ReleaseError(problem("L001.unreadable", str(folder / MANIFEST), reason=str(exc))) from None
 
 
 def list_releases(store: str | Path = DEFAULT_STORE) -> list[Release]:
@@ -116,15 +116,15 @@ def open_release(store: str | Path, ref: str) -> Release:
     """The release named by a full hash, a unique prefix of one, or `latest`."""
     releases = list_releases(store)
     if not releases:
-        raise ReleaseError(Problem("L001", "the release store holds no release", str(store)))
+        raise ReleaseError(problem("L001.empty", str(store)))
     if ref == LATEST:
         return releases[-1]
     found = [release for release in releases if release.hash.startswith(ref.strip().lower())] if ref.strip() else []
     if len(found) == 1:
         return found[0]
     if not found:
-        raise ReleaseError(Problem("L001", f"no release '{ref}' in the store", str(store)))
-    raise ReleaseError(Problem("L001", f"'{ref}' names {len(found)} releases; give more of the hash", str(store)))
+        raise ReleaseError(problem("L001.unknown", str(store), ref=ref))
+    raise ReleaseError(problem("L001.ambiguous", str(store), ref=ref, count=len(found)))
 
 
 def load_release(store: str | Path, ref: str) -> Path:

@@ -25,7 +25,7 @@ import textwrap
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,7 +34,8 @@ import jinja2.runtime
 from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .errors import Problem, RulebookError
+from . import messages
+from .errors import Problem, RulebookError, problem
 from .paths import default_guidance
 
 #: The most characters (or list items) one template render, or one value inside it, may have.
@@ -293,55 +294,18 @@ def limit_problems(tree: nodes.Template, path: str) -> list[Problem]:
             try:
                 check_binop(operator, left.value, right.value)
             except RenderLimit as exc:
-                problems.append(Problem("T007", f"template too large to render: {exc}", path, node.lineno))
+                problems.append(problem("T007", path, node.lineno, detail=str(exc)))
     calls = cast("Iterator[nodes.Call | nodes.Filter]", tree.find_all((nodes.Call, nodes.Filter)))  # typed as Expr
     for call in calls:
         if isinstance(call, nodes.Call) and not (isinstance(call.node, nodes.Name) and call.node.name == "range"):
             continue
         for arg in call.args:
             if isinstance(arg, nodes.Const) and isinstance(arg.value, int) and abs(arg.value) > MAX_OUTPUT:
-                problems.append(
-                    Problem(
-                        "T007",
-                        f"template too large to render: a number argument of {arg.value} is larger than {MAX_OUTPUT:,}",
-                        path,
-                        call.lineno,
-                    )
-                )
+                problems.append(problem("T007.argument", path, call.lineno, value=arg.value, limit=f"{MAX_OUTPUT:,}"))
     return problems
 
 
 COLOURS = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
-MONTHS = {
-    "da": [
-        "januar",
-        "februar",
-        "marts",
-        "april",
-        "maj",
-        "juni",
-        "juli",
-        "august",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ],
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-}
 
 
 def format_number(value: Any, lang: str) -> str:
@@ -349,7 +313,7 @@ def format_number(value: Any, lang: str) -> str:
     if value is None:
         return "–"
     if isinstance(value, bool):
-        return {"da": ("ja", "nej"), "en": ("yes", "no")}[lang][0 if value else 1]
+        return messages.text("word.yes" if value else "word.no", lang)
     if isinstance(value, (list, tuple)):
         return ", ".join(format_number(item, lang) for item in value) if value else "–"
     if isinstance(value, float):
@@ -358,10 +322,25 @@ def format_number(value: Any, lang: str) -> str:
     return str(value)
 
 
+def fact_name(name: str, lang: str, report: Mapping[str, Any] | None = None) -> str:
+    """A fact by its short name in words in `lang` (the message `fact.NAME`), else by its id.
+
+    A `score_<indicator>` fact is named after the indicator, whose name `report` (a report as a dict)
+    gives in its trajectory."""
+    names = messages.texts("fact", lang)
+    if name in names:
+        return names[name]
+    trajectory = (report or {}).get("trajectory") or {}
+    indicators = {series["id"]: series["label"] for series in trajectory.get("indicators", [])}
+    if name.startswith("score_") and name[len("score_") :] in indicators:
+        return messages.text("fact_score", lang, label=indicators[name[len("score_") :]])
+    return name
+
+
 def format_date(value: str | dt.date, lang: str) -> str:
     """An ISO date as words: '22. november 2026' or '22 November 2026'."""
     day = dt.date.fromisoformat(value) if isinstance(value, str) else value
-    month = MONTHS[lang][day.month - 1]
+    month = messages.text(f"month.{day.month}", lang)
     return f"{day.day}. {month} {day.year}" if lang == "da" else f"{day.day} {month} {day.year}"
 
 
@@ -405,6 +384,7 @@ class Guidance:
         self.env.filters.update(
             num=lambda value: format_number(value, lang),
             date=lambda value: format_date(value, lang),
+            fact=lambda name, report=None: fact_name(name, lang, report),
             style=self._styler(colour),
             wrap=lambda text, width=78, indent="": textwrap.fill(
                 " ".join(str(text).split()),
@@ -432,13 +412,9 @@ class Guidance:
             return self.env.get_template(name)
         except jinja2.TemplateNotFound:
             places = ", ".join(str(path) for path in self.search_path)
-            raise RulebookError(
-                Problem("T002", f"no template '{name}' (looked in {places})", str(self.search_path[-1] / name))
-            ) from None
+            raise RulebookError(problem("T002", str(self.search_path[-1] / name), name=name, places=places)) from None
         except jinja2.TemplateSyntaxError as exc:
-            raise RulebookError(
-                Problem("T001", f"template syntax error: {exc.message}", exc.filename or name, exc.lineno)
-            ) from None
+            raise RulebookError(problem("T001.syntax", exc.filename or name, exc.lineno, detail=exc.message)) from None
 
     def block(self, name: str, block: str, context: dict) -> str:
         """One named block of a template, rendered and stripped."""
@@ -450,7 +426,7 @@ class Guidance:
         template = self._template(name)
         for block in blocks:
             if block not in template.blocks:
-                raise RulebookError(Problem("T003", f"template has no block '{block}'", template.filename or name))
+                raise RulebookError(problem("T003.block", template.filename or name, block=block))
         try:
             with _WATCHDOG.watch(MAX_SECONDS):
                 shared = template.new_context(context)
@@ -514,16 +490,9 @@ class Guidance:
                 path, line = owner.filename or owner.name, owner.get_corresponding_lineno(tb.tb_lineno)
             tb = tb.tb_next
         if isinstance(exc, RenderTimeout):
-            return RulebookError(
-                Problem(
-                    "T006", f"the template ran longer than {MAX_SECONDS:g} seconds; rendering was stopped", path, line
-                )
-            )
+            return RulebookError(problem("T006", path, line, seconds=f"{MAX_SECONDS:g}"))
         path, line = getattr(exc, "where", None) or (path, line)
         if isinstance(exc, (RenderLimit, MemoryError, OverflowError)):
-            return RulebookError(
-                Problem("T007", f"template too large to render: {str(exc) or 'out of memory'}", path, line)
-            )
-        kind = "undefined value" if isinstance(exc, jinja2.UndefinedError) else "template error"
-        message = getattr(exc, "message", None) or str(exc)
-        return RulebookError(Problem("T001", f"{kind}: {message}", path, line))
+            return RulebookError(problem("T007" if str(exc) else "T007.memory", path, line, detail=str(exc)))
+        kind = "T001.undefined" if isinstance(exc, jinja2.UndefinedError) else "T001.error"
+        return RulebookError(problem(kind, path, line, detail=getattr(exc, "message", None) or str(exc)))

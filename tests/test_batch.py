@@ -196,7 +196,7 @@ def test_reader_problems_are_rejected_with_their_code_in_the_language_asked(tmp_
         assert [item["source"] for item in rejected] == [str(tmp_path / where) for where, *_ in expected]
         for item, case in zip(rejected, expected, strict=True):
             (problem,) = item["problems"]
-            assert problem.startswith(case[1] + " ") and case[column] in problem, (lang, problem)
+            assert problem["code"] == case[1] and case[column] in problem["message"], (lang, problem)
         words = {"en": "read", "da": "læst"}[lang]
         read = len(rejected) + len(rows_of(result.stdout))
         assert f"{read} {words}" in result.stderr

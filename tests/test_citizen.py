@@ -125,6 +125,6 @@ def test_validate_checks_the_citizen_template(tmp_path):
         (tmp_path / lang / "citizen.txt.j2").write_text(
             "{{ report.facts.score_caseworker_belief }}\n", encoding="utf-8"
         )
-    result = CliRunner().invoke(main, ["rules", "validate", "--guidance", str(tmp_path)])
+    result = CliRunner().invoke(main, ["rules", "validate", "--guidance", str(tmp_path), "--lang", "en"])
     assert result.exit_code == 4
     assert "T003 'report' is not given to this template" in result.output

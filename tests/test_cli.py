@@ -130,7 +130,7 @@ def test_broken_guidance_template_exits_4_naming_file_and_line(tmp_path):
         ["check", EXAMPLE, "--guidance", str(tmp_path / "guidance"), "--engine", "python", "--as-of", "2026-11-22"],
     )
     assert result.exit_code == 4
-    assert f"{override / 'standstill.j2'}:2: T001 undefined value" in result.output
+    assert f"{override / 'standstill.j2'}:2: T001 udefineret værdi" in result.output  # the check's language: da
 
 
 def test_guidance_override_replaces_a_single_template(tmp_path):

@@ -122,7 +122,7 @@ def assert_located(result, where: str, code: str, exit_code: int = 3):
     if result.exit_code == 0 and "rejected" in output:  # rules diff reports rejections and goes on
         document = json.loads(result.stdout)
         assert document["counts"]["rejected"] == 1, document["counts"]
-        assert any(code in problem for item in document["rejected"] for problem in item["problems"])
+        assert any(problem["code"] == code for item in document["rejected"] for problem in item["problems"])
         return
     assert result.exit_code == exit_code, output
     assert code in output, output
@@ -487,7 +487,7 @@ def test_duplicate_ids_in_rules_diff(tmp_path):
     result = run("rules", "diff", rules, rules, "--caseload", str(path), "--as-of", AS_OF, "--format", "json")
     document = json.loads(result.stdout)
     assert document["counts"]["read"] == 3 and document["counts"]["rejected"] == 1
-    assert "R006" in document["rejected"][0]["problems"][0]
+    assert document["rejected"][0]["problems"][0]["code"] == "R006"
 
 
 # --- every message follows --lang ---------------------------------------------------------------

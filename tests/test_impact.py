@@ -210,9 +210,13 @@ def test_rejected_records_are_counted_and_the_rest_processed(tmp_path, regress_r
     assert (report.read, report.evaluated, report.rejected) == (41, 39, 2)
     assert sum(report.transitions.values()) == 39
     broken, bad = report.rejections
-    assert broken.source == f"{path}:21" and broken.invalid_under == "read" and "not valid JSON" in broken.problems[0]
+    assert (
+        broken.source == f"{path}:21"
+        and broken.invalid_under == "read"
+        and "not valid JSON" in broken.problems[0].message
+    )
     assert bad.source == f"{path}:22" and bad.citizen_id == "BAD-SCORE" and bad.invalid_under == "both"
-    assert len(bad.problems) == 1 and "R002" in bad.problems[0]
+    assert len(bad.problems) == 1 and bad.problems[0].code == "R002"
     assert seen == report.rejections
     assert "BAD-SCORE" not in {citizen.citizen_id for citizen in report.citizens}
     text = render_impact(report, "text", "da")
@@ -234,7 +238,7 @@ def test_record_invalid_under_one_rulebook_only(tmp_path):
         ("a.json", "ALIAS-1", "old"),
         ("b.json", None, "read"),
     ]
-    assert "R004" in report.rejections[0].problems[0]
+    assert report.rejections[0].problems[0].code == "R004"
     assert report.rules.empty  # a catalogue change is not a rule change
 
 

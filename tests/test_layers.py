@@ -148,10 +148,14 @@ def test_docs_and_validate_show_where_rules_come_from(local):
     docs = CliRunner().invoke(cli.main, ["rules", "docs", str(local), "--no-examples", "--guidance", str(guidance)])
     assert docs.exit_code == 0, docs.output
     assert "lokale_faser.yaml:3 (aarhus; ændrer " in docs.output and "(bip-standard)" in docs.output
-    validate = CliRunner().invoke(cli.main, ["rules", "validate", str(local), "--guidance", str(guidance)]).output
+    validate = (
+        CliRunner()
+        .invoke(cli.main, ["rules", "validate", str(local), "--guidance", str(guidance), "--lang", "en"])
+        .output
+    )
     assert "layers: bip-standard <- aarhus" in validate
     assert "many_planned: " in validate and "(added)" in validate
-    missing = CliRunner().invoke(cli.main, ["rules", "validate", str(local)])
+    missing = CliRunner().invoke(cli.main, ["rules", "validate", str(local), "--lang", "en"])
     assert missing.exit_code == 4 and "T002 no template 'flags/many_planned.j2'" in missing.output
 
 

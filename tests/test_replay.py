@@ -158,7 +158,8 @@ def test_replay_refuses_another_record_and_an_unknown_decision(setup, tmp_path):
     other = tmp_path / "andet.json"
     other.write_text(json.dumps(dict(falling_record(), notes="Ny note.")), encoding="utf-8")
     result = CliRunner().invoke(
-        cli.main, ["replay", decision, "--record", str(other), "--database", database, "--store", str(store)]
+        cli.main,
+        ["replay", decision, "--record", str(other), "--database", database, "--store", str(store), "--lang", "en"],
     )
     assert result.exit_code == 3 and "L004" in result.output and "not the record of decision" in result.output
     unknown = CliRunner().invoke(cli.main, ["replay", "nope", "--database", database, "--store", str(store)])

@@ -89,8 +89,12 @@ def test_text_row_and_markdown_table(checker):
     for lang in ("da", "en"):
         report = checker.check(data, AS_OF, lang)
         text = checker.render(report, "text")
-        row = next(line for line in text.splitlines() if line.strip().startswith("work_confidence"))
-        assert row.split(None, 1)[1].strip() == " → ".join(map(str, path))
+        ids = [series.id for series in report.trajectory.indicators]
+        lines = text.splitlines()
+        first = next(number for number, line in enumerate(lines) if "2026 (4)" in line) + 1  # after the dates line
+        row = lines[first + ids.index("work_confidence")]  # one row per indicator, by its name in words
+        assert row.split("  ")[1].strip()[:31] == report.trajectory.indicators[ids.index("work_confidence")].label[:31]
+        assert row.rsplit("  ", 1)[1].strip() == " → ".join(map(str, path))
         markdown = checker.render(report, "markdown")
         table = [line for line in markdown.splitlines() if line.startswith("| ")]
         assert len(table) == 1 + len(report.trajectory.indicators) + 1  # header, indicators, level

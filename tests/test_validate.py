@@ -21,7 +21,7 @@ def line_of(path, needle):
 
 
 def validate(*args):
-    result = CliRunner().invoke(cli.main, ["rules", "validate", *map(str, args)])
+    result = CliRunner().invoke(cli.main, ["rules", "validate", "--lang", "en", *map(str, args)])
     return result.exit_code, result.output
 
 

@@ -6,8 +6,8 @@ Danish or English: ``change <= -0.4`` becomes "gennemsnitlig ændring ≤ −0,4
 becomes "flaget »no_intervention_3m« er rejst". `bip rules docs` prints it next to the condition as
 written, so policy staff and citizens can read what a rule asks without knowing the syntax.
 
-Every fact has a short label in both languages (`FACT_LABELS`; the `score_<indicator>` facts get
-theirs from the indicator catalogue through `fact_labels`). A fact without a label is shown by its
+Every fact has a short label in both languages (`fact.NAME` in the message catalogue; the
+`score_<indicator>` facts get theirs from the indicator catalogue through `fact_labels`). A fact without a label is shown by its
 name, so a new fact never breaks the document: it only reads less well until it gets a label.
 """
 
@@ -17,71 +17,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..expr import AllOf, Always, AnyOf, Compare, Condition, Contains, FactSpec, Known, Param
+from ..messages import LANGS, text, texts
 
 Labels = Mapping[str, Mapping[str, str]]
 
-#: A short label per fact, in Danish and English (the `score_<indicator>` facts: see `fact_labels`).
-FACT_LABELS: dict[str, dict[str, str]] = {
-    "measurement_count": {"da": "antal målinger", "en": "number of measurements"},
-    "months_since_measurement": {"da": "måneder siden seneste måling", "en": "months since the latest measurement"},
-    "level": {"da": "gennemsnitligt niveau", "en": "mean level"},
-    "change": {"da": "gennemsnitlig ændring", "en": "mean change"},
-    "change_prev": {"da": "gennemsnitlig ændring i perioden før", "en": "mean change in the interval before"},
-    "change_two_intervals": {
-        "da": "gennemsnitlig ændring over de seneste to perioder",
-        "en": "mean change over the last two intervals",
-    },
-    "confidence": {"da": "sikkerhed for fasen", "en": "confidence of the phase"},
-    "largest_drop": {"da": "største fald på en jobrelateret indikator", "en": "largest fall of a job-linked indicator"},
-    "largest_drop_indicator": {"da": "indikatoren med det største fald", "en": "indicator with the largest fall"},
-    "belief_gap": {
-        "da": "afstand mellem borgerens og sagsbehandlerens tro på job",
-        "en": "gap between the citizen's and the caseworker's belief in a job",
-    },
-    "active_interventions": {"da": "igangværende indsatser", "en": "current interventions"},
-    "active_types": {"da": "typer af igangværende indsatser", "en": "types of current interventions"},
-    "active_count": {"da": "antal igangværende indsatser", "en": "number of current interventions"},
-    "active_type_count": {
-        "da": "antal forskellige indsatstyper i gang",
-        "en": "number of different intervention types under way",
-    },
-    "job_oriented_active": {"da": "jobrettet indsats i gang", "en": "job-oriented intervention under way"},
-    "months_without_intervention": {"da": "måneder uden aktiv indsats", "en": "months without an active intervention"},
-    "planned_count": {"da": "antal planlagte indsatser", "en": "number of planned interventions"},
-    "internship_count": {"da": "antal praktikker", "en": "number of internships"},
-    "caseworker_changes_6m": {
-        "da": "sagsbehandlerskift inden for 6 måneder",
-        "en": "caseworker changes in the last 6 months",
-    },
-    "caseworker_changes_12m": {
-        "da": "sagsbehandlerskift inden for 12 måneder",
-        "en": "caseworker changes in the last 12 months",
-    },
-    "months_since_caseworker_change": {
-        "da": "måneder siden seneste sagsbehandlerskift",
-        "en": "months since the latest caseworker change",
-    },
-    "has_notes": {"da": "noter fra sagsbehandleren", "en": "notes from the caseworker"},
-    "staircase_phrases": {"da": "fundne trappeformuleringer", "en": "staircase phrases found"},
-    "staircase_phrase_count": {"da": "antal fundne trappeformuleringer", "en": "number of staircase phrases found"},
-    "phase": {"da": "fasen", "en": "the phase"},
-    "flags": {"da": "de rejste flag", "en": "the flags raised"},
-}
 
-#: The label of a `score_<indicator>` fact, built from the indicator's catalogue label.
-SCORE_LABEL = {"da": "seneste score for {label}", "en": "latest score for {label}"}
+def base_fact_labels() -> dict[str, dict[str, str]]:
+    """The short label of every fact of the engine (`fact.NAME` in the message catalogue), in both languages."""
+    return {name: {lang: texts("fact", lang)[name] for lang in LANGS} for name in texts("fact", "en")}
 
-#: Yes/no facts read as a statement: (when true, when false).
-BOOLEAN_PHRASES: dict[str, dict[str, tuple[str, str]]] = {
-    "job_oriented_active": {
-        "da": ("en jobrettet indsats er i gang", "ingen jobrettet indsats er i gang"),
-        "en": ("a job-oriented intervention is under way", "no job-oriented intervention is under way"),
-    },
-    "has_notes": {
-        "da": ("der er noter fra sagsbehandleren", "der er ingen noter fra sagsbehandleren"),
-        "en": ("there are notes from the caseworker", "there are no notes from the caseworker"),
-    },
-}
 
 #: Danish descriptions of the facts (the English ones are `FactSpec.description` in engine/facts.py).
 FACT_DESCRIPTIONS_DA: dict[str, str] = {
@@ -125,51 +69,15 @@ RATERS_DA = {"citizen": "borgeren", "caseworker": "sagsbehandleren"}
 
 _ORDER = ("<", "<=", ">", ">=")
 _OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
-_WORDS = {
-    "da": {
-        "and": " og ",
-        "or": " eller ",
-        "is": "er",
-        "is_not": "er ikke",
-        "unknown": "er ukendt",
-        "known": "er kendt",
-        "always": "altid",
-        "never": "aldrig",
-        "yes": "ja",
-        "no": "nej",
-        "includes": "omfatter",
-        "excludes": "omfatter ikke",
-        "flag_on": "flaget {v} er rejst",
-        "flag_off": "flaget {v} er ikke rejst",
-        "neither": "er hverken {a} eller {b}",
-    },
-    "en": {
-        "and": " and ",
-        "or": " or ",
-        "is": "is",
-        "is_not": "is not",
-        "unknown": "is unknown",
-        "known": "is known",
-        "always": "always",
-        "never": "never",
-        "yes": "yes",
-        "no": "no",
-        "includes": "include",
-        "excludes": "do not include",
-        "flag_on": "the flag {v} is raised",
-        "flag_off": "the flag {v} is not raised",
-        "neither": "is neither {a} nor {b}",
-    },
-}
 
 
 def fact_labels(catalogue: Any = None) -> dict[str, dict[str, str]]:
-    """`FACT_LABELS` plus a label for the `score_<id>` fact of every indicator in `catalogue`."""
-    labels = {name: dict(texts) for name, texts in FACT_LABELS.items()}
+    """`base_fact_labels()` plus a label for the `score_<id>` fact of every indicator in `catalogue`."""
+    labels = base_fact_labels()
     if catalogue is not None:
         for indicator in catalogue.indicators.values():
             labels[f"score_{indicator.id}"] = {
-                lang: SCORE_LABEL[lang].format(label=indicator.label.get(lang)) for lang in ("da", "en")
+                lang: text("fact_score", lang, label=indicator.label.get(lang)) for lang in LANGS
             }
     return labels
 
@@ -191,18 +99,18 @@ def fact_description(spec: FactSpec, lang: str, catalogue: Any = None) -> str:
 
 def fact_label(name: str, lang: str, labels: Labels | None = None) -> str:
     """The short label of a fact in `lang`, or its name when it has none."""
-    texts = (FACT_LABELS if labels is None else labels).get(name) or {}
-    return texts.get(lang) or name
+    names = (base_fact_labels() if labels is None else labels).get(name) or {}
+    return names.get(lang) or name
 
 
 def format_value(value: Any, lang: str) -> str:
     """A literal as a reader of `lang` writes it: decimal comma in Danish, a real minus sign."""
     if isinstance(value, bool):
-        return _WORDS[lang]["yes" if value else "no"]
+        return text("describe.yes" if value else "describe.no", lang)
     if isinstance(value, (int, float)):
-        text = repr(value) if isinstance(value, float) else str(value)
-        text = text.replace("-", "\u2212")
-        return text.replace(".", ",") if lang == "da" else text
+        shown = repr(value) if isinstance(value, float) else str(value)
+        shown = shown.replace("-", "\u2212")
+        return shown.replace(".", ",") if lang == "da" else shown
     return _quote(str(value), lang)
 
 
@@ -220,12 +128,12 @@ def describe(
 ) -> str:
     """`condition` in plain words in `lang` ("da" or "en").
 
-    `facts` is the rulebook's fact catalogue; `labels` the fact labels (default `FACT_LABELS`, see
+    `facts` is the rulebook's fact catalogue; `labels` the fact labels (default `base_fact_labels()`, see
     `fact_labels` for the indicator scores); `values` optional display names of text values by fact,
     already in `lang`, e.g. ``{"phase": {"standstill": "Stilstand"}}`` (see `value_labels`).
     """
     lang = "en" if lang == "en" else "da"
-    return _Describer(facts, lang, FACT_LABELS if labels is None else labels, values or {}).text(condition)
+    return _Describer(facts, lang, base_fact_labels() if labels is None else labels, values or {}).text(condition)
 
 
 def value_labels(rulebook: Any, lang: str) -> dict[str, dict[str, str]]:
@@ -245,7 +153,7 @@ class _Describer:
         self, facts: Mapping[str, FactSpec], lang: str, labels: Labels, values: Mapping[str, Mapping[str, str]]
     ):
         self.facts, self.lang, self.labels, self.values = facts, lang, labels, values
-        self.words = _WORDS[lang]
+        self.words = texts("describe", lang)
 
     def text(self, condition: Condition, nested: bool = False) -> str:
         if isinstance(condition, (AllOf, AnyOf)):
@@ -321,7 +229,7 @@ class _Describer:
         )
         if kind == "boolean" and isinstance(atom.value, bool) and atom.op in ("==", "!="):
             truth = atom.value == (atom.op == "==")
-            phrases = BOOLEAN_PHRASES.get(atom.fact, {}).get(self.lang)
+            phrases = self.words["phrase"].get(atom.fact)
             if phrases:
                 return phrases[0 if truth else 1]
             return f"{self.label(atom.fact)} = {self.words['yes' if truth else 'no']}"

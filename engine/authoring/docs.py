@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 from ..check import Checker, Evaluation, ReportBuilder
 from ..errors import BipError
 from ..expr import AllOf, Compare, Condition
+from ..messages import LANGS, texts
 from ..render import Guidance, format_date, format_number
 from ..rulebook import STAGES, CompiledRule, Rulebook
 from ..severity import SEVERITY_ORDER
@@ -36,241 +37,6 @@ FORMATS = {"markdown": "rulebook.md.j2", "html": "rulebook.html.j2"}
 PHASE_BLOCKS = ("signs", "meaning", "coherence", "momentum")
 EXAMPLE_LIMIT = 3000
 EXAMPLE_SEED = 0
-
-WORDS: dict[str, dict[str, Any]] = {
-    "da": {
-        "title": "Regelsæt",
-        "version": "Version",
-        "hash": "Indholds-hash (SHA-256 af regelfilerne)",
-        "folder": "Mappe",
-        "generated": (
-            "Dokumentet er dannet automatisk af regelfilerne og kan derfor ikke komme ud af trit med dem. "
-            "Hashen ovenfor er den samme, som står i hvert tjekresultat, så et resultat altid kan føres "
-            "tilbage til præcis disse regler."
-        ),
-        "contents": "Indhold",
-        "how": "Sådan virker reglerne",
-        "how_intro": (
-            "Et tjek går i tre trin. Først udledes fakta af borgerens data (se faktatabellen), derefter "
-            "prøves reglerne trin for trin. Hver regel har en betingelse, en begrundelse og en kilde: det "
-            "forskningsresultat, reglen bygger på."
-        ),
-        "how_unknown": (
-            "En sammenligning med et ukendt faktum (for eksempel ændringen, når der kun er én måling) er "
-            "falsk – også når betingelsen er skrevet med »not«. Betingelsen »x is none« spørger efter netop "
-            "det tilfælde, at x er ukendt."
-        ),
-        "stages": {
-            "phase": (
-                "Faseregler",
-                "Faseregler prøves efter prioritet, laveste tal først. Den første regel, der passer, "
-                "bestemmer borgerens fase; de efterfølgende bruges ikke til fasen. Passer ingen regel "
-                "(typisk når der ingen måling er), er der ingen fase.",
-            ),
-            "flag": (
-                "Flagregler",
-                "Alle flagregler prøves, og hver regel, der passer, rejser sit flag. Rejser flere regler "
-                "det samme flag, vises flaget med den højeste alvorlighed, og alle begrundelserne tages "
-                "med. Flagregler kan bruge fasen fra faseregler.",
-            ),
-            "checklist": (
-                "Tjeklisteregler",
-                "Tjeklisten har altid alle sine punkter. Alle tjeklisteregler prøves, og hver regel, "
-                "der passer, sætter sit punkt i fokus til mødet med sin begrundelse. Tjeklisteregler "
-                "kan bruge fasen og de rejste flag.",
-            ),
-        },
-        "rules_count": "regler",
-        "phases_overview": "Faser",
-        "flags_overview": "Flag",
-        "phase": "Fase",
-        "flag": "Flag",
-        "severity": "Alvorlighed",
-        "point": "Tjeklistepunkt",
-        "priority": "Prioritet",
-        "conclusion": "Konklusion",
-        "when_words": "Betingelse",
-        "when_text": "Som skrevet i regelfilen",
-        "reason": "Begrundelse",
-        "source": "Kilde",
-        "location": "Fil og linje",
-        "guidance": "Vejledning, som fasen giver",
-        "same_guidance": "Samme vejledning som reglen {rule}.",
-        "blocks": {"signs": "Kendetegn", "meaning": "Mening", "coherence": "Sammenhæng", "momentum": "Fremdrift"},
-        "flag_title": "Flagets overskrift",
-        "example": "Eksempel på flagets besked",
-        "example_intro": "Opdigtet borger {record} fra den syntetiske kohorte, tjekket {date}",
-        "example_evidence": "Fakta i eksemplet",
-        "example_none": (
-            "Ingen af de første {n} borgere i den syntetiske kohorte rejser dette flag med denne "
-            "regel, så der vises intet eksempel."
-        ),
-        "example_off": "Eksempler er slået fra.",
-        "example_failed": "Der kunne ikke dannes eksempler: {error}",
-        "rules_of": "Regler",
-        "no_rules": "ingen regler",
-        "facts": "Fakta",
-        "facts_intro": "De fakta, reglerne kan bruge. Værdierne udledes af borgerens data på tjekdatoen.",
-        "fact_name": "Navn",
-        "fact_type": "Type",
-        "fact_label": "Betegnelse",
-        "fact_description": "Beskrivelse",
-        "types": {"number": "tal", "integer": "heltal", "boolean": "ja/nej", "text": "tekst", "list": "liste"},
-        "nullable": "kan være ukendt",
-        "values": "værdier",
-        "many_values": "en af {n} værdier (se kataloget)",
-        "between": "{low} til {high}",
-        "at_least": "mindst {low}",
-        "at_most": "højst {high}",
-        "checklist": "Tjeklisten",
-        "checklist_intro": "Punkterne og de regler, der kan sætte dem i fokus.",
-        "findings": "Forskningsresultater",
-        "findings_intro": "Det, reglerne bygger på.",
-        "reference": "Reference",
-        "used_by": "Bruges af",
-        "kinds": {"research": "Forskning", "law": "Lov", "local": "Lokal beslutning"},
-        "valid": "Gælder",
-        "parameters": "Parametre",
-        "parameters_intro": "Tal, som reglerne bruger ved navn, med deres historik (fra–til, begge dage med).",
-        "parameter": "Parameter",
-        "value": "Værdi",
-        "period": "Periode",
-        "unit": "Enhed",
-        "always": "altid",
-        "indicators": "Indikatorer",
-        "indicator": "Indikator",
-        "rated_by": "Vurderes af",
-        "job_linked": "Jobrelateret",
-        "fact": "Faktum",
-        "raters": {"citizen": "borgeren", "caseworker": "sagsbehandleren"},
-        "interventions": "Indsatser",
-        "intervention": "Indsats",
-        "internship": "Praktik",
-        "aliases": "Andre navne",
-        "yes": "ja",
-        "no": "nej",
-        "none": "–",
-        "severities": {"high": "høj", "medium": "middel", "low": "lav"},
-        "phrases": "Trappeformuleringer",
-        "phrases_intro": "Formuleringer, som flagreglerne kan lede efter i noterne.",
-    },
-    "en": {
-        "title": "Rulebook",
-        "version": "Version",
-        "hash": "Content hash (SHA-256 of the rule files)",
-        "folder": "Folder",
-        "generated": (
-            "This document is generated from the rule files, so it cannot drift from them. The hash above "
-            "is the one printed with every check result, so a result can always be traced back to exactly "
-            "these rules."
-        ),
-        "contents": "Contents",
-        "how": "How the rules work",
-        "how_intro": (
-            "A check runs in three stages. First the facts are derived from the citizen's data (see the "
-            "table of facts), then the rules are tried stage by stage. Every rule has a condition, a reason "
-            "and a source: the research finding it rests on."
-        ),
-        "how_unknown": (
-            "A comparison with an unknown fact (for example the change when there is only one measurement) "
-            'is false – also when the condition is written with "not". The condition "x is none" asks '
-            "for exactly the case that x is unknown."
-        ),
-        "stages": {
-            "phase": (
-                "Phase rules",
-                "Phase rules are tried by priority, lowest number first. The first rule that matches "
-                "sets the citizen's phase; the ones after it are not used for the phase. When no rule "
-                "matches (typically when there is no measurement), there is no phase.",
-            ),
-            "flag": (
-                "Flag rules",
-                "Every flag rule is tried, and every rule that matches raises its flag. When several "
-                "rules raise the same flag, the flag is shown with the highest severity and all their "
-                "reasons are kept. Flag rules may use the phase from the phase rules.",
-            ),
-            "checklist": (
-                "Checklist rules",
-                "The checklist always shows all its points. Every checklist rule is tried, and "
-                "every rule that matches puts its point in focus for the meeting, with its reason. "
-                "Checklist rules may use the phase and the flags raised.",
-            ),
-        },
-        "rules_count": "rules",
-        "phases_overview": "Phases",
-        "flags_overview": "Flags",
-        "phase": "Phase",
-        "flag": "Flag",
-        "severity": "Severity",
-        "point": "Checklist point",
-        "priority": "Priority",
-        "conclusion": "Conclusion",
-        "when_words": "Condition",
-        "when_text": "As written in the rule file",
-        "reason": "Reason",
-        "source": "Source",
-        "location": "File and line",
-        "guidance": "Guidance the phase gives",
-        "same_guidance": "The same guidance as rule {rule}.",
-        "blocks": {"signs": "Signs", "meaning": "Meaning", "coherence": "Coherence", "momentum": "Momentum"},
-        "flag_title": "The flag's title",
-        "example": "Example of the flag's message",
-        "example_intro": "Invented citizen {record} from the synthetic cohort, checked on {date}",
-        "example_evidence": "Facts in the example",
-        "example_none": (
-            "None of the first {n} citizens of the synthetic cohort raises this flag by this rule, "
-            "so no example is shown."
-        ),
-        "example_off": "Examples are turned off.",
-        "example_failed": "No examples could be made: {error}",
-        "rules_of": "Rules",
-        "no_rules": "no rules",
-        "facts": "Facts",
-        "facts_intro": "The facts the rules may use. Their values are derived from the citizen's data on the check date.",
-        "fact_name": "Name",
-        "fact_type": "Type",
-        "fact_label": "Label",
-        "fact_description": "Description",
-        "types": {"number": "number", "integer": "whole number", "boolean": "yes/no", "text": "text", "list": "list"},
-        "nullable": "may be unknown",
-        "values": "values",
-        "many_values": "one of {n} values (see the catalogue)",
-        "between": "{low} to {high}",
-        "at_least": "at least {low}",
-        "at_most": "at most {high}",
-        "checklist": "The checklist",
-        "checklist_intro": "The points, and the rules that can put them in focus.",
-        "findings": "Research findings",
-        "findings_intro": "What the rules rest on.",
-        "reference": "Reference",
-        "used_by": "Used by",
-        "kinds": {"research": "Research", "law": "Law", "local": "Local policy"},
-        "valid": "In force",
-        "parameters": "Parameters",
-        "parameters_intro": "Numbers the rules use by name, with their history (from–to, both days included).",
-        "parameter": "Parameter",
-        "value": "Value",
-        "period": "Period",
-        "unit": "Unit",
-        "always": "always",
-        "indicators": "Indicators",
-        "indicator": "Indicator",
-        "rated_by": "Rated by",
-        "job_linked": "Job-linked",
-        "fact": "Fact",
-        "raters": {"citizen": "the citizen", "caseworker": "the caseworker"},
-        "interventions": "Interventions",
-        "intervention": "Intervention",
-        "internship": "Internship",
-        "aliases": "Other names",
-        "yes": "yes",
-        "no": "no",
-        "none": "–",
-        "severities": {"high": "high", "medium": "medium", "low": "low"},
-        "phrases": "Staircase phrases",
-        "phrases_intro": "Phrases the flag rules may look for in the notes.",
-    },
-}
 
 
 @dataclass
@@ -340,7 +106,7 @@ def rulebook_document(
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format '{fmt}' (choose {' or '.join(FORMATS)})")
-    if lang not in WORDS:
+    if lang not in LANGS:
         raise ValueError(f"unknown language '{lang}' (choose da or en)")
     found = find_flag_examples(rulebook, example_limit) if examples else None
     context = document_context(rulebook, guidance, lang, found)
@@ -437,7 +203,7 @@ def required_phase(condition: Condition) -> str | None:
 class _Context:
     def __init__(self, rulebook: Rulebook, guidance: Guidance, lang: str, examples: FlagExamples | None):
         self.rulebook, self.guidance, self.lang, self.examples = rulebook, guidance, lang, examples
-        self.words = WORDS[lang]
+        self.words = texts("docs", lang)
         self.catalogue = rulebook.catalogue
         self.labels = fact_labels(self.catalogue)
         self.values = value_labels(rulebook, lang)

@@ -26,8 +26,9 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from ..errors import Problem
+from ..errors import Problem, problem
 
 LANGUAGE = "da"
 LANGUAGE_RE = re.compile(r"^\s*#\s*language\s*:\s*([a-zA-Z\-_]+)\s*$")
@@ -117,8 +118,8 @@ class _Linter:
         self.scenario_count = 0
         self.feature_line: int | None = None
 
-    def add(self, code: str, message: str, line: int) -> None:
-        self.problems.append(Problem(code, message, self.path, line))
+    def add(self, key: str, line: int, **args: Any) -> None:
+        self.problems.append(problem(key, self.path, line, **args))
         self.flagged.add(line)
 
     def run(self) -> list[Problem]:
@@ -140,13 +141,9 @@ class _Linter:
             self.line(number, stripped)
         self.close_block()
         if self.feature_line is None:
-            self.add("G005", "the file has no 'Egenskab:' and no scenarios, so it checks nothing", 1)
+            self.add("G005.no_feature", 1)
         elif self.scenario_count == 0:
-            self.add(
-                "G005",
-                "the feature has no scenarios, so it checks nothing; add a 'Scenarie:' with Givet, Når and Så steps",
-                self.feature_line,
-            )
+            self.add("G005.no_scenarios", self.feature_line)
         self.check_parse()
         return sorted(self.problems, key=lambda p: (p.line or 0, p.code))
 
@@ -156,30 +153,15 @@ class _Linter:
             match = LANGUAGE_RE.match(raw)
             if match:
                 if match.group(1) != LANGUAGE:
-                    self.add(
-                        "G001",
-                        f"the file is marked '# language: {match.group(1)}'; the steps are Danish, "
-                        "so it must be '# language: da'",
-                        number,
-                    )
+                    self.add("G001.language", number, given=match.group(1))
                 return
             if stripped and not stripped.startswith("#"):
                 break
-        self.add(
-            "G001",
-            "the first line must be '# language: da'; without it Gherkin expects English "
-            "keywords and cannot read the Danish ones",
-            1,
-        )
+        self.add("G001.missing", 1)
 
     def line(self, number: int, stripped: str) -> None:
         if TEMPLATE_RE.match(stripped):
-            self.add(
-                "G003",
-                "'Scenarieskabelon' is not a Danish Gherkin keyword: write 'Abstrakt Scenario:' "
-                "and put the values in a table under 'Eksempler:'",
-                number,
-            )
+            self.add("G003", number)
             self.open_block("invalid", stripped, number)
             return
         keyword = _block_keyword(stripped)
@@ -191,25 +173,16 @@ class _Linter:
         step = _step_keyword(stripped)
         if self.state in ("start", "feature"):
             if step is not None:
-                self.add(
-                    "G007",
-                    f"'{stripped}' comes before any 'Scenarie:' or 'Baggrund:'; Gherkin reads it as "
-                    "description text and never runs it",
-                    number,
-                )
+                self.add("G007", number, text=stripped)
             return
         if step is not None and self.state == "examples":
-            self.add(
-                "G002",
-                f"'{stripped}' comes after 'Eksempler:'; Gherkin cannot read a step there – move it above the examples",
-                number,
-            )
+            self.add("G002.after_examples", number, text=stripped)
             return
         if step is not None and self.state == "steps":
             assert self.block is not None, "the steps state is entered with a block"
             self.block.steps.append(step)
             if len(self.block.steps) == 1 and step not in FIRST_STEP_KEYWORDS and self.block.kind != "invalid":
-                self.add("G009", f"the first step must start with Givet, Når or Så, not '{step}'", number)
+                self.add("G009", number, step=step)
             return
         self.not_a_step(number, stripped)
 
@@ -223,41 +196,24 @@ class _Linter:
         keyword = _closest(head, BLOCK_KEYWORDS, cutoff=0.75)
         if keyword is None:
             return None
-        self.add(
-            "G006",
-            f"'{head}:' is not a Danish Gherkin keyword (did you mean '{keyword}:'?); Gherkin "
-            "does not recognise it, so what follows is not run as intended",
-            number,
-        )
+        self.add("G006", number, head=head, keyword=keyword)
         return keyword
 
     def not_a_step(self, number: int, stripped: str) -> None:
         first = stripped.split()[0].rstrip(":,.;")
         keyword = _closest(first, STEP_KEYWORDS[:-1], cutoff=0.6) if first else None
-        hint = (
-            f" (did you mean '{keyword}'?)"
-            if keyword
-            else "; a step starts with Givet, Når, Så, Og or Men followed by a space, and a comment with #"
-        )
         where = "examples" if self.state == "examples" else "scenario"
-        self.add(
-            "G002",
-            f"'{stripped}' is not a step{hint}; inside a {where} Gherkin reads it as description "
-            "text or cannot read it, and the check it was meant to make is skipped",
-            number,
-        )
+        if keyword:
+            self.add(f"G002.not_step.{where}", number, text=stripped, hint_name=keyword)
+        else:
+            self.add(f"G002.no_step.{where}", number, text=stripped)
 
     def block_line(self, number: int, keyword: str, stripped: str) -> None:
         name = stripped.split(":", 1)[1].strip() if ":" in stripped else ""
         if keyword in FEATURE_KEYWORDS:
             self.close_block()
             if self.feature_line is not None:
-                self.add(
-                    "G010",
-                    f"a file can hold only one 'Egenskab:' (the first is at line {self.feature_line}); "
-                    "put the second in its own file",
-                    number,
-                )
+                self.add("G010.second_feature", number, first=self.feature_line)
             self.feature_line = self.feature_line or number
             self.state = "feature"
         elif keyword in RULE_KEYWORDS:
@@ -277,12 +233,7 @@ class _Linter:
         if kind in ("scenario", "outline"):
             self.scenario_count += 1
             if name in self.scenario_names:
-                self.add(
-                    "G008",
-                    f"a scenario named '{name}' already exists at line {self.scenario_names[name]}; "
-                    "only the last one with this name runs – give each scenario its own name",
-                    number,
-                )
+                self.add("G008", number, name=name, first=self.scenario_names[name])
             self.scenario_names[name] = number
 
     def close_block(self) -> None:
@@ -290,7 +241,7 @@ class _Linter:
         if block is None or block.kind not in ("scenario", "outline"):
             return
         if "Så" not in block.steps:
-            self.add("G004", f"the scenario '{block.name}' has no 'Så' step, so it checks nothing", block.line)
+            self.add("G004", block.line, name=block.name)
 
     def check_parse(self) -> None:
         """Anything else the Gherkin parser refuses (when the gherkin package is installed)."""
@@ -314,7 +265,7 @@ class _Linter:
             if line in self.flagged or (self.feature_line is None and "unexpected end of file" in str(error)):
                 continue
             message = re.sub(r"^\(\d+:\d+\):\s*", "", str(error))
-            self.add("G010", f"Gherkin cannot read this line: {message}", line or 1)
+            self.add("G010.parser", line or 1, detail=message)
 
 
 def lint_feature_text(text: str, path: str = "<feature>") -> list[Problem]:
@@ -327,13 +278,13 @@ def lint_features(folder: str | Path) -> list[Problem]:
     folder = Path(folder)
     files = sorted(folder.rglob("*.feature")) if folder.is_dir() else []
     if not files:
-        return [Problem("G011", "no .feature files found", str(folder))]
+        return [problem("G011", str(folder))]
     problems: list[Problem] = []
     for path in files:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem("G012", f"cannot read the file as UTF-8 text: {exc}", str(path)))
+            problems.append(problem("G012", str(path), reason=str(exc)))
             continue
         problems.extend(lint_feature_text(text, str(path)))
     return problems

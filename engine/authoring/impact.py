@@ -43,14 +43,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..caseload.batch import problem_row
 from ..caseload.readers import RawRecord, ReadProblem, detect_and_read
 from ..caseload.unique import reject_duplicates
 from ..check import Checker, Evaluation
-from ..errors import BipError
+from ..errors import BipError, Problem
+from ..messages import LANGS, text, texts
 from ..rulebook import CompiledRule, Rulebook
 
 NONE = "none"
-NONE_LABEL = {"da": "ingen fase", "en": "no phase"}
 WIDTH = 80
 FORMATS = ("text", "markdown", "json")
 
@@ -161,14 +162,20 @@ class Rejected:
     source: str
     citizen_id: str | None
     invalid_under: str  # "read" (could not be read), "old", "new" or "both"
-    problems: list[str]
+    problems: list[Problem]
 
-    def as_dict(self) -> dict:
+    def texts(self, lang: str = "en") -> list[str]:
+        """Each problem as `CODE message (line N)` in `lang`."""
+        line = text("batch.line", lang)
+        return [f"{p.code} {p.text(lang)}" + (line.format(line=p.line) if p.line else "") for p in self.problems]
+
+    def as_dict(self, lang: str = "en") -> dict:
+        """Plain data; each problem as `{code, message, path, line}` with the message in `lang`."""
         return {
             "source": self.source,
             "citizen_id": self.citizen_id,
             "invalid_under": self.invalid_under,
-            "problems": list(self.problems),
+            "problems": [problem_row(p, lang) for p in self.problems],
         }
 
 
@@ -227,8 +234,8 @@ class ImpactReport:
             for flag in self.flag_order
         ]
 
-    def as_dict(self) -> dict:
-        """Plain, JSON-ready data with keys in a fixed order."""
+    def as_dict(self, lang: str = "en") -> dict:
+        """Plain, JSON-ready data with keys in a fixed order; the rejections' messages in `lang`."""
         return {
             "as_of": self.as_of,
             "rulebooks": {"old": self.old.as_dict(), "new": self.new.as_dict()},
@@ -249,7 +256,7 @@ class ImpactReport:
             },
             "flags": self.flag_rows(),
             "citizens": [citizen.as_dict() for citizen in self.citizens],
-            "rejected": [rejection.as_dict() for rejection in self.rejections],
+            "rejected": [rejection.as_dict(lang) for rejection in self.rejections],
         }
 
     model_dump = as_dict
@@ -298,17 +305,13 @@ def diff_rulebooks(old: Rulebook, new: Rulebook) -> RulesDiff:
 # --- Comparing a caseload -----------------------------------------------------------------------
 
 
-def _problems(error: BipError) -> list[str]:
-    return [f"{p.code} {p.message}" + (f" (line {p.line})" if p.line else "") for p in error.problems]
-
-
 def _evaluate(
     checker: Checker, item: RawRecord, as_of: dt.date, rules_as_of: dt.date | None = None
-) -> Evaluation | list[str]:
+) -> Evaluation | list[Problem]:
     try:
         return checker.evaluate(checker.parse_record(item.data, item.source), as_of, rules_as_of)
     except BipError as error:
-        return _problems(error)
+        return list(error.problems)
 
 
 def _phase_rule(evaluation: Evaluation) -> str | None:
@@ -329,7 +332,7 @@ def _phase_labels(old: Rulebook, new: Rulebook) -> tuple[list[str], dict[str, di
     for rulebook in (old, new):
         for phase_id, phase in rulebook.phases.items():
             labels.setdefault(phase_id, {"da": phase.label.da, "en": phase.label.en})
-    labels[NONE] = dict(NONE_LABEL)
+    labels[NONE] = {lang: text("impact.no_phase", lang) for lang in LANGS}
     return list(labels), labels
 
 
@@ -367,7 +370,7 @@ def compare_caseload(
     for item in items:
         read += 1
         if isinstance(item, ReadProblem):
-            reject(Rejected(item.source, None, "read", [item.message]))
+            reject(Rejected(item.source, None, "read", [item.problem]))
             continue
         citizen_id = item.data.get("id") if isinstance(item.data.get("id"), str) else None
         before, after = _evaluate(old, item, as_of, old_rules_as_of), _evaluate(new, item, as_of, new_rules_as_of)
@@ -460,104 +463,12 @@ def split_dated(side: Any) -> tuple[Any, dt.date | None]:
 
 # --- Rendering ----------------------------------------------------------------------------------
 
-#: The words of the report, by language: plain texts, and tables of texts keyed by id.
-WORDS: dict[str, dict[str, Any]] = {
-    "da": {
-        "title": "Regelændring: konsekvenser for sagsstammen",
-        "old": "Gammel",
-        "new": "Ny",
-        "as_of": "Skæringsdato",
-        "rules": "Regler der er forskellige",
-        "no_rules": "Ingen regler er ændret.",
-        "added": "tilføjet",
-        "removed": "fjernet",
-        "changed": "ændret",
-        "stage": {"phase": "fase", "flag": "flag", "checklist": "tjekliste"},
-        "field": {
-            "stage": "trin",
-            "conclusion": "konklusion",
-            "when": "betingelse",
-            "priority": "prioritet",
-            "severity": "alvor",
-        },
-        "counts": "Borgere",
-        "count_line": "{read} læst, {evaluated} vurderet, {rejected} afvist; {changed} ændret, "
-        "heraf {phase_changed} med ny fase",
-        "phases": "Faser: gammel (rækker) → ny (kolonner)",
-        "total": "I alt",
-        "moves": "Faseskift (gammel → ny)",
-        "no_moves": "Ingen borgere skifter fase.",
-        "flags": "Flag: antal borgere",
-        "flag": "Flag",
-        "difference": "Forskel",
-        "no_flags": "Ingen flag.",
-        "citizens": "Ændrede borgere",
-        "no_citizens": "Ingen borgere er ændret.",
-        "citizen": "Borger",
-        "phase": "Fase",
-        "rule": "Faseregel",
-        "rule_id": "Regel",
-        "flags_added": "Flag tilføjet",
-        "flags_removed": "Flag fjernet",
-        "rejected": "Afviste poster",
-        "source": "Kilde",
-        "under": "Ugyldig under",
-        "problems": "Problemer",
-        "under_values": {"read": "kunne ikke læses", "old": "gammel", "new": "ny", "both": "begge"},
-        "rule_none": "ingen",
-    },
-    "en": {
-        "title": "Rule change: impact on the caseload",
-        "old": "Old",
-        "new": "New",
-        "as_of": "As of",
-        "rules": "Rules that differ",
-        "no_rules": "No rules differ.",
-        "added": "added",
-        "removed": "removed",
-        "changed": "changed",
-        "stage": {"phase": "phase", "flag": "flag", "checklist": "checklist"},
-        "field": {
-            "stage": "stage",
-            "conclusion": "conclusion",
-            "when": "condition",
-            "priority": "priority",
-            "severity": "severity",
-        },
-        "counts": "Citizens",
-        "count_line": "{read} read, {evaluated} evaluated, {rejected} rejected; {changed} changed, "
-        "{phase_changed} of them in phase",
-        "phases": "Phases: old (rows) → new (columns)",
-        "total": "Total",
-        "moves": "Phase changes (old → new)",
-        "no_moves": "No citizen changes phase.",
-        "flags": "Flags: number of citizens",
-        "flag": "Flag",
-        "difference": "Change",
-        "no_flags": "No flags.",
-        "citizens": "Changed citizens",
-        "no_citizens": "No citizen changed.",
-        "citizen": "Citizen",
-        "phase": "Phase",
-        "rule": "Phase rule",
-        "rule_id": "Rule",
-        "flags_added": "Flags added",
-        "flags_removed": "Flags removed",
-        "rejected": "Rejected records",
-        "source": "Source",
-        "under": "Invalid under",
-        "problems": "Problems",
-        "under_values": {"read": "unreadable", "old": "old", "new": "new", "both": "both"},
-        "rule_none": "none",
-    },
-}
-
 
 def render_impact(report: ImpactReport, fmt: str = "text", lang: str = "da") -> str:
     """The report as `text` (80 columns), `markdown` or `json`; ends with a newline."""
     if fmt == "json":
-        return json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n"
-    if lang not in WORDS:
+        return json.dumps(report.as_dict(lang), ensure_ascii=False, indent=2) + "\n"
+    if lang not in LANGS:
         raise ValueError(f"unknown language '{lang}' (choose da or en)")
     if fmt == "text":
         return _Text(report, lang).render()
@@ -576,7 +487,7 @@ def _value(value: Any) -> str:
 
 class _Base:
     def __init__(self, report: ImpactReport, lang: str):
-        self.report, self.lang, self.words = report, lang, WORDS[lang]
+        self.report, self.lang, self.words = report, lang, texts("impact", lang)
 
     def label(self, phase: str | None) -> str:
         phase = phase or NONE
@@ -678,7 +589,7 @@ class _Text(_Base):
             for rejection in report.rejections:
                 under = words["under_values"][rejection.invalid_under]
                 self.add(f"{rejection.source} ({rejection.citizen_id or '?'}; {words['under'].lower()}: {under})")
-                for problem in rejection.problems:
+                for problem in rejection.texts(self.lang):
                     self.add(problem, indent=2, hang=2)
         return "\n".join(self.lines) + "\n"
 
@@ -882,7 +793,7 @@ class _Markdown(_Base):
                         rejection.source,
                         rejection.citizen_id or "?",
                         words["under_values"][rejection.invalid_under],
-                        "; ".join(rejection.problems),
+                        "; ".join(rejection.texts(self.lang)),
                     ]
                     for rejection in report.rejections
                 ],

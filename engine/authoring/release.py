@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Problem, ProblemList, RulebookError
+from ..errors import ProblemList, RulebookError, problem
 from ..layers import META_FILE, Layer, read_layers
 from ..paths import default_guidance
 from ..releases import (
@@ -72,9 +72,7 @@ def release_files(
                 text = data.decode("utf-8-sig")
                 text, count = _EXTENDS.subn(f"extends: ../{names[index - 1]}", text)
                 if count != 1:
-                    raise ReleaseError(
-                        Problem("L003", "rulebook.yaml must give `extends:` on one line of its own", str(path))
-                    )
+                    raise ReleaseError(problem("L003.extends", str(path)))
                 data = text.encode("utf-8")
             files[f"rules/{names[index]}/{name}"] = data
     for number, root in enumerate([default_guidance(), *[Path(item) for item in guidance]]):
@@ -117,7 +115,7 @@ def make_release(
     """Validate and write a release; raise `RulebookError` (invalid) or `ReleaseError` (refused)."""
     approver = approved_by.strip()
     if not approver:
-        raise ReleaseError(Problem("L002", "--approved-by needs the name of the person who approves"))
+        raise ReleaseError(problem("L002.no_approver"))
     result = validate(folder, list(guidance))
     if not result.ok:
         raise RulebookError(result.errors)
@@ -135,26 +133,9 @@ def make_release(
     authors, where, line = _author(layers[changed[-1]])
     if not self_approve:
         if not authors:
-            raise ReleaseError(
-                Problem(
-                    "L003",
-                    "the changed rulebook names no author; add `author: NAME` to its "
-                    "rulebook.yaml (or give --self-approve)",
-                    where,
-                    line,
-                )
-            )
+            raise ReleaseError(problem("L003.no_author", where, line))
         if approver.casefold() in (name.casefold() for name in authors):
-            raise ReleaseError(
-                Problem(
-                    "L002",
-                    f"'{approver}' is the author of this change and cannot approve it; "
-                    "another person must approve (or give --self-approve, which the "
-                    "release records)",
-                    where,
-                    line,
-                )
-            )
+            raise ReleaseError(problem("L002.author", where, line, approver=approver))
     manifest = {
         "hash": digest,
         "name": rulebook.name,

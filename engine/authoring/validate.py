@@ -25,8 +25,8 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..errors import Problem, RulebookError
-from ..expr import Compare, suggest
+from ..errors import Problem, RulebookError, problem
+from ..expr import Compare, closest
 from ..paths import default_guidance
 from ..periods import Period, covered
 from ..render import limit_problems
@@ -85,25 +85,12 @@ def _check_conditions(rulebook: Rulebook, result: Validation) -> None:
     specs = rulebook.facts
     for rule in rulebook.all_rules():
         if never_true(rule.condition, specs):
-            result.errors.append(
-                Problem(
-                    "E106",
-                    f"rule '{rule.id}': the condition can never be true ('{rule.when}' contradicts itself)",
-                    rule.path,
-                    rule.line,
-                )
-            )
+            result.errors.append(problem("E106", rule.path, rule.line, rule=rule.id, when=rule.when))
     earlier: list[CompiledRule] = []
     for rule in rulebook.rules["phase"]:
         if earlier and shadowed_by(rule.condition, [other.condition for other in earlier], specs):
             result.errors.append(
-                Problem(
-                    "V001",
-                    f"phase rule '{rule.id}' can never win: whenever it matches, a rule of higher priority "
-                    f"({', '.join(other.id for other in earlier)}) matches first",
-                    rule.path,
-                    rule.line,
-                )
+                problem("V001", rule.path, rule.line, rule=rule.id, earlier=", ".join(other.id for other in earlier))
             )
         earlier.append(rule)
 
@@ -112,11 +99,11 @@ def _dedupe(result: Validation) -> None:
     """The same problem found in several stretches of time is reported once."""
     for name in ("errors", "warnings"):
         seen, kept = set(), []
-        for problem in getattr(result, name):
-            key = (problem.code, problem.message, problem.path, problem.line)
+        for item in getattr(result, name):
+            key = (item.code, item.message, item.path, item.line)
             if key not in seen:
                 seen.add(key)
-                kept.append(problem)
+                kept.append(item)
         setattr(result, name, kept)
 
 
@@ -223,23 +210,19 @@ def _check_phase_coverage(rulebook: Rulebook, result: Validation, rules_day: dt.
         if evaluation.phase is None and evaluation.facts["measurement_count"] >= 1:
             facts = evaluation.facts
             result.errors.append(
-                Problem(
+                problem(
                     "V002",
-                    "some records with measurements get no phase, e.g. level = "
-                    f"{facts['level']}, change = {facts['change']}, change_prev = {facts['change_prev']}; "
-                    "add a last phase rule such as 'measurement_count >= 1'",
                     where.path if where else str(rulebook.path),
                     where.line if where else None,
+                    level=facts["level"],
+                    change=facts["change"],
+                    change_prev=facts["change_prev"],
                 )
             )
             return
     result.warnings.append(
-        Problem(
-            "V003",
-            f"no phase rule covers every record with a measurement by itself; {COVERAGE_SAMPLE} synthetic "
-            "records all got a phase, but that is a sample, not a proof",
-            where.path if where else str(rulebook.path),
-            where.line if where else None,
+        problem(
+            "V003", where.path if where else str(rulebook.path), where.line if where else None, sample=COVERAGE_SAMPLE
         )
     )
 
@@ -251,7 +234,7 @@ def _check_templates(rulebook: Rulebook | None, overrides: list[Path], result: V
         names = {lang: _template_names(folder / lang) for lang in LANGUAGES}
         for lang, other in (("da", "en"), ("en", "da")):
             for name in sorted(names[lang] - names[other]):
-                result.errors.append(Problem("T005", f"{lang}/{name} has no {other}/{name}", str(folder / lang / name)))
+                result.errors.append(problem("T005", str(folder / lang / name), language=lang, name=name, other=other))
         for lang in LANGUAGES:
             for name in sorted(names[lang]):
                 _check_template(folder / lang / name, name, fact_names, result)
@@ -266,13 +249,7 @@ def _check_templates(rulebook: Rulebook | None, overrides: list[Path], result: V
         present = set().union(*(_template_names(folder / lang) for folder in folders))
         for name in needed:
             if name not in present:
-                result.errors.append(
-                    Problem(
-                        "T002",
-                        f"no template '{name}' in any guidance folder for '{lang}'",
-                        str(folders[-1] / lang / name),
-                    )
-                )
+                result.errors.append(problem("T002.folders", str(folders[-1] / lang / name), name=name, language=lang))
 
 
 def _template_names(folder: Path) -> set[str]:
@@ -292,10 +269,10 @@ def _check_template(path: Path, name: str, fact_names: set[str] | None, result: 
     try:
         tree = env.parse(path.read_text(encoding="utf-8"), name=name, filename=str(path))
     except jinja2.TemplateSyntaxError as exc:
-        result.errors.append(Problem("T001", f"template syntax error: {exc.message}", str(path), exc.lineno))
+        result.errors.append(problem("T001.syntax", str(path), exc.lineno, detail=exc.message))
         return
     except (OSError, UnicodeDecodeError) as exc:
-        result.errors.append(Problem("F002", f"cannot be read: {exc}", str(path)))
+        result.errors.append(problem("F002.unreadable", str(path), reason=str(exc)))
         return
     result.errors.extend(limit_problems(tree, str(path)))
     kind = name.split("/")[0].split(".")[0]
@@ -305,12 +282,13 @@ def _check_template(path: Path, name: str, fact_names: set[str] | None, result: 
         for variable in sorted(meta.find_undeclared_variables(tree) - allowed - assigned):
             line = next((node.lineno for node in tree.find_all(nodes.Name) if node.name == variable), None)
             result.errors.append(
-                Problem(
-                    "T003",
-                    f"'{variable}' is not given to this template (it gets "
-                    f"{', '.join(sorted(allowed))}){suggest(variable, allowed)}",
+                problem(
+                    "T003.variable",
                     str(path),
                     line,
+                    name=variable,
+                    given=", ".join(sorted(allowed)),
+                    hint_name=closest(variable, allowed),
                 )
             )
     if fact_names is not None:
@@ -327,5 +305,5 @@ def _check_template(path: Path, name: str, fact_names: set[str] | None, result: 
                 and key not in dir(dict)
             ):
                 result.errors.append(
-                    Problem("T004", f"unknown fact 'facts.{key}'{suggest(key, fact_names)}", str(path), node.lineno)
+                    problem("T004", str(path), node.lineno, name=key, hint_name=closest(key, fact_names))
                 )

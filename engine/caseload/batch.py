@@ -21,10 +21,11 @@ import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from ..check import Checker
 from ..errors import BipError, Problem
+from ..messages import text
 from ..rulebook import CompiledRule
 from ..severity import SEVERITY_ORDER
 from .extsort import external_sort
@@ -64,11 +65,22 @@ class Row:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A record that could not be checked, and why."""
+    """A record that could not be checked, and why: each problem as `{code, message, path, line}`.
+
+    The messages are in the batch's language; `path` is the problem's file or line source and
+    `line` its line in that file (none when unknown)."""
 
     source: str
     citizen_id: str | None
-    problems: list[str]
+    problems: list[dict[str, Any]]
+
+    def text(self, lang: str = "en") -> str:
+        """The problems on one line: `CODE message (line N); ...` (for the terminal)."""
+        line = text("batch.line", lang)
+        return "; ".join(
+            f"{item['code']} {item['message']}" + (line.format(line=item["line"]) if item["line"] else "")
+            for item in self.problems
+        )
 
 
 def triage_key(row: dict) -> tuple:
@@ -136,12 +148,12 @@ def check_one(
     if isinstance(item, RawLine):
         item = item.parse()
     if isinstance(item, ReadProblem):
-        return Rejection(item.source, None, [item.text(lang)])
+        return Rejection(item.source, None, [problem_row(item.problem, lang)])
     citizen_id = item.data.get("id") if isinstance(item.data.get("id"), str) else None
     try:
         evaluation = checker.evaluate(checker.parse_record(item.data, item.source), as_of, rules_as_of)
     except BipError as error:
-        return Rejection(item.source, citizen_id, [_problem_text(p, lang) for p in error.problems])
+        return Rejection(item.source, citizen_id, [problem_row(p, lang) for p in error.problems])
     severities = Counter(rule.severity for rule in _strongest_rules(evaluation.outcome.flag_rules))
     return Row(
         evaluation.record.id,
@@ -155,9 +167,9 @@ def check_one(
     )
 
 
-def _problem_text(item: Problem, lang: str) -> str:
-    line = {"da": " (linje {})", "en": " (line {})"}.get(lang, " (line {})")
-    return f"{item.code} {item.text(lang)}" + (line.format(item.line) if item.line else "")
+def problem_row(item: Problem, lang: str) -> dict[str, Any]:
+    """A problem of a rejected record as batch output gives it: code, message in `lang`, path, line."""
+    return {"code": item.code, "message": item.text(lang), "path": item.path, "line": item.line}
 
 
 def _strongest_rules(rules: Iterable[CompiledRule]) -> list[CompiledRule]:
@@ -270,5 +282,5 @@ def _unique(result: Row | Rejection, seen: SeenIds, lang: str) -> Row | Rejectio
     if first is None:
         return result
     return Rejection(
-        result.source, citizen_id, [_problem_text(duplicate_problem(citizen_id, result.source, first), lang)]
+        result.source, citizen_id, [problem_row(duplicate_problem(citizen_id, result.source, first), lang)]
     )

@@ -12,49 +12,11 @@ import textwrap
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
-from ..messages import text as message_text
+from ..messages import text, texts
 
 FLAG_COLUMN = 50
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ("citizen_id", "phase", "confidence", "high", "medium", "low", "flags")
-WORDS = {
-    "da": {
-        "citizen_id": "Borger",
-        "phase": "Fase",
-        "confidence": "Sikkerhed",
-        "flags": "Flag",
-        "summary": "Opsummering",
-        "phases": "Borgere pr. fase",
-        "flag_counts": "Flag efter hyppighed",
-        "none": "ingen fase",
-        "progress": "Fremgang",
-        "standstill": "Stilstand",
-        "regress": "Tilbagegang",
-        "derailment": "Afsporing",
-        "low": "lav",
-        "medium": "middel",
-        "high": "høj",
-        "no_rows": "Ingen borgere blev vurderet.",
-    },
-    "en": {
-        "citizen_id": "Citizen",
-        "phase": "Phase",
-        "confidence": "Confidence",
-        "flags": "Flags",
-        "summary": "Summary",
-        "phases": "Citizens per phase",
-        "flag_counts": "Flags by frequency",
-        "none": "no phase",
-        "progress": "Progress",
-        "standstill": "Standstill",
-        "regress": "Regress",
-        "derailment": "Derailment",
-        "low": "low",
-        "medium": "medium",
-        "high": "high",
-        "no_rows": "No citizens were evaluated.",
-    },
-}
 
 
 def write_jsonl(rows: Iterable[dict], out: IO[str]) -> None:
@@ -100,7 +62,7 @@ def write_json(rows: Iterable[dict], out: IO[str], summary: Callable[[], dict[st
 
 def write_text(rows: Iterable[dict], out: IO[str], summary: Callable[[], dict[str, Any]], lang: str = "da") -> None:
     """A readable triage table (80 columns) followed by the summary."""
-    words = WORDS[lang]
+    words = texts("batch.word", lang)
     line = "{:<16} {:<12} {:<9} {:>2} {:>2} {:>2}  {}"
     out.write(
         line.format(words["citizen_id"], words["phase"], words["confidence"], "H", "M", "L", words["flags"]) + "\n"
@@ -123,9 +85,7 @@ def write_text(rows: Iterable[dict], out: IO[str], summary: Callable[[], dict[st
     if not count:
         out.write(words["no_rows"] + "\n")
     totals = summary()
-    read = message_text(
-        "batch.summary", lang, read=totals["read"], evaluated=totals["evaluated"], rejected=totals["rejected"]
-    )
+    read = text("batch.summary", lang, read=totals["read"], evaluated=totals["evaluated"], rejected=totals["rejected"])
     out.write(f"\n{words['summary']}: {read}\n")
     out.write(f"{words['phases']}:\n")
     for phase, number in totals["phases"].items():

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from ..check import Checker
-from ..errors import Problem, RecordError
+from ..errors import RecordError, problem
 from ..executors import Outcome, durable_available
+from ..messages import text, texts
 from ..releases import (
     DEFAULT_STORE,
     Release,
@@ -86,7 +87,7 @@ class Replay:
     release: Release
     rules_as_of: dt.date
     engine: str
-    engine_note: str | None
+    engine_note: str | None  # the message key of a note on the engine that ran (replay.engine_note)
     logged: Result
     from_facts: Result
     from_record: Result | None = None
@@ -113,12 +114,12 @@ def replay(
     finally:
         log.close()
     if entry is None:
-        raise ReleaseError(Problem("L005", f"no decision '{decision_id}' in the decision log", database))
+        raise ReleaseError(problem("L005", database, decision=decision_id))
     store_path = Path(store_path or DEFAULT_STORE)
     release = _release_of(entry, store_path)
     engine, note = entry.get("engine") or "python", None
     if engine == "durable" and not durable_available():
-        engine, note = "python", "durable_rules cannot be loaded here; the pure-Python executor (same semantics) ran"
+        engine, note = "python", "replay.engine_note"
     checker = Checker(release.rules, release.guidance, engine=engine)
     rules_day = dt.date.fromisoformat(entry.get("rules_as_of") or entry["as_of"])
     facts = dict(entry["facts"])
@@ -135,12 +136,7 @@ def replay(
         digest = record_hash(record)
         if digest != entry["record_hash"]:
             raise RecordError(
-                Problem(
-                    "L004",
-                    f"this is not the record of decision {decision_id}: its hash is "
-                    f"{digest[:12]}…, the log has {entry['record_hash'][:12]}…",
-                    name,
-                )
+                problem("L004", name, decision=decision_id, digest=digest[:12], logged=entry["record_hash"][:12])
             )
         evaluation = checker.evaluate(record, dt.date.fromisoformat(entry["as_of"]), rules_day)
         result.from_record = Result.of_outcome(evaluation.outcome, evaluation.facts)
@@ -162,57 +158,20 @@ def _release_of(entry: dict, store_path: Path) -> Release:
     found = find_by_rulebook_hash(store_path, entry["rulebook_hash"])
     if found is None:
         raise ReleaseError(
-            Problem(
-                "L001",
-                f"no release in the store holds rulebook {entry['rulebook_name']} {entry['rulebook_version']} "
-                f"(hash {entry['rulebook_hash'][:12]}…); replay needs the release the decision used",
+            problem(
+                "L001.no_release",
                 str(store_path),
+                name=entry["rulebook_name"],
+                version=entry["rulebook_version"],
+                hash=entry["rulebook_hash"][:12],
             )
         )
     return found
 
 
-WORDS = {
-    "da": {
-        "head": "Genafspilning af beslutning {id}",
-        "made": "Truffet {time} af {user} ({role}), tjekdato {as_of}",
-        "release": "Udgivelse {hash} ({name} {version}), godkendt af {approver} {time}",
-        "rules": "Regler pr. {day}, motor {engine}",
-        "facts": "Fra de loggede fakta",
-        "record": "Fra den oprindelige post",
-        "same": "identisk: {result}",
-        "differs": "forskelligt:",
-        "then_now": "  {what}: dengang {then}, nu {now}",
-        "fact": "  faktum {name} blev udledt som {then} dengang, {now} nu",
-        "identical": "Resultatet er identisk.",
-        "different": "Resultatet er IKKE identisk.",
-        "none": "ingen",
-        "phase": "fase",
-        "flags": "flag",
-    },
-    "en": {
-        "head": "Replay of decision {id}",
-        "made": "Made {time} by {user} ({role}), check date {as_of}",
-        "release": "Release {hash} ({name} {version}), approved by {approver} {time}",
-        "rules": "Rules as of {day}, engine {engine}",
-        "facts": "From the logged facts",
-        "record": "From the original record",
-        "same": "identical: {result}",
-        "differs": "different:",
-        "then_now": "  {what}: then {then}, now {now}",
-        "fact": "  fact {name} was derived as {then} then, {now} now",
-        "identical": "The result is identical.",
-        "different": "The result is NOT identical.",
-        "none": "none",
-        "phase": "phase",
-        "flags": "flags",
-    },
-}
-
-
 def render_replay(result: Replay, lang: str = "da") -> str:
     """The replay as plain text, Danish by default."""
-    words = WORDS[lang]
+    words = texts("replay", lang)
     entry, release = result.decision, result.release
     lines = [
         words["head"].format(id=entry["decision_id"]),
@@ -227,7 +186,7 @@ def render_replay(result: Replay, lang: str = "da") -> str:
         words["rules"].format(day=result.rules_as_of.isoformat(), engine=result.engine),
     ]
     if result.engine_note:
-        lines.append(f"({result.engine_note})")
+        lines.append(f"({text(result.engine_note, lang)})")
     lines.append("")
 
     def show(value: Any) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from .. import messages
 from ..log import tokens
 from ..log.tokens import ROLES, Principal
 from .problems import ProblemError, language
@@ -138,19 +139,13 @@ def require(action: str) -> Callable[[Request], Awaitable[Principal]]:
         else:
             principal = await run_in_threadpool(authenticate, request)
         if principal is None:
-            detail = {
-                "da": "Send et gyldigt token: Authorization: Bearer TOKEN",
-                "en": "Send a valid token: Authorization: Bearer TOKEN",
-            }[lang]
+            detail = messages.text("api.token_required", lang)
             raise ProblemError("unauthenticated", detail, headers=CHALLENGE)
         if principal.role not in ROLES:
-            detail = {"da": f"Ukendt rolle {principal.role!r}", "en": f"Unknown role {principal.role!r}"}[lang]
+            detail = messages.text("api.unknown_role", lang, role=principal.role)
             raise ProblemError("forbidden", detail)
         if not allowed(principal, action):
-            detail = {
-                "da": f"Rollen {principal.role} må ikke '{action}'",
-                "en": f"The role {principal.role} may not '{action}'",
-            }[lang]
+            detail = messages.text("api.role_may_not", lang, role=principal.role, action=action)
             raise ProblemError("forbidden", detail)
         request.state.principal = principal
         return principal

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from operator import attrgetter
 from typing import Any, Literal, NamedTuple
@@ -24,11 +24,12 @@ from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from .. import messages
 from ..caseload.batch import BatchSettings, Rejection, Summary, evaluate_stream
 from ..caseload.output import write_jsonl
 from ..caseload.readers import RawLine, not_utf8_line
 from ..check import Checker, report_json
-from ..errors import Problem, RecordError
+from ..errors import Problem, RecordError, problem
 from ..log.decisions import DecisionEntry, append_decision, decision_entry, decision_values
 from ..log.errors import StoreError
 from ..log.export import citizen_log
@@ -63,7 +64,7 @@ ALLOWED = {
 """FastAPI dependencies: the principal allowed to do the action (else 401/403)."""
 AsOf = Query(None, description="Check date (YYYY-MM-DD); data after it is left out. Default: today.")
 RulesAsOf = Query(None, description="The date that selects the rules in force (YYYY-MM-DD). Default: the check date.")
-Lang = Query("da", description="Language of the guidance and of error titles")
+Lang = Query("da", description="Language of the guidance, the labels and every message")
 PURPOSE_MAX_LENGTH = 200
 """The longest purpose a check or explain accepts: the one limit, read when the routes are made."""
 
@@ -298,11 +299,14 @@ def router() -> APIRouter:
         },
     )
     async def batch(
-        request: Request, as_of: dt.date | None = AsOf, principal: Principal = ALLOWED["batch"]
+        request: Request,
+        as_of: dt.date | None = AsOf,
+        lang: Literal["da", "en"] = Lang,
+        principal: Principal = ALLOWED["batch"],
     ) -> Response:
         """Triage rows for every record, streamed as they are evaluated, and the N = M + K summary last."""
         _require_type(request, JSONL_TYPES + JSON_TYPES)
-        settings = BatchSettings(None, services(request.app).checker.engine, as_of or dt.date.today())
+        settings = BatchSettings(None, services(request.app).checker.engine, as_of or dt.date.today(), lang)
         return DuplexStreamingResponse(_batch_lines(request, settings), media_type="application/x-ndjson")
 
     @api.get(
@@ -449,10 +453,7 @@ def _require_type(request: Request, accepted: tuple[str, ...]) -> None:
     header = request.headers.get("content-type", "")
     if not content_type_accepted(header, accepted):
         given = header.split(";")[0].strip().lower()
-        detail = {
-            "da": f"Indholdstypen {given} understøttes ikke her; brug {accepted[0]}",
-            "en": f"Content type {given} is not supported here; use {accepted[0]}",
-        }[language(request)]
+        detail = messages.text("api.media_type", language(request), given=given, accepted=accepted[0])
         raise ProblemError("unsupported-media-type", detail)
 
 
@@ -466,26 +467,19 @@ async def _record_body(request: Request) -> tuple[Any, str]:
     except UnicodeDecodeError as exc:
         raise ProblemError(
             "malformed-request",
-            {"da": "Indholdet er ikke UTF-8", "en": "The body is not UTF-8"}[lang],
-            [Problem("F002", f"not UTF-8 text ({exc.reason} at byte {exc.start})", BODY_SOURCE)],
+            messages.text("api.not_utf8", lang),
+            [problem("F002", BODY_SOURCE, reason=exc.reason, byte=exc.start)],
         ) from None
     if not text.strip():
         raise ProblemError(
             "malformed-request",
-            {"da": "Indholdet er tomt", "en": "The body is empty"}[lang],
-            [Problem("R001", "the record is empty", BODY_SOURCE)],
+            messages.text("api.empty", lang),
+            [problem("R001.empty", BODY_SOURCE)],
         )
-    data, problem = parse_json(text, BODY_SOURCE)
-    if problem is not None:
-        where = f"{problem.line}:{problem.column}"
-        raise ProblemError(
-            "malformed-request",
-            {
-                "da": f"Indholdet er ikke gyldig JSON (linje:kolonne {where})",
-                "en": f"The body is not valid JSON (line:column {where})",
-            }[lang],
-            [problem],
-        )
+    data, unreadable = parse_json(text, BODY_SOURCE)
+    if unreadable is not None:
+        where = f"{unreadable.line}:{unreadable.column}"
+        raise ProblemError("malformed-request", messages.text("api.not_json", lang, where=where), [unreadable])
     return data, text
 
 
@@ -505,11 +499,7 @@ def check_answer(app: FastAPI, record: Record, asking: Asking, fmt: str) -> Chec
 
 
 def unlogged(error: StoreError, lang: str) -> ProblemError:
-    detail = {
-        "da": "Afgørelsen kan ikke skrives i loggen; intet svar uden logning: ",
-        "en": "The decision cannot be written to the log; no answer without logging: ",
-    }[lang]
-    return ProblemError("not-ready", detail + error.text(lang))
+    return ProblemError("not-ready", messages.text("api.log_failed", lang, reason=error.text(lang)))
 
 
 def _report_and_entry(
@@ -528,10 +518,7 @@ def _valid_record(app: FastAPI, data: Any, text: str, lang: str) -> Record:
         return checker.parse_record(data, BODY_SOURCE)
     except RecordError as error:
         state.metrics.observe_rejected()
-        detail = {
-            "da": f"Borgerens data har {len(error.problems)} problem(er)",
-            "en": f"The citizen record has {len(error.problems)} problem(s)",
-        }[lang]
+        detail = messages.text("api.record_problems", lang, count=len(error.problems))
         raise ProblemError("invalid-record", detail, _with_lines(error.problems, text, checker)) from None
 
 
@@ -558,19 +545,16 @@ def _decide(app: FastAPI, data: Any, text: str, asking: Asking, kind: str) -> tu
 
 def _with_lines(problems: list[Problem], text: str, checker: Checker) -> list[Problem]:
     """The problems with their line in the body, found by reading the JSON again with line numbers."""
-    if all(problem.line is not None for problem in problems):
+    if all(item.line is not None for item in problems):
         return problems
-    located, problem = parse_yaml(text, BODY_SOURCE)  # JSON is YAML; this reader keeps lines
-    if problem is not None:
+    located, unreadable = parse_yaml(text, BODY_SOURCE)  # JSON is YAML; this reader keeps lines
+    if unreadable is not None:
         return problems
     try:
         record = checker.parse_record(located, BODY_SOURCE)
     except RecordError as error:
         lines = {(p.code, p.message): p.line for p in error.problems if p.line is not None}
-        return [
-            p if p.line is not None else Problem(p.code, p.message, p.path, lines.get((p.code, p.message)), p.column)
-            for p in problems
-        ]
+        return [p if p.line is not None else replace(p, line=lines.get((p.code, p.message))) for p in problems]
     except Exception:  # noqa: BLE001 - locating is a courtesy; the problems stand without lines
         return problems
     del record

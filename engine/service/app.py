@@ -24,6 +24,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .. import messages
 from ..check import Checker
 from ..log.errors import StoreError
 from ..log.store import Store
@@ -127,8 +128,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     @app.exception_handler(StoreError)
     async def _store_unusable(request: Request, error: StoreError) -> Response:
         lang = language(request)
-        detail = {"da": "Beslutningsloggen kan ikke bruges lige nu: ", "en": "The decision log cannot be used now: "}
-        return problem_response(ProblemError("not-ready", detail[lang] + error.text(lang)), request.url.path, lang)
+        detail = messages.text("api.log_unavailable", lang, reason=error.text(lang))
+        return problem_response(ProblemError("not-ready", detail), request.url.path, lang)
 
     app.include_router(api.router())
     if importlib.util.find_spec("bip_engine.service.page") is not None:
@@ -220,10 +221,7 @@ class Guard:
                 "".join(traceback.format_exception(exc)),
             )
             if not status["sent"]:
-                detail = {
-                    "da": f"Der opstod en fejl i tjenesten; oplys hændelse {incident} til driften",
-                    "en": f"The service failed; quote incident {incident} to its operators",
-                }[language(scope)]
+                detail = messages.text("api.incident", language(scope), incident=incident)
                 await self._answer(ProblemError("internal-error", detail, incident=incident), scope, send_with_headers)
         finally:
             route = scope.get("route")
@@ -256,8 +254,5 @@ def _content_length(scope: Scope) -> int | None:
 
 
 def _too_large(limit: int, scope: Scope) -> ProblemError:
-    detail = {
-        "da": f"Forespørgslens indhold må højst fylde {limit} bytes",
-        "en": f"The request body may be at most {limit} bytes",
-    }[language(scope)]
+    detail = messages.text("api.body_too_large", language(scope), limit=limit)
     return ProblemError("body-too-large", detail)

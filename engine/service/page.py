@@ -24,7 +24,8 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..errors import BipError, Problem, RecordError
+from .. import messages
+from ..errors import BipError, Problem, RecordError, problem
 from ..log.assessments import append_assessment
 from ..log.decisions import find_decision
 from ..log.pseudonyms import pseudonym
@@ -32,7 +33,7 @@ from ..log.store import Store
 from ..log.tokens import Principal, authenticate, list_tokens
 from ..messages import shown_message
 from ..record import Record
-from ..render import MONTHS, format_date, format_number
+from ..render import format_date, format_number
 from . import sessions
 from .page_records import CaseloadIndex, parse_record_text
 from .page_text import texts
@@ -64,7 +65,7 @@ class Refused(Exception):
 def month_year(value: str | dt.date, lang: str) -> str:
     """A date as its month and year, short: 'jan. 2026' / 'Jan 2026'."""
     day = dt.date.fromisoformat(value) if isinstance(value, str) else value
-    month = MONTHS[lang][day.month - 1]
+    month = messages.text(f"month.{day.month}", lang)
     return f"{month[:3]}. {day.year}" if lang == "da" else f"{month[:3]} {day.year}"
 
 
@@ -249,8 +250,8 @@ def _record_from_text(request: Request, text: str, name: str) -> Record:
 def _listing(text: str, problems: list[Problem]) -> list[dict]:
     """The pasted text line by line, each with the problems located on it (shown next to it)."""
     by_line: dict[int, list[Problem]] = {}
-    for problem in problems:
-        by_line.setdefault(problem.line or 0, []).append(problem)
+    for item in problems:
+        by_line.setdefault(item.line or 0, []).append(item)
     lines = text.splitlines() or [""]
     rows = [
         {"number": number, "text": line, "problems": by_line.get(number, [])}
@@ -268,7 +269,7 @@ async def _uploaded_text(form: Any) -> tuple[str, str]:
         try:
             return raw.decode("utf-8-sig"), name
         except UnicodeDecodeError:
-            raise RecordError(Problem("F002", "not UTF-8 text", name)) from None
+            raise RecordError(problem("F002.upload", name)) from None
     return str(form.get("record_text") or ""), "<record>"
 
 

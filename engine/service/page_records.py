@@ -17,7 +17,7 @@ from typing import Any
 
 from ..caseload.readers import RawRecord, ReadProblem, detect_and_read
 from ..caseload.unique import duplicate_problem
-from ..errors import Problem, RecordError, problem
+from ..errors import RecordError, problem
 from ..yamlio import parse_json, parse_yaml
 
 
@@ -115,11 +115,11 @@ class CaseloadIndex:
 def parse_record_text(text: str, name: str, max_bytes: int) -> Any:
     """Load a pasted or uploaded record (YAML or JSON); raise `RecordError` with located problems."""
     if len(text.encode("utf-8")) > max_bytes:
-        raise RecordError(Problem("R001", f"the record is larger than {max_bytes} bytes", name))
+        raise RecordError(problem("R001.too_large", name, limit=max_bytes))
     if not text.strip():
-        raise RecordError(Problem("R001", "the record is empty", name))
+        raise RecordError(problem("R001.empty", name))
     json_like = name.lower().endswith(".json")
-    data, problem = parse_json(text, name) if json_like else parse_yaml(text, name)
-    if problem:
-        raise RecordError(problem)
+    data, unreadable = parse_json(text, name) if json_like else parse_yaml(text, name)
+    if unreadable:
+        raise RecordError(unreadable)
     return data

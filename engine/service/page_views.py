@@ -12,12 +12,13 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .. import messages
 from ..errors import RecordError
 from ..log.assessments import assessments_for
 from ..log.decisions import append_decision, decision_entry, latest_decision
 from ..log.tokens import Principal
 from ..record import Record
-from ..render import MONTHS, format_date
+from ..render import format_date
 from ..report import Report, Trajectory
 from .page_chart import ChartInput, build_chart
 
@@ -74,7 +75,7 @@ def traces(checker: Checker, evaluation: Evaluation, report: Report, lang: str) 
 
 def _short_date(lang: str) -> Callable[[dt.date], str]:
     def write(day: dt.date) -> str:
-        return f"{MONTHS[lang][day.month - 1][:3]} {day.year}"
+        return f"{messages.text(f'month.{day.month}', lang)[:3]} {day.year}"
 
     return write
 

@@ -18,25 +18,26 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from ..errors import Problem
+from ..errors import Problem, problem
+from ..messages import text
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:bip-engine:problem:"
 
-# kind: (status, Danish title, English title)
-KINDS: dict[str, tuple[int, str, str]] = {
-    "malformed-request": (400, "Forespørgslen kan ikke læses", "The request cannot be read"),
-    "bad-parameter": (400, "En parameter er ugyldig", "A parameter is invalid"),
-    "unauthenticated": (401, "Adgang kræver et gyldigt token", "A valid token is required"),
-    "forbidden": (403, "Rollen må ikke dette", "The role may not do this"),
-    "not-found": (404, "Findes ikke", "Not found"),
-    "method-not-allowed": (405, "Metoden er ikke tilladt her", "Method not allowed"),
-    "not-acceptable": (406, "Formatet kan ikke leveres", "Not acceptable"),
-    "body-too-large": (413, "Forespørgslen er for stor", "The request body is too large"),
-    "unsupported-media-type": (415, "Indholdstypen understøttes ikke", "Unsupported media type"),
-    "invalid-record": (422, "Borgerens data kan ikke bruges", "The citizen record cannot be used"),
-    "internal-error": (500, "Intern fejl i tjenesten", "Internal error in the service"),
-    "not-ready": (503, "Tjenesten er ikke klar", "The service is not ready"),
+# kind: status; the title of each kind is the message `problem.title.KIND`
+KINDS: dict[str, int] = {
+    "malformed-request": 400,
+    "bad-parameter": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not-found": 404,
+    "method-not-allowed": 405,
+    "not-acceptable": 406,
+    "body-too-large": 413,
+    "unsupported-media-type": 415,
+    "invalid-record": 422,
+    "internal-error": 500,
+    "not-ready": 503,
 }
 STATUS_KINDS = {
     404: "not-found",
@@ -89,7 +90,7 @@ class ProblemError(Exception):
     @property
     def status(self) -> int:
         """The HTTP status of this kind of problem."""
-        return KINDS[self.kind][0]
+        return KINDS[self.kind]
 
 
 def language(request_or_scope: Any) -> str:
@@ -100,22 +101,29 @@ def language(request_or_scope: Any) -> str:
 
 
 def problem_body(error: ProblemError, path: str, lang: str = "da") -> bytes:
-    """The JSON body of a problem answer."""
-    status, title_da, title_en = KINDS[error.kind]
+    """The JSON body of a problem answer, its title and the problems' messages in `lang`."""
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + error.kind,
-        "title": title_en if lang == "en" else title_da,
-        "status": status,
+        "title": text(f"problem.title.{error.kind}", lang),
+        "status": KINDS[error.kind],
         "detail": error.detail,
         "instance": path,
-        "problems": [
-            {"path": p.path, "line": p.line, "column": p.column, "code": p.code, "message": p.message}
-            for p in error.problems
-        ],
+        "problems": [problem_object(p, lang) for p in error.problems],
     }
     if error.incident:
         body["incident"] = error.incident
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def problem_object(problem: Problem, lang: str) -> dict[str, Any]:
+    """One located problem as JSON (`LocatedProblem`): code, message in `lang`, path, line, column."""
+    return {
+        "path": problem.path,
+        "line": problem.line,
+        "column": problem.column,
+        "code": problem.code,
+        "message": problem.text(lang),
+    }
 
 
 def problem_response(error: ProblemError, path: str, lang: str = "da") -> Response:
@@ -128,12 +136,16 @@ def problem_response(error: ProblemError, path: str, lang: str = "da") -> Respon
 def _query_problems(error: RequestValidationError) -> list[Problem]:
     problems = []
     for item in error.errors():
-        where = ".".join(str(part) for part in item.get("loc", ()))
+        where = ".".join(str(part) for part in item.get("loc", ())) or "query"
         given = item.get("input")
-        message = item.get("msg", "invalid")
-        if given is not None and not isinstance(given, (dict, list)):
-            message = f"{message} (given: {str(given)[:80]!r})"
-        problems.append(Problem("Q001", message, where or "query"))
+        if item.get("type") == "missing":
+            problems.append(problem("Q001.missing", where))
+        elif given is not None and not isinstance(given, (dict, list)):
+            problems.append(
+                problem("Q001.given", where, detail=item.get("msg", "invalid"), given=repr(str(given)[:80]))
+            )
+        else:
+            problems.append(problem("Q001", where, detail=item.get("msg", "invalid")))
     return problems
 
 
@@ -148,30 +160,25 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
         kind = STATUS_KINDS.get(error.status_code, "malformed-request" if error.status_code < 500 else "internal-error")
         lang = language(request)
-        detail = (
-            error.detail
-            if isinstance(error.detail, str) and error.status_code not in (404, 405)
-            else {
-                404: {"da": f"Der er intet på {request.url.path}", "en": f"There is nothing at {request.url.path}"},
-                405: {
-                    "da": f"{request.method} kan ikke bruges på {request.url.path}",
-                    "en": f"{request.method} cannot be used on {request.url.path}",
-                },
-            }.get(error.status_code, {"da": str(error.detail), "en": str(error.detail)})[lang]
-        )
+        if error.status_code == 404:
+            detail = text("api.not_found", lang, path=request.url.path)
+        elif error.status_code == 405:
+            detail = text("api.method", lang, method=request.method, path=request.url.path)
+        else:
+            detail = str(error.detail)
         problem = ProblemError(kind, detail, headers=dict(error.headers or {}))
         return problem_response(problem, request.url.path, lang)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> Response:
         lang = language(request)
-        detail = {"da": "En eller flere parametre er ugyldige", "en": "One or more parameters are invalid"}[lang]
+        detail = text("api.bad_parameters", lang)
         return problem_response(ProblemError("bad-parameter", detail, _query_problems(error)), request.url.path, lang)
 
 
 def openapi_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The `responses` entry documenting these problem statuses as problem+json."""
-    descriptions = {kind_status: title_en for kind_status, _, title_en in KINDS.values()}
+    descriptions = {status: text(f"problem.title.{kind}", "en") for kind, status in KINDS.items()}
     return {
         status: {
             "description": descriptions.get(status, "Problem"),

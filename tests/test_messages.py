@@ -1,0 +1,248 @@
+"""The message catalogue: both languages complete and alike, read through gettext, and Danish output free of English.
+
+The last test runs the Danish output of every command and endpoint on good and bad input and looks
+for the catalogue's own English texts in it, so a text shown without going through the catalogue's
+Danish (or a problem built without its key) makes it fail.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+
+import pytest
+import yaml
+from babel.messages.pofile import read_po
+from click.testing import CliRunner
+
+from bip_engine import cli, messages
+from tests.conftest import ROOT
+
+AS_OF = "2026-11-22"
+
+
+def po_texts(lang: str) -> dict[str, str]:
+    """The .po file of `lang` read with Babel, independently of the module's cache."""
+    with open(messages.po_path(lang), "rb") as stream:
+        return {item.id: item.string for item in read_po(stream) if item.id}
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def test_every_key_is_in_both_languages_with_the_same_placeholders():
+    danish, english = po_texts("da"), po_texts("en")
+    assert set(danish) == set(english)
+    assert len(english) > 400
+    assert [key for key, value in {**danish, **english}.items() if not value] == []
+    different = {key: (placeholders(danish[key]), placeholders(english[key])) for key in english}
+    assert {key: pair for key, pair in different.items() if pair[0] != pair[1]} == {}
+    reserved = {"key", "lang"}  # the parameters of `messages.text` itself: an argument cannot have these names
+    assert [key for key, (names, _) in different.items() if names & reserved] == []
+
+
+def test_the_module_gives_what_the_po_files_say_fresh_and_from_its_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("BIP_CACHE_DIR", str(tmp_path))
+    for attempt in ("parsed", "cached"):
+        messages.catalogue.cache_clear()
+        messages._section.cache_clear()
+        for lang in messages.LANGS:
+            assert messages.catalogue(lang) == po_texts(lang), attempt
+        assert len(list((tmp_path / "messages").glob("*.json"))) == 2
+    messages.catalogue.cache_clear()
+    messages._section.cache_clear()
+
+
+def test_text_fills_placeholders_and_names_in_the_language():
+    assert (
+        messages.text("R002.score", "da", field="x", given=9) == "x: en score skal være et helt tal fra 1 til 5, ikke 9"
+    )
+    assert messages.text("left_out.intervention", "en", name="job", date="2026-01-01") == "job from 2026-01-01"
+    named = messages.text("R003", "da", field="f", name="x", hint_name="y")
+    assert named.endswith("(mente du 'y'?)")
+    assert messages.text("fact_score", "en", label={"da": "Samarbejdsevne", "en": "Ability to cooperate"}) == (
+        "latest score for Ability to cooperate"
+    )
+    with pytest.raises(KeyError):
+        messages.text("no.such.key", "da")
+
+
+# --- Danish output has no English from the catalogue ------------------------------------------------
+
+
+def english_fragments() -> dict[str, str]:
+    """Pieces of the English texts that differ from the Danish ones and could not be Danish: the literal
+    parts of each template between placeholders, of two or more words and 10 or more characters."""
+    danish, english = po_texts("da"), po_texts("en")
+    found = {}
+    for key, template in english.items():
+        if template == danish[key]:
+            continue
+        for literal, *_ in string.Formatter().parse(template):
+            piece = literal.strip(" :;,.()'\"\n")
+            if len(piece) >= 10 and len(piece.split()) >= 2 and piece not in danish[key]:
+                found[piece] = key
+    return found
+
+
+FRAGMENTS = english_fragments()
+
+
+def english_in(output: str) -> list[tuple[str, str]]:
+    return [(key, piece) for piece, key in FRAGMENTS.items() if piece in output]
+
+
+def example(name: str) -> dict:
+    return json.loads(json.dumps(yaml.safe_load((ROOT / "examples" / name).read_text(encoding="utf-8")), default=str))
+
+
+def bad_examples() -> list[dict]:
+    score = example("tilbagegang.yaml")
+    score["measurements"][0]["scores"]["health_coping"] = 9
+    fields = example("fremgang.yaml")
+    fields["measurements"][0]["date"] = "2026-13-01"
+    fields["interventions"] = [{"type": "jobrettet_typo", "start": "2026-01-01", "end": "2025-01-01"}]
+    fields["colour"] = "blue"
+    return [score, fields, {"id": "010190-1234"}, {}]
+
+
+@pytest.fixture
+def files(tmp_path):
+    """Good and bad records, a caseload folder with both, and a broken rulebook."""
+    good = sorted((ROOT / "examples").glob("*.yaml"))
+    bad = []
+    for number, data in enumerate(bad_examples()):
+        path = tmp_path / f"bad{number}.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        bad.append(path)
+    (tmp_path / "notjson.json").write_text("{oops", encoding="utf-8")
+    bad.append(tmp_path / "notjson.json")
+    caseload = tmp_path / "caseload.jsonl"
+    lines = [json.dumps(example(path.name)) for path in good] + [json.dumps(data) for data in bad_examples()]
+    caseload.write_text("\n".join([*lines, "{oops", "[1]"]) + "\n", encoding="utf-8")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for path in (ROOT / "rules").glob("*.yaml"):
+        (rules / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    with open(rules / "flags.yaml", "a", encoding="utf-8") as stream:
+        stream.write("\nbroken: [unclosed\n")
+    return {"good": good, "bad": bad, "caseload": caseload, "broken_rules": rules, "tmp": tmp_path}
+
+
+def cli_outputs(files) -> dict[str, str]:
+    runner = CliRunner()
+    outputs = {}
+
+    def run(name: str, *args: str) -> None:
+        result = runner.invoke(cli.main, [*args, "--lang", "da"])
+        assert result.exception is None or isinstance(result.exception, SystemExit), (name, result.exception)
+        outputs[name] = result.output + (result.stderr if result.stderr_bytes is not None else "")
+
+    for path in files["good"] + files["bad"]:
+        for fmt in ("text", "markdown", "json"):
+            run(f"check {path.name} {fmt}", "check", str(path), "--as-of", "2026-06-01", "--format", fmt)
+        run(f"explain {path.name}", "explain", str(path), "--as-of", AS_OF)
+    errors = files["tmp"] / "errors.jsonl"
+    for fmt in ("text", "jsonl"):
+        run(f"batch {fmt}", "batch", str(files["caseload"]), "--as-of", AS_OF, "--format", fmt, "--errors", str(errors))
+        outputs[f"batch {fmt} errors"] = errors.read_text(encoding="utf-8")
+    run("validate good", "rules", "validate")
+    run("validate bad", "rules", "validate", str(files["broken_rules"]))
+    run("docs", "rules", "docs")
+    run("diff", "rules", "diff", str(ROOT / "rules"), str(ROOT / "rules"), "--caseload", str(files["caseload"]))
+    store = files["tmp"] / "store"
+    run("release refused", "rules", "release", str(ROOT / "rules"), "--approved-by", " ", "--store", str(store))
+    run(
+        "release",
+        "rules",
+        "release",
+        str(ROOT / "rules"),
+        "--approved-by",
+        "Karen",
+        "--self-approve",
+        "--store",
+        str(store),
+    )
+    run("releases", "rules", "releases", "--store", str(store))
+    features = files["tmp"] / "features"
+    features.mkdir()
+    (features / "bad.feature").write_text("Egenskab: x\n  Scenarie: y\n    Givet noget\n    Scenarieskabelon: z\n")
+    run("rules test bad", "rules", "test", "--features", str(features))
+    run("rules test none", "rules", "test", "--features", str(files["tmp"] / "broken_rules"))
+    database = f"sqlite:///{files['tmp'] / 'log.sqlite'}"
+    run("replay unknown", "replay", "nope", "--database", database, "--store", str(store))
+    run("token bad role", "tokens", "create", "--name", "x", "--role", "boss", "--database", database)
+    return outputs
+
+
+def test_the_danish_output_of_every_command_has_no_english_message(files):
+    assert len(FRAGMENTS) > 100  # the check can fail: there is English to find
+    outputs = cli_outputs(files)
+    found = {name: english_in(output) for name, output in outputs.items()}
+    assert {name: pieces for name, pieces in found.items() if pieces} == {}
+
+
+def test_the_finder_finds_english_where_there_is_some():
+    sample = "Borgerens data kan ikke bruges:\n  x.json: R002 " + messages.text("R002.score", "en", field="f", given=9)
+    assert english_in(sample)
+
+
+def test_the_danish_answers_of_every_endpoint_have_no_english_message(files, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from bip_engine.service.app import create_app
+    from bip_engine.service.settings import ServiceSettings
+    from tests.service_server import make_tokens
+
+    database = f"sqlite:///{tmp_path / 'service.sqlite'}"
+    tokens = make_tokens(database)
+    answers = {}
+    with TestClient(create_app(ServiceSettings(database=database, engine="python"))) as client:
+        system = {"authorization": f"Bearer {tokens['system']}"}
+        query = f"lang=da&as_of={AS_OF}&purpose=test"
+        for path in files["good"] + files["bad"]:
+            body = path.read_bytes() if path.suffix == ".json" else json.dumps(example(path.name)).encode()
+            for route in ("check", "explain"):
+                answer = client.post(
+                    f"/v1/{route}?{query}", content=body, headers={**system, "content-type": "application/json"}
+                )
+                answers[f"{route} {path.name}"] = answer.text
+        answers["batch"] = client.post(
+            f"/v1/batch?{query}",
+            content=files["caseload"].read_bytes(),
+            headers={**system, "content-type": "application/x-ndjson"},
+        ).text
+        answers["no token"] = client.post(f"/v1/check?{query}", json={}).text
+        answers["wrong role"] = client.post(
+            f"/v1/batch?{query}", content=b"", headers={"authorization": f"Bearer {tokens['caseworker']}"}
+        ).text
+        answers["not found"] = client.get("/v1/nothing?lang=da", headers=system).text
+        answers["method"] = client.delete(f"/v1/check?{query}", headers=system).text
+        answers["media type"] = client.post(
+            f"/v1/check?{query}", content=b"x", headers={**system, "content-type": "text/plain"}
+        ).text
+        answers["empty"] = client.post(
+            f"/v1/check?{query}", content=b" ", headers={**system, "content-type": "application/json"}
+        ).text
+        answers["page"] = client.get("/?lang=da").text
+    found = {name: english_in(text) for name, text in answers.items()}
+    assert {name: pieces for name, pieces in found.items() if pieces} == {}
+    assert re.search(r"helt tal fra 1 til 5", answers["check bad0.json"])
+
+
+def test_every_key_the_code_names_is_in_the_catalogue():
+    """Message keys written out in the code (`problem("R002.score", ...)`, `text("cli.progress", ...)`) exist."""
+    sources = [*sorted((ROOT / "engine").rglob("*.py")), ROOT / "cli.py"]
+    named, prefixes = set(), set()
+    for path in sources:
+        code = path.read_text(encoding="utf-8")
+        named |= set(
+            re.findall(r"\b(?:problem|text|self\.add)\(\s*\"([A-Z][0-9]{3}[A-Za-z0-9_.]*|[a-z_]+\.[a-z0-9_.]+)\"", code)
+        )
+        prefixes |= set(re.findall(r"\btexts\(\s*\"([a-z_.]+)\"", code))
+    keys = messages.keys()
+    assert len(named) > 80 and prefixes  # the search finds them
+    assert sorted(named - keys) == []
+    assert sorted(prefix for prefix in prefixes if not any(key.startswith(prefix + ".") for key in keys)) == []
