@@ -12,10 +12,11 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from bip_engine.log.store import Store
+from bip_engine.log.tokens import create_token
 from bip_engine.service import api
 from bip_engine.service.app import create_app
 from bip_engine.service.settings import ServiceSettings
-from bip_engine.service.store import Store
 from tests.conftest import ROOT
 
 RECORD = json.dumps(yaml.safe_load((ROOT / "examples" / "stilstand.yaml").read_text(encoding="utf-8")), default=str)
@@ -25,7 +26,7 @@ def _client(tmp_path) -> tuple[TestClient, dict[str, str]]:
     database = f"sqlite:///{tmp_path / 'log.sqlite'}"
     store = Store.open(database)
     try:
-        token = store.create_token("caseworker", "caseworker")
+        token = create_token(store, "caseworker", "caseworker")
     finally:
         store.close()
     app = create_app(ServiceSettings(database=database, engine="python"))

@@ -83,7 +83,7 @@ def test_every_contract_is_kept(graph, contracts):
         ("SQLAlchemy", "bip_engine.authoring.impact", "sqlalchemy"),
         ("SQLAlchemy", "bip_engine.cli", "sqlalchemy"),
         ("SQLAlchemy", "bip_engine.record", "sqlalchemy"),
-        ("PostgreSQL driver", "bip_engine.service.store", "psycopg"),
+        ("PostgreSQL driver", "bip_engine.log.store", "psycopg"),
         ("PostgreSQL driver", "bip_engine.caseload.batch", "psycopg"),
     ],
 )

@@ -9,7 +9,11 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.service_server import wait_for
+
+pytestmark = pytest.mark.service
 
 
 def _sockets(pid: int) -> int:
