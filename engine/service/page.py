@@ -16,6 +16,7 @@ answers.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from typing import Any
 import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.staticfiles import PathLike, StaticFiles
+from starlette.types import Scope
 
 from .. import messages
 from ..errors import BipError, Problem, RecordError, problem
@@ -44,13 +47,6 @@ from .settings import ServiceSettings
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
-STATIC_TYPES = {
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-}
 PERMISSION = "check"
 
 
@@ -424,14 +420,30 @@ async def citizen_version(request: Request) -> Response:
     return _render(request, session, "citizen.html.j2", principal=principal, **view)
 
 
-async def static(name: str) -> Response:
-    """A file of the page's own assets (no CDN: the page works offline)."""
-    path = (STATIC / name).resolve()
-    if path.parent != STATIC or not path.is_file() or path.suffix not in STATIC_TYPES:
-        return Response("not found\n", status_code=404, media_type="text/plain")
-    return Response(
-        path.read_bytes(), media_type=STATIC_TYPES[path.suffix], headers={"Cache-Control": "public, max-age=3600"}
-    )
+class PageAssets(StaticFiles):
+    """The page's own assets (no CDN: the page works offline), served by Starlette's StaticFiles.
+
+    A name the file system cannot even look up (a NUL byte, a name longer than it allows) is a plain
+    404 like any other missing file, and every asset may be cached for an hour.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(directory=STATIC)
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        """The file for `path`, or none when the name cannot name a file here."""
+        try:
+            return super().lookup_path(path)
+        except (ValueError, OSError):
+            return "", None
+
+    def file_response(
+        self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        """The asset, with its cache header."""
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
 
 
 def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
@@ -456,7 +468,7 @@ def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Req
 
 
 def page_router() -> APIRouter:
-    """The page's routes: `/`, the forms it posts to, and `/static/...`."""
+    """The page's routes: `/` and the forms it posts to (its assets are mounted at `/static`: `PageAssets`)."""
     router = APIRouter(include_in_schema=False)
     router.add_api_route("/", _guarded(home), methods=["GET"])
     router.add_api_route("/login", _guarded(login), methods=["POST"])
@@ -465,5 +477,4 @@ def page_router() -> APIRouter:
     router.add_api_route("/what-if", _guarded(what_if_view), methods=["POST"])
     router.add_api_route("/assess", _guarded(assess), methods=["POST"])
     router.add_api_route("/citizen", _guarded(citizen_version), methods=["POST"])
-    router.add_api_route("/static/{name}", static, methods=["GET"])
     return router
