@@ -2,8 +2,8 @@
 
 Exit codes: 0 done (whatever was flagged), 1 flags at or above `--fail-on` (or failing scenarios),
 2 usage error, 3 invalid citizen record (in batch work: some records rejected), 4 invalid rulebook
-or templates, 70 internal error (a bug: an incident id is printed and the traceback is written to an
-incident file, see bip_engine.incidents).
+or templates, 5 a part that is not installed (an extra), 70 internal error (a bug: an incident id is printed and the traceback is written to an
+incident file, see bip_engine.incidents). The table is in docs/reference/codes.md.
 """
 
 from __future__ import annotations
@@ -403,7 +403,7 @@ def schema(which):
     type=click.Choice(["triage", "input"]),
     default="triage",
     show_default=True,
-    help="Most urgent first (see README), or the order the records were read.",
+    help="Most urgent first (see docs/reference/caseloads.md), or the order the records were read.",
 )
 @click.option(
     "--errors",
@@ -894,7 +894,7 @@ def log_purge(age, database, lang):
     metavar="HEADER",
     default=None,
     help="Take the user from HEADER and the role from HEADER-Role, set by a reverse proxy that "
-    "strips them from clients (see README). Off by default.",
+    "strips them from clients (see docs/operations.md). Off by default.",
 )
 @click.option(
     "--max-body",
@@ -941,7 +941,7 @@ def log_purge(age, database, lang):
 )
 @click.pass_context
 def serve(ctx, host, port, workers, access_log, **options):
-    """Run the check as an HTTP service (API, access control, decision log); see README."""
+    """Run the check as an HTTP service (API, access control, decision log); see docs/operations.md."""
     from .service.server import serve as run_service
     from .service.settings import ServiceSettings
 

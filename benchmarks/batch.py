@@ -1,4 +1,4 @@
-"""Batch benchmarks on synthetic cohorts. Prints Markdown tables (the README shows the latest).
+"""Batch benchmarks on synthetic cohorts. Prints Markdown tables (docs/development/benchmarks.md shows the latest).
 
     python benchmarks/batch.py [--sizes 1000 10000 100000] [--skip-durable-above 10000] [--csv-sizes 100000]
 

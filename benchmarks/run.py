@@ -1,4 +1,4 @@
-"""Benchmarks for the pre-meeting check. Prints a Markdown table (the README shows the latest).
+"""Benchmarks for the pre-meeting check. Prints a Markdown table (docs/development/benchmarks.md shows the latest).
 
     python benchmarks/run.py [--records 2000] [--cold-runs 15] [--only cold|warm|throughput]
 

@@ -5,7 +5,8 @@ The texts live in gettext catalogues, `locale/{da,en}/LC_MESSAGES/bip.po`, one e
 the text, with `{name}` placeholders filled in by `str.format`. A key is a problem code, or a code
 and a variant, or a prefix naming where the text is shown (`cli.`, `api.`, `page.`, `report.`,
 `fact.`, `batch.`, `impact.`, `docs.`, `replay.`, `log.`, `gherkin.`, `describe.`). Both languages
-have every key, with the same placeholders (tests/test_messages.py).
+have every key, with the same placeholders (tests/test_messages.py); how to add a message is in
+docs/development/architecture.md.
 
 The .po files are read with Babel on first use only (a run that shows no message never reads them),
 and the parsed catalogue is kept as JSON in the cache folder (`BIP_CACHE_DIR`, default

@@ -1,6 +1,6 @@
 """The citizen record: the input of a check, read from YAML or JSON and validated.
 
-The format is a public interface (see the README and `bip schema input`). Validation happens in
+The format is a public interface (see docs/reference/records.md and `bip schema input`). Validation happens in
 two steps: the shape and types (pydantic), then the names against the rulebook's catalogues
 (indicator ids, intervention ids and aliases). Every problem names the file, the line where it
 can be found, and the field, so a caseworker or an IT team can fix the record at once.

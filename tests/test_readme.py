@@ -97,9 +97,33 @@ def test_every_problem_code_in_the_code_is_documented():
 
 
 def test_exit_codes_table_matches_the_cli():
-    table = set(re.findall(r"^\| (\d) \| ", page("reference/codes.md"), flags=re.M))
-    assert table == {"0", "1", "2", "3", "4"}
-    assert (cli.EXIT_FLAGGED, cli.EXIT_USAGE, cli.EXIT_REJECTED, cli.EXIT_INVALID_RULES) == (1, 2, 3, 4)
+    """The table lists 0 and every `EXIT_*` code the command line defines, and nothing else."""
+    table = {int(code) for code in re.findall(r"^\| (\d+) \| ", page("reference/codes.md"), flags=re.M)}
+    defined = {value for name, value in vars(cli).items() if name.startswith("EXIT_") and isinstance(value, int)}
+    assert {cli.EXIT_NOT_INSTALLED, cli.EXIT_INTERNAL} <= defined
+    assert table == defined | {0}
+
+
+def test_the_report_schema_version_is_the_one_the_code_writes():
+    """Every "schema version X.Y" the records page and the changelog name is the report's `SCHEMA_VERSION`."""
+    from bip_engine.report import SCHEMA_VERSION
+
+    for text in (page("reference/records.md"), (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")):
+        named = set(re.findall(r"schema(?: version|_version`?,? now) (\d+\.\d+)", text))
+        assert named, "no report schema version named"
+        assert SCHEMA_VERSION in named
+    current = re.findall(r"schema version (\d+\.\d+)\)", page("reference/records.md"))
+    assert current == [SCHEMA_VERSION]
+
+
+def test_every_environment_variable_the_code_reads_is_in_the_operations_guide():
+    """The configuration table names every `BIP_...` variable in the code, and no other."""
+    sources = [ROOT / "cli.py", *(ROOT / "engine").rglob("*.py")]
+    used = {name for path in sources for name in re.findall(r"\bBIP_[A-Z_]+\b", path.read_text(encoding="utf-8"))}
+    guide = page("operations.md")
+    documented = set(re.findall(r"\bBIP_[A-Z_]+\b", guide))
+    assert {"BIP_CACHE_DIR", "BIP_INCIDENT_DIR"} <= used
+    assert used == documented
 
 
 def commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
@@ -323,3 +347,19 @@ def test_the_caseworkers_guide_names_every_phase_and_every_flag_title(rulebook):
         titles += [piece.strip() for piece in re.split(r"\{[%{#].*?[%}#]\}", title.group(1)) if piece.strip()]
     assert len(titles) > len(rulebook.flag_ids) > 10
     assert [title for title in titles if f"| {title} |" not in text] == []
+
+
+def test_the_code_points_at_the_documentation_pages_not_the_readme():
+    """Help texts and docstrings name the page that says it; the README is only a start page now."""
+    sources = [ROOT / "cli.py", *(ROOT / "engine").rglob("*.py"), *(ROOT / "benchmarks").glob("*.py")]
+    stale = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sources
+        if not path.is_symlink()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "README" in line
+    ]
+    assert stale == []
+    named = set(re.findall(r"docs/([\w/-]+\.md)", "\n".join(path.read_text(encoding="utf-8") for path in sources)))
+    assert named, "the code names no documentation page"
+    assert {name for name in named if not (DOCS / name).is_file()} == set()

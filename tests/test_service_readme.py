@@ -55,3 +55,20 @@ def test_the_curl_examples_send_urls_an_http_server_accepts():
     urls = re.findall(r'curl [^\n]*?"?(http://[^"\s]+)', API + OPERATIONS)
     assert len(urls) >= 5
     assert [url for url in urls if not url.isascii()] == []
+
+
+def test_the_metrics_named_in_the_docs_are_the_ones_the_service_writes():
+    """Every `bip_...` metric the pages name is in a scrape of /metrics, and every one in a scrape is named."""
+    from bip_engine.service.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.observe_request("/v1/check", "POST", 200, 0.01)
+    metrics.observe_check("check", "stilstand")
+    metrics.observe_rejected()
+    metrics.observe_reload(ok=False)
+    scrape = metrics.render(("bip-default", "1", "abc"))
+    scraped = set(re.findall(r"^(bip_[a-z_]+?)(?:_bucket|_count|_sum)?(?:\{| )", scrape, flags=re.M))
+    assert {"bip_http_request_duration_seconds", "bip_http_requests_total"} <= scraped
+    for name, text in (("operations.md", OPERATIONS), ("reference/http-api.md", API)):
+        named = set(re.findall(r"`(bip_[a-z_]+)(?![.\w])", text))
+        assert named == scraped, name

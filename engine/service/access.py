@@ -1,6 +1,6 @@
 """Who may do what: Bearer tokens from the decision-log store, or a trusted reverse proxy's headers.
 
-Roles and their permissions (`ROLE_PERMISSIONS`) are the README's table. A request without a valid
+Roles and their permissions (`ROLE_PERMISSIONS`) are the table in docs/reference/http-api.md. A request without a valid
 token is answered 401 (with `WWW-Authenticate: Bearer`); a valid principal whose role may not do
 the action gets 403.
 

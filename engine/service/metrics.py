@@ -3,7 +3,8 @@
 Counted per process: requests by route and status, request latency (a histogram per route),
 checks by phase, rejected records, reloads and failed reloads, and the rulebook in use. Each
 `Metrics` has a registry of its own, so two applications in one process (as in the tests) never
-share counters.
+share counters. The metrics are listed in docs/operations.md; adding them up across the workers
+of `--workers N` (prometheus_client's multiprocess mode) is future work.
 """
 
 from __future__ import annotations

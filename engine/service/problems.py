@@ -56,7 +56,7 @@ class LocatedProblem(BaseModel):
     path: str | None = Field(None, description="Where: `body` (the request body), `query.NAME`, or a line's source")
     line: int | None = None
     column: int | None = None
-    code: str = Field(description="The problem code, as in the CLI (see the README)")
+    code: str = Field(description="The problem code, as in the CLI (see docs/reference/codes.md)")
     message: str
 
 
