@@ -43,7 +43,7 @@ def test_an_internal_error_gives_its_own_code_an_incident_id_and_no_traceback(tm
 
 def test_the_message_follows_the_language(tmp_path, monkeypatch):
     monkeypatch.setenv("BIP_INCIDENT_DIR", str(tmp_path))
-    monkeypatch.setattr("bip_engine.fastpath.quick_check", broken_schema)
+    monkeypatch.setattr("bip_engine.check.Checker.render", broken_schema)
     example = str(ROOT / "examples" / "stilstand.yaml")
     danish = CliRunner().invoke(cli.main, ["check", example, "--as-of", "2026-11-22"])
     english = CliRunner().invoke(cli.main, ["check", example, "--as-of", "2026-11-22", "--lang", "en"])

@@ -11,6 +11,14 @@ from tests.conftest import ROOT
 PACKAGE = [*sorted(path for path in (ROOT / "engine").rglob("*.py") if not path.is_symlink()), ROOT / "cli.py"]
 
 
+#: Private names of other libraries that we use on purpose, each with the reason.
+THIRD_PARTY = {
+    # SQLAlchemy's copy of a column: its public `Column.copy()` is deprecated in favour of it, and the
+    # log's schema needs a table as it was at an earlier migration (engine/log/schema.py).
+    "column._copy",
+}
+
+
 def private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
@@ -36,8 +44,9 @@ def borrowed_private_names(path: Path) -> list[str]:
             and node.attr not in {"_replace", "_asdict", "_fields"}
         ):
             owner = node.value
-            if isinstance(owner, ast.Name) and owner.id not in {"self", "cls"}:
-                found.append(f"{node.lineno} {owner.id}.{node.attr}")
+            name = f"{owner.id}.{node.attr}" if isinstance(owner, ast.Name) else ""
+            if name and owner.id not in {"self", "cls"} and name not in THIRD_PARTY:
+                found.append(f"{node.lineno} {name}")
     return found
 
 

@@ -57,7 +57,7 @@ def test_a_misspelt_keyword_is_reported_not_skipped(tmp_path):
     folder = features(tmp_path, SCENARIO.format(phase="Afsporing").replace("    Når tjekket", "    Naar tjekket"))
     result = bip("rules", "test", "--features", folder)
     assert result.returncode == 1
-    assert "lokal.feature:8: G002" in result.stderr and "no scenario was run" in result.stderr
+    assert "lokal.feature:8: G002" in result.stderr and "intet scenarie blev kørt" in result.stderr
 
 
 def test_local_rules_with_an_untested_rule_show_in_coverage(tmp_path):

@@ -88,18 +88,6 @@ def bearer_token(header: str) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def cached_principal(cache: TokenCache, token: str, action: str) -> Principal | None:
-    """The principal of a token whose lookup is cached and whose role may do `action`; else None.
-
-    None says only "not sure here": the token may be unknown, uncached or not allowed, and the
-    dependency `require` gives the full answer (a lookup, 401 or 403).
-    """
-    principal = cache.get(token)
-    if isinstance(principal, Principal) and principal.role in ROLES and allowed(principal, action):
-        return principal
-    return None
-
-
 def authenticate(request: Request) -> Principal | None:
     """The principal behind a request: a Bearer token first, then (if trusted) the proxy's headers."""
     parts = services(request.app)
