@@ -68,8 +68,9 @@ class BipGroup(click.Group):
             top = (error.name or "").split(".")[0]
             if top not in EXTRAS:
                 raise
-            lang = ctx.meta.get("bip.lang") or "da"
-            command = ctx.invoked_subcommand or ""
+            argv = ctx.meta.get("bip.argv", [])
+            lang = ctx.meta.get("bip.lang") or asked_language(argv)
+            command = " ".join(command_path(self, argv))
             click.echo(text("cli.not_installed", lang, command=command, module=top, extra=EXTRAS[top]), err=True)
             ctx.exit(EXIT_NOT_INSTALLED)
         except BrokenPipeError:  # the reader went away (`bip batch ... | head`): not an error
@@ -85,6 +86,28 @@ class BipGroup(click.Group):
             key = "cli.internal_error" if incident.path else "cli.internal_error_no_file"
             click.echo(text(key, lang, id=incident.id, path=incident.path), err=True)
             ctx.exit(EXIT_INTERNAL)
+
+
+def command_path(group: click.Group, argv: list[str]) -> list[str]:
+    """The names of the (sub)commands that `argv` calls, e.g. `["log", "purge"]`."""
+    names: list[str] = []
+    for arg in argv:
+        command = group.commands.get(arg) if isinstance(group, click.Group) else None
+        if command is None:
+            break
+        names.append(arg)
+        group = command  # type: ignore[assignment]
+    return names
+
+
+def asked_language(argv: list[str]) -> str:
+    """The `--lang` given anywhere in `argv` (da when none is), for messages before a command has read it."""
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv) and argv[index + 1] in ("da", "en"):
+            return argv[index + 1]
+        if arg in ("--lang=da", "--lang=en"):
+            return arg.split("=", 1)[1]
+    return "da"
 
 
 def shown_path(path: str) -> str:

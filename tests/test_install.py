@@ -109,3 +109,9 @@ def test_without_the_service_extra_bip_serve_says_what_to_install(venv: Path) ->
     message = result.stderr.strip()
     assert message.startswith("'bip serve' kræver en del, der ikke er installeret (")
     assert message.endswith("): pip install 'bip-engine[service]'")
+
+
+def test_a_nested_command_names_itself_and_speaks_the_language_asked(venv: Path) -> None:
+    result = run(venv / "bin" / "bip", "log", "purge", "--database", "sqlite:///x.sqlite", "--lang", "en", check=False)
+    assert result.returncode == 5 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("'bip log purge' needs a part that is not installed (")
