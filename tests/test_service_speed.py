@@ -29,7 +29,7 @@ from bip_engine.log.store import Store
 from bip_engine.log.tokens import revoke_token
 from bip_engine.margins import phase_margins
 from bip_engine.report import _Out
-from bip_engine.service.access import TOKEN_CACHE_SECONDS
+from bip_engine.service.token_cache import TOKEN_CACHE_SECONDS
 from tests.conftest import record
 
 

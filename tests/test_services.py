@@ -7,10 +7,10 @@ from fastapi import FastAPI
 
 from bip_engine.check import Checker
 from bip_engine.log.store import Store
-from bip_engine.service.access import TokenCache
 from bip_engine.service.app import create_app
 from bip_engine.service.services import services
 from bip_engine.service.settings import ServiceSettings
+from bip_engine.service.token_cache import TokenCache
 
 
 def test_the_app_holds_its_parts_in_one_services_object(tmp_path):

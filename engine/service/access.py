@@ -12,9 +12,6 @@ who can reach the service directly could otherwise claim any role.
 
 from __future__ import annotations
 
-import hashlib
-import threading
-import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request
@@ -25,6 +22,7 @@ from ..log import tokens
 from ..log.tokens import ROLES, Principal
 from .problems import ProblemError, language
 from .services import services
+from .token_cache import MISSING
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "caseworker": frozenset({"check", "explain", "api"}),
@@ -36,45 +34,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 """`api` is reading the API's own description (`/openapi.json`, `/v1/schemas/...`): every role may."""
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="bip"'}
-TOKEN_CACHE_SECONDS = 5.0
-"""How long a token's lookup is reused: a revoked token is refused at the latest this long after."""
-_MISSING = object()
-
-
-class TokenCache:
-    """Token lookups of the last `seconds`, so that a request does not read the database each time.
-
-    Keyed by the token's SHA-256 (the cache never holds a token itself); unknown tokens are kept
-    too, so a client repeating a bad token does not reach the database either. `bip tokens revoke`
-    takes effect within `seconds` (`TOKEN_CACHE_SECONDS`, 5 s), in every worker process.
-    """
-
-    def __init__(self, seconds: float = TOKEN_CACHE_SECONDS, size: int = 4096):
-        self.seconds, self.size = seconds, size
-        self._entries: dict[str, tuple[float, Principal | None]] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def key(token: str) -> str:
-        """The cache key of a token."""
-        return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-    def get(self, token: str) -> object:
-        """The cached principal (or None for a refused token), or `_MISSING` when not cached or stale."""
-        entry = self._entries.get(self.key(token))
-        if entry is None or entry[0] < time.monotonic():
-            return _MISSING
-        return entry[1]
-
-    def put(self, token: str, principal: Principal | None) -> None:
-        """Remember a lookup for `seconds`."""
-        with self._lock:
-            if len(self._entries) >= self.size:
-                now = time.monotonic()
-                self._entries = {key: entry for key, entry in self._entries.items() if entry[0] >= now}
-                if len(self._entries) >= self.size:
-                    self._entries.clear()
-            self._entries[self.key(token)] = (time.monotonic() + self.seconds, principal)
 
 
 def _bearer(request: Request) -> str | None:
@@ -94,7 +53,7 @@ def authenticate(request: Request) -> Principal | None:
     token = _bearer(request)
     if token is not None:
         principal = parts.token_cache.get(token)
-        if principal is _MISSING:
+        if principal is MISSING:
             principal = tokens.authenticate(parts.store, token)
             parts.token_cache.put(token, principal)
         return principal  # type: ignore[return-value]
@@ -122,7 +81,7 @@ def require(action: str) -> Callable[[Request], Awaitable[Principal]]:
     async def dependency(request: Request) -> Principal:
         lang = language(request)
         token = _bearer(request)
-        if token is not None and services(request.app).token_cache.get(token) is not _MISSING:
+        if token is not None and services(request.app).token_cache.get(token) is not MISSING:
             principal = authenticate(request)
         else:
             principal = await run_in_threadpool(authenticate, request)

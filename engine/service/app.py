@@ -28,7 +28,6 @@ from .. import messages
 from ..check import Checker
 from ..log.errors import StoreError
 from ..log.store import Store
-from .access import TokenCache
 from .logs import configure_logging
 from .metrics import Metrics
 from .page_records import CaseloadIndex
@@ -37,6 +36,7 @@ from .problems import install as install_problems
 from .reload import Reloader
 from .services import Services
 from .settings import ServiceSettings
+from .token_cache import TokenCache
 from .writer import DecisionWriter
 
 log = logging.getLogger("bip.service")

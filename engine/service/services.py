@@ -15,11 +15,11 @@ if TYPE_CHECKING:
 
     from ..check import Checker
     from ..log.store import Store
-    from .access import TokenCache
     from .metrics import Metrics
     from .page_records import CaseloadIndex
     from .reload import Reloader
     from .settings import ServiceSettings
+    from .token_cache import TokenCache
     from .writer import DecisionWriter
 
 
