@@ -384,6 +384,8 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 #: Jinja names and filters whose result is not a function of the context (random text, a random pick).
 _IMPURE_NAMES = frozenset({"lipsum"})
 _IMPURE_FILTERS = frozenset({"random", "shuffle"})
+#: Tests whose answer the key holds for any value: none and a dict differ in it, a missing name is left out.
+_KIND_TESTS = frozenset({"none", "defined", "undefined"})
 _WHOLE = object()  # a context value read in a way not followed: the whole value goes into the key
 
 
@@ -419,6 +421,9 @@ class _ReadPlan:
             return cls(False, {})
         reads: dict[str, Any] = {}
         used: set[int] = set()  # Name nodes whose use was followed
+        for test in tree.find_all(nodes.Test):  # `x is none`, `x is defined`: told apart by the key
+            if isinstance(test, nodes.Test) and isinstance(test.node, nodes.Name) and test.name in _KIND_TESTS:
+                used.add(id(test.node))
         found = cast(
             "Iterator[nodes.Call | nodes.Getattr | nodes.Getitem]",
             tree.find_all((nodes.Call, nodes.Getattr, nodes.Getitem)),

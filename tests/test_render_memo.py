@@ -81,3 +81,12 @@ def test_templates_that_are_not_pure_are_never_kept(tmp_path, source):
     for _ in range(4):
         guidance.blocks("flags/x.j2", ("title",), {"facts": {}})
     assert len(ticks) == 4
+
+
+def test_a_test_for_none_tells_apart_none_and_a_value(tmp_path):
+    source = "{% block title %}{% if phase is none %}-{% else %}{{ phase.id|tick }}{% endif %}{% endblock %}"
+    guidance, ticks = _guidance(tmp_path, {"flags/x.j2": source})
+    for phase in (None, {"id": "a", "evidence": 1}, None, {"id": "a", "evidence": 2}, {"id": "b"}, None):
+        expected = "-" if phase is None else phase["id"]
+        assert guidance.blocks("flags/x.j2", ("title",), {"phase": phase}) == {"title": expected}
+    assert ticks == ["a", "b"]  # the phase's other keys are not read: the second "a" comes from the memo
