@@ -90,3 +90,23 @@ def test_a_test_for_none_tells_apart_none_and_a_value(tmp_path):
         expected = "-" if phase is None else phase["id"]
         assert guidance.blocks("flags/x.j2", ("title",), {"phase": phase}) == {"title": expected}
     assert ticks == ["a", "b"]  # the phase's other keys are not read: the second "a" comes from the memo
+
+
+def test_reports_from_the_memo_are_the_reports_a_fresh_render_gives(python_checker):
+    """A cohort's reports, made by one checker (its guidance memo filling up and answering), equal
+    the reports of a fresh `Guidance` for each citizen (every template rendered on its first use)."""
+    import datetime as dt
+
+    from bip_engine.assemble import ReportBuilder
+    from bip_engine.caseload.simulate import generate_cohort
+
+    rulebook = python_checker.rulebook
+    as_of = dt.date(2026, 11, 22)
+    cohort = list(generate_cohort(150, seed=5))
+    for lang in ("da", "en"):
+        kept = python_checker.guidance(lang)
+        for citizen in cohort:
+            evaluation = python_checker.evaluate(python_checker.parse_record(citizen), as_of)
+            fresh = ReportBuilder(rulebook, Guidance(lang), lang).build(evaluation)
+            assert ReportBuilder(rulebook, kept, lang).build(evaluation) == fresh
+        assert len(kept._memo) > 0  # the memo was used
