@@ -14,17 +14,10 @@ from .executors.python_exec import stage_facts
 from .facts import NOTE_EVIDENCE_FACTS, staircase_sentences
 from .messages import text
 from .report import (
-    ChecklistPoint,
-    FindingRef,
-    FlagResult,
-    FocusReason,
-    LeftOutItem,
     PhaseMargin,
     PhaseResult,
     Report,
-    RulebookRef,
 )
-from .report import Guidance as Guidance_
 from .severity import SEVERITY_ORDER
 from .trajectory import trajectory as build_trajectory
 
@@ -40,17 +33,17 @@ class ReportBuilder:
     def __init__(self, rulebook: Rulebook, guidance: Guidance, lang: str):
         self.rulebook, self.guidance, self.lang = rulebook, guidance, lang
 
-    def finding(self, finding_id: str) -> FindingRef:
-        """The finding with texts in the report's language."""
+    def finding(self, finding_id: str) -> dict[str, Any]:
+        """The finding with texts in the report's language (a `FindingRef`'s fields)."""
         item = self.rulebook.catalogue.findings[finding_id]
-        return FindingRef(
-            id=item.id,
-            title=item.title.get(self.lang),
-            statement=item.statement.get(self.lang),
-            reference=item.reference,
-            kind=item.kind,
-            law_reference=item.reference if item.kind == "law" else None,
-        )
+        return {
+            "id": item.id,
+            "title": item.title.get(self.lang),
+            "statement": item.statement.get(self.lang),
+            "reference": item.reference,
+            "kind": item.kind,
+            "law_reference": item.reference if item.kind == "law" else None,
+        }
 
     @staticmethod
     def evidence(rules: list[CompiledRule], facts: dict) -> dict[str, Any]:
@@ -59,7 +52,11 @@ class ReportBuilder:
         return {name: facts.get(name) for name in names}
 
     def build(self, evaluation: Evaluation, margins: bool = False) -> Report:
-        """Assemble every section of the report; the phase margins too when `margins` is set."""
+        """Assemble every section of the report; the phase margins too when `margins` is set.
+
+        The sections are handed to `Report` as plain data (the models' fields), so that pydantic
+        builds them all in one validation rather than a model at a time.
+        """
         facts = evaluation.facts
         phase = self.phase(evaluation)
         phase_context = phase.model_dump(mode="json") if phase else None
@@ -69,7 +66,7 @@ class ReportBuilder:
             as_of=evaluation.as_of.isoformat(),
             language=self.lang,
             engine=evaluation.engine,
-            rulebook=RulebookRef(
+            rulebook=dict(  # a `RulebookRef`
                 name=self.rulebook.name,
                 version=self.rulebook.version,
                 hash=self.rulebook.content_hash,
@@ -82,12 +79,12 @@ class ReportBuilder:
             checklist=self.checklist(evaluation.outcome.checklist_rules),
             facts=facts,
             left_out=[
-                LeftOutItem(
-                    kind=item.kind,
-                    detail=item.detail(self.lang),
-                    date=item.date.isoformat() if item.date else None,
-                    reason=item.why(self.lang),
-                )
+                {  # a `LeftOutItem`
+                    "kind": item.kind,
+                    "detail": item.detail(self.lang),
+                    "date": item.date.isoformat() if item.date else None,
+                    "reason": item.why(self.lang),
+                }
                 for item in evaluation.left_out
             ],
             warnings=[text(key, self.lang) for key in evaluation.warnings],
@@ -135,16 +132,17 @@ class ReportBuilder:
             also_matched=[rule_id for rule_id in evaluation.outcome.phase_matches if rule_id != rule.id],
         )
 
-    def phase_guidance(self, phase: dict, facts: dict) -> Guidance_:
-        """The phase's quality-parameter guidance, from `phases/<id>.j2`."""
+    def phase_guidance(self, phase: dict, facts: dict) -> dict[str, str]:
+        """The phase's quality-parameter guidance, from `phases/<id>.j2` (a report `Guidance`'s fields)."""
         context = {"phase": phase, "facts": facts, "lang": self.lang}
         name = f"phases/{phase['id']}.j2"
-        return Guidance_(**self.guidance.blocks(name, ("signs", "meaning", "coherence", "momentum"), context))
+        return self.guidance.blocks(name, ("signs", "meaning", "coherence", "momentum"), context)
 
     def flags(
         self, rules: list[CompiledRule], facts: dict, phase: dict | None, notes: str | None = None
-    ) -> list[FlagResult]:
-        """One entry per flag raised, most severe first, each with its message from `flags/<id>.j2`.
+    ) -> list[dict[str, Any]]:
+        """One entry per flag raised (a `FlagResult`'s fields), most severe first, each with its
+        message from `flags/<id>.j2`.
 
         A flag whose rules read the staircase facts also shows, as `staircase_sentences`, the
         sentences of the notes the phrases were found in.
@@ -174,7 +172,7 @@ class ReportBuilder:
                 (
                     SEVERITY_ORDER[top.severity],
                     top.rank,
-                    FlagResult(
+                    dict(
                         title=texts["title"],
                         message=texts["message"],
                         rules=[rule.id for rule in flag_rules],
@@ -186,20 +184,21 @@ class ReportBuilder:
             )
         return [result for *_, result in sorted(results, key=lambda item: item[:2])]
 
-    def checklist(self, rules: list[CompiledRule]) -> list[ChecklistPoint]:
-        """All checklist points in order; those some rule matched are in focus, with the reasons."""
-        reasons: dict[int, list[FocusReason]] = {}
+    def checklist(self, rules: list[CompiledRule]) -> list[dict[str, Any]]:
+        """All checklist points in order (a `ChecklistPoint`'s fields); those some rule matched are
+        in focus, with the reasons."""
+        reasons: dict[int, list[dict[str, str]]] = {}
         for rule in rules:
-            reasons.setdefault(rule.conclusion, []).append(
-                FocusReason(rule=rule.id, reason=rule.reason.get(self.lang), source=rule.source)
+            reasons.setdefault(rule.conclusion, []).append(  # a `FocusReason`
+                {"rule": rule.id, "reason": rule.reason.get(self.lang), "source": rule.source}
             )
         return [
-            ChecklistPoint(
-                number=number,
-                title=point.title.get(self.lang),
-                focus=number in reasons,
-                reasons=reasons.get(number, []),
-            )
+            {
+                "number": number,
+                "title": point.title.get(self.lang),
+                "focus": number in reasons,
+                "reasons": reasons.get(number, []),
+            }
             for number, point in sorted(self.rulebook.catalogue.checklist.items())
         ]
 

@@ -360,6 +360,112 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(path))
 
 
+#: Jinja names and filters whose result is not a function of the context (random text, a random pick).
+_IMPURE_NAMES = frozenset({"lipsum"})
+_IMPURE_FILTERS = frozenset({"random", "shuffle"})
+#: Tests whose answer the key holds for any value: none and a dict differ in it, a missing name is left out.
+_KIND_TESTS = frozenset({"none", "defined", "undefined"})
+_WHOLE = object()  # a context value read in a way not followed: the whole value goes into the key
+
+
+class _ReadPlan:
+    """What of its context one template reads, found once from its source (for `Guidance.blocks`).
+
+    For every context name the template mentions: the keys it reads of it as `x.key`, `x["key"]` or
+    `x.get("key")`, or, when it uses the value any other way (passes it on, loops over it, a key
+    worked out while rendering), the whole value. A template whose text can differ for the same
+    context (`lipsum`, the `random` filter, an include, extends or import with context, which bring
+    in a template not analysed here) is not `pure`.
+    """
+
+    PENDING: _ReadPlan  # set below: a template used once, not analysed yet
+
+    def __init__(self, pure: bool, reads: dict[str, Any]):
+        self.pure, self.reads = pure, reads
+
+    @classmethod
+    def of(cls, env: jinja2.Environment, name: str) -> _ReadPlan:
+        """The plan of template `name` (not pure when its source cannot be read or parsed)."""
+        try:
+            source, filename, _ = cast("jinja2.BaseLoader", env.loader).get_source(env, name)
+            tree = env.parse(source, name, filename)
+        except Exception:  # noqa: BLE001 - the render reports the error; nothing is kept
+            return cls(False, {})
+        if any(True for _ in tree.find_all((nodes.Extends, nodes.Include))) or any(
+            cast("nodes.Import | nodes.FromImport", node).with_context
+            for node in tree.find_all((nodes.Import, nodes.FromImport))
+        ):
+            return cls(False, {})
+        if any(node.name in _IMPURE_FILTERS for node in tree.find_all(nodes.Filter)):
+            return cls(False, {})
+        reads: dict[str, Any] = {}
+        used: set[int] = set()  # Name nodes whose use was followed
+        for test in tree.find_all(nodes.Test):  # `x is none`, `x is defined`: told apart by the key
+            if isinstance(test, nodes.Test) and isinstance(test.node, nodes.Name) and test.name in _KIND_TESTS:
+                used.add(id(test.node))
+        found = cast(
+            "Iterator[nodes.Call | nodes.Getattr | nodes.Getitem]",
+            tree.find_all((nodes.Call, nodes.Getattr, nodes.Getitem)),
+        )
+        for node in found:  # a parent before its children
+            inner = node.node
+            if isinstance(node, nodes.Call):
+                if (
+                    isinstance(inner, nodes.Getattr)
+                    and inner.attr == "get"
+                    and isinstance(inner.node, nodes.Name)
+                    and len(node.args) == 1
+                    and isinstance(node.args[0], nodes.Const)
+                    and not (node.kwargs or node.dyn_args or node.dyn_kwargs)
+                ):
+                    cls._read(reads, inner.node.name, node.args[0].value)
+                    used.add(id(inner.node))
+                continue
+            if not isinstance(inner, nodes.Name) or id(inner) in used:
+                continue
+            if isinstance(node, nodes.Getattr):
+                if not hasattr(dict, node.attr):  # x.key reads the key of a dict (x.get, x.items: methods)
+                    cls._read(reads, inner.name, node.attr)
+                    used.add(id(inner))
+            elif isinstance(node.arg, nodes.Const):
+                cls._read(reads, inner.name, node.arg.value)
+                used.add(id(inner))
+        for name_node in tree.find_all(nodes.Name):
+            if name_node.ctx != "load":
+                continue
+            if name_node.name in _IMPURE_NAMES:
+                return cls(False, {})
+            if id(name_node) not in used:
+                reads[name_node.name] = _WHOLE
+        return cls(True, reads)
+
+    @staticmethod
+    def _read(reads: dict[str, Any], name: str, key: Any) -> None:
+        keys = reads.setdefault(name, set())
+        if keys is not _WHOLE:
+            keys.add(key)
+
+    def key(self, context: dict) -> tuple:
+        """What of `context` the template reads, in a form equal for contexts that render alike.
+
+        Values are compared by `repr`, which tells apart 1, 1.0 and True, lists and tuples, and the
+        order of a dict's keys; a key read of a dict is (whether it is there, its value).
+        """
+        parts = []
+        for name, keys in self.reads.items():
+            if name not in context:
+                continue  # a global or a name the template sets itself
+            value = context[name]
+            if keys is _WHOLE or not isinstance(value, dict):
+                parts.append((name, repr(value)))
+            else:
+                parts.append((name, repr([(key, key in value, value.get(key)) for key in sorted(keys, key=repr)])))
+        return tuple(parts)
+
+
+_ReadPlan.PENDING = _ReadPlan(False, {})
+
+
 class Guidance:
     """The guidance templates of one language, ready to render."""
 
@@ -367,7 +473,8 @@ class Guidance:
         self, lang: str, overrides: Iterable[str | Path] = (), colour: bool = False, bundled: Path | None = None
     ):
         self.lang = lang
-        self._memo: OrderedDict[bytes, str] = OrderedDict()
+        self._memo: OrderedDict[bytes, Any] = OrderedDict()
+        self._plans: dict[str, _ReadPlan] = {}
         self._memo_lock = threading.Lock()
         bundled = bundled or default_guidance()
         self.search_path = [Path(folder) / lang for folder in overrides] + [bundled / lang]
@@ -422,7 +529,36 @@ class Guidance:
 
     def blocks(self, name: str, blocks: tuple[str, ...], context: dict) -> dict[str, str]:
         """Named blocks of one template, each rendered and stripped, with one context between them
-        (as a whole render of the template would share it) and one time limit for them together."""
+        (as a whole render of the template would share it) and one time limit for them together.
+
+        From a template's second use on, the texts are kept (`MEMO_SIZE` entries, shared with
+        `render_kept`) under the parts of the context the template reads (`_ReadPlan`), so an equal
+        context is not rendered again; a template that is not pure is always rendered.
+        """
+        plan = self._plans.get(name)
+        if plan is None:  # first use: render only (a single check does not pay for the analysis)
+            self._plans[name] = _ReadPlan.PENDING
+            return self._blocks(name, blocks, context)
+        if plan is _ReadPlan.PENDING:
+            plan = self._plans[name] = _ReadPlan.of(self.env, name)
+        if not plan.pure:
+            return self._blocks(name, blocks, context)
+        key = hashlib.blake2b(
+            repr((name, blocks, plan.key(context))).encode("utf-8", "surrogatepass"), digest_size=20
+        ).digest()
+        with self._memo_lock:
+            kept = self._memo.get(key)
+            if kept is not None:
+                self._memo.move_to_end(key)
+                return dict(kept)
+        texts = self._blocks(name, blocks, context)
+        with self._memo_lock:
+            self._memo[key] = texts
+            if len(self._memo) > MEMO_SIZE:
+                self._memo.popitem(last=False)
+        return dict(texts)
+
+    def _blocks(self, name: str, blocks: tuple[str, ...], context: dict) -> dict[str, str]:
         template = self._template(name)
         for block in blocks:
             if block not in template.blocks:
@@ -461,7 +597,7 @@ class Guidance:
             text = self._memo.get(key)
             if text is not None:
                 self._memo.move_to_end(key)
-                return text
+                return str(text)
         text = self._render(name, context())
         with self._memo_lock:
             self._memo[key] = text
