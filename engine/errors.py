@@ -51,10 +51,16 @@ class Problem:
 
 
 def problem(
-    key: str, path: str | None = None, line: int | None = None, column: int | None = None, **args: Any
+    key: str,
+    path: str | None = None,
+    line: int | None = None,
+    column: int | None = None,
+    *,
+    code: str | None = None,
+    **args: Any,
 ) -> Problem:
-    """A `Problem` whose code is the key's code, with the English message and the key kept for translation."""
-    return Problem(key.split(".")[0], text(key, "en", **args), path, line, column, key=key, args=args)
+    """A `Problem` whose code is the key's code (or `code`), with the English message and the key kept for translation."""
+    return Problem(code or key.split(".")[0], text(key, "en", **args), path, line, column, key=key, args=args)
 
 
 class BipError(Exception):
@@ -91,10 +97,17 @@ class ProblemList:
     items: list[Problem] = field(default_factory=list)
 
     def add(
-        self, code: str, message: str, path: str | None = None, line: int | None = None, column: int | None = None
+        self,
+        key: str,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        *,
+        code: str | None = None,
+        **args: Any,
     ) -> None:
-        """Record one problem."""
-        self.items.append(Problem(code, message, path, line, column))
+        """Record one problem: its message `key` in the catalogue, and the arguments the message names."""
+        self.items.append(problem(key, path, line, column, code=code, **args))
 
     def raise_if_any(self, error_class: type[BipError]) -> None:
         """Raise `error_class` with every problem collected so far, if there are any."""

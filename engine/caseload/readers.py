@@ -466,7 +466,8 @@ def _merge(files: dict[str, _CsvFile]) -> Iterator[ReadItem]:
         for citizen_id, first, rows in sorter.citizens():
             yield from _citizen(citizen_id, f"{order}:{first}", rows, paths)
         for citizen_id, kind, line, count in sorter.strays():
-            key, more = ("R008.more", {"more": count - 1}) if count > 1 else ("R008", {})
+            more: dict[str, Any] = {"more": count - 1} if count > 1 else {}
+            key = "R008.more" if count > 1 else "R008"
             stray = problem(key, paths[kind], line, citizen=citizen_id, file=order, **more)
             yield ReadProblem(f"{paths[kind]}:{line}", stray)
     finally:
