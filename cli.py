@@ -621,11 +621,14 @@ def rules_test(ctx, folder, features, coverage, engine, verbose, lang):
 
 
 @rules.command(name="steps")
-def rules_steps():
+@lang_option
+@click.pass_context
+def rules_steps(ctx, lang):
     """Print the step vocabulary for scenarios, with an example of each step (Markdown)."""
     from .authoring.scenario_runner import step_reference
 
-    click.echo(step_reference())
+    ctx.meta["bip.lang"] = lang
+    click.echo(step_reference(lang))
 
 
 @rules.command(name="diff")

@@ -76,26 +76,31 @@ def test_text_fills_placeholders_and_names_in_the_language():
 # --- Danish output has no English from the catalogue ------------------------------------------------
 
 
-def english_fragments() -> dict[str, str]:
-    """Pieces of the English texts that differ from the Danish ones and could not be Danish: the literal
-    parts of each template between placeholders, of two or more words and 10 or more characters."""
-    danish, english = po_texts("da"), po_texts("en")
+def fragments(lang: str = "en", other: str = "da") -> dict[str, str]:
+    """Pieces of the texts of `lang` that differ from those of `other` and could not be in `other`: the
+    literal parts of each template between placeholders, of two or more words and 10 or more characters."""
+    shown, others = po_texts(lang), po_texts(other)
     found = {}
-    for key, template in english.items():
-        if template == danish[key]:
+    for key, template in shown.items():
+        if template == others[key]:
             continue
         for literal, *_ in string.Formatter().parse(template):
             piece = literal.strip(" :;,.()'\"\n")
-            if len(piece) >= 10 and len(piece.split()) >= 2 and piece not in danish[key]:
+            if len(piece) >= 10 and len(piece.split()) >= 2 and piece not in others[key]:
                 found[piece] = key
     return found
 
 
-FRAGMENTS = english_fragments()
+FRAGMENTS = fragments("en", "da")
+DANISH_FRAGMENTS = fragments("da", "en")
 
 
 def english_in(output: str) -> list[tuple[str, str]]:
     return [(key, piece) for piece, key in FRAGMENTS.items() if piece in output]
+
+
+def danish_in(output: str) -> list[tuple[str, str]]:
+    return [(key, piece) for piece, key in DANISH_FRAGMENTS.items() if piece in output]
 
 
 def example(name: str) -> dict:
@@ -155,6 +160,7 @@ def cli_outputs(files) -> dict[str, str]:
     run("validate good", "rules", "validate")
     run("validate bad", "rules", "validate", str(files["broken_rules"]))
     run("docs", "rules", "docs")
+    run("steps", "rules", "steps")
     run("diff", "rules", "diff", str(ROOT / "rules"), str(ROOT / "rules"), "--caseload", str(files["caseload"]))
     store = files["tmp"] / "store"
     run("release refused", "rules", "release", str(ROOT / "rules"), "--approved-by", " ", "--store", str(store))
@@ -353,3 +359,21 @@ def test_every_problem_in_the_engine_is_built_with_a_message_key():
                     unkeyed.append(where)
     assert checked > 30  # the search finds the problems
     assert unkeyed == []
+
+
+def test_the_step_list_is_english_with_lang_en_and_keeps_the_danish_steps():
+    """`bip rules steps --lang en`: the explanations in English, the step phrases (policy staff's Danish) as they are."""
+    from bip_engine.authoring.gherkin_steps import STEPS
+
+    result = CliRunner().invoke(cli.main, ["rules", "steps", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert all(pattern in result.output for pattern, _, _ in STEPS)
+
+    def prose(output: str) -> str:  # the page without the Danish step phrases, which it keeps on purpose
+        for pattern, example, _ in STEPS:
+            output = output.replace(example, "").replace(pattern, "")
+        return output
+
+    assert danish_in(prose(result.output)) == []
+    danish = CliRunner().invoke(cli.main, ["rules", "steps", "--lang", "da"]).output
+    assert danish_in(prose(danish))  # the same page in Danish is found: the check can fail
