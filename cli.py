@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .errors import BipError, RecordError
+from .errors import BipError, RecordError, usage_text
 from .messages import text
 from .paths import bundled, default_rules
 from .severity import SEVERITIES, at_least
@@ -264,7 +264,7 @@ def make_checker(ctx: click.Context, rules_dir, guidance_dirs, engine, lang, col
     try:
         return Checker(rules_dir, guidance_dirs, engine, colour=colour)
     except ExecutorUnavailable as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(usage_text(error, lang)) from None
 
 
 @click.group(cls=BipGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -430,7 +430,7 @@ def batch(
     try:
         items = detect_and_read(list(inputs), defer_parsing=workers > 1)
     except ValueError as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(usage_text(error, lang)) from None
     settings = BatchSettings(rules_dir, checker.engine, as_of or dt.date.today(), lang, rules_as_of)
     errors_file = open(errors_path, "w", encoding="utf-8") if errors_path else None  # noqa: SIM115 - closed below
     progress = Progress(enabled=sys.stderr.isatty(), lang=lang)
@@ -657,7 +657,7 @@ def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
     try:
         report = compare_rule_folders(old, new, list(caseload), as_of, rejected)
     except ValueError as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(usage_text(error, lang)) from None
     click.echo(render_impact(report, fmt, lang), nl=False)
 
 

@@ -29,7 +29,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .messages import part, text
+from .errors import KeyedError
+from .messages import part
 
 ORDER_OPS = {"<", "<=", ">", ">="}
 INVERSE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
@@ -113,21 +114,15 @@ class Always:
 Condition = Compare | Contains | Known | AllOf | AnyOf | Always
 
 
-class ExpressionError(ValueError):
+class ExpressionError(KeyedError):
     """A condition that cannot be parsed or does not fit the facts; `column` is 1-based.
 
-    `key` names the message in the catalogue (`bip_engine.messages`), `values` its arguments;
-    `message` is the English text and `code` the problem code (the key's, unless given)."""
+    A keyed message (`bip_engine.errors.KeyedError`); `code` is the problem code (the key's, unless given)."""
 
     def __init__(self, key: str, column: int | None = None, *, code: str | None = None, **values: Any):
-        self.key, self.values, self.column = key, values, column
+        super().__init__(key, **values)
+        self.column = column
         self.code = code or key.split(".")[0]
-        self.message = text(key, "en", **values)
-        super().__init__(self.message)
-
-    def part(self) -> dict[str, Any]:
-        """The message as an argument of another message (`bip_engine.messages.part`)."""
-        return part(self.key, **self.values)
 
 
 def closest(name: str, candidates: Iterable[str]) -> str | None:

@@ -160,6 +160,10 @@ def cli_outputs(files) -> dict[str, str]:
     run("validate good", "rules", "validate")
     run("validate bad", "rules", "validate", str(files["broken_rules"]))
     run("docs", "rules", "docs")
+    run("batch missing input", "batch", str(files["tmp"] / "nothing-here"), "--as-of", AS_OF)
+    (files["tmp"] / "unknown.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    run("batch unknown csv", "batch", str(files["tmp"] / "unknown.csv"), "--as-of", AS_OF)
+    run("diff bad date", "rules", "diff", f"{ROOT / 'rules'}@2026-13-01", str(ROOT / "rules"), "--caseload", "x")
     run("steps", "rules", "steps")
     run("diff", "rules", "diff", str(ROOT / "rules"), str(ROOT / "rules"), "--caseload", str(files["caseload"]))
     store = files["tmp"] / "store"
