@@ -46,7 +46,6 @@ class FactSpec:
 
     name: str
     type: str  # "number" | "integer" | "boolean" | "text" | "list"
-    description: str = ""
     minimum: float | None = None
     maximum: float | None = None
     values: tuple[str, ...] | None = None  # allowed text values, or list items
