@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .errors import BipError, RecordError
+from .errors import BipError, RecordError, usage_text
 from .messages import text
 from .paths import bundled, default_rules
 from .severity import SEVERITIES, at_least
@@ -287,7 +287,7 @@ def make_checker(ctx: click.Context, rules_dir, guidance_dirs, engine, lang, col
     try:
         return Checker(rules_dir, guidance_dirs, engine, colour=colour)
     except ExecutorUnavailable as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(usage_text(error, lang)) from None
 
 
 @click.group(cls=BipGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -453,7 +453,7 @@ def batch(
     try:
         items = detect_and_read(list(inputs), defer_parsing=workers > 1)
     except ValueError as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(usage_text(error, lang)) from None
     settings = BatchSettings(rules_dir, checker.engine, as_of or dt.date.today(), lang, rules_as_of)
     errors_file = open(errors_path, "w", encoding="utf-8") if errors_path else None  # noqa: SIM115 - closed below
     progress = Progress(enabled=sys.stderr.isatty(), lang=lang)
@@ -644,11 +644,14 @@ def rules_test(ctx, folder, features, coverage, engine, verbose, lang):
 
 
 @rules.command(name="steps")
-def rules_steps():
+@lang_option
+@click.pass_context
+def rules_steps(ctx, lang):
     """Print the step vocabulary for scenarios, with an example of each step (Markdown)."""
     from .authoring.scenario_runner import step_reference
 
-    click.echo(step_reference())
+    ctx.meta["bip.lang"] = lang
+    click.echo(step_reference(lang))
 
 
 @rules.command(name="diff")
@@ -677,7 +680,7 @@ def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
     try:
         report = compare_rule_folders(old, new, list(caseload), as_of, rejected)
     except ValueError as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(usage_text(error, lang)) from None
     click.echo(render_impact(report, fmt, lang), nl=False)
 
 

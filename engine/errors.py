@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .messages import shown_message, text
+from .messages import part, shown_message, text
 
 
 @dataclass
@@ -51,10 +51,41 @@ class Problem:
 
 
 def problem(
-    key: str, path: str | None = None, line: int | None = None, column: int | None = None, **args: Any
+    key: str,
+    path: str | None = None,
+    line: int | None = None,
+    column: int | None = None,
+    *,
+    code: str | None = None,
+    **args: Any,
 ) -> Problem:
-    """A `Problem` whose code is the key's code, with the English message and the key kept for translation."""
-    return Problem(key.split(".")[0], text(key, "en", **args), path, line, column, key=key, args=args)
+    """A `Problem` whose code is the key's code (or `code`), with the English message and the key kept for translation."""
+    return Problem(code or key.split(".")[0], text(key, "en", **args), path, line, column, key=key, args=args)
+
+
+class KeyedError(ValueError):
+    """A `ValueError` whose message is a catalogue key and its arguments, so it can be shown in Danish or English.
+
+    Raised for an input that cannot be used at all (a missing file, a file of unknown kind, a bad
+    `FOLDER@DATE`); the CLI shows it as a usage error in the command's language. `str()` is English."""
+
+    def __init__(self, key: str, **values: Any):
+        self.key, self.values = key, values
+        self.message = text(key, "en", **values)
+        super().__init__(self.message)
+
+    def text(self, lang: str = "en") -> str:
+        """The message in `lang` (da or en)."""
+        return text(self.key, lang, **self.values)
+
+    def part(self) -> dict[str, Any]:
+        """The message as an argument of another message (`bip_engine.messages.part`)."""
+        return part(self.key, **self.values)
+
+
+def usage_text(error: Exception, lang: str) -> str:
+    """A usage error's text in `lang`: from the catalogue for a `KeyedError`, else as written."""
+    return error.text(lang) if isinstance(error, KeyedError) else str(error)
 
 
 class BipError(Exception):
@@ -91,10 +122,17 @@ class ProblemList:
     items: list[Problem] = field(default_factory=list)
 
     def add(
-        self, code: str, message: str, path: str | None = None, line: int | None = None, column: int | None = None
+        self,
+        key: str,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        *,
+        code: str | None = None,
+        **args: Any,
     ) -> None:
-        """Record one problem."""
-        self.items.append(Problem(code, message, path, line, column))
+        """Record one problem: its message `key` in the catalogue, and the arguments the message names."""
+        self.items.append(problem(key, path, line, column, code=code, **args))
 
     def raise_if_any(self, error_class: type[BipError]) -> None:
         """Raise `error_class` with every problem collected so far, if there are any."""

@@ -29,6 +29,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import KeyedError
+from .messages import part
+
 ORDER_OPS = {"<", "<=", ">", ">="}
 INVERSE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -43,7 +46,6 @@ class FactSpec:
 
     name: str
     type: str  # "number" | "integer" | "boolean" | "text" | "list"
-    description: str = ""
     minimum: float | None = None
     maximum: float | None = None
     values: tuple[str, ...] | None = None  # allowed text values, or list items
@@ -111,18 +113,15 @@ class Always:
 Condition = Compare | Contains | Known | AllOf | AnyOf | Always
 
 
-class ExpressionError(ValueError):
-    """A condition that cannot be parsed or does not fit the facts; `column` is 1-based."""
+class ExpressionError(KeyedError):
+    """A condition that cannot be parsed or does not fit the facts; `column` is 1-based.
 
-    def __init__(self, message: str, column: int | None = None, code: str = "E101"):
-        self.message, self.column, self.code = message, column, code
-        super().__init__(message)
+    A keyed message (`bip_engine.errors.KeyedError`); `code` is the problem code (the key's, unless given)."""
 
-
-def suggest(name: str, candidates: Iterable[str]) -> str:
-    """A ' (did you mean X?)' suffix for the closest candidate, or an empty string."""
-    close = closest(name, candidates)
-    return f" (did you mean '{close}'?)" if close else ""
+    def __init__(self, key: str, column: int | None = None, *, code: str | None = None, **values: Any):
+        super().__init__(key, **values)
+        self.column = column
+        self.code = code or key.split(".")[0]
 
 
 def closest(name: str, candidates: Iterable[str]) -> str | None:
@@ -139,13 +138,13 @@ def parse_condition(text: str, facts: Mapping[str, FactSpec], params: Mapping[st
     `params` names the parameters a condition may use, each with every value it takes over time.
     """
     if not isinstance(text, str) or not text.strip():
-        raise ExpressionError("the condition is empty", code="E100")
+        raise ExpressionError("E100.empty")
     source = " ".join(text.split())
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        hint = " (use == to compare)" if "=" in source and "==" not in source else ""
-        raise ExpressionError(f"cannot read the condition: {exc.msg}{hint}", exc.offset, "E100") from None
+        eq_hint = part("expr.use_eq") if "=" in source and "==" not in source else ""
+        raise ExpressionError("E100.syntax", exc.offset, detail=exc.msg, eq_hint=eq_hint) from None
     return _Builder(facts, params or {}).build(tree.body, negate=False)
 
 
@@ -171,32 +170,28 @@ class _Builder:
                 return Always(_BOOL_NAMES[node.id] != negate)
             spec = self.fact(node)
             if spec.type != "boolean":
-                raise ExpressionError(
-                    f"'{spec.name}' is a {spec.type}, not true or false; compare it with a value",
-                    self.col(node),
-                    "E103",
-                )
+                raise ExpressionError("E103.not_truth", self.col(node), name=spec.name, type=spec.type)
             return Compare(spec.name, "==", not negate)
         if isinstance(node, ast.Constant) and isinstance(node.value, bool):
             return Always(node.value != negate)
-        raise ExpressionError(f"'{ast.unparse(node)}' is not a condition", self.col(node), "E100")
+        raise ExpressionError("E100.not_condition", self.col(node), expr=ast.unparse(node))
 
     def comparison(self, left: ast.AST, op: ast.cmpop, right: ast.AST, negate: bool) -> Condition:
         if isinstance(op, (ast.In, ast.NotIn)):
             return self.membership(left, right, positive=isinstance(op, ast.NotIn) == negate)
         if isinstance(op, (ast.Is, ast.IsNot)):
             if not self.is_none(right):
-                raise ExpressionError("'is' may only be used as 'is none' or 'is not none'", self.col(right), "E100")
+                raise ExpressionError("E100.is_none", self.col(right))
             spec = self.fact(left)
             return Known(spec.name, positive=isinstance(op, ast.IsNot) != negate)
         symbol = _AST_OPS[type(op)]
         if self.is_fact(right) and not self.is_fact(left):
             left, right, symbol = right, left, MIRROR[symbol]
         if not self.is_fact(left):
-            raise ExpressionError(f"'{ast.unparse(left)}' is not a fact", self.col(left), "E102")
+            raise ExpressionError("E102.not_fact", self.col(left), expr=ast.unparse(left))
         if self.is_fact(right):
             self.fact(right)  # an unknown name: "unknown fact ... (did you mean ...)"
-            raise ExpressionError("compare a fact with a value, not with another fact", self.col(right), "E103")
+            raise ExpressionError("E103.fact_vs_fact", self.col(right))
         spec = self.fact(left)
         value = self.literal(right)
         self.check_value(spec, symbol, value, right)
@@ -206,20 +201,16 @@ class _Builder:
         if self.is_fact(right):
             spec = self.fact(right)
             if spec.type != "list":
-                raise ExpressionError(
-                    f"'{spec.name}' is a {spec.type}, not a list; use == to compare", self.col(right), "E103"
-                )
+                raise ExpressionError("E103.not_list", self.col(right), name=spec.name, type=spec.type)
             value = self.literal(left)
             for each in self.candidates(value):
                 if not isinstance(each, str):
-                    raise ExpressionError(
-                        f"'{spec.name}' holds text; write the value in quotes", self.col(left), "E103"
-                    )
+                    raise ExpressionError("E103.holds_text", self.col(left), name=spec.name)
                 self.check_domain(spec, each, left)
             return Contains(spec.name, value, positive)
         spec = self.fact(left)
         if not isinstance(right, (ast.List, ast.Tuple, ast.Set)) or not right.elts:
-            raise ExpressionError("after 'in' give a list of values in [ ], or a list fact", self.col(right), "E103")
+            raise ExpressionError("E103.in_list", self.col(right))
         terms = []
         for element in right.elts:
             value = self.literal(element)
@@ -238,34 +229,37 @@ class _Builder:
                     self.check_value(spec, op, each, node)
                 except ExpressionError as exc:
                     raise ExpressionError(
-                        f"parameter '{value.name}' = {each!r}: {exc.message}", exc.column, exc.code
+                        "expr.param_value",
+                        exc.column,
+                        code=exc.code,
+                        name=value.name,
+                        value=repr(each),
+                        detail=exc.part(),
                     ) from None
             return
         where = self.col(node)
         if value is None:
-            raise ExpressionError(f"to test for an unknown value write '{spec.name} is none'", where, "E103")
+            raise ExpressionError("E103.is_none", where, name=spec.name)
         if spec.type == "list":
-            raise ExpressionError(f"'{spec.name}' is a list; test it with \"value\" in {spec.name}", where, "E103")
+            raise ExpressionError("E103.list", where, name=spec.name)
         if spec.type in ("number", "integer"):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ExpressionError(f"'{spec.name}' is a number and cannot be compared with {value!r}", where, "E103")
+                raise ExpressionError("E103.number", where, name=spec.name, value=repr(value))
             self.check_range(spec, op, value, where)
             return
         if op in ORDER_OPS:
-            raise ExpressionError(f"'{spec.name}' is {spec.type}; only == and != apply to it", where, "E103")
+            raise ExpressionError("E103.only_equal", where, name=spec.name, type=spec.type)
         if spec.type == "boolean" and not isinstance(value, bool):
-            raise ExpressionError(
-                f"'{spec.name}' is true or false and cannot be compared with {value!r}", where, "E103"
-            )
+            raise ExpressionError("E103.boolean", where, name=spec.name, value=repr(value))
         if spec.type == "text":
             if not isinstance(value, str):
-                raise ExpressionError(f"'{spec.name}' is text; write the value in quotes", where, "E103")
+                raise ExpressionError("E103.text", where, name=spec.name)
             self.check_domain(spec, value, node)
 
     def check_domain(self, spec: FactSpec, value: str, node: ast.AST) -> None:
         if spec.values is not None and value not in spec.values:
             raise ExpressionError(
-                f"'{value}' is not a known value of '{spec.name}'{suggest(value, spec.values)}", self.col(node), "E104"
+                "E104.value", self.col(node), value=value, name=spec.name, hint_name=closest(value, spec.values)
             )
 
     @staticmethod
@@ -278,23 +272,18 @@ class _Builder:
         )
         if never:
             raise ExpressionError(
-                f"'{spec.name} {op} {value}' can never be true: '{spec.name}' lies between "
-                f"{_fmt(low)} and {_fmt(high)}",
-                where,
-                "E105",
+                "E105.never", where, name=spec.name, op=op, value=value, low=_fmt(low), high=_fmt(high)
             )
 
     def fact(self, node: ast.AST) -> FactSpec:
         if not isinstance(node, ast.Name) or node.id in _BOOL_NAMES or node.id in _NONE_NAMES:
-            raise ExpressionError(f"'{ast.unparse(node)}' is not a fact", self.col(node), "E102")
+            raise ExpressionError("E102.not_fact", self.col(node), expr=ast.unparse(node))
         spec = self.facts.get(node.id)
         if spec is None:
             if node.id in self.params:
-                raise ExpressionError(
-                    f"'{node.id}' is a parameter, not a fact; compare a fact with it", self.col(node), "E103"
-                )
+                raise ExpressionError("E103.parameter", self.col(node), name=node.id)
             raise ExpressionError(
-                f"unknown fact '{node.id}'{suggest(node.id, [*self.facts, *self.params])}", self.col(node), "E102"
+                "E102.unknown", self.col(node), name=node.id, hint_name=closest(node.id, [*self.facts, *self.params])
             )
         return spec
 
@@ -329,7 +318,7 @@ class _Builder:
             and not isinstance(node.operand.value, bool)
         ):
             return -node.operand.value
-        raise ExpressionError(f"'{ast.unparse(node)}' is not a plain value", self.col(node), "E100")
+        raise ExpressionError("E100.not_value", self.col(node), expr=ast.unparse(node))
 
     @staticmethod
     def col(node: ast.AST) -> int | None:

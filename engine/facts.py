@@ -1,6 +1,7 @@
 """Facts: the flat, documented values that rules are written against.
 
-`fact_specs` is the one catalogue of facts (name, type, range, one-line description); the rule
+`fact_specs` is the one catalogue of facts (name, type, range; the one-line descriptions are
+`fact_description.NAME` in the message catalogue, shown by `bip_engine.authoring.describe`); the rule
 language checks conditions against it and `bip rules docs` prints it. `derive_facts` computes the
 values from a citizen record and the check date. Anything dated after the check date is left out
 (except planned interventions) and reported, so a check is reproducible for any date.
@@ -34,132 +35,35 @@ def fact_specs(catalogue: Catalogue, phases: tuple[str, ...] = (), flags: tuple[
     types = tuple(catalogue.types)
     indicators = tuple(catalogue.indicators)
     specs = [
-        FactSpec("measurement_count", "integer", "Number of measurements up to the check date.", 0),
-        FactSpec(
-            "months_since_measurement",
-            "number",
-            "Months from the latest measurement to the check date (none without measurements).",
-            0,
-            nullable=True,
-        ),
-        FactSpec(
-            "level", "number", "Mean of the citizen-rated scores in the latest measurement (1-5).", 1, 5, nullable=True
-        ),
-        FactSpec(
-            "change",
-            "number",
-            "Mean change per citizen-rated indicator from the previous measurement to the latest "
-            "(none with fewer than two measurements).",
-            -4,
-            4,
-            nullable=True,
-        ),
-        FactSpec(
-            "change_prev",
-            "number",
-            "The same mean change for the interval before that (none with fewer than three measurements).",
-            -4,
-            4,
-            nullable=True,
-        ),
-        FactSpec(
-            "change_two_intervals",
-            "number",
-            "Mean change per citizen-rated indicator over the last two intervals, from the third-latest "
-            "measurement to the latest (none with fewer than three measurements).",
-            -4,
-            4,
-            nullable=True,
-        ),
-        FactSpec(
-            "confidence",
-            "text",
-            "How much the phase can rest on: none (no measurement), low (one), medium (two), high (three or more).",
-            values=CONFIDENCE,
-        ),
-        FactSpec(
-            "largest_drop",
-            "number",
-            "The largest fall of a job-linked indicator since the previous measurement, in points "
-            "(0 when none fell; none with fewer than two measurements).",
-            0,
-            4,
-            nullable=True,
-        ),
-        FactSpec(
-            "largest_drop_indicator",
-            "text",
-            "The job-linked indicator with the largest fall.",
-            values=indicators,
-            nullable=True,
-        ),
-        FactSpec(
-            "belief_gap",
-            "number",
-            "Distance between the citizen's work_confidence and the caseworker_belief score.",
-            0,
-            4,
-            nullable=True,
-        ),
-        FactSpec("active_interventions", "list", "Interventions active on the check date.", values=interventions),
-        FactSpec("active_types", "list", "Main types of the interventions active on the check date.", values=types),
-        FactSpec("active_count", "integer", "Number of interventions active on the check date.", 0),
-        FactSpec("active_type_count", "integer", "Number of different main types active on the check date.", 0),
-        FactSpec("job_oriented_active", "boolean", "A job-oriented intervention is active on the check date."),
-        FactSpec(
-            "months_without_intervention",
-            "number",
-            "Months since an intervention was last active (0 when one is active now; counted from the first "
-            "measurement when there has been none; none when the record has no dates).",
-            0,
-            nullable=True,
-        ),
-        FactSpec("planned_count", "integer", "Interventions planned to start after the check date.", 0),
-        FactSpec(
-            "internship_count",
-            "integer",
-            "Internships (internal and external) so far, counting ongoing and planned ones, not cancelled ones.",
-            0,
-        ),
-        FactSpec("caseworker_changes_6m", "integer", "Changes of caseworker in the last 6 months.", 0),
-        FactSpec("caseworker_changes_12m", "integer", "Changes of caseworker in the last 12 months.", 0),
-        FactSpec(
-            "months_since_caseworker_change",
-            "number",
-            "Months since the latest change of caseworker (none when there has been no change).",
-            0,
-            nullable=True,
-        ),
-        FactSpec("has_notes", "boolean", "The record has notes from the caseworker."),
-        FactSpec("staircase_phrases", "list", "Staircase phrases (staircase.yaml) found in the notes."),
-        FactSpec("staircase_phrase_count", "integer", "Number of different staircase phrases found in the notes.", 0),
+        FactSpec("measurement_count", "integer", minimum=0),
+        FactSpec("months_since_measurement", "number", minimum=0, nullable=True),
+        FactSpec("level", "number", minimum=1, maximum=5, nullable=True),
+        FactSpec("change", "number", minimum=-4, maximum=4, nullable=True),
+        FactSpec("change_prev", "number", minimum=-4, maximum=4, nullable=True),
+        FactSpec("change_two_intervals", "number", minimum=-4, maximum=4, nullable=True),
+        FactSpec("confidence", "text", values=CONFIDENCE),
+        FactSpec("largest_drop", "number", minimum=0, maximum=4, nullable=True),
+        FactSpec("largest_drop_indicator", "text", values=indicators, nullable=True),
+        FactSpec("belief_gap", "number", minimum=0, maximum=4, nullable=True),
+        FactSpec("active_interventions", "list", values=interventions),
+        FactSpec("active_types", "list", values=types),
+        FactSpec("active_count", "integer", minimum=0),
+        FactSpec("active_type_count", "integer", minimum=0),
+        FactSpec("job_oriented_active", "boolean"),
+        FactSpec("months_without_intervention", "number", minimum=0, nullable=True),
+        FactSpec("planned_count", "integer", minimum=0),
+        FactSpec("internship_count", "integer", minimum=0),
+        FactSpec("caseworker_changes_6m", "integer", minimum=0),
+        FactSpec("caseworker_changes_12m", "integer", minimum=0),
+        FactSpec("months_since_caseworker_change", "number", minimum=0, nullable=True),
+        FactSpec("has_notes", "boolean"),
+        FactSpec("staircase_phrases", "list"),
+        FactSpec("staircase_phrase_count", "integer", minimum=0),
     ]
     for indicator in catalogue.indicators.values():
-        specs.append(
-            FactSpec(
-                f"score_{indicator.id}",
-                "integer",
-                f"Latest score of {indicator.id} ({indicator.label.en}, rated by the {indicator.rated_by}).",
-                1,
-                5,
-                nullable=True,
-            )
-        )
-    specs.append(
-        FactSpec(
-            "phase",
-            "text",
-            "The phase concluded by the phase rules (flag and checklist rules only).",
-            values=phases,
-            nullable=True,
-            stage="phase",
-        )
-    )
-    specs.append(
-        FactSpec(
-            "flags", "list", "The flags raised by the flag rules (checklist rules only).", values=flags, stage="flag"
-        )
-    )
+        specs.append(FactSpec(f"score_{indicator.id}", "integer", minimum=1, maximum=5, nullable=True))
+    specs.append(FactSpec("phase", "text", values=phases, nullable=True, stage="phase"))
+    specs.append(FactSpec("flags", "list", values=flags, stage="flag"))
     return {spec.name: spec for spec in specs}
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ProblemList
-from .expr import suggest
+from .expr import closest
 from .paths import default_rules
 from .periods import as_date
 from .yamlio import LineDict, LineList, parse_yaml, read_text
@@ -81,7 +81,7 @@ def read_layers(folder: Path, problems: ProblemList, _chain: tuple[Path, ...] = 
     """The layers of the rulebook in `folder`, base first, following `extends`."""
     folder = folder.resolve()
     if folder in _chain:
-        problems.add("S010", "the rulebook extends itself (a loop of `extends`)", str(folder / META_FILE))
+        problems.add("S010.loop", str(folder / META_FILE))
         return []
     layer = Layer(folder)
     for path in sorted(folder.glob("*.yaml")):
@@ -98,10 +98,7 @@ def read_layers(folder: Path, problems: ProblemList, _chain: tuple[Path, ...] = 
     base_folder = default_rules() if base == "default" else (folder / str(base))
     if not base_folder.is_dir():
         problems.add(
-            "S010",
-            f"extends '{base}': no rulebook folder at {base_folder}",
-            str(folder / META_FILE),
-            meta.line_of("extends"),
+            "S010.no_base", str(folder / META_FILE), meta.line_of("extends"), base=str(base), folder=str(base_folder)
         )
         return [layer]
     return [*read_layers(base_folder, problems, (*_chain, folder)), layer]
@@ -181,10 +178,7 @@ def merged_rules(layers: list[Layer], problems: ProblemList) -> tuple[list[RuleE
                     continue
                 if base[0].stage != stage:
                     problems.add(
-                        "S008",
-                        f"rule '{item['id']}' overrides a {base[0].stage} rule from a {stage} file",
-                        str(path),
-                        item.line,
+                        "S008.stage", str(path), item.line, rule=item["id"], base_stage=base[0].stage, stage=stage
                     )
                     continue
                 position = addressed(base, item, lambda entry: entry.data)
@@ -204,10 +198,11 @@ def merged_rules(layers: list[Layer], problems: ProblemList) -> tuple[list[RuleE
                 target = base[position]
                 if target.layer == number:
                     problems.add(
-                        "S004",
-                        f"rule id '{item['id']}' is used twice (first at {target.data.path}:{target.data.line})",
+                        "S004.rule_twice",
                         str(path),
                         item.line,
+                        rule=item["id"],
+                        place=f"{target.data.path}:{target.data.line}",
                     )
                     continue
                 variants[variants.index(target)] = RuleEntry(
@@ -240,11 +235,11 @@ def _disable(layer: Layer, number: int, entries: dict[str, list[RuleEntry]], pro
             removed.extend(entries.pop(rule_id))
         else:
             problems.add(
-                "S009",
-                f"disable: no base rule '{rule_id}'"
-                f"{suggest(str(rule_id), [key for key, value in entries.items() if value])}",
+                "S009.disable",
                 str(layer.files[META_FILE][0]),
                 disabled.item_lines[index],
+                rule=str(rule_id),
+                hint_name=closest(str(rule_id), [key for key, value in entries.items() if value]),
             )
     return removed
 

@@ -14,7 +14,9 @@ and the parsed catalogue is kept as JSON in the cache folder (`BIP_CACHE_DIR`, d
 millisecond) and never imports Babel. Editing a .po file changes its hash, so nothing goes stale.
 
 Arguments are plain values (ids, field paths, numbers) and are not translated; an argument given
-as `{"da": ..., "en": ...}` (a name from the rule files) is shown in the message's language.
+as `{"da": ..., "en": ...}` (a name from the rule files) is shown in the message's language, and one
+made by `part(key, ...)` (a fragment such as a rule label or a period) is itself a message, shown in
+the message's language; a list of parts is shown joined by commas.
 Guidance templates and the rule files' own `da`/`en` names are policy content and are not here.
 """
 
@@ -137,6 +139,11 @@ def hint(name: str | None, lang: str = "en") -> str:
     return text("hint", lang, name=name) if name else ""
 
 
+def part(key: str, **args: Any) -> dict[str, Any]:
+    """A message to be used as an argument of another message, shown in that message's language."""
+    return {"key": key, "args": args}
+
+
 class Keyed(Protocol):
     """What `shown_message` reads of a problem (`bip_engine.errors.Problem`)."""
 
@@ -153,11 +160,19 @@ def shown_message(item: Keyed, lang: str) -> str:
 
 
 def _localised(args: dict, lang: str) -> dict:
-    """Arguments ready for `lang`: a nested hint (`hint_name`) rendered, `{"da", "en"}` names chosen."""
-    shown = {
-        name: value.get(lang, value.get("en")) if isinstance(value, dict) and set(value) == set(LANGS) else value
-        for name, value in args.items()
-    }
+    """Arguments ready for `lang`: a nested hint (`hint_name`) and parts rendered, `{"da", "en"}` names chosen."""
+    shown = {name: _shown_argument(value, lang) for name, value in args.items()}
     if "hint_name" in args:
         shown["hint"] = hint(args["hint_name"], lang)
     return shown
+
+
+def _shown_argument(value: Any, lang: str) -> Any:
+    """One argument in `lang`: a `part` as its message, a list of parts joined, a `{da, en}` name chosen."""
+    if isinstance(value, dict) and set(value) == set(LANGS):
+        return value.get(lang, value.get("en"))
+    if isinstance(value, dict) and set(value) == {"key", "args"}:
+        return text(value["key"], lang, **value["args"])
+    if isinstance(value, list) and value and all(isinstance(each, dict) for each in value):
+        return ", ".join(str(_shown_argument(each, lang)) for each in value)
+    return value

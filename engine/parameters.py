@@ -28,6 +28,7 @@ from typing import Any
 
 from .catalogue import Text
 from .errors import ProblemList
+from .messages import part
 from .periods import Period, overlapping, read_period
 from .yamlio import LineDict
 
@@ -105,12 +106,7 @@ def merged_parameters(layers: list, problems: ProblemList) -> ParameterSet:
         if data is None:
             continue
         if not isinstance(data, LineDict):
-            problems.add(
-                "S002",
-                "parameters.yaml must map each parameter name to its description and values",
-                str(path),
-                getattr(data, "line", None),
-            )
+            problems.add("S002.parameters_shape", str(path), getattr(data, "line", None))
             continue
         for name, spec in data.items():
             parameter = _parameter(str(name), spec, path, data.line_of(name), problems, layer.name)
@@ -128,70 +124,55 @@ def _parameter(
 ) -> Parameter | None:
     where = (str(path), line)
     if not NAME.match(name):
-        problems.add(
-            "S002",
-            f"parameter '{name}': a name must be lower-case letters, digits and _ , starting with a letter",
-            *where,
-        )
+        problems.add("S002.param_name", *where, name=name)
         return None
     if not isinstance(spec, LineDict):
-        problems.add("S002", f"parameter '{name}': give a mapping with description and values", *where)
+        problems.add("S002.param_mapping", *where, name=name)
         return None
     for key in spec:
         if key not in KNOWN_FIELDS:
             problems.add(
-                "S002",
-                f"parameter '{name}': '{key}' is not a known field ({', '.join(sorted(KNOWN_FIELDS))})",
+                "S002.param_field",
                 str(path),
                 spec.line_of(key),
+                name=name,
+                field=key,
+                known=", ".join(sorted(KNOWN_FIELDS)),
             )
     values = spec.get("values")
     if not isinstance(values, list) or not values:
-        problems.add(
-            "S002", f"parameter '{name}': values: give a list of at least one value", str(path), spec.line_of("values")
-        )
+        problems.add("S002.param_values", str(path), spec.line_of("values"), name=name)
         return None
     items: list[ParameterValue] = []
     for index, entry in enumerate(values):
         entry_line = values.item_lines[index] if hasattr(values, "item_lines") else line
         if not isinstance(entry, LineDict) or "value" not in entry:
-            problems.add(
-                "S002",
-                f"parameter '{name}': values[{index}]: give 'value:' (and valid_from / valid_to)",
-                str(path),
-                entry_line,
-            )
+            problems.add("S002.param_value_entry", str(path), entry_line, name=name, index=index)
             continue
         for key in entry:
             if key not in VALUE_FIELDS:
-                problems.add(
-                    "S002",
-                    f"parameter '{name}': values[{index}].{key} is not a known field",
-                    str(path),
-                    entry.line_of(key),
-                )
+                problems.add("S002.param_value_field", str(path), entry.line_of(key), name=name, index=index, field=key)
         value = entry["value"]
         if value is None or isinstance(value, (list, dict)):
-            problems.add(
-                "S002",
-                f"parameter '{name}': values[{index}].value must be a number, true/false or text",
-                str(path),
-                entry.line_of("value"),
-            )
+            problems.add("S002.param_value_kind", str(path), entry.line_of("value"), name=name, index=index)
             continue
-        items.append(ParameterValue(value, read_period(entry, problems, f"parameter '{name}': "), entry_line))
+        items.append(
+            ParameterValue(value, read_period(entry, problems, part("label.parameter", name=name)), entry_line)
+        )
     kinds = {_kind(item.value) for item in items}
     if len(kinds) > 1:
-        problems.add("S002", f"parameter '{name}': the values mix {' and '.join(sorted(kinds))}; give one kind", *where)
+        problems.add("S002.param_mix", *where, name=name, kinds=" / ".join(sorted(kinds)))
         return None
     for first, second in overlapping([item.period for item in items]):
         problems.add(
-            "D003",
-            f"parameter '{name}': the value from line {items[first].line} "
-            f"({items[first].period.text()}) overlaps the value from line {items[second].line} "
-            f"({items[second].period.text()})",
+            "D003.param_overlap",
             str(path),
             items[second].line,
+            name=name,
+            first_line=items[first].line,
+            first=items[first].period.part(),
+            second_line=items[second].line,
+            second=items[second].period.part(),
         )
     description = spec.get("description")
     if isinstance(description, str):
@@ -199,12 +180,7 @@ def _parameter(
     try:
         text = Text.model_validate(description) if description is not None else None
     except ValueError:
-        problems.add(
-            "S002",
-            f"parameter '{name}': description: give a text, or da: and en:",
-            str(path),
-            spec.line_of("description"),
-        )
+        problems.add("S002.param_description", str(path), spec.line_of("description"), name=name)
         text = None
     unit, source = spec.get("unit"), spec.get("source")
     if not items:

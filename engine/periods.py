@@ -16,6 +16,7 @@ from itertools import pairwise
 from typing import Any
 
 from .errors import ProblemList
+from .messages import part
 
 FIELDS = ("valid_from", "valid_to")
 ONE_DAY = dt.timedelta(days=1)
@@ -43,11 +44,15 @@ class Period:
         """Whether the period has a start or an end."""
         return self.start is not None or self.end is not None
 
-    def text(self) -> str:
-        """The period as `2026-01-01 – 2026-12-31`, with `…` for an open side."""
+    def part(self) -> dict[str, Any]:
+        """The period as a message argument (`bip_engine.messages.part`): `2026-01-01 – …`, or "always"."""
         if not self.dated:
-            return "always"
-        return f"{self.start.isoformat() if self.start else '…'} – {self.end.isoformat() if self.end else '…'}"
+            return part("period.always")
+        return part(
+            "period.span",
+            start=self.start.isoformat() if self.start else "…",
+            end=self.end.isoformat() if self.end else "…",
+        )
 
     def boundaries(self) -> list[dt.date]:
         """The days on which something starts or stops being in force."""
@@ -60,8 +65,10 @@ class Period:
 ALWAYS = Period()
 
 
-def read_period(data: Any, problems: ProblemList | None = None, label: str = "") -> Period:
+def read_period(data: Any, problems: ProblemList | None = None, label: dict | str = "") -> Period:
     """The period of a loaded entry (a mapping with line numbers); problems for impossible dates.
+
+    `label` (a `bip_engine.messages.part`, such as `label.parameter`) begins each problem's message.
 
     D001: a date that is not a real date; D002: `valid_to` before `valid_from`. A wrong date is
     left out (the period stays open on that side) after it has been reported.
@@ -78,10 +85,7 @@ def read_period(data: Any, problems: ProblemList | None = None, label: str = "")
         if day is None:
             if problems is not None:
                 problems.add(
-                    "D001",
-                    f"{label}{name}: '{value}' is not a real date (write YYYY-MM-DD)",
-                    _path(data, name),
-                    _line(data, name),
+                    "D001.date", _path(data, name), _line(data, name), label=label, field=name, value=str(value)
                 )
             continue
         days[name] = day
@@ -89,10 +93,12 @@ def read_period(data: Any, problems: ProblemList | None = None, label: str = "")
     if start and end and end < start:
         if problems is not None:
             problems.add(
-                "D002",
-                f"{label}valid_to {end.isoformat()} is before valid_from {start.isoformat()}",
+                "D002.period",
                 _path(data, "valid_to"),
                 _line(data, "valid_to"),
+                label=label,
+                end=end.isoformat(),
+                start=start.isoformat(),
             )
         return Period(start, start)
     return Period(start, end)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .catalogue import Catalogue, ChecklistFile, FindingFile, IndicatorFile, InterventionFile, StaircaseFile, Text
 from .errors import ProblemList, RulebookError
-from .expr import Condition, ExpressionError, FactSpec, bind, facts_used, params_used, parse_condition, suggest
+from .expr import Condition, ExpressionError, FactSpec, bind, closest, facts_used, params_used, parse_condition
 from .facts import fact_specs
 from .layers import (
     CATALOGUE_KEYS,
@@ -36,6 +36,7 @@ from .layers import (
     merged_rules,
     read_layers,
 )
+from .messages import part
 from .parameters import ParameterSet, merged_parameters
 from .periods import Period, Timeline, covered, overlapping, read_period
 from .severity import Severity
@@ -287,14 +288,14 @@ def load_rulebook(folder: str | Path) -> Rulebook:
     folder = Path(folder)
     problems = ProblemList()
     if not folder.is_dir():
-        problems.add("F001", "rulebook folder not found", str(folder))
+        problems.add("F001.rulebook", str(folder))
         problems.raise_if_any(RulebookError)
     layers = read_layers(folder, problems)
     for name in CATALOGUE_FILES:
         if not any(name in layer.files for layer in layers) and not any(
             p.path and p.path.endswith(name) for p in problems.items
         ):
-            problems.add("F003", f"the rulebook has no {name}", str(folder / name))
+            problems.add("F003.missing", str(folder / name), name=name)
     problems.raise_if_any(RulebookError)
 
     top_path, top_meta = layers[-1].files[META_FILE]
@@ -373,7 +374,7 @@ def _catalogue_periods(name: str, path: Path | None, data: Any, problems: Proble
             if not isinstance(item, dict):
                 continue
             scratch = ProblemList()
-            period = read_period(item, scratch, f"{key} '{item.get(id_key or 'phrase')}': ")
+            period = read_period(item, scratch, part("label.entry", kind=key, id=str(item.get(id_key or "phrase"))))
             problems.items.extend(p for p in scratch.items if p.code == "D002")
             groups.setdefault(item.get(id_key or "phrase"), []).append((period, item))
         for entry_id, variants in groups.items():
@@ -382,17 +383,20 @@ def _catalogue_periods(name: str, path: Path | None, data: Any, problems: Proble
             for first, second in overlapping([period for period, _ in variants]):
                 (one, earlier), (other, later) = variants[first], variants[second]
                 problems.add(
-                    "D003" if one.dated or other.dated else "S004",
-                    f"{key}: '{entry_id}' is given twice for overlapping periods ({one.text()} at line "
-                    f"{earlier.line}, {other.text()})",
+                    "D003.catalogue" if one.dated or other.dated else "S004.catalogue",
                     later.path or str(path),
                     later.line,
+                    kind=key,
+                    id=str(entry_id),
+                    first=one.part(),
+                    first_line=earlier.line,
+                    second=other.part(),
                 )
 
 
 def _validate(model: type[BaseModel], path: Path | None, data: Any, problems: ProblemList) -> Any:
     if data is None:
-        problems.add("S002", "the file is empty", str(path))
+        problems.add("S002.empty", str(path))
         return None
     try:
         return model.model_validate(data)
@@ -402,54 +406,45 @@ def _validate(model: type[BaseModel], path: Path | None, data: Any, problems: Pr
 
 
 def _schema_problems(
-    exc: ValidationError, data: Any, path: Path | None, problems: ProblemList, label: str = ""
+    exc: ValidationError, data: Any, path: Path | None, problems: ProblemList, label: dict | str = ""
 ) -> None:
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
         where, line = locate(data, loc, str(path))
         if loc and loc[-1] in ("valid_from", "valid_to"):
-            problems.add(
-                "D001",
-                f"{label}{field_path(loc)}: '{error.get('input')}' is not a real date (write YYYY-MM-DD)",
-                where,
-                line,
-            )
+            problems.add("D001.date", where, line, label=label, field=field_path(loc), value=str(error.get("input")))
             continue
-        problems.add("S002", f"{label}{field_path(loc)}: {_schema_message(error)}", where, line)
+        problems.add("S002.schema", where, line, label=label, field=field_path(loc), detail=_schema_message(error))
 
 
-def _schema_message(error: ErrorDetails) -> str:
+def _schema_message(error: ErrorDetails) -> dict[str, Any]:
+    """What is wrong with one field, as a message part; pydantic's own words when we have none."""
     kind = error["type"]
-    if kind == "missing":
-        return "is required"
-    if kind == "extra_forbidden":
-        return "is not a known field"
-    if kind == "string_pattern_mismatch":
-        return "must be lower-case letters, digits and _ , starting with a letter"
-    return error["msg"].replace("Input should be", "should be")
+    known = {
+        "missing": "schema.missing",
+        "extra_forbidden": "schema.extra",
+        "string_pattern_mismatch": "schema.pattern",
+    }
+    if kind in known:
+        return part(known[kind])
+    return part("schema.other", detail=error["msg"].replace("Input should be", "should be"))
 
 
 def _check_rule_file(path: Path, data: Any, problems: ProblemList) -> None:
     """A rule file's outer shape: its stage, and lists of phases and rules."""
     if data is None:
-        problems.add("S002", "the file is empty", str(path))
+        problems.add("S002.empty", str(path))
         return
     stage = data.get("stage") if isinstance(data, dict) else None
     if stage not in STAGES:
         line = data.line_of("stage") if hasattr(data, "line_of") else None
-        problems.add(
-            "S001",
-            f"a rule file needs 'stage: phase', 'stage: flag' or 'stage: checklist'"
-            f"{suggest(str(stage), STAGES) if stage else ''}",
-            str(path),
-            line,
-        )
+        problems.add("S001.stage", str(path), line, hint_name=closest(str(stage), STAGES) if stage else None)
         return
     _validate(RuleFileShape, path, data, problems)
     if not isinstance(data, LineDict):
         return
     if stage != "phase" and "phases" in data:
-        problems.add("S002", "phases: only phase rule files may define phases", str(path), data.line_of("phases"))
+        problems.add("S002.phases_only", str(path), data.line_of("phases"))
 
 
 def _collect_phases(phase_lists: list, problems: ProblemList) -> dict[str, PhaseDefinition]:
@@ -485,7 +480,8 @@ def _compile(
             parsed.append((entry, RULE_MODELS[entry.stage].model_validate(entry.data)))
         except ValidationError as exc:
             rule_id = entry.data.get("id") if isinstance(entry.data, dict) else None
-            _schema_problems(exc, entry.data, None, problems, f"rule '{rule_id}': " if rule_id else "rule: ")
+            label = part("label.rule", rule=str(rule_id)) if rule_id else part("label.rule_unnamed")
+            _schema_problems(exc, entry.data, None, problems, label)
     flag_ids = tuple(
         dict.fromkeys([*(rule.flag or rule.id for _, rule in parsed if isinstance(rule, FlagRule)), *disabled_flags])
     )
@@ -499,12 +495,7 @@ def _compile(
     params = {name: parameter.candidates for name, parameter in parameters.items.items()}
     for name, parameter in parameters.items.items():
         if name in specs:
-            problems.add(
-                "D007",
-                f"parameter '{name}' has the name of a fact; choose another name",
-                parameter.path,
-                parameter.line,
-            )
+            problems.add("D007.fact_name", parameter.path, parameter.line, name=name)
     rules: dict[str, list[CompiledRule]] = {stage: [] for stage in STAGES}
     seen: dict[str, list[tuple[Period, str]]] = {}
     for entry, rule in parsed:
@@ -513,47 +504,54 @@ def _compile(
         period = Period(rule.valid_from, rule.valid_to)
         if rule.valid_from and rule.valid_to and rule.valid_to < rule.valid_from:
             problems.add(
-                "D002",
-                f"rule '{rule.id}': valid_to {rule.valid_to} is before valid_from {rule.valid_from}",
+                "D002.period",
                 *locate(data, ("valid_to",)),
+                label=part("label.rule", rule=rule.id),
+                end=str(rule.valid_to),
+                start=str(rule.valid_from),
             )
             continue
         clash = next(((other, place) for other, place in seen.get(rule.id, []) if other.overlaps(period)), None)
         if clash is not None:
             other, place = clash
             if not other.dated and not period.dated:
-                problems.add("S004", f"rule id '{rule.id}' is used twice (first at {place})", *where)
+                problems.add("S004.rule_twice", *where, rule=rule.id, place=place)
             else:
-                problems.add(
-                    "D003",
-                    f"rule '{rule.id}': its period ({period.text()}) overlaps the period "
-                    f"({other.text()}) of the same id at {place}",
-                    *where,
-                )
+                problems.add("D003.rule", *where, rule=rule.id, period=period.part(), other=other.part(), place=place)
             continue
         seen.setdefault(rule.id, []).append((period, f"{data.path}:{data.line}"))
         conclusion = _conclusion(rule, catalogue, phases, problems, data)
         if rule.source not in catalogue.findings:
             problems.add(
-                "S007",
-                f"rule '{rule.id}': unknown source finding '{rule.source}'{suggest(rule.source, catalogue.findings)}",
+                "S007.source",
                 *locate(data, ("source",)),
+                rule=rule.id,
+                source=rule.source,
+                hint_name=closest(rule.source, catalogue.findings),
             )
         try:
             condition = parse_condition(rule.when, visible[stage], params)
         except ExpressionError as exc:
-            hidden = _stage_hint(exc, specs, visible[stage], stage)
-            column = f" (column {exc.column} of the condition)" if exc.column else ""
-            problems.add(exc.code, f"rule '{rule.id}': {exc.message}{hidden}{column}", *locate(data, ("when",)))
+            problems.add(
+                "expr.in_rule",
+                *locate(data, ("when",)),
+                code=exc.code,
+                rule=rule.id,
+                detail=exc.part(),
+                stage_hint=_stage_hint(exc, specs, visible[stage], stage),
+                column_note=part("expr.column", column=exc.column) if exc.column else "",
+            )
             continue
         for name in params_used(condition):
             gaps = covered([item.period for item in parameters.items[name].values], period)
             if gaps:
                 problems.add(
-                    "D006",
-                    f"rule '{rule.id}': parameter '{name}' has no value for "
-                    f"{', '.join(gap.text() for gap in gaps)}, a part of the rule's period ({period.text()})",
+                    "D006.gap",
                     *locate(data, ("when",)),
+                    rule=rule.id,
+                    name=name,
+                    gaps=[gap.part() for gap in gaps],
+                    period=period.part(),
                 )
         if conclusion is None:
             continue
@@ -591,23 +589,25 @@ def _conclusion(rule: AnyRule, catalogue: Catalogue, phases: dict, problems: Pro
     if isinstance(rule, PhaseRule):
         if rule.phase not in phases:
             problems.add(
-                "S005",
-                f"rule '{rule.id}': unknown phase '{rule.phase}'{suggest(rule.phase, phases)}",
+                "S005.phase",
                 *locate(data, ("phase",)),
+                rule=rule.id,
+                phase=rule.phase,
+                hint_name=closest(rule.phase, phases),
             )
             return None
         return rule.phase
     if isinstance(rule, FlagRule):
         return rule.flag or rule.id
     if rule.point not in catalogue.checklist:
-        problems.add("S006", f"rule '{rule.id}': there is no checklist point {rule.point}", *locate(data, ("point",)))
+        problems.add("S006.point", *locate(data, ("point",)), rule=rule.id, point=rule.point)
         return None
     return rule.point
 
 
-def _stage_hint(exc: ExpressionError, specs: dict, visible: dict, stage: str) -> str:
-    """Explain an unknown fact that exists, but only in a later stage."""
+def _stage_hint(exc: ExpressionError, specs: dict, visible: dict, stage: str) -> dict[str, Any] | str:
+    """Explain an unknown fact that exists, but only in a later stage (a message part, or "")."""
     for name, spec in specs.items():
         if name not in visible and f"'{name}'" in exc.message and exc.code == "E102":
-            return f"; '{name}' is only known after the {spec.stage} stage, not in {stage} rules"
+            return part("expr.stage_hint", name=name, stage=spec.stage, rule_stage=stage)
     return ""

@@ -112,7 +112,9 @@ def test_missing_record_file_exits_3():
 
 def test_invalid_rulebook_exits_4(rules_copy):
     replace_in(rules_copy / "flags.yaml", "when: belief_gap >= 2", "when: belief_gapp >= 2")
-    result = CliRunner().invoke(cli.main, ["check", EXAMPLE, "--rules", str(rules_copy), "--engine", "python"])
+    result = CliRunner().invoke(
+        cli.main, ["check", EXAMPLE, "--rules", str(rules_copy), "--engine", "python", "--lang", "en"]
+    )
     assert result.exit_code == 4
     assert "unknown fact 'belief_gapp' (did you mean 'belief_gap'?)" in result.output
 

@@ -367,7 +367,7 @@ def test_diff_of_one_rulebook_across_its_date(dated, tmp_path):
     data = json.loads(result.stdout)
     assert data["phases"]["table"]["regress"]["standstill"] == 3
     bad = CliRunner().invoke(
-        cli.main, ["rules", "diff", f"{dated}@2027-02-30", str(dated), "--caseload", str(caseload)]
+        cli.main, ["rules", "diff", f"{dated}@2027-02-30", str(dated), "--caseload", str(caseload), "--lang", "en"]
     )
     assert bad.exit_code == 2 and "not a real date" in bad.output
 

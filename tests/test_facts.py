@@ -140,5 +140,7 @@ def test_every_derived_fact_is_in_the_catalogue(rulebook):
     values = facts_of(record([3, 2, 4]), rulebook).values
     stage_facts = {name for name, spec in rulebook.facts.items() if spec.stage != "facts"}
     assert set(values) == set(rulebook.facts) - stage_facts
+    from bip_engine.authoring.describe import fact_description
+
     for name, spec in rulebook.facts.items():
-        assert spec.description, name
+        assert fact_description(spec, "en", rulebook.catalogue), name

@@ -39,7 +39,11 @@ def test_every_key_is_in_both_languages_with_the_same_placeholders():
     assert [key for key, value in {**danish, **english}.items() if not value] == []
     different = {key: (placeholders(danish[key]), placeholders(english[key])) for key in english}
     assert {key: pair for key, pair in different.items() if pair[0] != pair[1]} == {}
-    reserved = {"key", "lang"}  # the parameters of `messages.text` itself: an argument cannot have these names
+    reserved = {
+        "key",
+        "lang",
+        "code",
+    }  # the parameters of `messages.text` and `errors.problem`: an argument cannot have these names
     assert [key for key, (names, _) in different.items() if names & reserved] == []
 
 
@@ -72,26 +76,31 @@ def test_text_fills_placeholders_and_names_in_the_language():
 # --- Danish output has no English from the catalogue ------------------------------------------------
 
 
-def english_fragments() -> dict[str, str]:
-    """Pieces of the English texts that differ from the Danish ones and could not be Danish: the literal
-    parts of each template between placeholders, of two or more words and 10 or more characters."""
-    danish, english = po_texts("da"), po_texts("en")
+def fragments(lang: str = "en", other: str = "da") -> dict[str, str]:
+    """Pieces of the texts of `lang` that differ from those of `other` and could not be in `other`: the
+    literal parts of each template between placeholders, of two or more words and 10 or more characters."""
+    shown, others = po_texts(lang), po_texts(other)
     found = {}
-    for key, template in english.items():
-        if template == danish[key]:
+    for key, template in shown.items():
+        if template == others[key]:
             continue
         for literal, *_ in string.Formatter().parse(template):
             piece = literal.strip(" :;,.()'\"\n")
-            if len(piece) >= 10 and len(piece.split()) >= 2 and piece not in danish[key]:
+            if len(piece) >= 10 and len(piece.split()) >= 2 and piece not in others[key]:
                 found[piece] = key
     return found
 
 
-FRAGMENTS = english_fragments()
+FRAGMENTS = fragments("en", "da")
+DANISH_FRAGMENTS = fragments("da", "en")
 
 
 def english_in(output: str) -> list[tuple[str, str]]:
     return [(key, piece) for piece, key in FRAGMENTS.items() if piece in output]
+
+
+def danish_in(output: str) -> list[tuple[str, str]]:
+    return [(key, piece) for piece, key in DANISH_FRAGMENTS.items() if piece in output]
 
 
 def example(name: str) -> dict:
@@ -151,6 +160,11 @@ def cli_outputs(files) -> dict[str, str]:
     run("validate good", "rules", "validate")
     run("validate bad", "rules", "validate", str(files["broken_rules"]))
     run("docs", "rules", "docs")
+    run("batch missing input", "batch", str(files["tmp"] / "nothing-here"), "--as-of", AS_OF)
+    (files["tmp"] / "unknown.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    run("batch unknown csv", "batch", str(files["tmp"] / "unknown.csv"), "--as-of", AS_OF)
+    run("diff bad date", "rules", "diff", f"{ROOT / 'rules'}@2026-13-01", str(ROOT / "rules"), "--caseload", "x")
+    run("steps", "rules", "steps")
     run("diff", "rules", "diff", str(ROOT / "rules"), str(ROOT / "rules"), "--caseload", str(files["caseload"]))
     store = files["tmp"] / "store"
     run("release refused", "rules", "release", str(ROOT / "rules"), "--approved-by", " ", "--store", str(store))
@@ -246,3 +260,124 @@ def test_every_key_the_code_names_is_in_the_catalogue():
     assert len(named) > 80 and prefixes  # the search finds them
     assert sorted(named - keys) == []
     assert sorted(prefix for prefix in prefixes if not any(key.startswith(prefix + ".") for key in keys)) == []
+
+
+# --- rulebook problems are keyed, and `bip rules validate --lang da` says them in Danish -------------
+
+
+BROKEN_RULES = """
+  - id: typo_fact
+    severity: low
+    when: month_since_measurement > 3
+    reason: {da: x, en: x}
+    source: bip_progression
+  - id: missing_parameter
+    severity: low
+    when: change_two_intervals <= steady_fall_treshold
+    reason: {da: x, en: x}
+    source: bip_progression
+  - id: dated_twice
+    severity: low
+    when: measurement_count == 0
+    valid_from: 2026-01-01
+    reason: {da: x, en: x}
+    source: bip_progression
+  - id: dated_twice
+    severity: low
+    when: measurement_count == 0
+    valid_from: 2026-06-01
+    reason: {da: x, en: x}
+    source: bip_progression
+"""
+
+
+@pytest.fixture
+def broken_rulebook(tmp_path):
+    """The example rules with a misspelt fact, a missing (misspelt) parameter and two overlapping dated rules."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for path in (ROOT / "rules").glob("*.yaml"):
+        (rules / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    with open(rules / "flags.yaml", "a", encoding="utf-8") as stream:
+        stream.write(BROKEN_RULES)
+    return rules
+
+
+def test_validate_says_a_broken_rulebook_in_danish(broken_rulebook):
+    outputs = {}
+    for lang in ("da", "en"):
+        result = CliRunner().invoke(cli.main, ["rules", "validate", str(broken_rulebook), "--lang", lang])
+        assert result.exit_code == 4, result.output
+        outputs[lang] = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert outputs["da"].count("E102") == 2 and "D003" in outputs["da"]
+    assert "'months_since_measurement'" in outputs["da"] and "'steady_fall_threshold'" in outputs["da"]  # the hints
+    assert english_in(outputs["da"]) == []
+    assert english_in(outputs["en"])  # the same problems in English are found: the check can fail
+
+
+def is_message_key(node, keys: set[str]) -> bool:
+    """A key of the catalogue written out, or a choice (`a if x else b`) between two such keys."""
+    import ast
+
+    if isinstance(node, ast.IfExp):
+        return is_message_key(node.body, keys) and is_message_key(node.orelse, keys)
+    return isinstance(node, ast.Constant) and node.value in keys
+
+
+def test_every_problem_in_the_engine_is_built_with_a_message_key():
+    """`ProblemList.add(key, ...)` and `Problem(..., key=...)`: no problem is made from an English message."""
+    import ast
+
+    keys = messages.keys()
+    checked, unkeyed = 0, []
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        lists = {"problems", "scratch"}  # names a ProblemList goes by: parameters annotated so, or ProblemList()
+        for node in ast.walk(tree):
+            annotation = getattr(node, "annotation", None) if isinstance(node, ast.arg) else None
+            if annotation is not None and "ProblemList" in ast.unparse(annotation):
+                lists.add(node.arg)
+            made = isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            if made and ast.unparse(node.value.func) == "ProblemList":
+                lists |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            func = node.func
+            if isinstance(func, ast.Name) and func.id == "Problem":
+                checked += 1
+                if not any(keyword.arg == "key" for keyword in node.keywords):
+                    unkeyed.append(where)
+            if isinstance(func, ast.Attribute) and func.attr == "add" and ast.unparse(func.value) in lists:
+                checked += 1
+                first = node.args[0] if node.args else None
+                is_key = first is not None and is_message_key(first, keys)
+                messages_given = [
+                    arg
+                    for arg in node.args[1:2]
+                    if isinstance(arg, (ast.JoinedStr, ast.BinOp))
+                    or (isinstance(arg, ast.Constant) and isinstance(arg.value, str))
+                ]
+                if not is_key or messages_given:
+                    unkeyed.append(where)
+    assert checked > 30  # the search finds the problems
+    assert unkeyed == []
+
+
+def test_the_step_list_is_english_with_lang_en_and_keeps_the_danish_steps():
+    """`bip rules steps --lang en`: the explanations in English, the step phrases (policy staff's Danish) as they are."""
+    from bip_engine.authoring.gherkin_steps import STEPS
+
+    result = CliRunner().invoke(cli.main, ["rules", "steps", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert all(pattern in result.output for pattern, _, _ in STEPS)
+
+    def prose(output: str) -> str:  # the page without the Danish step phrases, which it keeps on purpose
+        for pattern, example, _ in STEPS:
+            output = output.replace(example, "").replace(pattern, "")
+        return output
+
+    assert danish_in(prose(result.output)) == []
+    danish = CliRunner().invoke(cli.main, ["rules", "steps", "--lang", "da"]).output
+    assert danish_in(prose(danish))  # the same page in Danish is found: the check can fail

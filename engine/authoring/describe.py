@@ -27,46 +27,6 @@ def base_fact_labels() -> dict[str, dict[str, str]]:
     return {name: {lang: texts("fact", lang)[name] for lang in LANGS} for name in texts("fact", "en")}
 
 
-#: Danish descriptions of the facts (the English ones are `FactSpec.description` in engine/facts.py).
-FACT_DESCRIPTIONS_DA: dict[str, str] = {
-    "measurement_count": "Antal målinger frem til tjekdatoen.",
-    "months_since_measurement": "Måneder fra seneste måling til tjekdatoen (ukendt uden målinger).",
-    "level": "Gennemsnittet af borgerens egne scorer i seneste måling (1-5).",
-    "change": "Gennemsnitlig ændring pr. borgervurderet indikator fra forrige måling til seneste "
-    "(ukendt med færre end to målinger).",
-    "change_prev": "Samme gennemsnitlige ændring for perioden før (ukendt med færre end tre målinger).",
-    "change_two_intervals": "Gennemsnitlig ændring pr. borgervurderet indikator over de seneste to perioder, fra "
-    "den tredjeseneste måling til den seneste (ukendt med færre end tre målinger).",
-    "confidence": "Hvor meget fasen kan hvile på: none (ingen måling), low (én), medium (to), high (tre eller flere).",
-    "largest_drop": "Det største fald på en jobrelateret indikator siden forrige måling, i point "
-    "(0 når ingen faldt; ukendt med færre end to målinger).",
-    "largest_drop_indicator": "Den jobrelaterede indikator med det største fald.",
-    "belief_gap": "Afstanden mellem borgerens score for tro på at klare et arbejde og sagsbehandlerens "
-    "tro på, at borgeren kan få job.",
-    "active_interventions": "Indsatser, der er i gang på tjekdatoen.",
-    "active_types": "Hovedtyperne for de indsatser, der er i gang på tjekdatoen.",
-    "active_count": "Antal indsatser i gang på tjekdatoen.",
-    "active_type_count": "Antal forskellige hovedtyper i gang på tjekdatoen.",
-    "job_oriented_active": "En jobrettet indsats er i gang på tjekdatoen.",
-    "months_without_intervention": "Måneder siden en indsats sidst var i gang (0 når en er i gang nu; "
-    "regnet fra første måling, hvis der ikke har været nogen; ukendt, når "
-    "journalen ikke har datoer).",
-    "planned_count": "Indsatser, der er planlagt til at starte efter tjekdatoen.",
-    "internship_count": "Praktikker (interne og eksterne) indtil nu, medregnet igangværende og planlagte, "
-    "ikke aflyste.",
-    "caseworker_changes_6m": "Skift af sagsbehandler inden for de seneste 6 måneder.",
-    "caseworker_changes_12m": "Skift af sagsbehandler inden for de seneste 12 måneder.",
-    "months_since_caseworker_change": "Måneder siden seneste skift af sagsbehandler (ukendt, når der ikke "
-    "har været et skift).",
-    "has_notes": "Journalen har noter fra sagsbehandleren.",
-    "staircase_phrases": "Trappeformuleringer (staircase.yaml) fundet i noterne.",
-    "staircase_phrase_count": "Antal forskellige trappeformuleringer fundet i noterne.",
-    "phase": "Fasen, som faseregler har konkluderet (kun i flag- og tjeklisteregler).",
-    "flags": "De flag, som flagreglerne har rejst (kun i tjeklisteregler).",
-}
-SCORE_DESCRIPTION_DA = "Seneste score for {id} ({label}, vurderet af {rater})."
-RATERS_DA = {"citizen": "borgeren", "caseworker": "sagsbehandleren"}
-
 _ORDER = ("<", "<=", ">", ">=")
 _OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
@@ -83,18 +43,19 @@ def fact_labels(catalogue: Any = None) -> dict[str, dict[str, str]]:
 
 
 def fact_description(spec: FactSpec, lang: str, catalogue: Any = None) -> str:
-    """A fact's one-line description in `lang` (English from the fact catalogue, Danish from here)."""
-    if lang != "da":
-        return spec.description
-    if spec.name in FACT_DESCRIPTIONS_DA:
-        return FACT_DESCRIPTIONS_DA[spec.name]
+    """A fact's one-line description in `lang` (`fact_description.NAME` in the message catalogue).
+
+    An indicator's `score_<id>` fact is described from the rulebook's `catalogue`; a fact without a
+    description gives an empty string."""
+    descriptions = texts("fact_description", lang)
+    if isinstance(descriptions.get(spec.name), str):
+        return text(f"fact_description.{spec.name}", lang)
     indicator_id = spec.name[len("score_") :] if spec.name.startswith("score_") else None
     if catalogue is not None and indicator_id in catalogue.indicators:
         indicator = catalogue.indicators[indicator_id]
-        return SCORE_DESCRIPTION_DA.format(
-            id=indicator.id, label=indicator.label.da, rater=RATERS_DA.get(indicator.rated_by, indicator.rated_by)
-        )
-    return spec.description
+        rater = texts("rater", lang).get(indicator.rated_by, indicator.rated_by)
+        return text("fact_score_description", lang, id=indicator.id, label=indicator.label.get(lang), rater=rater)
+    return ""
 
 
 def fact_label(name: str, lang: str, labels: Labels | None = None) -> str:

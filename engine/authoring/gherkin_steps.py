@@ -30,13 +30,15 @@ from pytest_bdd import given, parsers, then, when
 
 from ..check import Checker, Evaluation
 from ..errors import RecordError, RulebookError
+from ..messages import part
 from ..paths import default_rules
 from ..record import Record
 from ..rulebook import CompiledRule, Rulebook
 from ..severity import SEVERITY_ORDER
 
-#: Every step: (pattern, example, explanation in Danish). Filled by `_step` below, in module order.
-STEPS: list[tuple[str, str, str]] = []
+#: Every step: (pattern, example, explanation as a message part, `bip_engine.messages.part`).
+#: Filled by `_step` below, in module order. The patterns and examples are Danish, the scenarios' language.
+STEPS: list[tuple[str, str, dict[str, Any]]] = []
 
 CONFIDENCE_DA = {"ingen": "none", "lav": "low", "middel": "medium", "høj": "high"}
 SEVERITY_DA = {"høj": "high", "middel": "medium", "lav": "low"}
@@ -204,18 +206,16 @@ def coverage_lines(rulebook: Rulebook, matched: frozenset[str] | set[str]) -> li
 def _step(
     kind: str, pattern: str, regex: str, example: str, explanation: str, after_og: tuple[str, str, str] | None = None
 ) -> Callable:
-    """Define a step (`given`, `when` or `then`) and list it in `STEPS`.
+    """Define a step (`given`, `when` or `then`) and list it in `STEPS`; `explanation` is a message key.
 
     `after_og` is the same step with the word order Danish uses after Og or Men ("Så er fasen X",
     but "Og fasen er X"): (pattern, regex, example).
     """
-    STEPS.append((pattern, example, explanation))
+    STEPS.append((pattern, example, part(explanation)))
     regexes = [regex]
     if after_og:
         other_pattern, other_regex, other_example = after_og
-        STEPS.append(
-            (other_pattern, other_example, f"Det samme som '{pattern}', med ordstillingen efter Og eller Men.")
-        )
+        STEPS.append((other_pattern, other_example, part("gherkin.steps.after_og", pattern=pattern)))
         regexes.append(other_regex)
     decorator = {"given": given, "when": when, "then": then}[kind]
 
@@ -369,9 +369,7 @@ def _score(cell: str) -> Any:
     "  | dato       | alle | caseworker_belief |\n"
     "  | 2026-08-12 | 3    | 2                 |\n"
     "  | 2026-11-10 | 3    | 2                 |",
-    "Borgerens progressionsmålinger, én række pr. måling. Kolonnen 'dato' (ÅÅÅÅ-MM-DD) og én kolonne pr. "
-    "indikator-id med en score fra 1 til 5; kolonnen 'alle' giver alle indikatorer den score, og en "
-    "indikatorkolonne ved siden af går forud for 'alle'. En tom celle betyder, at indikatoren ikke blev målt.",
+    "gherkin.steps.measurements",
 )
 def _borger_med_maalinger(bip_scenarie: ScenarioState, bip_checker: Checker, datatable: list[list[str]]) -> None:
     header = [cell.strip() for cell in datatable[0]] if datatable else []
@@ -402,7 +400,7 @@ def _borger_med_maalinger(bip_scenarie: ScenarioState, bip_checker: Checker, dat
     "Givet en borger uden målinger",
     r"en borger uden målinger",
     "Givet en borger uden målinger",
-    "En borger, der endnu ikke har nogen progressionsmåling.",
+    "gherkin.steps.no_measurements",
 )
 def _borger_uden_maalinger(bip_scenarie: ScenarioState) -> None:
     bip_scenarie.record["measurements"] = []
@@ -416,8 +414,7 @@ def _borger_uden_maalinger(bip_scenarie: ScenarioState) -> None:
     'Og en igangværende indsats "<type>" fra <dato>',
     r'en igangværende indsats "(?P<kind>[^"]+)" fra (?P<start>\S+)',
     'Og en igangværende indsats "ekstern_praktik" fra 2026-09-01',
-    "En indsats, der er i gang (uden slutdato). Typen er et indsats-id eller et alias fra "
-    "interventions.yaml, fx ekstern_praktik, løntilskud, hverdagsmestring.",
+    "gherkin.steps.ongoing",
 )
 def _igangvaerende(bip_scenarie: ScenarioState, kind: str, start: str) -> None:
     _intervention(bip_scenarie, kind, start, "ongoing")
@@ -428,7 +425,7 @@ def _igangvaerende(bip_scenarie: ScenarioState, kind: str, start: str) -> None:
     'Og en afsluttet indsats "<type>" fra <dato> til <dato>',
     r'en afsluttet indsats "(?P<kind>[^"]+)" fra (?P<start>\S+) til (?P<end>\S+)',
     'Og en afsluttet indsats "intern_praktik" fra 2025-03-01 til 2025-05-31',
-    "En indsats, der er afsluttet på slutdatoen.",
+    "gherkin.steps.ended",
 )
 def _afsluttet(bip_scenarie: ScenarioState, kind: str, start: str, end: str) -> None:
     _intervention(bip_scenarie, kind, start, "completed", end)
@@ -439,7 +436,7 @@ def _afsluttet(bip_scenarie: ScenarioState, kind: str, start: str, end: str) -> 
     'Og en planlagt indsats "<type>" fra <dato>',
     r'en planlagt indsats "(?P<kind>[^"]+)" fra (?P<start>\S+)',
     'Og en planlagt indsats "virksomhedspraktik" fra 2027-01-04',
-    "En indsats, der er planlagt, men ikke begyndt. Den tæller med blandt praktikkerne, men ikke som aktiv.",
+    "gherkin.steps.planned",
 )
 def _planlagt(bip_scenarie: ScenarioState, kind: str, start: str) -> None:
     _intervention(bip_scenarie, kind, start, "planned")
@@ -450,7 +447,7 @@ def _planlagt(bip_scenarie: ScenarioState, kind: str, start: str) -> None:
     'Og en aflyst indsats "<type>" fra <dato>',
     r'en aflyst indsats "(?P<kind>[^"]+)" fra (?P<start>\S+)',
     'Og en aflyst indsats "ekstern_praktik" fra 2026-10-01',
-    "En indsats, der blev aflyst. Den tæller slet ikke med.",
+    "gherkin.steps.cancelled",
 )
 def _aflyst(bip_scenarie: ScenarioState, kind: str, start: str) -> None:
     _intervention(bip_scenarie, kind, start, "cancelled")
@@ -461,8 +458,7 @@ def _aflyst(bip_scenarie: ScenarioState, kind: str, start: str) -> None:
     'Og sagsbehandler "<id>" fra <dato>',
     r'sagsbehandler "(?P<caseworker>[^"]+)" fra (?P<start>\S+)',
     'Og sagsbehandler "sb-2" fra 2026-10-01',
-    "Hvem der er borgerens sagsbehandler fra en dato. Hver sagsbehandler efter den første (med et andet "
-    "id end den forrige) er et skift af sagsbehandler.",
+    "gherkin.steps.caseworker",
 )
 def _sagsbehandler(bip_scenarie: ScenarioState, caseworker: str, start: str) -> None:
     bip_scenarie.record["caseworkers"].append({"id": caseworker, "from": start})
@@ -473,7 +469,7 @@ def _sagsbehandler(bip_scenarie: ScenarioState, caseworker: str, start: str) -> 
     'Og noterne "<tekst>"',
     r'noterne "(?P<text>.*)"',
     'Og noterne "Borgeren er ikke klar til praktik endnu"',
-    "Sagsbehandlerens noter eller plan for borgeren (bruges til at finde trappetænkning).",
+    "gherkin.steps.notes",
 )
 def _noter(bip_scenarie: ScenarioState, text: str) -> None:
     bip_scenarie.record["notes"] = text
@@ -484,9 +480,7 @@ def _noter(bip_scenarie: ScenarioState, text: str) -> None:
     "Givet reglerne gælder pr. <dato>",
     r"reglerne gælder pr\. (?P<day>\S+)",
     "Givet reglerne gælder pr. 2027-01-01",
-    "Tjekket bruger de regler, der gælder på datoen (ÅÅÅÅ-MM-DD), i stedet for dem, der gælder på "
-    "tjekkets dato. Sådan kan et scenarie teste en dateret regel eller parameter før og efter, den træder "
-    "i kraft, fx dagens data under næste års regler.",
+    "gherkin.steps.rules_as_of",
 )
 def _regler_pr(bip_scenarie: ScenarioState, day: str) -> None:
     try:
@@ -503,7 +497,7 @@ def _regler_pr(bip_scenarie: ScenarioState, day: str) -> None:
     "Når tjekket køres den <dato>",
     r"tjekket køres den (?P<day>\S+)",
     "Når tjekket køres den 2026-11-22",
-    "Kører tjekket før mødet på datoen (ÅÅÅÅ-MM-DD). Alt dateret efter datoen lades ude, undtagen planlagte indsatser.",
+    "gherkin.steps.run",
 )
 def _tjek(bip_scenarie: ScenarioState, bip_checker: Checker, request: pytest.FixtureRequest, day: str) -> None:
     try:
@@ -539,8 +533,7 @@ def _tjek(bip_scenarie: ScenarioState, bip_checker: Checker, request: pytest.Fix
     "Så er fasen <Fasenavn>",
     r"er fasen (?P<name>.+)",
     "Så er fasen Stilstand",
-    "Fasen, som tjekket skal nå frem til: Fremgang, Stilstand, Tilbagegang eller Afsporing (store og små "
-    "bogstaver er ligegyldige; fasens id, fx standstill, virker også).",
+    "gherkin.steps.phase",
     after_og=("Og fasen er <Fasenavn>", r"fasen er (?P<name>.+)", "Og fasen er Stilstand"),
 )
 def _fasen(bip_scenarie: ScenarioState, bip_checker: Checker, name: str) -> None:
@@ -560,7 +553,7 @@ def _fasen(bip_scenarie: ScenarioState, bip_checker: Checker, name: str) -> None
     "Så er der ingen fase",
     r"er der ingen fase",
     "Så er der ingen fase",
-    "Ingen faseregel passer, fx fordi borgeren ikke har nogen målinger.",
+    "gherkin.steps.no_phase",
     after_og=("Og der er ingen fase", r"der er ingen fase", "Og der er ingen fase"),
 )
 def _ingen_fase(bip_scenarie: ScenarioState, bip_checker: Checker) -> None:
@@ -577,7 +570,7 @@ def _ingen_fase(bip_scenarie: ScenarioState, bip_checker: Checker) -> None:
     'Så afgøres fasen af reglen "<regel-id>"',
     r'afgøres fasen af reglen "(?P<rule_id>[^"]+)"',
     'Så afgøres fasen af reglen "standstill_flat"',
-    "Hvilken faseregel der afgør fasen, når flere regler giver samme fase (regel-id fra phases.yaml).",
+    "gherkin.steps.decided_by",
     after_og=(
         'Og fasen afgøres af reglen "<regel-id>"',
         r'fasen afgøres af reglen "(?P<rule_id>[^"]+)"',
@@ -605,7 +598,7 @@ def _afgoerende_regel(bip_scenarie: ScenarioState, bip_checker: Checker, rule_id
     "Så er sikkerheden <lav|middel|høj>",
     r"er sikkerheden (?P<level>\S+)",
     "Så er sikkerheden lav",
-    "Hvor meget fasen hviler på: lav (én måling), middel (to), høj (tre eller flere), ingen (ingen målinger).",
+    "gherkin.steps.confidence",
     after_og=("Og sikkerheden er <lav|middel|høj>", r"sikkerheden er (?P<level>\S+)", "Og sikkerheden er lav"),
 )
 def _sikkerheden(bip_scenarie: ScenarioState, bip_checker: Checker, level: str) -> None:
@@ -629,7 +622,7 @@ def _flag_rules(checker: Checker, flag_id: str) -> list[CompiledRule]:
     'Så rejses flaget "<flag-id>"',
     r'rejses flaget "(?P<flag_id>[^"]+)"',
     'Så rejses flaget "no_intervention_3m"',
-    "Tjekket skal rejse flaget (flag-id fra flags.yaml).",
+    "gherkin.steps.flag",
     after_og=(
         'Og flaget "<flag-id>" rejses',
         r'flaget "(?P<flag_id>[^"]+)" rejses',
@@ -652,7 +645,7 @@ def _flag_rejses(bip_scenarie: ScenarioState, bip_checker: Checker, flag_id: str
     'Så rejses flaget "<flag-id>" ikke',
     r'rejses flaget "(?P<flag_id>[^"]+)" ikke',
     'Så rejses flaget "fifth_internship" ikke',
-    "Tjekket må ikke rejse flaget.",
+    "gherkin.steps.no_flag",
     after_og=(
         'Og flaget "<flag-id>" rejses ikke',
         r'flaget "(?P<flag_id>[^"]+)" rejses ikke',
@@ -676,7 +669,7 @@ def _flag_rejses_ikke(bip_scenarie: ScenarioState, bip_checker: Checker, flag_id
     'Så rejses flaget "<flag-id>" med alvor <høj|middel|lav>',
     r'rejses flaget "(?P<flag_id>[^"]+)" med alvor (?P<severity>\S+)',
     'Så rejses flaget "caseworker_change" med alvor høj',
-    "Tjekket skal rejse flaget med netop den alvor (den højeste blandt de regler, der rejser flaget).",
+    "gherkin.steps.flag_severity",
     after_og=(
         'Og flaget "<flag-id>" rejses med alvor <høj|middel|lav>',
         r'flaget "(?P<flag_id>[^"]+)" rejses med alvor (?P<severity>\S+)',
@@ -714,7 +707,7 @@ def _point_rules(checker: Checker, point: int) -> list[CompiledRule]:
     "Så er tjeklistepunkt <n> i fokus",
     r"er tjeklistepunkt (?P<point>\d+) i fokus",
     "Så er tjeklistepunkt 9 i fokus",
-    "Punktet på tjeklisten (1-10) skal være i fokus før mødet.",
+    "gherkin.steps.point",
     after_og=(
         "Og tjeklistepunkt <n> er i fokus",
         r"tjeklistepunkt (?P<point>\d+) er i fokus",
@@ -738,7 +731,7 @@ def _punkt_i_fokus(bip_scenarie: ScenarioState, bip_checker: Checker, point: str
     "Så er tjeklistepunkt <n> ikke i fokus",
     r"er tjeklistepunkt (?P<point>\d+) ikke i fokus",
     "Så er tjeklistepunkt 7 ikke i fokus",
-    "Punktet på tjeklisten må ikke være i fokus før mødet.",
+    "gherkin.steps.no_point",
     after_og=(
         "Og tjeklistepunkt <n> er ikke i fokus",
         r"tjeklistepunkt (?P<point>\d+) er ikke i fokus",

@@ -47,7 +47,7 @@ from ..caseload.batch import problem_row
 from ..caseload.readers import RawRecord, ReadProblem, detect_and_read
 from ..caseload.unique import reject_duplicates
 from ..check import Checker, Evaluation
-from ..errors import BipError, Problem
+from ..errors import BipError, KeyedError, Problem
 from ..messages import LANGS, text, texts
 from ..rulebook import CompiledRule, Rulebook
 
@@ -453,12 +453,12 @@ def split_dated(side: Any) -> tuple[Any, dt.date | None]:
     match = _DATED.match(str(side))
     if not match:
         if "@" in str(side) and not Path(str(side)).exists():
-            raise ValueError(f"'{side}': write a rulebook at a date as FOLDER@YYYY-MM-DD")
+            raise KeyedError("impact.side_format", side=str(side))
         return side, None
     try:
         return match["folder"], dt.date.fromisoformat(match["day"])
     except ValueError:
-        raise ValueError(f"'{side}': '{match['day']}' is not a real date") from None
+        raise KeyedError("impact.side_date", side=str(side), day=match["day"]) from None
 
 
 # --- Rendering ----------------------------------------------------------------------------------
@@ -469,12 +469,12 @@ def render_impact(report: ImpactReport, fmt: str = "text", lang: str = "da") -> 
     if fmt == "json":
         return json.dumps(report.as_dict(lang), ensure_ascii=False, indent=2) + "\n"
     if lang not in LANGS:
-        raise ValueError(f"unknown language '{lang}' (choose da or en)")
+        raise KeyedError("impact.unknown_lang", lang_given=lang)
     if fmt == "text":
         return _Text(report, lang).render()
     if fmt == "markdown":
         return _Markdown(report, lang).render()
-    raise ValueError(f"unknown format '{fmt}' (choose {', '.join(FORMATS)})")
+    raise KeyedError("impact.unknown_format", fmt=fmt, choices=", ".join(FORMATS))
 
 
 def _signed(number: int) -> str:

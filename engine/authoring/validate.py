@@ -27,6 +27,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import Problem, RulebookError, problem
 from ..expr import Compare, closest
+from ..messages import part
 from ..paths import default_guidance
 from ..periods import Period, covered
 from ..render import limit_problems
@@ -128,18 +129,15 @@ def _check_time_coverage(rulebook: Rulebook, views: list, result: Validation) ->
         if covering or not view.rules["phase"]:
             candidates = covering or rulebook.rules["phase"]
             nearest = candidates[0] if candidates else None
-            what = (
-                "no phase rule is in force"
-                if not view.rules["phase"]
-                else "no phase rule gives every record with a measurement a phase"
-            )
             result.errors.append(
-                Problem(
-                    "D004",
-                    f"from {stretch.start or 'the beginning'} to {stretch.end or 'the end of time'} {what}"
-                    + (f" (in other periods '{nearest.id}' does)" if covering and nearest else ""),
+                problem(
+                    "D004.gap",
                     nearest.path if nearest else str(rulebook.path),
                     nearest.line if nearest else None,
+                    start=str(stretch.start) if stretch.start else part("D004.beginning"),
+                    end=str(stretch.end) if stretch.end else part("D004.end_of_time"),
+                    what=part("D004.no_rule" if not view.rules["phase"] else "D004.not_all"),
+                    nearest=part("D004.nearest", rule=nearest.id) if covering and nearest else "",
                 )
             )
             continue
@@ -158,21 +156,24 @@ def _check_references(rulebook: Rulebook, result: Validation) -> None:
             return []
         return covered([Period(item.valid_from, item.valid_to) for item in entries], period)
 
-    def report(what: str, kind: str, entry_id: str, period: Period, path: str | None, line: int | None) -> None:
+    def report(what: dict, kind: str, entry_id: str, period: Period, path: str | None, line: int | None) -> None:
         missing = gaps(kind, entry_id, period)
         if missing:
             result.errors.append(
-                Problem(
-                    "D005",
-                    f"{what} ({period.text()}) refers to {kind} '{entry_id}', which is not in force "
-                    f"{', '.join(gap.text() for gap in missing)}",
+                problem(
+                    "D005.reference",
                     path,
                     line,
+                    what=what,
+                    period=period.part(),
+                    kind=part(f"catalogue_kind.{kind}"),
+                    id=entry_id,
+                    gaps=[gap.part() for gap in missing],
                 )
             )
 
     for rule in rulebook.all_rules():
-        what = f"rule '{rule.id}'"
+        what = part("name.rule", rule=rule.id)
         report(what, "finding", rule.source, rule.period, rule.path, rule.line)
         for atom in atoms(rule.condition):
             value = getattr(atom, "value", None)
@@ -192,7 +193,12 @@ def _check_references(rulebook: Rulebook, result: Validation) -> None:
         if parameter.source:
             for item in parameter.values:
                 report(
-                    f"parameter '{parameter.name}'", "finding", parameter.source, item.period, parameter.path, item.line
+                    part("name.parameter", name=parameter.name),
+                    "finding",
+                    parameter.source,
+                    item.period,
+                    parameter.path,
+                    item.line,
                 )
 
 

@@ -76,7 +76,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, overload
 
-from ..errors import Problem, problem
+from ..errors import KeyedError, Problem, problem
+from ..messages import part
 from ..yamlio import json_depth_problem, parse_json, parse_yaml, read_text
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".json")
@@ -181,7 +182,7 @@ def read_folder(path: str | Path) -> Iterator[ReadItem]:
     """
     folder = Path(path)
     if not folder.is_dir():
-        raise ValueError(f"{path}: not a folder")
+        raise KeyedError("input.not_folder", path=str(path))
     return _folder_items(folder)
 
 
@@ -218,7 +219,7 @@ def read_jsonl(path_or_stdin: str | Path | IO = "-", defer_parsing: bool = False
         return _jsonl_stdin(defer_parsing)
     path = Path(path_or_stdin)
     if not path.is_file():
-        raise ValueError(f"{path_or_stdin}: no such file")
+        raise KeyedError("input.no_file", path=str(path_or_stdin))
     return _jsonl_path(path, defer_parsing)
 
 
@@ -292,7 +293,7 @@ def _inspect_csv(path: str | Path) -> _CsvFile:
         with open(path, "rb") as stream:
             header = next(_decoded_lines(stream), "")
     except OSError as exc:
-        raise ValueError(f"{path}: cannot be read ({exc.strerror})") from None
+        raise KeyedError("input.unreadable", path=str(path), reason=exc.strerror) from None
     delimiter = ";" if header.count(";") > header.count(",") else ","
     names = [name.strip().lower() for name in next(csv.reader([header], delimiter=delimiter), [])]
     columns: dict[str, int] = {}
@@ -302,10 +303,8 @@ def _inspect_csv(path: str | Path) -> _CsvFile:
         if all(name in columns for name in required):
             return _CsvFile(str(path), kind, delimiter, columns, len(names))
     expected = "; ".join(f"{kind}: {', '.join(cols)}" for kind, cols in REQUIRED_COLUMNS.items())
-    raise ValueError(
-        f"{path}: not a known input (the header has {', '.join(names) or 'no columns'}; "
-        f"a CSV export needs the columns of one of {expected})"
-    )
+    columns_given = ", ".join(names) if names else part("input.no_columns")
+    raise KeyedError("input.unknown_kind", path=str(path), columns=columns_given, expected=expected)
 
 
 def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
@@ -451,7 +450,7 @@ def read_csv_exports(
             continue
         csv_file = _inspect_csv(path)
         if csv_file.kind != kind:
-            raise ValueError(f"{path}: given as the {kind} export, but its header is that of {csv_file.kind}")
+            raise KeyedError("input.export_mismatch", path=str(path), kind=kind, actual=csv_file.kind)
         inspected[kind] = csv_file
     return _merge(inspected)
 
@@ -466,7 +465,8 @@ def _merge(files: dict[str, _CsvFile]) -> Iterator[ReadItem]:
         for citizen_id, first, rows in sorter.citizens():
             yield from _citizen(citizen_id, f"{order}:{first}", rows, paths)
         for citizen_id, kind, line, count in sorter.strays():
-            key, more = ("R008.more", {"more": count - 1}) if count > 1 else ("R008", {})
+            more: dict[str, Any] = {"more": count - 1} if count > 1 else {}
+            key = "R008.more" if count > 1 else "R008"
             stray = problem(key, paths[kind], line, citizen=citizen_id, file=order, **more)
             yield ReadProblem(f"{paths[kind]}:{line}", stray)
     finally:
@@ -549,11 +549,9 @@ def detect_and_read(inputs: Sequence[str], defer_parsing: bool = False) -> Itera
     With `defer_parsing`, JSON Lines come unparsed (`RawLine`), for worker processes to parse.
     """
     if not inputs:
-        raise ValueError(
-            "no input given: name a folder, a .jsonl file, '-' for standard input, record files or CSV exports"
-        )
+        raise KeyedError("input.none")
     if list(inputs).count("-") > 1:
-        raise ValueError("-: standard input can be read only once")
+        raise KeyedError("input.stdin_twice")
     readers: list[Iterator[AnyItem] | None] = []
     csv_paths: dict[str, str] = {}
     csv_slot: int | None = None
@@ -563,7 +561,7 @@ def detect_and_read(inputs: Sequence[str], defer_parsing: bool = False) -> Itera
             continue
         path = Path(item)
         if not path.exists():
-            raise ValueError(f"{item}: no such file or folder")
+            raise KeyedError("input.not_found", path=item)
         if path.is_dir():
             readers.append(read_folder(path))
         elif path.suffix.lower() in JSONL_SUFFIXES:
@@ -573,16 +571,17 @@ def detect_and_read(inputs: Sequence[str], defer_parsing: bool = False) -> Itera
         else:
             kind = _inspect_csv(item).kind
             if kind in csv_paths:
-                raise ValueError(f"{item}: a second {kind} export (the first is {csv_paths[kind]})")
+                raise KeyedError("input.second_export", path=item, kind=kind, first=csv_paths[kind])
             csv_paths[kind] = item
             if csv_slot is None:
                 csv_slot = len(readers)
                 readers.append(None)
     if csv_paths and csv_slot is not None:
         if "measurements" not in csv_paths:
-            raise ValueError(
-                f"{', '.join(csv_paths.values())}: CSV exports need a measurements file "
-                f"(columns {', '.join(CSV_COLUMNS['measurements'])})"
+            raise KeyedError(
+                "input.no_measurements",
+                paths=", ".join(csv_paths.values()),
+                columns=", ".join(CSV_COLUMNS["measurements"]),
             )
         readers[csv_slot] = read_csv_exports(
             csv_paths["measurements"], csv_paths.get("interventions"), csv_paths.get("caseworkers")
