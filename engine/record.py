@@ -13,7 +13,8 @@ import difflib
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
+from pydantic_core import PydanticCustomError
 
 from .errors import RecordError, problem
 from .recordfile import CPR_LIKE, cpr_warning, read_record_file  # noqa: F401 - part of this module's interface
@@ -27,6 +28,24 @@ if TYPE_CHECKING:
 Score = Annotated[StrictInt, Field(ge=1, le=5)]
 Status = Literal["planned", "ongoing", "completed", "cancelled"]
 ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
+WRITTEN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def written_date(value: Any) -> Any:
+    """Let only a date, or a text written YYYY-MM-DD, through to pydantic's date parsing.
+
+    pydantic's lax mode would read a number (or a text of digits) as Unix seconds when it falls on a
+    whole day, so `0` became 1970-01-01; a record or a request never means that.
+    """
+    if (isinstance(value, dt.date) and not isinstance(value, dt.datetime)) or (
+        isinstance(value, str) and WRITTEN_DATE.fullmatch(value)
+    ):
+        return value
+    raise PydanticCustomError("date_parsing", "Input should be a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(written_date)]
+"""A date written YYYY-MM-DD (or a date already): what every date of a record and a request is."""
 
 
 class _Strict(BaseModel):
@@ -36,7 +55,7 @@ class _Strict(BaseModel):
 class Measurement(_Strict):
     """One progression measurement: indicator scores from 1 (lowest) to 5 (highest) on a date."""
 
-    date: dt.date
+    date: IsoDate
     scores: dict[str, Score] = Field(min_length=1)
 
 
@@ -44,8 +63,8 @@ class Intervention(_Strict):
     """One intervention: its type (id or alias), start, optional end and optional status."""
 
     type: str = Field(min_length=1)
-    start: dt.date
-    end: dt.date | None = None
+    start: IsoDate
+    end: IsoDate | None = None
     status: Status | None = None
 
 
@@ -53,7 +72,7 @@ class CaseworkerAssignment(_Strict):
     """A caseworker responsible from a date; each entry after the first is a change."""
 
     id: str = Field(min_length=1)
-    from_: dt.date = Field(alias="from")
+    from_: IsoDate = Field(alias="from")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 

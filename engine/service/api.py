@@ -34,7 +34,7 @@ from ..log.decisions import DecisionEntry, append_decision, decision_entry, deci
 from ..log.errors import StoreError
 from ..log.export import citizen_log
 from ..log.tokens import Principal
-from ..record import Record
+from ..record import IsoDate, Record
 from ..report import Report
 from ..schemas import input_schema, output_schema
 from ..yamlio import parse_json, parse_yaml
@@ -224,12 +224,12 @@ def router() -> APIRouter:
     )
     async def check(
         request: Request,
-        as_of: dt.date | None = AsOf,
+        as_of: IsoDate | None = AsOf,
         lang: Literal["da", "en"] = Lang,
         purpose: str = purpose_limit,
         fmt: Literal["json", "markdown", "text"] = Query("json", alias="format", description="json, markdown or text"),
         principal: Principal = ALLOWED["check"],
-        rules_as_of: dt.date | None = RulesAsOf,
+        rules_as_of: IsoDate | None = RulesAsOf,
     ) -> Response:
         """The report for one record: phase, guidance, flags and checklist; logged before it is sent."""
         data, text = await _record_body(request)
@@ -266,11 +266,11 @@ def router() -> APIRouter:
     )
     async def explain(
         request: Request,
-        as_of: dt.date | None = AsOf,
+        as_of: IsoDate | None = AsOf,
         lang: Literal["da", "en"] = Lang,
         purpose: str = purpose_limit,
         principal: Principal = ALLOWED["explain"],
-        rules_as_of: dt.date | None = RulesAsOf,
+        rules_as_of: IsoDate | None = RulesAsOf,
     ) -> Response:
         """Every rule of every stage, matched or not, with the values that decided it (as `bip explain`)."""
         data, text = await _record_body(request)
@@ -300,7 +300,7 @@ def router() -> APIRouter:
     )
     async def batch(
         request: Request,
-        as_of: dt.date | None = AsOf,
+        as_of: IsoDate | None = AsOf,
         lang: Literal["da", "en"] = Lang,
         principal: Principal = ALLOWED["batch"],
     ) -> Response:
