@@ -639,7 +639,7 @@ def rules_test(ctx, folder, features, coverage, engine, verbose, lang):
     if problems:
         click.echo(text("cli.rules_test.lint_failed", lang, count=len(problems)), err=True)
         ctx.exit(EXIT_FLAGGED)
-    code = run_scenarios(rules_dir, features_dir, coverage, engine or "python", quiet=not verbose)
+    code = run_scenarios(rules_dir, features_dir, coverage, engine or "python", quiet=not verbose, lang=lang)
     ctx.exit(EXIT_FLAGGED if code else 0)
 
 

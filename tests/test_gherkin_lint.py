@@ -540,6 +540,32 @@ def test_coverage_lists_the_rules_no_scenario_matched(tmp_path):
 
 
 @pytest.mark.slow
+def test_bip_lang_en_gives_english_failures_and_coverage(tmp_path):
+    """`--bip-lang en`: the failure, the engine's summary, the rule traces and the coverage lines in English."""
+    result = run_features(
+        tmp_path,
+        """
+        # language: da
+        Egenskab: x
+          Scenarie: Ingen måling
+            Givet en borger uden målinger
+            Når tjekket køres den 2026-11-22
+            Så rejses flaget "no_measurement" ikke
+        """,
+        "--bip-lang",
+        "en",
+        "--bip-coverage",
+    )
+    assert result.returncode == 1
+    assert "Expected the flag no_measurement not to be raised, but it was." in result.stdout
+    assert "flags raised: no_measurement (high)" in result.stdout
+    assert ": matched; values:" in result.stdout
+    assert "BIP rule coverage" in result.stdout
+    assert re.search(r"\d+ of \d+ rules matched in at least one scenario", result.stdout)
+    assert re.search(r"  regress_fall \(phase rule\) .*phases\.yaml:\d+", result.stdout)
+
+
+@pytest.mark.slow
 def test_no_coverage_report_without_the_option(tmp_path):
     result = run_features(tmp_path, WRONG_PHASE.replace("Fremgang", "Afsporing"))
     assert "regeldækning" not in result.stdout

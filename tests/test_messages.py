@@ -185,6 +185,18 @@ def cli_outputs(files) -> dict[str, str]:
     (features / "bad.feature").write_text("Egenskab: x\n  Scenarie: y\n    Givet noget\n    Scenarieskabelon: z\n")
     run("rules test bad", "rules", "test", "--features", str(features))
     run("rules test none", "rules", "test", "--features", str(files["tmp"] / "broken_rules"))
+    failing = files["tmp"] / "failing"
+    failing.mkdir()
+    (failing / "failing.feature").write_text(
+        "# language: da\nEgenskab: x\n  Scenarie: forkert fase\n    Givet en borger med disse målinger:\n"
+        "      | dato       | alle |\n      | 2026-08-12 | 3    |\n      | 2026-11-10 | 2    |\n"
+        "    Når tjekket køres den 2026-11-22\n    Så er fasen Fremgang\n"
+        "  Scenarie: forkerte data\n    Givet en borger med disse målinger:\n"
+        "      | dato       | helth_coping |\n      | 2026-11-10 | 3            |\n"
+        "    Når tjekket køres den 2026-11-22\n    Så er der ingen fase\n",
+        encoding="utf-8",
+    )
+    run("rules test failing", "rules", "test", "--features", str(failing), "--coverage")
     database = f"sqlite:///{files['tmp'] / 'log.sqlite'}"
     run("replay unknown", "replay", "nope", "--database", database, "--store", str(store))
     run("token bad role", "tokens", "create", "--name", "x", "--role", "boss", "--database", database)

@@ -86,3 +86,19 @@ def test_steps_page_lists_every_step():
 
     output = bip("rules", "steps").stdout
     assert all(pattern in output for pattern, _, _ in STEPS)
+
+
+def test_lang_en_gives_the_failure_text_in_english(tmp_path):
+    """`bip rules test --lang en`: the step phrases stay Danish, the failure and its explanation are English."""
+    result = bip("rules", "test", "--lang", "en", "--features", features(tmp_path, SCENARIO.format(phase="Fremgang")))
+    assert result.returncode == 1
+    assert "Expected the phase Progress (progress), but got Derailment (derailment)." in result.stdout
+    assert "The engine concluded on 2026-11-22:" in result.stdout
+    assert "Forventede" not in result.stdout and "Motoren konkluderede" not in result.stdout
+
+
+def test_lang_da_keeps_the_danish_failure_text(tmp_path):
+    result = bip("rules", "test", "--lang", "da", "--features", features(tmp_path, SCENARIO.format(phase="Fremgang")))
+    assert result.returncode == 1
+    assert "Forventede fasen Fremgang (progress), men fik Afsporing (derailment)." in result.stdout
+    assert "Motoren konkluderede den 2026-11-22:" in result.stdout

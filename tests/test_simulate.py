@@ -231,3 +231,26 @@ def test_write_csv_round_trips_through_the_csv_reader(tmp_path):
         detect_and_read([str(paths["caseworkers"]), str(paths["measurements"]), str(paths["interventions"])])
     )
     assert [item.data for item in detected] == expected
+
+
+def test_a_bad_size_is_a_keyed_error_in_both_languages():
+    from bip_engine.errors import KeyedError
+
+    with pytest.raises(KeyedError) as caught:
+        next(generate_cohort(-1))
+    assert caught.value.key == "simulate.bad_size"
+    assert caught.value.text("da") != caught.value.text("en")
+
+
+def test_a_catalogue_without_a_main_type_is_a_keyed_error_naming_the_type(tmp_path):
+    from bip_engine.errors import KeyedError
+
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules(), rules)
+    catalogue = yaml.safe_load((rules / "interventions.yaml").read_text(encoding="utf-8"))
+    catalogue["interventions"] = [item for item in catalogue["interventions"] if item["type"] != "health"]
+    (rules / "interventions.yaml").write_text(yaml.safe_dump(catalogue, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(KeyedError) as caught:
+        next(generate_cohort(1, rules_dir=rules))
+    assert caught.value.key == "simulate.missing_types"
+    assert "health" in caught.value.text("da") and "health" in caught.value.text("en")

@@ -7,10 +7,11 @@ This module is a pytest plugin. Load it with ``pytest -p bip_engine.authoring.gh
 ``--bip-rules DIR``      the rulebook folder to test (default: the bundled rules)
 ``--bip-engine NAME``    the executor: ``python`` (default) or ``durable``
 ``--bip-coverage``       print, after the run, which rules no scenario made match (file:line)
+``--bip-lang da|en``     the language of the failures, explanations and coverage lines (default: da)
 
 A scenario builds a citizen record step by step (``Givet``), runs the pre-meeting check on a date
-(``Når``) and states what the engine must conclude (``Så``). A failing ``Så`` step says, in Danish,
-what the engine concluded instead and which rule decided it. `STEPS` lists every step with an
+(``Når``) and states what the engine must conclude (``Så``). A failing ``Så`` step says, in Danish (or English with ``--bip-lang en``),
+what the engine concluded instead and which rule decided it; the step phrases are Danish either way. `STEPS` lists every step with an
 example and an explanation, for the documentation.
 """
 
@@ -30,7 +31,7 @@ from pytest_bdd import given, parsers, then, when
 
 from ..check import Checker, Evaluation
 from ..errors import RecordError, RulebookError
-from ..messages import part
+from ..messages import LANGS, part, text
 from ..paths import default_rules
 from ..record import Record
 from ..rulebook import CompiledRule, Rulebook
@@ -50,6 +51,8 @@ DATE_COLUMN = "dato"
 _MATCHED: set[str] = set()
 _CHECKER_KEY = pytest.StashKey[Checker]()
 _SCENARIO_KEY = pytest.StashKey[tuple]()
+#: The language of this session's failure texts (`--bip-lang`), set when pytest configures the plugin.
+_LANG = {"lang": "da"}
 
 
 # --- plugin options, session state and hooks -------------------------------------------------------
@@ -79,6 +82,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="after the run, list the rules that no scenario made match, with file:line",
     )
+    group.addoption(
+        "--bip-lang",
+        dest="bip_lang",
+        default="da",
+        choices=LANGS,
+        help="language of the failure texts and the coverage lines (default: da; the steps stay Danish)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Take the language of the failure texts from `--bip-lang`."""
+    _LANG["lang"] = _option(config, "bip_lang", "da") or "da"
+
+
+def _t(key: str, **args: Any) -> str:
+    """The message `key` in this session's language (`--bip-lang`)."""
+    return text(key, _LANG["lang"], **args)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -119,9 +139,9 @@ def bip_checker(request: pytest.FixtureRequest) -> Checker:
     try:
         checker = Checker(folder, engine=_option(config, "bip_engine", "python") or "python")
     except RulebookError as exc:
-        problem = f"Regelbogen i {folder} kan ikke indlæses:\n{exc}"
+        problem = _t("gherkin.fail.rulebook", folder=str(folder), problem=_problems(exc))
     except Exception as exc:  # noqa: BLE001 - an unavailable executor
-        problem = f"Motoren kan ikke startes: {exc}"
+        problem = _t("gherkin.fail.engine", problem=str(exc))
     if checker is None:
         _fail(problem)
     config.stash[_CHECKER_KEY] = checker
@@ -161,15 +181,13 @@ def _display_path(path: str) -> str:
 def pytest_bdd_step_func_lookup_error(
     request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, exception: Exception
 ) -> None:
-    """A step that no step definition matches: fail in Danish, naming the file and line."""
+    """A step that no step definition matches: fail in `--bip-lang`, naming the file and line."""
     text = f"{step.keyword} {step.name}".strip()
     examples = [example for _, example, _ in STEPS]
     close = difflib.get_close_matches(text, examples, n=1, cutoff=0.5)
-    hint = f"\nNærmeste kendte trin: '{close[0]}'" if close else ""
-    pytest.fail(
-        f"Ukendt trin i {_display_path(feature.filename)}:{step.line_number}: '{text}' – se trinlisten{hint}",
-        pytrace=False,
-    )
+    hint = _t("gherkin.fail.closest_step", step=close[0]) if close else ""
+    where = f"{_display_path(feature.filename)}:{step.line_number}"
+    pytest.fail(_t("gherkin.fail.unknown_step", where=where, step=text, closest=hint), pytrace=False)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -180,23 +198,22 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     try:
         rulebook = checker.rulebook if checker else Checker(_rules_folder(config), engine="python").rulebook
     except Exception as exc:  # noqa: BLE001 - a report footer must not fail the run
-        terminalreporter.write_line(f"Regeldækning kan ikke vises: {exc}")
+        terminalreporter.write_line(_t("gherkin.coverage.unavailable", problem=str(exc)))
         return
-    terminalreporter.section("BIP regeldækning")
-    for line in coverage_lines(rulebook, matched_rules()):
+    terminalreporter.section(_t("gherkin.coverage.title"))
+    for line in coverage_lines(rulebook, matched_rules(), _LANG["lang"]):
         terminalreporter.write_line(line)
 
 
-def coverage_lines(rulebook: Rulebook, matched: frozenset[str] | set[str]) -> list[str]:
-    """The coverage report: a count, then every rule that never matched, with file:line."""
+def coverage_lines(rulebook: Rulebook, matched: frozenset[str] | set[str], lang: str = "da") -> list[str]:
+    """The coverage report in `lang`: a count, then every rule that never matched, with file:line."""
     rules = rulebook.all_rules()
     missed = [rule for rule in rules if rule.id not in matched]
-    lines = [f"{len(rules) - len(missed)} af {len(rules)} regler blev ramt i mindst ét scenarie."]
+    lines = [text("gherkin.coverage.count", lang, matched=len(rules) - len(missed), total=len(rules))]
     if missed:
-        lines.append("Regler, som intet scenarie ramte:")
+        lines.append(text("gherkin.coverage.missed", lang))
         for rule in missed:
-            where = _display_path(rule.path) + (f":{rule.line}" if rule.line else "")
-            lines.append(f"  {rule.id} ({_stage_da(rule.stage)}) {where}")
+            lines.append(f"  {rule.id} ({_stage(rule.stage, lang)}) {_where(rule)}")
     return lines
 
 
@@ -227,8 +244,21 @@ def _step(
     return register
 
 
-def _stage_da(stage: str) -> str:
-    return {"phase": "faseregel", "flag": "flagregel", "checklist": "tjeklisteregel"}.get(stage, stage)
+def _stage(stage: str, lang: str) -> str:
+    return text(f"gherkin.stage.{stage}", lang) if stage in ("phase", "flag", "checklist") else stage
+
+
+def _problems(error: Exception) -> str:
+    """A record's or rulebook's problems, one a line, in this session's language."""
+    problems = getattr(error, "problems", None)
+    if not problems:
+        return str(error)
+    return "\n".join(problem.shown(_LANG["lang"]) for problem in problems)
+
+
+def _word(value: Any) -> Any:
+    """A confidence or severity value in this session's language: the Danish word, or the English value."""
+    return DA_OF.get(value, value) if _LANG["lang"] == "da" else value
 
 
 def _where(rule: CompiledRule) -> str:
@@ -236,23 +266,24 @@ def _where(rule: CompiledRule) -> str:
 
 
 def _number(value: Any) -> str:
-    """A fact value the Danish way: 1,5 – ja/nej – a list joined with commas – '–' for unknown."""
+    """A fact value in this session's language: 1,5 and ja/nej in Danish (1.5, yes/no in English), a list joined
+    with commas, '–' for unknown."""
     if value is None:
         return "–"
     if isinstance(value, bool):
-        return "ja" if value else "nej"
+        return _t("gherkin.explain.yes") if value else _t("gherkin.explain.no")
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(map(str, value)) + "]"
     if isinstance(value, float):
-        return f"{value:g}".replace(".", ",")
+        return f"{value:g}".replace(".", ",") if _LANG["lang"] == "da" else f"{value:g}"
     return str(value)
 
 
 def _phase_name(checker: Checker, phase_id: str | None) -> str:
     if phase_id is None:
-        return "ingen fase"
+        return _t("gherkin.explain.no_phase")
     definition = checker.rulebook.phases.get(phase_id)
-    return f"{definition.label.get('da')} ({phase_id})" if definition else phase_id
+    return f"{definition.label.get(_LANG['lang'])} ({phase_id})" if definition else phase_id
 
 
 def _severity(rules: list[CompiledRule], flag_id: str) -> str | None:
@@ -261,28 +292,31 @@ def _severity(rules: list[CompiledRule], flag_id: str) -> str | None:
 
 
 def _summary(checker: Checker, evaluation: Evaluation) -> str:
-    """What the engine concluded, in Danish, for a failure message."""
+    """What the engine concluded, in this session's language, for a failure message."""
     outcome, facts = evaluation.outcome, evaluation.facts
-    lines = [f"Motoren konkluderede den {evaluation.as_of.isoformat()}:"]
+    lines = [_t("gherkin.summary.title", date=evaluation.as_of.isoformat())]
     if outcome.phase_rule:
         rule = outcome.phase_rule
-        lines.append(
-            f"  fase: {_phase_name(checker, rule.conclusion)}, afgjort af reglen {rule.id} "
-            f"({rule.when}) i {_where(rule)}"
-        )
+        phase = _phase_name(checker, rule.conclusion)
+        lines.append(_t("gherkin.summary.phase", phase=phase, rule=rule.id, when=rule.when, where=_where(rule)))
     else:
-        lines.append("  fase: ingen fase (ingen faseregel passede)")
-    lines.append(f"  sikkerhed: {DA_OF.get(facts.get('confidence'), facts.get('confidence'))}")
-    flags = [f"{flag} ({DA_OF.get(_severity(outcome.flag_rules, flag), '')})" for flag in evaluation.flags]
-    lines.append(f"  flag rejst: {', '.join(flags) if flags else 'ingen'}")
+        lines.append(_t("gherkin.summary.no_phase"))
+    lines.append(_t("gherkin.summary.confidence", confidence=_word(facts.get("confidence"))))
+    flags = [f"{flag} ({_word(_severity(outcome.flag_rules, flag)) or ''})" for flag in evaluation.flags]
+    lines.append(_t("gherkin.summary.flags", flags=", ".join(flags) if flags else _t("gherkin.explain.none")))
     points = sorted(dict.fromkeys(rule.conclusion for rule in outcome.checklist_rules))
-    lines.append(f"  tjeklistepunkter i fokus: {', '.join(map(str, points)) if points else 'ingen'}")
+    shown_points = ", ".join(map(str, points)) if points else _t("gherkin.explain.none")
+    lines.append(_t("gherkin.summary.points", points=shown_points))
     lines.append(
-        f"  niveau: {_number(facts.get('level'))}, ændring: {_number(facts.get('change'))}, "
-        f"ændring i perioden før: {_number(facts.get('change_prev'))}, "
-        f"antal målinger: {facts.get('measurement_count')}"
+        _t(
+            "gherkin.summary.facts",
+            level=_number(facts.get("level")),
+            change=_number(facts.get("change")),
+            change_prev=_number(facts.get("change_prev")),
+            count=facts.get("measurement_count"),
+        )
     )
-    return "\n".join(lines)
+    return "\n".join([lines[0], *("  " + line for line in lines[1:])])
 
 
 def _traces(checker: Checker, evaluation: Evaluation, rules: list[CompiledRule]) -> str:
@@ -298,13 +332,19 @@ def _traces(checker: Checker, evaluation: Evaluation, rules: list[CompiledRule])
             )
             or "–"
         )
-        extra = [f"fase = {_phase_name(checker, evaluation.phase)}" for atom in trace.atoms if atom.fact == "phase"]
+        extra = [
+            _t("gherkin.trace.phase_value", phase=_phase_name(checker, evaluation.phase))
+            for atom in trace.atoms
+            if atom.fact == "phase"
+        ]
         seen = ", ".join([seen, *dict.fromkeys(extra)]) if extra else seen
-        verdict = "passede" if trace.matched else "passede ikke"
+        verdict = _t("gherkin.trace.matched") if trace.matched else _t("gherkin.trace.not_matched")
         winner = evaluation.outcome.phase_rule
         if trace.matched and trace.rule.stage == "phase" and winner is not None and winner.id != trace.rule.id:
-            verdict = f"passede, men reglen {winner.id} kommer før den"
-        lines.append(f"  {trace.rule.id} ({trace.rule.when}) i {_where(trace.rule)}: {verdict}; værdier: {seen}")
+            verdict = _t("gherkin.trace.overtaken", rule=winner.id)
+        rule = trace.rule
+        line = _t("gherkin.trace.line", rule=rule.id, when=rule.when, where=_where(rule), verdict=verdict, values=seen)
+        lines.append("  " + line)
     return "\n".join(lines)
 
 
@@ -316,7 +356,7 @@ def _fail(message: str) -> NoReturn:
 def _evaluation(state: ScenarioState) -> Evaluation:
     __tracebackhide__ = True
     if state.evaluation is None:
-        _fail("Scenariet mangler trinnet 'Når tjekket køres den <dato>' før sine 'Så'-trin.")
+        _fail(_t("gherkin.fail.no_run"))
     return state.evaluation
 
 
@@ -325,15 +365,15 @@ def _known_flag(checker: Checker, flag_id: str) -> None:
     known = checker.rulebook.flag_ids
     if flag_id not in known:
         close = difflib.get_close_matches(flag_id, known, n=1, cutoff=0.6)
-        hint = f" Mente du '{close[0]}'?" if close else ""
-        _fail(f"Regelbogen har intet flag '{flag_id}'.{hint} Kendte flag: {', '.join(known)}.")
+        hint = _t("gherkin.fail.did_you_mean", name=close[0]) if close else ""
+        _fail(_t("gherkin.fail.unknown_flag", flag=flag_id, closest=hint, known=", ".join(known)))
 
 
 def _known_point(checker: Checker, point: int) -> None:
     __tracebackhide__ = True
     points = sorted(checker.rulebook.catalogue.checklist)
     if point not in points:
-        _fail(f"Tjeklisten har intet punkt {point}; punkterne er {points[0]}-{points[-1]}.")
+        _fail(_t("gherkin.fail.unknown_point", point=point, first=points[0], last=points[-1]))
 
 
 def _phase_id(checker: Checker, name: str) -> str:
@@ -343,7 +383,7 @@ def _phase_id(checker: Checker, name: str) -> str:
         if wanted in (phase_id.casefold(), definition.label.da.casefold(), definition.label.en.casefold()):
             return phase_id
     known = ", ".join(definition.label.get("da") for definition in checker.rulebook.phases.values())
-    _fail(f"Ukendt fase '{name}'. Kendte faser: {known}.")
+    _fail(_t("gherkin.fail.unknown_phase", name=name, known=known))
 
 
 def _intervention(state: ScenarioState, kind: str, start: str, status: str, end: str | None = None) -> None:
@@ -374,9 +414,10 @@ def _score(cell: str) -> Any:
 def _borger_med_maalinger(bip_scenarie: ScenarioState, bip_checker: Checker, datatable: list[list[str]]) -> None:
     header = [cell.strip() for cell in datatable[0]] if datatable else []
     if DATE_COLUMN not in header:
-        _fail(f"Tabellen over målinger skal have en kolonne '{DATE_COLUMN}'; den har: {', '.join(header) or 'ingen'}.")
+        columns = ", ".join(header) or _t("gherkin.explain.none")
+        _fail(_t("gherkin.fail.no_date_column", column=DATE_COLUMN, columns=columns))
     if len(datatable) < 2:
-        _fail("Tabellen over målinger har ingen rækker; brug 'Givet en borger uden målinger'.")
+        _fail(_t("gherkin.fail.no_rows"))
     indicators = list(bip_checker.rulebook.catalogue.indicators)
     measurements = []
     for row in datatable[1:]:
@@ -486,7 +527,7 @@ def _regler_pr(bip_scenarie: ScenarioState, day: str) -> None:
     try:
         bip_scenarie.rules_as_of = dt.date.fromisoformat(day)
     except ValueError:
-        _fail(f"Datoen '{day}' kan ikke læses; skriv den som ÅÅÅÅ-MM-DD, fx 2027-01-01.")
+        _fail(_t("gherkin.fail.bad_date", day=day, example="2027-01-01"))
 
 
 # --- Når: run the check ----------------------------------------------------------------------------
@@ -505,17 +546,21 @@ def _tjek(bip_scenarie: ScenarioState, bip_checker: Checker, request: pytest.Fix
     except ValueError:
         as_of = None
     if as_of is None:
-        _fail(f"Datoen '{day}' kan ikke læses; skriv den som ÅÅÅÅ-MM-DD, fx 2026-11-22.")
+        _fail(_t("gherkin.fail.bad_date", day=day, example="2026-11-22"))
     feature, scenario = request.node.stash.get(_SCENARIO_KEY, (None, None))
-    source = f"{_display_path(feature.filename)} (scenariet '{scenario.name}')" if feature and scenario else "scenariet"
+    source = (
+        _t("gherkin.explain.scenario_source", path=_display_path(feature.filename), name=scenario.name)
+        if feature and scenario
+        else _t("gherkin.explain.scenario")
+    )
     record: Record | None = None
     problem = ""
     try:
         record = bip_checker.parse_record(bip_scenarie.record, source)
     except RecordError as exc:
-        problem = str(exc)
+        problem = _problems(exc)
     if record is None:
-        _fail(f"Borgerens data i scenariet er ugyldige:\n{problem}")
+        _fail(_t("gherkin.fail.invalid_record", problem=problem))
     evaluation = bip_checker.evaluate(record, as_of=as_of, rules_as_of=bip_scenarie.rules_as_of)
     outcome = evaluation.outcome
     if outcome.phase_rule is not None:
@@ -541,10 +586,10 @@ def _fasen(bip_scenarie: ScenarioState, bip_checker: Checker, name: str) -> None
     expected = _phase_id(bip_checker, name)
     if evaluation.phase != expected:
         rules = [rule for rule in bip_checker.rulebook.rules["phase"] if rule.conclusion == expected]
+        wanted, actual = _phase_name(bip_checker, expected), _phase_name(bip_checker, evaluation.phase)
         _fail(
-            f"Forventede fasen {_phase_name(bip_checker, expected)}, men fik "
-            f"{_phase_name(bip_checker, evaluation.phase)}.\n{_summary(bip_checker, evaluation)}\n"
-            f"Reglerne for {_phase_name(bip_checker, expected)}:\n{_traces(bip_checker, evaluation, rules)}"
+            f"{_t('gherkin.fail.phase', expected=wanted, actual=actual)}\n{_summary(bip_checker, evaluation)}\n"
+            f"{_t('gherkin.explain.rules_for', name=wanted)}\n{_traces(bip_checker, evaluation, rules)}"
         )
 
 
@@ -560,7 +605,7 @@ def _ingen_fase(bip_scenarie: ScenarioState, bip_checker: Checker) -> None:
     evaluation = _evaluation(bip_scenarie)
     if evaluation.phase is not None:
         _fail(
-            f"Forventede ingen fase, men fik {_phase_name(bip_checker, evaluation.phase)}.\n"
+            f"{_t('gherkin.fail.phase_not_none', actual=_phase_name(bip_checker, evaluation.phase))}\n"
             f"{_summary(bip_checker, evaluation)}"
         )
 
@@ -583,12 +628,13 @@ def _afgoerende_regel(bip_scenarie: ScenarioState, bip_checker: Checker, rule_id
     if not rules:
         known = [rule.id for rule in bip_checker.rulebook.rules["phase"]]
         close = difflib.get_close_matches(rule_id, known, n=1, cutoff=0.6)
-        _fail(f"Regelbogen har ingen faseregel '{rule_id}'." + (f" Mente du '{close[0]}'?" if close else ""))
+        hint = _t("gherkin.fail.did_you_mean", name=close[0]) if close else ""
+        _fail(_t("gherkin.fail.unknown_phase_rule", rule=rule_id, closest=hint))
     actual = evaluation.outcome.phase_rule
     if actual is None or actual.id != rule_id:
+        decided = actual.id if actual else _t("gherkin.explain.no_rule")
         _fail(
-            f"Forventede, at reglen {rule_id} afgjorde fasen, men det gjorde "
-            f"{actual.id if actual else 'ingen regel'}.\n{_summary(bip_checker, evaluation)}\n"
+            f"{_t('gherkin.fail.decided_by', rule=rule_id, actual=decided)}\n{_summary(bip_checker, evaluation)}\n"
             f"{_traces(bip_checker, evaluation, rules)}"
         )
 
@@ -605,11 +651,13 @@ def _sikkerheden(bip_scenarie: ScenarioState, bip_checker: Checker, level: str) 
     evaluation = _evaluation(bip_scenarie)
     wanted = CONFIDENCE_DA.get(level.casefold())
     if wanted is None:
-        _fail(f"Ukendt sikkerhed '{level}'; skriv {', '.join(CONFIDENCE_DA)}.")
+        _fail(_t("gherkin.fail.unknown_confidence", level=level, words=", ".join(CONFIDENCE_DA)))
     actual = evaluation.facts.get("confidence")
     if actual != wanted:
+        expected = level if _LANG["lang"] == "da" else wanted  # Danish: as the scenario wrote it
         _fail(
-            f"Forventede sikkerheden {level}, men fik {DA_OF.get(actual, actual)}.\n{_summary(bip_checker, evaluation)}"
+            f"{_t('gherkin.fail.confidence', expected=expected, actual=_word(actual))}\n"
+            f"{_summary(bip_checker, evaluation)}"
         )
 
 
@@ -634,9 +682,9 @@ def _flag_rejses(bip_scenarie: ScenarioState, bip_checker: Checker, flag_id: str
     _known_flag(bip_checker, flag_id)
     if flag_id not in evaluation.flags:
         _fail(
-            f"Forventede, at flaget {flag_id} blev rejst, men det blev det ikke.\n"
-            f"{_summary(bip_checker, evaluation)}\n"
-            f"Reglerne for {flag_id}:\n{_traces(bip_checker, evaluation, _flag_rules(bip_checker, flag_id))}"
+            f"{_t('gherkin.fail.flag', flag=flag_id)}\n{_summary(bip_checker, evaluation)}\n"
+            f"{_t('gherkin.explain.rules_for', name=flag_id)}\n"
+            f"{_traces(bip_checker, evaluation, _flag_rules(bip_checker, flag_id))}"
         )
 
 
@@ -658,9 +706,8 @@ def _flag_rejses_ikke(bip_scenarie: ScenarioState, bip_checker: Checker, flag_id
     if flag_id in evaluation.flags:
         raised = [rule for rule in evaluation.outcome.flag_rules if rule.conclusion == flag_id]
         _fail(
-            f"Forventede, at flaget {flag_id} ikke blev rejst, men det blev det.\n"
-            f"{_summary(bip_checker, evaluation)}\n"
-            f"Rejst af:\n{_traces(bip_checker, evaluation, raised)}"
+            f"{_t('gherkin.fail.no_flag', flag=flag_id)}\n{_summary(bip_checker, evaluation)}\n"
+            f"{_t('gherkin.explain.raised_by')}\n{_traces(bip_checker, evaluation, raised)}"
         )
 
 
@@ -681,21 +728,19 @@ def _flag_med_alvor(bip_scenarie: ScenarioState, bip_checker: Checker, flag_id: 
     _known_flag(bip_checker, flag_id)
     wanted = SEVERITY_DA.get(severity.casefold())
     if wanted is None:
-        _fail(f"Ukendt alvor '{severity}'; skriv høj, middel eller lav.")
+        _fail(_t("gherkin.fail.unknown_severity", severity=severity))
     rules = _flag_rules(bip_checker, flag_id)
+    expected = severity if _LANG["lang"] == "da" else wanted  # Danish: as the scenario wrote it
+    explained = (
+        f"{_summary(bip_checker, evaluation)}\n{_t('gherkin.explain.rules_for', name=flag_id)}\n"
+        f"{_traces(bip_checker, evaluation, rules)}"
+    )
     if flag_id not in evaluation.flags:
-        _fail(
-            f"Forventede, at flaget {flag_id} blev rejst med alvor {severity}, men det blev slet ikke rejst.\n"
-            f"{_summary(bip_checker, evaluation)}\nReglerne for {flag_id}:\n"
-            f"{_traces(bip_checker, evaluation, rules)}"
-        )
+        _fail(f"{_t('gherkin.fail.flag_not_raised', flag=flag_id, severity=expected)}\n{explained}")
     actual = _severity(evaluation.outcome.flag_rules, flag_id)
     if actual != wanted:
-        _fail(
-            f"Forventede flaget {flag_id} med alvor {severity}, men det blev rejst med alvor "
-            f"{DA_OF.get(actual, actual)}.\n{_summary(bip_checker, evaluation)}\nReglerne for {flag_id}:\n"
-            f"{_traces(bip_checker, evaluation, rules)}"
-        )
+        shown = _t("gherkin.fail.flag_severity", flag=flag_id, severity=expected, actual=_word(actual))
+        _fail(f"{shown}\n{explained}")
 
 
 def _point_rules(checker: Checker, point: int) -> list[CompiledRule]:
@@ -720,8 +765,8 @@ def _punkt_i_fokus(bip_scenarie: ScenarioState, bip_checker: Checker, point: str
     _known_point(bip_checker, number)
     if number not in {rule.conclusion for rule in evaluation.outcome.checklist_rules}:
         _fail(
-            f"Forventede, at tjeklistepunkt {number} var i fokus, men det var det ikke.\n"
-            f"{_summary(bip_checker, evaluation)}\nReglerne for punkt {number}:\n"
+            f"{_t('gherkin.fail.point', point=number)}\n{_summary(bip_checker, evaluation)}\n"
+            f"{_t('gherkin.explain.rules_for_point', point=number)}\n"
             f"{_traces(bip_checker, evaluation, _point_rules(bip_checker, number))}"
         )
 
@@ -745,8 +790,8 @@ def _punkt_ikke_i_fokus(bip_scenarie: ScenarioState, bip_checker: Checker, point
     focus = [rule for rule in evaluation.outcome.checklist_rules if rule.conclusion == number]
     if focus:
         _fail(
-            f"Forventede, at tjeklistepunkt {number} ikke var i fokus, men det var det.\n"
-            f"{_summary(bip_checker, evaluation)}\nSat i fokus af:\n{_traces(bip_checker, evaluation, focus)}"
+            f"{_t('gherkin.fail.no_point', point=number)}\n{_summary(bip_checker, evaluation)}\n"
+            f"{_t('gherkin.explain.focused_by')}\n{_traces(bip_checker, evaluation, focus)}"
         )
 
 

@@ -44,9 +44,16 @@ def lint(features: str | Path) -> list[Problem]:
 
 
 def run_scenarios(
-    rules: str | Path, features: str | Path, coverage: bool = False, engine: str = "python", quiet: bool = True
+    rules: str | Path,
+    features: str | Path,
+    coverage: bool = False,
+    engine: str = "python",
+    quiet: bool = True,
+    lang: str = "da",
 ) -> int:
-    """Run every scenario in `features` against the rulebook in `rules`; return pytest's exit code."""
+    """Run every scenario in `features` against the rulebook in `rules`; return pytest's exit code.
+
+    The failures, their explanations and the coverage lines are in `lang` (da or en); the steps stay Danish."""
     import pytest
 
     features = Path(features).resolve()
@@ -68,6 +75,8 @@ def run_scenarios(
             str(Path(rules).resolve()),
             "--bip-engine",
             engine,
+            "--bip-lang",
+            lang,
             "-q" if quiet else "-v",
         ]
         if coverage:

@@ -37,6 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
+from ..errors import KeyedError
 from ..paths import default_rules
 from ..rulebook import load_rulebook
 from .readers import CSV_COLUMNS
@@ -122,7 +123,7 @@ def _catalogue(rules_dir: Path) -> _Catalogue:
     by_type = {name: tuple(item.id for item in interventions if item.type == name) for name in MAIN_TYPES}
     missing = [name for name, ids in by_type.items() if not ids]
     if missing:
-        raise ValueError(f"{rules_dir / 'interventions.yaml'}: no interventions of type {', '.join(missing)}")
+        raise KeyedError("simulate.missing_types", path=str(rules_dir / "interventions.yaml"), types=", ".join(missing))
     type_of, internship_names = {}, set()
     for item in interventions:
         for name in (item.id, *item.aliases):
@@ -158,7 +159,7 @@ def generate_cohort(
     year is generated, so that the three- and six-month windows fit).
     """
     if n < 0 or years <= 0:
-        raise ValueError("n must be 0 or more and years more than 0")
+        raise KeyedError("simulate.bad_size")
     as_of = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     catalogue = _rules(rules_dir)
     for index in range(1, n + 1):
