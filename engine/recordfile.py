@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RecordError, problem
-from .yamlio import parse_json, parse_yaml, read_text
+from .yamlio import decode_text, parse_json, parse_yaml, read_text
 
 CPR_LIKE = re.compile(r"^\s*\d{6}-?\d{4}\s*$")
 
@@ -22,13 +22,15 @@ def cpr_warning(record: Any) -> str | None:
 
 def read_record_file(source: str) -> tuple[Any, str]:
     """Read a record file (or `-` for standard input); return the loaded data and its display name."""
-    if source == "-":
-        content, name = sys.stdin.read(), "<stdin>"
+    if source == "-":  # as bytes: a text stream would smuggle undecodable bytes in as surrogates
+        name = "<stdin>"
+        content, read_problem = decode_text(sys.stdin.buffer.read(), name)
     else:
-        content, read_problem = read_text(Path(source))
-        if read_problem:
-            raise RecordError(read_problem)
         name = source
+        content, read_problem = read_text(Path(source))
+    if read_problem is not None:
+        raise RecordError(read_problem)
+    assert content is not None  # the readers give the text or a problem
     if not content.strip():
         raise RecordError(problem("R001.empty", name))
     data, parse_problem = parse_json(content, name) if name.endswith(".json") else parse_yaml(content, name)

@@ -373,6 +373,14 @@ class _YamlDepth:
         return None
 
 
+def decode_text(content: bytes, name: str) -> tuple[str | None, Problem | None]:
+    """Bytes read from `name` as UTF-8 text (a BOM is allowed); their text, or None and the problem."""
+    try:
+        return content.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return None, keyed_problem("F002", name, reason=exc.reason, byte=exc.start)
+
+
 def read_text(path: Path) -> tuple[str | None, Problem | None]:
     """Read a UTF-8 text file (a BOM is allowed); return its text, or None and the problem."""
     try:

@@ -1,6 +1,9 @@
 """The command line, through click's CliRunner: output formats, exit codes and every error path."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -215,3 +218,25 @@ def test_rules_docs_writes_a_file(tmp_path):
     result = run("rules", "docs", "--format", "html", "--output", str(target), "--no-examples")
     assert result.exit_code == 0
     assert target.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html>")
+
+
+def test_standard_input_that_is_not_utf8_is_a_located_problem_not_an_internal_error():
+    result = subprocess.run(
+        [sys.executable, "-m", "bip_engine.cli", "check", "-", "--lang", "en"],
+        input=b"\xff\xfeid: A-1\n",
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == cli.EXIT_REJECTED, result.stderr
+    assert "<stdin>: F002 not UTF-8 text (invalid start byte at byte 0)" in result.stderr.decode()
+
+
+def test_standard_input_may_start_with_a_byte_order_mark():
+    data = ("\ufeff" + Path(EXAMPLE).read_text(encoding="utf-8")).encode()
+    result = subprocess.run(
+        [sys.executable, "-m", "bip_engine.cli", "check", "-", "--as-of", "2026-11-22"],
+        input=data,
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and "EX-STILSTAND" in result.stdout.decode(), result.stderr

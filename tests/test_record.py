@@ -80,6 +80,6 @@ def test_cpr_like_id_gives_a_warning():
 def test_read_from_stdin(monkeypatch):
     import io
 
-    monkeypatch.setattr("sys.stdin", io.StringIO('{"id": "S-1"}'))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"id": "S-1"}')))
     data, name = read_record_file("-")
     assert data == {"id": "S-1"} and name == "<stdin>"
