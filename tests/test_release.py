@@ -216,3 +216,29 @@ def test_check_and_batch_run_from_the_store(dated, texts, tmp_path):
     assert missing.exit_code == 2 and "L001" in missing.output
     both = runner.invoke(cli.main, ["check", str(record), "--release", "latest", "--rules", str(dated)])
     assert both.exit_code == 2
+
+
+def test_a_release_renders_the_local_guidance_over_the_defaults(dated, texts, tmp_path):
+    """The municipality's own template of a default flag wins over the bundled one, from the release too."""
+    local = "Lokal overskrift: målingen er for gammel"
+    for lang in ("da", "en"):
+        write(
+            texts[0] / lang / "flags",
+            "measurement_overdue.j2",
+            f"{{% block title %}}{local}{{% endblock %}}{{% block message %}}Mål igen.{{% endblock %}}",
+        )
+    store = tmp_path / "store"
+    make_release(dated, "Jens", None, store, texts)
+    record = tmp_path / "r.json"
+    record.write_text(json.dumps(falling_record()), encoding="utf-8")
+    args = ["check", str(record), "--as-of", "2026-11-22", "--format", "json"]
+    from_source = json.loads(
+        CliRunner().invoke(cli.main, [*args, "--rules", str(dated), "--guidance", str(texts[0])]).stdout
+    )
+    shutil.rmtree(texts[0])  # the release must carry the local templates itself
+    from_release = json.loads(
+        CliRunner().invoke(cli.main, [*args, "--release", "latest", "--store", str(store)]).stdout
+    )
+    for report in (from_source, from_release):
+        titles = {flag["id"]: flag["title"] for flag in report["flags"]}
+        assert titles["measurement_overdue"] == local, titles
