@@ -697,17 +697,39 @@ def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
 @store_option
 @guidance_option
 @click.option("--self-approve", is_flag=True, help="Let the author approve; the release records it.")
+@click.option(
+    "--features",
+    "features",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Scenarios to carry and run (default: the bundled scenarios, as bip rules test).",
+)
+@click.option(
+    "--allow-failing-scenarios", "allow_failing", is_flag=True, help="Release although scenarios fail (needs --reason)."
+)
+@click.option("--reason", default=None, help="Why failing scenarios are allowed (kept in the release).")
 @lang_option
 @click.pass_context
-def rules_release(ctx, folder, approved_by, note, store_path, guidance_dirs, self_approve, lang):
-    """Validate a rulebook and write it to the release store as an approved, immutable release."""
+def rules_release(
+    ctx, folder, approved_by, note, store_path, guidance_dirs, self_approve, features, allow_failing, reason, lang
+):
+    """Validate and test a rulebook and write it to the release store as an approved, immutable release."""
     from .authoring.release import make_release
     from .releases import DEFAULT_STORE, ReleaseError
 
     ctx.meta["bip.lang"] = lang
     store = store_path or DEFAULT_STORE
     try:
-        result = make_release(folder, approved_by, note, store, guidance_dirs, self_approve)
+        result = make_release(
+            folder,
+            approved_by,
+            note,
+            store,
+            guidance_dirs,
+            self_approve,
+            features=features or bundled("features"),
+            allow_failing=(reason or "") if allow_failing else None,
+        )
     except ReleaseError as error:
         fail("\n".join(shown(problem, lang) for problem in error.problems))
     release = result.release
@@ -717,6 +739,19 @@ def rules_release(ctx, folder, approved_by, note, store_path, guidance_dirs, sel
         approval += f" ({text('cli.release.self_approved', lang)})"
     click.echo(f"{heading}: {release.hash} {release.name} {release.version}, {approval}, {release.time}")
     click.echo(f"  {shown_path(str(release.folder))}")
+    click.echo(f"  {release_scenarios(release, lang)}")
+
+
+def release_scenarios(release, lang):
+    """One line on the scenarios a release was tested with."""
+    scenarios = release.manifest.get("scenarios")
+    if not scenarios:
+        return text("cli.release.no_scenarios", lang)
+    line = text(
+        "cli.release.scenarios", lang, passed=scenarios["passed"], failed=scenarios["failed"], features="features/"
+    )
+    allowed = scenarios.get("failing_allowed")
+    return line + (f"; {text('cli.release.failing_allowed', lang, reason=allowed['reason'])}" if allowed else "")
 
 
 @rules.command(name="releases")

@@ -202,13 +202,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     path = _display_path(feature.filename)
     heading = f"{scenario.keyword}: {scenario.name}"
     report.location = (path, scenario.line_number - 1, heading)
-    report.nodeid = f"{path}:{scenario.line_number} {heading}"
+    report.nodeid = f"{Path(feature.filename).resolve()}:{scenario.line_number} {heading}"  # shown relative to cwd
     step_line = item.stash.get(_STEP_KEY, None)
     if report.failed and report.when == "call":
         where = f"{path}:{step_line or scenario.line_number}"
         report.longrepr = f"{where}: {heading}\n{report.longreprtext}"
     report.user_properties.append(
-        ("bip_scenario", {"feature": path, "line": scenario.line_number, "name": scenario.name, "step_line": step_line})
+        (
+            "bip_scenario",
+            {
+                "feature": path,
+                "line": scenario.line_number,
+                "name": scenario.name,
+                "step_line": step_line,
+                "test": item.nodeid,
+            },
+        )
     )
 
 
