@@ -248,6 +248,15 @@ def from_release(ctx: click.Context, rules_dir, guidance_dirs, release_ref, stor
     return str(release.rules), (*[str(path) for path in release.guidance], *guidance_dirs)
 
 
+def write_output(text: str, output: str | None) -> None:
+    """Write `text` to the file `output`, or to standard output when none is given."""
+    if output:
+        with open(output, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
 def fail(message: str, code: int = EXIT_USAGE):
     """Print `message` on stderr and exit with `code` (default 2)."""
     click.echo(message, err=True)
@@ -602,12 +611,9 @@ def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
 
     ctx.meta["bip.lang"] = lang
     rulebook = load_rulebook(folder or default_rules())
-    text = rulebook_document(rulebook, Guidance(lang, guidance_dirs), lang, fmt, examples=not no_examples)
-    if output:
-        with open(output, "w", encoding="utf-8") as stream:
-            stream.write(text)
-    else:
-        click.echo(text, nl=False)
+    write_output(
+        rulebook_document(rulebook, Guidance(lang, guidance_dirs), lang, fmt, examples=not no_examples), output
+    )
 
 
 @rules.command(name="test")
@@ -666,9 +672,12 @@ def rules_steps(ctx, lang):
 )
 @as_of_option
 @lang_option
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json", "html"]), default="text", show_default=True
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the report to FILE.")
 @click.pass_context
-def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
+def rules_diff(ctx, old, new, caseload, as_of, lang, fmt, output):
     """Show what changing rulebook OLD into NEW does to a caseload: phases, flags, citizens."""
     from .authoring.impact import compare_rule_folders, render_impact
 
@@ -681,7 +690,7 @@ def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
         report = compare_rule_folders(old, new, list(caseload), as_of, rejected)
     except ValueError as error:
         raise click.UsageError(usage_text(error, lang)) from None
-    click.echo(render_impact(report, fmt, lang), nl=False)
+    write_output(render_impact(report, fmt, lang), output)
 
 
 @rules.command(name="release")
