@@ -693,6 +693,45 @@ def rules_diff(ctx, old, new, caseload, as_of, lang, fmt, output):
     write_output(render_impact(report, fmt, lang), output)
 
 
+@rules.group(name="sheet")
+def rules_sheet():
+    """Parameters and phase thresholds in a spreadsheet (.xlsx): export, edit the values, import."""
+
+
+@rules_sheet.command(name="export")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True))
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False), help="The .xlsx file to write.")
+@lang_option
+@click.pass_context
+def rules_sheet_export(ctx, folder, out, lang):
+    """Write the parameters (dated values) and the phase thresholds of FOLDER to a spreadsheet."""
+    from .authoring.sheet import export_sheet
+
+    ctx.meta["bip.lang"] = lang
+    parameters, thresholds = export_sheet(folder, out, lang)
+    click.echo(text("cli.sheet.exported", lang, out=out, parameters=parameters, thresholds=thresholds))
+
+
+@rules_sheet.command(name="import")
+@click.argument("sheet", type=click.Path(dir_okay=False))
+@click.argument("folder", type=click.Path(file_okay=False, exists=True))
+@lang_option
+@click.pass_context
+def rules_sheet_import(ctx, sheet, folder, lang):
+    """Write the values edited in SHEET back into the rule files of FOLDER (only those that changed)."""
+    from .authoring.sheet import import_sheet
+
+    ctx.meta["bip.lang"] = lang
+    changes = import_sheet(sheet, folder)
+    for slot, value in changes:
+        name, number = slot.key
+        where = shown_path(str(slot.path))
+        click.echo(text("cli.sheet.changed", lang, where=where, name=name, number=number, old=slot.value, new=value))
+    click.echo(
+        text("cli.sheet.imported" if changes else "cli.sheet.unchanged", lang, count=len(changes), folder=folder)
+    )
+
+
 @rules.command(name="release")
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option(
