@@ -912,6 +912,29 @@ def log_export(citizen, database, fmt, lang):
     click.echo(message("exported", lang, count=count, url=store.url), err=True)
 
 
+@log_group.command(name="agreement")
+@click.option("--since", required=True, type=IsoDate(), callback=_date, help="The first day (YYYY-MM-DD).")
+@click.option("--until", required=True, type=IsoDate(), callback=_date, help="The last day (YYYY-MM-DD).")
+@click.option("--teams", type=click.Path(dir_okay=False, exists=True), help="A CSV file of user,team lines.")
+@click.option("--team", default=None, help="Only this team's assessments (needs --teams).")
+@database_option
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@lang_option
+def log_agreement(since, until, teams, team, database, fmt, lang):
+    """How often the caseworkers agreed with the checks, per phase and flag, and why they did not."""
+    from .log.agreement import agreement, read_teams, render_agreement
+    from .log.errors import StoreError
+
+    store = open_log(database, lang, create=False)
+    try:
+        report = agreement(store, since, until, read_teams(teams) if teams else None, team)
+    except StoreError as error:
+        fail(error.text(lang))
+    finally:
+        store.close()
+    click.echo(render_agreement(report, fmt, lang), nl=False)
+
+
 def retention_period() -> str:
     """The decision log's default retention period (its module is loaded only when it is needed)."""
     from .log.retention import DEFAULT_RETENTION
