@@ -248,6 +248,15 @@ def from_release(ctx: click.Context, rules_dir, guidance_dirs, release_ref, stor
     return str(release.rules), (*[str(path) for path in release.guidance], *guidance_dirs)
 
 
+def write_output(text: str, output: str | None) -> None:
+    """Write `text` to the file `output`, or to standard output when none is given."""
+    if output:
+        with open(output, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
 def fail(message: str, code: int = EXIT_USAGE):
     """Print `message` on stderr and exit with `code` (default 2)."""
     click.echo(message, err=True)
@@ -602,12 +611,9 @@ def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
 
     ctx.meta["bip.lang"] = lang
     rulebook = load_rulebook(folder or default_rules())
-    text = rulebook_document(rulebook, Guidance(lang, guidance_dirs), lang, fmt, examples=not no_examples)
-    if output:
-        with open(output, "w", encoding="utf-8") as stream:
-            stream.write(text)
-    else:
-        click.echo(text, nl=False)
+    write_output(
+        rulebook_document(rulebook, Guidance(lang, guidance_dirs), lang, fmt, examples=not no_examples), output
+    )
 
 
 @rules.command(name="test")
@@ -666,9 +672,12 @@ def rules_steps(ctx, lang):
 )
 @as_of_option
 @lang_option
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json", "html"]), default="text", show_default=True
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the report to FILE.")
 @click.pass_context
-def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
+def rules_diff(ctx, old, new, caseload, as_of, lang, fmt, output):
     """Show what changing rulebook OLD into NEW does to a caseload: phases, flags, citizens."""
     from .authoring.impact import compare_rule_folders, render_impact
 
@@ -681,7 +690,46 @@ def rules_diff(ctx, old, new, caseload, as_of, lang, fmt):
         report = compare_rule_folders(old, new, list(caseload), as_of, rejected)
     except ValueError as error:
         raise click.UsageError(usage_text(error, lang)) from None
-    click.echo(render_impact(report, fmt, lang), nl=False)
+    write_output(render_impact(report, fmt, lang), output)
+
+
+@rules.group(name="sheet")
+def rules_sheet():
+    """Parameters and phase thresholds in a spreadsheet (.xlsx): export, edit the values, import."""
+
+
+@rules_sheet.command(name="export")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True))
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False), help="The .xlsx file to write.")
+@lang_option
+@click.pass_context
+def rules_sheet_export(ctx, folder, out, lang):
+    """Write the parameters (dated values) and the phase thresholds of FOLDER to a spreadsheet."""
+    from .authoring.sheet import export_sheet
+
+    ctx.meta["bip.lang"] = lang
+    parameters, thresholds = export_sheet(folder, out, lang)
+    click.echo(text("cli.sheet.exported", lang, out=out, parameters=parameters, thresholds=thresholds))
+
+
+@rules_sheet.command(name="import")
+@click.argument("sheet", type=click.Path(dir_okay=False))
+@click.argument("folder", type=click.Path(file_okay=False, exists=True))
+@lang_option
+@click.pass_context
+def rules_sheet_import(ctx, sheet, folder, lang):
+    """Write the values edited in SHEET back into the rule files of FOLDER (only those that changed)."""
+    from .authoring.sheet import import_sheet
+
+    ctx.meta["bip.lang"] = lang
+    changes = import_sheet(sheet, folder)
+    for slot, value in changes:
+        name, number = slot.key
+        where = shown_path(str(slot.path))
+        click.echo(text("cli.sheet.changed", lang, where=where, name=name, number=number, old=slot.value, new=value))
+    click.echo(
+        text("cli.sheet.imported" if changes else "cli.sheet.unchanged", lang, count=len(changes), folder=folder)
+    )
 
 
 @rules.command(name="release")
@@ -897,6 +945,29 @@ def log_export(citizen, database, fmt, lang):
     finally:
         store.close()
     click.echo(message("exported", lang, count=count, url=store.url), err=True)
+
+
+@log_group.command(name="agreement")
+@click.option("--since", required=True, type=IsoDate(), callback=_date, help="The first day (YYYY-MM-DD).")
+@click.option("--until", required=True, type=IsoDate(), callback=_date, help="The last day (YYYY-MM-DD).")
+@click.option("--teams", type=click.Path(dir_okay=False, exists=True), help="A CSV file of user,team lines.")
+@click.option("--team", default=None, help="Only this team's assessments (needs --teams).")
+@database_option
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@lang_option
+def log_agreement(since, until, teams, team, database, fmt, lang):
+    """How often the caseworkers agreed with the checks, per phase and flag, and why they did not."""
+    from .log.agreement import agreement, read_teams, render_agreement
+    from .log.errors import StoreError
+
+    store = open_log(database, lang, create=False)
+    try:
+        report = agreement(store, since, until, read_teams(teams) if teams else None, team)
+    except StoreError as error:
+        fail(error.text(lang))
+    finally:
+        store.close()
+    click.echo(render_agreement(report, fmt, lang), nl=False)
 
 
 def retention_period() -> str:

@@ -134,8 +134,10 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.include_router(api.router())
     if importlib.util.find_spec("bip_engine.service.page") is not None:
         from .page import PageAssets, page_router
+        from .page_agreement import agreement_router
 
         app.include_router(page_router())
+        app.include_router(agreement_router())
         app.mount("/static", PageAssets(), name="static")
     app.openapi = lambda: api.openapi_document(app)  # type: ignore[method-assign]
     if settings.cors_origins:

@@ -478,3 +478,17 @@ def page_router() -> APIRouter:
     router.add_api_route("/assess", _guarded(assess), methods=["POST"])
     router.add_api_route("/citizen", _guarded(citizen_version), methods=["POST"])
     return router
+
+
+# --- For the page's other views (page_agreement.py) ------------------------------------------------
+
+
+def page_principal(request: Request) -> tuple[Session, Principal | None]:
+    """The visitor's session and who they are (None when nobody is signed in)."""
+    session = _session(request)
+    return session, _principal(request, session)
+
+
+def render_page(request: Request, session: Session, template: str, status: int = 200, **context: Any) -> Response:
+    """One of the page's templates in its frame (words, language, CSRF token, who is signed in)."""
+    return _render(request, session, template, status, **context)

@@ -1,0 +1,86 @@
+"""`bip log agreement`: the share of checks the caseworkers agreed with, per phase and flag, over a
+period and per team, with the disagreements grouped. The expectations are counted here from the
+assessments the test writes."""
+
+import dataclasses
+import datetime as dt
+import json
+import subprocess
+import sys
+from collections import Counter
+from itertools import islice
+
+from bip_engine import Checker
+from bip_engine.caseload.simulate import generate_cohort
+from bip_engine.log.assessments import append_assessment
+from bip_engine.log.decisions import append_decision, decision_entry
+from bip_engine.log.store import Store
+from bip_engine.log.tokens import Principal
+from tests.conftest import ROOT
+
+AS_OF = dt.date(2026, 11, 22)
+PEOPLE = {"anna": "Team A", "bo": "Team A", "cem": "Team B"}
+REASONS = ["Borgeren er i gang med en ny praktik", "borgeren er i gang med en ny  praktik", "Nyt helbredsforløb"]
+
+
+def test_agreement_counts_per_phase_flag_team_and_groups_the_disagreements(tmp_path):
+    url = f"sqlite:///{tmp_path / 'log.sqlite'}"
+    store = Store.open(url)
+    checker = Checker(ROOT / "rules", engine="python")
+    people = list(PEOPLE)
+    expected_overall, phases, moves, reasons, flags = Counter(), {}, Counter(), Counter(), {}
+    teams: dict[str, Counter] = {}
+    for index, data in enumerate(islice(generate_cohort(40, seed=3, as_of=AS_OF), 40)):
+        parsed = checker.parse_record(data)
+        report = checker.check(parsed, AS_OF, "da")
+        user = people[index % 3]
+        entry = decision_entry(report, parsed, Principal(user, "caseworker"), "opfølgning", store)
+        in_period = index % 5 != 0
+        if not in_period:  # logged and assessed before the period: left out
+            entry = dataclasses.replace(entry, time=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+        append_decision(store, entry)
+        agrees = index % 4 != 0
+        chosen = None if agrees else "regress"
+        reason = None if agrees else REASONS[index % 3]
+        decided_flags = [flag["id"] for flag in entry.flags]
+        notes = {decided_flags[0]: {"status": "not_relevant", "note": ""}} if decided_flags and index % 7 == 0 else {}
+        append_assessment(store, entry.decision_id, Principal(user, "caseworker"), agrees, chosen, reason, notes)
+        if not in_period:
+            continue
+        expected_overall[agrees] += 1
+        teams.setdefault(PEOPLE[user], Counter())[agrees] += 1
+        phases.setdefault(entry.phase or "none", Counter())[agrees] += 1
+        for flag in decided_flags:
+            verdict = notes[flag]["status"] == "acted" if flag in notes else agrees
+            flags.setdefault(flag, Counter())[verdict] += 1
+        if not agrees:
+            moves[(entry.phase or "none", "regress")] += 1
+            reasons[" ".join(reason.split()).casefold()] += 1
+    store.close()
+    assert expected_overall[False] and len(reasons) == 2  # two wordings of one reason are one group
+    team_file = tmp_path / "teams.csv"
+    team_file.write_text("user,team\n" + "".join(f"{u},{t}\n" for u, t in PEOPLE.items()), encoding="utf-8")
+    args = [sys.executable, "-m", "bip_engine.cli", "log", "agreement", "--database", url]
+    args += ["--since", "2026-02-01", "--until", dt.date.today().isoformat(), "--teams", str(team_file)]
+    done = subprocess.run([*args, "--format", "json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+
+    def share(counter: Counter) -> dict:
+        total = counter[True] + counter[False]
+        return {"agreed": counter[True], "assessed": total, "percent": round(100 * counter[True] / total, 1)}
+
+    assert data["overall"] == share(expected_overall)
+    assert data["phases"] == {phase: share(counter) for phase, counter in sorted(phases.items())}
+    assert data["flags"] == {flag: share(counter) for flag, counter in sorted(flags.items())}
+    assert {(row["decided"], row["chosen"]): row["count"] for row in data["disagreements"]["phases"]} == dict(moves)
+    assert sorted(row["count"] for row in data["disagreements"]["reasons"]) == sorted(reasons.values())
+    assert {team: item["overall"] for team, item in data["teams"].items()} == {
+        team: share(counter) for team, counter in teams.items()
+    }
+    only_b = subprocess.run([*args, "--team", "Team B"], capture_output=True, text=True, timeout=120)
+    assert only_b.returncode == 0, only_b.stderr
+    b = teams["Team B"]
+    assert f"{b[True]} af {b[True] + b[False]} enige" in only_b.stdout
+    english = subprocess.run([*args, "--lang", "en", "--format", "markdown"], capture_output=True, text=True)
+    assert english.stdout.startswith("# Caseworkers' assessments: agreement with the checks")

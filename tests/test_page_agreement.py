@@ -1,0 +1,80 @@
+"""The team lead's agreement view on a real `bip serve`: the counts of `bip log agreement`, in the
+page's frame, for a team lead only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import httpx
+import pytest
+
+from bip_engine import Checker
+from bip_engine.log.agreement import agreement
+from bip_engine.log.assessments import append_assessment
+from bip_engine.log.decisions import append_decision, decision_entry
+from bip_engine.log.store import Store
+from bip_engine.log.tokens import Principal
+from tests.conftest import ROOT, record
+from tests.service_server import start_server
+
+pytestmark = pytest.mark.service
+
+AS_OF = dt.date(2026, 11, 22)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = start_server(tmp_path_factory.mktemp("agreement"), "--engine", "python")
+    store = Store.open(running.database)
+    checker = Checker(ROOT / "rules", engine="python")
+    anna = Principal("anna", "caseworker")
+    for index, levels in enumerate(([3, 3, 3], [4, 3, 2], [2], [5, 4, 2], [1, 2, 3])):
+        parsed = checker.parse_record(record(levels, id=f"A-{index}"))
+        entry = decision_entry(checker.check(parsed, AS_OF, "da"), parsed, anna, "opfølgning", store)
+        append_decision(store, entry)
+        agrees = index % 2 == 0
+        reason = None if agrees else "Borgeren har fået nyt job på prøve"
+        append_assessment(store, entry.decision_id, anna, agrees, None if agrees else "progress", reason, {})
+    store.close()
+    yield running
+    running.stop()
+
+
+def client_for(server, role: str) -> httpx.Client:
+    client = httpx.Client(base_url=server.base_url, timeout=30)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)
+    assert client.post("/login", data={"csrf": csrf, "token": server.tokens[role]}).status_code == 303
+    return client
+
+
+def test_a_team_lead_sees_the_share_agreed_and_the_reasons(server):
+    store = Store.open(server.database)
+    try:
+        expected = agreement(store, dt.date.today() - dt.timedelta(days=30), dt.date.today()).total.overall
+    finally:
+        store.close()
+    assert expected.assessed == 5 and expected.agreed == 3
+    client = client_for(server, "team_lead")
+    try:
+        page = client.get("/agreement")
+        assert page.status_code == 200
+        assert f"enige i {expected.agreed} af {expected.assessed} vurderede tjek" in page.text
+        assert "2 × Borgeren har fået nyt job på prøve" in page.text
+        assert "→ Fremgang: 2" in page.text  # the chosen phase by its label
+        english = client.get("/agreement?lang=en&since=2020-01-01")
+        assert f"agreed with {expected.agreed} of {expected.assessed} assessed checks" in english.text
+        empty = client.get("/agreement?since=2020-01-01&until=2020-12-31")
+        assert "0 of 0" in empty.text or "0 af 0" in empty.text
+        bad = client.get("/agreement?since=2026-13-01")
+        assert bad.status_code == 422
+    finally:
+        client.close()
+
+
+def test_a_caseworker_is_refused(server):
+    client = client_for(server, "caseworker")
+    try:
+        assert client.get("/agreement").status_code == 403
+    finally:
+        client.close()
