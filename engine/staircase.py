@@ -178,18 +178,36 @@ class Lexicon:
             for form in (lemma, *forms):
                 self.lemmas.setdefault(form, set()).add(lemma)
         self.sets = {name: tuple(word.casefold() for word in words) for name, words in sets.items()}
+        self._compiled: dict[tuple[str, ...], tuple[frozenset[str], frozenset[str]]] = {}
 
     def lemmas_of(self, word: str) -> set[str]:
         """The lemmas `word` may be a form of."""
         return self.lemmas.get(word) or {word}
 
-    def accepts(self, option: str, word: str) -> bool:
-        """Whether the pattern option (`lemma`, `=form` or `@set`) accepts the sentence word."""
-        if option.startswith("="):
-            return word == option[1:]
-        if option.startswith("@"):
-            return any(self.accepts(member, word) for member in self.sets.get(option[1:], ()))
-        return bool(self.lemmas_of(option) & self.lemmas_of(word))
+    def accepts_any(self, options: tuple[str, ...], word: str) -> bool:
+        """Whether one of the pattern options (`lemma`, `=form` or `@set`) accepts the sentence word."""
+        forms, lemmas = self.compiled(options)
+        return word in forms or not lemmas.isdisjoint(self.lemmas_of(word))
+
+    def compiled(self, options: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+        """The exact forms and the lemmas that the options accept, with sets expanded (remembered)."""
+        if options not in self._compiled:
+            forms: set[str] = set()
+            lemmas: set[str] = set()
+            pending, seen = list(options), set()
+            while pending:
+                option = pending.pop()
+                if option in seen:
+                    continue
+                seen.add(option)
+                if option.startswith("="):
+                    forms.add(option[1:])
+                elif option.startswith("@"):
+                    pending.extend(self.sets.get(option[1:], ()))
+                else:
+                    lemmas.update(self.lemmas_of(option))
+            self._compiled[options] = (frozenset(forms), frozenset(lemmas))
+        return self._compiled[options]
 
 
 class Pattern:
@@ -201,70 +219,119 @@ class Pattern:
         self.unless = [parse(item) for item in unless]
         self.lexicon = lexicon
 
-    def spans(self, tokens: Sequence[Token]) -> list[tuple[int, int]]:
+    def spans(self, sentence: Words) -> list[tuple[int, int]]:
         """The (first, last) word positions of each match in a sentence, not overlapped by an `unless`."""
-        found = _spans(self.elements, tokens, self.lexicon)
+        found = _spans(self.elements, sentence, self.lexicon)
         if not found:
             return []
-        blocked = [span for elements in self.unless for span in _spans(elements, tokens, self.lexicon)]
+        blocked = [span for elements in self.unless for span in _spans(elements, sentence, self.lexicon)]
         return [span for span in found if not any(s <= span[1] and span[0] <= e for s, e in blocked)]
 
 
-def _spans(elements: tuple[Element, ...], tokens: Sequence[Token], lexicon: Lexicon) -> list[tuple[int, int]]:
+@dataclass(frozen=True)
+class Words:
+    """A sentence's words (folded) with the set of its words and of their lemmas, made once per sentence."""
+
+    words: tuple[str, ...]
+    present: frozenset[str]
+    lemmas: frozenset[str]
+
+    @classmethod
+    def of(cls, tokens: Sequence[Token], lexicon: Lexicon) -> Words:
+        """The words of these tokens."""
+        words = tuple(token.word for token in tokens)
+        present = frozenset(words)
+        return cls(words, present, frozenset(lemma for word in present for lemma in lexicon.lemmas_of(word)))
+
+
+def _spans(elements: tuple[Element, ...], sentence: Words, lexicon: Lexicon) -> list[tuple[int, int]]:
     """The shortest match starting at each word, as (first, last) positions; matches may overlap."""
+    for atom in _required(elements):
+        forms, wanted = lexicon.compiled(atom.options)
+        if sentence.present.isdisjoint(forms) and sentence.lemmas.isdisjoint(wanted):
+            return []  # a word the pattern cannot do without is not in the sentence
+    words = sentence.words
+    memo: dict[tuple[int, int, int], frozenset[int]] = {}
     spans = []
-    for start in range(len(tokens)):
-        ends = sorted(last for last in _match(elements, 0, start, tokens, lexicon, None))
+    for start in range(len(words)):
+        ends = {end for end in _ends(elements, 0, start, words, lexicon, memo) if end >= 0}
         if ends:
-            spans.append((start, ends[0]))
+            spans.append((start, min(ends)))
     return spans
 
 
-def _match(
+def _required(elements: tuple[Element, ...]) -> Iterator[Atom]:
+    """The atoms every match must contain (those outside optional parts)."""
+    for element in elements:
+        if isinstance(element, Atom):
+            yield element
+        elif isinstance(element, Group):
+            yield from element.atoms
+
+
+def _ends(
     elements: tuple[Element, ...],
     index: int,
     position: int,
-    tokens: Sequence[Token],
+    words: Sequence[str],
     lexicon: Lexicon,
-    last: int | None,
+    memo: dict[tuple[int, int, int], frozenset[int]],
+) -> frozenset[int]:
+    """The positions of the last word matched when `elements[index:]` matches from `position` on
+    (-1: matched, without a word of its own). Remembered per sentence, so that gaps stay cheap."""
+    key = (id(elements), index, position)
+    if key not in memo:
+        memo[key] = frozenset(_ends_uncached(elements, index, position, words, lexicon, memo))
+    return memo[key]
+
+
+def _ends_uncached(
+    elements: tuple[Element, ...],
+    index: int,
+    position: int,
+    words: Sequence[str],
+    lexicon: Lexicon,
+    memo: dict[tuple[int, int, int], frozenset[int]],
 ) -> Iterator[int]:
-    """Each position of the last matched word when `elements[index:]` matches from `position` on."""
     if index == len(elements):
-        if last is not None:
-            yield last
+        yield -1
         return
     element = elements[index]
+
+    def then(last: int) -> Iterator[int]:  # the rest of the elements, after a word matched at `last`
+        for end in _ends(elements, index + 1, last + 1, words, lexicon, memo):
+            yield last if end < 0 else end
+
     if isinstance(element, Atom):
-        if position < len(tokens) and any(lexicon.accepts(option, tokens[position].word) for option in element.options):
-            yield from _match(elements, index + 1, position + 1, tokens, lexicon, position)
+        if position < len(words) and lexicon.accepts_any(element.options, words[position]):
+            yield from then(position)
     elif isinstance(element, Gap):
         for skip in range(element.most + 1):
-            yield from _match(elements, index + 1, position + skip, tokens, lexicon, last)
+            if position + skip <= len(words):
+                yield from _ends(elements, index + 1, position + skip, words, lexicon, memo)
     elif isinstance(element, Optional):
-        for inner_last in _match(element.items, 0, position, tokens, lexicon, None):
-            yield from _match(elements, index + 1, inner_last + 1, tokens, lexicon, inner_last)
-        yield from _match(elements, index + 1, position, tokens, lexicon, last)
+        for inner in _ends(element.items, 0, position, words, lexicon, memo):
+            if inner >= 0:
+                yield from then(inner)
+        yield from _ends(elements, index + 1, position, words, lexicon, memo)
     else:
-        for group_last in _group(element.atoms, position, tokens, lexicon):
-            yield from _match(elements, index + 1, group_last + 1, tokens, lexicon, group_last)
-
-
-def _group(atoms: tuple[Atom, ...], position: int, tokens: Sequence[Token], lexicon: Lexicon) -> Iterator[int]:
-    """The last position of each way the group's words stand from `position` on, in any order."""
-    for order in permutations(atoms):
-        yield from _in_order(order, position, GROUP_SLACK, tokens, lexicon, first=True)
+        for order in permutations(element.atoms):
+            for last in _in_order(order, position, GROUP_SLACK, words, lexicon, first=True):
+                yield from then(last)
 
 
 def _in_order(
-    atoms: tuple[Atom, ...], position: int, slack: int, tokens: Sequence[Token], lexicon: Lexicon, first: bool
+    atoms: tuple[Atom, ...], position: int, slack: int, words: Sequence[str], lexicon: Lexicon, first: bool
 ) -> Iterator[int]:
+    """The last position of each way the atoms stand in this order from `position` on, with at
+    most `slack` other words among them."""
     if not atoms:
         yield position - 1
         return
     for skip in range(1 if first else slack + 1):
         at = position + skip
-        if at < len(tokens) and any(lexicon.accepts(option, tokens[at].word) for option in atoms[0].options):
-            yield from _in_order(atoms[1:], at + 1, slack - skip, tokens, lexicon, first=False)
+        if at < len(words) and lexicon.accepts_any(atoms[0].options, words[at]):
+            yield from _in_order(atoms[1:], at + 1, slack - skip, words, lexicon, first=False)
 
 
 # --- Notes --------------------------------------------------------------------------------------
@@ -294,9 +361,10 @@ class Matcher:
         found = []
         for sentence in sentences(notes):
             tokens = tokenize(sentence)
+            words = Words.of(tokens, self.patterns[0].lexicon)
             named: set[str] = set()
             for pattern in self.patterns:
-                spans = pattern.spans(tokens)
+                spans = pattern.spans(words)
                 if spans and pattern.name not in named:  # one quote per pattern name and sentence
                     named.add(pattern.name)
                     first, last = spans[0]
