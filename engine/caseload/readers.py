@@ -23,7 +23,7 @@ Up to three files. Which file is which is told by its header, not by its name:
 
     measurements (required)   citizen_id, date, indicator, score      one row per score
     interventions (optional)  citizen_id, type, start, end, status    end and status may be left out
-    caseworkers (optional)    citizen_id, caseworker_id, from
+    caseworkers (optional)    citizen_id, caseworker_id, from, team   team may be left out
 
 - The separator is `;` or `,`, whichever the header line uses. The files are UTF-8, with or
   without a byte-order mark (BOM); bytes that are not valid UTF-8 are read as Windows-1252, as older
@@ -87,7 +87,7 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson")
 CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "measurements": ("citizen_id", "date", "indicator", "score"),
     "interventions": ("citizen_id", "type", "start", "end", "status"),
-    "caseworkers": ("citizen_id", "caseworker_id", "from"),
+    "caseworkers": ("citizen_id", "caseworker_id", "from", "team"),
 }
 #: The columns a header must have to be recognised as that export.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -340,7 +340,7 @@ _KINDS = ("measurements", "interventions", "caseworkers")
 _KEPT: dict[str, tuple[str, ...]] = {
     "measurements": ("date", "indicator", "score"),
     "interventions": ("type", "start", "end", "status"),
-    "caseworkers": ("caseworker_id", "from"),
+    "caseworkers": ("caseworker_id", "from", "team"),
 }
 _Row = tuple  # (line, problem or None, *the kept cells); a problem is stored as `_stored` JSON
 _INSERT = "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -523,7 +523,8 @@ def _intervention(row: _Row) -> dict:
 
 
 def _caseworker(row: _Row) -> dict:
-    return {"id": row[2], "from": row[3]}
+    _, _, caseworker, start, team, _ = row
+    return {"id": caseworker, "from": start, "team": team} if team else {"id": caseworker, "from": start}
 
 
 _SIDE_ROW = {"interventions": _intervention, "caseworkers": _caseworker}

@@ -383,7 +383,15 @@ def _caseworkers(rng: random.Random, enrolled: date, as_of: date) -> list[dict]:
     for _ in days:
         chain.append(rng.choice([n for n in range(1, 121) if n != chain[-1]]))
     starts = [enrolled, *days]
-    return [{"id": f"cw-{number}", "from": day.isoformat()} for number, day in zip(chain, starts, strict=True)]
+    return [
+        {"id": f"cw-{number}", "from": day.isoformat(), "team": _caseworker_team(number)}
+        for number, day in zip(chain, starts, strict=True)
+    ]
+
+
+def _caseworker_team(number: int) -> str:
+    """The team of simulated caseworker `cw-NUMBER`: six teams of twenty (cw-1..20 in team-1, ...)."""
+    return f"team-{(number - 1) // 20 + 1}"
 
 
 def _notes(rng: random.Random) -> str | None:
@@ -442,7 +450,7 @@ def _write_record(record: dict, writers: dict) -> None:
             (citizen, item["type"], item["start"], item.get("end", ""), item.get("status", ""))
         )
     for entry in record.get("caseworkers", []):
-        writers["caseworkers"].writerow((citizen, entry["id"], entry["from"]))
+        writers["caseworkers"].writerow((citizen, entry["id"], entry["from"], entry.get("team", "")))
 
 
 # --- Calibration --------------------------------------------------------------------------------
