@@ -325,11 +325,15 @@ async def logout(request: Request) -> Response:
     """Sign out: an anonymous session replaces the signed-in one."""
     await _form(request)
     session = _session(request)
-    target = "/"
+    signed_out = Session(lang=session.lang)
     provider = services(request.app).oidc
     if session.via == "oidc" and provider is not None:  # and at the provider, when it offers that
-        target = oidc.logout_url(*provider, str(request.base_url))
-    return _with_cookie(request, RedirectResponse(target, status_code=303), Session(lang=session.lang))
+        target = await run_in_threadpool(oidc.logout_url, *provider, str(request.base_url))
+        if target != str(request.base_url):  # a page that moves on: CSP's form-action keeps a redirect here
+            return _render(
+                request, signed_out, "continue.html.j2", target=target, heading="oidc_signed_out", link="oidc_continue"
+            )
+    return _with_cookie(request, RedirectResponse("/", status_code=303), signed_out)
 
 
 async def oidc_login(request: Request) -> Response:
@@ -369,7 +373,9 @@ async def oidc_callback(request: Request) -> Response:
         response = _sign_in_failed(request, session, error)
     else:
         signed_in = session.signed_in_as(identity.user, identity.role, identity.team, via="oidc")
-        response = _with_cookie(request, RedirectResponse("/", status_code=303), signed_in)
+        response = _render(  # not a redirect: see the template
+            request, signed_in, "continue.html.j2", target="/", heading="oidc_signed_in", link="oidc_continue"
+        )
     response.delete_cookie(oidc.PENDING_COOKIE, path="/auth")  # a state is used once
     return response
 
