@@ -293,6 +293,7 @@ def test_a_signed_in_user_sees_and_opens_only_their_caseload(
         sign_in(server, client, login)
         home = client.get(f"{server.base_url}/")
         assert offered(home.text) == mine
+        assert f'<p class="muted" id="caseload-count">{len(mine)} ' in home.text  # the size of their part only
         for citizen in CASELOAD:
             fields = {"csrf": csrf_of(home.text), "source": "caseload", "citizen": citizen, "purpose": "møde"}
             answer = client.post(f"{server.base_url}/open", data={**fields, "as_of": AS_OF.isoformat()})

@@ -15,6 +15,7 @@ answers.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Awaitable, Callable
@@ -205,7 +206,8 @@ def _caseload(request: Request) -> CaseloadIndex:
 def _home(
     request: Request, session: Session, principal: Principal | None, status: int = 200, **context: Any
 ) -> Response:
-    snapshot = _caseload(request).snapshot()
+    whole = _caseload(request).snapshot()
+    snapshot = dataclasses.replace(whole, citizens=visible(whole.citizens, _scope(request)))  # the user's part
     values = {
         "citizen": "",
         "purpose": "",
@@ -225,7 +227,7 @@ def _home(
         principal=principal,
         caseload=_settings(request).caseload is not None,
         snapshot=snapshot,
-        citizen_ids=sorted(visible(snapshot.citizens, _scope(request)))[:5000],
+        citizen_ids=sorted(snapshot.citizens)[:5000],
         **values,
     )
 
