@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .errors import BipError, RecordError, usage_text
+from .errors import BipError, KeyedError, RecordError, usage_text
 from .messages import text
 from .paths import bundled, default_rules
 from .severity import SEVERITIES, at_least
@@ -1029,6 +1029,15 @@ def log_purge(age, database, lang):
     "strips them from clients (see docs/operations.md). Off by default.",
 )
 @click.option(
+    "--oidc",
+    type=click.Path(dir_okay=False),
+    default=None,
+    envvar="BIP_OIDC_CONFIG",
+    metavar="FILE",
+    help="Sign caseworkers in through the municipality's OpenID Connect provider, set up in FILE "
+    "(YAML; see docs/guide/sign-in.md). Also BIP_OIDC_CONFIG.",
+)
+@click.option(
     "--max-body",
     type=click.IntRange(1),
     default=None,
@@ -1084,6 +1093,13 @@ def serve(ctx, host, port, workers, access_log, **options):
         )
         settings.rules, settings.guidance = Path(rules_dir), [Path(folder) for folder in guidance]
     make_checker(ctx, settings.rules, settings.guidance, settings.engine, "da")  # an invalid rulebook: exit 4
+    if settings.oidc is not None:
+        from .service.oidc import load_config
+
+        try:
+            load_config(settings.oidc)
+        except KeyedError as error:
+            fail(error.text("da"))  # unusable provider settings: exit 2
     open_log(settings.database, "da").close()  # an unusable log: exit 2
     run_service(settings, host, port, workers, access_log)
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from ..errors import KeyedError
 from ..paths import default_rules
@@ -113,7 +113,7 @@ class _Catalogue:
     internships: frozenset[str]
     internship_names: frozenset[str]
     type_of: dict[str, str]
-    staircase: Any  # the rulebook's compiled staircase patterns (`bip_engine.staircase.Matcher`)
+    phrases: tuple[str, ...]
 
 
 @lru_cache(maxsize=8)
@@ -138,7 +138,7 @@ def _catalogue(rules_dir: Path) -> _Catalogue:
         internships=frozenset(item.id for item in interventions if item.internship),
         internship_names=frozenset(internship_names),
         type_of=type_of,
-        staircase=catalogue.staircase_matcher(),
+        phrases=tuple(catalogue.phrases) or STAIRCASE_PHRASES,
     )
 
 
@@ -384,14 +384,14 @@ def _caseworkers(rng: random.Random, enrolled: date, as_of: date) -> list[dict]:
         chain.append(rng.choice([n for n in range(1, 121) if n != chain[-1]]))
     starts = [enrolled, *days]
     return [
-        {"id": f"cw-{number}", "from": day.isoformat(), "team": _team(number)}
+        {"id": f"cw-{number}", "from": day.isoformat(), "team": _caseworker_team(number)}
         for number, day in zip(chain, starts, strict=True)
     ]
 
 
-def _team(caseworker: int) -> str:
-    """The team of simulated caseworker number 1-120: four teams of thirty."""
-    return f"Team {'ABCD'[(caseworker - 1) // 30]}"
+def _caseworker_team(number: int) -> str:
+    """The team of simulated caseworker `cw-NUMBER`: six teams of twenty (cw-1..20 in team-1, ...)."""
+    return f"team-{(number - 1) // 20 + 1}"
 
 
 def _notes(rng: random.Random) -> str | None:
@@ -517,11 +517,7 @@ def _calibration_keys(record: dict, as_of: date, catalogue: _Catalogue) -> list[
     notes = (record.get("notes") or "").casefold()
     if notes:
         keys.append("with_notes")
-        if (
-            catalogue.staircase.find(record.get("notes"))
-            if catalogue.staircase.patterns
-            else any(phrase in notes for phrase in STAIRCASE_PHRASES)
-        ):
+        if any(phrase.casefold() in notes for phrase in catalogue.phrases):
             keys.append("notes_with_staircase_phrase")
     return keys
 
