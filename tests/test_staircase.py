@@ -32,10 +32,11 @@ DEVELOPMENT = ("seed", "variation", "false_alarm", "ordinary")
 # "kan ikke klare") is the defect of issue 17 and teaches caseworkers to ignore the flag. On the
 # development sentences recall must be near complete too (they are what the patterns were written
 # for: a miss there is a pattern that broke). On the holdout, written after the patterns and never
-# used to tune them, recall is what hand-written patterns reach on wording nobody foresaw; its floor
-# only guards against losing ground, and the number is reported as it is.
+# used to tune them, recall is what hand-written patterns reach on wording nobody foresaw: 3 of 15
+# (the first holdout, before it was used to broaden the patterns: 5 of 15). Its floor is that
+# measured value, so the test only guards against losing ground; the number is reported as it is.
 DEVELOPMENT_PRECISION, DEVELOPMENT_RECALL = 0.95, 0.95
-HOLDOUT_PRECISION, HOLDOUT_RECALL = 0.9, 0.3
+HOLDOUT_PRECISION, HOLDOUT_RECALL = 0.9, 0.2
 
 
 def flag_of(checker, notes):
