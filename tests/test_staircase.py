@@ -268,3 +268,15 @@ def test_a_local_rulebook_adds_patterns_and_words(tmp_path):
     assert flags["staircase_language"]["evidence"]["staircase_matches"] == [
         {"pattern": "falde til ro", "words": "skal lige faldet til ro", "sentence": "Hun skal lige faldet til ro."}
     ]
+
+
+def test_an_unknown_option_of_a_pattern_names_the_line_and_the_option_meant(rules_copy):
+    path = rules_copy / "staircase.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "    name: brug for ro\n    unless:", "    name: brug for ro\n    unles:", 1
+    )
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("    unles:") + 1
+    [problem] = validate(rules_copy).errors
+    assert (Path(problem.path).name, problem.line, problem.code) == ("staircase.yaml", line, "S002")
+    assert "did you mean 'unless'" in problem.message
