@@ -145,20 +145,17 @@ class StaircaseSet(_Data):
 class StaircaseFile(_Data):
     """staircase.yaml"""
 
-    phrases: list[str | StaircasePhrase] = Field(default_factory=list)
+    phrases: list[StaircasePhrase] = Field(default_factory=list)
     words: list[str] = Field(default_factory=list)
     sets: list[StaircaseSet] = Field(default_factory=list)
 
-    @field_validator("phrases")
+    @field_validator("phrases", mode="before")
     @classmethod
-    def _non_empty(cls, phrases: list) -> list:
-        if any(not _phrase(phrase).strip() for phrase in phrases):
-            raise ValueError("a phrase may not be empty")
+    def _pattern_alone(cls, phrases: Any) -> Any:
+        """A pattern written alone is an entry with only its `phrase`."""
+        if isinstance(phrases, list):
+            return [{"phrase": item} if isinstance(item, str) else item for item in phrases]
         return phrases
-
-
-def _phrase(item: Any) -> str:
-    return item.phrase if isinstance(item, StaircasePhrase) else item
 
 
 def staircase_problems(path: str | None, data: Any, staircase: StaircaseFile) -> list[Problem]:
@@ -168,10 +165,8 @@ def staircase_problems(path: str | None, data: Any, staircase: StaircaseFile) ->
 
     sets = [item.name for item in staircase.sets]
     problems = []
-    for index, item in enumerate(staircase.phrases):
-        entry = item if isinstance(item, StaircasePhrase) else StaircasePhrase(phrase=item)
-        place: tuple = ("phrases", index, "phrase") if isinstance(item, StaircasePhrase) else ("phrases", index)
-        texts: list[tuple[tuple, str]] = [(place, entry.phrase)]
+    for index, entry in enumerate(staircase.phrases):
+        texts: list[tuple[tuple, str]] = [(("phrases", index, "phrase"), entry.phrase)]
         texts += [(("phrases", index, "unless", number), text) for number, text in enumerate(entry.unless)]
         for loc, text in texts:
             where, line = locate(data, loc, path)
@@ -216,9 +211,7 @@ class Catalogue:
         self.interventions = {item.id: item for item in interventions.interventions}
         self.findings = {item.id: item for item in findings.findings}
         self.checklist = {item.number: item for item in checklist.points}
-        self.staircase = [
-            item if isinstance(item, StaircasePhrase) else StaircasePhrase(phrase=item) for item in staircase.phrases
-        ]
+        self.staircase = list(staircase.phrases)
         self.phrases = list(dict.fromkeys(item.label for item in self.staircase))
         self._matcher: Any = None
         self.intervention_aliases: dict[str, str] = {}  # an intervention's id or alias, case folded -> its id
@@ -245,8 +238,7 @@ class Catalogue:
             for item in items:
                 result[kind].setdefault(item.id, []).append(item)
         for phrase in staircase.phrases:
-            if isinstance(phrase, StaircasePhrase):
-                result["phrase"].setdefault(phrase.phrase.strip(), []).append(phrase)
+            result["phrase"].setdefault(phrase.phrase.strip(), []).append(phrase)
         return result
 
     def dated(self) -> bool:
@@ -271,7 +263,7 @@ class Catalogue:
             chosen = (_pick(items, day, keep) for items in variants[kind].values())
             return [item for item in chosen if item is not None]
 
-        phrases = [item for item in staircase.phrases if not isinstance(item, StaircasePhrase) or item.in_force(day)]
+        phrases = [item for item in staircase.phrases if item.in_force(day)]
         return Catalogue(
             IndicatorFile.model_construct(indicators=pick("indicator", False)),
             InterventionFile.model_construct(types=pick("type", True), interventions=pick("intervention", True)),

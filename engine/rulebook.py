@@ -18,7 +18,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -412,28 +412,55 @@ def _validate(model: type[BaseModel], path: Path | None, data: Any, problems: Pr
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        _schema_problems(exc, data, path, problems)
+        _schema_problems(exc, data, path, problems, fields=_field_names(model))
         return None
 
 
 def _schema_problems(
-    exc: ValidationError, data: Any, path: Path | None, problems: ProblemList, label: dict | str = ""
+    exc: ValidationError,
+    data: Any,
+    path: Path | None,
+    problems: ProblemList,
+    label: dict | str = "",
+    fields: frozenset[str] = frozenset(),
 ) -> None:
+    """One S002 (or D001) problem per validation error, at its file and line; an unknown field with
+    the closest of `fields` as a did-you-mean."""
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
         where, line = locate(data, loc, str(path))
         if loc and loc[-1] in ("valid_from", "valid_to"):
             problems.add("D001.date", where, line, label=label, field=field_path(loc), value=str(error.get("input")))
             continue
-        problems.add("S002.schema", where, line, label=label, field=field_path(loc), detail=_schema_message(error))
+        detail = _schema_message(error, fields)
+        problems.add("S002.schema", where, line, label=label, field=field_path(loc), detail=detail)
 
 
-def _schema_message(error: ErrorDetails) -> dict[str, Any]:
+def _field_names(model: Any) -> frozenset[str]:
+    """Every field name of a model and of the models its fields hold (for a did-you-mean)."""
+    names: set[str] = set()
+    pending, seen = [model], set()
+    while pending:
+        item = pending.pop()
+        if item in seen:
+            continue
+        seen.add(item)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            names.update(item.model_fields)
+            pending.extend(field.annotation for field in item.model_fields.values())
+        else:
+            pending.extend(get_args(item))
+    return frozenset(names)
+
+
+def _schema_message(error: ErrorDetails, fields: frozenset[str] = frozenset()) -> dict[str, Any]:
     """What is wrong with one field, as a message part; pydantic's own words when we have none."""
     kind = error["type"]
+    if kind == "extra_forbidden":
+        name = str(error["loc"][-1]) if error["loc"] else ""
+        return part("schema.extra", hint_name=closest(name, fields))
     known = {
         "missing": "schema.missing",
-        "extra_forbidden": "schema.extra",
         "string_pattern_mismatch": "schema.pattern",
     }
     if kind in known:
@@ -492,7 +519,7 @@ def _compile(
         except ValidationError as exc:
             rule_id = entry.data.get("id") if isinstance(entry.data, dict) else None
             label = part("label.rule", rule=str(rule_id)) if rule_id else part("label.rule_unnamed")
-            _schema_problems(exc, entry.data, None, problems, label)
+            _schema_problems(exc, entry.data, None, problems, label, _field_names(RULE_MODELS[entry.stage]))
     flag_ids = tuple(
         dict.fromkeys([*(rule.flag or rule.id for _, rule in parsed if isinstance(rule, FlagRule)), *disabled_flags])
     )

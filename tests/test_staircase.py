@@ -32,10 +32,11 @@ DEVELOPMENT = ("seed", "variation", "false_alarm", "ordinary")
 # "kan ikke klare") is the defect of issue 17 and teaches caseworkers to ignore the flag. On the
 # development sentences recall must be near complete too (they are what the patterns were written
 # for: a miss there is a pattern that broke). On the holdout, written after the patterns and never
-# used to tune them, recall is what hand-written patterns reach on wording nobody foresaw; its floor
-# only guards against losing ground, and the number is reported as it is.
+# used to tune them, recall is what hand-written patterns reach on wording nobody foresaw: 3 of 15
+# (the first holdout, before it was used to broaden the patterns: 5 of 15). Its floor is that
+# measured value, so the test only guards against losing ground; the number is reported as it is.
 DEVELOPMENT_PRECISION, DEVELOPMENT_RECALL = 0.95, 0.95
-HOLDOUT_PRECISION, HOLDOUT_RECALL = 0.9, 0.3
+HOLDOUT_PRECISION, HOLDOUT_RECALL = 0.9, 0.2
 
 
 def flag_of(checker, notes):
@@ -267,3 +268,15 @@ def test_a_local_rulebook_adds_patterns_and_words(tmp_path):
     assert flags["staircase_language"]["evidence"]["staircase_matches"] == [
         {"pattern": "falde til ro", "words": "skal lige faldet til ro", "sentence": "Hun skal lige faldet til ro."}
     ]
+
+
+def test_an_unknown_option_of_a_pattern_names_the_line_and_the_option_meant(rules_copy):
+    path = rules_copy / "staircase.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "    name: brug for ro\n    unless:", "    name: brug for ro\n    unles:", 1
+    )
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("    unles:") + 1
+    [problem] = validate(rules_copy).errors
+    assert (Path(problem.path).name, problem.line, problem.code) == ("staircase.yaml", line, "S002")
+    assert "did you mean 'unless'" in problem.message
