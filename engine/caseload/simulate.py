@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from ..errors import KeyedError
 from ..paths import default_rules
@@ -113,7 +113,7 @@ class _Catalogue:
     internships: frozenset[str]
     internship_names: frozenset[str]
     type_of: dict[str, str]
-    phrases: tuple[str, ...]
+    staircase: Any  # the rulebook's compiled staircase patterns (`bip_engine.staircase.Matcher`)
 
 
 @lru_cache(maxsize=8)
@@ -138,7 +138,7 @@ def _catalogue(rules_dir: Path) -> _Catalogue:
         internships=frozenset(item.id for item in interventions if item.internship),
         internship_names=frozenset(internship_names),
         type_of=type_of,
-        phrases=tuple(catalogue.phrases) or STAIRCASE_PHRASES,
+        staircase=catalogue.staircase_matcher(),
     )
 
 
@@ -517,7 +517,11 @@ def _calibration_keys(record: dict, as_of: date, catalogue: _Catalogue) -> list[
     notes = (record.get("notes") or "").casefold()
     if notes:
         keys.append("with_notes")
-        if any(phrase.casefold() in notes for phrase in catalogue.phrases):
+        if (
+            catalogue.staircase.find(record.get("notes"))
+            if catalogue.staircase.patterns
+            else any(phrase in notes for phrase in STAIRCASE_PHRASES)
+        ):
             keys.append("notes_with_staircase_phrase")
     return keys
 
