@@ -918,12 +918,17 @@ def log_export(citizen, database, fmt, lang):
 @click.option("--teams", type=click.Path(dir_okay=False, exists=True), help="A CSV file of user,team lines.")
 @click.option("--team", default=None, help="Only this team's assessments (needs --teams).")
 @database_option
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json", "html"]), default="text", show_default=True
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the report to FILE.")
+@rules_option
 @lang_option
-def log_agreement(since, until, teams, team, database, fmt, lang):
+def log_agreement(since, until, teams, team, database, fmt, output, rules_dir, lang):
     """How often the caseworkers agreed with the checks, per phase and flag, and why they did not."""
     from .log.agreement import agreement, read_teams, render_agreement
     from .log.errors import StoreError
+    from .rulebook import load_rulebook
 
     store = open_log(database, lang, create=False)
     try:
@@ -932,7 +937,9 @@ def log_agreement(since, until, teams, team, database, fmt, lang):
         fail(error.text(lang))
     finally:
         store.close()
-    click.echo(render_agreement(report, fmt, lang), nl=False)
+    rulebook = load_rulebook(rules_dir or default_rules())
+    labels = {key: phase.label.get(lang) for key, phase in rulebook.phases.items()}
+    write_output(render_agreement(report, fmt, lang, labels), output)
 
 
 def retention_period() -> str:
