@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 # never slows down the others (tests/test_startup.py checks what `bip check` imports).
 
 EXIT_FLAGGED, EXIT_USAGE, EXIT_REJECTED, EXIT_INVALID_RULES, EXIT_NOT_INSTALLED = 1, 2, 3, 4, 5
+EXIT_INVALID_SHEET = 6  # bip rules sheet import: a cell that cannot be used (SheetError.exit_code)
 EXIT_INTERNAL = 70  # EX_SOFTWARE in sysexits.h: never 1, which says "flagged at or above --fail-on"
 #: The optional parts of the install, by the top-level module whose absence shows that one is missing.
 EXTRAS = {
