@@ -60,7 +60,10 @@ class BipGroup(click.Group):
             return super().invoke(ctx)
         except BipError as error:
             lang = ctx.meta.get("bip.lang") or "da"
-            heading = text("cli.heading.record" if isinstance(error, RecordError) else "cli.heading.rules", lang)
+            key = getattr(error, "heading", None) or (
+                "cli.heading.record" if isinstance(error, RecordError) else "cli.heading.rules"
+            )
+            heading = text(key, lang)
             click.echo(f"{heading}:", err=True)
             for problem in error.problems:
                 click.echo(f"  {shown(problem, lang)}", err=True)

@@ -101,6 +101,8 @@ def test_a_bad_value_points_at_its_cell_and_writes_nothing(rules, tmp_path, lang
     before = snapshot(rules)
     done = run("rules", "sheet", "import", str(out), str(rules), "--lang", lang)
     assert done.returncode == cli.EXIT_INVALID_SHEET == SheetError.exit_code
+    heading = {"da": "Regnearket kan ikke bruges:", "en": "The spreadsheet cannot be used:"}[lang]
+    assert done.stderr.startswith(heading)
     assert f"{out}:Parametre!C2: X004 {words}" in done.stderr
     assert f"{out}:Parametre!D3: X005" in done.stderr
     assert "Traceback" not in done.stderr
