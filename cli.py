@@ -680,8 +680,14 @@ def rules_steps(ctx, lang):
     "--format", "fmt", type=click.Choice(["text", "markdown", "json", "html"]), default="text", show_default=True
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the report to FILE.")
+@click.option(
+    "--review-weeks",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The workload estimate's assumption: a case is reviewed every N weeks (default: a quarter, 13).",
+)
 @click.pass_context
-def rules_diff(ctx, old, new, caseload, as_of, lang, fmt, output):
+def rules_diff(ctx, old, new, caseload, as_of, lang, fmt, output, review_weeks):
     """Show what changing rulebook OLD into NEW does to a caseload: phases, flags, citizens."""
     from .authoring.impact import compare_rule_folders, render_impact
 
@@ -691,7 +697,7 @@ def rules_diff(ctx, old, new, caseload, as_of, lang, fmt, output):
         click.echo(f"{item.source}: {item.citizen_id or '?'}: " + "; ".join(item.texts(lang)), err=True)
 
     try:
-        report = compare_rule_folders(old, new, list(caseload), as_of, rejected)
+        report = compare_rule_folders(old, new, list(caseload), as_of, rejected, review_weeks)
     except ValueError as error:
         raise click.UsageError(usage_text(error, lang)) from None
     write_output(render_impact(report, fmt, lang), output)
