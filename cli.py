@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .errors import BipError, RecordError, usage_text
+from .errors import BipError, KeyedError, RecordError, usage_text
 from .messages import text
 from .paths import bundled, default_rules
 from .severity import SEVERITIES, at_least
@@ -755,17 +755,39 @@ def rules_sheet_import(ctx, sheet, folder, lang):
 @store_option
 @guidance_option
 @click.option("--self-approve", is_flag=True, help="Let the author approve; the release records it.")
+@click.option(
+    "--features",
+    "features",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Scenarios to carry and run (default: the bundled scenarios, as bip rules test).",
+)
+@click.option(
+    "--allow-failing-scenarios", "allow_failing", is_flag=True, help="Release although scenarios fail (needs --reason)."
+)
+@click.option("--reason", default=None, help="Why failing scenarios are allowed (kept in the release).")
 @lang_option
 @click.pass_context
-def rules_release(ctx, folder, approved_by, note, store_path, guidance_dirs, self_approve, lang):
-    """Validate a rulebook and write it to the release store as an approved, immutable release."""
+def rules_release(
+    ctx, folder, approved_by, note, store_path, guidance_dirs, self_approve, features, allow_failing, reason, lang
+):
+    """Validate and test a rulebook and write it to the release store as an approved, immutable release."""
     from .authoring.release import make_release
     from .releases import DEFAULT_STORE, ReleaseError
 
     ctx.meta["bip.lang"] = lang
     store = store_path or DEFAULT_STORE
     try:
-        result = make_release(folder, approved_by, note, store, guidance_dirs, self_approve)
+        result = make_release(
+            folder,
+            approved_by,
+            note,
+            store,
+            guidance_dirs,
+            self_approve,
+            features=features or bundled("features"),
+            allow_failing=(reason or "") if allow_failing else None,
+        )
     except ReleaseError as error:
         fail("\n".join(shown(problem, lang) for problem in error.problems))
     release = result.release
@@ -775,6 +797,19 @@ def rules_release(ctx, folder, approved_by, note, store_path, guidance_dirs, sel
         approval += f" ({text('cli.release.self_approved', lang)})"
     click.echo(f"{heading}: {release.hash} {release.name} {release.version}, {approval}, {release.time}")
     click.echo(f"  {shown_path(str(release.folder))}")
+    click.echo(f"  {release_scenarios(release, lang)}")
+
+
+def release_scenarios(release, lang):
+    """One line on the scenarios a release was tested with."""
+    scenarios = release.manifest.get("scenarios")
+    if not scenarios:
+        return text("cli.release.no_scenarios", lang)
+    line = text(
+        "cli.release.scenarios", lang, passed=scenarios["passed"], failed=scenarios["failed"], features="features/"
+    )
+    allowed = scenarios.get("failing_allowed")
+    return line + (f"; {text('cli.release.failing_allowed', lang, reason=allowed['reason'])}" if allowed else "")
 
 
 @rules.command(name="releases")
@@ -1011,6 +1046,15 @@ def log_purge(age, database, lang):
     "strips them from clients (see docs/operations.md). Off by default.",
 )
 @click.option(
+    "--oidc",
+    type=click.Path(dir_okay=False),
+    default=None,
+    envvar="BIP_OIDC_CONFIG",
+    metavar="FILE",
+    help="Sign caseworkers in through the municipality's OpenID Connect provider, set up in FILE "
+    "(YAML; see docs/guide/sign-in.md). Also BIP_OIDC_CONFIG.",
+)
+@click.option(
     "--max-body",
     type=click.IntRange(1),
     default=None,
@@ -1066,6 +1110,13 @@ def serve(ctx, host, port, workers, access_log, **options):
         )
         settings.rules, settings.guidance = Path(rules_dir), [Path(folder) for folder in guidance]
     make_checker(ctx, settings.rules, settings.guidance, settings.engine, "da")  # an invalid rulebook: exit 4
+    if settings.oidc is not None:
+        from .service.oidc import load_config
+
+        try:
+            load_config(settings.oidc)
+        except KeyedError as error:
+            fail(error.text("da"))  # unusable provider settings: exit 2
     open_log(settings.database, "da").close()  # an unusable log: exit 2
     run_service(settings, host, port, workers, access_log)
 

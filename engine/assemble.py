@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .executors.python_exec import stage_facts
-from .facts import NOTE_EVIDENCE_FACTS, staircase_sentences
+from .facts import NOTE_EVIDENCE_FACTS, staircase_matches
 from .messages import text
 from .report import (
     PhaseMargin,
@@ -144,8 +144,8 @@ class ReportBuilder:
         """One entry per flag raised (a `FlagResult`'s fields), most severe first, each with its
         message from `flags/<id>.j2`.
 
-        A flag whose rules read the staircase facts also shows, as `staircase_sentences`, the
-        sentences of the notes the phrases were found in.
+        A flag whose rules read the staircase facts also shows, as `staircase_matches`, each place
+        in the notes a pattern was found: the pattern's name, the note's own words and their sentence.
         """
         grouped: dict[str, list[CompiledRule]] = {}
         for rule in rules:
@@ -157,9 +157,11 @@ class ReportBuilder:
             evidence = self.evidence(flag_rules, facts)
             if notes and any(name in evidence for name in NOTE_EVIDENCE_FACTS):
                 found = set(facts.get("staircase_phrases") or ())
-                evidence["staircase_sentences"] = staircase_sentences(
-                    notes, [item for item in self.rulebook.catalogue.staircase if item.phrase.strip() in found]
-                )
+                evidence["staircase_matches"] = [
+                    {"pattern": match.pattern, "words": match.words, "sentence": match.sentence}
+                    for match in staircase_matches(notes, self.rulebook.catalogue)
+                    if match.pattern in found
+                ]
             partial = {
                 "id": flag_id,
                 "severity": top.severity,

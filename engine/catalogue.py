@@ -118,23 +118,36 @@ class ChecklistFile(_Data):
 
 
 class StaircasePhrase(_Dated):
-    """A staircase phrase, with how to match it (`facts.find_staircase`) and when it is in force.
+    """A staircase pattern (the pattern language of `bip_engine.staircase`), with when it is in force.
 
-    `inflect`: each word may also carry a Danish ending (klar → klare, motiveret → motiverede);
-    `not_followed_by` / `not_preceded_by`: words that, right after or before the phrase, make it
-    mean something else ("ikke klar over" is about knowing, "er blevet mødestabil" is progress).
+    `name`: what the flag calls the pattern (the pattern itself when not given); `unless`: patterns
+    that, sharing a word with a match, make it mean something else ("ikke klar over" is about
+    knowing, "kan ikke klare" about managing).
     """
 
-    phrase: str
-    inflect: bool = False
-    not_followed_by: tuple[str, ...] = ()
-    not_preceded_by: tuple[str, ...] = ()
+    phrase: str = Field(min_length=1)
+    name: str | None = None
+    unless: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The pattern's name, or the pattern itself."""
+        return (self.name or self.phrase).strip()
+
+
+class StaircaseSet(_Data):
+    """A named set of words a pattern may use as `@name`."""
+
+    name: str = Field(pattern=r"^[\w-]+$")
+    words: list[str] = Field(min_length=1)
 
 
 class StaircaseFile(_Data):
     """staircase.yaml"""
 
     phrases: list[str | StaircasePhrase] = Field(default_factory=list)
+    words: list[str] = Field(default_factory=list)
+    sets: list[StaircaseSet] = Field(default_factory=list)
 
     @field_validator("phrases")
     @classmethod
@@ -146,6 +159,33 @@ class StaircaseFile(_Data):
 
 def _phrase(item: Any) -> str:
     return item.phrase if isinstance(item, StaircasePhrase) else item
+
+
+def staircase_problems(path: str | None, data: Any, staircase: StaircaseFile) -> list[Problem]:
+    """Each staircase pattern that cannot be read or names an unknown set, with its file and line."""
+    from .staircase import PatternError, parse, set_names  # here: only a rulebook with patterns needs it
+    from .yamlio import locate
+
+    sets = [item.name for item in staircase.sets]
+    problems = []
+    for index, item in enumerate(staircase.phrases):
+        entry = item if isinstance(item, StaircasePhrase) else StaircasePhrase(phrase=item)
+        place: tuple = ("phrases", index, "phrase") if isinstance(item, StaircasePhrase) else ("phrases", index)
+        texts: list[tuple[tuple, str]] = [(place, entry.phrase)]
+        texts += [(("phrases", index, "unless", number), text) for number, text in enumerate(entry.unless)]
+        for loc, text in texts:
+            where, line = locate(data, loc, path)
+            try:
+                elements = parse(text)
+            except PatternError as exc:
+                problems.append(problem(exc.key, where, line, pattern=text, **exc.args_))
+                continue
+            for name in set_names(elements):
+                if name not in sets:
+                    problems.append(
+                        problem("C004.set", where, line, pattern=text, set=name, hint_name=closest(name, sets))
+                    )
+    return problems
 
 
 def _pick(variants: list, day: dt.date, keep_nearest: bool) -> Any:
@@ -176,10 +216,11 @@ class Catalogue:
         self.interventions = {item.id: item for item in interventions.interventions}
         self.findings = {item.id: item for item in findings.findings}
         self.checklist = {item.number: item for item in checklist.points}
-        self.phrases = list(dict.fromkeys(_phrase(phrase).strip() for phrase in staircase.phrases))
         self.staircase = [
             item if isinstance(item, StaircasePhrase) else StaircasePhrase(phrase=item) for item in staircase.phrases
         ]
+        self.phrases = list(dict.fromkeys(item.label for item in self.staircase))
+        self._matcher: Any = None
         self.intervention_aliases: dict[str, str] = {}  # an intervention's id or alias, case folded -> its id
         for item in interventions.interventions:
             for name in (item.id, *item.aliases):
@@ -236,8 +277,21 @@ class Catalogue:
             InterventionFile.model_construct(types=pick("type", True), interventions=pick("intervention", True)),
             FindingFile.model_construct(findings=pick("finding", True)),
             checklist,
-            StaircaseFile.model_construct(phrases=phrases),
+            StaircaseFile.model_construct(phrases=phrases, words=staircase.words, sets=staircase.sets),
         )
+
+    def staircase_matcher(self) -> Any:
+        """The compiled staircase patterns (a `bip_engine.staircase.Matcher`), built on first use."""
+        if self._matcher is None:
+            from .staircase import compile_matcher  # here: only notes need it
+
+            staircase = self._files[4]
+            self._matcher = compile_matcher(
+                [(item.label, item.phrase, item.unless) for item in self.staircase],
+                staircase.words,
+                {item.name: item.words for item in staircase.sets},
+            )
+        return self._matcher
 
     def intervention_id(self, name: str) -> str | None:
         """The catalogue id for an intervention id or alias (case ignored), or None."""

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +20,9 @@ from .expr import FactSpec
 from .messages import text
 
 if TYPE_CHECKING:  # annotations only: a cold check derives facts without loading the pydantic models
-    from .catalogue import Catalogue, StaircasePhrase
+    from .catalogue import Catalogue
     from .record import Intervention, Record
+    from .staircase import Match
 
 JOB_ORIENTED = "job_oriented"
 CONFIDENCE = ("none", "low", "medium", "high")
@@ -141,7 +140,7 @@ def derive_facts(record: Record, as_of: dt.date, catalogue: Catalogue) -> Derive
     values.update(_measurement_facts(measurements, as_of, catalogue))
     values.update(_intervention_facts(record, as_of, catalogue, measurements, left_out))
     values.update(_caseworker_facts(record, as_of, left_out))
-    values.update(_note_facts(record.notes, catalogue.staircase))
+    values.update(_note_facts(record.notes, catalogue))
     return DerivedFacts(values, left_out)
 
 
@@ -275,8 +274,8 @@ def _caseworker_facts(record: Record, as_of: dt.date, left_out: list[LeftOut]) -
     }
 
 
-def _note_facts(notes: str | None, phrases: list[StaircasePhrase]) -> dict[str, Any]:
-    found = list(dict.fromkeys(phrase for phrase, _ in find_staircase(notes, phrases)))
+def _note_facts(notes: str | None, catalogue: Catalogue) -> dict[str, Any]:
+    found = list(dict.fromkeys(match.pattern for match in staircase_matches(notes, catalogue)))
     return {
         "has_notes": bool((notes or "").strip()),
         "staircase_phrases": found,
@@ -284,65 +283,15 @@ def _note_facts(notes: str | None, phrases: list[StaircasePhrase]) -> dict[str, 
     }
 
 
-# --- Staircase phrases in the notes -------------------------------------------------------------
+# --- Staircase narratives in the notes ----------------------------------------------------------
 
-#: Facts about the notes whose flag evidence also shows the sentences the phrases were found in.
+#: Facts about the notes whose flag evidence also shows where in the notes the patterns were found.
 NOTE_EVIDENCE_FACTS = ("staircase_phrases", "staircase_phrase_count")
-#: The endings `inflect: true` allows on each word: simple Danish inflection of adjectives
-#: (klar/klare/klart) and nouns (bolig/boligen/boligerne); not verb endings (-er, -ede, -et), which turn
-#: "klar" into "klarer", "klarede" or "klaret" (manages, managed).
-DANISH_ENDINGS = r"(?:e|t|s|en|ne|ene|erne|ens)?"
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\s*[\r\n]+\s*(?=[-•*]\s)")
 
 
-def find_staircase(notes: str | None, phrases: list[StaircasePhrase]) -> list[tuple[str, str]]:
-    """Each staircase phrase found in `notes`, with the sentence it was found in, in phrase order.
-
-    A phrase matches whole words only, ignoring case and line breaks: "ikke klar" is found in
-    "Borgeren er ikke klar til praktik" but not in "ikke klarede". With `inflect`, each word may
-    carry a Danish ending. A phrase right before a word of its `not_followed_by`, or right after
-    one of its `not_preceded_by`, is not counted there.
-    """
-    if not notes or not phrases:
+def staircase_matches(notes: str | None, catalogue: Catalogue) -> list[Match]:
+    """Each place in `notes` where a staircase pattern of the catalogue is found, in note order
+    (see `bip_engine.staircase`); the patterns are compiled only when there are notes."""
+    if not notes or not notes.strip() or not catalogue.staircase:
         return []
-    sentences = _sentences(notes)
-    folded = notes.casefold()
-    found = []
-    for phrase in phrases:
-        if phrase.phrase.casefold().split()[0] not in folded:
-            continue  # its first word is not in the notes, so it cannot match: no pattern to compile
-        pattern = _phrase_pattern(phrase.phrase, phrase.inflect, phrase.not_followed_by)
-        before = _preceding_pattern(phrase.not_preceded_by)
-        for sentence in sentences:
-            text = " ".join(sentence.casefold().split())
-            if any(before is None or not before.search(text, 0, match.start()) for match in pattern.finditer(text)):
-                found.append((phrase.phrase.strip(), sentence))
-    return found
-
-
-def staircase_sentences(notes: str | None, phrases: list[StaircasePhrase]) -> list[str]:
-    """The sentences of the notes in which staircase phrases were found, each once, in note order."""
-    found = {sentence for _, sentence in find_staircase(notes, phrases)}
-    return [sentence for sentence in _sentences(notes or "") if sentence in found]
-
-
-def _sentences(notes: str) -> list[str]:
-    """The notes split into sentences (at . ! ? followed by space, blank lines and bullet lines)."""
-    return [" ".join(part.split()) for part in _SENTENCE_END.split(notes) if part and part.strip()]
-
-
-@lru_cache(maxsize=1024)
-def _phrase_pattern(phrase: str, inflect: bool, not_followed_by: tuple[str, ...]) -> re.Pattern:
-    ending = DANISH_ENDINGS if inflect else ""
-    words = r"\s+".join(re.escape(word) + ending for word in phrase.casefold().split())
-    exceptions = "|".join(r"\s+".join(map(re.escape, item.casefold().split())) for item in not_followed_by)
-    after = rf"(?!\s+(?:{exceptions})(?!\w))" if exceptions else ""
-    return re.compile(rf"(?<!\w){words}(?!\w){after}")
-
-
-@lru_cache(maxsize=1024)
-def _preceding_pattern(not_preceded_by: tuple[str, ...]) -> re.Pattern | None:
-    if not not_preceded_by:
-        return None
-    words = "|".join(r"\s+".join(map(re.escape, item.casefold().split())) for item in not_preceded_by)
-    return re.compile(rf"(?<!\w)(?:{words})\s+\Z")
+    return catalogue.staircase_matcher().find(notes)

@@ -6,7 +6,8 @@ A municipality's rules folder may say `extends: default` (the bundled rulebook) 
   and keeps the rest; a rule with a new id is added;
 - `disable: [rule ids]` in `rulebook.yaml` switches base rules off;
 - catalogue entries (indicators, interventions, findings, checklist points) with a known id replace
-  the base entry, new ones are added; staircase phrases are added to the base list;
+  the base entry, new ones are added; staircase patterns and word-table lines are added to the base lists,
+  word sets replaced by name;
 - `parameters.yaml` replaces base parameters by name (see `bip_engine.parameters`).
 Dated variants (several entries of one id with `valid_from` / `valid_to`): an override addresses
 the base variant with the same `valid_from` (no `valid_from` on both sides is the same); when the
@@ -35,7 +36,7 @@ CATALOGUE_KEYS: dict[str, dict[str, str | None]] = {
     "interventions.yaml": {"types": "id", "interventions": "id"},
     "findings.yaml": {"findings": "id"},
     "checklist.yaml": {"points": "number"},
-    "staircase.yaml": {"phrases": None},
+    "staircase.yaml": {"phrases": None, "words": None, "sets": "name"},
 }
 META_FILE = "rulebook.yaml"
 PARAMETERS_FILE = "parameters.yaml"

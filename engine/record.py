@@ -73,7 +73,7 @@ class CaseworkerAssignment(_Strict):
 
     id: str = Field(min_length=1)
     from_: IsoDate = Field(alias="from")
-    team: str | None = Field(default=None, min_length=1, description="The caseworker's team (optional)")
+    team: str | None = Field(default=None, min_length=1, max_length=100, description="The caseworker's team")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 

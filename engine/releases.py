@@ -6,7 +6,10 @@ A release is a folder `<store>/<hash>/` (default store `./bip-releases`), writte
     release.json            name, version, hash, authors, approver, self_approved, time, note, ...
     rules/0-<base name>/    every layer of the combined rulebook, base first; each `extends`
     rules/1-<local name>/   points at the layer below it inside the release
-    guidance/0/, 1/ ...     the guidance templates (the bundled ones, then the overrides)
+    guidance/0/, 1/ ...     the guidance templates (0: the bundled ones, 1...: the `--guidance` folders
+                            in the order given; as on the command line, the first holding a
+                            template wins, and 0 comes last)
+    features/<n>/...        the Gherkin scenarios the release was tested with (`bip rules test`)
 
 The hash is a SHA-256 over the paths and bytes of every file under `rules/` and `guidance/`, so
 the same content always gets the same name. `load_release` gives the folder that `load_rulebook`
@@ -59,13 +62,19 @@ class Release:
 
     @property
     def guidance(self) -> list[Path]:
-        """The guidance folders, in order (later ones override earlier ones)."""
+        """The guidance folders as a search path: the first folder holding a template wins.
+
+        That is the order `Guidance`, `Checker` and `validate` take their folders in, so a check, a
+        service and a replay from a release all render the municipality's templates (`guidance/1`, 2, ...,
+        in the order of `--guidance`) over the bundled copy (`guidance/0`), which comes last.
+        """
         root = self.folder / "guidance"
-        return (
+        folders = (
             sorted((path for path in root.iterdir() if path.is_dir()), key=lambda path: int(path.name))
             if root.is_dir()
             else []
         )
+        return [*folders[1:], *folders[:1]]
 
     def matches(self, rulebook_hash: str) -> bool:
         """Whether a logged rulebook hash was made by this release (or by the folder it came from)."""

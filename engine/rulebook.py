@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .catalogue import Catalogue, ChecklistFile, FindingFile, IndicatorFile, InterventionFile, StaircaseFile, Text
+from .catalogue import (
+    Catalogue,
+    ChecklistFile,
+    FindingFile,
+    IndicatorFile,
+    InterventionFile,
+    StaircaseFile,
+    Text,
+    staircase_problems,
+)
 from .errors import ProblemList, RulebookError
 from .expr import Condition, ExpressionError, FactSpec, bind, closest, facts_used, params_used, parse_condition
 from .facts import fact_specs
@@ -323,6 +332,8 @@ def load_rulebook(folder: str | Path) -> Rulebook:
         parts["staircase.yaml"],
     )
     problems.items.extend(catalogue.cross_problems(str(folder / "interventions.yaml")))
+    staircase_path, staircase_data = merged_catalogue(layers, "staircase.yaml")
+    problems.items.extend(staircase_problems(str(staircase_path), staircase_data, parts["staircase.yaml"]))
     phases = _collect_phases(phase_lists, problems)
     rules = _compile(entries, catalogue, phases, problems, _flag_ids(disabled), parameters)
     problems.raise_if_any(RulebookError)

@@ -100,13 +100,18 @@ class RunningServer:
 
 
 def start_server(
-    workdir: Path, *extra: str, database: str | None = None, tokens: dict[str, str] | None = None, timeout: float = 30.0
+    workdir: Path,
+    *extra: str,
+    database: str | None = None,
+    tokens: dict[str, str] | None = None,
+    timeout: float = 30.0,
+    port: int | None = None,
 ) -> RunningServer:
-    """Start `bip serve` with `extra` arguments and wait until /healthz answers."""
+    """Start `bip serve` with `extra` arguments (on `port`, else a free one) and wait until /healthz answers."""
     workdir.mkdir(parents=True, exist_ok=True)
     database = database or f"sqlite:///{workdir / 'log.sqlite'}"
     tokens = tokens if tokens is not None else make_tokens(database)
-    port = free_port()
+    port = port or free_port()
     args = [
         sys.executable,
         "-m",

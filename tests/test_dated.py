@@ -305,6 +305,31 @@ def test_a_gap_in_the_phase_stage_over_time(tmp_path):
     assert "from 2028-01-01 to the end of time" in errors[0].message
 
 
+@pytest.mark.parametrize(
+    ("stage", "rule", "effect"),
+    [
+        ("flag", "measurement_overdue", "the flag 'measurement_overdue' is never raised"),
+        ("checklist", "focus_core_task_no_intervention", "checklist point 1 is never put in focus"),
+    ],
+)
+def test_a_gap_between_the_dated_variants_of_a_flag_or_checklist_rule(dated, texts, stage, rule, effect):
+    """valid_to 2026-06-30, then valid_from 2026-07-15: the two weeks between are named, with what they mean."""
+    write(
+        dated,
+        "flag.yaml" if stage == "flag" else "tjekliste.yaml",
+        f"stage: {stage}\nrules:\n  - id: {rule}\n    valid_to: 2026-06-30\n"
+        f"  - id: {rule}\n    valid_from: 2026-07-15\n",
+    )
+    result = validate(dated, texts)
+    gaps = [w for w in result.warnings if w.code == "D008"]
+    file = "flag.yaml" if stage == "flag" else "tjekliste.yaml"
+    assert [(Path(w.path).name, w.line) for w in gaps] == [(file, 5)]  # the variant after the gap
+    assert "from 2026-07-01 to 2026-07-14" in gaps[0].message and effect in gaps[0].message
+    assert f"{file}:3" in gaps[0].message  # the variant before the gap
+    shown = CliRunner().invoke(cli.main, ["rules", "validate", str(dated), "--guidance", str(texts[0])]).output
+    assert "D008" in shown and "0 warning" not in shown
+
+
 def test_a_rule_that_refers_to_a_finding_not_in_force_in_its_whole_period(dated, texts):
     write(
         dated,

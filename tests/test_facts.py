@@ -131,7 +131,7 @@ def test_belief_gap_and_largest_drop(rulebook):
 
 def test_staircase_phrases_are_found_case_insensitively(rulebook):
     values = facts_of(record([3], notes="Borgeren er IKKE KLAR og har brug for ro."), rulebook).values
-    assert values["staircase_phrases"] == ["ikke klar", "brug for ro"]
+    assert values["staircase_phrases"] == ["ikke klar / ikke motiveret", "brug for ro"]
     assert values["has_notes"] is True
     assert facts_of(record([3], notes="Aftalt praktik i Netto."), rulebook).values["staircase_phrase_count"] == 0
 

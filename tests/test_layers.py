@@ -45,7 +45,7 @@ def test_local_rulebook_overrides_disables_and_adds(local):
     assert rules["measurement_overdue"].severity == "high"
     assert rules["many_planned"].origin == "aarhus"
     assert rules["derailment_low_level"].origin == "bip-standard" and rules["derailment_low_level"].overrides is None
-    assert "ikke klar" in rulebook.catalogue.phrases and "skal lige falde til ro" in rulebook.catalogue.phrases
+    assert "brug for ro" in rulebook.catalogue.phrases and "skal lige falde til ro" in rulebook.catalogue.phrases
     assert rulebook.content_hash != load_rulebook(ROOT / "rules").content_hash
 
 

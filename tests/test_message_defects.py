@@ -105,6 +105,9 @@ def released(tmp_path):
         str(store),
         "--guidance",
         str(folder.parent / "tekster"),
+        "--allow-failing-scenarios",  # the bundled New Year scenario does not hold for these 2027 rules
+        "--reason",
+        "kommunens regler ændres 2027",
     )
     assert result.exit_code == 0, result.output
     return folder, store

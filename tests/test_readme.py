@@ -315,7 +315,8 @@ def test_policy_staff_dated_threshold_walkthrough_runs(tmp_path):
     assert table["regress"]["standstill"] >= 3 and table["standstill"]["regress"] == 0
     store = tmp_path / "bip-releases"
     refused = runner.invoke(
-        cli.main, ["rules", "release", str(local), "--approved-by", "Mette Sørensen", "--store", str(store)]
+        cli.main,
+        ["rules", "release", str(local), "--approved-by", "Mette Sørensen", "--store", str(store)],
     )
     assert refused.exit_code == 2
     released = runner.invoke(
@@ -330,6 +331,8 @@ def test_policy_staff_dated_threshold_walkthrough_runs(tmp_path):
             "Ny grænse fra 2027",
             "--store",
             str(store),
+            "--features",
+            str(features),
         ],
     )
     assert released.exit_code == 0 and "godkendt af Jens Hansen" in released.output

@@ -19,6 +19,7 @@ from bip_engine.releases import (
     open_release,
     resolve,
 )
+from tests.conftest import ROOT
 from tests.test_dated import AS_OF, dated_rulebook, falling_record, write
 
 
@@ -30,6 +31,14 @@ def dated(tmp_path):
 @pytest.fixture
 def texts(dated):
     return [dated.parent / "tekster"]
+
+
+@pytest.fixture
+def features(dated):
+    """The municipality's scenarios: the bundled ones but the New Year check, which its 2027 rules change on purpose."""
+    folder = dated.parent / "features"
+    shutil.copytree(ROOT / "features", folder, ignore=shutil.ignore_patterns("regeldato.feature"))
+    return folder
 
 
 def test_release_is_written_read_only_and_runs_without_its_source(dated, texts, tmp_path):
@@ -52,20 +61,32 @@ def test_release_is_written_read_only_and_runs_without_its_source(dated, texts, 
     assert report.phase.id == "standstill" and "meeting_required" in [flag.id for flag in report.flags]
 
 
-def test_the_same_content_twice_is_a_no_op_that_says_so(dated, texts, tmp_path):
+def test_the_same_content_twice_is_a_no_op_that_says_so(dated, texts, features, tmp_path):
     store = tmp_path / "store"
-    first = make_release(dated, "Jens", None, store, texts)
-    second = make_release(dated, "Karen", "again", store, texts)
+    first = make_release(dated, "Jens", None, store, texts, features=features)
+    second = make_release(dated, "Karen", "again", store, texts, features=features)
     assert not second.created and second.release.hash == first.release.hash and second.release.approver == "Jens"
     assert len(list_releases(store)) == 1
     result = CliRunner().invoke(
         cli.main,
-        ["rules", "release", str(dated), "--approved-by", "Karen", "--store", str(store), "--guidance", str(texts[0])],
+        [
+            "rules",
+            "release",
+            str(dated),
+            "--approved-by",
+            "Karen",
+            "--store",
+            str(store),
+            "--guidance",
+            str(texts[0]),
+            "--features",
+            str(features),
+        ],
     )
     assert result.exit_code == 0 and "Allerede udgivet; intet skrevet" in result.output
 
 
-def test_the_author_cannot_approve_unless_self_approval_is_recorded(dated, texts, tmp_path):
+def test_the_author_cannot_approve_unless_self_approval_is_recorded(dated, texts, features, tmp_path):
     store = tmp_path / "store"
     result = CliRunner().invoke(
         cli.main,
@@ -86,6 +107,8 @@ def test_the_author_cannot_approve_unless_self_approval_is_recorded(dated, texts
             "--guidance",
             str(texts[0]),
             "--self-approve",
+            "--features",
+            str(features),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -216,3 +239,70 @@ def test_check_and_batch_run_from_the_store(dated, texts, tmp_path):
     assert missing.exit_code == 2 and "L001" in missing.output
     both = runner.invoke(cli.main, ["check", str(record), "--release", "latest", "--rules", str(dated)])
     assert both.exit_code == 2
+
+
+def test_a_release_renders_the_local_guidance_over_the_defaults(dated, texts, tmp_path):
+    """The municipality's own template of a default flag wins over the bundled one, from the release too."""
+    local = "Lokal overskrift: målingen er for gammel"
+    for lang in ("da", "en"):
+        write(
+            texts[0] / lang / "flags",
+            "measurement_overdue.j2",
+            f"{{% block title %}}{local}{{% endblock %}}{{% block message %}}Mål igen.{{% endblock %}}",
+        )
+    store = tmp_path / "store"
+    make_release(dated, "Jens", None, store, texts)
+    record = tmp_path / "r.json"
+    record.write_text(json.dumps(falling_record()), encoding="utf-8")
+    args = ["check", str(record), "--as-of", "2026-11-22", "--format", "json"]
+    from_source = json.loads(
+        CliRunner().invoke(cli.main, [*args, "--rules", str(dated), "--guidance", str(texts[0])]).stdout
+    )
+    shutil.rmtree(texts[0])  # the release must carry the local templates itself
+    from_release = json.loads(
+        CliRunner().invoke(cli.main, [*args, "--release", "latest", "--store", str(store)]).stdout
+    )
+    for report in (from_source, from_release):
+        titles = {flag["id"]: flag["title"] for flag in report["flags"]}
+        assert titles["measurement_overdue"] == local, titles
+
+
+def test_a_release_runs_its_scenarios_carries_them_and_records_the_results(dated, texts, features, tmp_path):
+    store = tmp_path / "store"
+    release = make_release(dated, "Jens", None, store, texts, features=features).release
+    carried = sorted(path.relative_to(release.folder / "features") for path in (release.folder / "features").rglob("*"))
+    assert carried == sorted(path.relative_to(features) for path in features.rglob("*.feature"))
+    scenarios = json.loads((release.folder / "release.json").read_text(encoding="utf-8"))["scenarios"]
+    expected = sum(  # a scenario per Scenarie, and per example row of an outline
+        text.count("Scenarie:")
+        + text.count("Scenario:")
+        - text.count("Abstrakt Scenario:")
+        + sum(len(block.split("\n\n")[0].strip().splitlines()) - 1 for block in text.split("Eksempler:")[1:])
+        for text in (path.read_text(encoding="utf-8") for path in features.rglob("*.feature"))
+    )
+    assert scenarios["failed"] == 0 and scenarios["passed"] == len(scenarios["results"]) == expected
+    assert {item["feature"] for item in scenarios["results"]} == {
+        f"features/{p.name}" for p in features.glob("*.feature")
+    }
+
+
+def test_a_failing_scenario_refuses_the_release_unless_allowed_with_a_reason(dated, texts, tmp_path):
+    """The bundled New Year scenario fails under the municipality's 2027 rules, as `bip rules test` says."""
+    store = tmp_path / "store"
+    args = ["rules", "release", str(dated), "--approved-by", "Jens", "--store", str(store), "--guidance", str(texts[0])]
+    tested = CliRunner().invoke(cli.main, ["rules", "test", str(dated)])
+    assert tested.exit_code == 1
+    refused = CliRunner().invoke(cli.main, args)
+    assert refused.exit_code == 2 and "L006" in refused.output, refused.output
+    assert "regeldato.feature:" in refused.output and list_releases(store) == []
+    no_reason = CliRunner().invoke(cli.main, [*args, "--allow-failing-scenarios"])
+    assert no_reason.exit_code == 2 and "--reason" in no_reason.output and list_releases(store) == []
+    allowed = CliRunner().invoke(
+        cli.main, [*args, "--allow-failing-scenarios", "--reason", "Nytårsscenariet opdateres"]
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert "1 fejlet" in allowed.output and "Nytårsscenariet opdateres" in allowed.output
+    scenarios = open_release(store, "latest").manifest["scenarios"]
+    assert scenarios["failing_allowed"] == {"reason": "Nytårsscenariet opdateres", "by": "Jens"}
+    failed = [item for item in scenarios["results"] if item["outcome"] == "failed"]
+    assert [item["feature"] for item in failed] == ["features/regeldato.feature"]

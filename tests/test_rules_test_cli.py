@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from bip_engine import load_rulebook
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # each test runs `bip rules test`, a pytest run of its own
@@ -102,3 +103,28 @@ def test_lang_da_keeps_the_danish_failure_text(tmp_path):
     assert result.returncode == 1
     assert "Forventede fasen Fremgang (progress), men fik Afsporing (derailment)." in result.stdout
     assert "Motoren konkluderede den 2026-11-22:" in result.stdout
+
+
+def test_a_failure_names_the_feature_file_and_line_and_the_threshold_met(tmp_path):
+    """The heading is lokal.feature:LINE of the failing step; each comparison shows its threshold (a parameter's value)."""
+    steady = SCENARIO.replace(
+        "| 2026-08-12 | 3    |\n      | 2026-11-10 | 2    |", "| 2026-08-12 | 4    |\n      | 2026-11-10 | 4    |"
+    )
+    folder = features(tmp_path, steady.format(phase="Tilbagegang"))
+    result = bip("rules", "test", "--features", folder)
+    assert result.returncode == 1
+    lines = SCENARIO.splitlines()
+    step = next(number for number, line in enumerate(lines, 1) if "Så er fasen" in line)
+    assert f"lokal.feature:{step}: Scenarie: Et tydeligt fald" in result.stdout, result.stdout
+    threshold = load_rulebook(ROOT / "rules").parameters.items["steady_fall_threshold"].values[0].value
+    assert f"change_two_intervals <= {threshold}" in result.stdout, result.stdout
+    assert "test_bip_scenarios.py" not in result.stdout
+
+
+def test_a_bad_date_in_a_step_is_one_danish_line_without_the_exception_chain(tmp_path):
+    text = SCENARIO.replace("    Givet en borger", "    Givet reglerne gælder pr. 2027-02-30\n    Og en borger")
+    result = bip("rules", "test", "--features", features(tmp_path, text.format(phase="Tilbagegang")))
+    assert result.returncode == 1
+    assert "Datoen '2027-02-30' kan ikke læses" in result.stdout
+    assert "During handling" not in result.stdout and "out of range" not in result.stdout
+    assert "lokal.feature:4: Scenarie" in result.stdout

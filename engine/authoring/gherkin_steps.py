@@ -170,6 +170,57 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     request.node.stash[_SCENARIO_KEY] = (feature, scenario)
 
 
+_STEP_KEY = pytest.StashKey[int]()
+
+
+def pytest_bdd_step_error(
+    request: pytest.FixtureRequest,
+    feature: Any,
+    scenario: Any,
+    step: Any,
+    step_func: Any,
+    step_func_args: Any,
+    exception: Exception,
+) -> None:
+    """Remember the line of the step that failed, for the failure's heading."""
+    request.node.stash[_STEP_KEY] = step.line_number
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    """Name a scenario by its `.feature` file and line, not by the generated test module.
+
+    The report's location (the heading of a failure) and node id (the summary line) become
+    `path/x.feature:LINE` with the scenario's name; a failure starts with the file and line of the
+    step that failed. The scenario is also kept in the report's `user_properties` as `bip_scenario`.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    feature, scenario = item.stash.get(_SCENARIO_KEY, (None, None))
+    if feature is None or scenario is None:
+        return
+    path = _display_path(feature.filename)
+    heading = f"{scenario.keyword}: {scenario.name}"
+    report.location = (path, scenario.line_number - 1, heading)
+    report.nodeid = f"{Path(feature.filename).resolve()}:{scenario.line_number} {heading}"  # shown relative to cwd
+    step_line = item.stash.get(_STEP_KEY, None)
+    if report.failed and report.when == "call":
+        where = f"{path}:{step_line or scenario.line_number}"
+        report.longrepr = f"{where}: {heading}\n{report.longreprtext}"
+    report.user_properties.append(
+        (
+            "bip_scenario",
+            {
+                "feature": path,
+                "line": scenario.line_number,
+                "name": scenario.name,
+                "step_line": step_line,
+                "test": item.nodeid,
+            },
+        )
+    )
+
+
 def _display_path(path: str) -> str:
     try:
         relative = os.path.relpath(path)
@@ -328,7 +379,15 @@ def _traces(checker: Checker, evaluation: Evaluation, rules: list[CompiledRule])
             continue
         seen = (
             ", ".join(
-                f"{atom.fact} = {_number(atom.value)}" for atom in trace.atoms if atom.fact not in ("phase", "flags")
+                _t(
+                    "gherkin.trace.atom",
+                    fact=atom.fact,
+                    value=_number(atom.value),
+                    test=atom.test,
+                    held=_t("gherkin.explain.yes") if atom.result else _t("gherkin.explain.no"),
+                )
+                for atom in trace.atoms
+                if atom.fact not in ("phase", "flags")
             )
             or "–"
         )
@@ -525,9 +584,12 @@ def _noter(bip_scenarie: ScenarioState, text: str) -> None:
 )
 def _regler_pr(bip_scenarie: ScenarioState, day: str) -> None:
     try:
-        bip_scenarie.rules_as_of = dt.date.fromisoformat(day)
+        rules_as_of: dt.date | None = dt.date.fromisoformat(day)
     except ValueError:
+        rules_as_of = None
+    if rules_as_of is None:  # failed outside the except: no "during handling of the above exception"
         _fail(_t("gherkin.fail.bad_date", day=day, example="2027-01-01"))
+    bip_scenarie.rules_as_of = rules_as_of
 
 
 # --- Når: run the check ----------------------------------------------------------------------------

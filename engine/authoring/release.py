@@ -6,6 +6,13 @@ rulebook is refused with its problems. The files are then copied into a new fold
 named by the hash of their content (see `bip_engine.releases`), and made read-only. Releasing the same
 content again writes nothing and says which release already holds it.
 
+Scenarios: given a folder of `.feature` files (`bip rules release --features DIR`, by default the
+bundled scenarios, as `bip rules test` runs them), the files go into the release (`features/`) and
+are run against the released rules before the release is written. A failing scenario (or a feature
+file with a Gherkin problem) refuses the release (L006) unless `allow_failing` gives a reason; the
+result of every scenario, and that reason with the approver, are kept in `release.json`
+(`scenarios`).
+
 Four eyes: the approver must not be the last author of the change. The author is the `author:` of
 the `rulebook.yaml` of the top-most layer whose files changed since the newest release of the same
 name (all layers, for a first release). `--self-approve` lets the author approve anyway; the
@@ -37,8 +44,10 @@ from ..releases import (
 )
 from ..rulebook import load_rulebook
 from ..yamlio import LineDict
+from .scenario_runner import ScenarioRun, lint, run_and_collect
 from .validate import validate
 
+FEATURES = "features"
 _EXTENDS = re.compile(r"^extends:.*$", re.MULTILINE)
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -60,7 +69,7 @@ def _layer_folders(folder: Path) -> tuple[list, list[str]]:
 
 
 def release_files(
-    folder: str | Path, guidance: list[str | Path] | tuple = ()
+    folder: str | Path, guidance: list[str | Path] | tuple = (), features: str | Path | None = None
 ) -> tuple[dict[str, bytes], list, list[str]]:
     """The files of a release (relative path -> bytes), the layers and their folder names in the release."""
     layers, names = _layer_folders(Path(folder))
@@ -78,6 +87,10 @@ def release_files(
     for number, root in enumerate([default_guidance(), *[Path(item) for item in guidance]]):
         for path in sorted(root.rglob("*.j2")):
             files[f"guidance/{number}/{path.relative_to(root).as_posix()}"] = path.read_bytes()
+    if features is not None:
+        root = Path(features)
+        for path in sorted(root.rglob("*.feature")):
+            files[f"{FEATURES}/{path.relative_to(root).as_posix()}"] = path.read_bytes()
     return files, layers, names
 
 
@@ -111,17 +124,32 @@ def make_release(
     guidance: list[str | Path] | tuple = (),
     self_approve: bool = False,
     now: dt.datetime | None = None,
+    features: str | Path | None = None,
+    allow_failing: str | None = None,
+    engine: str = "python",
 ) -> ReleaseResult:
-    """Validate and write a release; raise `RulebookError` (invalid) or `ReleaseError` (refused)."""
+    """Validate, test and write a release; raise `RulebookError` (invalid) or `ReleaseError` (refused).
+
+    `features`: the folder of scenarios to carry and run (None: none, recorded as such);
+    `allow_failing`: the reason to release although scenarios fail (recorded with the approver).
+    """
     approver = approved_by.strip()
     if not approver:
         raise ReleaseError(problem("L002.no_approver"))
+    if allow_failing is not None and not allow_failing.strip():
+        raise ReleaseError(problem("L006.no_reason"))
+    if features is not None:
+        lint_problems = lint(features)
+        if lint_problems:
+            raise ReleaseError(
+                [*lint_problems, problem("L006.lint", str(features), features=str(features), count=len(lint_problems))]
+            )
     result = validate(folder, list(guidance))
     if not result.ok:
         raise RulebookError(result.errors)
     rulebook = result.rulebook
     assert rulebook is not None, "a rulebook without errors has loaded"
-    files, layers, names = release_files(folder, guidance)
+    files, layers, names = release_files(folder, guidance, features)
     digest = content_hash(files)
     store = Path(store)
     target = store / digest
@@ -158,6 +186,7 @@ def make_release(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         manifest["rulebook_hash"] = load_rulebook(staging / "rules" / names[-1]).content_hash
+        manifest["scenarios"] = _scenarios(staging / "rules" / names[-1], features, engine, approver, allow_failing)
         (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         _read_only(staging)
         try:
@@ -171,6 +200,48 @@ def make_release(
             _writable(staging)
             shutil.rmtree(staging, ignore_errors=True)
     return ReleaseResult(read_release(target), created=True)
+
+
+def _scenarios(
+    rules: Path, features: str | Path | None, engine: str, approver: str, allow_failing: str | None
+) -> dict | None:
+    """Run the scenarios against the released rules: their results for `release.json`, or L006."""
+    if features is None:
+        return None
+    root = Path(features).resolve()
+    run: ScenarioRun = run_and_collect(rules, root, engine)
+    results = []
+    for item in run.scenarios:
+        path = Path(item["feature"]).resolve()
+        results.append(
+            {
+                "feature": f"{FEATURES}/{path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name}",
+                "line": item["line"],
+                "name": item["name"],
+                "outcome": item["outcome"],
+                **({"step_line": item["step_line"]} if item["outcome"] != "passed" and item.get("step_line") else {}),
+            }
+        )
+    failed = [item for item in run.scenarios if item["outcome"] != "passed"]
+    if (failed or run.exit_code != 0) and allow_failing is None:
+        lines = [f"  {item['feature']}:{item.get('step_line') or item['line']}: {item['name']}" for item in failed]
+        raise ReleaseError(
+            problem(
+                "L006.failing",
+                str(features),
+                count=len(failed) or 1,
+                features=str(features),
+                failures="\n".join(lines) or run.output.strip()[-2000:],
+            )
+        )
+    return {
+        "engine": engine,
+        "exit_code": run.exit_code,
+        "passed": len(run.scenarios) - len(failed),
+        "failed": len(failed),
+        "results": results,
+        "failing_allowed": {"reason": allow_failing.strip(), "by": approver} if failed and allow_failing else None,
+    }
 
 
 def _read_only(root: Path) -> None:

@@ -10,8 +10,12 @@ step into description text) are reported, not skipped.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import Problem
 from ..messages import text
@@ -43,6 +47,50 @@ def lint(features: str | Path) -> list[Problem]:
     return lint_features(features)
 
 
+@dataclass
+class ScenarioRun:
+    """The outcome of running a folder of scenarios: pytest's exit code and each scenario's result."""
+
+    exit_code: int
+    scenarios: list[dict[str, Any]] = field(default_factory=list)  # feature, line, name, outcome, step_line
+    output: str = ""
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        """The scenarios that did not pass."""
+        return [item for item in self.scenarios if item["outcome"] != "passed"]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every scenario passed (and there was at least one)."""
+        return self.exit_code == 0 and bool(self.scenarios)
+
+
+class _Collector:
+    """A pytest plugin that keeps each scenario's result (from the `bip_scenario` user property)."""
+
+    def __init__(self) -> None:
+        self.scenarios: dict[str, dict[str, Any]] = {}
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        info = dict(report.user_properties).get("bip_scenario")
+        if info is None or (report.when != "call" and not report.failed):
+            return
+        key = info["test"]
+        outcome = "passed" if report.passed else report.outcome
+        if key not in self.scenarios or outcome != "passed":
+            self.scenarios[key] = {name: value for name, value in info.items() if name != "test"} | {"outcome": outcome}
+
+
+def run_and_collect(rules: str | Path, features: str | Path, engine: str = "python", lang: str = "da") -> ScenarioRun:
+    """Run the scenarios quietly and keep each one's result (for `bip rules release`); the output is kept too."""
+    collector = _Collector()
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = run_scenarios(rules, features, engine=engine, lang=lang, plugins=[collector])
+    return ScenarioRun(code, list(collector.scenarios.values()), buffer.getvalue())
+
+
 def run_scenarios(
     rules: str | Path,
     features: str | Path,
@@ -50,6 +98,7 @@ def run_scenarios(
     engine: str = "python",
     quiet: bool = True,
     lang: str = "da",
+    plugins: list[Any] | None = None,
 ) -> int:
     """Run every scenario in `features` against the rulebook in `rules`; return pytest's exit code.
 
@@ -58,7 +107,8 @@ def run_scenarios(
 
     features = Path(features).resolve()
     with tempfile.TemporaryDirectory(prefix="bip-rules-test-") as folder:
-        module = Path(folder) / "test_bip_scenarios.py"
+        # a module name of its own per run: pytest keeps imported test modules for the process's lifetime
+        module = Path(folder) / f"test_bip_scenarios_{Path(folder).name.replace('-', '_')}.py"
         module.write_text(TEST_MODULE.format(features=str(features)), encoding="utf-8")
         (Path(folder) / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         args = [
@@ -81,4 +131,4 @@ def run_scenarios(
         ]
         if coverage:
             args.append("--bip-coverage")
-        return int(pytest.main(args))
+        return int(pytest.main(args, plugins=plugins or []))

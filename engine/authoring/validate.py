@@ -10,7 +10,9 @@ mean", type mismatches, impossible comparisons), validation looks at the ruleboo
   (and only facts that exist);
 - over time (dated rules): each stretch of days in which the rules do not change is checked on its
   own; a stretch in which no phase rule covers every record while others do is a gap (D004), and a
-  rule or parameter that refers to a catalogue entry not in force in the whole of its period is D005.
+  rule or parameter that refers to a catalogue entry not in force in the whole of its period is D005;
+  a rule of any stage whose dated variants leave days between them uncovered is D008 (a warning
+  that says what happens in the gap: the flag is never raised, the point never in focus).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import cast
 
@@ -29,7 +32,7 @@ from ..errors import Problem, RulebookError, problem
 from ..expr import Compare, closest
 from ..messages import part
 from ..paths import default_guidance
-from ..periods import Period, covered
+from ..periods import ONE_DAY, Period, covered
 from ..render import limit_problems
 from ..rulebook import CompiledRule, Rulebook, load_rulebook
 from .analysis import never_true, shadowed_by
@@ -76,6 +79,7 @@ def validate(folder: str | Path, guidance: list[str | Path] | tuple = ()) -> Val
         for _, view in views:
             _check_conditions(view, result)
         _check_time_coverage(rulebook, views, result)
+        _check_rule_gaps(rulebook, result)
         _check_references(rulebook, result)
         _dedupe(result)
     _check_templates(result.rulebook, [Path(item) for item in guidance], result)
@@ -142,6 +146,33 @@ def _check_time_coverage(rulebook: Rulebook, views: list, result: Validation) ->
             )
             continue
         _check_phase_coverage(view, result, rulebook.timeline.representative(stretch) if rulebook.dated else None)
+
+
+def _check_rule_gaps(rulebook: Rulebook, result: Validation) -> None:
+    """D008: days between two dated variants of one rule on which none is in force, with what that means."""
+    variants: dict[str, list[CompiledRule]] = {}
+    for rule in rulebook.all_rules():
+        variants.setdefault(rule.id, []).append(rule)
+    for rule_id, rules in variants.items():
+        ordered = sorted(rules, key=lambda rule: rule.valid_from or dt.date.min)
+        for before, after in pairwise(ordered):
+            if before.valid_to is None or after.valid_from is None:
+                continue
+            start, end = before.valid_to + ONE_DAY, after.valid_from - ONE_DAY
+            if start > end:
+                continue
+            result.warnings.append(
+                problem(
+                    "D008.rule_gap",
+                    after.path,
+                    after.line,
+                    rule=rule_id,
+                    start=start.isoformat(),
+                    end=end.isoformat(),
+                    place=f"{before.path}:{before.line}",
+                    effect=part(f"D008.{after.stage}", conclusion=str(after.conclusion)),
+                )
+            )
 
 
 def _check_references(rulebook: Rulebook, result: Validation) -> None:

@@ -23,7 +23,7 @@ Up to three files. Which file is which is told by its header, not by its name:
 
     measurements (required)   citizen_id, date, indicator, score      one row per score
     interventions (optional)  citizen_id, type, start, end, status    end and status may be left out
-    caseworkers (optional)    citizen_id, caseworker_id, from[, team]
+    caseworkers (optional)    citizen_id, caseworker_id, from, team   team may be left out
 
 - The separator is `;` or `,`, whichever the header line uses. The files are UTF-8, with or
   without a byte-order mark (BOM); bytes that are not valid UTF-8 are read as Windows-1252, as older
@@ -523,10 +523,8 @@ def _intervention(row: _Row) -> dict:
 
 
 def _caseworker(row: _Row) -> dict:
-    item = {"id": row[2], "from": row[3]}
-    if row[4]:
-        item["team"] = row[4]
-    return item
+    _, _, caseworker, start, team, _ = row
+    return {"id": caseworker, "from": start, "team": team} if team else {"id": caseworker, "from": start}
 
 
 _SIDE_ROW = {"interventions": _intervention, "caseworkers": _caseworker}

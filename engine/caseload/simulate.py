@@ -384,14 +384,14 @@ def _caseworkers(rng: random.Random, enrolled: date, as_of: date) -> list[dict]:
         chain.append(rng.choice([n for n in range(1, 121) if n != chain[-1]]))
     starts = [enrolled, *days]
     return [
-        {"id": f"cw-{number}", "from": day.isoformat(), "team": _team(number)}
+        {"id": f"cw-{number}", "from": day.isoformat(), "team": _caseworker_team(number)}
         for number, day in zip(chain, starts, strict=True)
     ]
 
 
-def _team(caseworker: int) -> str:
-    """The team of simulated caseworker number 1-120: four teams of thirty."""
-    return f"Team {'ABCD'[(caseworker - 1) // 30]}"
+def _caseworker_team(number: int) -> str:
+    """The team of simulated caseworker `cw-NUMBER`: six teams of twenty (cw-1..20 in team-1, ...)."""
+    return f"team-{(number - 1) // 20 + 1}"
 
 
 def _notes(rng: random.Random) -> str | None:

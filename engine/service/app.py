@@ -30,6 +30,7 @@ from ..log.errors import StoreError
 from ..log.store import Store
 from .logs import configure_logging
 from .metrics import Metrics
+from .oidc import OidcConfig, Provider, load_config
 from .page_records import CaseloadIndex
 from .problems import MEDIA_TYPE, ProblemError, language, problem_body, problem_response
 from .problems import install as install_problems
@@ -122,6 +123,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         reloader=reloader,
         token_cache=TokenCache(),
         caseload=CaseloadIndex(settings.caseload),
+        oidc=_oidc(settings),
     )
     install_problems(app)
 
@@ -150,6 +152,14 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         )
     app.add_middleware(Guard, settings=settings, metrics=metrics)
     return app
+
+
+def _oidc(settings: ServiceSettings) -> tuple[OidcConfig, Provider] | None:
+    """The identity provider's settings and its (lazily fetched) metadata, when `--oidc` is given."""
+    if settings.oidc is None:
+        return None
+    config = load_config(settings.oidc)
+    return config, Provider(config)
 
 
 def _version() -> str:

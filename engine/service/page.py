@@ -6,8 +6,8 @@ Everything about the citizen comes from the same library calls as the CLI and th
 `Checker` for the check and its trace, `bip_engine.whatif`, `bip_engine.changes` and the trajectory for
 the rest; the page only arranges it.
 
-Sign-in is a personal token (or the reverse proxy's identity headers with `--trust-proxy`); the
-session is a signed cookie (`sessions.py`) and every POST form carries the session's CSRF token,
+Sign-in is through the municipality's identity provider (`--oidc`, `bip_engine.service.oidc`), else a
+personal token (or the reverse proxy's identity headers with `--trust-proxy`); the session is a signed cookie (`sessions.py`) and every POST form carries the session's CSRF token,
 which the server checks before doing anything else. Opening a citizen is a logged lookup with
 its purpose; a what-if is not logged; the caseworker's assessment is stored with the decision it
 answers.
@@ -15,6 +15,7 @@ answers.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from typing import Any
 import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
@@ -37,9 +39,10 @@ from ..log.tokens import Principal, authenticate, list_tokens
 from ..messages import shown_message
 from ..record import Record
 from ..render import format_date, format_number
-from . import sessions
+from . import oidc, sessions
 from .page_records import CaseloadIndex, parse_record_text
 from .page_text import texts
+from .scoping import CaseloadScope, OutOfScope, caseload_entry, scope_of, visible
 from .services import services
 from .sessions import Session
 from .settings import ServiceSettings
@@ -101,7 +104,7 @@ def _session(request: Request) -> Session:
         return cached
     key = _store(request).secret("session")
     session = sessions.decode(request.cookies.get(sessions.COOKIE_NAME), key) or Session()
-    if session.signed_in and not _token_still_valid(request, session.user):
+    if session.signed_in and session.via != "oidc" and not _token_still_valid(request, session.user):
         session = Session(lang=session.lang)
     request.state.page_session = session.with_lang(request.query_params.get("lang", ""))
     return request.state.page_session
@@ -203,7 +206,8 @@ def _caseload(request: Request) -> CaseloadIndex:
 def _home(
     request: Request, session: Session, principal: Principal | None, status: int = 200, **context: Any
 ) -> Response:
-    snapshot = _caseload(request).snapshot()
+    whole = _caseload(request).snapshot()
+    snapshot = dataclasses.replace(whole, citizens=visible(whole.citizens, _scope(request)))  # the user's part
     values = {
         "citizen": "",
         "purpose": "",
@@ -231,11 +235,16 @@ def _home(
 # --- Records ----------------------------------------------------------------------------------
 
 
+def _scope(request: Request) -> CaseloadScope:
+    """The part of the caseload the signed-in user sees (`scoping.scope_of`)."""
+    session = _session(request)
+    return scope_of(session.role, session.user, session.team, session.via) if session.signed_in else CaseloadScope()
+
+
 def _record_from_caseload(request: Request, citizen: str) -> Record:
-    entry = _caseload(request).get(citizen)
-    if entry is None:
-        raise LookupError(citizen)
-    return services(request.app).checker.parse_record(entry.data, entry.source)
+    parts = services(request.app)
+    entry = caseload_entry(parts.caseload, parts.store, _scope(request), _session(request).user, citizen)
+    return parts.checker.parse_record(entry.data, entry.source)
 
 
 def _record_from_text(request: Request, text: str, name: str) -> Record:
@@ -293,7 +302,7 @@ async def home(request: Request) -> Response:
     session = _session(request)
     principal = _principal(request, session)
     if principal is None:
-        return _render(request, session, "login.html.j2", error="")
+        return _render(request, session, "login.html.j2", error="", oidc=services(request.app).oidc is not None)
     if not _allowed(principal):
         return _render(request, session, "refused.html.j2", 403, principal=principal, message_key="no_permission")
     return _home(request, session, principal)
@@ -303,11 +312,13 @@ async def login(request: Request) -> Response:
     """Sign in with a personal token; a new session (and CSRF token) on success."""
     form = await _form(request)
     session = _session(request)
+    if services(request.app).oidc is not None:  # the page signs in through the identity provider only
+        return _render(request, session, "login.html.j2", 403, error="oidc_use_provider", oidc=True)
     principal = authenticate(_store(request), str(form.get("token") or "").strip())
     if principal is None:
-        return _render(request, session, "login.html.j2", 401, error="bad_token")
+        return _render(request, session, "login.html.j2", 401, error="bad_token", oidc=False)
     if not _allowed(principal):
-        return _render(request, session, "login.html.j2", 403, error="no_permission")
+        return _render(request, session, "login.html.j2", 403, error="no_permission", oidc=False)
     response = RedirectResponse("/", status_code=303)
     return _with_cookie(request, response, session.signed_in_as(principal.name, principal.role))
 
@@ -316,7 +327,64 @@ async def logout(request: Request) -> Response:
     """Sign out: an anonymous session replaces the signed-in one."""
     await _form(request)
     session = _session(request)
-    return _with_cookie(request, RedirectResponse("/", status_code=303), Session(lang=session.lang))
+    signed_out = Session(lang=session.lang)
+    provider = services(request.app).oidc
+    if session.via == "oidc" and provider is not None:  # and at the provider, when it offers that
+        target = await run_in_threadpool(oidc.logout_url, *provider, str(request.base_url))
+        if target != str(request.base_url):  # a page that moves on: CSP's form-action keeps a redirect here
+            return _render(
+                request, signed_out, "continue.html.j2", target=target, heading="oidc_signed_out", link="oidc_continue"
+            )
+    return _with_cookie(request, RedirectResponse("/", status_code=303), signed_out)
+
+
+async def oidc_login(request: Request) -> Response:
+    """Start signing in at the identity provider: remember state, nonce and PKCE verifier in this browser."""
+    session = _session(request)
+    provider = services(request.app).oidc
+    if provider is None:
+        raise Refused(404, "oidc_not_configured")
+    try:
+        url, pending = await run_in_threadpool(oidc.start, *provider)
+    except oidc.SignInError as error:
+        return _sign_in_failed(request, session, error)
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(
+        oidc.PENDING_COOKIE,
+        oidc.encode_pending(pending, _store(request).secret("session")),
+        max_age=oidc.PENDING_SECONDS,
+        path="/auth",
+        httponly=True,
+        samesite="lax",  # it must come back with the provider's redirect, a cross-site navigation
+        secure=_secure(request),
+    )
+    return response
+
+
+async def oidc_callback(request: Request) -> Response:
+    """The provider's redirect: check it, then sign the caseworker in with a new session."""
+    session = _session(request)
+    provider = services(request.app).oidc
+    if provider is None:
+        raise Refused(404, "oidc_not_configured")
+    pending = oidc.decode_pending(request.cookies.get(oidc.PENDING_COOKIE), _store(request).secret("session"))
+    params = {key: value for key, value in request.query_params.items() if isinstance(value, str)}
+    try:
+        identity = await run_in_threadpool(oidc.finish, *provider, pending, params)
+    except oidc.SignInError as error:
+        response = _sign_in_failed(request, session, error)
+    else:
+        signed_in = session.signed_in_as(identity.user, identity.role, identity.team, via="oidc")
+        response = _render(  # not a redirect: see the template
+            request, signed_in, "continue.html.j2", target="/", heading="oidc_signed_in", link="oidc_continue"
+        )
+    response.delete_cookie(oidc.PENDING_COOKIE, path="/auth")  # a state is used once
+    return response
+
+
+def _sign_in_failed(request: Request, session: Session, error: oidc.SignInError) -> Response:
+    text = messages.text(f"page.{error.key}", session.lang, **error.values)
+    return _render(request, session, "signin_failed.html.j2", error.status, message=text)
 
 
 def _signed_in(request: Request) -> tuple[Session, Any]:
@@ -456,6 +524,8 @@ def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Req
             return _refused(request, refused.status, refused.key)
         except LookupError:
             return _refused(request, 404, "not_in_caseload")
+        except OutOfScope:
+            return _refused(request, 403, "not_your_caseload")
         except BipError as error:
             session = _session(request)
             return _render(
@@ -473,6 +543,8 @@ def page_router() -> APIRouter:
     router.add_api_route("/", _guarded(home), methods=["GET"])
     router.add_api_route("/login", _guarded(login), methods=["POST"])
     router.add_api_route("/logout", _guarded(logout), methods=["POST"])
+    router.add_api_route("/auth/login", _guarded(oidc_login), methods=["GET"])
+    router.add_api_route(oidc.CALLBACK_PATH, _guarded(oidc_callback), methods=["GET"])
     router.add_api_route("/open", _guarded(open_citizen), methods=["POST"])
     router.add_api_route("/what-if", _guarded(what_if_view), methods=["POST"])
     router.add_api_route("/assess", _guarded(assess), methods=["POST"])

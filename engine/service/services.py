@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..check import Checker
     from ..log.store import Store
     from .metrics import Metrics
+    from .oidc import OidcConfig, Provider
     from .page_records import CaseloadIndex
     from .reload import Reloader
     from .settings import ServiceSettings
@@ -35,6 +36,7 @@ class Services:
     reloader: Reloader
     token_cache: TokenCache
     caseload: CaseloadIndex  # the caseworker's page's list of citizens (`--caseload`)
+    oidc: tuple[OidcConfig, Provider] | None = None  # sign-in through the identity provider (`--oidc`)
 
 
 def services(app: Starlette) -> Services:

@@ -31,6 +31,8 @@ class Session:
     lang: str = "da"
     user: str = ""
     role: str = ""
+    team: str = ""
+    via: str = ""  # "oidc" when signed in through the identity provider
     expires: int = field(default_factory=lambda: int(time.time()) + SESSION_SECONDS)
 
     @property
@@ -42,9 +44,9 @@ class Session:
         """The same session in another language (unknown languages are ignored)."""
         return replace(self, lang=lang) if lang in LANGUAGES else self
 
-    def signed_in_as(self, user: str, role: str) -> Session:
+    def signed_in_as(self, user: str, role: str, team: str = "", via: str = "") -> Session:
         """A new session for `user`: fresh CSRF token and expiry, the language kept."""
-        return Session(lang=self.lang, user=user, role=role)
+        return Session(lang=self.lang, user=user, role=role, team=team, via=via)
 
     def csrf_ok(self, token: str | None) -> bool:
         """True when `token` is this session's CSRF token (compared in constant time)."""
@@ -81,6 +83,8 @@ def decode(value: str | None, key: bytes, now: float | None = None) -> Session |
             lang=str(data["lang"]),
             user=str(data["user"]),
             role=str(data["role"]),
+            team=str(data.get("team", "")),
+            via=str(data.get("via", "")),
             expires=int(data["expires"]),
         )
     except (ValueError, KeyError, TypeError):

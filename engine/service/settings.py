@@ -20,7 +20,7 @@ OPTION_ALIASES = {
     "cors_origin": "cors_origins",
     "release_ref": "release",
 }
-PATH_FIELDS = ("rules", "caseload", "store_path")
+PATH_FIELDS = ("rules", "caseload", "store_path", "oidc")
 
 
 @dataclass
@@ -40,6 +40,7 @@ class ServiceSettings:
     watch_interval: float = 1.0
     release: str | None = None
     store_path: Path | None = None
+    oidc: Path | None = None  # the identity provider's settings (`--oidc FILE`, bip_engine.service.oidc)
 
     def __post_init__(self) -> None:
         for name in PATH_FIELDS:
