@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 # never slows down the others (tests/test_startup.py checks what `bip check` imports).
 
 EXIT_FLAGGED, EXIT_USAGE, EXIT_REJECTED, EXIT_INVALID_RULES, EXIT_NOT_INSTALLED = 1, 2, 3, 4, 5
+EXIT_INVALID_SHEET = 6  # bip rules sheet import: a cell that cannot be used (SheetError.exit_code)
 EXIT_INTERNAL = 70  # EX_SOFTWARE in sysexits.h: never 1, which says "flagged at or above --fail-on"
 #: The optional parts of the install, by the top-level module whose absence shows that one is missing.
 EXTRAS = {
@@ -59,7 +60,10 @@ class BipGroup(click.Group):
             return super().invoke(ctx)
         except BipError as error:
             lang = ctx.meta.get("bip.lang") or "da"
-            heading = text("cli.heading.record" if isinstance(error, RecordError) else "cli.heading.rules", lang)
+            key = getattr(error, "heading", None) or (
+                "cli.heading.record" if isinstance(error, RecordError) else "cli.heading.rules"
+            )
+            heading = text(key, lang)
             click.echo(f"{heading}:", err=True)
             for problem in error.problems:
                 click.echo(f"  {shown(problem, lang)}", err=True)
@@ -676,8 +680,14 @@ def rules_steps(ctx, lang):
     "--format", "fmt", type=click.Choice(["text", "markdown", "json", "html"]), default="text", show_default=True
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the report to FILE.")
+@click.option(
+    "--review-weeks",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The workload estimate's assumption: a case is reviewed every N weeks (default: a quarter, 13).",
+)
 @click.pass_context
-def rules_diff(ctx, old, new, caseload, as_of, lang, fmt, output):
+def rules_diff(ctx, old, new, caseload, as_of, lang, fmt, output, review_weeks):
     """Show what changing rulebook OLD into NEW does to a caseload: phases, flags, citizens."""
     from .authoring.impact import compare_rule_folders, render_impact
 
@@ -687,7 +697,7 @@ def rules_diff(ctx, old, new, caseload, as_of, lang, fmt, output):
         click.echo(f"{item.source}: {item.citizen_id or '?'}: " + "; ".join(item.texts(lang)), err=True)
 
     try:
-        report = compare_rule_folders(old, new, list(caseload), as_of, rejected)
+        report = compare_rule_folders(old, new, list(caseload), as_of, rejected, review_weeks)
     except ValueError as error:
         raise click.UsageError(usage_text(error, lang)) from None
     write_output(render_impact(report, fmt, lang), output)
@@ -953,12 +963,17 @@ def log_export(citizen, database, fmt, lang):
 @click.option("--teams", type=click.Path(dir_okay=False, exists=True), help="A CSV file of user,team lines.")
 @click.option("--team", default=None, help="Only this team's assessments (needs --teams).")
 @database_option
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json", "html"]), default="text", show_default=True
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the report to FILE.")
+@rules_option
 @lang_option
-def log_agreement(since, until, teams, team, database, fmt, lang):
+def log_agreement(since, until, teams, team, database, fmt, output, rules_dir, lang):
     """How often the caseworkers agreed with the checks, per phase and flag, and why they did not."""
     from .log.agreement import agreement, read_teams, render_agreement
     from .log.errors import StoreError
+    from .rulebook import load_rulebook
 
     store = open_log(database, lang, create=False)
     try:
@@ -967,7 +982,9 @@ def log_agreement(since, until, teams, team, database, fmt, lang):
         fail(error.text(lang))
     finally:
         store.close()
-    click.echo(render_agreement(report, fmt, lang), nl=False)
+    rulebook = load_rulebook(rules_dir or default_rules())
+    labels = {key: phase.label.get(lang) for key, phase in rulebook.phases.items()}
+    write_output(render_agreement(report, fmt, lang, labels), output)
 
 
 def retention_period() -> str:

@@ -82,5 +82,19 @@ def test_agreement_counts_per_phase_flag_team_and_groups_the_disagreements(tmp_p
     assert only_b.returncode == 0, only_b.stderr
     b = teams["Team B"]
     assert f"{b[True]} af {b[True] + b[False]} enige" in only_b.stdout
+    plain = subprocess.run(args, capture_output=True, text=True, timeout=120).stdout
+    labels = {"progress": "Fremgang", "standstill": "Stilstand", "regress": "Tilbagegang", "derailment": "Afsporing"}
+    for (decided, chosen), number in moves.items():  # phases by the rulebook's labels
+        assert f"{labels.get(decided, decided)} → {labels[chosen]}: {number}" in plain
     english = subprocess.run([*args, "--lang", "en", "--format", "markdown"], capture_output=True, text=True)
     assert english.stdout.startswith("# Caseworkers' assessments: agreement with the checks")
+    page_file = tmp_path / "agreement.html"
+    html = subprocess.run([*args, "--format", "html", "-o", str(page_file)], capture_output=True, text=True)
+    assert html.returncode == 0, html.stderr
+    page = page_file.read_text(encoding="utf-8")
+    assert '<html lang="da">' in page and "@media print" in page and "<svg" in page
+    assert "<script" not in page and 'src="' not in page and 'href="' not in page
+    overall = data["overall"]
+    assert f"{overall['agreed']} af {overall['assessed']} enige" in page
+    for team in teams:
+        assert f"Team {team}: Enighed i alt" in page

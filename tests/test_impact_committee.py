@@ -141,7 +141,7 @@ def test_the_html_report_is_self_contained_printable_and_in_the_language(setup, 
     args = [sys.executable, "-m", "bip_engine.cli", "rules", "diff", str(ROOT / "rules"), str(new_dir)]
     args += ["--caseload", str(cohort), "--as-of", AS_OF.isoformat(), "--format", "html", "-o", str(out)]
     if lang == "en":
-        args += ["--lang", "en"]
+        args += ["--lang", "en", "--review-weeks", "4"]
     done = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     page = out.read_text(encoding="utf-8")
@@ -152,3 +152,5 @@ def test_the_html_report_is_self_contained_printable_and_in_the_language(setup, 
     assert f"<h1>{title}</h1>" in page
     for citizen in report.citizens:
         assert f"<td>{citizen.citizen_id}</td>" in page
+    weeks = 4 if lang == "en" else REVIEW_WEEKS
+    assert (f"reviewed every {weeks} weeks" if lang == "en" else f"gennemgås hver {weeks}. uge") in page

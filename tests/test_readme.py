@@ -177,13 +177,15 @@ def written_commands(text: str):
     spans = re.findall(r"(?<!`)`([^`]+)`(?!`)", text) + re.findall(r"^\s*(bip .*)$", text, flags=re.M)
     for span in spans:
         for part in re.split(r"[;|&]{1,2}(?![^\[]*\])|\bthen\b", span):
-            match = re.match(r"\s*bip ((?:[a-z]+)(?: [a-z]+)?)(.*)", part, flags=re.S)
+            match = re.match(r"\s*bip ((?:[a-z]+)(?: [a-z]+){0,2})(.*)", part, flags=re.S)
             if not match:
                 continue
-            words, rest = match.group(1), match.group(2)
-            name = words if words in names else words.split()[0]
+            words, rest = match.group(1).split(), match.group(2)
+            while len(words) > 1 and " ".join(words) not in names:  # the longest command path written
+                rest = " " + words.pop() + rest
+            name = " ".join(words)
             if name not in names:
-                yield words, {"<unknown command>"}
+                yield name, {"<unknown command>"}
                 continue
             rest = rest.split("#")[0]
             yield name, set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*|-[a-z])\b", rest))

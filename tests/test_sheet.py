@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bip_engine import cli
 from bip_engine.authoring.sheet import PARAMETERS_SHEET, PHASES_SHEET, SheetError, export_sheet, import_sheet
 from bip_engine.rulebook import load_rulebook
 
@@ -99,7 +100,9 @@ def test_a_bad_value_points_at_its_cell_and_writes_nothing(rules, tmp_path, lang
     book.save(out)
     before = snapshot(rules)
     done = run("rules", "sheet", "import", str(out), str(rules), "--lang", lang)
-    assert done.returncode == 6
+    assert done.returncode == cli.EXIT_INVALID_SHEET == SheetError.exit_code
+    heading = {"da": "Regnearket kan ikke bruges:", "en": "The spreadsheet cannot be used:"}[lang]
+    assert done.stderr.startswith(heading)
     assert f"{out}:Parametre!C2: X004 {words}" in done.stderr
     assert f"{out}:Parametre!D3: X005" in done.stderr
     assert "Traceback" not in done.stderr

@@ -748,6 +748,7 @@ def compare_rule_folders(
     caseload: Sequence[str],
     as_of: dt.date | None = None,
     on_rejection: Callable[[Rejected], None] | None = None,
+    review_weeks: int | None = None,
 ) -> ImpactReport:
     """Load both rulebooks with the pure-Python executor, read `caseload` with `detect_and_read`, compare.
 
@@ -759,7 +760,7 @@ def compare_rule_folders(
     old = Checker(old_rules, engine="python")
     new = Checker(new_rules, engine="python")
     items = reject_duplicates(detect_and_read([str(path) for path in caseload]))
-    return compare_caseload(old, new, items, as_of, on_rejection, old_day, new_day)
+    return compare_caseload(old, new, items, as_of, on_rejection, old_day, new_day, review_weeks or REVIEW_WEEKS)
 
 
 _DATED = re.compile(r"^(?P<folder>.+)@(?P<day>\d{4}-\d{2}-\d{2})$")

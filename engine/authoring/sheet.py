@@ -40,6 +40,7 @@ class SheetError(BipError):
     """A spreadsheet of thresholds that cannot be imported; each problem names its cell."""
 
     exit_code = 6
+    heading = "cli.heading.sheet"  # what the command line prints above the problems
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ per team):
 - the disagreements: the decided phase and the phase chosen instead, counted, and the reasons
   grouped (the same words, ignoring case and spaces), most frequent first.
 
-`render_agreement` writes it as text, markdown or json.
+`render_agreement` writes it as text, markdown, json or a self-contained printable HTML page.
 """
 
 from __future__ import annotations
@@ -21,14 +21,17 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import jinja2
 import sqlalchemy as sa
 
 from ..messages import texts
 from .schema import assessments, decisions
 from .store import Store
 
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "markdown", "json", "html")
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 NO_PHASE = "none"
 
 
@@ -162,35 +165,48 @@ def agreement(
     return AgreementReport(since.isoformat(), until.isoformat(), total, by_team)
 
 
-def render_agreement(report: AgreementReport, fmt: str = "text", lang: str = "da") -> str:
-    """The report as `text`, `markdown` or `json`; ends with a newline."""
+def render_agreement(
+    report: AgreementReport, fmt: str = "text", lang: str = "da", labels: Mapping[str, str] | None = None
+) -> str:
+    """The report as `text`, `markdown`, `json` or `html` (one self-contained, printable page); ends
+    with a newline. `labels` shows phases by name (phase id -> label) instead of by id."""
     if fmt == "json":
         return json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n"
     words = texts("agreement", lang)
+    names = dict(labels or {})
+
+    def label(phase: str) -> str:
+        return names.get(phase, phase)
+
+    def share(item: Share) -> str:
+        return words["share"].format(agreed=item.agreed, assessed=item.assessed, percent=_percent(item, lang))
+
+    groups: list[tuple[str | None, Agreement]] = [(None, report.total), *sorted(report.teams.items())]
+    if fmt == "html":
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined
+        )
+        page = env.get_template("agreement.html.j2").render(
+            r=report, w=words, lang=lang, groups=groups, label=label, share=share, percent=lambda i: _percent(i, lang)
+        )
+        return page.rstrip("\n") + "\n"
     heading = (lambda title: [f"## {title}", ""]) if fmt == "markdown" else (lambda title: [title, "-" * len(title)])
     bullet = "- " if fmt == "markdown" else "  "
     out = ["# " + words["title"] if fmt == "markdown" else words["title"], ""]
     out += [words["period"].format(since=report.since, until=report.until), ""]
-    groups: list[tuple[str | None, Agreement]] = [(None, report.total), *report.teams.items()]
     for team, group in groups:
         prefix = f"{words['team']} {team}: " if team else ""
-        share = group.overall
         out += heading(prefix + words["overall"])
-        out += [words["share"].format(agreed=share.agreed, assessed=share.assessed, percent=_percent(share, lang)), ""]
+        out += [share(group.overall), ""]
         for kind, shares in (("phases", group.phases), ("flags", group.flags)):
             out += [words[kind] + ":"]
             for name, item in sorted(shares.items()):
-                out.append(
-                    bullet
-                    + f"{name}: "
-                    + words["share"].format(agreed=item.agreed, assessed=item.assessed, percent=_percent(item, lang))
-                )
+                out.append(bullet + f"{label(name) if kind == 'phases' else name}: " + share(item))
             out.append("")
         data = group.as_dict()["disagreements"]
         out += [words["moves"] + ":"]
-        out += [bullet + f"{row['decided']} → {row['chosen']}: {row['count']}" for row in data["phases"]] or [
-            bullet + words["none"]
-        ]
+        moves = [f"{label(row['decided'])} → {label(row['chosen'])}: {row['count']}" for row in data["phases"]]
+        out += [bullet + line for line in moves] or [bullet + words["none"]]
         out += ["", words["reasons"] + ":"]
         out += [bullet + f"{row['count']} × {row['reason']}" for row in data["reasons"]] or [bullet + words["none"]]
         out.append("")
