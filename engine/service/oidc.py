@@ -50,7 +50,6 @@ from ..errors import KeyedError
 
 PENDING_COOKIE = "bip_oidc"
 PENDING_SECONDS = 10 * 60
-CALLBACK_PATH = "/auth/callback"
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
 BipRole = Literal["caseworker", "team_lead", "policy", "auditor", "system"]
 ROLE_PREFERENCE: tuple[str, ...] = ("team_lead", "caseworker", "auditor", "policy", "system")
