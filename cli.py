@@ -37,7 +37,18 @@ EXIT_INTERNAL = 70  # EX_SOFTWARE in sysexits.h: never 1, which says "flagged at
 EXTRAS = {
     name: extra
     for extra, names in {
-        "service": ("fastapi", "starlette", "uvicorn", "sqlalchemy", "psycopg", "multipart", "httptools"),
+        "service": (
+            "fastapi",
+            "starlette",
+            "uvicorn",
+            "sqlalchemy",
+            "psycopg",
+            "multipart",
+            "httptools",
+            "httpx",
+            "authlib",
+            "joserfc",
+        ),
         "durable": ("durable", "durable_rules_engine"),
     }.items()
     for name in names

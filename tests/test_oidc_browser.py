@@ -101,3 +101,21 @@ def test_a_caseworker_signs_in_through_the_provider_and_sees_their_caseload(
     page.wait_for_url("http://127.0.0.1:*/**", timeout=15000)
     page.goto(f"{bip_url}/")
     assert page.locator("#oidc-sign-in").count() == 1  # signed out at bip
+
+
+def test_a_person_without_a_bip_role_gets_a_clear_danish_page(page: Page, bip_url: str, tmp_path: Path) -> None:
+    from bip_engine import messages
+
+    page.goto(f"{bip_url}/")
+    page.screenshot(path=str(tmp_path / "sign-in.png"), full_page=True)
+    page.click("#oidc-sign-in")
+    page.fill("input[name=login]", "uma")
+    page.fill("input[name=password]", "any")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#signin-failed-message", timeout=15000)
+    expected = messages.text("page.oidc_unknown_role", "da", claim="roles", values=", ".join(USERS["uma"]["roles"]))
+    assert page.inner_text("#signin-failed-message") == expected
+    assert page.locator("a[href='/auth/login']").count() == 1  # a way to try again
+    page.screenshot(path=str(tmp_path / "refused.png"), full_page=True)
+    if SHOTS.is_dir():
+        page.screenshot(path=str(SHOTS / "oidc-refused.png"), full_page=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bip_engine.caseload.readers import RawRecord, read_csv_exports
 from bip_engine.caseload.simulate import generate_cohort, write_csv
 from bip_engine.record import validate_record
@@ -78,3 +80,32 @@ def test_the_caseworker_now_is_the_latest_not_in_the_future() -> None:
     assert current_assignment({"caseworkers": []}) is None
     scope = scope_of("caseworker", "cw-2", via="oidc")
     assert scope.allows(data, dt.date(2026, 6, 1)) and not scope.allows(data, dt.date(2026, 9, 1))
+
+
+def test_claims_become_an_identity_by_the_configured_names(tmp_path) -> None:
+    from bip_engine.service.oidc import Identity, OidcConfig, SignInError, identity_from_claims
+
+    config = OidcConfig(
+        issuer="https://idp.example/realms/jc",
+        client_id="bip",
+        client_secret_file=tmp_path / "secret",
+        redirect_url="https://bip.example/auth/callback",
+        user_claim="preferred_username",
+        role_claim="realm_access.roles",  # Keycloak's realm roles
+        team_claim="team",
+        roles={"sagsbehandler": "caseworker", "teamleder": "team_lead"},
+    )
+    keycloak = {"preferred_username": "anna.h", "realm_access": {"roles": ["offline_access", "sagsbehandler"]}}
+    assert identity_from_claims(config, {**keycloak, "team": "Team Nord"}) == Identity(
+        "anna.h", "caseworker", "Team Nord"
+    )
+    both = {**keycloak, "realm_access": {"roles": "sagsbehandler teamleder"}, "team": ["Team Nord", "Team Syd"]}
+    assert identity_from_claims(config, both) == Identity("anna.h", "team_lead", "Team Nord")
+    for claims, key in (
+        ({"realm_access": {"roles": ["sagsbehandler"]}}, "oidc_missing_claim"),
+        ({**keycloak, "realm_access": {"roles": ["kantine"]}}, "oidc_unknown_role"),
+        ({**keycloak, "realm_access": {"roles": ["teamleder"]}}, "oidc_missing_claim"),  # a team lead needs a team
+    ):
+        with pytest.raises(SignInError) as refused:
+            identity_from_claims(config, claims)
+        assert refused.value.key == key

@@ -18,6 +18,7 @@ import traceback
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -30,7 +31,6 @@ from ..log.errors import StoreError
 from ..log.store import Store
 from .logs import configure_logging
 from .metrics import Metrics
-from .oidc import OidcConfig, Provider, load_config
 from .page_records import CaseloadIndex
 from .problems import MEDIA_TYPE, ProblemError, language, problem_body, problem_response
 from .problems import install as install_problems
@@ -39,6 +39,9 @@ from .services import Services
 from .settings import ServiceSettings
 from .token_cache import TokenCache
 from .writer import DecisionWriter
+
+if TYPE_CHECKING:
+    from .oidc import OidcConfig, Provider
 
 log = logging.getLogger("bip.service")
 
@@ -158,6 +161,8 @@ def _oidc(settings: ServiceSettings) -> tuple[OidcConfig, Provider] | None:
     """The identity provider's settings and its (lazily fetched) metadata, when `--oidc` is given."""
     if settings.oidc is None:
         return None
+    from .oidc import Provider, load_config  # an HTTP client and JOSE: only when sign-in goes through a provider
+
     config = load_config(settings.oidc)
     return config, Provider(config)
 

@@ -50,7 +50,6 @@ from ..errors import KeyedError
 
 PENDING_COOKIE = "bip_oidc"
 PENDING_SECONDS = 10 * 60
-CALLBACK_PATH = "/auth/callback"
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
 BipRole = Literal["caseworker", "team_lead", "policy", "auditor", "system"]
 ROLE_PREFERENCE: tuple[str, ...] = ("team_lead", "caseworker", "auditor", "policy", "system")
@@ -329,11 +328,12 @@ def claim(claims: dict[str, Any], name: str) -> Any:
     return value
 
 
-def _values(value: Any) -> list[str]:
+def _values(value: Any, split: bool = False) -> list[str]:
+    """A claim's values: a list's strings, or one string (split at spaces when `split`, as role lists may be)."""
     if isinstance(value, str):
-        return [item for item in value.split() if item] if " " in value else ([value] if value else [])
+        return value.split() if split else ([value.strip()] if value.strip() else [])
     if isinstance(value, list):
-        return [str(item) for item in value if isinstance(item, str | int) and str(item)]
+        return [str(item).strip() for item in value if isinstance(item, str | int) and str(item).strip()]
     return []
 
 
@@ -342,7 +342,7 @@ def identity_from_claims(config: OidcConfig, claims: dict[str, Any]) -> Identity
     users = _values(claim(claims, config.user_claim))
     if not users:
         raise SignInError("oidc_missing_claim", 403, claim=config.user_claim)
-    values = _values(claim(claims, config.role_claim))
+    values = _values(claim(claims, config.role_claim), split=True)
     mapped = {config.roles[value] for value in values if value in config.roles}
     if not mapped:
         raise SignInError("oidc_unknown_role", 403, claim=config.role_claim, values=", ".join(values) or "-")

@@ -20,7 +20,7 @@ import datetime as dt
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from fastapi import APIRouter, Request
@@ -39,13 +39,16 @@ from ..log.tokens import Principal, authenticate, list_tokens
 from ..messages import shown_message
 from ..record import Record
 from ..render import format_date, format_number
-from . import oidc, sessions
+from . import sessions
 from .page_records import CaseloadIndex, parse_record_text
 from .page_text import texts
 from .scoping import CaseloadScope, OutOfScope, caseload_entry, scope_of, visible
 from .services import services
 from .sessions import Session
 from .settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from .oidc import SignInError
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -330,6 +333,8 @@ async def logout(request: Request) -> Response:
     signed_out = Session(lang=session.lang)
     provider = services(request.app).oidc
     if session.via == "oidc" and provider is not None:  # and at the provider, when it offers that
+        from . import oidc  # imported only where the provider is used: it brings an HTTP client and JOSE
+
         target = await run_in_threadpool(oidc.logout_url, *provider, str(request.base_url))
         if target != str(request.base_url):  # a page that moves on: CSP's form-action keeps a redirect here
             return _render(
@@ -340,6 +345,8 @@ async def logout(request: Request) -> Response:
 
 async def oidc_login(request: Request) -> Response:
     """Start signing in at the identity provider: remember state, nonce and PKCE verifier in this browser."""
+    from . import oidc
+
     session = _session(request)
     provider = services(request.app).oidc
     if provider is None:
@@ -363,6 +370,8 @@ async def oidc_login(request: Request) -> Response:
 
 async def oidc_callback(request: Request) -> Response:
     """The provider's redirect: check it, then sign the caseworker in with a new session."""
+    from . import oidc
+
     session = _session(request)
     provider = services(request.app).oidc
     if provider is None:
@@ -382,7 +391,7 @@ async def oidc_callback(request: Request) -> Response:
     return response
 
 
-def _sign_in_failed(request: Request, session: Session, error: oidc.SignInError) -> Response:
+def _sign_in_failed(request: Request, session: Session, error: SignInError) -> Response:
     text = messages.text(f"page.{error.key}", session.lang, **error.values)
     return _render(request, session, "signin_failed.html.j2", error.status, message=text)
 
@@ -544,7 +553,7 @@ def page_router() -> APIRouter:
     router.add_api_route("/login", _guarded(login), methods=["POST"])
     router.add_api_route("/logout", _guarded(logout), methods=["POST"])
     router.add_api_route("/auth/login", _guarded(oidc_login), methods=["GET"])
-    router.add_api_route(oidc.CALLBACK_PATH, _guarded(oidc_callback), methods=["GET"])
+    router.add_api_route("/auth/callback", _guarded(oidc_callback), methods=["GET"])  # oidc.OidcConfig.redirect_url
     router.add_api_route("/open", _guarded(open_citizen), methods=["POST"])
     router.add_api_route("/what-if", _guarded(what_if_view), methods=["POST"])
     router.add_api_route("/assess", _guarded(assess), methods=["POST"])

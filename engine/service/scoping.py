@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,7 @@ from .page_records import CaseloadEntry, CaseloadIndex
 
 log = logging.getLogger("bip.access")
 SCOPED_ROLES = ("caseworker", "team_lead")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class OutOfScope(Exception):
@@ -71,27 +74,58 @@ def scope_of(role: str, user: str, team: str = "", via: str = "") -> CaseloadSco
 
 def current_assignment(data: Any, today: dt.date | None = None) -> dict | None:
     """The citizen's caseworker entry now: the latest `from` not after `today`; None when there is none."""
-    today = today or dt.date.today()
+    day = (today or dt.date.today()).isoformat()
     entries = data.get("caseworkers") if isinstance(data, dict) else None
-    best: tuple[dt.date, dict] | None = None
+    best: tuple[str, dict] | None = None
     for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        try:
-            start = dt.date.fromisoformat(str(entry.get("from", "")))
-        except ValueError:
-            continue
-        if start <= today and (best is None or start >= best[0]):
+        start = entry.get("from") if isinstance(entry, dict) else None
+        if not isinstance(start, str) or not _ISO_DATE.fullmatch(start):
+            continue  # not a date: the check itself refuses the record
+        if start <= day and (best is None or start >= best[0]):  # ISO dates sort as text
             best = (start, entry)
     return best[1] if best else None
 
 
+class _Assignments:
+    """Who has which citizens now in one caseload snapshot: kept until the snapshot or the day changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[int, str] | None = None
+        self._citizens: dict[str, CaseloadEntry] | None = None
+        self._by_caseworker: dict[str, list[str]] = {}
+        self._by_team: dict[str, list[str]] = {}
+
+    def of(
+        self, citizens: dict[str, CaseloadEntry], today: dt.date
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """The citizen ids by caseworker now and by team now, each in the caseload's order."""
+        key = (id(citizens), today.isoformat())
+        with self._lock:
+            if self._key != key or self._citizens is not citizens:
+                by_caseworker: dict[str, list[str]] = {}
+                by_team: dict[str, list[str]] = {}
+                for citizen, entry in citizens.items():
+                    current = current_assignment(entry.data, today)
+                    if current is not None:
+                        by_caseworker.setdefault(str(current.get("id", "")), []).append(citizen)
+                        if current.get("team"):
+                            by_team.setdefault(str(current["team"]), []).append(citizen)
+                self._key, self._citizens = key, citizens
+                self._by_caseworker, self._by_team = by_caseworker, by_team
+            return self._by_caseworker, self._by_team
+
+
+_ASSIGNMENTS = _Assignments()
+
+
 def visible(citizens: dict[str, CaseloadEntry], scope: CaseloadScope) -> dict[str, CaseloadEntry]:
-    """The citizens (by id) within `scope`, in the caseload's order."""
+    """The citizens (by id) within `scope`: the caseworker's own first, then the rest of the team's, each in the caseload's order."""
     if scope.everything:
         return citizens
-    today = dt.date.today()
-    return {citizen: entry for citizen, entry in citizens.items() if scope.allows(entry.data, today)}
+    by_caseworker, by_team = _ASSIGNMENTS.of(citizens, dt.date.today())
+    chosen = by_caseworker.get(scope.caseworker, []) + (by_team.get(scope.team, []) if scope.team else [])
+    return {citizen: citizens[citizen] for citizen in chosen}
 
 
 def caseload_entry(
