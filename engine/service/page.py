@@ -99,7 +99,7 @@ def _session(request: Request) -> Session:
     cached = getattr(request.state, "page_session", None)
     if cached is not None:
         return cached
-    key = _store(request).secret("session")
+    key = _store(request).session_key()
     session = sessions.decode(request.cookies.get(sessions.COOKIE_NAME), key) or Session()
     if session.signed_in and not _token_still_valid(request, session.user):
         session = Session(lang=session.lang)
@@ -143,7 +143,7 @@ def _secure(request: Request) -> bool:
 
 
 def _with_cookie(request: Request, response: Response, session: Session) -> Response:
-    response.set_cookie(**sessions.cookie_arguments(session, _store(request).secret("session"), _secure(request)))
+    response.set_cookie(**sessions.cookie_arguments(session, _store(request).session_key(), _secure(request)))
     return response
 
 
