@@ -321,3 +321,15 @@ def look_entry(
         key_id=current_key_id(store),
     )
     return decision_values(entry)
+
+
+def log_follow_up(store: Store, principal: Principal, decision: dict, kind: str, record: Record) -> str:
+    """Log a look that builds on a logged check (the page's `what-if` or citizen `view`); return its id.
+
+    The entry names the check it builds on (`facts.based_on`), its purpose and rules, and the record's hash.
+    """
+    row = look_entry(
+        store, principal, kind, decision["purpose"], record.id, basis=decision, record_hash=record_hash(record)
+    )
+    append_decisions(store, [row])
+    return str(row["decision_id"])
