@@ -118,3 +118,26 @@ def test_a_decision_id_expires(tmp_path):
         assert decision_of(store, fresh.decision_id, ANNA, "SOMEONE-ELSE") is None
     finally:
         store.close()
+
+
+def test_a_nul_in_the_purpose_is_422_not_an_unusable_log(server):  # noqa: F811
+    client, csrf = signed_in(server)
+    answer = client.post(
+        "/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-0", "purpose": "møde\x00", "as_of": AS_OF}
+    )
+    assert answer.status_code == 422, answer.text[:300]
+    assert "NUL" in answer.text and "cannot be used now" not in answer.text
+    assert signed_in_home(client)  # and the log still takes the next entry
+    fine = client.post(
+        "/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-0", "purpose": "møde", "as_of": AS_OF}
+    )
+    assert fine.status_code == 200
+
+
+@pytest.mark.parametrize("written", ["0", "20261122", "2026-W47-7", "1796342400"])
+def test_a_page_date_is_written_yyyy_mm_dd(server, written):  # noqa: F811
+    client, csrf = signed_in(server)
+    answer = client.post(
+        "/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-0", "purpose": "møde", "as_of": written}
+    )
+    assert answer.status_code == 422

@@ -36,7 +36,7 @@ from ..log.sessions import end_session, session_valid, start_session
 from ..log.store import Store
 from ..log.tokens import Principal, authenticate
 from ..messages import shown_message
-from ..record import Record
+from ..record import WRITTEN_DATE, Record
 from ..render import format_date, format_number
 from . import sessions
 from .page_records import CaseloadIndex, parse_record_text
@@ -183,6 +183,8 @@ def _date(value: Any, default: dt.date | None = None) -> dt.date | None:
     text = str(value or "").strip()
     if not text:
         return default
+    if not WRITTEN_DATE.fullmatch(text):  # YYYY-MM-DD only: not 20261122, a week date or a number
+        return None
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
