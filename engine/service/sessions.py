@@ -45,8 +45,11 @@ class Session:
         """The same session in another language (unknown languages are ignored)."""
         return replace(self, lang=lang) if lang in LANGUAGES else self
 
-    def signed_in_as(self, user: str, role: str, sid: str) -> Session:
-        """A new session for `user`, recorded by the server as `sid`: fresh CSRF token and expiry, the language kept."""
+    def signed_in_as(self, user: str, role: str, sid: str = "") -> Session:
+        """A new session for `user`, recorded by the server as `sid`: fresh CSRF token and expiry, the language kept.
+
+        Without a `sid` (one the server recorded, `bip_engine.log.sessions.start_session`) the page never accepts it.
+        """
         return Session(lang=self.lang, user=user, role=role, sid=sid)
 
     def csrf_ok(self, token: str | None) -> bool:
