@@ -255,15 +255,27 @@ def fail(message: str, code: int = EXIT_USAGE):
     click.get_current_context().exit(code)
 
 
-def open_log(url, lang, create=True):
-    """Open the decision log; a bad URL or an unreachable database is a usage error (exit 2)."""
+def open_log(url, lang, create=True, keys=False):
+    """Open the decision log; a bad URL or an unreachable database is a usage error (exit 2).
+
+    With `keys`, its pseudonym and session keys are read too: a missing key, or one an old log
+    still keeps inside it, is a usage error as well.
+    """
     from .log.errors import StoreError
     from .log.store import Store
 
     try:
-        return Store.open(url, create=create)
+        store = Store.open(url, create=create)
     except StoreError as error:
         fail(error.text(lang))
+    if keys:
+        try:
+            store.pseudonym_keys()
+            store.session_key()
+        except StoreError as error:
+            store.close()
+            fail(error.text(lang))
+    return store
 
 
 def log_answer(store, report, record, user, purpose, kind, lang) -> None:
@@ -1120,7 +1132,7 @@ def serve(ctx, host, port, workers, access_log, **options):
         )
         settings.rules, settings.guidance = Path(rules_dir), [Path(folder) for folder in guidance]
     make_checker(ctx, settings.rules, settings.guidance, settings.engine, "da")  # an invalid rulebook: exit 4
-    open_log(settings.database, "da").close()  # an unusable log: exit 2
+    open_log(settings.database, "da", keys=True).close()  # an unusable log, or its keys: exit 2
     run_service(settings, host, port, workers, access_log)
 
 

@@ -7,6 +7,8 @@ import datetime as dt
 import hashlib
 import hmac
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -186,3 +188,12 @@ def test_a_new_sqlite_log_has_the_schema_of_a_migrated_one(tmp_path):
     assert len(new) == len(old) > 10
     columns = [row[1] for row in sqlite3.connect(tmp_path / "new.sqlite").execute("PRAGMA table_info(schema_version)")]
     assert columns == [column.name for column in schema.schema_version.columns]
+
+
+def test_the_service_will_not_start_on_a_log_that_keeps_its_key_inside(tmp_path):
+    path = tmp_path / "old.sqlite"
+    _old_log(path)
+    command = [sys.executable, "-m", "bip_engine.cli", "serve", "--database", f"sqlite:///{path}", "--port", "0"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
+    assert result.returncode != 0 and "bip log move-key" in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr

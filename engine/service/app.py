@@ -69,6 +69,12 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     configure_logging()
     checker = Checker(settings.rules, settings.guidance, settings.engine)
     store = Store.open(settings.database)
+    try:  # the keys are read now: a missing one, or one still inside an old log, stops the start
+        store.pseudonym_keys()
+        store.session_key()
+    except StoreError:
+        store.close()
+        raise
     metrics = Metrics()
     reloader = Reloader(
         checker,
