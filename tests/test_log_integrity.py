@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from bip_engine import Checker, cli
-from bip_engine.log import chain
+from bip_engine.log import hashing
 from bip_engine.log.decisions import decisions_for
 from bip_engine.log.keys import PSEUDONYM_KEY_FILE_ENV
 from bip_engine.log.maintenance import rotate_key, take_checkpoint, verify_log
@@ -153,8 +153,8 @@ def test_an_inserted_entry_is_found(filled):
     finally:
         store.close()
     row.update(decision_id="inserted", seq=0, purpose="indsat bagefter")  # before the first, its hash made right
-    row["entry_hash"] = chain.entry_hash(decisions, row, chain.GENESIS)
-    row["prev_hash"] = chain.GENESIS
+    row["entry_hash"] = hashing.entry_hash(decisions, row, hashing.GENESIS)
+    row["prev_hash"] = hashing.GENESIS
     store = Store.open(url)
     try:
         with store.engine.begin() as conn:

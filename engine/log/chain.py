@@ -8,6 +8,7 @@ recorded: the hash of the last entry it deleted. Appending (`append`) takes the 
 write lock on SQLite, an advisory lock on PostgreSQL), so two writers, two processes or two
 servers never link to the same entry.
 
+How an entry is hashed is in `hashing` (the migration that brought the chain uses it too).
 `verify` reads every chain and names each entry that does not fit: a changed entry (its hash no
 longer matches its content), and a broken link (an entry deleted, inserted or moved before it).
 A checkpoint (`checkpoint`: the last `seq` and hash of each chain) kept outside the log shows also
@@ -17,17 +18,16 @@ what a chain alone cannot: that entries after it were removed, or the whole chai
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .hashing import GENESIS, entry_hash
 from .schema import assessments, decisions, purges
-from .values import dumps, iso, now, utc
+from .values import iso, now, utc
 
-GENESIS = "0" * 64
 CHAINED: dict[str, sa.Table] = {"decisions": decisions, "assessments": assessments, "purges": purges}
 ANCHORED = {
     "decisions": ("decisions_last_seq", "decisions_anchor"),
@@ -38,17 +38,6 @@ CHECKPOINT_FORMAT = "bip-log-checkpoint/1"
 CHAIN_LOCK = 4242010
 CLOCK_SKEW = dt.timedelta(minutes=5)
 """How far an entry may be dated before the one it follows (clocks of two servers, a request's own time)."""
-_LINKS = ("seq", "prev_hash", "entry_hash")
-
-
-def _plain(value: Any) -> Any:
-    return iso(value) if isinstance(value, dt.datetime) else value
-
-
-def entry_hash(table: sa.Table, values: Any, prev: str) -> str:
-    """The hash of one entry of `table` (its column values, by name) linked to `prev`."""
-    content = {column.name: _plain(values.get(column.name)) for column in table.columns if column.name not in _LINKS}
-    return hashlib.sha256(dumps({"table": table.name, "prev": prev, "entry": content}).encode("utf-8")).hexdigest()
 
 
 def _latest_purge(conn: Connection) -> Any:
@@ -104,16 +93,6 @@ def append(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> Non
     if rows:
         lock(conn)
         conn.execute(table.insert(), link(conn, table, rows))
-
-
-def rehash_existing(conn: Connection) -> None:
-    """Link the entries written before the chain existed (the migration that brought it calls this once)."""
-    for table in (decisions, assessments):
-        prev = GENESIS
-        for row in conn.execute(sa.select(table).order_by(table.c.seq)).mappings().all():
-            hashed = entry_hash(table, row, prev)
-            conn.execute(table.update().where(table.c.seq == row["seq"]).values(prev_hash=prev, entry_hash=hashed))
-            prev = hashed
 
 
 @dataclass(frozen=True)

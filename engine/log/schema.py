@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import StoreError
+from .hashing import rehash_existing
 from .values import now
 
 metadata = sa.MetaData()
@@ -325,8 +326,6 @@ def _no_update_trigger(conn: Connection, table: str, present: bool) -> None:
 
 
 def _m5_chain_and_sessions(conn: Connection) -> None:
-    from .chain import rehash_existing  # the chain's own rules, applied once to the entries already there
-
     add_columns(conn, decisions, 5)
     add_columns(conn, assessments, 5)
     create_table(conn, purges, 5)
@@ -335,7 +334,7 @@ def _m5_chain_and_sessions(conn: Connection) -> None:
     create_table(conn, session_ends, 5)
     for table in ("decisions", "assessments"):
         _no_update_trigger(conn, table, present=False)
-    rehash_existing(conn)
+    rehash_existing(conn, (decisions, assessments))  # the chain's own rule, once, for the entries already there
     for table in ("decisions", "assessments"):
         _no_update_trigger(conn, table, present=True)
 
