@@ -235,3 +235,12 @@ def test_a_key_file_that_others_may_read_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv(PSEUDONYM_KEY_FILE_ENV, str(path))
     result = bip("log", "export", "--citizen", "X", "--database", database)
     assert result.exit_code == 2 and f"chmod 600 {path}" in result.stderr, result.output
+
+
+def test_a_rotation_needs_a_key_file_when_the_key_is_given_as_a_value(tmp_path, monkeypatch):
+    database = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    Store.open(database).close()
+    monkeypatch.setenv("BIP_PSEUDONYM_KEY", "cd" * 32)
+    result = bip("log", "rotate-key", "--database", database)
+    assert result.exit_code == 2 and "BIP_PSEUDONYM_KEY_FILE" in result.stderr
+    assert not (tmp_path / "l.sqlite.pseudonym-key").exists()  # no file beside the log that nothing reads

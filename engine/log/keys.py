@@ -137,7 +137,8 @@ def key_file_for(file_env: str, default: Path | None) -> Path:
     named = os.environ.get(file_env, "").strip()
     if named:
         return Path(named)
-    if default is None:
+    value_env = file_env.removesuffix("_FILE")
+    if default is None or os.environ.get(value_env, "").strip():  # a key given as a value cannot be added to
         raise StoreError("no_key_file", file_env=file_env)
     return default
 
