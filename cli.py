@@ -2,7 +2,7 @@
 
 Exit codes: 0 done (whatever was flagged), 1 flags at or above `--fail-on` (or failing scenarios),
 2 usage error, 3 invalid citizen record (in batch work: some records rejected), 4 invalid rulebook
-or templates, 5 a part that is not installed (an extra), 70 internal error (a bug: an incident id is printed and the traceback is written to an
+or templates, 5 a part that is not installed (an extra), 6 the decision log fails `bip log verify`, 70 internal error (a bug: an incident id is printed and the traceback is written to an
 incident file, see bip_engine.incidents). The table is in docs/reference/codes.md.
 """
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 EXIT_FLAGGED, EXIT_USAGE, EXIT_REJECTED, EXIT_INVALID_RULES, EXIT_NOT_INSTALLED = 1, 2, 3, 4, 5
 EXIT_INVALID_SHEET = 6  # bip rules sheet import: a cell that cannot be used (SheetError.exit_code)
+EXIT_LOG_TAMPERED = 7  # bip log verify: an entry does not fit its chain or a checkpoint
 EXIT_INTERNAL = 70  # EX_SOFTWARE in sysexits.h: never 1, which says "flagged at or above --fail-on"
 #: The optional parts of the install, by the top-level module whose absence shows that one is missing.
 EXTRAS = {
@@ -278,15 +279,27 @@ def fail(message: str, code: int = EXIT_USAGE):
     click.get_current_context().exit(code)
 
 
-def open_log(url, lang, create=True):
-    """Open the decision log; a bad URL or an unreachable database is a usage error (exit 2)."""
+def open_log(url, lang, create=True, keys=False):
+    """Open the decision log; a bad URL or an unreachable database is a usage error (exit 2).
+
+    With `keys`, its pseudonym and session keys are read too: a missing key, or one an old log
+    still keeps inside it, is a usage error as well.
+    """
     from .log.errors import StoreError
     from .log.store import Store
 
     try:
-        return Store.open(url, create=create)
+        store = Store.open(url, create=create)
     except StoreError as error:
         fail(error.text(lang))
+    if keys:
+        try:
+            store.pseudonym_keys()
+            store.session_key()
+        except StoreError as error:
+            store.close()
+            fail(error.text(lang))
+    return store
 
 
 def log_answer(store, report, record, user, purpose, kind, lang) -> None:
@@ -945,22 +958,31 @@ def tokens_revoke(name, database, lang):
 
 @main.group(name="log")
 def log_group():
-    """The decision log: export a citizen's entries (access request) and purge old ones."""
+    """The decision log: export, purge, verify, checkpoints, keys and database roles."""
+
+
+purpose_option = click.option(
+    "--purpose", default="access request", show_default=True, help="Why the log is read (written to the log)."
+)
 
 
 @log_group.command(name="export")
 @click.option("--citizen", required=True, help="The citizen's id, as in the records.")
 @database_option
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv"]), default="json", show_default=True)
+@purpose_option
 @lang_option
-def log_export(citizen, database, fmt, lang):
-    """Write every entry and assessment about one citizen: dates, who, purposes and results."""
+def log_export(citizen, database, fmt, purpose, lang):
+    """Write every entry and assessment about one citizen: dates, who, purposes and results (the read is logged)."""
+    from .log.decisions import default_user
     from .log.errors import StoreError, message
-    from .log.export import citizen_log, write_export
+    from .log.export import read_citizen_log, write_export
+    from .log.tokens import Principal
 
     store = open_log(database, lang, create=False)
     try:
-        count = write_export(citizen_log(store, citizen), fmt, sys.stdout)
+        found = read_citizen_log(store, citizen, Principal(default_user(), "auditor"), purpose)
+        count = write_export(found, fmt, sys.stdout)
     except StoreError as error:
         fail(error.text(lang))
     finally:
@@ -1012,10 +1034,13 @@ def retention_period() -> str:
     default=retention_period,
     help="Delete entries older than this: Ny years, Nm months or Nd days. Default: the log's retention period.",
 )
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted; delete nothing.")
+@click.option("--force", is_flag=True, help="Purge even within the minimum retention period (recorded as forced).")
 @database_option
 @lang_option
-def log_purge(age, database, lang):
-    """Delete the decisions (and their assessments) older than the retention period."""
+def log_purge(age, dry_run, force, database, lang):
+    """Delete the decisions (and their assessments) older than the retention period; the purge is logged."""
+    from .log.decisions import default_user
     from .log.errors import StoreError, message
     from .log.retention import cutoff_date, purge
 
@@ -1025,12 +1050,141 @@ def log_purge(age, database, lang):
         fail(message("bad_age", lang, age=age))
     store = open_log(database, lang, create=False)
     try:
-        count = purge(store, cutoff)
+        result = purge(store, cutoff, default_user(), dry_run=dry_run, force=force)
     except StoreError as error:
         fail(error.text(lang))
     finally:
         store.close()
-    click.echo(message("purged", lang, count=count, date=cutoff.isoformat()))
+    key = "purge_dry_run" if dry_run else "purged"
+    click.echo(message(key, lang, count=result.decisions, assessments=result.assessments, date=cutoff.isoformat()))
+
+
+@log_group.command(name="verify")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A checkpoint from `bip log checkpoint`, kept elsewhere: the log must still hold what it names.",
+)
+@database_option
+@lang_option
+def log_verify(checkpoint_file, database, lang):
+    """Check the hash chains: name every entry changed, deleted, inserted or moved (exit 6 if any)."""
+    from .log.errors import StoreError, message
+    from .log.maintenance import verify_log
+
+    point = None
+    if checkpoint_file:
+        try:
+            point = json.loads(Path(checkpoint_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            fail(message("checkpoint_unreadable", lang, path=checkpoint_file, reason=str(error)))
+    store = open_log(database, lang, create=False)
+    try:
+        findings = verify_log(store, point)
+    except StoreError as error:
+        fail(error.text(lang))
+    finally:
+        store.close()
+    for finding in findings:
+        click.echo(
+            message(f"verify_{finding.problem}", lang, table=finding.table, seq=finding.seq, entry=finding.entry),
+            err=True,
+        )
+    if findings:
+        fail(message("verify_failed", lang, count=len(findings), url=store.url), EXIT_LOG_TAMPERED)
+    click.echo(message("verify_ok", lang, url=store.url))
+
+
+@log_group.command(name="checkpoint")
+@database_option
+@lang_option
+def log_checkpoint(database, lang):
+    """Print a checkpoint (JSON: each chain's last entry and hash) to keep outside the log."""
+    from .log.errors import StoreError
+    from .log.maintenance import take_checkpoint
+
+    store = open_log(database, lang, create=False)
+    try:
+        point = take_checkpoint(store)
+    except StoreError as error:
+        fail(error.text(lang))
+    finally:
+        store.close()
+    click.echo(json.dumps(point, indent=2, sort_keys=True))
+
+
+@log_group.command(name="rotate-key")
+@database_option
+@lang_option
+def log_rotate_key(database, lang):
+    """Add a new pseudonym key: new entries use it, older entries stay findable under the old ones."""
+    from .log.errors import StoreError, message
+    from .log.maintenance import rotate_key
+
+    store = open_log(database, lang, create=False)
+    try:
+        new_id, path = rotate_key(store)
+    except StoreError as error:
+        fail(error.text(lang))
+    finally:
+        store.close()
+    click.echo(message("key_rotated", lang, key_id=new_id, path=str(path)))
+
+
+@log_group.command(name="move-key")
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Where to write the key (default: $BIP_PSEUDONYM_KEY_FILE, or beside a SQLite log).",
+)
+@database_option
+@lang_option
+def log_move_key(key_file, database, lang):
+    """Move the pseudonym key a log made before bip 5 keeps inside it out, into a key file."""
+    from .log.errors import StoreError, message
+    from .log.maintenance import move_key_out
+
+    store = open_log(database, lang, create=False)
+    try:
+        path = Path(key_file) if key_file else store.pseudonym_key_file()
+        moved = move_key_out(store, path)
+    except StoreError as error:
+        fail(error.text(lang))
+    finally:
+        store.close()
+    click.echo(message("key_moved", lang, key_id=moved, path=str(path)))
+
+
+@log_group.command(name="migrate")
+@click.option(
+    "--grant",
+    "service_role",
+    default=None,
+    metavar="ROLE",
+    help="PostgreSQL: let this login role only read and append.",
+)
+@database_option
+@lang_option
+def log_migrate(service_role, database, lang):
+    """Create or upgrade the log's tables (as their owner); with --grant, set the service role's rights."""
+    from .log.errors import StoreError, message
+    from .log.maintenance import grant_service_role
+
+    store = open_log(database, lang)
+    try:
+        version = store.schema_version()
+        if service_role:
+            grant_service_role(store, service_role)
+    except StoreError as error:
+        fail(error.text(lang))
+    finally:
+        store.close()
+    click.echo(message("migrated", lang, url=store.url, version=version))
+    if service_role:
+        click.echo(message("granted", lang, role=service_role))
 
 
 @main.command()
@@ -1128,7 +1282,7 @@ def serve(ctx, host, port, workers, access_log, **options):
             load_config(settings.oidc)
         except KeyedError as error:
             fail(error.text("da"))  # unusable provider settings: exit 2
-    open_log(settings.database, "da").close()  # an unusable log: exit 2
+    open_log(settings.database, "da", keys=True).close()  # an unusable log, or its keys: exit 2
     run_service(settings, host, port, workers, access_log)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bip_engine import Checker, durable_available, load_rulebook
-from tests.postgres import postgres_url  # noqa: F401  (a real PostgreSQL server, for the decision log)
+from tests.postgres import log_keys, postgres_url  # noqa: F401  (a real PostgreSQL server, for the decision log)
 from tests.service_server import bip_server, service  # noqa: F401  (a real `bip serve`)
 
 pytest_plugins = ["bip_engine.authoring.gherkin_steps"]

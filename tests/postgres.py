@@ -114,3 +114,17 @@ def postgres_url():
                 check=False,
             )
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def log_keys(tmp_path, monkeypatch):
+    """Key files for a log on PostgreSQL (which has no folder to keep them beside): set in the environment."""
+    from bip_engine.log.keys import PSEUDONYM_KEY_FILE_ENV, SESSION_KEY_FILE_ENV, new_key, write_key_file
+
+    files = {}
+    for variable, name in ((PSEUDONYM_KEY_FILE_ENV, "pseudonym.key"), (SESSION_KEY_FILE_ENV, "session.key")):
+        path = tmp_path / name
+        write_key_file(path, (new_key(),))
+        monkeypatch.setenv(variable, str(path))
+        files[variable] = path
+    return files

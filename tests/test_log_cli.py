@@ -185,28 +185,36 @@ def test_export_for_an_access_request(db):
     store.close()
 
     as_json = bip("log", "export", "--citizen", CITIZEN, "--database", db)
-    assert as_json.exit_code == 0 and "3 poster" in as_json.stderr
+    assert as_json.exit_code == 0 and "4 poster" in as_json.stderr
     exported = json.loads(as_json.stdout)
-    assert exported["citizen_id"] == CITIZEN and len(exported["decisions"]) == 2
-    assert [item["purpose"] for item in exported["decisions"]] == ["første samtale", '=HYPERLINK("http://x")']
+    assert exported["citizen_id"] == CITIZEN
+    assert [item["kind"] for item in exported["decisions"]] == ["check", "check", "log-read"]  # this read too
+    assert [item["purpose"] for item in exported["decisions"]] == [
+        "første samtale",
+        '=HYPERLINK("http://x")',
+        "access request",
+    ]
     assert exported["decisions"][0]["phase"] == "standstill" and exported["decisions"][0]["flags"]
     assert exported["assessments"][0]["decision_id"] == decision_id
     assert NOTE_WORDS not in as_json.stdout
 
     lines = bip("log", "export", "--citizen", CITIZEN, "--database", db, "--format", "jsonl").stdout.splitlines()
-    assert [json.loads(line)["type"] for line in lines] == ["decision", "decision", "assessment"]
+    assert [json.loads(line)["type"] for line in lines] == ["decision"] * 4 + ["assessment"]
 
     table = list(
         csv.DictReader(
             io.StringIO(bip("log", "export", "--citizen", CITIZEN, "--database", db, "--format", "csv").stdout)
         )
     )
-    assert [row["type"] for row in table] == ["decision", "decision", "assessment"]
+    assert [row["type"] for row in table] == ["decision"] * 2 + ["assessment"] + ["decision"] * 3
     assert table[1]["purpose"].startswith("'=")  # a spreadsheet shows it, never runs it
     assert "caseworker_change:high" in table[0]["flags"] and table[2]["agrees"] == "false"
 
-    nobody = bip("log", "export", "--citizen", "NOBODY", "--database", db, "--format", "jsonl")
-    assert nobody.exit_code == 0 and nobody.stdout == ""
+    nobody = bip("log", "export", "--citizen", "NOBODY", "--database", db, "--format", "jsonl", "--purpose", "tjek")
+    assert nobody.exit_code == 0
+    assert [(item["kind"], item["purpose"]) for item in map(json.loads, nobody.stdout.splitlines())] == [
+        ("log-read", "tjek")
+    ]
 
 
 def test_purge_by_retention_period(db):
@@ -225,17 +233,24 @@ def test_purge_by_retention_period(db):
     store = Store.open(db)
     assert [item["purpose"] for item in decisions_for(store, CITIZEN)] == ["mødeforberedelse"]
     store.close()
-    assert bip("log", "purge", "--older-than", "0d", "--database", db).stdout.startswith("0 ")
+    refused = bip("log", "purge", "--older-than", "0d", "--database", db, "--lang", "en")
+    assert refused.exit_code == 2 and "minimum retention period (1y)" in refused.stderr
+    store = Store.open(db)
+    assert len(decisions_for(store, CITIZEN)) == 1  # nothing went
+    store.close()
+    dry = bip("log", "purge", "--older-than", "0d", "--force", "--dry-run", "--database", db, "--lang", "en")
+    assert dry.exit_code == 0 and dry.stdout.startswith("Dry run: 0 decisions"), dry.output
 
 
 @pytest.mark.postgres
-def test_cli_on_postgresql(postgres_url):
+def test_cli_on_postgresql(postgres_url, log_keys):
     url = new_database(postgres_url)
     created = bip("tokens", "create", "--name", "pg-user", "--role", "team_lead", "--database", url)
     assert created.exit_code == 0, created.output
     assert bip("check", EXAMPLE, "--log", url, "--user", "pg").exit_code == 0
     exported = json.loads(bip("log", "export", "--citizen", CITIZEN, "--database", url).stdout)
-    assert [item["user"] for item in exported["decisions"]] == ["pg"]
+    assert [item["user"] for item in exported["decisions"]][:1] == ["pg"]
+    assert [item["kind"] for item in exported["decisions"]] == ["check", "log-read"]
     assert "pg-user\tteam_lead" in bip("tokens", "list", "--database", url).stdout
 
 
@@ -288,14 +303,15 @@ def test_the_log_commands_work_without_the_web_framework(db, tmp_path):
         "check --log": bip_without_web("check", EXAMPLE, "--log", db, "--purpose", "samtale"),
         "explain --log": bip_without_web("explain", EXAMPLE, "--log", db),
         "log export": bip_without_web("log", "export", "--citizen", CITIZEN, "--database", db, "--format", "jsonl"),
-        "log purge": bip_without_web("log", "purge", "--older-than", "1d", "--database", db),
+        "log purge": bip_without_web("log", "purge", "--older-than", "1d", "--force", "--database", db),
         "tokens revoke": bip_without_web("tokens", "revoke", "revisor", "--database", db),
     }
     for name, result in runs.items():
         assert result.returncode == 0, (name, result.stderr)
         assert "web modules: []" in result.stderr and "Traceback" not in result.stderr, (name, result.stderr)
     assert "revisor\tauditor" in runs["tokens list"].stdout
-    assert [json.loads(line)["kind"] for line in runs["log export"].stdout.splitlines()] == ["check", "explain"]
+    kinds = [json.loads(line)["kind"] for line in runs["log export"].stdout.splitlines()]
+    assert kinds == ["check", "explain", "log-read"]
     store = Store.open(db)
     try:
         [decision] = decisions_for(store, CITIZEN)[:1]
@@ -311,6 +327,6 @@ def test_the_log_commands_work_without_the_web_framework(db, tmp_path):
 def test_purge_without_an_age_uses_the_logs_retention_period(db, monkeypatch):
     assert bip("check", EXAMPLE, "--log", db).exit_code == 0
     monkeypatch.setattr("bip_engine.log.retention.DEFAULT_RETENTION", "3d")
-    purged = bip("log", "purge", "--database", db, "--lang", "en")
+    purged = bip("log", "purge", "--database", db, "--lang", "en", "--force")
     assert purged.exit_code == 0, purged.output
     assert (dt.date.today() - dt.timedelta(days=3)).isoformat() in purged.stdout

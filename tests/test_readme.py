@@ -177,7 +177,7 @@ def written_commands(text: str):
     spans = re.findall(r"(?<!`)`([^`]+)`(?!`)", text) + re.findall(r"^\s*(bip .*)$", text, flags=re.M)
     for span in spans:
         for part in re.split(r"[;|&]{1,2}(?![^\[]*\])|\bthen\b", span):
-            match = re.match(r"\s*bip ((?:[a-z]+)(?: [a-z]+){0,2})(.*)", part, flags=re.S)
+            match = re.match(r"\s*bip ([a-z]+(?:-[a-z]+)*(?: [a-z]+(?:-[a-z]+)*){0,2})(.*)", part, flags=re.S)
             if not match:
                 continue
             words, rest = match.group(1).split(), match.group(2)

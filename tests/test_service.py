@@ -169,7 +169,7 @@ def test_batch_streams_rows_as_the_cli_and_accounts_for_every_line(service, tmp_
     )
     response = httpx.post(
         service.base_url + "/v1/batch",
-        params={"as_of": AS_OF},
+        params={"as_of": AS_OF, "purpose": "ugentlig triage"},
         content=body,
         timeout=30,
         headers=service.headers("team_lead", **{"Content-Type": "application/x-ndjson"}),
@@ -196,7 +196,7 @@ def test_batch_sent_in_chunks_is_read_as_it_arrives(service):
 
     response = httpx.post(
         service.base_url + "/v1/batch",
-        params={"as_of": AS_OF},
+        params={"as_of": AS_OF, "purpose": "ugentlig triage"},
         content=chunks(),
         timeout=30,
         headers=service.headers("system", **{"Content-Type": "application/x-ndjson"}),
@@ -234,7 +234,7 @@ def test_health_and_readiness_need_no_token(service):
 
 
 @pytest.mark.postgres
-def test_on_postgresql_and_503_when_the_log_is_gone(bip_server, postgres_url):
+def test_on_postgresql_and_503_when_the_log_is_gone(bip_server, postgres_url, log_keys):
     """The service on PostgreSQL; when its database disappears it is not ready and answers no check."""
     import psycopg
 
@@ -283,13 +283,19 @@ def test_metrics_count_requests_checks_and_rejections(service):
 def test_log_for_a_citizen_is_for_the_auditor(service):
     for purpose in ("første møde", "opfølgning"):
         assert post_check(service, record([3, 4], id="AUD-1"), purpose=purpose).status_code == 200
-    response = httpx.get(service.base_url + "/v1/log", params={"citizen": "AUD-1"}, headers=service.headers("auditor"))
+    search = {"citizen": "AUD-1", "purpose": "indsigtsanmodning"}
+    response = httpx.post(service.base_url + "/v1/log/search", json=search, headers=service.headers("auditor"))
     assert response.status_code == 200
     body = response.json()
     assert body["citizen_id"] == "AUD-1"
-    assert [entry["purpose"] for entry in body["decisions"]] == ["første møde", "opfølgning"]
-    other = httpx.get(service.base_url + "/v1/log", params={"citizen": "NOBODY"}, headers=service.headers("auditor"))
-    assert other.json()["decisions"] == []
+    assert [entry["purpose"] for entry in body["decisions"]] == ["første møde", "opfølgning", "indsigtsanmodning"]
+    assert [entry["kind"] for entry in body["decisions"]] == ["check", "check", "log-read"]  # the read is logged
+    other = httpx.post(
+        service.base_url + "/v1/log/search",
+        json={"citizen": "NOBODY", "purpose": "kontrol"},
+        headers=service.headers("auditor"),
+    )
+    assert [entry["kind"] for entry in other.json()["decisions"]] == ["log-read"]
 
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -343,7 +349,7 @@ ROUTES = [
     ("POST", "/v1/explain", "explain"),
     ("POST", "/v1/batch", "batch"),
     ("GET", "/v1/rulebook", "rulebook"),
-    ("GET", "/v1/log", "log"),
+    ("POST", "/v1/log/search", "log"),
     ("GET", "/metrics", "metrics"),
     ("GET", "/v1/schemas/input", "api"),
     ("GET", "/openapi.json", "api"),
@@ -353,7 +359,9 @@ ROUTES = [
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_may_do_exactly_its_permissions(service, role):
     for method, path, action in ROUTES:
-        content = json.dumps(record([3], id="ROLE-1"))
+        content = json.dumps(
+            {"citizen": "ROLE-1", "purpose": "rolle"} if path == "/v1/log/search" else record([3], id="ROLE-1")
+        )
         response = httpx.request(
             method,
             service.base_url + path,

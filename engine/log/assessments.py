@@ -10,10 +10,11 @@ import uuid
 
 import sqlalchemy as sa
 
+from . import chain
 from .decisions import MAX_TEXT
 from .errors import StoreValueError
-from .pseudonyms import pseudonym
-from .schema import assessments, decisions
+from .pseudonyms import pseudonyms
+from .schema import assessments, check_values, decisions
 from .store import Store
 from .tokens import Principal
 from .values import dumps, iso, now
@@ -45,27 +46,29 @@ def append_assessment(
             or item.get("status") not in FLAG_NOTE_STATUSES
             or not isinstance(note or "", str)
             or len(note or "") > MAX_TEXT
+            or "\x00" in (note or "")
+            or "\x00" in str(flag)
         ):
             raise StoreValueError("flag_note", flag=flag, limit=MAX_TEXT)
         notes[str(flag)] = {"status": item["status"], "note": note or ""}
     assessment_id = uuid.uuid4().hex
+    values = {
+        "assessment_id": assessment_id,
+        "decision_id": decision_id,
+        "time": now(),
+        "user_name": principal.name,
+        "role": principal.role,
+        "agrees": bool(agrees),
+        "phase": phase,
+        "reason": reason,
+        "flag_notes": dumps(notes),
+    }
+    check_values(assessments, values, MAX_TEXT)
     with store.write() as conn:
         exists = conn.execute(sa.select(decisions.c.seq).where(decisions.c.decision_id == decision_id)).first()
         if exists is None:
             raise StoreValueError("no_decision", decision_id=decision_id)
-        conn.execute(
-            assessments.insert().values(
-                assessment_id=assessment_id,
-                decision_id=decision_id,
-                time=now(),
-                user_name=principal.name,
-                role=principal.role,
-                agrees=bool(agrees),
-                phase=phase,
-                reason=reason,
-                flag_notes=dumps(notes),
-            )
-        )
+        chain.append(conn, assessments, [values])
     return assessment_id
 
 
@@ -74,7 +77,7 @@ def assessments_for(store: Store, citizen_id: str) -> list[dict]:
     query = (
         sa.select(assessments)
         .join(decisions, decisions.c.decision_id == assessments.c.decision_id)
-        .where(decisions.c.citizen == pseudonym(store, citizen_id))
+        .where(decisions.c.citizen.in_(pseudonyms(store, citizen_id)))
         .order_by(assessments.c.time, assessments.c.seq)
     )
     with store.read() as conn:

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from . import chain
 from .errors import StoreValueError
-from .pseudonyms import pseudonym
-from .schema import decisions
+from .pseudonyms import current_key_id, pseudonym, pseudonyms
+from .schema import check_values, decisions
 from .store import Store
 from .tokens import Principal
 from .values import dumps, iso, utc
@@ -28,8 +29,12 @@ from .values import dumps, iso, utc
 if TYPE_CHECKING:
     from .. import Record, Report
 
-KINDS = ("check", "explain")
+KINDS = ("check", "explain", "batch", "view", "what-if", "log-read")
+"""What an entry records: a check or explain (API, page, CLI), one citizen of a batch, a page view of a
+logged check (the citizen version), a what-if on it, or a read of the citizen's log entries."""
 MAX_TEXT = 4000
+DECISION_WINDOW = dt.timedelta(hours=8)
+"""How long a decision id stays usable (by the user who made it) for the page's follow-ups."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class DecisionEntry:
     user: str
     role: str
     purpose: str
-    kind: str  # check | explain
+    kind: str  # one of KINDS
     citizen: str  # pseudonym
     as_of: str
     rules_as_of: str | None
@@ -55,6 +60,7 @@ class DecisionEntry:
     flags: list[dict]  # [{"id", "severity"}]
     facts: dict
     record_hash: str
+    key_id: str | None = None
 
 
 def new_decision_id() -> str:
@@ -102,6 +108,7 @@ def decision_entry(
         flags=[{"id": flag.id, "severity": flag.severity} for flag in report.flags],
         facts=dict(report.facts),
         record_hash=record_hash(record),
+        key_id=current_key_id(store),
     )
 
 
@@ -130,7 +137,28 @@ def append_decision(store: Store, entry: DecisionEntry) -> None:
 def append_decisions(store: Store, rows: list[dict[str, Any]]) -> None:
     """Append decisions (each from `decision_values`) in one transaction: all are committed on return, or none."""
     with store.write() as conn:
-        conn.execute(decisions.insert(), rows)
+        chain.append(conn, decisions, rows)
+
+
+def append_each(store: Store, rows: list[dict[str, Any]]) -> list[Exception | None]:
+    """Append decisions together; if that fails, each alone, so one bad row never fails the others.
+
+    The outcome of each row, in order: None when it is committed, else the error that refused it.
+    """
+    try:
+        append_decisions(store, rows)
+        return [None] * len(rows)
+    except Exception:  # find which row it was: each is tried on its own below
+        if len(rows) == 1:
+            raise
+    outcomes: list[Exception | None] = []
+    for row in rows:
+        try:
+            append_decisions(store, [row])
+            outcomes.append(None)
+        except Exception as error:  # noqa: BLE001 - this row's own failure, answered to its own request
+            outcomes.append(error)
+    return outcomes
 
 
 def try_append_decisions(store: Store, rows: list[dict[str, Any]]) -> bool:
@@ -142,15 +170,13 @@ def try_append_decisions(store: Store, rows: list[dict[str, Any]]) -> bool:
     """
     if store.dialect != "sqlite":
         return False
-    return store.write_if_free(lambda conn: conn.execute(decisions.insert(), rows))
+    return store.write_if_free(lambda conn: chain.append(conn, decisions, rows))
 
 
 def decision_values(entry: DecisionEntry) -> dict[str, Any]:
     """The row of one decision, checked (`StoreValueError` for a kind or purpose the log refuses)."""
     if entry.kind not in KINDS:
         raise StoreValueError("kind", kind=entry.kind, kinds=", ".join(KINDS))
-    if len(entry.purpose) > MAX_TEXT:
-        raise StoreValueError("too_long", field="purpose", limit=MAX_TEXT)
     values = {
         "decision_id": entry.decision_id,
         "time": utc(entry.time),
@@ -171,7 +197,9 @@ def decision_values(entry: DecisionEntry) -> dict[str, Any]:
         "flags": dumps(list(entry.flags)),
         "facts": dumps(entry.facts),
         "record_hash": entry.record_hash,
+        "key_id": entry.key_id,
     }
+    check_values(decisions, values, MAX_TEXT)
     return values
 
 
@@ -197,6 +225,7 @@ def _as_dict(row: Any) -> dict:
         "flags": json.loads(row.flags),
         "facts": json.loads(row.facts),
         "record_hash": row.record_hash,
+        "key_id": row.key_id,
     }
 
 
@@ -211,7 +240,7 @@ def decisions_for(store: Store, citizen_id: str) -> list[dict]:
     """Every logged decision about a citizen (id in clear; looked up by pseudonym), oldest first."""
     query = (
         sa.select(decisions)
-        .where(decisions.c.citizen == pseudonym(store, citizen_id))
+        .where(decisions.c.citizen.in_(pseudonyms(store, citizen_id)))
         .order_by(decisions.c.time, decisions.c.seq)
     )
     with store.read() as conn:
@@ -222,7 +251,7 @@ def latest_decision(store: Store, citizen_id: str, kind: str = "check") -> dict 
     """The citizen's most recent decision of `kind`, or None."""
     query = (
         sa.select(decisions)
-        .where(decisions.c.citizen == pseudonym(store, citizen_id), decisions.c.kind == kind)
+        .where(decisions.c.citizen.in_(pseudonyms(store, citizen_id)), decisions.c.kind == kind)
         .order_by(decisions.c.time.desc(), decisions.c.seq.desc())
         .limit(1)
     )
@@ -235,3 +264,72 @@ def count_decisions(store: Store) -> int:
     """How many decisions the log holds."""
     with store.read() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(decisions)).scalar_one()
+
+
+def decision_of(store: Store, decision_id: str, principal: Principal, citizen_id: str | None = None) -> dict | None:
+    """A logged check that `principal` may build on (a what-if, the citizen version, an assessment), or None.
+
+    Only the user who made the decision, in the same role, within `DECISION_WINDOW` of it, and (when
+    `citizen_id` is given) only about that citizen: a decision id is not a ticket for anyone else.
+    """
+    decision = find_decision(store, decision_id) if decision_id else None
+    if decision is None or decision["kind"] != "check":
+        return None
+    if decision["user"] != principal.name or decision["role"] != principal.role:
+        return None
+    made = dt.datetime.fromisoformat(decision["time"].replace("Z", "+00:00"))
+    if not dt.timedelta(0) <= dt.datetime.now(dt.UTC) - made <= DECISION_WINDOW:
+        return None
+    if citizen_id is not None and decision["citizen"] not in pseudonyms(store, citizen_id):
+        return None
+    return decision
+
+
+def look_entry(
+    store: Store,
+    principal: Principal,
+    kind: str,
+    purpose: str,
+    citizen_id: str,
+    basis: dict | None = None,
+    **result: Any,
+) -> dict[str, Any]:
+    """The row of a look at a citizen's data that is not a check of its own: a batch line, a page view,
+    a what-if or a log read. `basis` is the logged decision it builds on (its rules are copied);
+    `result` may give phase, confidence, flags, facts and record_hash."""
+    basis = basis or {}
+    entry = DecisionEntry(
+        decision_id=new_decision_id(),
+        time=dt.datetime.now(dt.UTC),
+        user=principal.name,
+        role=principal.role,
+        purpose=purpose,
+        kind=kind,
+        citizen=pseudonym(store, citizen_id),
+        as_of=str(result.get("as_of") or basis.get("as_of") or dt.date.today().isoformat()),
+        rules_as_of=basis.get("rules_as_of"),
+        rulebook_name=str(result.get("rulebook_name") or basis.get("rulebook_name") or ""),
+        rulebook_version=str(result.get("rulebook_version") or basis.get("rulebook_version") or ""),
+        rulebook_hash=str(result.get("rulebook_hash") or basis.get("rulebook_hash") or ""),
+        release=basis.get("release"),
+        engine=str(result.get("engine") or basis.get("engine") or ""),
+        phase=result.get("phase"),
+        confidence=result.get("confidence"),
+        flags=list(result.get("flags") or []),
+        facts=dict(result.get("facts") or ({"based_on": basis["decision_id"]} if basis else {})),
+        record_hash=str(result.get("record_hash") or ""),
+        key_id=current_key_id(store),
+    )
+    return decision_values(entry)
+
+
+def log_follow_up(store: Store, principal: Principal, decision: dict, kind: str, record: Record) -> str:
+    """Log a look that builds on a logged check (the page's `what-if` or citizen `view`); return its id.
+
+    The entry names the check it builds on (`facts.based_on`), its purpose and rules, and the record's hash.
+    """
+    row = look_entry(
+        store, principal, kind, decision["purpose"], record.id, basis=decision, record_hash=record_hash(record)
+    )
+    append_decisions(store, [row])
+    return str(row["decision_id"])

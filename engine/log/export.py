@@ -1,4 +1,8 @@
-"""The export for a citizen's access request: everything the log holds about one citizen."""
+"""The export for a citizen's access request: everything the log holds about one citizen.
+
+Reading it is itself a look at the citizen's data: `read_citizen_log` appends a `log-read` entry
+(who, why) before it returns what the log holds, so the next export shows this one too.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ import json
 from typing import IO, Any
 
 from .assessments import assessments_for
-from .decisions import decisions_for
+from .decisions import append_decisions, decisions_for, look_entry
 from .pseudonyms import pseudonym
 from .store import Store
+from .tokens import Principal
 
 EXPORT_FORMATS = ("json", "jsonl", "csv")
 CSV_COLUMNS = (
@@ -49,6 +54,12 @@ def citizen_log(store: Store, citizen_id: str) -> dict:
         "decisions": decisions_for(store, citizen_id),
         "assessments": assessments_for(store, citizen_id),
     }
+
+
+def read_citizen_log(store: Store, citizen_id: str, principal: Principal, purpose: str) -> dict:
+    """Log that `principal` reads the citizen's entries for `purpose`, then return them (`citizen_log`)."""
+    append_decisions(store, [look_entry(store, principal, "log-read", purpose, citizen_id)])
+    return citizen_log(store, citizen_id)
 
 
 def _csv_cell(value: Any) -> str:

@@ -9,12 +9,14 @@ The schema is versioned: `schema_version` lists the migrations applied, and `mig
 missing ones from `MIGRATIONS` in one transaction (holding a lock on PostgreSQL, so two processes
 starting at once do not both migrate). Decisions and assessments are append-only: the database
 itself refuses an UPDATE (a trigger), and a DELETE outside a purge (a trigger that only lets rows
-older than the purge's cutoff go).
+older than the purge's cutoff go). Triggers stop a mistake, not an attacker who may write the
+file or owns the tables: each entry also carries the hash of the one before (`chain`), so `bip log
+verify` finds what was changed, and on PostgreSQL the service connects as a role that may only
+INSERT and SELECT (`roles`).
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import StoreError
+from .hashing import rehash_existing
 from .values import now
 
 metadata = sa.MetaData()
@@ -77,6 +80,9 @@ decisions = sa.Table(
     sa.Column("record_hash", sa.String(64), nullable=False),
     sa.Column("rules_as_of", sa.String(10), **since(4)),
     sa.Column("release", sa.String(200), **since(4)),
+    sa.Column("key_id", sa.String(16), **since(5)),
+    sa.Column("prev_hash", sa.String(64), **since(5)),
+    sa.Column("entry_hash", sa.String(64), **since(5)),
 )
 purge_window = sa.Table("purge_window", metadata, sa.Column("cutoff", Timestamp, nullable=False))
 assessments = sa.Table(
@@ -92,6 +98,40 @@ assessments = sa.Table(
     sa.Column("phase", sa.String(64)),
     sa.Column("reason", sa.Text),
     sa.Column("flag_notes", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), **since(5)),
+    sa.Column("entry_hash", sa.String(64), **since(5)),
+)
+purges = sa.Table(
+    "purges",
+    metadata,
+    sa.Column("seq", Sequence, primary_key=True),
+    sa.Column("time", Timestamp, nullable=False),
+    sa.Column("user_name", sa.String(200), nullable=False),
+    sa.Column("cutoff", sa.String(10), nullable=False),
+    sa.Column("forced", sa.Boolean, nullable=False),
+    sa.Column("decisions_deleted", sa.Integer, nullable=False),
+    sa.Column("assessments_deleted", sa.Integer, nullable=False),
+    sa.Column("decisions_last_seq", sa.BigInteger, nullable=False),
+    sa.Column("decisions_anchor", sa.String(64), nullable=False),
+    sa.Column("assessments_last_seq", sa.BigInteger, nullable=False),
+    sa.Column("assessments_anchor", sa.String(64), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("entry_hash", sa.String(64), nullable=False),
+)
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("sid_hash", sa.String(64), primary_key=True),
+    sa.Column("user_name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Column("expires", Timestamp, nullable=False),
+)
+session_ends = sa.Table(
+    "session_ends",
+    metadata,
+    sa.Column("sid_hash", sa.String(64), primary_key=True),
+    sa.Column("ended", Timestamp, nullable=False),
 )
 
 
@@ -137,7 +177,7 @@ class Migration:
 def _m1_meta_and_tokens(conn: Connection) -> None:
     create_table(conn, meta, 1)
     create_table(conn, tokens, 1)
-    conn.execute(meta.insert().values(key="secret", value=secrets.token_hex(32)))
+    # Until version 5 the pseudonym secret was kept here; a new log keeps no key (`keys`).
 
 
 def _m2_decisions(conn: Connection) -> None:
@@ -248,11 +288,63 @@ def _m4_dated_rules(conn: Connection) -> None:
     add_columns(conn, decisions, 4)
 
 
+def _append_only(conn: Connection, table: str) -> None:
+    """Make the database refuse an UPDATE, a DELETE and (PostgreSQL) a TRUNCATE of `table`."""
+    if conn.dialect.name == "postgresql":
+        for event, each in (("UPDATE", "ROW"), ("DELETE", "ROW"), ("TRUNCATE", "STATEMENT")):
+            conn.execute(
+                sa.text(
+                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+                    f"FOR EACH {each} EXECUTE FUNCTION bip_refuse_change()"
+                )
+            )
+    else:
+        for event in ("UPDATE", "DELETE"):
+            conn.execute(
+                sa.text(f"""
+                CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table}
+                BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: {table} cannot be changed'); END""")
+            )
+
+
+def _no_update_trigger(conn: Connection, table: str, present: bool) -> None:
+    """Drop (present=False) or make again the trigger that refuses an UPDATE of `table`."""
+    name = f"{table}_no_update"
+    if not present:
+        on = f" ON {table}" if conn.dialect.name == "postgresql" else ""
+        conn.execute(sa.text(f"DROP TRIGGER {name}{on}"))
+    elif conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text(f"CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION bip_refuse_change()")
+        )
+    else:
+        conn.execute(
+            sa.text(f"""
+            CREATE TRIGGER {name} BEFORE UPDATE ON {table}
+            BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: {table} cannot be changed'); END""")
+        )
+
+
+def _m5_chain_and_sessions(conn: Connection) -> None:
+    add_columns(conn, decisions, 5)
+    add_columns(conn, assessments, 5)
+    create_table(conn, purges, 5)
+    _append_only(conn, "purges")
+    create_table(conn, sessions, 5)
+    create_table(conn, session_ends, 5)
+    for table in ("decisions", "assessments"):
+        _no_update_trigger(conn, table, present=False)
+    rehash_existing(conn, (decisions, assessments))  # the chain's own rule, once, for the entries already there
+    for table in ("decisions", "assessments"):
+        _no_update_trigger(conn, table, present=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "meta (the database's secret) and API tokens", _m1_meta_and_tokens),
+    Migration(1, "meta and API tokens", _m1_meta_and_tokens),
     Migration(2, "the decision log, append-only", _m2_decisions),
     Migration(3, "the caseworkers' assessments of decisions, append-only", _m3_assessments),
     Migration(4, "decisions record the rules' date and release (dated rules)", _m4_dated_rules),
+    Migration(5, "hash chain, key ids, purge entries and server-side sessions", _m5_chain_and_sessions),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -283,3 +375,27 @@ def migrate(engine: Engine, migrations: tuple[Migration, ...] = MIGRATIONS) -> i
                         )
                     )
             return max(current, known)
+
+
+FIELD_NAMES = {"user_name": "user"}
+"""The names a refused value is shown by, where the column's name is not the one users know."""
+
+
+def check_values(table: sa.Table, values: dict[str, Any], text_limit: int) -> None:
+    """Refuse (`StoreValueError`) a value the database would: a NUL character, or text longer than its column.
+
+    Checked before writing, so one bad entry is answered on its own (422) and never fails the
+    entries committed with it.
+    """
+    from .errors import StoreValueError
+
+    for column in table.columns:
+        value = values.get(column.name)
+        if not isinstance(value, str):
+            continue
+        field = FIELD_NAMES.get(column.name, column.name)
+        if "\x00" in value:
+            raise StoreValueError("nul", field=field)
+        limit = getattr(column.type, "length", None) or (text_limit if column.name in ("purpose", "reason") else None)
+        if limit is not None and len(value) > limit:
+            raise StoreValueError("too_long", field=field, limit=limit)

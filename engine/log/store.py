@@ -12,18 +12,30 @@ modules beside this one (tokens, pseudonyms, decisions, assessments, retention, 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import StoreError
+from .keys import (
+    PSEUDONYM_KEY_ENV,
+    PSEUDONYM_KEY_FILE_ENV,
+    PSEUDONYM_SUFFIX,
+    SESSION_KEY_ENV,
+    SESSION_KEY_FILE_ENV,
+    SESSION_SUFFIX,
+    PseudonymKeys,
+    key_file_for,
+    load_pseudonym_keys,
+    load_session_key,
+    new_key,
+)
 from .locks import WriterQueue
 from .schema import meta, migrate, schema_version
 
@@ -56,7 +68,7 @@ def _sqlite_engine(url: sa.URL, create: bool) -> Engine:
     if not memory and not create and not os.path.exists(path):
         raise StoreError("missing", url=str(url))
     if not memory and not os.path.exists(path):
-        try:  # the log holds pseudonyms and the database secret: readable by its owner only
+        try:  # the log holds pseudonyms: readable by its owner only
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         except OSError as error:
             raise StoreError("unreachable", url=str(url), reason=error.strerror or str(error)) from None
@@ -96,19 +108,24 @@ def _postgresql_engine(url: sa.URL) -> Engine:
     )
 
 
+def _configured(*names: str) -> bool:
+    return any(os.environ.get(name, "").strip() for name in names)
+
+
 def _first_line(error: BaseException) -> str:
     inner = getattr(error, "orig", None) or error
     return (str(inner).strip().splitlines() or [type(inner).__name__])[0]
 
 
 class Store:
-    """The decision log's database: connections, transactions and its secret; safe to share between threads."""
+    """The decision log's database: connections, transactions and its keys (kept outside it); safe to share between threads."""
 
     def __init__(self, engine: Engine):
         self._engine = engine
         self.url = engine.url.render_as_string(hide_password=True)
-        self._secrets: dict[str, bytes] = {}
-        self._master: bytes | None = None
+        self._pseudonym_keys: PseudonymKeys | None = None
+        self._session_key: bytes | None = None
+        self._memory = self.dialect == "sqlite" and engine.url.database in (None, "", ":memory:")
         self._lock = threading.Lock()
         self._write_lock: Any = contextlib.nullcontext()
         if self.dialect == "sqlite" and engine.url.database not in (None, "", ":memory:"):
@@ -218,19 +235,46 @@ class Store:
         except sa.exc.DBAPIError as error:
             raise StoreError("unreachable", url=self.url, reason=_first_line(error)) from None
 
-    def secret(self, purpose: str) -> bytes:
-        """A 32-byte secret for `purpose` (e.g. "cookies"), derived from this database's own secret."""
-        found = self._secrets.get(purpose)
-        if found is None:
+    def _key_default(self, suffix: str) -> Path | None:
+        """The key file beside a SQLite log (`<database><suffix>`); None for PostgreSQL or memory."""
+        database = self._engine.url.database if self.dialect == "sqlite" else None
+        return Path(database + suffix) if database not in (None, "", ":memory:") else None
+
+    def pseudonym_keys(self) -> PseudonymKeys:
+        """The pseudonym keys (`keys`), read once; `StoreError` when the log still keeps its old key inside."""
+        if self._pseudonym_keys is None:
             with self._lock:
-                if self._master is None:
-                    with self.read() as conn:
-                        value = conn.execute(sa.select(meta.c.value).where(meta.c.key == "secret")).scalar_one()
-                    self._master = bytes.fromhex(value)
-                master = self._master
-            found = hmac.new(master, b"bip-secret:" + purpose.encode("utf-8"), hashlib.sha256).digest()
-            self._secrets[purpose] = found
-        return found
+                if self._pseudonym_keys is None:
+                    if self.legacy_secret() is not None:
+                        raise StoreError("key_in_log", url=self.url)
+                    if self._memory and not _configured(PSEUDONYM_KEY_FILE_ENV, PSEUDONYM_KEY_ENV):
+                        self._pseudonym_keys = PseudonymKeys((new_key(),), "memory")  # gone with the log
+                    else:
+                        self._pseudonym_keys = load_pseudonym_keys(self._key_default(PSEUDONYM_SUFFIX))
+        return self._pseudonym_keys
+
+    def session_key(self) -> bytes:
+        """The key that signs the page's session cookies (`keys`), read once; never derived from the log."""
+        if self._session_key is None:
+            with self._lock:
+                if self._session_key is None:
+                    memory = self._memory and not _configured(SESSION_KEY_FILE_ENV, SESSION_KEY_ENV)
+                    self._session_key = new_key() if memory else load_session_key(self._key_default(SESSION_SUFFIX))
+        return self._session_key
+
+    def pseudonym_key_file(self) -> Path:
+        """The file a key rotation writes (`BIP_PSEUDONYM_KEY_FILE`, else the one beside a SQLite log)."""
+        return key_file_for(PSEUDONYM_KEY_FILE_ENV, self._key_default(PSEUDONYM_SUFFIX))
+
+    def forget_keys(self) -> None:
+        """Read the keys again on their next use (after a rotation)."""
+        with self._lock:
+            self._pseudonym_keys = None
+
+    def legacy_secret(self) -> str | None:
+        """The secret a log made before version 5 kept in its `meta` table (hex), or None."""
+        with self.read() as conn:
+            return conn.execute(sa.select(meta.c.value).where(meta.c.key == "secret")).scalar()
 
     def checkpoint_later(self) -> None:
         """Leave checkpoints of a SQLite log to `checkpoint` (the service calls it from a thread).

@@ -2,8 +2,10 @@
 
 Answers are those of the CLI: `/v1/check` returns byte for byte what `bip check --format json`
 prints for the same record and rules; `/v1/batch` returns the rows of `bip batch --format jsonl`.
-Every check and explain is appended to the decision log before the answer leaves (the call
-fails with 503 when the log cannot be written: no answer without its log entry).
+Every look at a citizen's data is appended to the decision log before the answer leaves: each
+check and explain, each citizen of a batch (kind `batch`), each read of the log (`log-read`). The
+call fails with 503 when the log cannot be written (no answer without its log entry), and with 422
+when a value would not fit it. No citizen id goes in a URL: the log is searched by POST.
 """
 
 from __future__ import annotations
@@ -30,9 +32,16 @@ from ..caseload.output import write_jsonl
 from ..caseload.readers import RawLine, not_utf8_line
 from ..check import Checker, report_json
 from ..errors import Problem, RecordError, problem
-from ..log.decisions import DecisionEntry, append_decision, decision_entry, decision_values
-from ..log.errors import StoreError
-from ..log.export import citizen_log
+from ..log.decisions import (
+    DecisionEntry,
+    append_decision,
+    append_decisions,
+    decision_entry,
+    decision_values,
+    look_entry,
+)
+from ..log.errors import StoreError, StoreValueError
+from ..log.export import read_citizen_log
 from ..log.tokens import Principal
 from ..record import IsoDate, Record
 from ..report import Report
@@ -147,6 +156,20 @@ class Readiness(BaseModel):
     reasons: list[str] = Field(default_factory=list, description="Why the service is not ready (empty when ready)")
     last_reload: dict[str, Any] | None = None
     last_reload_error: dict[str, Any] | None = None
+
+
+class LogSearch(BaseModel):
+    """Whose log entries an auditor reads, and why (the read is itself logged)."""
+
+    citizen: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="The citizen id, in clear (it is pseudonymised)",
+    )
+    purpose: str = Field(
+        min_length=1, max_length=PURPOSE_MAX_LENGTH, pattern=r"^[^\x00-\x1f\x7f]+$", description="Why the log is read"
+    )
 
 
 class CitizenLog(BaseModel):
@@ -302,12 +325,18 @@ def router() -> APIRouter:
         request: Request,
         as_of: IsoDate | None = AsOf,
         lang: Literal["da", "en"] = Lang,
+        purpose: str = purpose_limit,
         principal: Principal = ALLOWED["batch"],
     ) -> Response:
-        """Triage rows for every record, streamed as they are evaluated, and the N = M + K summary last."""
+        """Triage rows for every record, streamed as they are evaluated, and the N = M + K summary last.
+
+        Each citizen checked is a look at their data: one log entry (kind `batch`) each, with the
+        purpose, committed before the citizen's row is sent.
+        """
         _require_type(request, JSONL_TYPES + JSON_TYPES)
         settings = BatchSettings(None, services(request.app).checker.engine, as_of or dt.date.today(), lang)
-        return DuplexStreamingResponse(_batch_lines(request, settings), media_type="application/x-ndjson")
+        asking = Asking(principal, purpose, lang, settings.as_of)
+        return DuplexStreamingResponse(_batch_lines(request, settings, asking), media_type="application/x-ndjson")
 
     @api.get(
         "/v1/rulebook",
@@ -366,29 +395,22 @@ def router() -> APIRouter:
         """The JSON Schema of the report (as `bip schema output`)."""
         return output_schema()
 
-    @api.get(
-        "/v1/log",
+    @api.post(
+        "/v1/log/search",
         tags=["log"],
         summary="The decision log for one citizen (auditor)",
         response_model=CitizenLog,
         responses=openapi_responses(400, 401, 403, 503),
     )
-    def citizen_decisions(
-        request: Request,
-        citizen: str = Query(
-            ...,
-            min_length=1,
-            max_length=200,
-            pattern=r"^[^\x00-\x1f\x7f]+$",
-            description="The citizen id, in clear (it is pseudonymised)",
-        ),
-        principal: Principal = ALLOWED["log"],
-    ) -> dict[str, Any]:
-        """Every decision and assessment about the citizen, oldest first (for an access request)."""
+    def citizen_decisions(request: Request, search: LogSearch, principal: Principal = ALLOWED["log"]) -> dict[str, Any]:
+        """Every decision and assessment about the citizen, oldest first (for an access request).
+
+        The citizen id is in the body, never the URL; the read is logged (kind `log-read`) first.
+        """
         try:
-            return citizen_log(services(request.app).store, citizen)
+            return read_citizen_log(services(request.app).store, search.citizen, principal, search.purpose)
         except StoreError as error:
-            raise ProblemError("not-ready", error.text(language(request))) from None
+            raise unlogged(error, language(request)) from None
 
     @api.get(
         "/healthz",
@@ -499,6 +521,9 @@ def check_answer(app: FastAPI, record: Record, asking: Asking, fmt: str) -> Chec
 
 
 def unlogged(error: StoreError, lang: str) -> ProblemError:
+    """The problem for an entry the log did not take: 422 for a value it refuses, else 503."""
+    if isinstance(error, StoreValueError):
+        return ProblemError("invalid-value", messages.text("api.log_value", lang, reason=error.text(lang)))
     return ProblemError("not-ready", messages.text("api.log_failed", lang, reason=error.text(lang)))
 
 
@@ -564,7 +589,7 @@ def _with_lines(problems: list[Problem], text: str, checker: Checker) -> list[Pr
 # --- batch ------------------------------------------------------------------------------------------
 
 
-async def _batch_lines(request: Request, settings: BatchSettings) -> AsyncIterator[str]:
+async def _batch_lines(request: Request, settings: BatchSettings, asking: Asking) -> AsyncIterator[str]:
     """Read the body line by line as it arrives; evaluate each chunk's lines in the threadpool."""
     summary = Summary()
     pending, number = b"", 0
@@ -573,12 +598,18 @@ async def _batch_lines(request: Request, settings: BatchSettings) -> AsyncIterat
             pending += chunk
             *complete, pending = pending.split(b"\n")
             if complete:
-                out = await run_in_threadpool(_evaluate_lines, request.app, complete, number, settings, summary)
+                out = await run_in_threadpool(_evaluate_lines, request.app, complete, number, settings, summary, asking)
                 number += len(complete)
                 if out:
                     yield out
         if pending.strip():
-            yield await run_in_threadpool(_evaluate_lines, request.app, [pending], number, settings, summary)
+            yield await run_in_threadpool(_evaluate_lines, request.app, [pending], number, settings, summary, asking)
+    except StoreError as error:  # the log refused the entries: the rows they cover are not sent
+        lang = settings.lang
+        failed = unlogged(error, lang)
+        yield json.dumps({"error": {"status": failed.status, "detail": failed.detail}}, ensure_ascii=False) + "\n"
+        yield json.dumps({"summary": {**summary.as_dict(), "complete": False}}, ensure_ascii=False) + "\n"
+        return
     except ProblemError as error:  # the body passed the limit after the answer began
         yield json.dumps({"error": {"status": error.status, "detail": error.detail}}, ensure_ascii=False) + "\n"
         yield json.dumps({"summary": {**summary.as_dict(), "complete": False}}, ensure_ascii=False) + "\n"
@@ -586,7 +617,10 @@ async def _batch_lines(request: Request, settings: BatchSettings) -> AsyncIterat
     yield json.dumps({"summary": {**summary.as_dict(), "complete": True}}, ensure_ascii=False) + "\n"
 
 
-def _evaluate_lines(app: FastAPI, lines: list[bytes], start: int, settings: BatchSettings, summary: Summary) -> str:
+def _evaluate_lines(
+    app: FastAPI, lines: list[bytes], start: int, settings: BatchSettings, summary: Summary, asking: Asking
+) -> str:
+    """The output lines of a chunk of batch lines; the log entries of its citizens are committed first."""
     items: list[Any] = []  # RawLine or ReadProblem, as evaluate_stream takes them
     for number, raw in enumerate(lines, start + 1):
         source = f"line {number}"
@@ -599,7 +633,35 @@ def _evaluate_lines(app: FastAPI, lines: list[bytes], start: int, settings: Batc
             items.append(RawLine(source, text))
     out = io.StringIO()
     rejected = 0
-    for result in evaluate_stream(items, settings, 1, checker=services(app).checker):
+    checker = services(app).checker
+    results = list(evaluate_stream(items, settings, 1, checker=checker))
+    book = checker.rulebook
+    rules: dict[str, Any] = {
+        "rulebook_name": book.name,
+        "rulebook_version": book.version,
+        "rulebook_hash": book.content_hash,
+        "engine": checker.engine,
+        "as_of": settings.as_of.isoformat(),
+    }
+    store = services(app).store
+    rows = [
+        look_entry(
+            store,
+            asking.principal,
+            "batch",
+            asking.purpose,
+            result.citizen_id,
+            phase=result.phase,
+            confidence=result.confidence,
+            flags=[{"id": flag} for flag in result.flags],
+            **rules,
+        )
+        for result in results
+        if not isinstance(result, Rejection)
+    ]
+    if rows:
+        append_decisions(store, rows)  # committed before any of these citizens' rows is sent
+    for result in results:
         summary.add(result)
         if isinstance(result, Rejection):
             rejected += 1

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import messages
 from ..check import Checker
-from ..log.errors import StoreError
+from ..log.errors import StoreError, StoreValueError
 from ..log.store import Store
 from .logs import configure_logging
 from .metrics import Metrics
@@ -73,6 +73,12 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     configure_logging()
     checker = Checker(settings.rules, settings.guidance, settings.engine)
     store = Store.open(settings.database)
+    try:  # the keys are read now: a missing one, or one still inside an old log, stops the start
+        store.pseudonym_keys()
+        store.session_key()
+    except StoreError:
+        store.close()
+        raise
     metrics = Metrics()
     reloader = Reloader(
         checker,
@@ -133,6 +139,9 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     @app.exception_handler(StoreError)
     async def _store_unusable(request: Request, error: StoreError) -> Response:
         lang = language(request)
+        if isinstance(error, StoreValueError):  # a value the log refuses: this request's fault alone (422)
+            detail = messages.text("api.log_value", lang, reason=error.text(lang))
+            return problem_response(ProblemError("invalid-value", detail), request.url.path, lang)
         detail = messages.text("api.log_unavailable", lang, reason=error.text(lang))
         return problem_response(ProblemError("not-ready", detail), request.url.path, lang)
 

@@ -9,8 +9,9 @@ the rest; the page only arranges it.
 Sign-in is through the municipality's identity provider (`--oidc`, `bip_engine.service.oidc`), else a
 personal token (or the reverse proxy's identity headers with `--trust-proxy`); the session is a signed cookie (`sessions.py`) and every POST form carries the session's CSRF token,
 which the server checks before doing anything else. Opening a citizen is a logged lookup with
-its purpose; a what-if is not logged; the caseworker's assessment is stored with the decision it
-answers.
+its purpose; its follow-ups (a what-if, the citizen version, an assessment) accept its decision
+id only from the user who made it, within `DECISION_WINDOW`, and the what-if and the citizen
+version are logged too; the caseworker's assessment is stored with the decision it answers.
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ from starlette.types import Scope
 from .. import messages
 from ..errors import BipError, Problem, RecordError, problem
 from ..log.assessments import append_assessment
-from ..log.decisions import find_decision
-from ..log.pseudonyms import pseudonym
+from ..log.decisions import decision_of, log_follow_up
+from ..log.sessions import end_session, session_valid, start_session
 from ..log.store import Store
-from ..log.tokens import Principal, authenticate, list_tokens
+from ..log.tokens import Principal, authenticate
 from ..messages import shown_message
-from ..record import Record
+from ..record import WRITTEN_DATE, Record
 from ..render import format_date, format_number
 from . import sessions
 from .page_records import CaseloadIndex, parse_record_text
@@ -105,20 +106,14 @@ def _session(request: Request) -> Session:
     cached = getattr(request.state, "page_session", None)
     if cached is not None:
         return cached
-    key = _store(request).secret("session")
+    key = _store(request).session_key()
     session = sessions.decode(request.cookies.get(sessions.COOKIE_NAME), key) or Session()
-    if session.signed_in and session.via != "oidc" and not _token_still_valid(request, session.user):
-        session = Session(lang=session.lang)
+    if session.signed_in and not session_valid(
+        _store(request), session.sid, session.user, session.role, needs_token=session.via != "oidc"
+    ):
+        session = Session(lang=session.lang)  # never recorded, signed out, expired, or its token revoked
     request.state.page_session = session.with_lang(request.query_params.get("lang", ""))
     return request.state.page_session
-
-
-def _token_still_valid(request: Request, user: str) -> bool:
-    """False when the token the session was signed in with has been revoked since."""
-    for token in list_tokens(_store(request)):
-        if token.get("name") == user:
-            return not token.get("revoked")
-    return True  # signed in through the proxy: no token to revoke
 
 
 def _principal(request: Request, session: Session) -> Principal | None:
@@ -149,7 +144,7 @@ def _secure(request: Request) -> bool:
 
 
 def _with_cookie(request: Request, response: Response, session: Session) -> Response:
-    response.set_cookie(**sessions.cookie_arguments(session, _store(request).secret("session"), _secure(request)))
+    response.set_cookie(**sessions.cookie_arguments(session, _store(request).session_key(), _secure(request)))
     return response
 
 
@@ -196,6 +191,8 @@ def _date(value: Any, default: dt.date | None = None) -> dt.date | None:
     text = str(value or "").strip()
     if not text:
         return default
+    if not WRITTEN_DATE.fullmatch(text):  # YYYY-MM-DD only: not 20261122, a week date or a number
+        return None
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -288,11 +285,10 @@ def _reload_record(request: Request, form: Any) -> Record:
     return _record_from_text(request, str(form.get("record") or ""), "<record>.json")
 
 
-def _decision_for(request: Request, decision_id: str, record: Record | None = None) -> dict:
-    """The logged decision a form answers; it must exist and (when given) be about this record's citizen."""
-    store = _store(request)
-    decision = find_decision(store, decision_id) if decision_id else None
-    if decision is None or (record is not None and decision.get("citizen") != pseudonym(store, record.id)):
+def _decision_for(request: Request, principal: Principal, decision_id: str, record: Record | None = None) -> dict:
+    """The logged check a form builds on: made by this user, recently, about this record's citizen (else 404)."""
+    decision = decision_of(_store(request), decision_id, principal, record.id if record is not None else None)
+    if decision is None:
         raise Refused(404, "unknown_decision")
     return decision
 
@@ -323,13 +319,15 @@ async def login(request: Request) -> Response:
     if not _allowed(principal):
         return _render(request, session, "login.html.j2", 403, error="no_permission", oidc=False)
     response = RedirectResponse("/", status_code=303)
-    return _with_cookie(request, response, session.signed_in_as(principal.name, principal.role))
+    sid = start_session(_store(request), principal.name, principal.role, sessions.SESSION_SECONDS)
+    return _with_cookie(request, response, session.signed_in_as(principal.name, principal.role, sid))
 
 
 async def logout(request: Request) -> Response:
     """Sign out: an anonymous session replaces the signed-in one."""
     await _form(request)
     session = _session(request)
+    end_session(_store(request), session.sid)  # ended on the server: a copy of the cookie no longer works
     signed_out = Session(lang=session.lang)
     provider = services(request.app).oidc
     if session.via == "oidc" and provider is not None:  # and at the provider, when it offers that
@@ -358,7 +356,7 @@ async def oidc_login(request: Request) -> Response:
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
         oidc.PENDING_COOKIE,
-        oidc.encode_pending(pending, _store(request).secret("session")),
+        oidc.encode_pending(pending, _store(request).session_key()),
         max_age=oidc.PENDING_SECONDS,
         path="/auth",
         httponly=True,
@@ -376,14 +374,15 @@ async def oidc_callback(request: Request) -> Response:
     provider = services(request.app).oidc
     if provider is None:
         raise Refused(404, "oidc_not_configured")
-    pending = oidc.decode_pending(request.cookies.get(oidc.PENDING_COOKIE), _store(request).secret("session"))
+    pending = oidc.decode_pending(request.cookies.get(oidc.PENDING_COOKIE), _store(request).session_key())
     params = {key: value for key, value in request.query_params.items() if isinstance(value, str)}
     try:
         identity = await run_in_threadpool(oidc.finish, *provider, pending, params)
     except oidc.SignInError as error:
         response = _sign_in_failed(request, session, error)
     else:
-        signed_in = session.signed_in_as(identity.user, identity.role, identity.team, via="oidc")
+        sid = start_session(_store(request), identity.user, identity.role, sessions.SESSION_SECONDS)
+        signed_in = session.signed_in_as(identity.user, identity.role, sid, team=identity.team, via="oidc")
         response = _render(  # not a redirect: see the template
             request, signed_in, "continue.html.j2", target="/", heading="oidc_signed_in", link="oidc_continue"
         )
@@ -451,8 +450,9 @@ async def what_if_view(request: Request) -> Response:
     form = await _form(request)
     session, principal = _signed_in(request)
     record = _reload_record(request, form)
-    decision = _decision_for(request, str(form.get("decision") or ""), record)
+    decision = _decision_for(request, principal, str(form.get("decision") or ""), record)
     as_of = _date(form.get("as_of"), _today()) or _today()
+    log_follow_up(_store(request), principal, decision, "what-if", record)
     from .page_views import what_if_page
 
     view = what_if_page(services(request.app), record, as_of, session.lang, form, decision)
@@ -465,7 +465,7 @@ async def assess(request: Request) -> Response:
     form = await _form(request)
     session, principal = _signed_in(request)
     record = _reload_record(request, form)
-    decision = _decision_for(request, str(form.get("decision") or ""), record)
+    decision = _decision_for(request, principal, str(form.get("decision") or ""), record)
     from .page_views import assessment_context, assessment_from_form, phase_labels
 
     assessment, errors = assessment_from_form(form, phase_labels(services(request.app).checker, session.lang))
@@ -488,8 +488,9 @@ async def citizen_version(request: Request) -> Response:
     form = await _form(request)
     session, principal = _signed_in(request)
     record = _reload_record(request, form)
-    _decision_for(request, str(form.get("decision") or ""), record)
+    decision = _decision_for(request, principal, str(form.get("decision") or ""), record)
     as_of = _date(form.get("as_of"), _today()) or _today()
+    log_follow_up(_store(request), principal, decision, "view", record)
     from .page_views import citizen_page
 
     steps = [line.strip()[:300] for line in str(form.get("next_steps") or "").splitlines() if line.strip()][:10]

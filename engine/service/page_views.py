@@ -17,7 +17,7 @@ from ..errors import RecordError
 from ..log.assessments import assessments_for
 from ..log.decisions import append_decision, decision_entry, latest_decision
 from ..log.tokens import Principal
-from ..record import Record
+from ..record import WRITTEN_DATE, Record
 from ..render import format_date
 from ..report import Report, Trajectory
 from .page_chart import ChartInput, build_chart
@@ -211,7 +211,7 @@ def _whatif_values(form: Mapping[str, Any]) -> dict[str, str]:
 
 def _iso(text: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(text) if text else None
+        return dt.date.fromisoformat(text) if text and WRITTEN_DATE.fullmatch(text) else None
     except ValueError:
         return None
 

@@ -35,6 +35,7 @@ KINDS: dict[str, int] = {
     "not-acceptable": 406,
     "body-too-large": 413,
     "unsupported-media-type": 415,
+    "invalid-value": 422,  # a value the decision log refuses (before invalid-record: that one names 422 in OpenAPI)
     "invalid-record": 422,
     "internal-error": 500,
     "not-ready": 503,

@@ -1,8 +1,10 @@
 """The page's cookie session: who is signed in, the CSRF token and the chosen language.
 
-The session lives in one cookie, signed with HMAC-SHA256 under a per-database secret
-(`Store.secret("session")`), so the server keeps no session state and a forged or altered cookie
-is simply ignored. The cookie is HttpOnly and SameSite=Strict, Secure when the page is served over
+The session lives in one cookie, signed with HMAC-SHA256 under the session key (`Store.session_key()`,
+a secret of its own, never stored in the log), so a forged or altered cookie is simply ignored. A
+signed-in session also carries the id of a session the server recorded at sign-in
+(`bip_engine.log.sessions`): it is valid only while that record is, so signing out ends it on
+the server, and a revoked token ends it too. The cookie is HttpOnly and SameSite=Strict, Secure when the page is served over
 https, and it expires (`SESSION_SECONDS`): the expiry is inside the signed payload, not only in
 the browser. A visitor who has not signed in gets an anonymous session too, so that the sign-in
 form itself carries a CSRF token. Signing in issues a fresh session with a new CSRF token.
@@ -34,6 +36,7 @@ class Session:
     team: str = ""
     via: str = ""  # "oidc" when signed in through the identity provider
     expires: int = field(default_factory=lambda: int(time.time()) + SESSION_SECONDS)
+    sid: str = ""  # the server's record of a signed-in session (bip_engine.log.sessions)
 
     @property
     def signed_in(self) -> bool:
@@ -44,9 +47,13 @@ class Session:
         """The same session in another language (unknown languages are ignored)."""
         return replace(self, lang=lang) if lang in LANGUAGES else self
 
-    def signed_in_as(self, user: str, role: str, team: str = "", via: str = "") -> Session:
-        """A new session for `user`: fresh CSRF token and expiry, the language kept."""
-        return Session(lang=self.lang, user=user, role=role, team=team, via=via)
+    def signed_in_as(self, user: str, role: str, sid: str = "", team: str = "", via: str = "") -> Session:
+        """A new session for `user`, recorded by the server as `sid`: fresh CSRF token and expiry, the language kept.
+
+        Without a `sid` (one the server recorded, `bip_engine.log.sessions.start_session`) the page never accepts it.
+        `via` is "oidc" for a sign-in through the identity provider, whose user has no token.
+        """
+        return Session(lang=self.lang, user=user, role=role, team=team, via=via, sid=sid)
 
     def csrf_ok(self, token: str | None) -> bool:
         """True when `token` is this session's CSRF token (compared in constant time)."""
@@ -86,6 +93,7 @@ def decode(value: str | None, key: bytes, now: float | None = None) -> Session |
             team=str(data.get("team", "")),
             via=str(data.get("via", "")),
             expires=int(data["expires"]),
+            sid=str(data.get("sid") or ""),
         )
     except (ValueError, KeyError, TypeError):
         return None

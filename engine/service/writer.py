@@ -21,6 +21,10 @@ Where the commit runs:
   instead. Checkpoints (copying the write-ahead log into the database, with an fsync) are left to
   a thread of their own, once a second, instead of to the commit that happens to fill the log.
 - PostgreSQL (a round trip over the network): in one writer thread, so the event loop never waits.
+
+One bad entry never fails another: values are checked before they get here (`decision_values`),
+and if a group's commit fails all the same, each of its entries is committed on its own
+(`append_each`), so only the request whose entry the database refuses gets the error.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..log.decisions import append_decisions, try_append_decisions
+from ..log.decisions import append_each, try_append_decisions
 from ..log.store import Store
 
 log = logging.getLogger("bip.service")
@@ -136,10 +140,8 @@ class DecisionWriter:
             return
         try:
             committed = try_append_decisions(self.store, [row for row, _ in batch])
-        except Exception as exc:  # noqa: BLE001 - every waiting request gets the error (503)
-            log.error("the decision log could not be written (%d entries refused): %s", len(batch), exc)
-            for _, future in batch:
-                _settle(future, exc)
+        except Exception:  # noqa: BLE001 - the group failed: each entry on its own, so only a bad one fails
+            self._each(batch)
             return
         if committed:
             for _, future in batch:
@@ -155,6 +157,17 @@ class DecisionWriter:
         self._ensure_started()  # held for longer: wait for it in the writer thread
         for row, future in batch:
             self._queue.put((row, loop, future))
+
+    def _each(self, batch: list[tuple[dict[str, Any], asyncio.Future]]) -> None:
+        """Commit each entry of a group whose commit failed on its own; each request gets its own outcome."""
+        try:
+            outcomes: list[Exception | None] = list(append_each(self.store, [row for row, _ in batch]))
+        except Exception as exc:  # noqa: BLE001 - a lone entry that failed: its request gets the error
+            outcomes = [exc]
+        for (_, future), error in zip(batch, outcomes, strict=True):
+            if error is not None:
+                log.error("the decision log refused an entry: %s", error)
+            _settle(future, error)
 
     def _ensure_started(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -202,12 +215,12 @@ class DecisionWriter:
                     stopping = True
                     break
                 batch.append(item)
-            error: BaseException | None = None
             try:
-                append_decisions(self.store, [row for row, _, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - every waiting request gets the error (503)
-                error = exc
-                log.error("the decision log could not be written (%d entries refused): %s", len(batch), exc)
-            for _, loop, future in batch:
+                outcomes: list[Exception | None] = list(append_each(self.store, [row for row, _, _ in batch]))
+            except Exception as exc:  # noqa: BLE001 - a lone entry that failed: its request gets the error (503)
+                outcomes = [exc]
+            for (_, loop, future), error in zip(batch, outcomes, strict=True):
+                if error is not None:
+                    log.error("the decision log refused an entry: %s", error)
                 with contextlib.suppress(RuntimeError):  # that event loop is closed (the server stopped)
                     loop.call_soon_threadsafe(_settle, future, error)

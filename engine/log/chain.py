@@ -1,0 +1,169 @@
+"""The log's hash chain: each entry carries the hash of the one before, so tampering shows.
+
+Three tables are chained, each on its own: `decisions`, `assessments` and `purges`. An entry's
+`entry_hash` is a SHA-256 of its table's name, the `prev_hash` it links to and every other column
+(canonical JSON, times as ISO 8601 UTC); its `prev_hash` is the `entry_hash` of the entry before it
+(by `seq`). The first entry links to `GENESIS`, or, after a purge, to the anchor that purge
+recorded: the hash of the last entry it deleted. Appending (`append`) takes the chain's lock (the
+write lock on SQLite, an advisory lock on PostgreSQL), so two writers, two processes or two
+servers never link to the same entry.
+
+How an entry is hashed is in `hashing` (the migration that brought the chain uses it too).
+`verify` reads every chain and names each entry that does not fit: a changed entry (its hash no
+longer matches its content), and a broken link (an entry deleted, inserted or moved before it).
+A checkpoint (`checkpoint`: the last `seq` and hash of each chain) kept outside the log shows also
+what a chain alone cannot: that entries after it were removed, or the whole chain written anew.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .hashing import GENESIS, entry_hash
+from .schema import assessments, decisions, purges
+from .values import iso, now, utc
+
+CHAINED: dict[str, sa.Table] = {"decisions": decisions, "assessments": assessments, "purges": purges}
+ANCHORED = {
+    "decisions": ("decisions_last_seq", "decisions_anchor"),
+    "assessments": ("assessments_last_seq", "assessments_anchor"),
+}
+IDENTITY = {"decisions": "decision_id", "assessments": "assessment_id", "purges": "seq"}
+CHECKPOINT_FORMAT = "bip-log-checkpoint/1"
+CHAIN_LOCK = 4242010
+CLOCK_SKEW = dt.timedelta(minutes=5)
+"""How far an entry may be dated before the one it follows (clocks of two servers, a request's own time)."""
+
+
+def _latest_purge(conn: Connection) -> Any:
+    return conn.execute(sa.select(purges).order_by(purges.c.seq.desc()).limit(1)).first()
+
+
+def anchor(conn: Connection, name: str) -> tuple[int, str]:
+    """Where the chain `name` starts: the last seq and hash the latest purge deleted, else (0, GENESIS)."""
+    if name not in ANCHORED:
+        return 0, GENESIS
+    latest = _latest_purge(conn)
+    if latest is None:
+        return 0, GENESIS
+    last_seq, hashed = ANCHORED[name]
+    return int(getattr(latest, last_seq)), getattr(latest, hashed)
+
+
+def tail(conn: Connection, table: sa.Table) -> tuple[int, str]:
+    """The seq and hash of the chain's last entry (the anchor when it has none)."""
+    row = conn.execute(sa.select(table.c.seq, table.c.entry_hash).order_by(table.c.seq.desc()).limit(1)).first()
+    start = anchor(conn, table.name)
+    if row is None:
+        return start
+    return max(int(row.seq), start[0]), row.entry_hash
+
+
+def lock(conn: Connection) -> None:
+    """Take the chain's lock for this transaction (PostgreSQL; a SQLite writer holds the file's lock)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
+
+
+def link(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` linked to the end of `table`'s chain (call inside the write transaction, after `lock`).
+
+    On SQLite each row also gets its `seq`, counting on from the highest ever used (a purge that
+    deleted the last entries does not let their numbers be used again).
+    """
+    last_seq, prev = tail(conn, table)
+    linked = []
+    for number, row in enumerate(rows, 1):
+        values = dict(row)
+        if conn.dialect.name == "sqlite":
+            values["seq"] = last_seq + number
+        values["prev_hash"] = prev
+        values["entry_hash"] = prev = entry_hash(table, values, prev)
+        linked.append(values)
+    return linked
+
+
+def append(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Append `rows` to `table`, linked into its chain, inside the caller's write transaction."""
+    if rows:
+        lock(conn)
+        conn.execute(table.insert(), link(conn, table, rows))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One entry that does not fit its chain: the table, its seq and id, and what is wrong (`changed`, `link`...)."""
+
+    table: str
+    seq: int | None
+    entry: str
+    problem: str
+
+
+def verify(conn: Connection, checkpoint: dict | None = None) -> list[Finding]:
+    """Every entry that does not fit its chain (and, with a checkpoint, every difference from it).
+
+    Besides the links, the times: an entry dated more than `CLOCK_SKEW` before the one it follows
+    was not written when it says (a forged entry dated in the past, even with its hashes made right).
+    """
+    present = set(sa.inspect(conn).get_table_names())
+    findings = []
+    for name, table in CHAINED.items():
+        if name not in present:
+            findings.append(Finding(name, None, "-", "missing_table"))
+            continue
+        _, expected = anchor(conn, name) if "purges" in present else (0, GENESIS)
+        latest: dt.datetime | None = None
+        for row in conn.execute(sa.select(table).order_by(table.c.seq)).mappings():
+            ident = str(row[IDENTITY[name]])
+            if row["entry_hash"] is None or row["entry_hash"] != entry_hash(table, row, row["prev_hash"] or ""):
+                findings.append(Finding(name, row["seq"], ident, "changed"))
+            if row["prev_hash"] != expected:
+                findings.append(Finding(name, row["seq"], ident, "link"))
+            time = utc(row["time"])
+            if latest is not None and time is not None and time < latest - CLOCK_SKEW:
+                findings.append(Finding(name, row["seq"], ident, "time"))
+            if time is not None:
+                latest = time if latest is None else max(latest, time)
+            expected = row["entry_hash"]
+    if checkpoint is not None:
+        findings.extend(_against(conn, checkpoint))
+    return findings
+
+
+def checkpoint(conn: Connection, database: str) -> dict:
+    """The state of every chain now (last seq, its hash, how many entries), to be kept outside the log."""
+    chains = {}
+    for name, table in CHAINED.items():
+        last_seq, hashed = tail(conn, table)
+        count = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        chains[name] = {"seq": last_seq, "hash": hashed, "entries": count}
+    return {"format": CHECKPOINT_FORMAT, "time": iso(now()), "database": database, "chains": chains}
+
+
+def _against(conn: Connection, point: dict) -> list[Finding]:
+    """Differences between the log and a checkpoint taken earlier."""
+    findings = []
+    chains = point.get("chains") if isinstance(point, dict) else None
+    if not isinstance(chains, dict) or point.get("format") != CHECKPOINT_FORMAT:
+        return [Finding("checkpoint", None, "-", "checkpoint_format")]
+    for name, table in CHAINED.items():
+        kept = chains.get(name) or {}
+        seq, hashed = kept.get("seq"), kept.get("hash")
+        if not isinstance(seq, int) or seq <= 0:
+            continue
+        row = conn.execute(sa.select(table.c.entry_hash).where(table.c.seq == seq)).first()
+        if row is not None:
+            if row.entry_hash != hashed:
+                findings.append(Finding(name, seq, str(seq), "checkpoint_changed"))
+            continue
+        last_purged, purged_hash = anchor(conn, name)
+        if seq < last_purged or (seq == last_purged and purged_hash == hashed):
+            continue  # purged since, as a recorded purge says
+        findings.append(Finding(name, seq, str(seq), "checkpoint_missing"))
+    return findings

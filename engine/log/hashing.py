@@ -1,0 +1,37 @@
+"""How an entry of the log is hashed into its chain (`chain`): one rule, for appending, verifying and migrating."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .values import dumps, iso
+
+GENESIS = "0" * 64
+"""What the first entry of a chain links to."""
+LINKS = ("seq", "prev_hash", "entry_hash")
+"""The columns that place an entry in its chain, left out of its hash."""
+
+
+def _plain(value: Any) -> Any:
+    return iso(value) if isinstance(value, dt.datetime) else value
+
+
+def entry_hash(table: sa.Table, values: Any, prev: str) -> str:
+    """The hash of one entry of `table` (its column values, by name) linked to `prev`: SHA-256 of canonical JSON."""
+    content = {column.name: _plain(values.get(column.name)) for column in table.columns if column.name not in LINKS}
+    return hashlib.sha256(dumps({"table": table.name, "prev": prev, "entry": content}).encode("utf-8")).hexdigest()
+
+
+def rehash_existing(conn: Connection, tables: tuple[sa.Table, ...]) -> None:
+    """Link the entries of `tables` written before the chain existed (the migration that brought it, once)."""
+    for table in tables:
+        prev = GENESIS
+        for row in conn.execute(sa.select(table).order_by(table.c.seq)).mappings().all():
+            hashed = entry_hash(table, row, prev)
+            conn.execute(table.update().where(table.c.seq == row["seq"]).values(prev_hash=prev, entry_hash=hashed))
+            prev = hashed
