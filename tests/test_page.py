@@ -22,7 +22,7 @@ from bip_engine.log.store import Store
 from bip_engine.service import sessions
 from bip_engine.service.page_chart import ChartInput, build_chart
 from tests.conftest import record, scores
-from tests.service_server import start_server
+from tests.service_server import start_server, wait_for
 
 pytestmark = pytest.mark.service  # most tests here start a server; the few that do not are quick
 
@@ -56,8 +56,23 @@ def signed_in(server, role: str = "caseworker") -> tuple[httpx.Client, str]:
     response = client.post("/login", data={"csrf": csrf_of(login.text), "token": server.tokens[role]})
     assert response.status_code == 303, response.text
     home = client.get("/")
-    assert 'id="open-form"' in home.text
+    assert 'id="worklist-form"' in home.text
     return client, csrf_of(home.text)
+
+
+def with_purpose(client: httpx.Client, csrf: str, purpose: str = "Forberedelse af samtale") -> None:
+    """Give the session's purpose (asked once per session)."""
+    answer = client.post("/purpose", data={"csrf": csrf, "purpose": purpose, "next": "/"})
+    assert answer.status_code == 303, answer.text
+
+
+def open_check(client: httpx.Client, citizen: str, as_of: str = AS_OF) -> tuple[httpx.Response, str]:
+    """Open a citizen by its address: the lookup is logged and the page redirects to the logged decision."""
+    first = client.get(f"/citizens/{citizen}", params={"as_of": as_of})
+    assert first.status_code == 303, first.text[:500]
+    shown = client.get(first.headers["location"])
+    assert shown.status_code == 200, shown.text[:500]
+    return shown, re.search(r"decision=([0-9a-f]+)", first.headers["location"]).group(1)
 
 
 def count(server) -> int:
@@ -98,7 +113,7 @@ def test_a_wrong_token_is_refused_and_a_role_without_check_cannot_sign_in(server
         assert auditor.status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/login", "/logout", "/open", "/what-if", "/assess", "/citizen"])
+@pytest.mark.parametrize("path", ["/login", "/logout", "/open", "/what-if", "/assess", "/citizen", "/purpose"])
 def test_every_post_without_the_csrf_token_is_refused(server, path):
     client, csrf = signed_in(server)
     before = count(server)
@@ -106,23 +121,22 @@ def test_every_post_without_the_csrf_token_is_refused(server, path):
     assert client.post(path, data=fields).status_code == 403
     assert client.post(path, data={**fields, "csrf": csrf + "x"}).status_code == 403
     assert count(server) == before
-    assert 'id="open-form"' in client.get("/").text  # still signed in
+    assert 'id="worklist-form"' in client.get("/").text  # still signed in
 
 
-def test_opening_logs_the_lookup_with_its_purpose_and_a_purpose_is_required(server):
+def test_opening_asks_the_purpose_once_logs_the_lookup_and_reload_logs_nothing(server):
     client, csrf = signed_in(server)
     before = count(server)
-    missing = client.post(
-        "/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-1", "purpose": " ", "as_of": AS_OF}
-    )
+    asked = client.get("/citizens/H-1", params={"as_of": AS_OF})
+    assert asked.status_code == 200 and 'id="purpose-ask-form"' in asked.text and count(server) == before
+    missing = client.post("/purpose", data={"csrf": csrf, "purpose": " ", "next": f"/citizens/H-1?as_of={AS_OF}"})
     assert missing.status_code == 422 and 'id="purpose-error"' in missing.text
-    assert count(server) == before
     purpose = f"Forberedelse {time.time_ns()}"
-    opened = client.post(
-        "/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-1", "purpose": purpose, "as_of": AS_OF}
-    )
-    assert opened.status_code == 200
-    decision_id = re.search(r'id="decision-id">([0-9a-f]+)<', opened.text).group(1)
+    given = client.post("/purpose", data={"csrf": csrf, "purpose": purpose, "next": f"/citizens/H-1?as_of={AS_OF}"})
+    assert given.status_code == 303 and given.headers["location"] == f"/citizens/H-1?as_of={AS_OF}"
+    shown, decision_id = open_check(client, "H-1")
+    assert count(server) == before + 1
+    assert f'id="decision-id">{decision_id}<' in shown.text
     store = Store.open(server.database)
     try:
         logged = find_decision(store, decision_id)
@@ -130,22 +144,35 @@ def test_opening_logs_the_lookup_with_its_purpose_and_a_purpose_is_required(serv
         store.close()
     assert logged["purpose"] == purpose and logged["user"] == "caseworker" and logged["as_of"] == AS_OF
     assert logged["citizen"] != "H-1"  # pseudonymised
-    unknown = client.post("/open", data={"csrf": csrf, "source": "caseload", "citizen": "NOPE", "purpose": "x"})
-    assert unknown.status_code == 404 and count(server) == before + 1
+    for _ in range(2):  # Reload (and Back to) the logged check's address: shown again, not logged again
+        again = client.get(f"/citizens/H-1?as_of={AS_OF}&decision={decision_id}")
+        assert again.status_code == 200 and f'id="decision-id">{decision_id}<' in again.text
+    assert count(server) == before + 1
+    other_day = client.get(f"/citizens/H-1?as_of=2026-10-01&decision={decision_id}")  # another date: a new lookup
+    assert other_day.status_code == 303 and count(server) == before + 2
+    assert client.get("/citizens/NOPE", params={"as_of": AS_OF}).status_code == 404
+    assert count(server) == before + 2
+    unknown = client.post("/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-0", "purpose": "x"})
+    assert unknown.status_code == 303 and unknown.headers["location"].startswith("/citizens/H-0?as_of=")
+
+
+def test_open_from_history_or_a_bookmark_goes_to_the_worklist(server):
+    client, _ = signed_in(server)
+    answer = client.get("/open")
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
 
 
 def test_no_inline_style_or_script_in_any_view(server):
     client, csrf = signed_in(server)
-    opened = client.post(
-        "/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-0", "purpose": "p", "as_of": AS_OF}
-    )
-    decision = re.search(r'name="decision" value="([0-9a-f]+)"', opened.text).group(1)
+    with_purpose(client, csrf)
+    opened, decision = open_check(client, "H-0")
+    base = {"decision": decision, "as_of": AS_OF}
     carry = {"csrf": csrf, "decision": decision, "source": "caseload", "citizen": "H-0", "as_of": AS_OF}
     pages = [
         client.get("/"),
         opened,
-        client.post("/what-if", data={**carry, "wi_type": "mentor"}),
-        client.post("/citizen", data=carry),
+        client.get("/citizens/H-0/what-if", params={**base, "wi_type": "mentor"}),
+        client.get("/citizens/H-0/citizen-version", params=base),
         client.post("/assess", data={**carry, "agree": "no"}),
     ]
     for response in pages:
@@ -157,23 +184,59 @@ def test_no_inline_style_or_script_in_any_view(server):
     assert pages[-1].status_code == 422  # another phase without a phase or reason is not stored
 
 
-def test_a_decision_of_another_citizen_is_refused(server):
+def test_a_decision_of_another_citizen_or_user_is_refused(server):
     client, csrf = signed_in(server)
-    opened = client.post("/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-0", "purpose": "p"})
-    decision = re.search(r'name="decision" value="([0-9a-f]+)"', opened.text).group(1)
+    with_purpose(client, csrf)
+    _, decision = open_check(client, "H-0")
     answer = client.post(
         "/citizen", data={"csrf": csrf, "decision": decision, "source": "caseload", "citizen": "H-1", "as_of": AS_OF}
     )
     assert answer.status_code == 404
+    assert client.get("/citizens/H-1/citizen-version", params={"as_of": AS_OF, "decision": decision}).status_code == 404
+    lead, lead_csrf = signed_in(server, "team_lead")
+    with_purpose(lead, lead_csrf)
+    before = count(server)
+    theirs = lead.get(f"/citizens/H-0?as_of={AS_OF}&decision={decision}")  # another user's decision: a new lookup
+    assert theirs.status_code == 303 and decision not in theirs.headers["location"] and count(server) == before + 1
+
+
+def test_an_assessment_is_stored_once_and_reload_stores_nothing(server):
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    shown, decision = open_check(client, "H-1")
+    assert 'value="yes" checked' not in shown.text and 'value="no" checked' not in shown.text  # nothing preselected
+    store = Store.open(server.database)
+    try:
+        from bip_engine.log.assessments import assessments_for
+
+        def stored() -> int:
+            return len([item for item in assessments_for(store, "H-1") if item["decision_id"] == decision])
+
+        carry = {"csrf": csrf, "decision": decision, "source": "caseload", "citizen": "H-1", "as_of": AS_OF}
+        unanswered = client.post("/assess", data={**carry, "reason": "Jeg har skrevet noget"})
+        assert unanswered.status_code == 422 and stored() == 0
+        assert "Jeg har skrevet noget" in unanswered.text  # the typed text comes back
+        saved = client.post("/assess", data={**carry, "agree": "yes", "reason": f"Set {time.time_ns()}"})
+        assert saved.status_code == 303 and stored() == 1
+        target = saved.headers["location"]
+        for _ in range(2):  # Reload of the answer
+            answer = client.get(target)
+            assert answer.status_code == 200 and 'id="assessment-saved"' in answer.text
+        resent = client.post("/assess", data={**carry, "agree": "yes", "reason": saved.request.content.decode()})
+        assert resent.status_code == 303 and stored() == 2  # a different reason is a new assessment
+        same = client.post("/assess", data=dict(httpx.QueryParams(resent.request.content.decode())))
+        assert same.status_code == 303 and same.headers["location"] == resent.headers["location"] and stored() == 2
+    finally:
+        store.close()
 
 
 def test_the_caseload_is_read_again_when_it_changes(server, caseload):
     client, csrf = signed_in(server)
+    with_purpose(client, csrf)
     citizen = f"NEW-{time.time_ns()}"
-    fields = {"csrf": csrf, "source": "caseload", "citizen": citizen, "purpose": "p", "as_of": AS_OF}
-    assert client.post("/open", data=fields).status_code == 404
+    assert client.get(f"/citizens/{citizen}", params={"as_of": AS_OF}).status_code == 404
     (caseload / f"{citizen}.json").write_text(json.dumps(record([3, 4], id=citizen)), encoding="utf-8")
-    assert client.post("/open", data=fields).status_code == 200
+    wait_for(lambda: client.get(f"/citizens/{citizen}", params={"as_of": AS_OF}).status_code == 303, what=citizen)
 
 
 def test_a_csv_export_folder_is_a_caseload(tmp_path):
@@ -187,11 +250,10 @@ def test_a_csv_export_folder_is_a_caseload(tmp_path):
     running = start_server(tmp_path / "srv", "--engine", "python", "--caseload", folder)
     try:
         client, csrf = signed_in(running)
-        assert "2 " in re.search(r'id="caseload-count">([^<]+)<', client.get("/").text).group(1)
-        opened = client.post(
-            "/open", data={"csrf": csrf, "source": "caseload", "citizen": "C-2", "purpose": "p", "as_of": AS_OF}
-        )
-        assert opened.status_code == 200 and opened.text.count('class="point ') == 2
+        assert re.search(r'id="worklist-count" role="status">([^<]+)<', client.get("/").text).group(1) == "2 borgere"
+        with_purpose(client, csrf)
+        opened, _ = open_check(client, "C-2")
+        assert opened.text.count('class="point ') == 2
     finally:
         running.stop()
 
@@ -216,8 +278,10 @@ def test_what_the_caseload_could_not_read_is_listed_with_codes_in_the_sessions_l
         for lang, items in listed.items()
     }
     assert set(by_file["da"]) == set(by_file["en"]) == {"b.json", "c.json", "d.json", "e.json"}
-    count = {lang: re.search(r'id="caseload-count">([^<]+)<', html).group(1) for lang, html in pages.items()}
-    assert count == {"da": "1 borger i sagsstammen", "en": "1 citizen in the caseload"}
+    count = {
+        lang: re.search(r'id="worklist-count" role="status">([^<]+)<', html).group(1) for lang, html in pages.items()
+    }
+    assert count == {"da": "1 borger", "en": "1 citizen"}
     assert by_file["da"]["b.json"].startswith("R006 ") and "allerede læst" in by_file["da"]["b.json"]
     assert by_file["en"]["b.json"].startswith("R006 ") and "already read" in by_file["en"]["b.json"]
     assert by_file["da"]["c.json"].startswith("Y001 ") and by_file["en"]["c.json"].startswith("Y001 ")
@@ -236,12 +300,13 @@ def test_the_proxy_identity_signs_in_when_trusted_and_secure_cookies_behind_http
         assert "Secure" in https.headers["set-cookie"]
         with httpx.Client(base_url=running.base_url, headers=headers) as client:
             home = client.get("/")
-            assert 'id="open-form"' in home.text and "kim" in home.text
+            assert 'id="worklist-form"' in home.text and "kim" in home.text
             assert "Secure" not in home.headers["set-cookie"]
             opened = client.post(
                 "/open", data={"csrf": csrf_of(home.text), "source": "caseload", "citizen": "H-0", "purpose": "p"}
             )
-            assert opened.status_code == 200
+            assert opened.status_code == 303
+            assert client.get(opened.headers["location"]).status_code == 303  # logged, then to the decision
         with httpx.Client(base_url=running.base_url, headers={**headers, "X-Remote-User-Role": "auditor"}) as client:
             assert client.get("/").status_code == 403
     finally:

@@ -145,14 +145,20 @@ def sign_in(page: Page, server, role: str = "caseworker") -> None:
     page.goto(server.base_url + "/")
     page.fill("#token", server.tokens[role])
     page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#open-form")
+    page.wait_for_selector("#worklist-form")
+
+
+def base_url(page: Page) -> str:
+    """The server's address, from the page's own address."""
+    return "/".join(page.url.split("/")[:3])
 
 
 def open_citizen(page: Page, citizen: str, purpose: str = "Forberedelse af samtale", as_of: str = AS_OF) -> None:
-    page.fill("#citizen", citizen)
-    page.fill("#purpose", purpose)
-    page.fill("#as_of", as_of)
-    page.click("#open-form button[type=submit]")
+    """Open a citizen by its address; the session's purpose is asked the first time only."""
+    page.goto(f"{base_url(page)}/citizens/{citizen}?as_of={as_of}")
+    if page.locator("#purpose-ask-form").count():
+        page.fill("#purpose", purpose)
+        page.click("#purpose-ask-form button[type=submit]")
     page.wait_for_selector("#citizen-id")
 
 
@@ -232,6 +238,7 @@ def test_a_bad_pasted_record_shows_its_problems_next_to_the_lines(page, server, 
     assert expected
     sign_in(page, server)
     before = decision_count(server)
+    page.click("#paste > summary")  # the paste form is folded under the worklist
     page.fill("#record_text", text)
     page.fill("#purpose2", "Forberedelse")
     page.click("#paste-form button[type=submit]")
@@ -250,6 +257,7 @@ def test_a_bad_pasted_record_shows_its_problems_next_to_the_lines(page, server, 
 def test_a_pasted_good_record_is_checked(page, server, checker):
     sign_in(page, server)
     text = (ROOT / "examples" / "stilstand.yaml").read_text(encoding="utf-8")
+    page.click("#paste > summary")  # the paste form is folded under the worklist
     page.fill("#record_text", text)
     page.fill("#purpose2", "Forberedelse")
     page.fill("#as_of2", AS_OF)
@@ -278,7 +286,7 @@ def test_what_if_a_fifth_internship_shows_the_flag_and_is_not_logged(page, serve
 def test_an_override_with_a_reason_is_stored_and_shown_next_time(page, server, tmp_path):
     sign_in(page, server)
     open_citizen(page, "P-STILL")
-    decision = page.inner_text("#decision-id").strip()
+    decision = page.locator("#decision-id").text_content().strip()
     page.check("#agree-no")
     page.select_option("#other-phase", "regress")
     page.click("#assessment-form button[type=submit]")
@@ -298,8 +306,7 @@ def test_an_override_with_a_reason_is_stored_and_shown_next_time(page, server, t
         store.close()
     assert len(stored) == 1 and stored[0]["agrees"] is False and stored[0]["phase"] == "regress"
     assert stored[0]["reason"] == reason and stored[0]["flag_notes"][first_flag]["status"] == "acted"
-    page.fill("#purpose-again", "Opfølgning")
-    page.click("#open-again-form button[type=submit]")
+    page.click("#back-to-check")
     page.wait_for_selector("#previous-assessment")
     assert reason in page.inner_text("#previous-assessment")
     assert "Tilbagegang" in page.inner_text("#previous-assessment")
