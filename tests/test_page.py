@@ -32,7 +32,7 @@ AS_OF = "2026-11-22"
 @pytest.fixture(scope="module")
 def caseload(tmp_path_factory):
     folder = tmp_path_factory.mktemp("caseload")
-    for index, levels in enumerate(([3, 3, 3], [4, 3, 2], [2])):
+    for index, levels in enumerate(([3, 3, 3], [4, 3, 2], [2], [4, 4, 2])):
         citizen = f"H-{index}"
         (folder / f"{citizen}.json").write_text(json.dumps(record(levels, id=citizen)), encoding="utf-8")
     return folder
@@ -383,3 +383,172 @@ def test_an_uploaded_record_is_checked_and_a_bad_one_shows_its_line(server):
     line = next(number for number, text in enumerate(bad.splitlines(), 1) if '"UP-1"' in text) + 1
     assert re.search(rf'id="line-{line}"><code>[^<]*</code><span class="line-problem"><strong>Y001', refused.text)
     assert count(server) == before
+
+
+# --- the worklist ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cohort_server(tmp_path_factory):
+    """A server over 60 simulated citizens (a JSON Lines export), and the records by id."""
+    from bip_engine.caseload.simulate import generate_cohort
+
+    folder = tmp_path_factory.mktemp("cohort")
+    records = {item["id"]: item for item in generate_cohort(60, seed=3, as_of=dt.date.today())}
+    path = folder / "caseload.jsonl"
+    path.write_text("".join(json.dumps(item) + "\n" for item in records.values()), encoding="utf-8")
+    running = start_server(tmp_path_factory.mktemp("cohort-srv"), "--engine", "python", "--caseload", path)
+    yield running, records, path
+    running.stop()
+
+
+def triage_rows(records: dict[str, dict]) -> list[dict]:
+    """The rows `bip batch --order triage` gives for the records today, in its order."""
+    from bip_engine import Checker
+    from bip_engine.caseload.batch import check_one, triage_key
+    from bip_engine.caseload.readers import RawRecord
+
+    checker = Checker(None, engine="python")
+    rows = [
+        check_one(checker, RawRecord(item_id, data), dt.date.today()).as_dict() for item_id, data in records.items()
+    ]
+    return sorted(rows, key=triage_key)
+
+
+def listed(html: str) -> list[str]:
+    """The citizen ids of the worklist's rows, top to bottom."""
+    return re.findall(r'<tr data-citizen="([^"]+)">', html)
+
+
+def test_the_worklist_shows_the_caseload_in_triage_order_with_paging(cohort_server):
+    server, records, _ = cohort_server
+    client, _ = signed_in(server)
+    expected = [row["citizen_id"] for row in triage_rows(records)]
+    first = client.get("/")
+    assert listed(first.text) == expected[:25]
+    assert '<datalist id="citizen-ids"' not in first.text  # no list of every citizen
+    assert re.search(r'id="worklist-count" role="status">([^<]+)<', first.text).group(1).startswith("60 borgere")
+    following = re.search(r'<a rel="next" href="([^"]+)"', first.text).group(1).replace("&amp;", "&")
+    second = client.get(following)
+    assert listed(second.text) == expected[25:50]
+    last = client.get("/", params={"page": 3})
+    assert listed(last.text) == expected[50:] and 'rel="next"' not in last.text
+    for citizen in listed(first.text):
+        assert f'href="/citizens/{citizen}?as_of={dt.date.today().isoformat()}"' in first.text
+
+
+def test_the_worklist_filters_by_phase_and_flag_and_searches_by_id(cohort_server):
+    server, records, _ = cohort_server
+    client, _ = signed_in(server)
+    rows = triage_rows(records)
+    phase = rows[0]["phase"]
+    by_phase = client.get("/", params={"phase": phase})
+    assert listed(by_phase.text) == [row["citizen_id"] for row in rows if row["phase"] == phase][:25]
+    flag = rows[-1]["flags"][0] if rows[-1]["flags"] else rows[0]["flags"][0]
+    by_flag = client.get("/", params={"flag": flag})
+    assert listed(by_flag.text) == [row["citizen_id"] for row in rows if flag in row["flags"]][:25]
+    both = client.get("/", params={"flag": flag, "phase": phase})
+    assert listed(both.text) == [r["citizen_id"] for r in rows if flag in r["flags"] and r["phase"] == phase][:25]
+    found = client.get("/", params={"q": "sim-00001"})
+    assert listed(found.text) == [row["citizen_id"] for row in rows if "SIM-00001" in row["citizen_id"]]
+    nothing = client.get("/", params={"q": "nobody"})
+    assert listed(nothing.text) == [] and 'id="no-matches"' in nothing.text
+    by_id = client.get("/", params={"sort": "id"})
+    assert listed(by_id.text) == sorted(records)[:25]
+
+
+def test_a_changed_export_is_read_off_the_request_path(cohort_server):
+    server, records, path = cohort_server
+    client, _ = signed_in(server)
+    client.get("/")
+    started = time.monotonic()
+    newcomer = dict(next(iter(records.values())), id=f"NEW-{time.time_ns()}")
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(newcomer) + "\n")
+    for _ in range(5):  # while the export is read again, the page and /healthz answer at once
+        asked = time.monotonic()
+        assert client.get("/").status_code == 200 and client.get("/healthz").status_code == 200
+        assert time.monotonic() - asked < 2.0
+    wait_for(lambda: newcomer["id"] in client.get("/", params={"q": newcomer["id"]}).text, what="the new citizen")
+    assert time.monotonic() - started < 30
+
+
+# --- since the last meeting, what-if forward --------------------------------------------------------
+
+
+def section(html: str, element_id: str) -> str:
+    """The HTML of the element with `element_id` up to its first closing </div>."""
+    start = html.index(f'id="{element_id}"')
+    return html[start : html.index("</div>", start)]
+
+
+def test_what_changed_is_since_the_last_assessed_check_and_a_new_lookup_does_not_wipe_it(server, caseload):
+    from bip_engine import Checker
+    from bip_engine.changes import Summary, compare
+
+    checker = Checker(None, engine="python")
+    data = json.loads((caseload / "H-3.json").read_text(encoding="utf-8"))
+    earlier = dt.date.fromisoformat(data["measurements"][1]["date"]) + dt.timedelta(days=1)
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    _, meeting = open_check(client, "H-3", as_of=earlier.isoformat())
+    carry = {"csrf": csrf, "decision": meeting, "source": "caseload", "citizen": "H-3", "as_of": earlier.isoformat()}
+    assert client.post("/assess", data={**carry, "agree": "yes"}).status_code == 303
+    now = checker.check(data, dt.date.fromisoformat(AS_OF), "da")
+    expected = compare(Summary.from_report(checker.check(data, earlier, "da")), Summary.from_report(now))
+    assert expected.flags_new or expected.phase_changed or expected.indicators_moved  # something to show
+    shown = []
+    for _ in range(3):  # three lookups in a row (a colleague's, a reload): the comparison stays
+        page, _ = open_check(client, "H-3")
+        shown.append(section(page.text, "since-meeting"))
+    assert shown[0] == shown[1] == shown[2]
+    titles = {flag.id: flag.title for flag in now.flags}
+    for flag in expected.flags_new:
+        assert titles[flag] in shown[0]
+    assert ("Fasen er skiftet" in shown[0]) == expected.phase_changed
+    previous = data["measurements"][-2]["date"]
+    by_measurement = compare(
+        Summary.from_report(checker.check(data, dt.date.fromisoformat(previous), "da")), Summary.from_report(now)
+    )
+    measured = section(page.text, "since-measurement")
+    assert len(re.findall(r"<li>", measured.split('class="moved"')[-1])) == len(by_measurement.indicators_moved) or (
+        not by_measurement.indicators_moved and 'class="moved"' not in measured
+    )
+
+
+def test_what_if_with_a_start_after_the_check_date_is_evaluated_on_that_date(server, caseload):
+    from bip_engine import Checker
+    from bip_engine.whatif import what_if
+
+    checker = Checker(None, engine="python")
+    data = json.loads((caseload / "H-2.json").read_text(encoding="utf-8"))
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    _, decision = open_check(client, "H-2")
+    start = (dt.date.fromisoformat(AS_OF) + dt.timedelta(days=7)).isoformat()
+    answer = client.get(
+        "/citizens/H-2/what-if", params={"as_of": AS_OF, "decision": decision, "wi_type": "mentor", "wi_start": start}
+    )
+    assert answer.status_code == 200
+    assert (
+        re.search(r'id="whatif-date"[^>]*>[^<]*<strong>([^<]+)</strong>', answer.text).group(1) == "29. november 2026"
+    )
+    record_ = checker.parse_record(data, "H-2")
+    day = dt.date.fromisoformat(start)
+    changed = checker.check(what_if(record_, interventions=[{"type": "mentor", "start": start}]), day, "da")
+    shown_after = re.findall(
+        r'data-flag="([^"]+)"', answer.text.split('class="card side after"')[1].split("</section>")[0]
+    )
+    assert shown_after == [flag.id for flag in changed.flags]
+    same = client.get(
+        "/citizens/H-2/what-if",
+        params={"as_of": AS_OF, "decision": decision, "wi_caseworker": "cw-same", "wi_caseworker_from": start},
+    )
+    before, after = (
+        checker.check(record_, day, "da"),
+        checker.check(what_if(record_, caseworker={"id": "cw-same", "from": start}), day, "da"),
+    )
+    unchanged = [f.id for f in before.flags] == [f.id for f in after.flags] and before.phase == after.phase
+    assert ('id="whatif-no-change"' in same.text) == unchanged
+    back = re.search(r'id="back-to-check"', answer.text)
+    assert back and f"decision={decision}" in answer.text
