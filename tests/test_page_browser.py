@@ -343,6 +343,9 @@ def test_the_check_works_with_javascript_disabled(browser, server, checker, case
         assert page.locator("#flags li.flag").count() == len(expected.flags)
         page.locator("#phase details.trace summary").click()
         assert page.locator("#phase details.trace ul.trace-rules").is_visible()
+        page.click("#citizen-form button[type=submit]")
+        page.wait_for_selector("#citizen-text")
+        assert not page.locator("#print-button").is_visible()  # "Udskriv" does nothing without JavaScript
     finally:
         context.close()
 

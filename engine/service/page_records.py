@@ -4,7 +4,8 @@
 `bip batch` and re-reads it when any of its files change (size or modification time). The reading
 happens in a background thread, never on the request path: a request gets the snapshot that is
 current (a new one is swapped in whole when it is ready), so a changed export of 10,000 citizens
-does not hold up the page or `/healthz`. Once the page asks for it (`use_checker`), the same
+does not hold up the page or `/healthz`. The reading and checking itself runs in a forked child
+process (`_in_child`), so that it does not compete with the requests for the interpreter's lock. Once the page asks for it (`use_checker`), the same
 thread also builds the worklist (`page_worklist`) for each snapshot, rulebook and day. PATH is a
 folder of record files, a JSON Lines file, a single record file, or a folder holding the CSV
 exports (`*.csv`, told apart by their headers). `parse_record_text` reads a pasted or uploaded
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 2.0  # how often the background thread looks for a changed caseload
 FIRST_READ_SECONDS = 120.0  # how long a request waits for the very first reading, at most
+CHILD_SECONDS = 600.0  # how long the child process that reads and checks the caseload may take
 LOG = logging.getLogger("bip.page")
 
 
@@ -134,23 +138,26 @@ class CaseloadIndex:
     def _step(self) -> None:
         if self.path is None:
             return
-        snapshot = self._snapshot
         signature = _signature(self.path)
-        if signature != self._signature:
-            snapshot = self._read()
-        if self._checker is not None:
-            checker = self._checker()
-            key = (checker.rulebook.content_hash, self._today())
-            if snapshot.worklist_key != key:
-                from .page_worklist import build_worklist
-
-                snapshot = replace(
-                    snapshot, worklist=build_worklist(checker, snapshot.citizens, key[1]), worklist_key=key
-                )
+        checker = self._checker() if self._checker is not None else None
+        key = (checker.rulebook.content_hash, self._today()) if checker is not None else None
+        snapshot = self._snapshot
+        if signature == self._signature and snapshot.worklist_key == key:
+            return
+        snapshot = _in_child(self, signature != self._signature, checker, key)
         self._signature = signature
         self._snapshot = snapshot  # swapped in whole: a request sees the old one or the new one
         if snapshot.worklist is not None:
             self._built.set()
+
+    def build(self, reread: bool, checker: Checker | None, key: tuple | None) -> CaseloadSnapshot:
+        """A new snapshot: the files read again (or the current citizens), and the worklist for `key`."""
+        snapshot = self._read() if reread else self._snapshot
+        if checker is not None and key is not None and snapshot.worklist_key != key:
+            from .page_worklist import build_worklist
+
+            snapshot = replace(snapshot, worklist=build_worklist(checker, snapshot.citizens, key[1]), worklist_key=key)
+        return snapshot
 
     def _read(self) -> CaseloadSnapshot:
         snapshot = CaseloadSnapshot()
@@ -183,6 +190,49 @@ class CaseloadIndex:
     def get(self, citizen_id: str) -> CaseloadEntry | None:
         """The citizen's entry, or None."""
         return self.snapshot().citizens.get(citizen_id.strip())
+
+
+def _in_child(index: CaseloadIndex, reread: bool, checker: Checker | None, key: tuple | None) -> CaseloadSnapshot:
+    """`index.build(...)` in a forked child process, so that the reading and checking of a whole
+    caseload (seconds of pure-Python work) does not hold this process's GIL while it serves requests.
+
+    The child inherits the index and the checker as they are and sends the snapshot back through a
+    pipe. Where fork is not available, or the child fails or takes longer than CHILD_SECONDS, the
+    work is done in this thread instead.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return index.build(reread, checker, key)
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    with warnings.catch_warnings():  # Python 3.12+ warns about fork in a threaded process; the child only builds
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = context.Process(target=_child, args=(index, reread, checker, key, send), daemon=True)
+        child.start()
+    send.close()
+    try:
+        if receive.poll(CHILD_SECONDS):
+            answer = receive.recv()
+            if isinstance(answer, CaseloadSnapshot):
+                return answer
+    except (EOFError, OSError):
+        pass
+    finally:
+        receive.close()
+        child.join(1)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    LOG.warning("building the caseload in a child process failed; building it in this process")
+    return index.build(reread, checker, key)
+
+
+def _child(index: CaseloadIndex, reread: bool, checker: Checker | None, key: tuple | None, send: Any) -> None:
+    try:
+        send.send(index.build(reread, checker, key))
+    except Exception:  # noqa: BLE001 - any failure: the parent builds it itself then
+        send.send(None)
+    finally:
+        send.close()
 
 
 def parse_record_text(text: str, name: str, max_bytes: int) -> Any:
