@@ -552,3 +552,27 @@ def test_what_if_with_a_start_after_the_check_date_is_evaluated_on_that_date(ser
     assert ('id="whatif-no-change"' in same.text) == unchanged
     back = re.search(r'id="back-to-check"', answer.text)
     assert back and f"decision={decision}" in answer.text
+
+
+def test_the_chart_is_one_small_chart_per_indicator_the_caseworkers_apart(server, caseload):
+    from bip_engine import Checker
+
+    checker = Checker(None, engine="python")
+    data = json.loads((caseload / "H-1.json").read_text(encoding="utf-8"))
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    page, _ = open_check(client, "H-1")
+    indicators = checker.rulebook.catalogue.indicators
+    scored = {name for item in data["measurements"] for name in item["scores"]}
+    for group, rated_by in (("own", "citizen"), ("caseworker", "caseworker")):
+        block = page.text.split(f'id="multiples-{group}"')[1].split("</div>")[0]
+        expected = [item.id for item in indicators.values() if item.rated_by == rated_by and item.id in scored]
+        assert re.findall(r'<figure class="multiple" data-indicator="([^"]+)">', block) == expected
+        for indicator in expected:
+            small = block.split(f'data-indicator="{indicator}"')[1].split("</figure>")[0]
+            assert small.count('class="small-point') == sum(
+                1 for item in data["measurements"] if indicator in item["scores"]
+            )
+            assert small.count('class="phase-band') == len(data["measurements"])
+    overview = page.text.split('class="trajectory-chart"')[1].split("</svg>")[0]
+    assert "ind-line" not in overview and "(1–5)" in overview  # the overview: the level only, with its axis named

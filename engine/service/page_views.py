@@ -20,7 +20,7 @@ from ..log.tokens import Principal
 from ..record import Record
 from ..render import format_date
 from ..report import Report, Trajectory
-from .page_chart import ChartInput, build_chart
+from .page_chart import ChartInput, build_chart, small_multiples
 
 if TYPE_CHECKING:
     from starlette.datastructures import FormData
@@ -80,10 +80,13 @@ def _short_date(lang: str) -> Callable[[dt.date], str]:
     return write
 
 
-def chart_and_table(trajectory: Trajectory | None, labels: dict[str, str], lang: str) -> dict[str, Any]:
-    """The chart's geometry and the table with the same numbers (None when there is no measurement)."""
+def chart_and_table(
+    trajectory: Trajectory | None, labels: dict[str, str], lang: str, caseworker_rated: set[str] | None = None
+) -> dict[str, Any]:
+    """The chart's geometry, one small chart per indicator, and the table with the same numbers
+    (None when there is no measurement)."""
     if trajectory is None or not trajectory.dates:
-        return {"chart": None, "table": None}
+        return {"chart": None, "table": None, "multiples": []}
     dates = [dt.date.fromisoformat(day) for day in trajectory.dates]
     phases = {point.date: point for point in (trajectory.phases or [])}
     type_labels: dict[str, str] = {}
@@ -104,6 +107,7 @@ def chart_and_table(trajectory: Trajectory | None, labels: dict[str, str], lang:
         end=dt.date.fromisoformat(trajectory.as_of),
     )
     chart = build_chart(data, _short_date(lang))
+    multiples = small_multiples(data, caseworker_rated or set(), _short_date(lang))
     rows = [
         {
             "date": day,
@@ -125,7 +129,7 @@ def chart_and_table(trajectory: Trajectory | None, labels: dict[str, str], lang:
             for change in trajectory.caseworker_changes
         ],
     }
-    return {"chart": chart, "table": table}
+    return {"chart": chart, "table": table, "multiples": multiples}
 
 
 def changes_view(
@@ -249,7 +253,12 @@ def check_view(state: Services, record: Record, as_of: dt.date, lang: str, decis
         "values": {"agree": "", "phase": "", "reason": ""},
         "errors": [],
         **traces(checker, evaluation, report, lang),
-        **chart_and_table(trajectory, labels, lang),
+        **chart_and_table(
+            trajectory,
+            labels,
+            lang,
+            {item.id for item in checker.rulebook.catalogue.indicators.values() if item.rated_by == "caseworker"},
+        ),
     }
 
 

@@ -69,6 +69,7 @@ class Worklist:
     flag_severity: dict[str, str]
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (source, problem text in Danish)
     _orders: dict[str, list[WorklistRow]] = field(default_factory=dict)
+    _facets: dict[str, list[str]] = field(default_factory=dict)
 
     def ordered(self, sort: str) -> list[WorklistRow]:
         """The rows in `sort` order (computed once per snapshot; ties in triage order)."""
@@ -85,12 +86,14 @@ class Worklist:
         return self._orders[sort]
 
     def facets(self) -> dict[str, list[str]]:
-        """The values the filters offer: flags (most frequent first) and caseworkers (by id)."""
-        flags = Counter(flag for row in self.rows for flag in row.flags)
-        return {
-            "flags": [flag for flag, _ in sorted(flags.items(), key=lambda item: (-item[1], item[0]))],
-            "caseworkers": sorted({row.caseworker for row in self.rows if row.caseworker}),
-        }
+        """The values the filters offer: flags (most frequent first) and caseworkers (by id); computed once."""
+        if not self._facets:
+            flags = Counter(flag for row in self.rows for flag in row.flags)
+            self._facets = {
+                "flags": [flag for flag, _ in sorted(flags.items(), key=lambda item: (-item[1], item[0]))],
+                "caseworkers": sorted({row.caseworker for row in self.rows if row.caseworker}),
+            }
+        return self._facets
 
 
 def _caseworker_on(record_caseworkers: Iterable, as_of: dt.date) -> str | None:
