@@ -576,3 +576,20 @@ def test_the_chart_is_one_small_chart_per_indicator_the_caseworkers_apart(server
             assert small.count('class="phase-band') == len(data["measurements"])
     overview = page.text.split('class="trajectory-chart"')[1].split("</svg>")[0]
     assert "ind-line" not in overview and "(1–5)" in overview  # the overview: the level only, with its axis named
+
+
+def test_the_check_opens_with_todays_meeting_phase_the_first_flags_and_what_changed(server, caseload):
+    from bip_engine import Checker
+
+    checker = Checker(None, engine="python")
+    data = json.loads((caseload / "H-1.json").read_text(encoding="utf-8"))
+    expected = checker.check(data, dt.date.fromisoformat(AS_OF), "da")
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    page, _ = open_check(client, "H-1")
+    today = page.text.split('id="today"')[1].split("</section>")[0]
+    assert page.text.index('id="today"') < page.text.index('id="phase"') < page.text.index('id="developer"')
+    assert expected.phase.label in today
+    points = re.findall(r"<li>([^<]+)</li>", today.split('id="today-points"')[1].split("</ol>")[0])
+    assert points == [flag.title for flag in expected.flags[:3]]
+    assert 'id="today-changed"' in today  # H-1 has an earlier measurement to compare with
