@@ -22,7 +22,7 @@ from bip_engine.log.store import Store
 from bip_engine.service import sessions
 from bip_engine.service.page_chart import ChartInput, build_chart
 from tests.conftest import record, scores
-from tests.service_server import start_server
+from tests.service_server import start_server, wait_for
 
 pytestmark = pytest.mark.service  # most tests here start a server; the few that do not are quick
 
@@ -32,7 +32,7 @@ AS_OF = "2026-11-22"
 @pytest.fixture(scope="module")
 def caseload(tmp_path_factory):
     folder = tmp_path_factory.mktemp("caseload")
-    for index, levels in enumerate(([3, 3, 3], [4, 3, 2], [2])):
+    for index, levels in enumerate(([3, 3, 3], [4, 3, 2], [2], [4, 4, 2])):
         citizen = f"H-{index}"
         (folder / f"{citizen}.json").write_text(json.dumps(record(levels, id=citizen)), encoding="utf-8")
     return folder
@@ -56,8 +56,23 @@ def signed_in(server, role: str = "caseworker") -> tuple[httpx.Client, str]:
     response = client.post("/login", data={"csrf": csrf_of(login.text), "token": server.tokens[role]})
     assert response.status_code == 303, response.text
     home = client.get("/")
-    assert 'id="open-form"' in home.text
+    assert 'id="worklist-form"' in home.text
     return client, csrf_of(home.text)
+
+
+def with_purpose(client: httpx.Client, csrf: str, purpose: str = "Forberedelse af samtale") -> None:
+    """Give the session's purpose (asked once per session)."""
+    answer = client.post("/purpose", data={"csrf": csrf, "purpose": purpose, "next": "/"})
+    assert answer.status_code == 303, answer.text
+
+
+def open_check(client: httpx.Client, citizen: str, as_of: str = AS_OF) -> tuple[httpx.Response, str]:
+    """Open a citizen by its address: the lookup is logged and the page redirects to the logged decision."""
+    first = client.get(f"/citizens/{citizen}", params={"as_of": as_of})
+    assert first.status_code == 303, first.text[:500]
+    shown = client.get(first.headers["location"])
+    assert shown.status_code == 200, shown.text[:500]
+    return shown, re.search(r"decision=([0-9a-f]+)", first.headers["location"]).group(1)
 
 
 def count(server) -> int:
@@ -98,7 +113,7 @@ def test_a_wrong_token_is_refused_and_a_role_without_check_cannot_sign_in(server
         assert auditor.status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/login", "/logout", "/open", "/what-if", "/assess", "/citizen"])
+@pytest.mark.parametrize("path", ["/login", "/logout", "/open", "/what-if", "/assess", "/citizen", "/purpose"])
 def test_every_post_without_the_csrf_token_is_refused(server, path):
     client, csrf = signed_in(server)
     before = count(server)
@@ -106,23 +121,22 @@ def test_every_post_without_the_csrf_token_is_refused(server, path):
     assert client.post(path, data=fields).status_code == 403
     assert client.post(path, data={**fields, "csrf": csrf + "x"}).status_code == 403
     assert count(server) == before
-    assert 'id="open-form"' in client.get("/").text  # still signed in
+    assert 'id="worklist-form"' in client.get("/").text  # still signed in
 
 
-def test_opening_logs_the_lookup_with_its_purpose_and_a_purpose_is_required(server):
+def test_opening_asks_the_purpose_once_logs_the_lookup_and_reload_logs_nothing(server):
     client, csrf = signed_in(server)
     before = count(server)
-    missing = client.post(
-        "/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-1", "purpose": " ", "as_of": AS_OF}
-    )
+    asked = client.get("/citizens/H-1", params={"as_of": AS_OF})
+    assert asked.status_code == 200 and 'id="purpose-ask-form"' in asked.text and count(server) == before
+    missing = client.post("/purpose", data={"csrf": csrf, "purpose": " ", "next": f"/citizens/H-1?as_of={AS_OF}"})
     assert missing.status_code == 422 and 'id="purpose-error"' in missing.text
-    assert count(server) == before
     purpose = f"Forberedelse {time.time_ns()}"
-    opened = client.post(
-        "/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-1", "purpose": purpose, "as_of": AS_OF}
-    )
-    assert opened.status_code == 200
-    decision_id = re.search(r'id="decision-id">([0-9a-f]+)<', opened.text).group(1)
+    given = client.post("/purpose", data={"csrf": csrf, "purpose": purpose, "next": f"/citizens/H-1?as_of={AS_OF}"})
+    assert given.status_code == 303 and given.headers["location"] == f"/citizens/H-1?as_of={AS_OF}"
+    shown, decision_id = open_check(client, "H-1")
+    assert count(server) == before + 1
+    assert f'id="decision-id">{decision_id}<' in shown.text
     store = Store.open(server.database)
     try:
         logged = find_decision(store, decision_id)
@@ -130,22 +144,35 @@ def test_opening_logs_the_lookup_with_its_purpose_and_a_purpose_is_required(serv
         store.close()
     assert logged["purpose"] == purpose and logged["user"] == "caseworker" and logged["as_of"] == AS_OF
     assert logged["citizen"] != "H-1"  # pseudonymised
-    unknown = client.post("/open", data={"csrf": csrf, "source": "caseload", "citizen": "NOPE", "purpose": "x"})
-    assert unknown.status_code == 404 and count(server) == before + 1
+    for _ in range(2):  # Reload (and Back to) the logged check's address: shown again, not logged again
+        again = client.get(f"/citizens/H-1?as_of={AS_OF}&decision={decision_id}")
+        assert again.status_code == 200 and f'id="decision-id">{decision_id}<' in again.text
+    assert count(server) == before + 1
+    other_day = client.get(f"/citizens/H-1?as_of=2026-10-01&decision={decision_id}")  # another date: a new lookup
+    assert other_day.status_code == 303 and count(server) == before + 2
+    assert client.get("/citizens/NOPE", params={"as_of": AS_OF}).status_code == 404
+    assert count(server) == before + 2
+    unknown = client.post("/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-0", "purpose": "x"})
+    assert unknown.status_code == 303 and unknown.headers["location"].startswith("/citizens/H-0?as_of=")
+
+
+def test_open_from_history_or_a_bookmark_goes_to_the_worklist(server):
+    client, _ = signed_in(server)
+    answer = client.get("/open")
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
 
 
 def test_no_inline_style_or_script_in_any_view(server):
     client, csrf = signed_in(server)
-    opened = client.post(
-        "/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-0", "purpose": "p", "as_of": AS_OF}
-    )
-    decision = re.search(r'name="decision" value="([0-9a-f]+)"', opened.text).group(1)
+    with_purpose(client, csrf)
+    opened, decision = open_check(client, "H-0")
+    base = {"decision": decision, "as_of": AS_OF}
     carry = {"csrf": csrf, "decision": decision, "source": "caseload", "citizen": "H-0", "as_of": AS_OF}
     pages = [
         client.get("/"),
         opened,
-        client.post("/what-if", data={**carry, "wi_type": "mentor"}),
-        client.post("/citizen", data=carry),
+        client.get("/citizens/H-0/what-if", params={**base, "wi_type": "mentor"}),
+        client.get("/citizens/H-0/citizen-version", params=base),
         client.post("/assess", data={**carry, "agree": "no"}),
     ]
     for response in pages:
@@ -157,23 +184,59 @@ def test_no_inline_style_or_script_in_any_view(server):
     assert pages[-1].status_code == 422  # another phase without a phase or reason is not stored
 
 
-def test_a_decision_of_another_citizen_is_refused(server):
+def test_a_decision_of_another_citizen_or_user_is_refused(server):
     client, csrf = signed_in(server)
-    opened = client.post("/open", data={"csrf": csrf, "source": "caseload", "citizen": "H-0", "purpose": "p"})
-    decision = re.search(r'name="decision" value="([0-9a-f]+)"', opened.text).group(1)
+    with_purpose(client, csrf)
+    _, decision = open_check(client, "H-0")
     answer = client.post(
         "/citizen", data={"csrf": csrf, "decision": decision, "source": "caseload", "citizen": "H-1", "as_of": AS_OF}
     )
     assert answer.status_code == 404
+    assert client.get("/citizens/H-1/citizen-version", params={"as_of": AS_OF, "decision": decision}).status_code == 404
+    lead, lead_csrf = signed_in(server, "team_lead")
+    with_purpose(lead, lead_csrf)
+    before = count(server)
+    theirs = lead.get(f"/citizens/H-0?as_of={AS_OF}&decision={decision}")  # another user's decision: a new lookup
+    assert theirs.status_code == 303 and decision not in theirs.headers["location"] and count(server) == before + 1
+
+
+def test_an_assessment_is_stored_once_and_reload_stores_nothing(server):
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    shown, decision = open_check(client, "H-1")
+    assert 'value="yes" checked' not in shown.text and 'value="no" checked' not in shown.text  # nothing preselected
+    store = Store.open(server.database)
+    try:
+        from bip_engine.log.assessments import assessments_for
+
+        def stored() -> int:
+            return len([item for item in assessments_for(store, "H-1") if item["decision_id"] == decision])
+
+        carry = {"csrf": csrf, "decision": decision, "source": "caseload", "citizen": "H-1", "as_of": AS_OF}
+        unanswered = client.post("/assess", data={**carry, "reason": "Jeg har skrevet noget"})
+        assert unanswered.status_code == 422 and stored() == 0
+        assert "Jeg har skrevet noget" in unanswered.text  # the typed text comes back
+        saved = client.post("/assess", data={**carry, "agree": "yes", "reason": f"Set {time.time_ns()}"})
+        assert saved.status_code == 303 and stored() == 1
+        target = saved.headers["location"]
+        for _ in range(2):  # Reload of the answer
+            answer = client.get(target)
+            assert answer.status_code == 200 and 'id="assessment-saved"' in answer.text
+        resent = client.post("/assess", data={**carry, "agree": "yes", "reason": saved.request.content.decode()})
+        assert resent.status_code == 303 and stored() == 2  # a different reason is a new assessment
+        same = client.post("/assess", data=dict(httpx.QueryParams(resent.request.content.decode())))
+        assert same.status_code == 303 and same.headers["location"] == resent.headers["location"] and stored() == 2
+    finally:
+        store.close()
 
 
 def test_the_caseload_is_read_again_when_it_changes(server, caseload):
     client, csrf = signed_in(server)
+    with_purpose(client, csrf)
     citizen = f"NEW-{time.time_ns()}"
-    fields = {"csrf": csrf, "source": "caseload", "citizen": citizen, "purpose": "p", "as_of": AS_OF}
-    assert client.post("/open", data=fields).status_code == 404
+    assert client.get(f"/citizens/{citizen}", params={"as_of": AS_OF}).status_code == 404
     (caseload / f"{citizen}.json").write_text(json.dumps(record([3, 4], id=citizen)), encoding="utf-8")
-    assert client.post("/open", data=fields).status_code == 200
+    wait_for(lambda: client.get(f"/citizens/{citizen}", params={"as_of": AS_OF}).status_code == 303, what=citizen)
 
 
 def test_a_csv_export_folder_is_a_caseload(tmp_path):
@@ -187,11 +250,10 @@ def test_a_csv_export_folder_is_a_caseload(tmp_path):
     running = start_server(tmp_path / "srv", "--engine", "python", "--caseload", folder)
     try:
         client, csrf = signed_in(running)
-        assert "2 " in re.search(r'id="caseload-count">([^<]+)<', client.get("/").text).group(1)
-        opened = client.post(
-            "/open", data={"csrf": csrf, "source": "caseload", "citizen": "C-2", "purpose": "p", "as_of": AS_OF}
-        )
-        assert opened.status_code == 200 and opened.text.count('class="point ') == 2
+        assert re.search(r'id="worklist-count" role="status">([^<]+)<', client.get("/").text).group(1) == "2 borgere"
+        with_purpose(client, csrf)
+        opened, _ = open_check(client, "C-2")
+        assert opened.text.count('class="point ') == 2
     finally:
         running.stop()
 
@@ -216,8 +278,10 @@ def test_what_the_caseload_could_not_read_is_listed_with_codes_in_the_sessions_l
         for lang, items in listed.items()
     }
     assert set(by_file["da"]) == set(by_file["en"]) == {"b.json", "c.json", "d.json", "e.json"}
-    count = {lang: re.search(r'id="caseload-count">([^<]+)<', html).group(1) for lang, html in pages.items()}
-    assert count == {"da": "1 borger i sagsstammen", "en": "1 citizen in the caseload"}
+    count = {
+        lang: re.search(r'id="worklist-count" role="status">([^<]+)<', html).group(1) for lang, html in pages.items()
+    }
+    assert count == {"da": "1 borger", "en": "1 citizen"}
     assert by_file["da"]["b.json"].startswith("R006 ") and "allerede læst" in by_file["da"]["b.json"]
     assert by_file["en"]["b.json"].startswith("R006 ") and "already read" in by_file["en"]["b.json"]
     assert by_file["da"]["c.json"].startswith("Y001 ") and by_file["en"]["c.json"].startswith("Y001 ")
@@ -236,12 +300,13 @@ def test_the_proxy_identity_signs_in_when_trusted_and_secure_cookies_behind_http
         assert "Secure" in https.headers["set-cookie"]
         with httpx.Client(base_url=running.base_url, headers=headers) as client:
             home = client.get("/")
-            assert 'id="open-form"' in home.text and "kim" in home.text
+            assert 'id="worklist-form"' in home.text and "kim" in home.text
             assert "Secure" not in home.headers["set-cookie"]
             opened = client.post(
                 "/open", data={"csrf": csrf_of(home.text), "source": "caseload", "citizen": "H-0", "purpose": "p"}
             )
-            assert opened.status_code == 200
+            assert opened.status_code == 303
+            assert client.get(opened.headers["location"]).status_code == 303  # logged, then to the decision
         with httpx.Client(base_url=running.base_url, headers={**headers, "X-Remote-User-Role": "auditor"}) as client:
             assert client.get("/").status_code == 403
     finally:
@@ -318,3 +383,213 @@ def test_an_uploaded_record_is_checked_and_a_bad_one_shows_its_line(server):
     line = next(number for number, text in enumerate(bad.splitlines(), 1) if '"UP-1"' in text) + 1
     assert re.search(rf'id="line-{line}"><code>[^<]*</code><span class="line-problem"><strong>Y001', refused.text)
     assert count(server) == before
+
+
+# --- the worklist ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cohort_server(tmp_path_factory):
+    """A server over 60 simulated citizens (a JSON Lines export), and the records by id."""
+    from bip_engine.caseload.simulate import generate_cohort
+
+    folder = tmp_path_factory.mktemp("cohort")
+    records = {item["id"]: item for item in generate_cohort(60, seed=3, as_of=dt.date.today())}
+    path = folder / "caseload.jsonl"
+    path.write_text("".join(json.dumps(item) + "\n" for item in records.values()), encoding="utf-8")
+    running = start_server(tmp_path_factory.mktemp("cohort-srv"), "--engine", "python", "--caseload", path)
+    yield running, records, path
+    running.stop()
+
+
+def triage_rows(records: dict[str, dict]) -> list[dict]:
+    """The rows `bip batch --order triage` gives for the records today, in its order."""
+    from bip_engine import Checker
+    from bip_engine.caseload.batch import check_one, triage_key
+    from bip_engine.caseload.readers import RawRecord
+
+    checker = Checker(None, engine="python")
+    rows = [
+        check_one(checker, RawRecord(item_id, data), dt.date.today()).as_dict() for item_id, data in records.items()
+    ]
+    return sorted(rows, key=triage_key)
+
+
+def listed(html: str) -> list[str]:
+    """The citizen ids of the worklist's rows, top to bottom."""
+    return re.findall(r'<tr data-citizen="([^"]+)">', html)
+
+
+def test_the_worklist_shows_the_caseload_in_triage_order_with_paging(cohort_server):
+    server, records, _ = cohort_server
+    client, _ = signed_in(server)
+    expected = [row["citizen_id"] for row in triage_rows(records)]
+    first = client.get("/")
+    assert listed(first.text) == expected[:25]
+    assert '<datalist id="citizen-ids"' not in first.text  # no list of every citizen
+    assert re.search(r'id="worklist-count" role="status">([^<]+)<', first.text).group(1).startswith("60 borgere")
+    following = re.search(r'<a rel="next" href="([^"]+)"', first.text).group(1).replace("&amp;", "&")
+    second = client.get(following)
+    assert listed(second.text) == expected[25:50]
+    last = client.get("/", params={"page": 3})
+    assert listed(last.text) == expected[50:] and 'rel="next"' not in last.text
+    for citizen in listed(first.text):
+        assert f'href="/citizens/{citizen}?as_of={dt.date.today().isoformat()}"' in first.text
+
+
+def test_the_worklist_filters_by_phase_and_flag_and_searches_by_id(cohort_server):
+    server, records, _ = cohort_server
+    client, _ = signed_in(server)
+    rows = triage_rows(records)
+    phase = rows[0]["phase"]
+    by_phase = client.get("/", params={"phase": phase})
+    assert listed(by_phase.text) == [row["citizen_id"] for row in rows if row["phase"] == phase][:25]
+    flag = rows[-1]["flags"][0] if rows[-1]["flags"] else rows[0]["flags"][0]
+    by_flag = client.get("/", params={"flag": flag})
+    assert listed(by_flag.text) == [row["citizen_id"] for row in rows if flag in row["flags"]][:25]
+    both = client.get("/", params={"flag": flag, "phase": phase})
+    assert listed(both.text) == [r["citizen_id"] for r in rows if flag in r["flags"] and r["phase"] == phase][:25]
+    found = client.get("/", params={"q": "sim-00001"})
+    assert listed(found.text) == [row["citizen_id"] for row in rows if "SIM-00001" in row["citizen_id"]]
+    nothing = client.get("/", params={"q": "nobody"})
+    assert listed(nothing.text) == [] and 'id="no-matches"' in nothing.text
+    by_id = client.get("/", params={"sort": "id"})
+    assert listed(by_id.text) == sorted(records)[:25]
+
+
+def test_a_changed_export_is_read_off_the_request_path(cohort_server):
+    server, records, path = cohort_server
+    client, _ = signed_in(server)
+    client.get("/")
+    started = time.monotonic()
+    newcomer = dict(next(iter(records.values())), id=f"NEW-{time.time_ns()}")
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(newcomer) + "\n")
+    for _ in range(5):  # while the export is read again, the page and /healthz answer at once
+        asked = time.monotonic()
+        assert client.get("/").status_code == 200 and client.get("/healthz").status_code == 200
+        assert time.monotonic() - asked < 2.0
+    wait_for(lambda: newcomer["id"] in client.get("/", params={"q": newcomer["id"]}).text, what="the new citizen")
+    assert time.monotonic() - started < 30
+
+
+# --- since the last meeting, what-if forward --------------------------------------------------------
+
+
+def section(html: str, element_id: str) -> str:
+    """The HTML of the element with `element_id` up to its first closing </div>."""
+    start = html.index(f'id="{element_id}"')
+    return html[start : html.index("</div>", start)]
+
+
+def test_what_changed_is_since_the_last_assessed_check_and_a_new_lookup_does_not_wipe_it(server, caseload):
+    from bip_engine import Checker
+    from bip_engine.changes import Summary, compare
+
+    checker = Checker(None, engine="python")
+    data = json.loads((caseload / "H-3.json").read_text(encoding="utf-8"))
+    earlier = dt.date.fromisoformat(data["measurements"][1]["date"]) + dt.timedelta(days=1)
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    _, meeting = open_check(client, "H-3", as_of=earlier.isoformat())
+    carry = {"csrf": csrf, "decision": meeting, "source": "caseload", "citizen": "H-3", "as_of": earlier.isoformat()}
+    assert client.post("/assess", data={**carry, "agree": "yes"}).status_code == 303
+    now = checker.check(data, dt.date.fromisoformat(AS_OF), "da")
+    expected = compare(Summary.from_report(checker.check(data, earlier, "da")), Summary.from_report(now))
+    assert expected.flags_new or expected.phase_changed or expected.indicators_moved  # something to show
+    shown = []
+    for _ in range(3):  # three lookups in a row (a colleague's, a reload): the comparison stays
+        page, _ = open_check(client, "H-3")
+        shown.append(section(page.text, "since-meeting"))
+    assert shown[0] == shown[1] == shown[2]
+    titles = {flag.id: flag.title for flag in now.flags}
+    for flag in expected.flags_new:
+        assert titles[flag] in shown[0]
+    assert ("Fasen er skiftet" in shown[0]) == expected.phase_changed
+    previous = data["measurements"][-2]["date"]
+    by_measurement = compare(
+        Summary.from_report(checker.check(data, dt.date.fromisoformat(previous), "da")), Summary.from_report(now)
+    )
+    measured = section(page.text, "since-measurement")
+    assert len(re.findall(r"<li>", measured.split('class="moved"')[-1])) == len(by_measurement.indicators_moved) or (
+        not by_measurement.indicators_moved and 'class="moved"' not in measured
+    )
+
+
+def test_what_if_with_a_start_after_the_check_date_is_evaluated_on_that_date(server, caseload):
+    from bip_engine import Checker
+    from bip_engine.whatif import what_if
+
+    checker = Checker(None, engine="python")
+    data = json.loads((caseload / "H-2.json").read_text(encoding="utf-8"))
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    _, decision = open_check(client, "H-2")
+    start = (dt.date.fromisoformat(AS_OF) + dt.timedelta(days=7)).isoformat()
+    answer = client.get(
+        "/citizens/H-2/what-if", params={"as_of": AS_OF, "decision": decision, "wi_type": "mentor", "wi_start": start}
+    )
+    assert answer.status_code == 200
+    assert (
+        re.search(r'id="whatif-date"[^>]*>[^<]*<strong>([^<]+)</strong>', answer.text).group(1) == "29. november 2026"
+    )
+    record_ = checker.parse_record(data, "H-2")
+    day = dt.date.fromisoformat(start)
+    changed = checker.check(what_if(record_, interventions=[{"type": "mentor", "start": start}]), day, "da")
+    shown_after = re.findall(
+        r'data-flag="([^"]+)"', answer.text.split('class="card side after"')[1].split("</section>")[0]
+    )
+    assert shown_after == [flag.id for flag in changed.flags]
+    same = client.get(
+        "/citizens/H-2/what-if",
+        params={"as_of": AS_OF, "decision": decision, "wi_caseworker": "cw-same", "wi_caseworker_from": start},
+    )
+    before, after = (
+        checker.check(record_, day, "da"),
+        checker.check(what_if(record_, caseworker={"id": "cw-same", "from": start}), day, "da"),
+    )
+    unchanged = [f.id for f in before.flags] == [f.id for f in after.flags] and before.phase == after.phase
+    assert ('id="whatif-no-change"' in same.text) == unchanged
+    back = re.search(r'id="back-to-check"', answer.text)
+    assert back and f"decision={decision}" in answer.text
+
+
+def test_the_chart_is_one_small_chart_per_indicator_the_caseworkers_apart(server, caseload):
+    from bip_engine import Checker
+
+    checker = Checker(None, engine="python")
+    data = json.loads((caseload / "H-1.json").read_text(encoding="utf-8"))
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    page, _ = open_check(client, "H-1")
+    indicators = checker.rulebook.catalogue.indicators
+    scored = {name for item in data["measurements"] for name in item["scores"]}
+    for group, rated_by in (("own", "citizen"), ("caseworker", "caseworker")):
+        block = page.text.split(f'id="multiples-{group}"')[1].split("</div>")[0]
+        expected = [item.id for item in indicators.values() if item.rated_by == rated_by and item.id in scored]
+        assert re.findall(r'<figure class="multiple" data-indicator="([^"]+)">', block) == expected
+        for indicator in expected:
+            small = block.split(f'data-indicator="{indicator}"')[1].split("</figure>")[0]
+            assert small.count('class="small-point') == sum(
+                1 for item in data["measurements"] if indicator in item["scores"]
+            )
+            assert small.count('class="phase-band') == len(data["measurements"])
+    overview = page.text.split('class="trajectory-chart"')[1].split("</svg>")[0]
+    assert "ind-line" not in overview and "(1–5)" in overview  # the overview: the level only, with its axis named
+
+
+def test_the_check_opens_with_todays_meeting_phase_the_first_flags_and_what_changed(server, caseload):
+    from bip_engine import Checker
+
+    checker = Checker(None, engine="python")
+    data = json.loads((caseload / "H-1.json").read_text(encoding="utf-8"))
+    expected = checker.check(data, dt.date.fromisoformat(AS_OF), "da")
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    page, _ = open_check(client, "H-1")
+    today = page.text.split('id="today"')[1].split("</section>")[0]
+    assert page.text.index('id="today"') < page.text.index('id="phase"') < page.text.index('id="developer"')
+    assert expected.phase.label in today
+    points = re.findall(r"<li>([^<]+)</li>", today.split('id="today-points"')[1].split("</ol>")[0])
+    assert points == [flag.title for flag in expected.flags[:3]]
+    assert 'id="today-changed"' in today  # H-1 has an earlier measurement to compare with

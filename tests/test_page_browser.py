@@ -145,14 +145,20 @@ def sign_in(page: Page, server, role: str = "caseworker") -> None:
     page.goto(server.base_url + "/")
     page.fill("#token", server.tokens[role])
     page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#open-form")
+    page.wait_for_selector("#worklist-form")
+
+
+def base_url(page: Page) -> str:
+    """The server's address, from the page's own address."""
+    return "/".join(page.url.split("/")[:3])
 
 
 def open_citizen(page: Page, citizen: str, purpose: str = "Forberedelse af samtale", as_of: str = AS_OF) -> None:
-    page.fill("#citizen", citizen)
-    page.fill("#purpose", purpose)
-    page.fill("#as_of", as_of)
-    page.click("#open-form button[type=submit]")
+    """Open a citizen by its address; the session's purpose is asked the first time only."""
+    page.goto(f"{base_url(page)}/citizens/{citizen}?as_of={as_of}")
+    if page.locator("#purpose-ask-form").count():
+        page.fill("#purpose", purpose)
+        page.click("#purpose-ask-form button[type=submit]")
     page.wait_for_selector("#citizen-id")
 
 
@@ -232,6 +238,7 @@ def test_a_bad_pasted_record_shows_its_problems_next_to_the_lines(page, server, 
     assert expected
     sign_in(page, server)
     before = decision_count(server)
+    page.click("#paste > summary")  # the paste form is folded under the worklist
     page.fill("#record_text", text)
     page.fill("#purpose2", "Forberedelse")
     page.click("#paste-form button[type=submit]")
@@ -250,6 +257,7 @@ def test_a_bad_pasted_record_shows_its_problems_next_to_the_lines(page, server, 
 def test_a_pasted_good_record_is_checked(page, server, checker):
     sign_in(page, server)
     text = (ROOT / "examples" / "stilstand.yaml").read_text(encoding="utf-8")
+    page.click("#paste > summary")  # the paste form is folded under the worklist
     page.fill("#record_text", text)
     page.fill("#purpose2", "Forberedelse")
     page.fill("#as_of2", AS_OF)
@@ -278,7 +286,7 @@ def test_what_if_a_fifth_internship_shows_the_flag_and_is_not_logged(page, serve
 def test_an_override_with_a_reason_is_stored_and_shown_next_time(page, server, tmp_path):
     sign_in(page, server)
     open_citizen(page, "P-STILL")
-    decision = page.inner_text("#decision-id").strip()
+    decision = page.locator("#decision-id").text_content().strip()
     page.check("#agree-no")
     page.select_option("#other-phase", "regress")
     page.click("#assessment-form button[type=submit]")
@@ -298,8 +306,7 @@ def test_an_override_with_a_reason_is_stored_and_shown_next_time(page, server, t
         store.close()
     assert len(stored) == 1 and stored[0]["agrees"] is False and stored[0]["phase"] == "regress"
     assert stored[0]["reason"] == reason and stored[0]["flag_notes"][first_flag]["status"] == "acted"
-    page.fill("#purpose-again", "Opfølgning")
-    page.click("#open-again-form button[type=submit]")
+    page.click("#back-to-check")
     page.wait_for_selector("#previous-assessment")
     assert reason in page.inner_text("#previous-assessment")
     assert "Tilbagegang" in page.inner_text("#previous-assessment")
@@ -336,6 +343,9 @@ def test_the_check_works_with_javascript_disabled(browser, server, checker, case
         assert page.locator("#flags li.flag").count() == len(expected.flags)
         page.locator("#phase details.trace summary").click()
         assert page.locator("#phase details.trace ul.trace-rules").is_visible()
+        page.click("#citizen-form button[type=submit]")
+        page.wait_for_selector("#citizen-text")
+        assert not page.locator("#print-button").is_visible()  # "Udskriv" does nothing without JavaScript
     finally:
         context.close()
 
@@ -376,3 +386,195 @@ def test_no_inline_script_or_style_and_the_csp_holds(page, server):
     assert page.locator("[style]").count() == 0
     assert page.locator("script:not([src])").count() == 0
     assert not violations
+
+
+# --- the worklist, links, Back and Reload, phone width, accessibility ------------------------------
+
+WIDTHS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def axe_source() -> str | None:
+    """axe-core's browser build (npm `axe-core`, installed globally by .ci/run), or None."""
+    import subprocess
+
+    roots = [Path("/usr/lib/node_modules"), Path("/usr/local/lib/node_modules")]
+    try:
+        found = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, timeout=20).stdout.strip()
+        roots.insert(0, Path(found))
+    except (OSError, subprocess.SubprocessError):
+        pass
+    for root in roots:
+        if (root / "axe-core" / "axe.min.js").is_file():
+            return (root / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
+    return None
+
+
+@pytest.fixture(scope="module")
+def axe() -> str:
+    source = axe_source()
+    if source is None:
+        if os.environ.get("CI"):
+            pytest.fail("the accessibility tests need npm's axe-core (CI is set)", pytrace=False)
+        pytest.skip("axe-core is not installed (npm install -g axe-core)")
+    return source
+
+
+def axe_violations(page: Page, source: str) -> list[str]:
+    """WCAG 2.1 A and AA violations axe-core finds on the page as it is now (rule id and the first target)."""
+    page.add_script_tag(content=source)
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    return [f"{item['id']}: {item['nodes'][0]['target']}" for item in result["violations"]]
+
+
+def contrast(first: str, second: str) -> float:
+    """The WCAG contrast ratio of two CSS rgb() colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(part) / 255 for part in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_worklist_opens_a_citizen_by_link_and_back_and_reload_never_log_twice(page, server, caseload, checker):
+    from bip_engine.caseload.batch import check_one, triage_key
+    from bip_engine.caseload.readers import RawRecord
+
+    sign_in(page, server)
+    today = dt.date.today()
+    rows = [check_one(checker, RawRecord(key, data), today).as_dict() for key, data in caseload[1].items()]
+    expected = [row["citizen_id"] for row in sorted(rows, key=triage_key)]
+    shown = page.eval_on_selector_all("#worklist-table tbody tr", "rows => rows.map(row => row.dataset.citizen)")
+    assert shown == expected
+    page.fill("#q", "P-F")
+    page.click("#worklist-form button[type=submit]")
+    assert page.eval_on_selector_all("#worklist-table tbody tr", "rows => rows.map(r => r.dataset.citizen)") == [
+        citizen for citizen in expected if "P-F" in citizen
+    ]
+    before = decision_count(server)
+    page.click("#worklist-table a[href^='/citizens/P-FOUR']")
+    if page.locator("#purpose-ask-form").count():
+        page.fill("#purpose", "Forberedelse af samtale")
+        page.click("#purpose-ask-form button[type=submit]")
+    page.wait_for_selector("#citizen-id")
+    assert decision_count(server) == before + 1
+    page.reload()
+    assert page.inner_text("#citizen-id") == "P-FOUR" and decision_count(server) == before + 1
+    page.select_option("#wi-type", "mentor")
+    page.click("#whatif-form button[type=submit]")
+    page.wait_for_selector("#whatif-date")
+    page.go_back()  # a GET page: no "Confirm Form Resubmission"
+    page.wait_for_selector("#citizen-id")
+    assert decision_count(server) == before + 1
+    page.go_forward()
+    page.click("#back-to-check")
+    page.wait_for_selector("#citizen-id")
+    page.go_back()
+    page.wait_for_selector("#whatif-date")
+    assert decision_count(server) == before + 1
+
+
+def test_reloading_after_the_assessment_is_saved_stores_nothing(page, server):
+    sign_in(page, server)
+    open_citizen(page, "P-GEN1")
+    decision = page.locator("#decision-id").text_content().strip()
+    assert not page.is_checked("#agree-yes") and not page.is_checked("#agree-no")
+    page.check("#agree-yes")
+    page.click("#assessment-form button[type=submit]")
+    page.wait_for_selector("#assessment-saved")
+
+    def stored() -> int:
+        store = Store.open(server.database)
+        try:
+            return len([item for item in assessments_for(store, "P-GEN1") if item["decision_id"] == decision])
+        finally:
+            store.close()
+
+    assert stored() == 1
+    page.reload()
+    page.wait_for_selector("#assessment-saved")
+    page.go_back()
+    page.go_forward()
+    assert stored() == 1
+
+
+def test_what_if_from_next_week_says_the_date_it_used(page, server, caseload, checker):
+    from bip_engine.whatif import what_if
+
+    sign_in(page, server)
+    open_citizen(page, "P-STILL")
+    start = dt.date.fromisoformat(AS_OF) + dt.timedelta(days=7)
+    page.select_option("#wi-type", "mentor")
+    page.fill("#wi-start", start.isoformat())
+    page.click("#whatif-form button[type=submit]")
+    page.wait_for_selector("#whatif-date")
+    assert "29. november 2026" in page.inner_text("#whatif-date")
+    record_ = checker.parse_record(caseload[1]["P-STILL"], "P-STILL")
+    after = checker.check(what_if(record_, interventions=[{"type": "mentor", "start": start}]), start, "da")
+    shown = page.eval_on_selector_all("section.after li.flag", "items => items.map(item => item.dataset.flag)")
+    assert shown == [flag.id for flag in after.flags]
+
+
+def every_view(page: Page, server) -> list[tuple[str, str]]:
+    """(name, address) of each view of the page for one signed-in caseworker (the purpose given)."""
+    sign_in(page, server)
+    open_citizen(page, "P-FALL")
+    check = page.url
+    decision = page.locator("#decision-id").text_content().strip()
+    query = f"as_of={AS_OF}&decision={decision}"
+    page.check("#agree-no")
+    page.select_option("#other-phase", "regress")
+    page.fill("#assessment-reason", "Borgeren fortalte om et tilbagefald")
+    page.click("#assessment-form button[type=submit]")
+    page.wait_for_selector("#assessment-saved")
+    saved = page.url
+    root = base_url(page)
+    return [
+        ("worklist", root + "/"),
+        ("check", check),
+        ("what-if", f"{root}/citizens/P-FALL/what-if?{query}&wi_type=mentor&wi_start=2026-11-29"),
+        ("assessed", saved),
+        ("citizen", f"{root}/citizens/P-FALL/citizen-version?{query}"),
+        ("purpose", f"{root}/citizens/P-FALL?as_of=2026-10-01"),  # shown after the purpose is cleared below
+    ]
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_every_view_passes_axe_and_fits_the_screen(browser, server, axe, width, tmp_path):
+    context = browser.new_context(viewport=WIDTHS[width], bypass_csp=True)  # to inject axe-core
+    try:
+        page = context.new_page()
+        views = every_view(page, server)
+        for name, address in views:
+            if name == "purpose":
+                context.clear_cookies()
+                sign_in(page, server)
+            page.goto(address)
+            found = axe_violations(page, axe)
+            assert found == [], f"{name} at {width}: {found}"
+            wide = page.evaluate("() => document.documentElement.scrollWidth")
+            assert wide <= WIDTHS[width]["width"], f"{name} at {width} is {wide} px wide"
+            shoot(page, tmp_path, f"page-{name}-{width}", keep=True)
+        header = page.evaluate("() => document.querySelector('header.top').getBoundingClientRect().height")
+        assert header <= (80 if width == "phone" else 120)
+        context.clear_cookies()
+        page.goto(base_url(page) + "/")
+        assert axe_violations(page, axe) == []  # the sign-in form
+    finally:
+        context.close()
+
+
+def test_the_focus_ring_stands_out_and_the_worklist_works_by_keyboard(page, server):
+    sign_in(page, server)
+    link = page.locator("#worklist-table tbody a").first
+    link.focus()
+    ring = page.evaluate("() => getComputedStyle(document.activeElement).outlineColor")
+    width = page.evaluate("() => parseFloat(getComputedStyle(document.activeElement).outlineWidth)")
+    assert contrast(ring, "rgb(255, 255, 255)") >= 3 and width >= 2
+    target = link.get_attribute("href")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{target.split('?')[0]}*")

@@ -154,7 +154,7 @@ def check_one(
         evaluation = checker.evaluate(checker.parse_record(item.data, item.source), as_of, rules_as_of)
     except BipError as error:
         return Rejection(item.source, citizen_id, [problem_row(p, lang) for p in error.problems])
-    severities = Counter(rule.severity for rule in _strongest_rules(evaluation.outcome.flag_rules))
+    severities = Counter(rule.severity for rule in strongest_rules(evaluation.outcome.flag_rules))
     return Row(
         evaluation.record.id,
         evaluation.phase,
@@ -172,7 +172,7 @@ def problem_row(item: Problem, lang: str) -> dict[str, Any]:
     return {"code": item.code, "message": item.text(lang), "path": item.path, "line": item.line}
 
 
-def _strongest_rules(rules: Iterable[CompiledRule]) -> list[CompiledRule]:
+def strongest_rules(rules: Iterable[CompiledRule]) -> list[CompiledRule]:
     """One rule per flag: the most severe one (rules raising the same flag count once)."""
     best: dict = {}
     for rule in rules:

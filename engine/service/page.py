@@ -8,20 +8,32 @@ the rest; the page only arranges it.
 
 Sign-in is through the municipality's identity provider (`--oidc`, `bip_engine.service.oidc`), else a
 personal token (or the reverse proxy's identity headers with `--trust-proxy`); the session is a signed cookie (`sessions.py`) and every POST form carries the session's CSRF token,
-which the server checks before doing anything else. Opening a citizen is a logged lookup with
-its purpose; its follow-ups (a what-if, the citizen version, an assessment) accept its decision
+which the server checks before doing anything else. A signed-in user sees only their part of the
+caseload (`scoping.py`). Opening a citizen is a logged lookup with its purpose; its follow-ups (a what-if, the citizen version, an assessment) accept its decision
 id only from the user who made it, within `DECISION_WINDOW`, and the what-if and the citizen
 version are logged too; the caseworker's assessment is stored with the decision it answers.
+
+The home page is the worklist (`page_worklist`): the caseload in triage order, searched, filtered,
+sorted and paged by GET parameters. Each citizen has a link, `/citizens/<id>?as_of=DATE`: opening
+it logs the lookup with the session's purpose (asked once per session, in its own signed cookie,
+and changeable) and redirects to the same address with `decision=<id>`, which shows that logged
+check again without logging anew, so Reload and Back never log twice. Every form that changes
+something is POST-redirect-GET; a what-if and the citizen version change nothing and are GET
+forms (a pasted record, which has no address, still posts them). Saving the same assessment twice
+for the same decision stores it once.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import APIRouter, Request
@@ -32,8 +44,8 @@ from starlette.types import Scope
 
 from .. import messages
 from ..errors import BipError, Problem, RecordError, problem
-from ..log.assessments import append_assessment
-from ..log.decisions import decision_of, log_follow_up
+from ..log.assessments import append_assessment, assessments_for
+from ..log.decisions import decision_of, find_decision, log_follow_up
 from ..log.sessions import end_session, session_valid, start_session
 from ..log.store import Store
 from ..log.tokens import Principal, authenticate
@@ -43,6 +55,7 @@ from ..render import format_date, format_number
 from . import sessions
 from .page_records import CaseloadIndex, parse_record_text
 from .page_text import texts
+from .page_worklist import WorklistQuery, query_worklist
 from .scoping import CaseloadScope, OutOfScope, caseload_entry, scope_of, visible
 from .services import services
 from .sessions import Session
@@ -51,6 +64,9 @@ from .settings import ServiceSettings
 if TYPE_CHECKING:
     from .oidc import SignInError
 
+
+PURPOSE_COOKIE = "bip_purpose"
+WORKLIST_WAIT = 60.0  # seconds the very first worklist may take to build before the page says it is coming
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -72,6 +88,17 @@ def month_year(value: str | dt.date, lang: str) -> str:
     return f"{month[:3]}. {day.year}" if lang == "da" else f"{month[:3]} {day.year}"
 
 
+def whole_number(value: int, lang: str) -> str:
+    """A count as a reader of `lang` writes it: 5.000 in Danish, 5,000 in English."""
+    text = f"{int(value):,}"
+    return text.replace(",", ".") if lang == "da" else text
+
+
+def months(value: float | None, lang: str) -> str:
+    """A number of months to one decimal (decimal comma in Danish), a dash when unknown."""
+    return "–" if value is None else format_number(round(float(value), 1), lang)
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -84,6 +111,9 @@ def _environment() -> jinja2.Environment:
     env.filters["longdate"] = format_date
     env.filters["monthyear"] = month_year
     env.filters["problem_text"] = shown_message
+    env.filters["count"] = whole_number
+    env.filters["months"] = months
+    env.globals["citizen_link"] = lambda citizen: citizen_url(citizen, _today())
     return env
 
 
@@ -206,10 +236,16 @@ def _caseload(request: Request) -> CaseloadIndex:
 def _home(
     request: Request, session: Session, principal: Principal | None, status: int = 200, **context: Any
 ) -> Response:
-    whole = _caseload(request).snapshot()
-    snapshot = dataclasses.replace(whole, citizens=visible(whole.citizens, _scope(request)))  # the user's part
+    state = services(request.app)
+    caseload = _caseload(request)
+    worklist, page, query = None, None, WorklistQuery.from_params(dict(request.query_params))
+    if caseload.path is not None:
+        caseload.use_checker(lambda: services(request.app).checker, _today)
+        worklist = caseload.worklist(WORKLIST_WAIT)
+        scope = _scope(request)
+        only = None if scope.everything else set(visible(caseload.snapshot().citizens, scope))
+        page = query_worklist(worklist, query, only=only) if worklist is not None else None
     values = {
-        "citizen": "",
         "purpose": "",
         "as_of": _today().isoformat(),
         "record_text": "",
@@ -219,17 +255,71 @@ def _home(
         "problems_for": "",
     }
     values.update(context)
+    from .page_views import phase_labels
+
     return _render(
         request,
         session,
         "home.html.j2",
         status,
         principal=principal,
-        caseload=_settings(request).caseload is not None,
-        snapshot=snapshot,
-        citizen_ids=sorted(snapshot.citizens)[:5000],
+        caseload=caseload.path is not None,
+        snapshot=caseload.snapshot(),
+        worklist=worklist,
+        results=page,
+        query=query,
+        facets=worklist.facets() if worklist is not None else {"flags": [], "caseworkers": [], "teams": []},
+        phases=phase_labels(state.checker, session.lang),
+        url_with=lambda **changed: "/?" + urlencode(query.params(**changed)),
+        session_purpose=_purpose(request, session),
         **values,
     )
+
+
+def citizen_url(citizen: str, as_of: str | dt.date, **more: str) -> str:
+    """The address of a citizen's check on a date (with a logged decision, a saved assessment...)."""
+    params = {"as_of": str(as_of), **{key: value for key, value in more.items() if value}}
+    return f"/citizens/{quote(citizen, safe='')}?{urlencode(params)}"
+
+
+# --- The session's purpose -----------------------------------------------------------------------
+
+
+def _purpose_signature(request: Request, session: Session, purpose: str) -> str:
+    key = _store(request).secret("session")
+    message = f"{session.csrf}\0{purpose}".encode()
+    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode().rstrip("=")
+
+
+def _purpose(request: Request, session: Session) -> str:
+    """The purpose of this session's lookups, when the caseworker has given one (bound to the session)."""
+    value = request.cookies.get(PURPOSE_COOKIE) or ""
+    signature, _, encoded = value.partition(".")
+    try:
+        purpose = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+    except ValueError:
+        return ""
+    ok = hmac.compare_digest(signature.encode(), _purpose_signature(request, session, purpose).encode())
+    return purpose if ok else ""
+
+
+def _with_purpose(request: Request, response: Response, session: Session, purpose: str) -> Response:
+    encoded = base64.urlsafe_b64encode(purpose.encode("utf-8")).decode().rstrip("=")
+    response.set_cookie(
+        PURPOSE_COOKIE,
+        f"{_purpose_signature(request, session, purpose)}.{encoded}",
+        max_age=max(0, session.expires - int(dt.datetime.now().timestamp())),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+    return response
+
+
+def _local(target: str) -> str:
+    """`target` when it is an address on this site, else the home page (never an open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
 # --- Records ----------------------------------------------------------------------------------
@@ -406,43 +496,151 @@ def _signed_in(request: Request) -> tuple[Session, Any]:
 
 
 async def open_citizen(request: Request) -> Response:
-    """Open a citizen (from the caseload or a pasted record): check, log the lookup, show the page."""
+    """Open a pasted record (checked, logged, shown), or a citizen of the caseload by id (redirected to its link)."""
     form = await _form(request)
     session, principal = _signed_in(request)
     source = "caseload" if form.get("source") == "caseload" else "record"
-    purpose = str(form.get("purpose") or "").strip()[:500]
+    purpose = str(form.get("purpose") or "").strip()[:500] or _purpose(request, session)
     as_of = _date(form.get("as_of"), _today())
     citizen = str(form.get("citizen") or "").strip()
+    if source == "caseload" and citizen and as_of is not None:
+        moved = RedirectResponse(citizen_url(citizen, as_of), status_code=303)
+        return _with_purpose(request, moved, session, purpose) if purpose else moved
     errors = {}
     if not purpose:
         errors["purpose"] = "purpose_missing"
     if as_of is None:
         errors["as_of"] = "as_of_help"
     text, name = ("", "") if source == "caseload" else await _uploaded_text(form)
-    keep = {
-        "citizen": citizen,
-        "purpose": purpose,
-        "as_of": str(form.get("as_of") or ""),
-        "record_text": text,
-        "problems_for": source,
-    }
+    keep = {"purpose": purpose, "as_of": str(form.get("as_of") or ""), "record_text": text, "problems_for": source}
     if source == "record" and not text.strip() and not errors:
         errors["record_text"] = "record_empty"
     if errors or as_of is None:
         return _home(request, session, principal, 422, errors=errors, **keep)
     try:
-        record = (
-            _record_from_caseload(request, citizen) if source == "caseload" else _record_from_text(request, text, name)
-        )
-    except LookupError:
-        return _home(request, session, principal, 404, errors={"citizen": "not_in_caseload"}, **keep)
+        record = _record_from_text(request, text, name)
     except BipError as error:
-        listing = _listing(text, error.problems) if source == "record" else []
+        listing = _listing(text, error.problems)
         return _home(request, session, principal, 422, problems=error.problems, listing=listing, **keep)
-    from .page_views import check_view
+    from .page_views import check_view, log_lookup
 
-    view = check_view(services(request.app), record, as_of, session.lang, principal, purpose)
-    return _render(request, session, "check.html.j2", principal=principal, source=source, **view)
+    state = services(request.app)
+    decision_id = log_lookup(state, record, as_of, principal, purpose)
+    view = check_view(state, record, as_of, session.lang, decision_id)
+    response = _render(request, session, "check.html.j2", principal=principal, source="record", saved="", **view)
+    return _with_purpose(request, response, session, purpose)
+
+
+async def open_redirect(request: Request) -> Response:
+    """`/open` reached by an address (history, a bookmark): the worklist."""
+    return RedirectResponse("/", status_code=303)
+
+
+async def set_purpose(request: Request) -> Response:
+    """Set (or change) the purpose of this session's lookups, then go on to where the caseworker was going."""
+    form = await _form(request)
+    session, principal = _signed_in(request)
+    purpose = str(form.get("purpose") or "").strip()[:500]
+    target = _local(str(form.get("next") or "/"))
+    if not purpose:
+        return _render(
+            request, session, "purpose.html.j2", 422, principal=principal, next=target, error="purpose_missing"
+        )
+    return _with_purpose(request, RedirectResponse(target, status_code=303), session, purpose)
+
+
+async def citizen_check(request: Request) -> Response:
+    """A citizen's check by address: logged once (then redirected to the logged decision's address), shown."""
+    session, principal = _signed_in(request)
+    citizen = request.path_params["citizen"]
+    as_of = _date(request.query_params.get("as_of"), _today())
+    if as_of is None:
+        raise Refused(422, "as_of_help")
+    record = _record_from_caseload(request, citizen)
+    state = services(request.app)
+    decision = _own_decision(request, record, principal, as_of)
+    from .page_views import check_view, log_lookup
+
+    if decision is None:
+        purpose = _purpose(request, session)
+        if not purpose:
+            here = str(request.url.path) + ("?" + request.url.query if request.url.query else "")
+            return _render(request, session, "purpose.html.j2", principal=principal, next=here, error="")
+        decision_id = log_lookup(state, record, as_of, principal, purpose)
+        return RedirectResponse(citizen_url(record.id, as_of, decision=decision_id), status_code=303)
+    view = check_view(state, record, as_of, session.lang, decision["decision_id"])
+    saved = str(request.query_params.get("saved") or "")[:64]
+    return _render(request, session, "check.html.j2", principal=principal, source="caseload", saved=saved, **view)
+
+
+def _own_decision(request: Request, record: Record, principal: Principal, as_of: dt.date) -> dict | None:
+    """The logged decision the address names, when it is this user's recent check of this citizen on this date."""
+    decision_id = str(request.query_params.get("decision") or "")[:64]
+    decision = decision_of(_store(request), decision_id, principal, record.id) if decision_id else None
+    if decision is None or decision.get("as_of") != as_of.isoformat():
+        return None
+    return decision
+
+
+async def citizen_what_if(request: Request) -> Response:
+    """What-if for a citizen of the caseload, by address (a GET form: nothing is stored or logged)."""
+    session, principal = _signed_in(request)
+    record = _record_from_caseload(request, request.path_params["citizen"])
+    as_of = _date(request.query_params.get("as_of"), _today()) or _today()
+    decision = _own_decision(request, record, principal, as_of)
+    if decision is None:
+        raise Refused(404, "unknown_decision")
+    log_follow_up(_store(request), principal, decision, "what-if", record)
+    from .page_views import what_if_page
+
+    params = request.query_params
+    view = what_if_page(services(request.app), record, as_of, session.lang, params, decision, source="caseload")
+    view["back"] = citizen_url(record.id, as_of, decision=decision["decision_id"])
+    status = 422 if view.get("error") else 200
+    return _render(request, session, "whatif.html.j2", status, principal=principal, **view)
+
+
+async def citizen_version_get(request: Request) -> Response:
+    """The print-friendly citizen version for a citizen of the caseload, by address."""
+    session, principal = _signed_in(request)
+    record = _record_from_caseload(request, request.path_params["citizen"])
+    as_of = _date(request.query_params.get("as_of"), _today()) or _today()
+    decision = _own_decision(request, record, principal, as_of)
+    if decision is None:
+        raise Refused(404, "unknown_decision")
+    log_follow_up(_store(request), principal, decision, "view", record)
+    from .page_views import citizen_page
+
+    text = str(request.query_params.get("next_steps") or "")
+    steps = [line.strip()[:300] for line in text.splitlines() if line.strip()][:10]
+    view = citizen_page(services(request.app), record, as_of, session.lang, steps)
+    return _render(request, session, "citizen.html.j2", principal=principal, **view)
+
+
+async def assessment_saved(request: Request) -> Response:
+    """The answer to a saved assessment (after the redirect): reloading it stores nothing."""
+    session, principal = _signed_in(request)
+    citizen = request.path_params["citizen"]
+    wanted = request.path_params["assessment"]
+    found = next((item for item in assessments_for(_store(request), citizen) if item["assessment_id"] == wanted), None)
+    if found is None or found["user"] != principal.name:
+        raise Refused(404, "unknown_decision")
+    decision = find_decision(_store(request), found["decision_id"]) or {}
+    from .page_views import phase_labels
+
+    return _render(
+        request,
+        session,
+        "assessed.html.j2",
+        principal=principal,
+        assessment=found,
+        citizen=citizen,
+        as_of=decision.get("as_of") or _today().isoformat(),
+        in_caseload=_caseload(request).get(citizen) is not None,
+        back=citizen_url(citizen, decision.get("as_of") or "", decision=found["decision_id"]),
+        phase_labels=phase_labels(services(request.app).checker, session.lang),
+        errors=[],
+    )
 
 
 async def what_if_view(request: Request) -> Response:
@@ -455,32 +653,48 @@ async def what_if_view(request: Request) -> Response:
     log_follow_up(_store(request), principal, decision, "what-if", record)
     from .page_views import what_if_page
 
-    view = what_if_page(services(request.app), record, as_of, session.lang, form, decision)
+    source = "caseload" if form.get("source") == "caseload" else "record"
+    view = what_if_page(services(request.app), record, as_of, session.lang, form, decision, source=source)
+    view["back"] = citizen_url(record.id, as_of, decision=decision["decision_id"]) if source == "caseload" else ""
     status = 422 if view.get("error") else 200
     return _render(request, session, "whatif.html.j2", status, principal=principal, **view)
 
 
 async def assess(request: Request) -> Response:
-    """Store the caseworker's assessment of a logged check (agree, or another phase with a reason)."""
+    """Store the caseworker's assessment of a logged check, then redirect to its answer (POST-redirect-GET).
+
+    The same assessment sent again for the same decision by the same user (a double click, a
+    resent form) is not stored twice: the answer is the one stored before.
+    """
     form = await _form(request)
     session, principal = _signed_in(request)
     record = _reload_record(request, form)
     decision = _decision_for(request, principal, str(form.get("decision") or ""), record)
-    from .page_views import assessment_context, assessment_from_form, phase_labels
+    from .page_views import assessment_context, assessment_from_form, phase_labels, same_assessment
 
     assessment, errors = assessment_from_form(form, phase_labels(services(request.app).checker, session.lang))
-    as_of = _date(form.get("as_of"), _today()) or _today()
-    context = assessment_context(services(request.app), record, as_of, session.lang, form, decision)
     if not errors:
+        store = _store(request)
+        earlier = next(
+            (
+                item["assessment_id"]
+                for item in assessments_for(store, record.id)
+                if item["decision_id"] == decision["decision_id"]
+                and item["user"] == principal.name
+                and same_assessment(item, assessment)
+            ),
+            None,
+        )
         try:
-            context["assessment_id"] = append_assessment(
-                _store(request), decision["decision_id"], principal, **assessment
-            )
+            saved = earlier or append_assessment(store, decision["decision_id"], principal, **assessment)
         except ValueError:
             errors = ["assessment_errors"]
-    return _render(
-        request, session, "assessed.html.j2", 422 if errors else 200, principal=principal, errors=errors, **context
-    )
+        else:
+            target = f"/citizens/{quote(record.id, safe='')}/assessments/{saved}"
+            return RedirectResponse(target, status_code=303)
+    as_of = _date(form.get("as_of"), _today()) or _today()
+    context = assessment_context(services(request.app), record, as_of, session.lang, form, decision)
+    return _render(request, session, "assessed.html.j2", 422, principal=principal, errors=errors, **context)
 
 
 async def citizen_version(request: Request) -> Response:
@@ -556,6 +770,12 @@ def page_router() -> APIRouter:
     router.add_api_route("/auth/login", _guarded(oidc_login), methods=["GET"])
     router.add_api_route("/auth/callback", _guarded(oidc_callback), methods=["GET"])  # oidc.OidcConfig.redirect_url
     router.add_api_route("/open", _guarded(open_citizen), methods=["POST"])
+    router.add_api_route("/open", _guarded(open_redirect), methods=["GET"])
+    router.add_api_route("/purpose", _guarded(set_purpose), methods=["POST"])
+    router.add_api_route("/citizens/{citizen}", _guarded(citizen_check), methods=["GET"])
+    router.add_api_route("/citizens/{citizen}/what-if", _guarded(citizen_what_if), methods=["GET"])
+    router.add_api_route("/citizens/{citizen}/citizen-version", _guarded(citizen_version_get), methods=["GET"])
+    router.add_api_route("/citizens/{citizen}/assessments/{assessment}", _guarded(assessment_saved), methods=["GET"])
     router.add_api_route("/what-if", _guarded(what_if_view), methods=["POST"])
     router.add_api_route("/assess", _guarded(assess), methods=["POST"])
     router.add_api_route("/citizen", _guarded(citizen_version), methods=["POST"])

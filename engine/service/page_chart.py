@@ -5,6 +5,10 @@ positions; the template writes the elements and the table with the same numbers.
 indicator and one for the level; one level point per measurement (carrying the phase the rules
 gave on that date); intervention periods as bands in one lane per main type; changes of
 caseworker as vertical markers.
+
+Beside it, `small_multiples` lays out one small chart per indicator (the citizen's own ratings and
+the caseworker's apart), each on the same time axis with the phase of each period as a band under
+its line, so nine lines never lie on top of each other.
 """
 
 from __future__ import annotations
@@ -159,3 +163,63 @@ def _x_ticks(
             ticks.append({"x": x_of(day), "label": format_date(day)})
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return ticks
+
+
+SMALL_WIDTH, SMALL_HEIGHT = 260, 118
+SMALL_LEFT, SMALL_RIGHT, SMALL_TOP, SMALL_PLOT = 22, 8, 8, 70
+
+
+def small_multiples(data: ChartInput, caseworker_rated: set[str], format_date: Callable[[dt.date], str]) -> list[dict]:
+    """One small chart per indicator that has a score: {id, label, group, width, height, path, points,
+    phases: [{x, width, phase, label}], y_ticks, x_labels}; group is "own" or "caseworker"."""
+    if not data.dates:
+        return []
+    first, last = data.dates[0], max(data.end, data.dates[-1])
+    span = max((last - first).days, 1)
+    x1, x2 = SMALL_LEFT, SMALL_WIDTH - SMALL_RIGHT
+    y_top, y_bottom = SMALL_TOP, SMALL_TOP + SMALL_PLOT
+
+    def x_of(day: dt.date) -> float:
+        return round(x1 + (x2 - x1) * (day - first).days / span, 1)
+
+    def y_of(score: float) -> float:
+        return round(y_bottom - (y_bottom - y_top) * (score - 1) / 4, 1)
+
+    ends = [*data.dates[1:], last]
+    phases = [
+        {
+            "x": x_of(day),
+            "width": max(x_of(end) - x_of(day), 2),
+            "phase": phase or "none",
+            "label": data.phase_labels.get(phase, "") if phase else "",
+        }
+        for day, end, phase in zip(data.dates, ends, data.phases, strict=False)
+    ]
+    charts = []
+    for indicator, values in data.scores.items():
+        points = [
+            {"x": x_of(day), "y": y_of(value), "value": value, "date": day.isoformat()}
+            for day, value in zip(data.dates, values, strict=False)
+            if value is not None
+        ]
+        if not points:
+            continue
+        charts.append(
+            {
+                "id": indicator,
+                "label": data.indicator_labels.get(indicator, indicator),
+                "group": "caseworker" if indicator in caseworker_rated else "own",
+                "width": SMALL_WIDTH,
+                "height": SMALL_HEIGHT,
+                "plot": {"x1": x1, "x2": x2, "y1": y_top, "y2": y_bottom},
+                "path": _path(points),
+                "points": points,
+                "phases": [{**item, "y": y_bottom + 6, "height": 8} for item in phases],
+                "y_ticks": [{"y": y_of(value), "label": str(value)} for value in (1, 3, 5)],
+                "x_labels": [
+                    {"x": x1, "label": format_date(first), "anchor": "start"},
+                    {"x": x2, "label": format_date(last), "anchor": "end"},
+                ],
+            }
+        )
+    return charts

@@ -1,7 +1,12 @@
 """Where the page gets a citizen's record: the caseload the server was started with, or a pasted one.
 
 `CaseloadIndex` reads the caseload (`bip serve --caseload PATH`) with the same readers as
-`bip batch` and re-reads it when any of its files change (size or modification time). PATH is a
+`bip batch` and re-reads it when any of its files change (size or modification time). The reading
+happens in a background thread, never on the request path: a request gets the snapshot that is
+current (a new one is swapped in whole when it is ready), so a changed export of 10,000 citizens
+does not hold up the page or `/healthz`. The reading and checking itself runs in a forked child
+process (`_in_child`), so that it does not compete with the requests for the interpreter's lock. Once the page asks for it (`use_checker`), the same
+thread also builds the worklist (`page_worklist`) for each snapshot, rulebook and day. PATH is a
 folder of record files, a JSON Lines file, a single record file, or a folder holding the CSV
 exports (`*.csv`, told apart by their headers). `parse_record_text` reads a pasted or uploaded
 record with the same parsers and guards as `bip check`, so a bad record gives the same located
@@ -10,15 +15,29 @@ problems.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import multiprocessing
 import threading
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..caseload.readers import RawRecord, ReadProblem, detect_and_read
 from ..caseload.unique import duplicate_problem
 from ..errors import RecordError, problem
 from ..yamlio import parse_json, parse_yaml
+
+if TYPE_CHECKING:
+    from ..check import Checker
+    from .page_worklist import Worklist
+
+POLL_SECONDS = 2.0  # how often the background thread looks for a changed caseload
+FIRST_READ_SECONDS = 120.0  # how long a request waits for the very first reading, at most
+CHILD_SECONDS = 600.0  # how long the child process that reads and checks the caseload may take
+LOG = logging.getLogger("bip.page")
 
 
 @dataclass
@@ -36,6 +55,8 @@ class CaseloadSnapshot:
     citizens: dict[str, CaseloadEntry] = field(default_factory=dict)
     problems: list[ReadProblem] = field(default_factory=list)
     error: str | None = None
+    worklist: Worklist | None = None
+    worklist_key: tuple | None = None  # (rulebook hash, date) the worklist was built for
 
 
 def caseload_inputs(path: Path) -> list[str]:
@@ -60,24 +81,83 @@ def _signature(path: Path) -> tuple:
 
 
 class CaseloadIndex:
-    """The citizens of a caseload by id, re-read when the caseload's files change."""
+    """The citizens of a caseload by id, kept current by a background thread."""
 
-    def __init__(self, path: Path | None):
+    def __init__(self, path: Path | None, poll: float = POLL_SECONDS):
         self.path = Path(path) if path else None
+        self._poll = poll
         self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._read_once = threading.Event()
+        self._built = threading.Event()
         self._signature: tuple | None = None
         self._snapshot = CaseloadSnapshot()
+        self._checker: Callable[[], Checker] | None = None
+        self._today: Callable[[], dt.date] = dt.date.today
+        self._thread: threading.Thread | None = None
+        if self.path is None:
+            self._read_once.set()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None and self.path is not None:
+                self._thread = threading.Thread(target=self._run, name="bip-caseload", daemon=True)
+                self._thread.start()
+
+    def use_checker(self, checker: Callable[[], Checker], today: Callable[[], dt.date] = dt.date.today) -> None:
+        """Build the worklist too, with the checker `checker()` gives, on the date `today()` gives."""
+        if self._checker is None:
+            self._checker, self._today = checker, today
+            self._wake.set()
+        self._start()
 
     def snapshot(self) -> CaseloadSnapshot:
-        """The current caseload (read again first if its files changed)."""
+        """The current caseload; only the very first reading is waited for (at most FIRST_READ_SECONDS)."""
+        self._start()
+        self._read_once.wait(FIRST_READ_SECONDS)
+        return self._snapshot
+
+    def worklist(self, wait: float = 0.0) -> Worklist | None:
+        """The current snapshot's worklist, waiting up to `wait` seconds when none has been built yet."""
+        self._start()
+        if self._snapshot.worklist is None and wait > 0:
+            self._wake.set()
+            self._built.wait(wait)
+        return self._snapshot.worklist
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self._step()
+            except Exception:  # the thread must outlive any one bad reading; the page keeps the last snapshot
+                LOG.exception("reading the caseload failed")
+            self._read_once.set()
+            self._wake.wait(self._poll)
+            self._wake.clear()
+
+    def _step(self) -> None:
         if self.path is None:
-            return self._snapshot
+            return
         signature = _signature(self.path)
-        with self._lock:
-            if signature != self._signature:
-                self._snapshot = self._read()
-                self._signature = signature
-            return self._snapshot
+        checker = self._checker() if self._checker is not None else None
+        key = (checker.rulebook.content_hash, self._today()) if checker is not None else None
+        snapshot = self._snapshot
+        if signature == self._signature and snapshot.worklist_key == key:
+            return
+        snapshot = _in_child(self, signature != self._signature, checker, key)
+        self._signature = signature
+        self._snapshot = snapshot  # swapped in whole: a request sees the old one or the new one
+        if snapshot.worklist is not None:
+            self._built.set()
+
+    def build(self, reread: bool, checker: Checker | None, key: tuple | None) -> CaseloadSnapshot:
+        """A new snapshot: the files read again (or the current citizens), and the worklist for `key`."""
+        snapshot = self._read() if reread else self._snapshot
+        if checker is not None and key is not None and snapshot.worklist_key != key:
+            from .page_worklist import build_worklist
+
+            snapshot = replace(snapshot, worklist=build_worklist(checker, snapshot.citizens, key[1]), worklist_key=key)
+        return snapshot
 
     def _read(self) -> CaseloadSnapshot:
         snapshot = CaseloadSnapshot()
@@ -110,6 +190,49 @@ class CaseloadIndex:
     def get(self, citizen_id: str) -> CaseloadEntry | None:
         """The citizen's entry, or None."""
         return self.snapshot().citizens.get(citizen_id.strip())
+
+
+def _in_child(index: CaseloadIndex, reread: bool, checker: Checker | None, key: tuple | None) -> CaseloadSnapshot:
+    """`index.build(...)` in a forked child process, so that the reading and checking of a whole
+    caseload (seconds of pure-Python work) does not hold this process's GIL while it serves requests.
+
+    The child inherits the index and the checker as they are and sends the snapshot back through a
+    pipe. Where fork is not available, or the child fails or takes longer than CHILD_SECONDS, the
+    work is done in this thread instead.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return index.build(reread, checker, key)
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    with warnings.catch_warnings():  # Python 3.12+ warns about fork in a threaded process; the child only builds
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = context.Process(target=_child, args=(index, reread, checker, key, send), daemon=True)
+        child.start()
+    send.close()
+    try:
+        if receive.poll(CHILD_SECONDS):
+            answer = receive.recv()
+            if isinstance(answer, CaseloadSnapshot):
+                return answer
+    except (EOFError, OSError):
+        pass
+    finally:
+        receive.close()
+        child.join(1)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    LOG.warning("building the caseload in a child process failed; building it in this process")
+    return index.build(reread, checker, key)
+
+
+def _child(index: CaseloadIndex, reread: bool, checker: Checker | None, key: tuple | None, send: Any) -> None:
+    try:
+        send.send(index.build(reread, checker, key))
+    except Exception:  # noqa: BLE001 - any failure: the parent builds it itself then
+        send.send(None)
+    finally:
+        send.close()
 
 
 def parse_record_text(text: str, name: str, max_bytes: int) -> Any:

@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING, Any
 from .. import messages
 from ..errors import RecordError
 from ..log.assessments import assessments_for
-from ..log.decisions import append_decision, decision_entry, latest_decision
+from ..log.decisions import append_decision, decision_entry, find_decision
 from ..log.tokens import Principal
 from ..record import WRITTEN_DATE, Record
 from ..render import format_date
 from ..report import Report, Trajectory
-from .page_chart import ChartInput, build_chart
+from .page_chart import ChartInput, build_chart, small_multiples
 
 if TYPE_CHECKING:
     from starlette.datastructures import FormData
 
-    from ..changes import Changes
+    from ..changes import Changes, Summary
     from ..check import Checker
     from ..evaluation import Evaluation
     from .services import Services
@@ -80,10 +80,13 @@ def _short_date(lang: str) -> Callable[[dt.date], str]:
     return write
 
 
-def chart_and_table(trajectory: Trajectory | None, labels: dict[str, str], lang: str) -> dict[str, Any]:
-    """The chart's geometry and the table with the same numbers (None when there is no measurement)."""
+def chart_and_table(
+    trajectory: Trajectory | None, labels: dict[str, str], lang: str, caseworker_rated: set[str] | None = None
+) -> dict[str, Any]:
+    """The chart's geometry, one small chart per indicator, and the table with the same numbers
+    (None when there is no measurement)."""
     if trajectory is None or not trajectory.dates:
-        return {"chart": None, "table": None}
+        return {"chart": None, "table": None, "multiples": []}
     dates = [dt.date.fromisoformat(day) for day in trajectory.dates]
     phases = {point.date: point for point in (trajectory.phases or [])}
     type_labels: dict[str, str] = {}
@@ -104,6 +107,7 @@ def chart_and_table(trajectory: Trajectory | None, labels: dict[str, str], lang:
         end=dt.date.fromisoformat(trajectory.as_of),
     )
     chart = build_chart(data, _short_date(lang))
+    multiples = small_multiples(data, caseworker_rated or set(), _short_date(lang))
     rows = [
         {
             "date": day,
@@ -125,7 +129,7 @@ def chart_and_table(trajectory: Trajectory | None, labels: dict[str, str], lang:
             for change in trajectory.caseworker_changes
         ],
     }
-    return {"chart": chart, "table": table}
+    return {"chart": chart, "table": table, "multiples": multiples}
 
 
 def changes_view(
@@ -154,58 +158,114 @@ def changes_view(
     }
 
 
-def check_view(
-    state: Services, record: Record, as_of: dt.date, lang: str, principal: Principal, purpose: str
+def log_lookup(state: Services, record: Record, as_of: dt.date, principal: Principal, purpose: str) -> str:
+    """Check a record and log the lookup with its purpose; the logged decision's id."""
+    report = state.checker.check(record, as_of, "da")
+    entry = decision_entry(report, record, principal, purpose, state.store)
+    append_decision(state.store, entry)
+    return entry.decision_id
+
+
+def _since(
+    checker: Checker,
+    report: Report,
+    labels: dict[str, str],
+    indicator_labels: dict[str, str],
+    before: Summary,
+    **when: Any,
 ) -> dict[str, Any]:
-    """Check a record, log the lookup, and gather everything the check page shows."""
     from ..changes import Summary, compare
 
+    compared = compare(before, Summary.from_report(report))
+    return changes_view(
+        compared,
+        labels.get(before.phase or ""),
+        report.phase.label if report.phase else None,
+        report,
+        indicator_labels,
+        **when,
+    )
+
+
+def since_last_meeting(state: Services, record: Record, report: Report, decision_id: str, lang: str) -> dict[str, Any]:
+    """What changed since the previous measurement, and since the check last assessed (the last meeting).
+
+    The first compares this check with the check as it was on the day of the previous measurement;
+    the second with the logged check that the citizen's latest assessment answered (before this
+    one). Neither depends on who looked the citizen up since, or how often.
+    """
+    from ..changes import Summary
+
+    checker = state.checker
+    labels = phase_labels(checker, lang)
+    indicator_labels = {item.id: item.label.get(lang) for item in checker.rulebook.catalogue.indicators.values()}
+    result: dict[str, Any] = {"measurement": None, "meeting": None}
+    dates = sorted(item.date for item in record.measurements if item.date <= dt.date.fromisoformat(report.as_of))
+    if len(dates) >= 2:
+        earlier = checker.check(record, dates[-2], lang)
+        result["measurement"] = _since(
+            checker,
+            report,
+            labels,
+            indicator_labels,
+            Summary.from_report(earlier),
+            since=dates[-2].isoformat(),
+            since_as_of=None,
+        )
+    assessed = [item for item in assessments_for(state.store, record.id) if item["decision_id"] != decision_id]
+    if assessed:
+        decision = find_decision(state.store, assessed[-1]["decision_id"])
+        if decision is not None:
+            result["meeting"] = _since(
+                checker,
+                report,
+                labels,
+                indicator_labels,
+                Summary.from_decision(decision),
+                since=assessed[-1]["time"][:10],
+                since_as_of=decision.get("as_of"),
+            )
+    return result
+
+
+def check_view(state: Services, record: Record, as_of: dt.date, lang: str, decision_id: str) -> dict[str, Any]:
+    """Everything the check page shows for a logged check (`decision_id`); nothing is logged here."""
     checker, store = state.checker, state.store
     evaluation = checker.evaluate(record, as_of)
     report = checker.report(evaluation, lang, margins=True)
-    previous = latest_decision(store, record.id)
     assessments = assessments_for(store, record.id)
-    entry = decision_entry(report, record, principal, purpose, store)
-    append_decision(store, entry)
     labels = phase_labels(checker, lang)
-    indicator_labels = {item.id: item.label.get(lang) for item in checker.rulebook.catalogue.indicators.values()}
-    changes = None
-    if previous is not None:
-        compared = compare(Summary.from_decision(previous), Summary.from_report(report))
-        changes = changes_view(
-            compared,
-            labels.get(previous.get("phase") or ""),
-            report.phase.label if report.phase else None,
-            report,
-            indicator_labels,
-            previous["time"][:10],
-            previous.get("as_of"),
-        )
     trajectory = checker.trajectory(record, as_of, lang)
 
     return {
         "report": report,
-        "decision_id": entry.decision_id,
+        "decision_id": decision_id,
         "margins": report.phase_margins,
-        "changes": changes,
+        "changes": since_last_meeting(state, record, report, decision_id, lang),
         "assessment": assessments[-1] if assessments else None,
         "phase_labels": labels,
+        "flag_titles": {flag.id: flag.title for flag in report.flags},
         "intervention_groups": intervention_groups(checker, lang),
         "citizen": record.id,
         "as_of": report.as_of,
         "record_json": record_json(record),
         "whatif_values": _whatif_values({}),
-        "values": {"agree": "yes", "phase": "", "reason": ""},
+        "values": {"agree": "", "phase": "", "reason": ""},
         "errors": [],
         **traces(checker, evaluation, report, lang),
-        **chart_and_table(trajectory, labels, lang),
+        **chart_and_table(
+            trajectory,
+            labels,
+            lang,
+            {item.id for item in checker.rulebook.catalogue.indicators.values() if item.rated_by == "caseworker"},
+        ),
     }
 
 
 def _whatif_values(form: Mapping[str, Any]) -> dict[str, str]:
     return {
         name: str(form.get(name) or "").strip()[:100]
-        for name in ("wi_type", "wi_start", "wi_end", "wi_caseworker", "wi_caseworker_from")
+        for name in ("wi_type", "wi_start", "wi_end", "wi_caseworker", "wi_caseworker_from", "wi_date")
     }
 
 
@@ -217,9 +277,20 @@ def _iso(text: str) -> dt.date | None:
 
 
 def what_if_page(
-    state: Services, record: Record, as_of: dt.date, lang: str, form: FormData, decision: dict
+    state: Services,
+    record: Record,
+    as_of: dt.date,
+    lang: str,
+    form: Mapping[str, Any],
+    decision: dict,
+    source: str = "record",
 ) -> dict[str, Any]:
-    """Today's check and the check with the proposed change, side by side, with the differences."""
+    """The check and the check with the proposed change, side by side, with the differences.
+
+    A change that starts after the check date is looked at forward: both sides are evaluated on
+    the date the caseworker chose (`wi_date`), or else on the latest start of the proposal, so an
+    internship from next week has its effect; the page says which date it used.
+    """
     from ..changes import Summary, compare
     from ..whatif import what_if
 
@@ -230,14 +301,17 @@ def what_if_page(
         "citizen": record.id,
         "as_of": as_of.isoformat(),
         "decision_id": decision["decision_id"],
-        "source": str(form.get("source") or "record"),
+        "source": source,
         "record_json": record_json(record),
         "whatif_values": values,
         "intervention_groups": intervention_groups(checker, lang),
         "phase_labels": labels,
         "error": "",
     }
-    interventions, caseworker = [], None
+    interventions: list[dict[str, Any]] = []
+    caseworker: dict[str, Any] | None = None
+    if values["wi_date"] and _iso(values["wi_date"]) is None:
+        return {**context, "error": "as_of_help"}
     if values["wi_type"]:
         start, end = _iso(values["wi_start"]) or as_of, _iso(values["wi_end"])
         if (values["wi_start"] and _iso(values["wi_start"]) is None) or (values["wi_end"] and end is None):
@@ -254,7 +328,9 @@ def what_if_page(
         )
     except RecordError as error:
         return {**context, "error": "record_problems", "problems": error.problems}
-    before, after = checker.check(record, as_of, lang), checker.check(changed, as_of, lang)
+    starts: list[dt.date] = [item["start"] for item in interventions] + ([caseworker["from"]] if caseworker else [])
+    on: dt.date = _iso(values["wi_date"]) or max([as_of, *starts])
+    before, after = checker.check(record, on, lang), checker.check(changed, on, lang)
     compared = compare(Summary.from_report(before), Summary.from_report(after))
     new, resolved = set(compared.flags_new), set(compared.flags_resolved)
     focus_before = {point.number for point in before.checklist if point.focus}
@@ -268,16 +344,23 @@ def what_if_page(
         "resolved_flags": resolved,
         "focus_before": focus_before,
         "focus_after": focus_after,
+        "evaluated_on": on.isoformat(),
+        "forward": on != as_of,
+        "nothing_changes": not (compared.phase_changed or new or resolved or focus_before != focus_after),
     }
 
 
 def assessment_from_form(form: FormData, phases: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     """The assessment a form gives (for `Store.append_assessment`), and the text keys of what is missing."""
-    agrees = form.get("agree", "yes") != "no"
+    answer = form.get("agree")
+    agrees = answer == "yes"
     phase = str(form.get("phase") or "").strip() or None
     phase = phase if phase in phases else None
     reason = str(form.get("reason") or "").strip()[:MAX_REASON] or None
     errors = []
+    if answer not in ("yes", "no"):
+        errors.append("agree_missing")
+        agrees = True  # not stored: the error sends the form back
     if not agrees and phase is None:
         errors.append("phase_missing")
     if not agrees and reason is None:
@@ -292,9 +375,14 @@ def assessment_from_form(form: FormData, phases: dict[str, str]) -> tuple[dict[s
     return {"agrees": agrees, "phase": None if agrees else phase, "reason": reason, "flag_notes": notes}, errors
 
 
+def same_assessment(stored: Mapping[str, Any], assessment: Mapping[str, Any]) -> bool:
+    """True when a stored assessment says what `assessment` (from `assessment_from_form`) says."""
+    return all(stored.get(key) == assessment.get(key) for key in ("agrees", "phase", "reason", "flag_notes"))
+
+
 def form_values(form: FormData) -> dict[str, str]:
     """The assessment form's fields as posted (to show them again), with the three main ones always present."""
-    values = {"agree": "yes", "phase": "", "reason": ""}
+    values = {"agree": "", "phase": "", "reason": ""}
     for key, value in form.multi_items():
         if isinstance(value, str) and key not in ("csrf", "record"):
             values[key] = value[:MAX_REASON]
