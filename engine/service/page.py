@@ -286,7 +286,7 @@ def citizen_url(citizen: str, as_of: str | dt.date, **more: str) -> str:
 
 
 def _purpose_signature(request: Request, session: Session, purpose: str) -> str:
-    key = _store(request).secret("session")
+    key = _store(request).session_key()
     message = f"{session.csrf}\0{purpose}".encode()
     return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode().rstrip("=")
 
