@@ -40,6 +40,7 @@ from ..releases import (
     ReleaseError,
     content_hash,
     list_releases,
+    point_latest,
     read_release,
 )
 from ..rulebook import load_rulebook
@@ -199,6 +200,7 @@ def make_release(
         if staging.exists():
             _writable(staging)
             shutil.rmtree(staging, ignore_errors=True)
+    point_latest(store, digest, approver, note or "release", now)  # a new release is `latest`
     return ReleaseResult(read_release(target), created=True)
 
 
