@@ -267,11 +267,30 @@ def _check_phase_coverage(rulebook: Rulebook, result: Validation, rules_day: dt.
 def _check_templates(rulebook: Rulebook | None, overrides: list[Path], result: Validation) -> None:
     folders = [default_guidance(), *overrides]
     fact_names = set(rulebook.facts) if rulebook else None
+    everywhere = {
+        lang: [(folder, _template_names(folder / lang)) for folder in reversed(folders)] for lang in LANGUAGES
+    }
     for folder in folders:
         names = {lang: _template_names(folder / lang) for lang in LANGUAGES}
         for lang, other in (("da", "en"), ("en", "da")):
             for name in sorted(names[lang] - names[other]):
-                result.errors.append(problem("T005", str(folder / lang / name), language=lang, name=name, other=other))
+                # the first folder on the search path (the overrides, then the bundled ones) that has it
+                fallback = next((where for where, found in everywhere[other] if name in found), None)
+                if fallback is None:
+                    result.errors.append(
+                        problem("T005", str(folder / lang / name), language=lang, name=name, other=other)
+                    )
+                else:
+                    result.warnings.append(
+                        problem(
+                            "T005.fallback",
+                            str(folder / lang / name),
+                            language=lang,
+                            name=name,
+                            other=other,
+                            fallback=str(fallback / other / name),
+                        )
+                    )
         for lang in LANGUAGES:
             for name in sorted(names[lang]):
                 _check_template(folder / lang / name, name, fact_names, result)
@@ -329,6 +348,22 @@ def _check_template(path: Path, name: str, fact_names: set[str] | None, result: 
                 )
             )
     if fact_names is not None:
+        for call in cast("Iterator[nodes.Call]", tree.find_all(nodes.Call)):  # facts.get("name"), the usual form
+            target = call.node
+            if (
+                isinstance(target, nodes.Getattr)
+                and target.attr == "get"
+                and isinstance(target.node, nodes.Name)
+                and target.node.name == "facts"
+                and call.args
+                and isinstance(call.args[0], nodes.Const)
+                and isinstance(call.args[0].value, str)
+                and call.args[0].value not in fact_names
+            ):
+                name = call.args[0].value
+                result.errors.append(
+                    problem("T004", str(path), call.lineno, name=name, hint_name=closest(name, fact_names))
+                )
         lookups = cast("Iterator[nodes.Getattr | nodes.Getitem]", tree.find_all((nodes.Getattr, nodes.Getitem)))
         for node in lookups:  # find_all types them as Expr
             target, key = node.node, getattr(node, "attr", None)
