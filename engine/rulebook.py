@@ -38,7 +38,7 @@ from .layers import (
 )
 from .messages import part
 from .parameters import ParameterSet, merged_parameters
-from .periods import Period, Timeline, covered, overlapping, read_period
+from .periods import ONE_DAY, Period, Timeline, covered, overlapping, read_period
 from .severity import Severity
 from .yamlio import LineDict, field_path, locate
 
@@ -278,6 +278,15 @@ class Rulebook:
     def all_rules(self) -> list[CompiledRule]:
         """Every rule, stage by stage."""
         return [rule for stage in STAGES for rule in self.rules[stage]]
+
+
+def _value_beside(values: Any, gap: Period) -> int | None:
+    """The line of the parameter value that ends just before `gap` or starts just after it."""
+    for item in values:
+        end, start = item.period.end, item.period.start
+        if (gap.start and end and end + ONE_DAY == gap.start) or (gap.end and start and start - ONE_DAY == gap.end):
+            return item.line
+    return None
 
 
 def load_rulebook(folder: str | Path) -> Rulebook:
@@ -543,15 +552,18 @@ def _compile(
             )
             continue
         for name in params_used(condition):
-            gaps = covered([item.period for item in parameters.items[name].values], period)
-            if gaps:
+            parameter = parameters.items[name]
+            gaps = covered([item.period for item in parameter.values], period)
+            if gaps:  # the fix belongs in parameters.yaml: at the value next to the gap
                 problems.add(
                     "D006.gap",
-                    *locate(data, ("when",)),
+                    parameter.path,
+                    _value_beside(parameter.values, gaps[0]) or parameter.line,
                     rule=rule.id,
                     name=name,
                     gaps=[gap.part() for gap in gaps],
                     period=period.part(),
+                    place=":".join(str(item) for item in locate(data, ("when",)) if item is not None),
                 )
         if conclusion is None:
             continue

@@ -221,6 +221,15 @@ def test_override_addresses_one_dated_variant_by_its_valid_from(dated, tmp_path)
     assert rules[1].overrides.endswith("flag.yaml:5")
 
 
+def test_a_new_dated_variant_in_the_same_file_is_added_not_an_override(dated, texts):
+    """The 2027 variant of measurement_overdue (flag.yaml:5) overrides nothing, least of all line 3 of its own file."""
+    output = CliRunner().invoke(cli.main, ["rules", "validate", str(dated), "--guidance", str(texts[0])]).output
+    line = next(
+        line for line in output.splitlines() if line.strip().startswith("measurement_overdue:") and ":5 " in line
+    )
+    assert "(tilføjet)" in line and "flag.yaml:3" not in line, output
+
+
 def test_period_helpers():
     assert covered([Period(None, BEFORE)], Period(dt.date(2026, 1, 1), AFTER)) == [Period(AFTER, AFTER)]
     assert covered([Period(None, BEFORE), Period(AFTER, None)], Period()) == []
@@ -270,7 +279,21 @@ def test_overlapping_parameter_values_and_a_parameter_gap(tmp_path):
     write(folder, "faser.yaml", "stage: phase\nrules:\n  - id: regress_fall\n    when: change <= t\n")
     assert "parameters.yaml:5: D003" in problems_of(folder)
     write(folder, "parameters.yaml", "t:\n  values:\n    - value: -0.4\n      valid_to: 2026-12-31\n")
-    assert problems_of(folder) == ["faser.yaml:4: D006"]
+    assert problems_of(folder) == ["parameters.yaml:3: D006"]  # the value that ends before the gap
+
+
+def test_a_parameter_gap_points_at_the_local_parameters_file_not_the_bundled_rule(tmp_path):
+    """A local steady_fall_threshold from 2026-07-01 only: the bundled rule needs it before that too."""
+    folder = tmp_path / "lokal"
+    write(folder, "rulebook.yaml", 'name: lokal\nversion: "1"\nextends: default\n')
+    write(
+        folder,
+        "parameters.yaml",
+        "steady_fall_threshold:\n  values:\n    - value: -0.55\n      valid_from: 2026-07-01\n",
+    )
+    errors = [e for e in validate(folder).errors if e.code == "D006"]
+    assert [(e.path, e.line) for e in errors] == [(str(folder / "parameters.yaml"), 3)]
+    assert "regress_steady_fall" in errors[0].message and "phases.yaml:" in errors[0].message
 
 
 def test_parameters_are_type_checked_like_facts(tmp_path):
