@@ -758,6 +758,8 @@ def rules_release(
     except ReleaseError as error:
         fail("\n".join(shown(problem, lang) for problem in error.problems))
     release = result.release
+    for warning in result.warnings:
+        click.echo(text("cli.validate.warning", lang, problem=shown(warning, lang)), err=True)
     if point_latest and not result.created:
         rollback_to(store, release.hash, approved_by, note or "", lang)
         return

@@ -511,3 +511,29 @@ def test_invalid_dated_rulebook_is_refused_at_load(tmp_path):
     with pytest.raises(RulebookError) as error:
         load_rulebook(folder)
     assert [(p.code, p.line) for p in error.value.problems] == [("D001", 4)]
+
+
+@pytest.mark.parametrize("dated_change", [True, False])
+def test_a_threshold_change_no_record_can_feel_is_a_warning_naming_the_nearest_value_that_would(tmp_path, dated_change):
+    """-0.6 -> -0.55: averages of k whole-number scores (k up to the citizen indicators) never fall between."""
+    from fractions import Fraction
+
+    citizen = load_rulebook(ROOT / "rules").catalogue.citizen_indicators()
+    averages = {Fraction(j, k) for k in range(1, len(citizen) + 1) for j in range(-4 * k, 4 * k + 1)}
+    assert not [x for x in averages if Fraction(-6, 10) < x < Fraction(-55, 100)]  # the premise, from the domain
+    nearest = min((x for x in averages if x > Fraction(-6, 10)), key=lambda x: x)
+    folder = tmp_path / "lokal"
+    write(folder, "rulebook.yaml", 'name: lokal\nversion: "1"\nextends: default\n')
+    history = "    - value: -0.6\n      valid_to: 2026-06-30\n" if dated_change else ""
+    start = "      valid_from: 2026-07-01\n" if dated_change else ""
+    write(folder, "parameters.yaml", f"steady_fall_threshold:\n  values:\n{history}    - value: -0.55\n{start}")
+    warnings = [w for w in validate(folder).warnings if w.code == "V004"]
+    assert [(Path(w.path).name, w.line) for w in warnings] == [("parameters.yaml", 5 if dated_change else 3)]
+    assert "from -0.6 to -0.55" in warnings[0].message
+    assert f"nearest value that would change an outcome is {float(nearest):g}" in warnings[0].message
+    write(
+        folder,
+        "parameters.yaml",
+        f"steady_fall_threshold:\n  values:\n{history}    - value: {float(nearest):g}\n{start}",
+    )
+    assert [w for w in validate(folder).warnings if w.code == "V004"] == []

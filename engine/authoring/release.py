@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ProblemList, RulebookError, problem
@@ -59,6 +59,7 @@ class ReleaseResult:
 
     release: Release
     created: bool
+    warnings: list = field(default_factory=list)  # the validation warnings (e.g. V004), shown, not refusing
 
 
 def _layer_folders(folder: Path) -> tuple[list, list[str]]:
@@ -155,7 +156,7 @@ def make_release(
     store = Path(store)
     target = store / digest
     if (target / MANIFEST).is_file():
-        return ReleaseResult(read_release(target), created=False)
+        return ReleaseResult(read_release(target), created=False, warnings=result.warnings)
 
     previous = next((item for item in reversed(list_releases(store)) if item.name == rulebook.name), None)
     changed = _changed_layers(files, names, previous) or [len(names) - 1]  # only templates changed: the top layer
@@ -201,7 +202,7 @@ def make_release(
             _writable(staging)
             shutil.rmtree(staging, ignore_errors=True)
     point_latest(store, digest, approver, note or "release", now)  # a new release is `latest`
-    return ReleaseResult(read_release(target), created=True)
+    return ReleaseResult(read_release(target), created=True, warnings=result.warnings)
 
 
 def _scenarios(
