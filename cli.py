@@ -610,6 +610,20 @@ def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
         click.echo(text, nl=False)
 
 
+@rules.command(name="changes")
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@click.option("--on", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="The day (YYYY-MM-DD).")
+@lang_option
+@click.pass_context
+def rules_changes(ctx, folder, day, lang):
+    """What changes in a rulebook on DATE: rules that start, stop or change, and parameter values."""
+    from .authoring.changes_on import render_changes
+    from .rulebook import load_rulebook
+
+    ctx.meta["bip.lang"] = lang
+    click.echo(render_changes(load_rulebook(folder or default_rules()), day.date(), lang), nl=False)
+
+
 @rules.command(name="test")
 @click.argument("folder", required=False, type=click.Path(file_okay=False))
 @click.option(

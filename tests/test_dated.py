@@ -184,6 +184,9 @@ def test_law_findings_are_marked_in_the_report_and_the_text(dated, tmp_path):
     assert "regler pr. 1. januar 2027" in " ".join(text.split())
     english = checker.render(checker.check(falling_record(), AS_OF, "en", rules_as_of=AFTER), "markdown")
     assert "[Law] A meeting every other month" in english
+    reference = flag.finding.law_reference  # the statute is named in text and Markdown too, not only in JSON
+    assert f"[Lov] Samtale hver anden måned – {reference}" in " ".join(text.split())
+    assert f"[Law] A meeting every other month – {reference}" in english
 
 
 def test_one_executor_per_stretch_of_unchanged_rules(dated, texts):
@@ -537,3 +540,23 @@ def test_a_threshold_change_no_record_can_feel_is_a_warning_naming_the_nearest_v
         f"steady_fall_threshold:\n  values:\n{history}    - value: {float(nearest):g}\n{start}",
     )
     assert [w for w in validate(folder).warnings if w.code == "V004"] == []
+
+
+def test_what_changes_on_a_date(dated):
+    """bip rules changes --on 2027-01-01: the fixture's threshold, the new measurement rule and the new flag."""
+    flag_file = (dated / "flag.yaml").read_text(encoding="utf-8").splitlines()
+    starts = next(number for number, line in enumerate(flag_file, 1) if "id: meeting_required" in line)
+    output = CliRunner().invoke(cli.main, ["rules", "changes", str(dated), "--on", "2027-01-01"]).output
+    lines = output.splitlines()
+    assert lines[0] == "Det ændrer sig i kommune 2027.1 den 2027-01-01:"
+    assert (
+        f"  regel meeting_required træder i kraft: months_since_measurement > 2 (medium) ({dated / 'flag.yaml'}:{starts})"
+        in lines
+    )
+    assert any("parameter regress_threshold ændres: -0.4 → -0.5" in line for line in lines)
+    assert any(line.startswith("  regel measurement_overdue ændres:") and "> 6" in line for line in lines)
+    assert (
+        len(lines) == 5
+    )  # the head, regress_fall (by its parameter), measurement_overdue, meeting_required, the value
+    quiet = CliRunner().invoke(cli.main, ["rules", "changes", str(dated), "--on", "2026-11-22", "--lang", "en"]).output
+    assert quiet.splitlines()[1] == "nothing: the same rules and values are in force the day before and on the day"
