@@ -593,14 +593,17 @@ def rules_validate(ctx, folder, guidance_dirs, lang):
 @guidance_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the document to FILE.")
 @click.option("--no-examples", is_flag=True, help="Leave out the example flag messages.")
+@release_option
+@store_option
 @click.pass_context
-def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
-    """The rulebook as a readable document (Markdown or HTML), generated from the rule files."""
+def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples, release_ref, store_path):
+    """The rulebook as a readable document (Markdown or HTML), from the rule files or a release."""
     from .authoring.docs import rulebook_document
     from .render import Guidance
     from .rulebook import load_rulebook
 
     ctx.meta["bip.lang"] = lang
+    folder, guidance_dirs = from_release(ctx, folder, guidance_dirs, release_ref, store_path)
     rulebook = load_rulebook(folder or default_rules())
     text = rulebook_document(rulebook, Guidance(lang, guidance_dirs), lang, fmt, examples=not no_examples)
     if output:

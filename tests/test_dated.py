@@ -496,7 +496,7 @@ def test_docs_show_parameters_with_their_history_and_rule_periods(dated, texts):
     assert result.exit_code == 0, result.output
     text = result.stdout
     section = text.split("### `regress_threshold`")[1].split("\n## ")[0]
-    assert "| -0.4 | … – 2026-12-31 |" in section and "| -0.5 | 2027-01-01 – … |" in section
+    assert "| \u22120,4 | … – 2026-12-31 |" in section and "| \u22120,5 | 2027-01-01 – … |" in section  # −0,4, Danish
     assert "**Gælder:** 2027-01-01 – …" in text
     assert "### [Lov] Samtale hver anden måned" in text
     html = (
@@ -504,7 +504,7 @@ def test_docs_show_parameters_with_their_history_and_rule_periods(dated, texts):
         .invoke(cli.main, ["rules", "docs", str(dated), "--format", "html", "--no-examples", *guidance])
         .stdout
     )
-    assert 'id="parameter-regress_threshold"' in html and "<td>-0.5</td><td>2027-01-01 – …</td>" in html
+    assert 'id="parameter-regress_threshold"' in html and "<td>\u22120,5</td><td>2027-01-01 – …</td>" in html
 
 
 def test_invalid_dated_rulebook_is_refused_at_load(tmp_path):

@@ -358,3 +358,22 @@ def test_rules_diff_takes_release_hashes_and_latest_with_dates(dated, texts, tmp
     assert json.loads(by_release.stdout)["phases"] == json.loads(by_folder.stdout)["phases"]
     unknown = CliRunner().invoke(cli.main, ["rules", "diff", "abcdef@2026-12-31", "latest", *args])
     assert unknown.exit_code == 2 and "L001" in unknown.output
+
+
+def test_rules_docs_of_a_release_uses_its_rules_and_its_guidance(dated, texts, tmp_path):
+    local = "Lokal overskrift i dokumentet"
+    for lang in ("da", "en"):
+        write(
+            texts[0] / lang / "flags",
+            "measurement_overdue.j2",
+            f"{{% block title %}}{local}{{% endblock %}}{{% block message %}}Mål igen.{{% endblock %}}",
+        )
+    store = tmp_path / "store"
+    make_release(dated, "Jens", None, store, texts)
+    shutil.rmtree(dated.parent / "tekster")
+    shutil.rmtree(dated)
+    document = CliRunner().invoke(
+        cli.main, ["rules", "docs", "--release", "latest", "--store", str(store), "--no-examples"]
+    )
+    assert document.exit_code == 0, document.output
+    assert "kommune" in document.output and "2027.1" in document.output and local in document.output
