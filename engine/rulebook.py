@@ -420,10 +420,28 @@ def _schema_problems(
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
         where, line = locate(data, loc, str(path))
+        field = field_path(_loc_in_file(data, loc))
         if loc and loc[-1] in ("valid_from", "valid_to"):
-            problems.add("D001.date", where, line, label=label, field=field_path(loc), value=str(error.get("input")))
+            problems.add("D001.date", where, line, label=label, field=field, value=str(error.get("input")))
             continue
-        problems.add("S002.schema", where, line, label=label, field=field_path(loc), detail=_schema_message(error))
+        problems.add("S002.schema", where, line, label=label, field=field, detail=_schema_message(error))
+
+
+def _loc_in_file(data: Any, loc: tuple) -> tuple:
+    """`loc` with each list position counted in the item's own file, not in a list merged over layers."""
+    node, shown = data, []
+    for step in loc:
+        if isinstance(step, int) and isinstance(node, list) and 0 <= step < len(node):
+            own = getattr(node[step], "path", None)
+            before = node[:step]
+            node = node[step]
+            if own is not None:
+                shown.append(sum(1 for item in before if getattr(item, "path", None) == own))
+                continue
+        elif isinstance(node, dict) and step in node:
+            node = node[step]
+        shown.append(step)
+    return tuple(shown)
 
 
 def _schema_message(error: ErrorDetails) -> dict[str, Any]:

@@ -560,3 +560,22 @@ def test_what_changes_on_a_date(dated):
     )  # the head, regress_fall (by its parameter), measurement_overdue, meeting_required, the value
     quiet = CliRunner().invoke(cli.main, ["rules", "changes", str(dated), "--on", "2026-11-22", "--lang", "en"]).output
     assert quiet.splitlines()[1] == "nothing: the same rules and values are in force the day before and on the day"
+
+
+def test_a_schema_problem_in_a_local_catalogue_counts_the_entries_of_that_file(tmp_path):
+    """The second finding of the local findings.yaml is findings[1], not its place in the list merged with the base."""
+    folder = tmp_path / "lokal"
+    write(folder, "rulebook.yaml", 'name: lokal\nversion: "1"\nextends: default\n')
+    path = write(
+        folder,
+        "findings.yaml",
+        "findings:\n  - id: lokal_a\n    kind: local\n    title: {da: A, en: A}\n    statement: {da: A, en: A}\n"
+        "    reference: Byrådet\n"
+        "  - id: lokal_b\n    kind: bogus\n    title: {da: B, en: B}\n    statement: {da: B, en: B}\n"
+        "    reference: Byrådet\n",
+    )
+    lines = path.read_text(encoding="utf-8").splitlines()
+    bogus = next(number for number, line in enumerate(lines, 1) if "bogus" in line)
+    errors = validate(folder).errors
+    assert [(e.code, e.path, e.line) for e in errors] == [("S002", str(path), bogus)], errors
+    assert "findings[1].kind" in errors[0].message
