@@ -630,18 +630,35 @@ def rules_validate(ctx, folder, guidance_dirs, lang):
 @guidance_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the document to FILE.")
 @click.option("--no-examples", is_flag=True, help="Leave out the example flag messages.")
+@release_option
+@store_option
 @click.pass_context
-def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples):
-    """The rulebook as a readable document (Markdown or HTML), generated from the rule files."""
+def rules_docs(ctx, folder, fmt, lang, guidance_dirs, output, no_examples, release_ref, store_path):
+    """The rulebook as a readable document (Markdown or HTML), from the rule files or a release."""
     from .authoring.docs import rulebook_document
     from .render import Guidance
     from .rulebook import load_rulebook
 
     ctx.meta["bip.lang"] = lang
+    folder, guidance_dirs = from_release(ctx, folder, guidance_dirs, release_ref, store_path)
     rulebook = load_rulebook(folder or default_rules())
     write_output(
         rulebook_document(rulebook, Guidance(lang, guidance_dirs), lang, fmt, examples=not no_examples), output
     )
+
+
+@rules.command(name="changes")
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@click.option("--on", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="The day (YYYY-MM-DD).")
+@lang_option
+@click.pass_context
+def rules_changes(ctx, folder, day, lang):
+    """What changes in a rulebook on DATE: rules that start, stop or change, and parameter values."""
+    from .authoring.changes_on import render_changes
+    from .rulebook import load_rulebook
+
+    ctx.meta["bip.lang"] = lang
+    click.echo(render_changes(load_rulebook(folder or default_rules()), day.date(), lang), nl=False)
 
 
 @rules.command(name="test")
@@ -710,12 +727,21 @@ def rules_steps(ctx, lang):
     default=None,
     help="The workload estimate's assumption: a case is reviewed every N weeks (default: a quarter, 13).",
 )
+@store_option
 @click.pass_context
-def rules_diff(ctx, old, new, caseload, as_of, lang, fmt, output, review_weeks):
-    """Show what changing rulebook OLD into NEW does to a caseload: phases, flags, citizens."""
+def rules_diff(ctx, old, new, caseload, as_of, lang, fmt, output, review_weeks, store_path):
+    """Show what changing rulebook OLD into NEW does to a caseload: phases, flags, citizens.
+
+    OLD and NEW are rule folders or releases (a hash, a unique prefix of one, or `latest`), each
+    optionally with `@DATE`."""
     from .authoring.impact import compare_rule_folders, render_impact
+    from .releases import DEFAULT_STORE, ReleaseError, release_side
 
     ctx.meta["bip.lang"] = lang
+    try:
+        old, new = (release_side(side, store_path or DEFAULT_STORE) for side in (old, new))
+    except ReleaseError as error:
+        fail("\n".join(shown(problem, lang) for problem in error.problems))
 
     def rejected(item):
         click.echo(f"{item.source}: {item.citizen_id or '?'}: " + "; ".join(item.texts(lang)), err=True)
@@ -790,10 +816,26 @@ def rules_sheet_import(ctx, sheet, folder, lang):
     "--allow-failing-scenarios", "allow_failing", is_flag=True, help="Release although scenarios fail (needs --reason)."
 )
 @click.option("--reason", default=None, help="Why failing scenarios are allowed (kept in the release).")
+@click.option(
+    "--point-latest",
+    is_flag=True,
+    help="Content released before: point latest back at that release (a rollback; --note says why).",
+)
 @lang_option
 @click.pass_context
 def rules_release(
-    ctx, folder, approved_by, note, store_path, guidance_dirs, self_approve, features, allow_failing, reason, lang
+    ctx,
+    folder,
+    approved_by,
+    note,
+    store_path,
+    guidance_dirs,
+    self_approve,
+    features,
+    allow_failing,
+    reason,
+    point_latest,
+    lang,
 ):
     """Validate and test a rulebook and write it to the release store as an approved, immutable release."""
     from .authoring.release import make_release
@@ -815,6 +857,11 @@ def rules_release(
     except ReleaseError as error:
         fail("\n".join(shown(problem, lang) for problem in error.problems))
     release = result.release
+    for warning in result.warnings:
+        click.echo(text("cli.validate.warning", lang, problem=shown(warning, lang)), err=True)
+    if point_latest and not result.created:
+        rollback_to(store, release.hash, approved_by, note or "", lang)
+        return
     heading = text("cli.release.created" if result.created else "cli.release.exists", lang)
     approval = text("cli.release.approved_by", lang, approver=release.approver)
     if release.self_approved:
@@ -822,6 +869,43 @@ def rules_release(
     click.echo(f"{heading}: {release.hash} {release.name} {release.version}, {approval}, {release.time}")
     click.echo(f"  {shown_path(str(release.folder))}")
     click.echo(f"  {release_scenarios(release, lang)}")
+
+
+def rollback_to(store, ref, by, reason, lang):
+    """Point `latest` at the release `ref` and say where it pointed before (exit 2 when refused)."""
+    from .releases import ReleaseError, point_latest
+
+    try:
+        release, before = point_latest(store, ref, by, reason)
+    except ReleaseError as error:
+        fail("\n".join(shown(problem, lang) for problem in error.problems))
+    was = f"{before.hash} {before.name} {before.version}" if before else text("cli.rollback.none", lang)
+    click.echo(
+        text(
+            "cli.rollback.moved",
+            lang,
+            hash=release.hash,
+            name=release.name,
+            version=release.version,
+            time=release.time,
+            before=was,
+        )
+    )
+
+
+@rules.command(name="rollback")
+@click.argument("release_ref", metavar="RELEASE")
+@click.option("--by", "by", required=True, metavar="NAME", help="Who decides the rollback (kept in the store).")
+@click.option("--reason", required=True, help="Why (kept in the store).")
+@store_option
+@lang_option
+@click.pass_context
+def rules_rollback(ctx, release_ref, by, reason, store_path, lang):
+    """Point `latest` at an earlier release (hash or unique prefix); services follow on their next reload."""
+    from .releases import DEFAULT_STORE
+
+    ctx.meta["bip.lang"] = lang
+    rollback_to(store_path or DEFAULT_STORE, release_ref, by, reason, lang)
 
 
 def release_scenarios(release, lang):
@@ -842,14 +926,20 @@ def release_scenarios(release, lang):
 @click.pass_context
 def rules_releases(ctx, store_path, lang):
     """List the releases in the release store, oldest first."""
-    from .releases import DEFAULT_STORE, list_releases
+    from .releases import DEFAULT_STORE, LATEST, list_releases, open_release
 
     ctx.meta["bip.lang"] = lang
-    for release in list_releases(store_path or DEFAULT_STORE):
+    store = store_path or DEFAULT_STORE
+    releases = list_releases(store)
+    latest = open_release(store, LATEST).hash if releases else None
+    for release in releases:
         flag = " " + text("cli.release.self_approved", lang) if release.self_approved else ""
         note = f"  {release.note}" if release.note else ""
         approval = text("cli.release.approved_by", lang, approver=release.approver)
-        click.echo(f"{release.hash[:12]}  {release.time}  {release.name} {release.version}  {approval}{flag}{note}")
+        mark = f"  {text('cli.releases.latest', lang)}" if release.hash == latest else ""
+        click.echo(
+            f"{release.hash[:12]}  {release.time}  {release.name} {release.version}  {approval}{flag}{note}{mark}"
+        )
 
 
 @main.command()

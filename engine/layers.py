@@ -192,7 +192,8 @@ def merged_rules(layers: list[Layer], problems: ProblemList) -> tuple[list[RuleE
                             _overlay(undated, item),
                             layer.name,
                             number,
-                            f"{template.data.path}:{template.data.line}",
+                            # a new variant overrides nothing; it names the base variant it takes fields from
+                            f"{template.data.path}:{template.data.line}" if template.layer < number else None,
                         )
                     )
                     continue

@@ -11,15 +11,22 @@ A release is a folder `<store>/<hash>/` (default store `./bip-releases`), writte
                             template wins, and 0 comes last)
     features/<n>/...        the Gherkin scenarios the release was tested with (`bip rules test`)
 
-The hash is a SHA-256 over the paths and bytes of every file under `rules/` and `guidance/`, so
-the same content always gets the same name. `load_release` gives the folder that `load_rulebook`
+The hash is a SHA-256 over the paths and bytes of every file under `rules/`, `guidance/` and
+`features/`, so the same content always gets the same name.
+
+`latest` is the newest release, unless the store's pointer `latest.json` names another: a new
+release points `latest` at itself, and a rollback (`bip rules rollback REF --by NAME --reason TEXT`,
+or `bip rules release --point-latest` of content released before) points it back at an earlier one.
+Every move of the pointer is also appended to `latest-history.jsonl` with who, why and when. `load_release` gives the folder that `load_rulebook`
 reads; a rulebook loaded from there knows its release (`Rulebook.release`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +36,8 @@ from .errors import BipError, problem
 DEFAULT_STORE = Path("bip-releases")
 MANIFEST = "release.json"
 LATEST = "latest"
+POINTER = "latest.json"
+HISTORY = "latest-history.jsonl"
 
 
 class ReleaseError(BipError):
@@ -127,13 +136,69 @@ def open_release(store: str | Path, ref: str) -> Release:
     if not releases:
         raise ReleaseError(problem("L001.empty", str(store)))
     if ref == LATEST:
-        return releases[-1]
+        pointer = latest_pointer(store)
+        chosen = [release for release in releases if pointer and release.hash == pointer.get("hash")]
+        return chosen[0] if chosen else releases[-1]
     found = [release for release in releases if release.hash.startswith(ref.strip().lower())] if ref.strip() else []
     if len(found) == 1:
         return found[0]
     if not found:
         raise ReleaseError(problem("L001.unknown", str(store), ref=ref))
     raise ReleaseError(problem("L001.ambiguous", str(store), ref=ref, count=len(found)))
+
+
+def latest_pointer(store: str | Path) -> dict[str, Any] | None:
+    """The store's `latest` pointer (hash, by, reason, time, previous), or None when `latest` is the newest."""
+    path = Path(store) / POINTER
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ReleaseError(problem("L001.unreadable", str(path), reason=str(exc))) from None
+    return data if isinstance(data, dict) else None
+
+
+def point_latest(
+    store: str | Path, ref: str, by: str, reason: str, now: dt.datetime | None = None
+) -> tuple[Release, Release | None]:
+    """Point `latest` at the release `ref`, recording who and why; (the release, the one `latest` was before)."""
+    if not by.strip() or not reason.strip():
+        raise ReleaseError(problem("L007.who_why", str(store)))
+    release = open_release(store, ref)
+    try:
+        before: Release | None = open_release(store, LATEST)
+    except ReleaseError:
+        before = None
+    entry = {
+        "hash": release.hash,
+        "by": by.strip(),
+        "reason": reason.strip(),
+        "time": (now or dt.datetime.now(dt.UTC)).isoformat(),
+        "previous": before.hash if before else None,
+    }
+    root = Path(store)
+    staging = root / f".{POINTER}.{os.getpid()}"
+    staging.write_text(json.dumps(entry, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(staging, root / POINTER)  # atomic: a reloading service sees the old or the new pointer
+    with (root / HISTORY).open("a", encoding="utf-8") as stream:
+        stream.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    return release, before
+
+
+def release_side(side: str, store: str | Path = DEFAULT_STORE) -> str:
+    """A side of `bip rules diff` (`REF[@DATE]`): a release's rules folder for a release ref, else unchanged.
+
+    A side whose part before `@` is an existing folder stays a folder; otherwise a hash, a unique
+    prefix of one or `latest` names a release of `store` (ReleaseError when none matches).
+    """
+    folder, at, day = str(side).rpartition("@") if "@" in str(side) else (str(side), "", "")
+    if Path(folder).exists() or not folder:
+        return str(side)
+    looks_like_ref = folder == LATEST or all(char in "0123456789abcdef" for char in folder.lower())
+    if not looks_like_ref:
+        return str(side)
+    return f"{open_release(store, folder).rules}{at}{day}"
 
 
 def load_release(store: str | Path, ref: str) -> Path:

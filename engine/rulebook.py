@@ -47,7 +47,7 @@ from .layers import (
 )
 from .messages import part
 from .parameters import ParameterSet, merged_parameters
-from .periods import Period, Timeline, covered, overlapping, read_period
+from .periods import ONE_DAY, Period, Timeline, covered, overlapping, read_period
 from .severity import Severity
 from .yamlio import LineDict, field_path, locate
 
@@ -289,6 +289,15 @@ class Rulebook:
         return [rule for stage in STAGES for rule in self.rules[stage]]
 
 
+def _value_beside(values: Any, gap: Period) -> int | None:
+    """The line of the parameter value that ends just before `gap` or starts just after it."""
+    for item in values:
+        end, start = item.period.end, item.period.start
+        if (gap.start and end and end + ONE_DAY == gap.start) or (gap.end and start and start - ONE_DAY == gap.end):
+            return item.line
+    return None
+
+
 def load_rulebook(folder: str | Path) -> Rulebook:
     """Load, validate and compile the rulebook in `folder`; raise `RulebookError` listing every problem.
 
@@ -429,11 +438,29 @@ def _schema_problems(
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
         where, line = locate(data, loc, str(path))
+        field = field_path(_loc_in_file(data, loc))
         if loc and loc[-1] in ("valid_from", "valid_to"):
-            problems.add("D001.date", where, line, label=label, field=field_path(loc), value=str(error.get("input")))
+            problems.add("D001.date", where, line, label=label, field=field, value=str(error.get("input")))
             continue
         detail = _schema_message(error, fields)
-        problems.add("S002.schema", where, line, label=label, field=field_path(loc), detail=detail)
+        problems.add("S002.schema", where, line, label=label, field=field, detail=detail)
+
+
+def _loc_in_file(data: Any, loc: tuple) -> tuple:
+    """`loc` with each list position counted in the item's own file, not in a list merged over layers."""
+    node, shown = data, []
+    for step in loc:
+        if isinstance(step, int) and isinstance(node, list) and 0 <= step < len(node):
+            own = getattr(node[step], "path", None)
+            before = node[:step]
+            node = node[step]
+            if own is not None:
+                shown.append(sum(1 for item in before if getattr(item, "path", None) == own))
+                continue
+        elif isinstance(node, dict) and step in node:
+            node = node[step]
+        shown.append(step)
+    return tuple(shown)
 
 
 def _field_names(model: Any) -> frozenset[str]:
@@ -581,15 +608,18 @@ def _compile(
             )
             continue
         for name in params_used(condition):
-            gaps = covered([item.period for item in parameters.items[name].values], period)
-            if gaps:
+            parameter = parameters.items[name]
+            gaps = covered([item.period for item in parameter.values], period)
+            if gaps:  # the fix belongs in parameters.yaml: at the value next to the gap
                 problems.add(
                     "D006.gap",
-                    *locate(data, ("when",)),
+                    parameter.path,
+                    _value_beside(parameter.values, gaps[0]) or parameter.line,
                     rule=rule.id,
                     name=name,
                     gaps=[gap.part() for gap in gaps],
                     period=period.part(),
+                    place=":".join(str(item) for item in locate(data, ("when",)) if item is not None),
                 )
         if conclusion is None:
             continue

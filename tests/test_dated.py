@@ -184,6 +184,9 @@ def test_law_findings_are_marked_in_the_report_and_the_text(dated, tmp_path):
     assert "regler pr. 1. januar 2027" in " ".join(text.split())
     english = checker.render(checker.check(falling_record(), AS_OF, "en", rules_as_of=AFTER), "markdown")
     assert "[Law] A meeting every other month" in english
+    reference = flag.finding.law_reference  # the statute is named in text and Markdown too, not only in JSON
+    assert f"[Lov] Samtale hver anden måned – {reference}" in " ".join(text.split())
+    assert f"[Law] A meeting every other month – {reference}" in english
 
 
 def test_one_executor_per_stretch_of_unchanged_rules(dated, texts):
@@ -219,6 +222,15 @@ def test_override_addresses_one_dated_variant_by_its_valid_from(dated, tmp_path)
         (AFTER, "high", "months_since_measurement > 6"),
     ]
     assert rules[1].overrides.endswith("flag.yaml:5")
+
+
+def test_a_new_dated_variant_in_the_same_file_is_added_not_an_override(dated, texts):
+    """The 2027 variant of measurement_overdue (flag.yaml:5) overrides nothing, least of all line 3 of its own file."""
+    output = CliRunner().invoke(cli.main, ["rules", "validate", str(dated), "--guidance", str(texts[0])]).output
+    line = next(
+        line for line in output.splitlines() if line.strip().startswith("measurement_overdue:") and ":5 " in line
+    )
+    assert "(tilføjet)" in line and "flag.yaml:3" not in line, output
 
 
 def test_period_helpers():
@@ -270,7 +282,21 @@ def test_overlapping_parameter_values_and_a_parameter_gap(tmp_path):
     write(folder, "faser.yaml", "stage: phase\nrules:\n  - id: regress_fall\n    when: change <= t\n")
     assert "parameters.yaml:5: D003" in problems_of(folder)
     write(folder, "parameters.yaml", "t:\n  values:\n    - value: -0.4\n      valid_to: 2026-12-31\n")
-    assert problems_of(folder) == ["faser.yaml:4: D006"]
+    assert problems_of(folder) == ["parameters.yaml:3: D006"]  # the value that ends before the gap
+
+
+def test_a_parameter_gap_points_at_the_local_parameters_file_not_the_bundled_rule(tmp_path):
+    """A local steady_fall_threshold from 2026-07-01 only: the bundled rule needs it before that too."""
+    folder = tmp_path / "lokal"
+    write(folder, "rulebook.yaml", 'name: lokal\nversion: "1"\nextends: default\n')
+    write(
+        folder,
+        "parameters.yaml",
+        "steady_fall_threshold:\n  values:\n    - value: -0.55\n      valid_from: 2026-07-01\n",
+    )
+    errors = [e for e in validate(folder).errors if e.code == "D006"]
+    assert [(e.path, e.line) for e in errors] == [(str(folder / "parameters.yaml"), 3)]
+    assert "regress_steady_fall" in errors[0].message and "phases.yaml:" in errors[0].message
 
 
 def test_parameters_are_type_checked_like_facts(tmp_path):
@@ -470,7 +496,7 @@ def test_docs_show_parameters_with_their_history_and_rule_periods(dated, texts):
     assert result.exit_code == 0, result.output
     text = result.stdout
     section = text.split("### `regress_threshold`")[1].split("\n## ")[0]
-    assert "| -0.4 | … – 2026-12-31 |" in section and "| -0.5 | 2027-01-01 – … |" in section
+    assert "| \u22120,4 | … – 2026-12-31 |" in section and "| \u22120,5 | 2027-01-01 – … |" in section  # −0,4, Danish
     assert "**Gælder:** 2027-01-01 – …" in text
     assert "### [Lov] Samtale hver anden måned" in text
     html = (
@@ -478,7 +504,7 @@ def test_docs_show_parameters_with_their_history_and_rule_periods(dated, texts):
         .invoke(cli.main, ["rules", "docs", str(dated), "--format", "html", "--no-examples", *guidance])
         .stdout
     )
-    assert 'id="parameter-regress_threshold"' in html and "<td>-0.5</td><td>2027-01-01 – …</td>" in html
+    assert 'id="parameter-regress_threshold"' in html and "<td>\u22120,5</td><td>2027-01-01 – …</td>" in html
 
 
 def test_invalid_dated_rulebook_is_refused_at_load(tmp_path):
@@ -488,3 +514,68 @@ def test_invalid_dated_rulebook_is_refused_at_load(tmp_path):
     with pytest.raises(RulebookError) as error:
         load_rulebook(folder)
     assert [(p.code, p.line) for p in error.value.problems] == [("D001", 4)]
+
+
+@pytest.mark.parametrize("dated_change", [True, False])
+def test_a_threshold_change_no_record_can_feel_is_a_warning_naming_the_nearest_value_that_would(tmp_path, dated_change):
+    """-0.6 -> -0.55: averages of k whole-number scores (k up to the citizen indicators) never fall between."""
+    from fractions import Fraction
+
+    citizen = load_rulebook(ROOT / "rules").catalogue.citizen_indicators()
+    averages = {Fraction(j, k) for k in range(1, len(citizen) + 1) for j in range(-4 * k, 4 * k + 1)}
+    assert not [x for x in averages if Fraction(-6, 10) < x < Fraction(-55, 100)]  # the premise, from the domain
+    nearest = min((x for x in averages if x > Fraction(-6, 10)), key=lambda x: x)
+    folder = tmp_path / "lokal"
+    write(folder, "rulebook.yaml", 'name: lokal\nversion: "1"\nextends: default\n')
+    history = "    - value: -0.6\n      valid_to: 2026-06-30\n" if dated_change else ""
+    start = "      valid_from: 2026-07-01\n" if dated_change else ""
+    write(folder, "parameters.yaml", f"steady_fall_threshold:\n  values:\n{history}    - value: -0.55\n{start}")
+    warnings = [w for w in validate(folder).warnings if w.code == "V004"]
+    assert [(Path(w.path).name, w.line) for w in warnings] == [("parameters.yaml", 5 if dated_change else 3)]
+    assert "from -0.6 to -0.55" in warnings[0].message
+    assert f"nearest value that would change an outcome is {float(nearest):g}" in warnings[0].message
+    write(
+        folder,
+        "parameters.yaml",
+        f"steady_fall_threshold:\n  values:\n{history}    - value: {float(nearest):g}\n{start}",
+    )
+    assert [w for w in validate(folder).warnings if w.code == "V004"] == []
+
+
+def test_what_changes_on_a_date(dated):
+    """bip rules changes --on 2027-01-01: the fixture's threshold, the new measurement rule and the new flag."""
+    flag_file = (dated / "flag.yaml").read_text(encoding="utf-8").splitlines()
+    starts = next(number for number, line in enumerate(flag_file, 1) if "id: meeting_required" in line)
+    output = CliRunner().invoke(cli.main, ["rules", "changes", str(dated), "--on", "2027-01-01"]).output
+    lines = output.splitlines()
+    assert lines[0] == "Det ændrer sig i kommune 2027.1 den 2027-01-01:"
+    assert (
+        f"  regel meeting_required træder i kraft: months_since_measurement > 2 (medium) ({dated / 'flag.yaml'}:{starts})"
+        in lines
+    )
+    assert any("parameter regress_threshold ændres: -0.4 → -0.5" in line for line in lines)
+    assert any(line.startswith("  regel measurement_overdue ændres:") and "> 6" in line for line in lines)
+    assert (
+        len(lines) == 5
+    )  # the head, regress_fall (by its parameter), measurement_overdue, meeting_required, the value
+    quiet = CliRunner().invoke(cli.main, ["rules", "changes", str(dated), "--on", "2026-11-22", "--lang", "en"]).output
+    assert quiet.splitlines()[1] == "nothing: the same rules and values are in force the day before and on the day"
+
+
+def test_a_schema_problem_in_a_local_catalogue_counts_the_entries_of_that_file(tmp_path):
+    """The second finding of the local findings.yaml is findings[1], not its place in the list merged with the base."""
+    folder = tmp_path / "lokal"
+    write(folder, "rulebook.yaml", 'name: lokal\nversion: "1"\nextends: default\n')
+    path = write(
+        folder,
+        "findings.yaml",
+        "findings:\n  - id: lokal_a\n    kind: local\n    title: {da: A, en: A}\n    statement: {da: A, en: A}\n"
+        "    reference: Byrådet\n"
+        "  - id: lokal_b\n    kind: bogus\n    title: {da: B, en: B}\n    statement: {da: B, en: B}\n"
+        "    reference: Byrådet\n",
+    )
+    lines = path.read_text(encoding="utf-8").splitlines()
+    bogus = next(number for number, line in enumerate(lines, 1) if "bogus" in line)
+    errors = validate(folder).errors
+    assert [(e.code, e.path, e.line) for e in errors] == [("S002", str(path), bogus)], errors
+    assert "findings[1].kind" in errors[0].message

@@ -306,3 +306,74 @@ def test_a_failing_scenario_refuses_the_release_unless_allowed_with_a_reason(dat
     assert scenarios["failing_allowed"] == {"reason": "Nytårsscenariet opdateres", "by": "Jens"}
     failed = [item for item in scenarios["results"] if item["outcome"] == "failed"]
     assert [item["feature"] for item in failed] == ["features/regeldato.feature"]
+
+
+def test_rollback_points_latest_at_an_earlier_release_and_records_who_and_why(dated, texts, features, tmp_path):
+    """Re-releasing earlier content with --point-latest (or bip rules rollback) moves latest back; services follow."""
+    store = tmp_path / "store"
+    first = make_release(dated, "Jens", "A", store, texts, features=features).release
+    write(dated, "rulebook.yaml", 'name: kommune\nversion: "2027.2"\nextends: default\nauthor: Mette\n')
+    second = make_release(dated, "Jens", "B", store, texts, features=features).release
+    assert open_release(store, "latest").hash == second.hash == resolve(store, "latest").hash
+    write(dated, "rulebook.yaml", 'name: kommune\nversion: "2027.1"\nextends: default\nauthor: Mette\n')
+    base = ["rules", "release", str(dated), "--approved-by", "Jens", "--store", str(store), "--guidance", str(texts[0])]
+    again = CliRunner().invoke(cli.main, [*base, "--features", str(features)])
+    assert again.exit_code == 0 and "Allerede udgivet" in again.output, again.output
+    assert open_release(store, "latest").hash == second.hash  # without --point-latest nothing moves
+    moved = CliRunner().invoke(cli.main, [*base, "--features", str(features), "--point-latest", "--note", "B fejler"])
+    assert moved.exit_code == 0, moved.output
+    assert f"latest peger nu på {first.hash}" in moved.output and second.hash in moved.output
+    assert open_release(store, "latest").hash == first.hash == resolve(store, "latest").hash
+    listing = CliRunner().invoke(cli.main, ["rules", "releases", "--store", str(store)]).output
+    assert [line[:12] for line in listing.splitlines() if line.endswith("<- latest")] == [first.hash[:12]]
+    forward = CliRunner().invoke(
+        cli.main,
+        ["rules", "rollback", second.hash[:10], "--by", "Karen", "--reason", "B er rettet", "--store", str(store)],
+    )
+    assert forward.exit_code == 0 and open_release(store, "latest").hash == second.hash
+    history = [json.loads(line) for line in (store / "latest-history.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(item["hash"], item["by"], item["reason"]) for item in history[-2:]] == [
+        (first.hash, "Jens", "B fejler"),
+        (second.hash, "Karen", "B er rettet"),
+    ]
+    refused = CliRunner().invoke(
+        cli.main, ["rules", "rollback", first.hash, "--by", " ", "--reason", "x", "--store", str(store)]
+    )
+    assert refused.exit_code == 2 and "L007" in refused.output
+
+
+def test_rules_diff_takes_release_hashes_and_latest_with_dates(dated, texts, tmp_path):
+    store = tmp_path / "store"
+    release = make_release(dated, "Jens", None, store, texts).release
+    caseload = tmp_path / "c.jsonl"
+    caseload.write_text(json.dumps(falling_record()) + "\n", encoding="utf-8")
+    args = ["--caseload", str(caseload), "--as-of", "2026-11-22", "--format", "json", "--store", str(store)]
+    by_release = CliRunner().invoke(
+        cli.main, ["rules", "diff", f"{release.hash[:12]}@2026-12-31", "latest@2027-01-01", *args]
+    )
+    assert by_release.exit_code == 0, by_release.output
+    by_folder = CliRunner().invoke(
+        cli.main, ["rules", "diff", f"{dated}@2026-12-31", f"{dated}@2027-01-01", *args[:-2]]
+    )
+    assert json.loads(by_release.stdout)["phases"] == json.loads(by_folder.stdout)["phases"]
+    unknown = CliRunner().invoke(cli.main, ["rules", "diff", "abcdef@2026-12-31", "latest", *args])
+    assert unknown.exit_code == 2 and "L001" in unknown.output
+
+
+def test_rules_docs_of_a_release_uses_its_rules_and_its_guidance(dated, texts, tmp_path):
+    local = "Lokal overskrift i dokumentet"
+    for lang in ("da", "en"):
+        write(
+            texts[0] / lang / "flags",
+            "measurement_overdue.j2",
+            f"{{% block title %}}{local}{{% endblock %}}{{% block message %}}Mål igen.{{% endblock %}}",
+        )
+    store = tmp_path / "store"
+    make_release(dated, "Jens", None, store, texts)
+    shutil.rmtree(dated.parent / "tekster")
+    shutil.rmtree(dated)
+    document = CliRunner().invoke(
+        cli.main, ["rules", "docs", "--release", "latest", "--store", str(store), "--no-examples"]
+    )
+    assert document.exit_code == 0, document.output
+    assert "kommune" in document.output and "2027.1" in document.output and local in document.output

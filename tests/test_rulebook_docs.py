@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from click.testing import CliRunner
 from markupsafe import escape
 
-from bip_engine import load_rulebook
+from bip_engine import cli, load_rulebook
 from bip_engine.authoring.describe import (
     base_fact_labels,
     describe,
@@ -364,3 +365,38 @@ def test_neutral_facts_and_required_phase(rulebook):
     by_id = {rule.id: rule for rule in rulebook.rules["flag"]}
     assert required_phase(by_id["caseworker_change_in_standstill"].condition) == "standstill"
     assert required_phase(by_id["caseworker_change"].condition) is None
+
+
+def test_docs_show_parameter_values_with_dates_unique_ids_and_flag_periods(tmp_path):
+    """Dated rules in the document: each rule's parameter values and periods, −0,4 not -0.4, one id per variant."""
+    import collections
+
+    from tests.test_dated import dated_rulebook
+
+    folder = dated_rulebook(tmp_path)
+    texts_dir = folder.parent / "tekster"
+    html = (
+        CliRunner()
+        .invoke(
+            cli.main, ["rules", "docs", str(folder), "--format", "html", "--no-examples", "--guidance", str(texts_dir)]
+        )
+        .output
+    )
+    ids = collections.Counter(re.findall(r'\bid="([^"]+)"', html))
+    assert [name for name, count in ids.items() if count > 1] == []
+    assert 'href="#parameters"' in html and 'id="parameters"' in html
+    markdown = (
+        CliRunner()
+        .invoke(cli.main, ["rules", "docs", str(folder), "--no-examples", "--guidance", str(texts_dir)])
+        .output
+    )
+    values = load_rulebook(folder).parameters.items["regress_threshold"].values
+    shown = "; ".join(
+        "\u2212"
+        + f"{abs(item.value):g}".replace(".", ",")
+        + f" ({item.period.start or '…'} – {item.period.end or '…'})"
+        for item in values
+    )
+    assert f"`regress_threshold` = {shown}" in markdown, markdown
+    overview = next(line for line in markdown.splitlines() if line.startswith("| `measurement_overdue`"))
+    assert "… – 2026-12-31" in overview and "2027-01-01 – …" in overview

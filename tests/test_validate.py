@@ -4,6 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from bip_engine import cli
+from bip_engine.paths import default_guidance
 from tests.conftest import replace_in
 
 edit = replace_in
@@ -224,11 +225,18 @@ def write_template(templates, name, text, langs=("da", "en")):
             "T004 unknown fact 'facts.belief_gapp' (did you mean 'belief_gap'?)",
         ),
         (
-            "flags/belief_gap.j2",
+            "flags/lokal_note.j2",  # no English template of this name in any folder
             "{% block title %}x{% endblock %}{% block message %}y{% endblock %}\n",
             ("da",),
             None,
-            "T005 da/flags/belief_gap.j2 has no en/flags/belief_gap.j2",
+            "T005 da/flags/lokal_note.j2 has no en/flags/lokal_note.j2",
+        ),
+        (
+            "flags/belief_gap.j2",
+            '{% block title %}x{% endblock %}\n{% block message %}{{ facts.get("belief_gapp") }}{% endblock %}\n',
+            ("da", "en"),
+            2,
+            "T004 unknown fact 'facts.belief_gapp' (did you mean 'belief_gap'?)",
         ),
     ],
 )
@@ -249,3 +257,18 @@ def test_a_flag_without_templates(book):
     assert code == 4
     assert "T002 no template 'flags/belief_distance.j2' in any guidance folder for 'da'" in output
     assert "T002 no template 'flags/belief_distance.j2' in any guidance folder for 'en'" in output
+
+
+def test_danish_only_guidance_is_allowed_with_the_english_fallback_stated(book, templates):
+    """A municipality's Danish flag text over a bundled one: English reports keep the bundled English text."""
+    path = write_template(
+        templates,
+        "flags/belief_gap.j2",
+        "{% block title %}Lokal{% endblock %}{% block message %}y{% endblock %}\n",
+        ("da",),
+    )
+    code, output = validate(book, "--guidance", templates)
+    assert code == 0, output
+    bundled = default_guidance() / "en" / "flags" / "belief_gap.j2"
+    assert f"{path}: T005 da/flags/belief_gap.j2 has no en/flags/belief_gap.j2 in the same folder" in output
+    assert f"reports in en use {bundled}" in output

@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 
 from ..check import Checker, Evaluation, ReportBuilder
 from ..errors import BipError
-from ..expr import AllOf, Compare, Condition
+from ..expr import AllOf, Compare, Condition, params_used
 from ..messages import LANGS, texts
 from ..render import Guidance, format_date, format_number
 from ..rulebook import STAGES, CompiledRule, Rulebook
@@ -241,6 +241,29 @@ class _Context:
             return None
         return f"{start.isoformat() if start else '…'} – {end.isoformat() if end else '…'}"
 
+    def number(self, value: Any) -> str:
+        """A number as the language writes it, with a true minus sign: −0,6 (da), −0.6 (en)."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return str(value)
+        shown = format_number(value, self.lang)
+        return "\u2212" + shown[1:] if shown.startswith("-") else shown
+
+    def parameter_values(self, rule: CompiledRule) -> list[dict[str, str]]:
+        """The parameters a rule's condition uses, each with its values and their periods."""
+        found = []
+        for name in params_used(rule.condition):
+            parameter = self.rulebook.parameters.items.get(name)
+            if parameter is None:
+                continue
+            values = [
+                self.number(item.value)
+                + (f" ({self.period(item.period.start, item.period.end)})" if item.period.dated else "")
+                for item in parameter.values
+                if rule.period.overlaps(item.period)
+            ]
+            found.append({"name": name, "values": "; ".join(values)})
+        return found
+
     def parameters(self) -> list[dict[str, Any]]:
         """Every parameter with its history of values."""
         return [
@@ -252,7 +275,7 @@ class _Context:
                 "location": f"{_relative(item.path, self.rulebook.path)}:{item.line}",
                 "history": [
                     {
-                        "value": value.value,
+                        "value": self.number(value.value),
                         "line": value.line,
                         "period": self.period(value.period.start, value.period.end) or self.words["always"],
                     }
@@ -395,6 +418,8 @@ class _Context:
             "line": rule.line,
             "location": self.location(rule),
             "period": self.period(rule.valid_from, rule.valid_to),
+            "anchor": f"rule-{rule.id}" + (f"-{rule.valid_from.isoformat()}" if rule.valid_from else ""),
+            "parameter_values": self.parameter_values(rule),
         }
 
     def location(self, rule: CompiledRule) -> str:
@@ -493,6 +518,8 @@ class _Context:
                         "id": r.id,
                         "severity": self.words["severities"].get(r.severity, r.severity),
                         "severity_id": r.severity,
+                        "period": self.period(r.valid_from, r.valid_to),
+                        "anchor": f"rule-{r.id}" + (f"-{r.valid_from.isoformat()}" if r.valid_from else ""),
                     }
                     for r in rules
                 ],

@@ -190,9 +190,9 @@ def pytest_bdd_step_error(
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     """Name a scenario by its `.feature` file and line, not by the generated test module.
 
-    The report's location (the heading of a failure) and node id (the summary line) become
-    `path/x.feature:LINE` with the scenario's name; a failure starts with the file and line of the
-    step that failed. The scenario is also kept in the report's `user_properties` as `bip_scenario`.
+    Under `bip rules test` (`--bip-rules`), the report's location (the heading of a failure) and
+    node id (the summary line) become `path/x.feature:LINE` with the scenario's name; a failure
+    starts with the file and line of the step that failed. The scenario is also kept in the report's `user_properties` as `bip_scenario`.
     """
     outcome = yield
     report = outcome.get_result()
@@ -201,8 +201,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         return
     path = _display_path(feature.filename)
     heading = f"{scenario.keyword}: {scenario.name}"
-    report.location = (path, scenario.line_number - 1, heading)
-    report.nodeid = f"{Path(feature.filename).resolve()}:{scenario.line_number} {heading}"  # shown relative to cwd
+    if _option(item.config, "bip_rules", None):  # under `bip rules test` only, not in a project's own test run
+        report.location = (path, scenario.line_number - 1, heading)
+        report.nodeid = f"{Path(feature.filename).resolve()}:{scenario.line_number} {heading}"  # shown relative to cwd
     step_line = item.stash.get(_STEP_KEY, None)
     if report.failed and report.when == "call":
         where = f"{path}:{step_line or scenario.line_number}"

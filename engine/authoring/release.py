@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ProblemList, RulebookError, problem
@@ -40,6 +40,7 @@ from ..releases import (
     ReleaseError,
     content_hash,
     list_releases,
+    point_latest,
     read_release,
 )
 from ..rulebook import load_rulebook
@@ -58,6 +59,7 @@ class ReleaseResult:
 
     release: Release
     created: bool
+    warnings: list = field(default_factory=list)  # the validation warnings (e.g. V004), shown, not refusing
 
 
 def _layer_folders(folder: Path) -> tuple[list, list[str]]:
@@ -154,7 +156,7 @@ def make_release(
     store = Path(store)
     target = store / digest
     if (target / MANIFEST).is_file():
-        return ReleaseResult(read_release(target), created=False)
+        return ReleaseResult(read_release(target), created=False, warnings=result.warnings)
 
     previous = next((item for item in reversed(list_releases(store)) if item.name == rulebook.name), None)
     changed = _changed_layers(files, names, previous) or [len(names) - 1]  # only templates changed: the top layer
@@ -199,7 +201,8 @@ def make_release(
         if staging.exists():
             _writable(staging)
             shutil.rmtree(staging, ignore_errors=True)
-    return ReleaseResult(read_release(target), created=True)
+    point_latest(store, digest, approver, note or "release", now)  # a new release is `latest`
+    return ReleaseResult(read_release(target), created=True, warnings=result.warnings)
 
 
 def _scenarios(

@@ -12,7 +12,11 @@ mean", type mismatches, impossible comparisons), validation looks at the ruleboo
   own; a stretch in which no phase rule covers every record while others do is a gap (D004), and a
   rule or parameter that refers to a catalogue entry not in force in the whole of its period is D005;
   a rule of any stage whose dated variants leave days between them uncovered is D008 (a warning
-  that says what happens in the gap: the flag is never raised, the point never in focus).
+  that says what happens in the gap: the flag is never raised, the point never in focus);
+- a parameter value that no record can tell from the value before it (V004): the facts a rule
+  compares with it are averages of whole-number scores (or whole numbers), so only certain values
+  occur; when none lies between the old and the new value, the change alters no outcome, and the
+  warning names the nearest value that would.
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ def validate(folder: str | Path, guidance: list[str | Path] | tuple = ()) -> Val
             _check_conditions(view, result)
         _check_time_coverage(rulebook, views, result)
         _check_rule_gaps(rulebook, result)
+        _check_parameter_effect(rulebook, result)
         _check_references(rulebook, result)
         _dedupe(result)
     _check_templates(result.rulebook, [Path(item) for item in guidance], result)
@@ -175,6 +180,115 @@ def _check_rule_gaps(rulebook: Rulebook, result: Validation) -> None:
             )
 
 
+_OPERATORS = {
+    "<": lambda x, t: x < t,
+    "<=": lambda x, t: x <= t,
+    ">": lambda x, t: x > t,
+    ">=": lambda x, t: x >= t,
+    "==": lambda x, t: x == t,
+    "!=": lambda x, t: x != t,
+}
+AVERAGED = {"level": "level", "change": "change", "change_prev": "change", "change_two_intervals": "change"}
+
+
+def attainable(rulebook: Rulebook, fact: str) -> list[float] | None:
+    """Every value `fact` can take, from its definition; None when it is not a bounded average or whole number.
+
+    `level` is the mean of the latest scores of k citizen indicators, the changes the mean of k
+    score differences (k = 1 .. the number of citizen indicators, each score a whole number within
+    the indicator's bounds): the values j/k. A whole-number fact with bounds takes those numbers.
+    """
+    specs = rulebook.facts
+    citizen = rulebook.catalogue.citizen_indicators()
+    if fact in AVERAGED and citizen:
+        bounds = [specs.get(f"score_{name}") for name in citizen]
+        low = min(int(spec.minimum) for spec in bounds if spec and spec.minimum is not None)
+        high = max(int(spec.maximum) for spec in bounds if spec and spec.maximum is not None)
+        values: set[float] = set()
+        for k in range(1, len(citizen) + 1):
+            if AVERAGED[fact] == "level":
+                values.update(round(j / k, 4) for j in range(low * k, high * k + 1))
+            else:
+                span = (high - low) * k
+                values.update(round(j / k, 4) for j in range(-span, span + 1))
+        return sorted(values)
+    spec = specs.get(fact)
+    first, last = (spec.minimum, spec.maximum) if spec is not None and spec.type == "integer" else (None, None)
+    if first is not None and last is not None and last - first <= 10_000:
+        return [float(value) for value in range(int(first), int(last) + 1)]
+    return None
+
+
+def _differs(values: list[float], op: str, old: float, new: float) -> bool:
+    test = _OPERATORS[op]
+    return any(test(x, old) != test(x, new) for x in values)
+
+
+def _nearest_effective(values: list[float], op: str, old: float, new: float) -> float | None:
+    """The attainable value nearest to `new`, on the same side of `old`, that would change an outcome."""
+    side = [x for x in values if (x - old) * (new - old) > 0]
+    for candidate in sorted(side, key=lambda x: abs(x - new)):
+        if _differs(values, op, old, candidate):
+            return candidate
+    return None
+
+
+def _base_parameters(rulebook: Rulebook) -> dict:
+    """The parameters of the layers below the top one (what a local parameters.yaml replaces)."""
+    from ..errors import ProblemList
+    from ..layers import read_layers
+    from ..parameters import merged_parameters
+
+    if len(rulebook.layers) < 2:
+        return {}
+    scratch = ProblemList()
+    layers = read_layers(Path(rulebook.layers[-1][1]), scratch)
+    return merged_parameters(layers[:-1], scratch).items if not scratch.items else {}
+
+
+def _check_parameter_effect(rulebook: Rulebook, result: Validation) -> None:
+    """V004: a parameter value that changes no outcome, given the values the compared fact can take."""
+    from ..expr import Param, atoms
+
+    uses: dict[str, set[tuple[str, str]]] = {}
+    for rule in rulebook.all_rules():
+        for atom in atoms(rule.condition):
+            if isinstance(getattr(atom, "value", None), Param) and atom.op in _OPERATORS:
+                uses.setdefault(atom.value.name, set()).add((atom.fact, atom.op))
+    base = _base_parameters(rulebook)
+    for name, parameter in rulebook.parameters.items.items():
+        numbers = [item for item in parameter.values if isinstance(item.value, int | float)]
+        pairs = list(pairwise((item.value, item) for item in numbers))
+        before = [item for item in getattr(base.get(name), "values", []) if isinstance(item.value, int | float)]
+        if before:
+            pairs += [((before[-1].value, before[-1]), (item.value, item)) for item in numbers]
+        for (old, _), (new, item) in pairs:
+            if old == new:
+                continue
+            for fact, op in sorted(uses.get(name, ())):
+                values = attainable(rulebook, fact)
+                if values is None or _differs(values, op, old, new):
+                    continue
+                nearest = _nearest_effective(values, op, old, new)
+                result.warnings.append(
+                    problem(
+                        "V004.no_effect",
+                        parameter.path,
+                        item.line,
+                        name=name,
+                        old=_shown(old),
+                        new=_shown(new),
+                        fact=fact,
+                        op=op,
+                        nearest=part("V004.nearest", value=_shown(nearest)) if nearest is not None else "",
+                    )
+                )
+
+
+def _shown(value: float) -> str:
+    return f"{value:g}"
+
+
 def _check_references(rulebook: Rulebook, result: Validation) -> None:
     """D005: a rule or parameter that refers to a catalogue entry not in force in the whole of its period."""
     from ..expr import Param, atoms
@@ -267,11 +381,30 @@ def _check_phase_coverage(rulebook: Rulebook, result: Validation, rules_day: dt.
 def _check_templates(rulebook: Rulebook | None, overrides: list[Path], result: Validation) -> None:
     folders = [default_guidance(), *overrides]
     fact_names = set(rulebook.facts) if rulebook else None
+    everywhere = {
+        lang: [(folder, _template_names(folder / lang)) for folder in reversed(folders)] for lang in LANGUAGES
+    }
     for folder in folders:
         names = {lang: _template_names(folder / lang) for lang in LANGUAGES}
         for lang, other in (("da", "en"), ("en", "da")):
             for name in sorted(names[lang] - names[other]):
-                result.errors.append(problem("T005", str(folder / lang / name), language=lang, name=name, other=other))
+                # the first folder on the search path (the overrides, then the bundled ones) that has it
+                fallback = next((where for where, found in everywhere[other] if name in found), None)
+                if fallback is None:
+                    result.errors.append(
+                        problem("T005", str(folder / lang / name), language=lang, name=name, other=other)
+                    )
+                else:
+                    result.warnings.append(
+                        problem(
+                            "T005.fallback",
+                            str(folder / lang / name),
+                            language=lang,
+                            name=name,
+                            other=other,
+                            fallback=str(fallback / other / name),
+                        )
+                    )
         for lang in LANGUAGES:
             for name in sorted(names[lang]):
                 _check_template(folder / lang / name, name, fact_names, result)
@@ -329,6 +462,22 @@ def _check_template(path: Path, name: str, fact_names: set[str] | None, result: 
                 )
             )
     if fact_names is not None:
+        for call in cast("Iterator[nodes.Call]", tree.find_all(nodes.Call)):  # facts.get("name"), the usual form
+            target = call.node
+            if (
+                isinstance(target, nodes.Getattr)
+                and target.attr == "get"
+                and isinstance(target.node, nodes.Name)
+                and target.node.name == "facts"
+                and call.args
+                and isinstance(call.args[0], nodes.Const)
+                and isinstance(call.args[0].value, str)
+                and call.args[0].value not in fact_names
+            ):
+                name = call.args[0].value
+                result.errors.append(
+                    problem("T004", str(path), call.lineno, name=name, hint_name=closest(name, fact_names))
+                )
         lookups = cast("Iterator[nodes.Getattr | nodes.Getitem]", tree.find_all((nodes.Getattr, nodes.Getitem)))
         for node in lookups:  # find_all types them as Expr
             target, key = node.node, getattr(node, "attr", None)

@@ -694,6 +694,8 @@ def _readiness(request: Request) -> JSONResponse:
     try:
         book = state.checker.rulebook
         rulebook = {"name": book.name, "version": book.version, "hash": book.content_hash}
+        if book.release:  # the hash `bip rules releases` lists
+            rulebook["release"] = book.release
     except Exception:  # noqa: BLE001
         rulebook = None
         reasons.append("no rulebook is loaded")

@@ -100,10 +100,11 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
         log.info(
-            "serving rulebook %s %s (%s, %s executor)",
+            "serving rulebook %s %s (%s%s, %s executor)",
             checker.rulebook.name,
             checker.rulebook.version,
             checker.rulebook.content_hash[:12],
+            f", release {checker.rulebook.release[:12]}" if checker.rulebook.release else "",
             checker.engine,
         )
         try:

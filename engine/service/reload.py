@@ -101,9 +101,16 @@ class Reloader:
                 "name": rulebook.name,
                 "version": rulebook.version,
                 "hash": rulebook.content_hash,
+                "release": rulebook.release,
             }
             self.last_reload_error = None
-            log.info("reloaded rulebook %s %s (%s)", rulebook.name, rulebook.version, rulebook.content_hash[:12])
+            log.info(
+                "reloaded rulebook %s %s (%s%s)",
+                rulebook.name,
+                rulebook.version,
+                rulebook.content_hash[:12],
+                f", release {rulebook.release[:12]}" if rulebook.release else "",
+            )
             return True
 
     def _reload_release(self) -> list[Problem]:
