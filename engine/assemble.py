@@ -87,7 +87,10 @@ class ReportBuilder:
                 }
                 for item in evaluation.left_out
             ],
-            warnings=[text(key, self.lang) for key in evaluation.warnings],
+            warnings=[
+                text(key, self.lang) if isinstance(key, str) else text(key[0], self.lang, **key[1])
+                for key in evaluation.warnings
+            ],
             trajectory=build_trajectory(evaluation.record, evaluation.as_of, self.rulebook.catalogue, self.lang),
             phase_margins=self.margins(facts, evaluation.phase) if margins else None,
         )

@@ -27,7 +27,7 @@ from .executors import Executor, ExecutorClosed, Outcome, make_executor
 from .executors.python_exec import PythonExecutor, RuleTrace
 from .facts import derive_facts
 from .paths import default_rules
-from .record import Record, check_names, cpr_warning, read_record_file, validate_record
+from .record import Record, check_names, cpr_warning, read_record_file, record_warnings, validate_record
 from .render import Guidance
 from .report import PhasePoint, Report, Trajectory
 from .rulebook import CompiledRule, Rulebook, load_rulebook
@@ -169,7 +169,8 @@ class Checker:
             outcome = executor.run(derived.values)
         except ExecutorClosed:
             return self.evaluate(record, as_of, rules_as_of)  # a reload replaced the rulebook meanwhile
-        warnings = [warning for warning in (cpr_warning(record),) if warning]
+        warnings: list[str | tuple[str, dict[str, Any]]] = [w for w in (cpr_warning(record),) if w]
+        warnings.extend(record_warnings(record))
         return Evaluation(
             record,
             as_of,

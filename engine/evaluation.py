@@ -23,7 +23,7 @@ class Evaluation:
     outcome: Outcome
     engine: str
     left_out: list[LeftOut] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # message keys (W001); the report gives their texts
+    warnings: list[str | tuple[str, dict[str, Any]]] = field(default_factory=list)  # keys (W001) or (key, args)
     rulebook: Rulebook = field(kw_only=True)  # the rules in force on rules_as_of
     rules_as_of: dt.date | None = None  # the date that selected the rules (default: as_of)
 

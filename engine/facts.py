@@ -36,6 +36,11 @@ def fact_specs(catalogue: Catalogue, phases: tuple[str, ...] = (), flags: tuple[
     specs = [
         FactSpec("measurement_count", "integer", minimum=0),
         FactSpec("months_since_measurement", "number", minimum=0, nullable=True),
+        FactSpec("rated_measurement_count", "integer", minimum=0),
+        FactSpec("months_since_rated_measurement", "number", minimum=0, nullable=True),
+        FactSpec("latest_unrated", "boolean"),
+        FactSpec("months_between_measurements", "number", minimum=0, nullable=True),
+        FactSpec("change_per_quarter", "number", nullable=True),
         FactSpec("level", "number", minimum=1, maximum=5, nullable=True),
         FactSpec("change", "number", minimum=-4, maximum=4, nullable=True),
         FactSpec("change_prev", "number", minimum=-4, maximum=4, nullable=True),
@@ -52,9 +57,13 @@ def fact_specs(catalogue: Catalogue, phases: tuple[str, ...] = (), flags: tuple[
         FactSpec("months_without_intervention", "number", minimum=0, nullable=True),
         FactSpec("planned_count", "integer", minimum=0),
         FactSpec("internship_count", "integer", minimum=0),
+        FactSpec("internship_active_count", "integer", minimum=0),
+        FactSpec("internship_planned_count", "integer", minimum=0),
         FactSpec("caseworker_changes_6m", "integer", minimum=0),
         FactSpec("caseworker_changes_12m", "integer", minimum=0),
         FactSpec("months_since_caseworker_change", "number", minimum=0, nullable=True),
+        FactSpec("days_since_held_meeting", "integer", minimum=0, nullable=True),
+        FactSpec("no_shows_3m", "integer", minimum=0),
         FactSpec("has_notes", "boolean"),
         FactSpec("staircase_phrases", "list"),
         FactSpec("staircase_phrase_count", "integer", minimum=0),
@@ -75,7 +84,7 @@ class LeftOut:
     `why(lang)` give the texts in Danish or English (`bip_engine.messages`).
     """
 
-    kind: str  # measurement, intervention or caseworker
+    kind: str  # measurement, intervention, caseworker or meeting
     date: dt.date | None
     reason: str
     name: str = ""
@@ -140,6 +149,7 @@ def derive_facts(record: Record, as_of: dt.date, catalogue: Catalogue) -> Derive
     values.update(_measurement_facts(measurements, as_of, catalogue))
     values.update(_intervention_facts(record, as_of, catalogue, measurements, left_out))
     values.update(_caseworker_facts(record, as_of, left_out))
+    values.update(_meeting_facts(record, as_of, left_out))
     values.update(_note_facts(record.notes, catalogue))
     return DerivedFacts(values, left_out)
 
@@ -168,28 +178,50 @@ def _mean_change(newer: dict[str, int], older: dict[str, int], indicators: list[
 
 
 def _measurement_facts(measurements: list, as_of: dt.date, catalogue: Catalogue) -> dict[str, Any]:
+    """The facts of the measurements up to the check date.
+
+    The phase rests on the citizen's own ratings: `level` and the changes are worked out over the
+    *rated* measurements only (those holding at least one citizen-rated score). A latest measurement
+    with only the caseworker's scores leaves the phase to the latest rated one (`latest_unrated`).
+    `confidence` starts from the number of rated measurements (one low, two medium, three or more
+    high) and drops one step for each of: the latest measurement holds none of the citizen's ratings;
+    the latest rated one is more than six months old; more than six months passed between the last
+    two rated ones (the research measured about every three months).
+    """
     count = len(measurements)
     citizen = catalogue.citizen_indicators()
-    scores = [m.scores for m in measurements]
+    rated = [m for m in measurements if any(name in m.scores for name in citizen)]
+    n = len(rated)
+    scores = [m.scores for m in rated]
     latest = scores[-1] if scores else {}
     citizen_latest = [latest[name] for name in citizen if name in latest]
+    change = _mean_change(scores[-1], scores[-2], citizen) if n >= 2 else None
+    between = months_between(rated[-2].date, rated[-1].date) if n >= 2 else None
+    since_rated = months_between(rated[-1].date, as_of) if rated else None
+    latest_unrated = bool(measurements) and (not rated or measurements[-1] is not rated[-1])
     values: dict[str, Any] = {
         "measurement_count": count,
         "months_since_measurement": months_between(measurements[-1].date, as_of) if measurements else None,
+        "rated_measurement_count": n,
+        "months_since_rated_measurement": since_rated,
+        "latest_unrated": latest_unrated,
+        "months_between_measurements": between,
+        "change_per_quarter": round(change * 3 / between, 4) if change is not None and between else None,
         "level": round(fmean(citizen_latest), 4) if citizen_latest else None,
-        "change": _mean_change(scores[-1], scores[-2], citizen) if count >= 2 else None,
-        "change_prev": _mean_change(scores[-2], scores[-3], citizen) if count >= 3 else None,
-        "change_two_intervals": _mean_change(scores[-1], scores[-3], citizen) if count >= 3 else None,
-        "confidence": CONFIDENCE[min(count, 3)],
+        "change": change,
+        "change_prev": _mean_change(scores[-2], scores[-3], citizen) if n >= 3 else None,
+        "change_two_intervals": _mean_change(scores[-1], scores[-3], citizen) if n >= 3 else None,
+        "confidence": _confidence(n, latest_unrated, since_rated, between),
     }
+    every = [m.scores for m in measurements]
     for name in catalogue.indicators:
-        values[f"score_{name}"] = next((s[name] for s in reversed(scores) if name in s), None)
+        values[f"score_{name}"] = next((s[name] for s in reversed(every) if name in s), None)
     drop, drop_indicator = None, None
     if count >= 2:
         drop = 0
         for indicator in catalogue.indicators.values():
-            if indicator.job_linked and indicator.id in scores[-1] and indicator.id in scores[-2]:
-                fall = scores[-2][indicator.id] - scores[-1][indicator.id]
+            if indicator.job_linked and indicator.id in every[-1] and indicator.id in every[-2]:
+                fall = every[-2][indicator.id] - every[-1][indicator.id]
                 if fall > drop:
                     drop, drop_indicator = fall, indicator.id
     values["largest_drop"] = drop
@@ -199,8 +231,27 @@ def _measurement_facts(measurements: list, as_of: dt.date, catalogue: Catalogue)
     return values
 
 
+#: Months after which a rated measurement, or the interval between two, counts as old: twice the
+#: research's cadence of about three months.
+OLD_MONTHS = 6
+
+
+def _confidence(rated: int, latest_unrated: bool, since_rated: float | None, between: float | None) -> str:
+    """How far the phase can be trusted, from how many, how old and how complete the rated measurements are."""
+    if rated == 0:
+        return "none"
+    step = min(rated, 3)
+    step -= latest_unrated
+    step -= since_rated is not None and since_rated > OLD_MONTHS
+    step -= between is not None and between > OLD_MONTHS
+    return CONFIDENCE[max(step, 1)]
+
+
 def intervention_status(item: Intervention, as_of: dt.date) -> str:
-    """The intervention's status on the check date: planned, active, ended, cancelled or future."""
+    """The intervention's status on the check date: planned, active, ended, cancelled or future.
+
+    An `interrupted` one is active from its start until its end date (when it stopped), then ended.
+    """
     if item.status == "cancelled":
         return "cancelled"
     if item.start > as_of:
@@ -218,7 +269,7 @@ def _intervention_facts(
     record: Record, as_of: dt.date, catalogue: Catalogue, measurements: list, left_out: list[LeftOut]
 ) -> dict[str, Any]:
     active: list[str] = []
-    planned = internships = 0
+    planned = internships = internships_active = internships_planned = 0
     last_active: dt.date | None = None
     for item in record.interventions:
         kind = catalogue.interventions[catalogue.intervention_id(item.type) or item.type]  # validated: a known type
@@ -233,8 +284,10 @@ def _intervention_facts(
         internships += kind.internship
         if status == "planned":
             planned += 1
+            internships_planned += kind.internship
         elif status == "active":
             active.append(kind.id)
+            internships_active += kind.internship
         else:
             ended = item.end or item.start
             last_active = ended if last_active is None else max(last_active, ended)
@@ -256,6 +309,8 @@ def _intervention_facts(
         "months_without_intervention": without,
         "planned_count": planned,
         "internship_count": internships,
+        "internship_active_count": internships_active,
+        "internship_planned_count": internships_planned,
     }
 
 
@@ -271,6 +326,23 @@ def _caseworker_facts(record: Record, as_of: dt.date, left_out: list[LeftOut]) -
         "caseworker_changes_6m": sum(months_between(day, as_of) <= 6 for day in changes),
         "caseworker_changes_12m": sum(months_between(day, as_of) <= 12 for day in changes),
         "months_since_caseworker_change": months_between(changes[-1], as_of) if changes else None,
+    }
+
+
+def _meeting_facts(record: Record, as_of: dt.date, left_out: list[LeftOut]) -> dict[str, Any]:
+    """Days since the latest held meeting (unknown without one) and no-shows in the last three months."""
+    held: list[dt.date] = []
+    no_shows = 0
+    for meeting in sorted(record.meetings, key=lambda m: m.date):
+        if meeting.date > as_of:
+            left_out.append(LeftOut("meeting", meeting.date, "left_out.after_check_date", meeting.kind))
+        elif meeting.status == "held":
+            held.append(meeting.date)
+        elif meeting.status == "no_show" and months_between(meeting.date, as_of) <= 3:
+            no_shows += 1
+    return {
+        "days_since_held_meeting": (as_of - held[-1]).days if held else None,
+        "no_shows_3m": no_shows,
     }
 
 

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from .catalogue import Catalogue
 
 Score = Annotated[StrictInt, Field(ge=1, le=5)]
-Status = Literal["planned", "ongoing", "completed", "cancelled"]
+Status = Literal["planned", "ongoing", "completed", "interrupted", "cancelled"]
+MeetingStatus = Literal["held", "cancelled", "no_show"]
+RECORD_SCHEMA_VERSION = "1.1"
+"""The record format's version: 1.1 added `interrupted`, `meetings` and `schema_version`; 1.0 records load unchanged."""
 ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
 WRITTEN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -60,12 +63,24 @@ class Measurement(_Strict):
 
 
 class Intervention(_Strict):
-    """One intervention: its type (id or alias), start, optional end and optional status."""
+    """One intervention: its type (id or alias), start, optional end and optional status.
+
+    `interrupted` means it started and stopped before its planned end; `end` is the day it stopped
+    (required), and the citizen counts as taking part until then. `cancelled` means it never started.
+    """
 
     type: str = Field(min_length=1)
     start: IsoDate
     end: IsoDate | None = None
     status: Status | None = None
+
+
+class Meeting(_Strict):
+    """One meeting with the citizen: its date, its kind (free text, e.g. "samtale") and whether it was held."""
+
+    date: IsoDate
+    kind: str = Field(min_length=1)
+    status: MeetingStatus = "held"
 
 
 class CaseworkerAssignment(_Strict):
@@ -85,7 +100,11 @@ class Record(_Strict):
     measurements: list[Measurement] = Field(default_factory=list)
     interventions: list[Intervention] = Field(default_factory=list)
     caseworkers: list[CaseworkerAssignment] = Field(default_factory=list)
+    meetings: list[Meeting] = Field(default_factory=list)
     notes: str | None = None
+    schema_version: Literal["1.0", "1.1"] | None = Field(
+        default=None, description="The record format's version; absent = any version this engine reads"
+    )
 
 
 def validate_record(data: Any, source: str = "<record>") -> Record:
@@ -122,7 +141,11 @@ def _message(error: ErrorDetails) -> tuple[str, dict]:
             return "R002.no_such_date", {"given": _given(given)}
         return "R002.date", {"given": _given(given)}
     if kind == "literal_error":
-        return "R002.status", {"given": _given(given)}
+        where = error["loc"][0] if error["loc"] else ""
+        key = {"meetings": "R002.meeting_status", "schema_version": "R002.schema_version"}.get(
+            str(where), "R002.status"
+        )
+        return key, {"given": _given(given)}
     if kind == "string_type":
         return "R002.text", {"given": _given(given)}
     if kind in ("string_too_short", "too_short"):
@@ -178,5 +201,28 @@ def check_names(record: Record, data: Any, source: str, catalogue: Catalogue) ->
                     "R005", source, line_of(data, ("interventions", index, "end")), field=f"interventions[{index}].end"
                 )
             )
+        if item.status == "interrupted" and item.end is None:
+            problems.append(
+                problem(
+                    "R010",
+                    source,
+                    line_of(data, ("interventions", index, "status")),
+                    field=f"interventions[{index}].end",
+                )
+            )
     if problems:
         raise RecordError(problems)
+
+
+def record_warnings(record: Record) -> list[tuple[str, dict[str, Any]]]:
+    """Warnings about a valid record that the check still runs on: (message key, arguments).
+
+    W002: a `completed` intervention without an end date is counted as ended on its start date,
+    which can make the time without an intervention look longer than it was; the warning names the
+    entry (field, type and start) so the end date can be added.
+    """
+    return [
+        ("W002", {"field": f"interventions[{index}].end", "name": item.type, "start": item.start.isoformat()})
+        for index, item in enumerate(record.interventions)
+        if item.status == "completed" and item.end is None
+    ]

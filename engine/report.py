@@ -101,7 +101,7 @@ class ChecklistPoint(_Out):
 class LeftOutItem(_Out):
     """A part of the record the check did not use."""
 
-    kind: Literal["measurement", "intervention", "caseworker"]
+    kind: Literal["measurement", "intervention", "caseworker", "meeting"]
     detail: str
     date: str | None
     reason: str

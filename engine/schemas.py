@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from .record import Record
+from .record import RECORD_SCHEMA_VERSION, Record
 from .report import SCHEMA_VERSION, Report
 
 
 def input_schema() -> dict:
-    """JSON Schema of a citizen record."""
+    """JSON Schema of a citizen record, format version `RECORD_SCHEMA_VERSION` (older records still valid)."""
     schema = Record.model_json_schema(by_alias=True)
-    schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "BIP citizen record"})
+    schema.update(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": f"BIP citizen record, schema version {RECORD_SCHEMA_VERSION}",
+        }
+    )
     return schema
 
 

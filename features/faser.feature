@@ -47,6 +47,17 @@ Egenskab: Borgerens fase før mødet
       | 3       | Afsporing   | derailment_steep_fall |
       | 4       | Tilbagegang | regress_fall          |
 
+  Scenarie: Et fald på ét point over 29 måneder er ikke et brat fald
+    # Der måles cirka hver tredje måned; ét point over 29 måneder er 0,1 point pr. kvartal.
+    Givet en borger med disse målinger:
+      | dato       | alle |
+      | 2024-04-10 | 4    |
+      | 2026-09-10 | 3    |
+    Når tjekket køres den 2026-11-22
+    Så er fasen Tilbagegang
+    Og fasen afgøres af reglen "regress_fall"
+    Og flaget "long_measurement_gap" rejses
+
   Abstrakt Scenario: Et tydeligt fald er tilbagegang – grænsen er -0,4
     Givet en borger med disse målinger:
       | dato       | health_coping | opportunity_knowledge | work_confidence | cooperation | wage_realism |

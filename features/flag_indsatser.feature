@@ -190,3 +190,29 @@ Egenskab: Flag om indsatserne
       | aflyst       | ekstern_praktik   | 2026-10-01 |
       | igangværende | virksomhedscenter | 2026-10-01 |
       | planlagt     | løntilskud        | 2027-01-04 |
+
+  Scenarie: I fremgang skubbes der ikke på for en parallel indsats
+    # Fremgang: handl hurtigt i stedet for at afsøge og igangsætte flere indsatser.
+    Givet en borger med disse målinger:
+      | dato       | alle |
+      | 2026-05-10 | 2    |
+      | 2026-08-10 | 3    |
+    Og en igangværende indsats "løntilskud" fra 2026-07-01
+    Og en igangværende indsats "mentor" fra 2026-07-01
+    Når tjekket køres den 2026-11-22
+    Så er fasen Fremgang
+    Og flaget "job_oriented_only" rejses ikke
+    Og tjeklistepunkt 8 er ikke i fokus
+
+  Scenarie: En praktik, der blev afbrudt efter to uger, tæller som praktik og som deltagelse
+    Givet en borger med disse målinger:
+      | dato       | alle |
+      | 2026-11-10 | 3    |
+    Og en afsluttet indsats "ekstern_praktik" fra 2024-01-01 til 2024-02-01
+    Og en afsluttet indsats "ekstern_praktik" fra 2024-03-01 til 2024-04-01
+    Og en afsluttet indsats "ekstern_praktik" fra 2024-05-01 til 2024-06-01
+    Og en afsluttet indsats "ekstern_praktik" fra 2024-07-01 til 2024-08-01
+    Og en afbrudt indsats "ekstern_praktik" fra 2026-09-01 til 2026-09-15
+    Når tjekket køres den 2026-11-22
+    Så rejses flaget "fifth_internship"
+    Og flaget "no_intervention_3m" rejses ikke

@@ -2,7 +2,7 @@
 Egenskab: Flag om målingerne
   BIP målte borgernes progression cirka hver tredje måned. Uden en frisk måling kan fasen ikke
   vurderes, og et fald kan gå ubemærket hen. Sagsbehandlerens tro på, at borgeren kan få et job,
-  er den stærkeste enkeltfaktor i BIP; en lav tro skal tages op i sparring, og en stor afstand
+  er den indikator, der skiller sig ud i BIP; en lav tro skal tages op i sparring, og en stor afstand
   mellem borgerens egen tro og sagsbehandlerens er værd at tale om. Et stort fald på en enkelt
   indikator kan drukne i gennemsnittet og må ikke overses. Scenarierne viser, hvornår flagene
   rejses, og – lige så vigtigt – hvornår de ikke gør.
@@ -161,3 +161,42 @@ Egenskab: Flag om målingerne
       | 2026-11-10 | 1    |
     Når tjekket køres den 2026-11-22
     Så rejses flaget "indicator_drop" ikke
+
+  Scenarie: Målinger uden borgerens egne svar giver ingen fase, men et højt flag
+    Givet en borger med disse målinger:
+      | dato       | caseworker_belief | goal_directed | competence_realism |
+      | 2026-08-12 | 3                 | 3             | 3                  |
+      | 2026-11-10 | 3                 | 3             | 3                  |
+    Når tjekket køres den 2026-11-22
+    Så er der ingen fase
+    Og flaget "no_own_ratings" rejses med alvor høj
+    Men flaget "no_measurement" rejses ikke
+
+  Scenarie: En seneste måling med kun sagsbehandlerens svar: fasen bygger på den forrige
+    Givet en borger med disse målinger:
+      | dato       | alle | caseworker_belief | goal_directed | competence_realism |
+      | 2026-05-12 | 2    | 3                 | 3             | 3                  |
+      | 2026-08-12 | 3    | 3                 | 3             | 3                  |
+      | 2026-11-10 |      | 3                 | 3             | 3                  |
+    Og en igangværende indsats "mentor" fra 2026-03-01
+    Og en igangværende indsats "netværk" fra 2026-03-01
+    Når tjekket køres den 2026-11-22
+    Så er fasen Fremgang
+    Og sikkerheden er lav
+    Og flaget "latest_without_own_ratings" rejses med alvor middel
+
+  Scenarie: Mere end seks måneder mellem målingerne rejser et flag
+    Givet en borger med disse målinger:
+      | dato       | alle |
+      | 2026-01-10 | 3    |
+      | 2026-09-10 | 3    |
+    Når tjekket køres den 2026-11-22
+    Så rejses flaget "long_measurement_gap" med alvor middel
+
+  Scenarie: Tre måneder mellem målingerne er den almindelige rytme
+    Givet en borger med disse målinger:
+      | dato       | alle |
+      | 2026-06-10 | 3    |
+      | 2026-09-10 | 3    |
+    Når tjekket køres den 2026-11-22
+    Så rejses flaget "long_measurement_gap" ikke

@@ -123,7 +123,9 @@ def test_no_measurement_says_what_would_give_a_phase(checker):
     report = checker.check(record(levels=[]), AS_OF, "en", margins=True)
     assert report.phase is None
     standstill = [m for m in report.phase_margins if m.result_phase == "standstill"]
-    assert standstill and standstill[0].changes[0].fact == "measurement_count"
+    assert (
+        standstill and standstill[0].changes[0].fact == "rated_measurement_count"
+    )  # the phase needs the citizen's own ratings
     assert standstill[0].changes[0].target == 1
 
 

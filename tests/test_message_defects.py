@@ -133,6 +133,6 @@ def test_danish_text_report_names_indicators_and_facts_in_words():
     report = result.output
     assert "Mestring af helbredsudfordringer" in report
     assert "health_coping " not in report
-    assert "measurement_count =" not in report and "antal målinger = " in report
+    assert "measurement_count =" not in report and "antal målinger med borgerens egne svar = " in report
     left_out = report.split("UDELADT AF TJEKKET")[1]
     assert "dated after the check date" not in left_out and "measurement of" not in left_out

@@ -83,3 +83,35 @@ def test_read_from_stdin(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"id": "S-1"}')))
     data, name = read_record_file("-")
     assert data == {"id": "S-1"} and name == "<stdin>"
+
+
+def test_an_interrupted_intervention_needs_the_day_it_stopped(tmp_path, python_checker):
+    text = "id: A-1\ninterventions:\n  - type: ekstern_praktik\n    start: 2026-09-01\n    status: interrupted\n"
+    assert problems_of(tmp_path, text, python_checker) == [
+        f"{tmp_path}/r.yaml:5: R010 interventions[0].end: an interrupted intervention (status interrupted) "
+        "needs an end date – the day it stopped"
+    ]
+
+
+def test_a_meeting_status_and_the_format_version_are_checked_with_their_lines(tmp_path, python_checker):
+    text = 'id: A-1\nschema_version: "2.0"\nmeetings:\n  - date: 2026-10-01\n    kind: samtale\n    status: udeblevet\n'
+    assert problems_of(tmp_path, text, python_checker) == [
+        f"{tmp_path}/r.yaml:6: R002 meetings[0].status: must be one of held, cancelled, no_show, not 'udeblevet'",
+        f"{tmp_path}/r.yaml:2: R002 schema_version: the record format's version must be 1.0 or 1.1, not '2.0'",
+    ]
+
+
+def test_records_of_format_1_0_load_unchanged_and_the_schema_has_the_new_fields(python_checker):
+    """Every bundled example is a 1.0 record (no meetings, no interrupted, no version): each still loads."""
+    from bip_engine import input_schema
+    from tests.conftest import ROOT
+
+    for path in sorted((ROOT / "examples").glob("*.yaml")):
+        record, _, _ = python_checker.read_record(str(path))
+        assert record.meetings == [] and record.schema_version is None
+    schema = input_schema()
+    assert schema["title"].endswith("schema version 1.1")
+    assert {"meetings", "schema_version"} <= set(schema["properties"])
+    statuses = schema["$defs"]["Intervention"]["properties"]["status"]["anyOf"][0]["enum"]
+    assert "interrupted" in statuses
+    assert schema["$defs"]["Meeting"]["properties"]["status"]["enum"] == ["held", "cancelled", "no_show"]

@@ -25,6 +25,9 @@ def test_default_rulebook_loads_with_every_phase_and_flag(rulebook):
     assert set(rulebook.phases) == {"progress", "standstill", "regress", "derailment"}
     assert set(rulebook.flag_ids) == {
         "no_measurement",
+        "no_own_ratings",
+        "latest_without_own_ratings",
+        "long_measurement_gap",
         "measurement_overdue",
         "no_intervention_3m",
         "no_job_oriented_element",

@@ -47,7 +47,8 @@ def summary(cohort) -> dict:
 
 def reference_phase(record: dict) -> str | None:
     """The phase under the default thresholds of DOMAIN.md, computed here independently of the engine."""
-    scores = [m["scores"] for m in sorted(record["measurements"], key=lambda m: m["date"])]
+    measurements = sorted(record["measurements"], key=lambda m: m["date"])
+    scores = [m["scores"] for m in measurements if CITIZEN_RATED[0] in m["scores"]]  # the citizen's own
     if not scores:
         return None
     level = fmean(scores[-1][name] for name in CITIZEN_RATED)
@@ -84,8 +85,15 @@ def test_ids_unique_and_pseudonymous(cohort):
 
 def test_scores_are_integers_from_1_to_5_on_every_indicator(cohort):
     for record in cohort[:2000]:
-        for measurement in record["measurements"]:
-            assert set(measurement["scores"]) == ALL_INDICATORS
+        for index, measurement in enumerate(record["measurements"]):
+            # every indicator, except a latest measurement that holds only the caseworker's (as kept)
+            caseworker_only = set(measurement["scores"]) == ALL_INDICATORS - set(CITIZEN_RATED)
+            all_caseworker_only = all(
+                set(m["scores"]) == ALL_INDICATORS - set(CITIZEN_RATED) for m in record["measurements"]
+            )  # about 1 %: the citizen was never asked
+            assert set(measurement["scores"]) == ALL_INDICATORS or (
+                caseworker_only and (index == len(record["measurements"]) - 1 or all_caseworker_only)
+            )
             assert all(type(score) is int and 1 <= score <= 5 for score in measurement["scores"].values())
 
 
@@ -160,8 +168,9 @@ def calibration_keys(record: dict) -> set[str]:
 def test_trajectories_follow_the_findings(cohort):
     changes: dict[str, list[float]] = {}
     for record in cohort:
-        if len(record["measurements"]) >= 2:
-            first, last = record["measurements"][0]["scores"], record["measurements"][-1]["scores"]
+        rated = [m["scores"] for m in record["measurements"] if CITIZEN_RATED[0] in m["scores"]]
+        if len(rated) >= 2:
+            first, last = rated[0], rated[-1]
             change = fmean(last[name] - first[name] for name in CITIZEN_RATED)
             for key in calibration_keys(record):
                 changes.setdefault(key, []).append(change)
@@ -173,6 +182,7 @@ def test_trajectories_follow_the_findings(cohort):
 
 def test_caseworker_belief_sometimes_low_and_sometimes_far_from_the_citizens(cohort):
     latest = [r["measurements"][-1]["scores"] for r in cohort if r["measurements"]]
+    latest = [scores for scores in latest if "work_confidence" in scores]  # the citizen's own ratings
     assert sum(s["caseworker_belief"] <= 2 for s in latest) / len(latest) > 0.05
     assert sum(abs(s["caseworker_belief"] - s["work_confidence"]) >= 2 for s in latest) / len(latest) > 0.03
 
@@ -223,7 +233,7 @@ def test_write_csv_round_trips_through_the_csv_reader(tmp_path):
     assert any(not record["measurements"] for record in records)
     paths = write_csv(iter(records), tmp_path / "export")
     assert sorted(path.name for path in paths.values()) == ["caseworkers.csv", "interventions.csv", "measurements.csv"]
-    expected = [{key: value for key, value in record.items() if key != "notes"} for record in records]
+    expected = [{key: value for key, value in record.items() if key not in ("notes", "meetings")} for record in records]
     items = list(read_csv_exports(paths["measurements"], paths["interventions"], paths["caseworkers"]))
     assert all(isinstance(item, RawRecord) for item in items)
     assert [item.data for item in items] == expected

@@ -163,7 +163,7 @@ def test_each_kind_of_problem(book, file, old, new, needle, expected):
 
 def test_no_phase_for_some_records_with_measurements(book):
     path = book / "phases.yaml"
-    edit(path, "    when: measurement_count >= 1\n", "    when: level >= 2.5\n")
+    edit(path, "    when: rated_measurement_count >= 1\n", "    when: level >= 2.5\n")
     edit(
         path,
         "    when: change > -0.4 and change < 0.4 and change_prev > -0.4 and change_prev < 0.4\n",
@@ -172,7 +172,7 @@ def test_no_phase_for_some_records_with_measurements(book):
     code, output = validate(book)
     assert code == 4
     assert (
-        f"{path}:{line_of(path, '  - id: standstill_default')}: V002 some records with measurements get no phase"
+        f"{path}:{line_of(path, '  - id: standstill_default')}: V002 some records with the citizen's own ratings get no phase"
         in output
     )
 

@@ -556,6 +556,43 @@ def _aflyst(bip_scenarie: ScenarioState, kind: str, start: str) -> None:
 
 @_step(
     "given",
+    'Og en afbrudt indsats "<type>" fra <dato> til <dato>',
+    r'en afbrudt indsats "(?P<kind>[^"]+)" fra (?P<start>\S+) til (?P<end>\S+)',
+    'Og en afbrudt indsats "ekstern_praktik" fra 2026-09-01 til 2026-09-15',
+    "gherkin.steps.interrupted",
+)
+def _afbrudt(bip_scenarie: ScenarioState, kind: str, start: str, end: str) -> None:
+    _intervention(bip_scenarie, kind, start, "interrupted", end)
+
+
+@_step(
+    "given",
+    "Og en <afholdt|aflyst> samtale den <dato>",
+    r"en (?P<status>afholdt|aflyst) samtale den (?P<day>\S+)",
+    "Og en afholdt samtale den 2026-10-01",
+    "gherkin.steps.meeting",
+)
+def _samtale(bip_scenarie: ScenarioState, status: str, day: str) -> None:
+    _meeting(bip_scenarie, day, {"afholdt": "held", "aflyst": "cancelled"}[status])
+
+
+@_step(
+    "given",
+    "Og en samtale den <dato>, som borgeren udeblev fra",
+    r"en samtale den (?P<day>\S+), som borgeren udeblev fra",
+    "Og en samtale den 2026-11-03, som borgeren udeblev fra",
+    "gherkin.steps.no_show",
+)
+def _udeblevet(bip_scenarie: ScenarioState, day: str) -> None:
+    _meeting(bip_scenarie, day, "no_show")
+
+
+def _meeting(state: ScenarioState, day: str, status: str) -> None:
+    state.record.setdefault("meetings", []).append({"date": day, "kind": "samtale", "status": status})
+
+
+@_step(
+    "given",
     'Og sagsbehandler "<id>" fra <dato>',
     r'sagsbehandler "(?P<caseworker>[^"]+)" fra (?P<start>\S+)',
     'Og sagsbehandler "sb-2" fra 2026-10-01',

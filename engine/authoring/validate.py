@@ -118,10 +118,11 @@ def _dedupe(result: Validation) -> None:
 
 
 def _catch_all(view: Rulebook) -> CompiledRule | None:
-    """The first phase rule that by itself gives every record with a measurement a phase, or None."""
+    """The first phase rule that by itself gives every record with a measurement of the citizen's own
+    ratings a phase, or None (the phase rests on those ratings: without any there is no phase)."""
     from .analysis import dnf, implies
 
-    has_measurement = (Compare("measurement_count", ">=", 1),)
+    has_measurement = (Compare("rated_measurement_count", ">=", 1),)
     for rule in view.rules["phase"]:
         if any(implies(has_measurement, conjunct, view.facts) for conjunct in (dnf(rule.condition) or [])):
             return rule
@@ -348,7 +349,8 @@ def _check_references(rulebook: Rulebook, result: Validation) -> None:
 
 
 def _check_phase_coverage(rulebook: Rulebook, result: Validation, rules_day: dt.date | None = None) -> None:
-    """Every record with a measurement should get a phase: proven by a catch-all, else sampled."""
+    """Every record with a measurement of the citizen's own ratings should get a phase: proven by a
+    catch-all, else sampled."""
     if _catch_all(rulebook) is not None:
         return
     from ..caseload.simulate import generate_cohort
@@ -358,7 +360,7 @@ def _check_phase_coverage(rulebook: Rulebook, result: Validation, rules_day: dt.
     where = rulebook.rules["phase"][-1] if rulebook.rules["phase"] else None
     for data in generate_cohort(COVERAGE_SAMPLE, seed=1, as_of=dt.date(2026, 11, 22), rules_dir=rulebook.path):
         evaluation = checker.evaluate(data, dt.date(2026, 11, 22))
-        if evaluation.phase is None and evaluation.facts["measurement_count"] >= 1:
+        if evaluation.phase is None and evaluation.facts["rated_measurement_count"] >= 1:
             facts = evaluation.facts
             result.errors.append(
                 problem(

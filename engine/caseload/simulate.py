@@ -18,7 +18,16 @@ What is calibrated (defaults as of 22 November 2026, two years of history):
   four phases occur under the default phase rules;
 - caseworker changes (0-3, about 25 % with a change in the last six months), a caseworker belief
   that is sometimes low and sometimes far from the citizen's own belief, and notes for about 30 %,
-  some with staircase phrases.
+  some with staircase phrases;
+- the data as it is kept (record format 1.1): for about 3 % the latest measurement holds only the
+  caseworker's scores (for about 1 % every measurement does), and for about 3 % the two latest measurements are more than six months
+  apart; about 5 % of earlier interventions were `interrupted` after one to four weeks, and about
+  3 % are `completed` without an end date; meetings about every four to six weeks over the last
+  year (mostly held, some cancelled, some no-shows), and for about 10 % none held in the last six
+  weeks.
+
+These data-keeping parts draw from a second random stream, so the rest of a citizen's record is the
+same as before they were added.
 
 `calibration_summary` measures the shares that matter in any cohort of records. Intervention and
 indicator ids are read from the rulebook's catalogue files.
@@ -164,7 +173,9 @@ def generate_cohort(
     catalogue = _rules(rules_dir)
     for index in range(1, n + 1):
         rng = random.Random(f"bip-sim:{seed}:{index}")
-        yield _citizen(index, rng, as_of, years, catalogue)
+        record = _citizen(index, rng, as_of, years, catalogue)
+        _as_kept(record, random.Random(f"bip-sim-kept:{seed}:{index}"), as_of, catalogue)
+        yield record
 
 
 def _citizen(index: int, rng: random.Random, as_of: date, years: float, catalogue: _Catalogue) -> dict:
@@ -366,6 +377,59 @@ def _belief_offset(rng: random.Random, level: float) -> float:
 
 def _score(value: float) -> int:
     return min(5, max(1, round(value)))
+
+
+# --- The data as it is kept: gaps, interrupted interventions, meetings -------------------------------
+
+
+def _as_kept(record: dict, rng: random.Random, as_of: date, catalogue: _Catalogue) -> None:
+    """Add what real records hold besides the ideal: incomplete and sparse measurements, interventions
+    that stopped or lack an end date, and the meetings held, cancelled or missed (in place)."""
+    measurements = record["measurements"]
+    draw = rng.random()
+    if measurements and draw < 0.01:  # the citizen was never asked: no phase can be given
+        for measurement in measurements:
+            measurement["scores"] = {name: measurement["scores"][name] for name in catalogue.caseworker_indicators}
+    elif len(measurements) >= 3 and draw < 0.04:
+        latest = measurements[-1]
+        latest["scores"] = {name: latest["scores"][name] for name in catalogue.caseworker_indicators}
+    elif len(measurements) >= 3 and rng.random() < 0.03:
+        latest = date.fromisoformat(measurements[-1]["date"])
+        earlier = [m for m in measurements[:-1] if latest - date.fromisoformat(m["date"]) > SIX_MONTHS]
+        if earlier:
+            record["measurements"] = [*earlier, measurements[-1]]
+    for item in record["interventions"]:
+        if item.get("status") == "completed" and "end" in item:
+            start, end = date.fromisoformat(item["start"]), date.fromisoformat(item["end"])
+            draw = rng.random()
+            if draw < 0.05 and (end - start).days > 30:
+                item["end"] = (start + _days(rng.randint(7, 28))).isoformat()
+                item["status"] = "interrupted"
+            elif draw < 0.08:
+                del item["end"]
+    record["meetings"] = _meetings(rng, as_of)
+
+
+def _meetings(rng: random.Random, as_of: date) -> list[dict]:
+    """Meetings about every four to six weeks over the last year; for about 10 % none held lately."""
+    quiet = rng.random() < 0.1
+    day = as_of - _days(rng.randint(43, 90) if quiet else rng.randint(1, 40))
+    meetings: list[dict] = []
+    while day > as_of - _days(365):
+        status = (
+            "held"
+            if quiet and not meetings
+            else _weighted(rng, (("held", 0.85), ("cancelled", 0.08), ("no_show", 0.07)))
+        )
+        meetings.append(
+            {
+                "date": day.isoformat(),
+                "kind": rng.choice(("samtale", "samtale", "opfølgning", "netværksmøde")),
+                "status": status,
+            }
+        )
+        day -= _days(rng.randint(28, 42))
+    return meetings[::-1]
 
 
 # --- Caseworkers and notes ----------------------------------------------------------------------
