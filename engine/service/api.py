@@ -29,6 +29,7 @@ from ..caseload.batch import BatchSettings, Rejection, Summary, evaluate_stream
 from ..caseload.output import write_jsonl
 from ..caseload.readers import RawLine, not_utf8_line
 from ..check import Checker, report_json
+from ..clock import today
 from ..errors import Problem, RecordError, problem
 from ..log.decisions import DecisionEntry, append_decision, decision_entry, decision_values
 from ..log.errors import StoreError
@@ -306,7 +307,7 @@ def router() -> APIRouter:
     ) -> Response:
         """Triage rows for every record, streamed as they are evaluated, and the N = M + K summary last."""
         _require_type(request, JSONL_TYPES + JSON_TYPES)
-        settings = BatchSettings(None, services(request.app).checker.engine, as_of or dt.date.today(), lang)
+        settings = BatchSettings(None, services(request.app).checker.engine, as_of or today(), lang)
         return DuplexStreamingResponse(_batch_lines(request, settings), media_type="application/x-ndjson")
 
     @api.get(
@@ -427,14 +428,17 @@ def router() -> APIRouter:
         },
     )
     def metrics(request: Request, principal: Principal = ALLOWED["metrics"]) -> Response:
-        """Requests, latencies, checks by phase, rejected records, reloads (this process's counters)."""
+        """Requests, latencies, checks by phase, rejected records, reloads (added up over all workers)."""
         parts = services(request.app)
         book = parts.checker.rulebook
         text = parts.metrics.render((book.name, book.version, book.content_hash))
         return Response(text, media_type=METRICS_CONTENT_TYPE)
 
     @api.get("/openapi.json", include_in_schema=False)
-    def openapi(request: Request, principal: Principal = ALLOWED["api"]) -> JSONResponse:
+    async def openapi(request: Request) -> JSONResponse:
+        """The API's description: public unless `bip serve --no-openapi`, then for any signed-in role."""
+        if not services(request.app).settings.openapi:
+            await require("api")(request)
         return JSONResponse(request.app.openapi())
 
     return api
@@ -567,16 +571,22 @@ def _with_lines(problems: list[Problem], text: str, checker: Checker) -> list[Pr
 async def _batch_lines(request: Request, settings: BatchSettings) -> AsyncIterator[str]:
     """Read the body line by line as it arrives; evaluate each chunk's lines in the threadpool."""
     summary = Summary()
-    pending, number = b"", 0
+    parts: list[bytes] = []  # the line begun and not yet ended, in the chunks it came in
+    number = 0
     try:
         async for chunk in request.stream():
-            pending += chunk
-            *complete, pending = pending.split(b"\n")
+            if b"\n" not in chunk:  # only the new bytes are searched: linear in the body's length
+                parts.append(chunk)
+                continue
+            head, *middle, tail = chunk.split(b"\n")
+            complete = [b"".join([*parts, head]), *middle]
+            parts = [tail]
             if complete:
                 out = await run_in_threadpool(_evaluate_lines, request.app, complete, number, settings, summary)
                 number += len(complete)
                 if out:
                     yield out
+        pending = b"".join(parts)
         if pending.strip():
             yield await run_in_threadpool(_evaluate_lines, request.app, [pending], number, settings, summary)
     except ProblemError as error:  # the body passed the limit after the answer began
@@ -618,6 +628,7 @@ def _evaluate_lines(app: FastAPI, lines: list[bytes], start: int, settings: Batc
             )
         else:
             write_jsonl([result.as_dict()], out)
+            services(app).metrics.observe_check("batch", result.phase)
     if rejected:
         services(app).metrics.observe_rejected(rejected)
     return out.getvalue()

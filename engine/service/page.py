@@ -28,6 +28,7 @@ from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
 from .. import messages
+from ..clock import today
 from ..errors import BipError, Problem, RecordError, problem
 from ..log.assessments import append_assessment
 from ..log.decisions import find_decision
@@ -183,7 +184,7 @@ def _refused(request: Request, status: int, key: str) -> Response:
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    return today()
 
 
 def _date(value: Any, default: dt.date | None = None) -> dt.date | None:
