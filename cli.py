@@ -1043,9 +1043,9 @@ def serve(ctx, **options):
             ctx, settings.rules, settings.guidance, settings.release, settings.store_path
         )
         settings.rules, settings.guidance = Path(rules_dir), [Path(folder) for folder in guidance]
-    make_checker(ctx, settings.rules, settings.guidance, settings.engine, "da")  # an invalid rulebook: exit 4
+    checker = make_checker(ctx, settings.rules, settings.guidance, settings.engine, "da")  # invalid: exit 4
     open_log(settings.database, "da").close()  # an unusable log: exit 2
-    run_service(settings)
+    run_service(settings, checker)
 
 
 @main.command(name="engines")

@@ -1,4 +1,4 @@
-"""Fixtures that run the real `bip serve` (uvicorn, a subprocess on a free port, a temporary SQLite log).
+"""Fixtures that run the real `bip serve` (gunicorn and uvicorn, a subprocess on a free port, a temporary SQLite log).
 
 `bip_server` is a factory: `bip_server("--rules", folder, ...)` starts a server with extra CLI
 arguments and returns a `RunningServer` (base_url, a token for every role, the database URL, the
@@ -26,7 +26,7 @@ import pytest
 from bip_engine.log.tokens import create_token
 
 ROOT = Path(__file__).resolve().parent.parent
-ROLES = ("caseworker", "team_lead", "policy", "auditor", "system")
+ROLES = ("caseworker", "team_lead", "policy", "auditor", "system", "metrics")
 
 
 def free_port() -> int:
@@ -100,9 +100,14 @@ class RunningServer:
 
 
 def start_server(
-    workdir: Path, *extra: str, database: str | None = None, tokens: dict[str, str] | None = None, timeout: float = 30.0
+    workdir: Path,
+    *extra: str,
+    database: str | None = None,
+    tokens: dict[str, str] | None = None,
+    timeout: float = 60.0,
+    env: dict[str, str] | None = None,
 ) -> RunningServer:
-    """Start `bip serve` with `extra` arguments and wait until /healthz answers."""
+    """Start `bip serve` with `extra` arguments (and `env` added to the environment); wait until /healthz answers."""
     workdir.mkdir(parents=True, exist_ok=True)
     database = database or f"sqlite:///{workdir / 'log.sqlite'}"
     tokens = tokens if tokens is not None else make_tokens(database)
@@ -120,7 +125,7 @@ def start_server(
         *map(str, extra),
     ]
     log_path = workdir / f"server-{port}.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(args, cwd=workdir, stdout=log_file, stderr=subprocess.STDOUT, env=env)
     server = RunningServer(f"http://127.0.0.1:{port}", tokens, database, process, args, log_path, workdir)
@@ -144,9 +149,14 @@ def bip_server(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
     started: list[RunningServer] = []
 
     def start(
-        *extra: str, database: str | None = None, tokens: dict[str, str] | None = None, name: str | None = None
+        *extra: str,
+        database: str | None = None,
+        tokens: dict[str, str] | None = None,
+        name: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> RunningServer:
-        server = start_server(tmp_path / (name or f"server{len(started)}"), *extra, database=database, tokens=tokens)
+        folder = tmp_path / (name or f"server{len(started)}")
+        server = start_server(folder, *extra, database=database, tokens=tokens, env=env)
         started.append(server)
         return server
 

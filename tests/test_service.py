@@ -346,7 +346,6 @@ ROUTES = [
     ("GET", "/v1/log", "log"),
     ("GET", "/metrics", "metrics"),
     ("GET", "/v1/schemas/input", "api"),
-    ("GET", "/openapi.json", "api"),
 ]
 
 

@@ -53,15 +53,18 @@ DRAIN_IDLE = 1.0
 """Seconds a stopping worker keeps an idle kept-alive connection open for a request already on its way."""
 
 
-def serve(settings: ServiceSettings) -> None:
-    """Run the service until SIGTERM or SIGINT (open requests get `settings.graceful_timeout` seconds)."""
+def serve(settings: ServiceSettings, checker: Any = None) -> None:
+    """Run the service until SIGTERM or SIGINT (open requests get `settings.graceful_timeout` seconds).
+
+    `checker` is the rulebook `bip serve` has just loaded and checked (else it is loaded here).
+    """
     configure_logging(settings.log_level, settings.log_format, force=True)
     runtime = Path(tempfile.mkdtemp(prefix="bip-serve-"))
     (runtime / "metrics").mkdir()
     os.environ[METRICS_VARIABLE] = str(runtime / "metrics")  # before prometheus_client is imported
     os.environ[STATUS_VARIABLE] = str(runtime / STATUS_FILE)
     try:
-        BipApplication(settings, runtime).run()
+        BipApplication(settings, runtime, checker).run()
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
 
@@ -79,16 +82,18 @@ def _problems(problems: list[Any], folder: Path | None) -> list[dict[str, Any]]:
 class BipApplication(BaseApplication):
     """gunicorn's application for `bip serve`: its settings become gunicorn's, and it keeps the last good rulebook."""
 
-    def __init__(self, settings: ServiceSettings, runtime: Path):
+    def __init__(self, settings: ServiceSettings, runtime: Path, checker: Any = None):
         from .metrics import Metrics
 
         self.settings, self.runtime = settings, runtime
         self.status_file = runtime / STATUS_FILE
         self.metrics = Metrics()
         self.status: dict[str, Any] = {"last_reload": None, "last_reload_error": None}
-        self.checker = self._load()
+        self.checker = self._load(checker)
         if self.checker is None:
             raise SystemExit(4)
+        from . import api, app  # noqa: F401 - imported once here, not in every worker after the fork
+
         self._write_status()
         BipLogger.log_format = settings.log_format
         super().__init__()
@@ -152,8 +157,8 @@ class BipApplication(BaseApplication):
         assert release is not None
         return release.rules, [*release.guidance, *guidance_beside_release(settings)]
 
-    def _load(self) -> Any:
-        """A new Checker on the files as they are now, or None (the problems go to the status file)."""
+    def _load(self, loaded: Any = None) -> Any:
+        """A new Checker on the files as they are now (or `loaded`), or None (the problems go to the status file)."""
         from ..check import Checker
         from ..errors import BipError
 
@@ -161,7 +166,7 @@ class BipApplication(BaseApplication):
         rules: Path | None = self.settings.rules
         try:
             rules, guidance = self._sources()
-            checker = Checker(rules, guidance, self.settings.engine)
+            checker = loaded or Checker(rules, guidance, self.settings.engine)
             for lang in ("da", "en"):  # the templates are read now, not at the first request
                 checker.guidance(lang)
         except BipError as error:
