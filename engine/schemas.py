@@ -1,15 +1,31 @@
-"""JSON Schemas of the public formats: the citizen record (input) and the report (output)."""
+"""JSON Schemas of the public formats: the citizen record (input) and the report (output).
+
+Each schema has an `$id` that names its format and version (`urn:bip-engine:schema:record:1`,
+`urn:bip-engine:schema:report:<SCHEMA_VERSION>`), so a consumer can tell which one it validates
+against; the input format's version is `INPUT_VERSION`.
+"""
 
 from __future__ import annotations
 
 from .record import Record
 from .report import SCHEMA_VERSION, Report
 
+INPUT_VERSION = "1"
+"""The version of the citizen record format; raised when a record valid before would be refused."""
+ID_PREFIX = "urn:bip-engine:schema:"
+
 
 def input_schema() -> dict:
-    """JSON Schema of a citizen record."""
+    """JSON Schema of a citizen record, version `INPUT_VERSION`."""
     schema = Record.model_json_schema(by_alias=True)
-    schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "BIP citizen record"})
+    schema.update(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{ID_PREFIX}record:{INPUT_VERSION}",
+            "title": f"BIP citizen record, format version {INPUT_VERSION}",
+            "version": INPUT_VERSION,
+        }
+    )
     return schema
 
 
@@ -19,7 +35,9 @@ def output_schema() -> dict:
     schema.update(
         {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{ID_PREFIX}report:{SCHEMA_VERSION}",
             "title": f"BIP check report, schema version {SCHEMA_VERSION}",
+            "version": SCHEMA_VERSION,
         }
     )
     return schema
