@@ -47,6 +47,10 @@ def test_every_scrape_counts_the_checks_of_all_workers_and_batch_checks_count(bi
     rows = [record([3, 4, 2], id=f"B-{index}") for index in range(5)]
     batch = _post(server, "/v1/batch", "\n".join(map(json.dumps, rows)) + "\n", "team_lead", "application/x-ndjson")
     assert batch.status_code == 200
+    trailer = json.loads(batch.text.strip().splitlines()[-1])["summary"]
+    ready = httpx.get(server.base_url + "/readyz").json()["rulebook"]
+    assert trailer["rulebook"]["hash"] == ready["hash"] and trailer["rulebook"]["version"] == ready["version"]
+    assert trailer["as_of"] == today().isoformat() and "release" in trailer["rulebook"]
     for _ in range(6):
         scrape = httpx.get(server.base_url + "/metrics", headers=server.headers("metrics"))
         assert scrape.status_code == 200

@@ -593,7 +593,12 @@ async def _batch_lines(request: Request, settings: BatchSettings) -> AsyncIterat
         yield json.dumps({"error": {"status": error.status, "detail": error.detail}}, ensure_ascii=False) + "\n"
         yield json.dumps({"summary": {**summary.as_dict(), "complete": False}}, ensure_ascii=False) + "\n"
         return
-    yield json.dumps({"summary": {**summary.as_dict(), "complete": True}}, ensure_ascii=False) + "\n"
+    book = services(request.app).checker.rulebook
+    source = {
+        "rulebook": {"name": book.name, "version": book.version, "hash": book.content_hash, "release": book.release},
+        "as_of": settings.as_of.isoformat(),
+    }
+    yield json.dumps({"summary": {**summary.as_dict(), "complete": True, **source}}, ensure_ascii=False) + "\n"
 
 
 def _evaluate_lines(app: FastAPI, lines: list[bytes], start: int, settings: BatchSettings, summary: Summary) -> str:
