@@ -39,7 +39,6 @@ def free_port() -> int:
 def make_tokens(database: str) -> dict[str, str]:
     """A token for every role in the log at `database` (names are the roles)."""
     from bip_engine.log.store import Store
-
     from bip_engine.log.tokens import ROLES as KNOWN  # an older install (a benchmark's "before") may lack some
 
     store = Store.open(database)
