@@ -122,6 +122,7 @@ def create_app(settings: ServiceSettings, checker: Checker | None = None, reload
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        generate_unique_id_function=lambda route: route.name,  # operation ids: check, explain, batch...
         description="Pre-meeting decision support for job-centre caseworkers (BIP): the check as a "
         "service. Every route but /healthz, /readyz and /openapi.json needs `Authorization: Bearer TOKEN`.",
     )
