@@ -42,6 +42,8 @@ EXTRAS = {
             "fastapi",
             "starlette",
             "uvicorn",
+            "gunicorn",
+            "uvicorn_worker",
             "sqlalchemy",
             "psycopg",
             "multipart",
@@ -491,7 +493,9 @@ def batch(
         items = detect_and_read(list(inputs), defer_parsing=workers > 1)
     except ValueError as error:
         raise click.UsageError(usage_text(error, lang)) from None
-    settings = BatchSettings(rules_dir, checker.engine, as_of or dt.date.today(), lang, rules_as_of)
+    from .clock import today
+
+    settings = BatchSettings(rules_dir, checker.engine, as_of or today(), lang, rules_as_of)
     errors_file = open(errors_path, "w", encoding="utf-8") if errors_path else None  # noqa: SIM115 - closed below
     progress = Progress(enabled=sys.stderr.isatty(), lang=lang)
 
@@ -1277,17 +1281,65 @@ def log_migrate(service_role, database, lang):
         click.echo(message("granted", lang, role=service_role))
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@main.command(context_settings={"auto_envvar_prefix": "BIP", "show_default": True})
+@click.option("--host", default=None, help="Address to listen on.  [default: 127.0.0.1]")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="[default: 8080]")
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="Worker processes (each loads the rulebook and opens the log).",
+    default=None,
+    help="Worker processes under gunicorn (each opens the log).  [default: 1]",
 )
-@click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every request.")
+@click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    help="Log every request: route, status, latency, user, decision id.  [default: on]",
+)
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error", "critical"]), default=None)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="The server log's lines: text or one JSON object a line.  [default: text]",
+)
+@click.option(
+    "--graceful-timeout",
+    type=click.FloatRange(0),
+    default=None,
+    metavar="SECONDS",
+    help="On SIGTERM or a reload, how long open requests (a long batch too) may still run.  [default: 30]",
+)
+@click.option(
+    "--keepalive",
+    type=click.FloatRange(0),
+    default=None,
+    metavar="SECONDS",
+    help="How long an idle kept-alive connection stays open.  [default: 5]",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(0.1),
+    default=None,
+    metavar="SECONDS",
+    help="Time a client has to send a request's head, and at most between two parts of a body.  [default: 30]",
+)
+@click.option(
+    "--max-header-size",
+    type=click.IntRange(256),
+    default=None,
+    metavar="BYTES",
+    help="Largest request head (request line and headers); larger is 431.  [default: 65536]",
+)
+@click.option(
+    "--max-headers", type=click.IntRange(1), default=None, help="Most header lines in a request.  [default: 100]"
+)
+@click.option(
+    "--timezone",
+    default=None,
+    metavar="ZONE",
+    help="The zone whose date is today (IANA name).  [default: Europe/Copenhagen]",
+)
+@click.option("--openapi/--no-openapi", default=None, help="Serve /openapi.json to anyone.  [default: on]")
 @database_option
 @rules_option
 @guidance_option
@@ -1353,18 +1405,24 @@ def log_migrate(service_role, database, lang):
     help="The release store (default: ./bip-releases).",
 )
 @click.pass_context
-def serve(ctx, host, port, workers, access_log, **options):
-    """Run the check as an HTTP service (API, access control, decision log); see docs/operations.md."""
+def serve(ctx, **options):
+    """Run the check as an HTTP service (API, access control, decision log); see docs/operations.md.
+
+    Every option can be set in the environment too: BIP_ and its name in capitals (BIP_PORT,
+    BIP_WORKERS, BIP_LOG_FORMAT...).
+    """
     from .service.server import serve as run_service
     from .service.settings import ServiceSettings
 
     settings = ServiceSettings.from_options(options)
+    if settings.timezone:
+        os.environ["BIP_TIMEZONE"] = settings.timezone
     if settings.release:
         rules_dir, guidance = from_release(
             ctx, settings.rules, settings.guidance, settings.release, settings.store_path
         )
         settings.rules, settings.guidance = Path(rules_dir), [Path(folder) for folder in guidance]
-    make_checker(ctx, settings.rules, settings.guidance, settings.engine, "da")  # an invalid rulebook: exit 4
+    checker = make_checker(ctx, settings.rules, settings.guidance, settings.engine, "da")  # invalid: exit 4
     if settings.oidc is not None:
         from .service.oidc import load_config
 
@@ -1373,7 +1431,7 @@ def serve(ctx, host, port, workers, access_log, **options):
         except KeyedError as error:
             fail(error.text("da"))  # unusable provider settings: exit 2
     open_log(settings.database, "da", keys=True).close()  # an unusable log, or its keys: exit 2
-    run_service(settings, host, port, workers, access_log)
+    run_service(settings, checker)
 
 
 @main.command(name="engines")

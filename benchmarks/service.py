@@ -17,8 +17,10 @@ with a caseworker's token:
   Little's law), so these rows show the latency at a given load;
 - the resident memory of the server (all its processes) before, during and after `--requests`
   more checks at 32 connections;
-- 20 reloads while 8 connections keep checking, every other one with an invalid rulebook (SIGHUP;
-  every worker reloads in place, also with `--workers 2`).
+- 20 reloads while 8 connections keep checking, every other one with an invalid rulebook (SIGHUP:
+  the master loads the files, and replaces the workers gracefully only when they load);
+- three bursts, 8 s apart, of 2,000 bare TCP connections (no request) held 1 s and closed; then
+  whether the server still answers a check and whether any worker was replaced.
 The load average of the machine is printed with each row (wrk and the server share the 2 cores,
 and anything else running shows in the numbers), and so is the time of one check in the benchmark's
 own process just before the row (`Yardstick`): the machine's speed drifts, and rows are
@@ -198,6 +200,44 @@ def reloads_under_load(server, script: Path, rules: Path, gap: float = 1.5) -> d
     return {"requests": int(re.search(r"(\d+) requests in", text).group(1)), "errors": errors}
 
 
+def bursts(server, count: int = 3, size: int = 2000, gap: float = 8.0) -> dict:
+    """`count` bursts of `size` bare connections held 1 s; whether a check answers after, and the workers kept."""
+    import socket
+
+    import httpx
+
+    from tests.conftest import record
+
+    port = int(server.base_url.rsplit(":", 1)[1])
+    pid = server.process.pid
+    before = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for index in range(count):
+        held = []
+        for _ in range(size):
+            try:
+                held.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+            except OSError:
+                break
+        time.sleep(1)
+        for connection in held:
+            connection.close()
+        if index < count - 1:
+            time.sleep(gap)
+    alive = server.process.poll() is None
+    answered = False
+    if alive:
+        answer = httpx.post(
+            server.base_url + "/v1/check",
+            params={"purpose": "benchmark", "as_of": AS_OF},
+            content=json.dumps(record([3, 4], id="BURST")),
+            headers=server.headers("caseworker", **{"Content-Type": "application/json"}),
+            timeout=30,
+        )
+        answered = answer.status_code == 200
+    after = Path(f"/proc/{pid}/task/{pid}/children").read_text().split() if alive else []
+    return {"alive": alive, "answered": answered, "workers_kept": sorted(before) == sorted(after)}
+
+
 def load_average() -> str:
     """The 1-minute load average of the machine, as text."""
     return f"{os.getloadavg()[0]:.2f}"
@@ -282,6 +322,12 @@ def run(
         reload = reloads_under_load(server, script, rules)
         yield (
             f"| {engine} | {workers} | 8 + 20 reloads | | | | {reload['errors']} | {reload['requests']:,} | {load} | |"
+        )
+        load = load_average()
+        burst = bursts(server)
+        yield (
+            f"| {engine} | {workers} | 3 × 2,000 bare | serving after: {'yes' if burst['answered'] else 'NO'} | "
+            f"workers kept: {'yes' if burst['workers_kept'] else 'no'} | | | | {load} | |"
         )
     finally:
         server.stop()

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import record as record_models
 from . import report as report_models
 from .assemble import ReportBuilder
+from .clock import today
 from .errors import Problem, RulebookError
 from .evaluation import Evaluation
 from .executors import Executor, ExecutorClosed, Outcome, make_executor
@@ -54,7 +55,7 @@ class _Loaded:
     def create(cls, rulebook: Rulebook, engine: str | None) -> _Loaded:
         """Load and make the executor for today's rules at once, so a bad engine name fails here."""
         loaded = cls(rulebook, engine)
-        loaded.at(dt.date.today())
+        loaded.at(today())
         return loaded
 
     def at(self, day: dt.date) -> tuple[Rulebook, Any]:
@@ -72,7 +73,7 @@ class _Loaded:
     @property
     def executor(self) -> Executor:
         """The executor of today's rules."""
-        return self.at(dt.date.today())[1]
+        return self.at(today())[1]
 
     def close(self) -> None:
         """Close every executor (after a reload)."""
@@ -118,8 +119,8 @@ class Checker:
     def reload(self, rules: str | Path | None = None, guidance: Iterable[str | Path] | None = None) -> list[Problem]:
         """Load the rulebook again (from `rules`, or its own folder) and switch to it atomically.
 
-        `guidance`, when given, replaces the template folders at the same moment (a release carries
-        its own templates). When the new rulebook is invalid, the current one stays in use and the
+        The guidance templates are read again as well; `guidance`, when given, replaces their folders
+        at the same moment (a release carries its own templates). When the new rulebook is invalid, the current one stays in use and the
         problems are returned; an empty list means the new rulebook is now in use.
         """
         try:
@@ -131,7 +132,7 @@ class Checker:
             old, self._state = self._state, loaded
             if guidance is not None:
                 self._guidance_dirs = [Path(folder) for folder in guidance]
-                self._guidance = {}
+            self._guidance = {}  # the templates are read again too
         old.close()
         return []
 
@@ -160,7 +161,7 @@ class Checker:
         `rules_as_of` (default: `as_of`)."""
         if not isinstance(record, Record):
             record = self.parse_record(record)
-        as_of = as_of or dt.date.today()
+        as_of = as_of or today()
         rules_day = rules_as_of or as_of
         state = self._state  # one consistent rulebook and executor, even while another thread reloads
         rulebook, executor = state.at(rules_day)
@@ -257,7 +258,7 @@ class Checker:
         """
         if not isinstance(record, Record):
             record = self.parse_record(record)
-        as_of = as_of or dt.date.today()
+        as_of = as_of or today()
         rulebook = self.rulebook
         base = build_trajectory(record, as_of, rulebook.catalogue, lang)
         points = []

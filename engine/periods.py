@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from .clock import today
 from .errors import ProblemList
 from .messages import part
 
@@ -178,4 +179,4 @@ class Timeline:
             return period.start
         if period.end is not None:
             return period.end
-        return dt.date.today()
+        return today()

@@ -1,4 +1,4 @@
-"""Fixtures that run the real `bip serve` (uvicorn, a subprocess on a free port, a temporary SQLite log).
+"""Fixtures that run the real `bip serve` (gunicorn and uvicorn, a subprocess on a free port, a temporary SQLite log).
 
 `bip_server` is a factory: `bip_server("--rules", folder, ...)` starts a server with extra CLI
 arguments and returns a `RunningServer` (base_url, a token for every role, the database URL, the
@@ -26,7 +26,7 @@ import pytest
 from bip_engine.log.tokens import create_token
 
 ROOT = Path(__file__).resolve().parent.parent
-ROLES = ("caseworker", "team_lead", "policy", "auditor", "system")
+ROLES = ("caseworker", "team_lead", "policy", "auditor", "system", "metrics")
 
 
 def free_port() -> int:
@@ -39,10 +39,11 @@ def free_port() -> int:
 def make_tokens(database: str) -> dict[str, str]:
     """A token for every role in the log at `database` (names are the roles)."""
     from bip_engine.log.store import Store
+    from bip_engine.log.tokens import ROLES as KNOWN  # an older install (a benchmark's "before") may lack some
 
     store = Store.open(database)
     try:
-        return {role: create_token(store, role, role) for role in ROLES}
+        return {role: create_token(store, role, role) for role in ROLES if role in KNOWN}
     finally:
         store.close()
 
@@ -104,10 +105,13 @@ def start_server(
     *extra: str,
     database: str | None = None,
     tokens: dict[str, str] | None = None,
-    timeout: float = 30.0,
+    timeout: float = 60.0,
     port: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> RunningServer:
-    """Start `bip serve` with `extra` arguments (on `port`, else a free one) and wait until /healthz answers."""
+    """Start `bip serve` with `extra` arguments (on `port`, else a free one; `env` added to the environment).
+
+    Waits until /healthz answers."""
     workdir.mkdir(parents=True, exist_ok=True)
     database = database or f"sqlite:///{workdir / 'log.sqlite'}"
     tokens = tokens if tokens is not None else make_tokens(database)
@@ -125,7 +129,7 @@ def start_server(
         *map(str, extra),
     ]
     log_path = workdir / f"server-{port}.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(args, cwd=workdir, stdout=log_file, stderr=subprocess.STDOUT, env=env)
     server = RunningServer(f"http://127.0.0.1:{port}", tokens, database, process, args, log_path, workdir)
@@ -149,9 +153,14 @@ def bip_server(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
     started: list[RunningServer] = []
 
     def start(
-        *extra: str, database: str | None = None, tokens: dict[str, str] | None = None, name: str | None = None
+        *extra: str,
+        database: str | None = None,
+        tokens: dict[str, str] | None = None,
+        name: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> RunningServer:
-        server = start_server(tmp_path / (name or f"server{len(started)}"), *extra, database=database, tokens=tokens)
+        folder = tmp_path / (name or f"server{len(started)}")
+        server = start_server(folder, *extra, database=database, tokens=tokens, env=env)
         started.append(server)
         return server
 

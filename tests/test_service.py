@@ -352,7 +352,6 @@ ROUTES = [
     ("POST", "/v1/log/search", "log"),
     ("GET", "/metrics", "metrics"),
     ("GET", "/v1/schemas/input", "api"),
-    ("GET", "/openapi.json", "api"),
 ]
 
 

@@ -79,6 +79,13 @@ def test_twenty_sighup_reloads_half_invalid_under_load_fail_no_request(bip_serve
             wait_for(
                 lambda result=result, before=before: reload_count(server, result) == before + 1, what=f"reload {index}"
             )
+            if not invalid:  # the old worker finishes its requests while the new one already serves
+                wait_for(
+                    lambda index=index: (
+                        httpx.get(server.base_url + "/readyz").json()["rulebook"]["version"] == f"2026.1-r{index}"
+                    ),
+                    what=f"the new worker of reload {index}",
+                )
             ready = httpx.get(server.base_url + "/readyz").json()
             assert ready["ready"] is True
             if invalid:
@@ -120,7 +127,8 @@ def test_watch_reloads_when_a_rule_file_changes_and_keeps_the_rules_when_it_brea
 
 
 def test_with_two_workers_twenty_sighup_reloads_half_invalid_fail_no_request(bip_server, rules_copy):
-    """SIGHUP reaches every worker of `--workers 2`; each reloads in place, so no request fails."""
+    """SIGHUP makes the master load the files; a good rulebook replaces the workers gracefully, a bad one
+    changes nothing: no request fails either way."""
     server = bip_server("--engine", "python", "--rules", str(rules_copy), "--workers", "2")
     header = rules_copy / "rulebook.yaml"
     original = header.read_text(encoding="utf-8")
@@ -138,37 +146,27 @@ def test_with_two_workers_twenty_sighup_reloads_half_invalid_fail_no_request(bip
                 INVALID if invalid else original.replace('"2026.1"', f'"2026.1-r{index}"'), encoding="utf-8"
             )
             server.signal(signal.SIGHUP)
-            wanted = (ok, failed + 2) if invalid else (ok + 2, failed)
-            wait_for(lambda wanted=wanted: outcomes() == wanted, what=f"both workers to finish reload {index}")
+            wanted = (ok, failed + 1) if invalid else (ok + 1, failed)
+            wait_for(lambda wanted=wanted: outcomes() == wanted, what=f"the master to finish reload {index}")
+            if not invalid:
+                wait_for(
+                    lambda index=index: (
+                        httpx.get(server.base_url + "/readyz").json()["rulebook"]["version"] == f"2026.1-r{index}"
+                    ),
+                    what=f"the new workers of reload {index}",
+                )
             time.sleep(0.1)
     assert loop.errors == [] and set(loop.statuses) == {200}, (loop.errors[:3], set(loop.statuses))
     assert len(loop.statuses) > 40 and "2026.1-r19" in loop.versions
-    assert outcomes() == (20, 20)  # ten good and ten bad reloads, in each of the two workers
+    assert outcomes() == (10, 10)
     versions = set()
-    for _ in range(20):  # a new connection each time: both workers answer in the end
+    for _ in range(20):  # a new connection each time: every worker answers with the last good rules
         answer = httpx.get(server.base_url + "/v1/rulebook", headers=server.headers("policy"))
         versions.add(answer.json()["version"])
     assert versions == {"2026.1-r19"}
     assert server.process.poll() is None
     server.stop()
     assert server.process.returncode == 0
-
-
-def test_the_shared_socket_gives_accepted_connections_tcp_nodelay():
-    """Answers are not held back by Nagle's algorithm waiting for the client's delayed ACK."""
-    import socket
-
-    from bip_engine.service.workers import listening_socket
-
-    listener = listening_socket("127.0.0.1", 0)
-    try:
-        with socket.create_connection(listener.getsockname()[:2]) as client:
-            accepted, _ = listener.accept()
-            with accepted:
-                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
-                assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
-    finally:
-        listener.close()
 
 
 def test_a_worker_that_dies_is_started_again_and_the_other_keeps_answering(bip_server):
@@ -186,7 +184,7 @@ def test_a_worker_that_dies_is_started_again_and_the_other_keeps_answering(bip_s
         answer = httpx.post(server.base_url + "/v1/check", params={"purpose": "x"}, content=body, headers=headers)
         assert answer.status_code == 200
     wait_for(lambda: server.log().count("serving rulebook") == 3, what="the dead worker to be started again")
-    assert "exited with -9" in server.log()
+    assert "SIGKILL" in server.log()
     assert server.process.poll() is None
 
 

@@ -14,7 +14,7 @@ from .schema import tokens
 from .store import Store
 from .values import iso, now
 
-ROLES = ("caseworker", "team_lead", "policy", "auditor", "system")
+ROLES = ("caseworker", "team_lead", "policy", "auditor", "system", "metrics")
 TOKEN_PREFIX = "bip_"
 
 

@@ -30,6 +30,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "policy": frozenset({"rulebook", "api"}),
     "auditor": frozenset({"log", "api"}),
     "system": frozenset({"check", "explain", "batch", "rulebook", "metrics", "api"}),
+    "metrics": frozenset({"metrics"}),
 }
 """`api` is reading the API's own description (`/openapi.json`, `/v1/schemas/...`): every role may."""
 

@@ -31,6 +31,7 @@ from ..caseload.batch import BatchSettings, Rejection, Summary, evaluate_stream
 from ..caseload.output import write_jsonl
 from ..caseload.readers import RawLine, not_utf8_line
 from ..check import Checker, report_json
+from ..clock import today
 from ..errors import Problem, RecordError, problem
 from ..log.decisions import (
     DecisionEntry,
@@ -334,7 +335,7 @@ def router() -> APIRouter:
         purpose, committed before the citizen's row is sent.
         """
         _require_type(request, JSONL_TYPES + JSON_TYPES)
-        settings = BatchSettings(None, services(request.app).checker.engine, as_of or dt.date.today(), lang)
+        settings = BatchSettings(None, services(request.app).checker.engine, as_of or today(), lang)
         asking = Asking(principal, purpose, lang, settings.as_of)
         return DuplexStreamingResponse(_batch_lines(request, settings, asking), media_type="application/x-ndjson")
 
@@ -449,14 +450,17 @@ def router() -> APIRouter:
         },
     )
     def metrics(request: Request, principal: Principal = ALLOWED["metrics"]) -> Response:
-        """Requests, latencies, checks by phase, rejected records, reloads (this process's counters)."""
+        """Requests, latencies, checks by phase, rejected records, reloads (added up over all workers)."""
         parts = services(request.app)
         book = parts.checker.rulebook
         text = parts.metrics.render((book.name, book.version, book.content_hash))
         return Response(text, media_type=METRICS_CONTENT_TYPE)
 
     @api.get("/openapi.json", include_in_schema=False)
-    def openapi(request: Request, principal: Principal = ALLOWED["api"]) -> JSONResponse:
+    async def openapi(request: Request) -> JSONResponse:
+        """The API's description: public unless `bip serve --no-openapi`, then for any signed-in role."""
+        if not services(request.app).settings.openapi:
+            await require("api")(request)
         return JSONResponse(request.app.openapi())
 
     return api
@@ -592,16 +596,22 @@ def _with_lines(problems: list[Problem], text: str, checker: Checker) -> list[Pr
 async def _batch_lines(request: Request, settings: BatchSettings, asking: Asking) -> AsyncIterator[str]:
     """Read the body line by line as it arrives; evaluate each chunk's lines in the threadpool."""
     summary = Summary()
-    pending, number = b"", 0
+    parts: list[bytes] = []  # the line begun and not yet ended, in the chunks it came in
+    number = 0
     try:
         async for chunk in request.stream():
-            pending += chunk
-            *complete, pending = pending.split(b"\n")
+            if b"\n" not in chunk:  # only the new bytes are searched: linear in the body's length
+                parts.append(chunk)
+                continue
+            head, *middle, tail = chunk.split(b"\n")
+            complete = [b"".join([*parts, head]), *middle]
+            parts = [tail]
             if complete:
                 out = await run_in_threadpool(_evaluate_lines, request.app, complete, number, settings, summary, asking)
                 number += len(complete)
                 if out:
                     yield out
+        pending = b"".join(parts)
         if pending.strip():
             yield await run_in_threadpool(_evaluate_lines, request.app, [pending], number, settings, summary, asking)
     except StoreError as error:  # the log refused the entries: the rows they cover are not sent
@@ -614,7 +624,12 @@ async def _batch_lines(request: Request, settings: BatchSettings, asking: Asking
         yield json.dumps({"error": {"status": error.status, "detail": error.detail}}, ensure_ascii=False) + "\n"
         yield json.dumps({"summary": {**summary.as_dict(), "complete": False}}, ensure_ascii=False) + "\n"
         return
-    yield json.dumps({"summary": {**summary.as_dict(), "complete": True}}, ensure_ascii=False) + "\n"
+    book = services(request.app).checker.rulebook
+    source = {
+        "rulebook": {"name": book.name, "version": book.version, "hash": book.content_hash, "release": book.release},
+        "as_of": settings.as_of.isoformat(),
+    }
+    yield json.dumps({"summary": {**summary.as_dict(), "complete": True, **source}}, ensure_ascii=False) + "\n"
 
 
 def _evaluate_lines(
@@ -680,6 +695,7 @@ def _evaluate_lines(
             )
         else:
             write_jsonl([result.as_dict()], out)
+            services(app).metrics.observe_check("batch", result.phase)
     if rejected:
         services(app).metrics.observe_rejected(rejected)
     return out.getvalue()

@@ -1,12 +1,13 @@
 """The HTTP service behind `bip serve`: the check, the trace and whole caseloads over HTTP.
 
-`create_app(settings)` builds the FastAPI application; `bip_engine.service.server.serve(...)` runs it under uvicorn. The API itself (routes, answers, errors) is in `bip_engine.service.api`;
+`create_app(settings)` builds the FastAPI application; `bip_engine.service.server.serve(...)` runs it under gunicorn. The API itself (routes, answers, errors) is in `bip_engine.service.api`;
 this module wires it together: the checker, the decision log, access, limits, headers, metrics,
 reloading and the caseworker's page when it is installed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import importlib.util
@@ -18,7 +19,7 @@ import traceback
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from .oidc import OidcConfig, Provider
 
 log = logging.getLogger("bip.service")
+access = logging.getLogger("bip.access")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -58,7 +60,7 @@ SECURITY_HEADERS = [
 BATCH_PATH = "/v1/batch"
 
 
-def _guidance_beside_release(settings: ServiceSettings) -> list[Path]:
+def guidance_beside_release(settings: ServiceSettings) -> list[Path]:
     """The template folders given besides those of the release the service started from."""
     if not settings.release or settings.rules is None:
         return []
@@ -66,12 +68,16 @@ def _guidance_beside_release(settings: ServiceSettings) -> list[Path]:
     return [Path(g) for g in settings.guidance if not Path(g).resolve().is_relative_to(release_folder)]
 
 
-def create_app(settings: ServiceSettings) -> FastAPI:
-    """The application: loads the rulebook and opens the decision log (both raise on failure)."""
+def create_app(settings: ServiceSettings, checker: Checker | None = None, reload_status: Path | None = None) -> FastAPI:
+    """The application: loads the rulebook and opens the decision log (both raise on failure).
+
+    `checker` is a rulebook already loaded (the gunicorn master's last good one); `reload_status` the
+    master's file of reload outcomes that `/readyz` shows (without it, the app reloads in place).
+    """
     from . import api
 
-    configure_logging()
-    checker = Checker(settings.rules, settings.guidance, settings.engine)
+    configure_logging(settings.log_level, settings.log_format)
+    checker = checker or Checker(settings.rules, settings.guidance, settings.engine)
     store = Store.open(settings.database)
     try:  # the keys are read now: a missing one, or one still inside an old log, stops the start
         store.pseudonym_keys()
@@ -86,7 +92,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         settings.rules,
         release=settings.release,
         store=settings.store_path,
-        extra_guidance=_guidance_beside_release(settings),
+        extra_guidance=guidance_beside_release(settings),
+        shared=reload_status,
     )
     writer = DecisionWriter(store)
 
@@ -97,7 +104,11 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         # of the collector's sight, a full collection under load takes ~2 ms instead of ~90 ms.
         gc.collect()
         gc.freeze()
-        if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGHUP"):
+        if (
+            reload_status is None
+            and threading.current_thread() is threading.main_thread()
+            and hasattr(signal, "SIGHUP")
+        ):
             signal.signal(signal.SIGHUP, lambda signum, frame: reloader.request())
         log.info(
             "serving rulebook %s %s (%s%s, %s executor)",
@@ -121,8 +132,9 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        generate_unique_id_function=lambda route: route.name,  # operation ids: check, explain, batch...
         description="Pre-meeting decision support for job-centre caseworkers (BIP): the check as a "
-        "service. Every route but /healthz and /readyz needs `Authorization: Bearer TOKEN`.",
+        "service. Every route but /healthz, /readyz and /openapi.json needs `Authorization: Bearer TOKEN`.",
     )
     app.state.services = Services(
         settings=settings,
@@ -194,6 +206,9 @@ class Guard:
     - Every response gets the security headers, and `Cache-Control: no-store` unless it set its own.
     - An exception nothing else answered becomes a 500 problem naming an incident id; the server
       log has the same id with the traceback.
+    - A body whose next part takes longer than `request_timeout` seconds to come is refused with 408.
+    - With the access log on, one line per request on `bip.access`: method, route (the template,
+      never the path asked nor its query string), status, latency, user and decision id.
     """
 
     def __init__(self, app: ASGIApp, settings: ServiceSettings, metrics: Metrics):
@@ -206,12 +221,13 @@ class Guard:
         started = time.perf_counter()
         path = scope.get("path", "")
         limit = self.settings.max_batch_body if path == BATCH_PATH else self.settings.max_body
-        status = {"code": 500, "sent": False}
+        status: dict[str, Any] = {"code": 500, "sent": False}
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"], status["sent"] = message["status"], True
                 headers = [(name, value) for name, value in message.get("headers", [])]
+                status["decision"] = next((v.decode() for n, v in headers if n.lower() == b"x-decision-id"), None)
                 names = {name.lower() for name, _ in headers}
                 headers += [item for item in SECURITY_HEADERS if item[0] not in names]
                 if b"cache-control" not in names:
@@ -223,7 +239,13 @@ class Guard:
 
         async def counting_receive() -> Message:
             nonlocal received
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.settings.request_timeout)
+            except TimeoutError:
+                raise ProblemError(
+                    "request-timeout",
+                    messages.text("api.body_timeout", language(scope), seconds=self.settings.request_timeout),
+                ) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
@@ -252,13 +274,25 @@ class Guard:
                 detail = messages.text("api.incident", language(scope), incident=incident)
                 await self._answer(ProblemError("internal-error", detail, incident=incident), scope, send_with_headers)
         finally:
-            route = scope.get("route")
-            self.metrics.observe_request(
-                getattr(route, "path", "unmatched"),
-                scope.get("method", ""),
-                status["code"],
-                time.perf_counter() - started,
-            )
+            route = getattr(scope.get("route"), "path", "unmatched")
+            seconds = time.perf_counter() - started
+            self.metrics.observe_request(route, scope.get("method", ""), status["code"], seconds)
+            if self.settings.access_log:
+                principal = scope.get("state", {}).get("principal")
+                access.info(
+                    "%s %s %s",
+                    scope.get("method", ""),
+                    route,
+                    status["code"],
+                    extra={
+                        "method": scope.get("method", ""),
+                        "route": route,
+                        "status": status["code"],
+                        "latency_ms": round(seconds * 1000, 1),
+                        "user": getattr(principal, "name", None),
+                        "decision_id": status.get("decision"),
+                    },
+                )
 
     @staticmethod
     async def _answer(error: ProblemError, scope: Scope, send: Send) -> None:

@@ -1,18 +1,24 @@
 """The service's metrics, kept and written by prometheus_client.
 
-Counted per process: requests by route and status, request latency (a histogram per route),
-checks by phase, rejected records, reloads and failed reloads, and the rulebook in use. Each
-`Metrics` has a registry of its own, so two applications in one process (as in the tests) never
-share counters. The metrics are listed in docs/operations.md; adding them up across the workers
-of `--workers N` (prometheus_client's multiprocess mode) is future work.
+Counted: requests by route and status, request latency (a histogram per route), checks by kind
+(check, explain, batch) and phase, rejected records, reloads and failed reloads, and the rulebook
+in use. The metrics are listed in docs/operations.md.
+
+Under `bip serve` the counts are added up over all workers and the master: `bip serve` sets
+`PROMETHEUS_MULTIPROC_DIR` to a folder of its own before prometheus_client is imported, each
+process writes its values there, a scrape of any worker reads them all (`MultiProcessCollector`),
+and the master marks a worker that exits as dead. Without that variable (an app made in a test),
+each `Metrics` has a registry of its own, so two applications in one process never share counters.
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector
 
 disable_created_metrics()  # a `_created` sample beside every counter only doubles what a scrape carries
 
@@ -50,9 +56,19 @@ class Metrics:
         for result in ("ok", "failed"):
             self._reloads.labels(result=result)
         self._rulebook = Gauge(
-            "bip_rulebook_info", "The rulebook in use", ["name", "version", "hash"], registry=self.registry
+            "bip_rulebook_info",
+            "The rulebook in use",
+            ["name", "version", "hash"],
+            registry=self.registry,
+            multiprocess_mode="livemax",
         )
-        start = Gauge("bip_process_start_time_seconds", "When this process started", registry=self.registry)
+        self._shown: tuple[str, str, str] | None = None
+        start = Gauge(
+            "bip_process_start_time_seconds",
+            "When the oldest running process started",
+            registry=self.registry,
+            multiprocess_mode="livemin",
+        )
         start.set(round(self.started, 3))
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
@@ -76,8 +92,14 @@ class Metrics:
 
     def render(self, rulebook: tuple[str, str, str] | None = None) -> str:
         """The metrics in Prometheus' text format, with the rulebook in use as an info gauge."""
-        if rulebook:
+        if rulebook and rulebook != self._shown:
             name, version, content_hash = rulebook
-            self._rulebook.clear()
+            if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # a worker's rulebook never changes there
+                self._rulebook.clear()
             self._rulebook.labels(name=name, version=version, hash=content_hash).set(1)
+            self._shown = rulebook
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            return generate_latest(registry).decode("utf-8")
         return generate_latest(self.registry).decode("utf-8")

@@ -43,6 +43,7 @@ from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
 from .. import messages
+from ..clock import today
 from ..errors import BipError, Problem, RecordError, problem
 from ..log.assessments import append_assessment, assessments_for
 from ..log.decisions import decision_of, find_decision, log_follow_up
@@ -214,7 +215,7 @@ def _refused(request: Request, status: int, key: str) -> Response:
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    return today()
 
 
 def _date(value: Any, default: dt.date | None = None) -> dt.date | None:

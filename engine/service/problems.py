@@ -33,6 +33,7 @@ KINDS: dict[str, int] = {
     "not-found": 404,
     "method-not-allowed": 405,
     "not-acceptable": 406,
+    "request-timeout": 408,
     "body-too-large": 413,
     "unsupported-media-type": 415,
     "invalid-value": 422,  # a value the decision log refuses (before invalid-record: that one names 422 in OpenAPI)

@@ -1,4 +1,8 @@
-"""Reloading the rulebook while serving: on SIGHUP, and with `--watch` when a rule file changes.
+"""Reloading the rulebook of an application made by `create_app` in place (the library's way).
+
+Under `bip serve` the gunicorn master reloads instead (`bip_engine.service.server`): it writes the
+outcome to a status file, and each worker's `Reloader` (made with `shared=` that file) only reports
+it (`last_reload`, `last_reload_error` on `/readyz`). `stamp` is the watcher's view of the files.
 
 A reload runs in its own thread (loading a rulebook takes a moment; requests keep being answered
 meanwhile) and switches the checker to the new rulebook atomically (`Checker.reload`). A reload
@@ -16,6 +20,7 @@ together, and a release that cannot be read counts as a failed reload.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 from pathlib import Path
@@ -40,16 +45,45 @@ class Reloader:
         release: str | None = None,
         store: Path | None = None,
         extra_guidance: list[Path] | None = None,
+        shared: Path | None = None,
     ):
         self.checker, self.metrics, self.rules = checker, metrics, rules
         self.release, self.store, self.extra_guidance = release, store, list(extra_guidance or [])
-        self.last_reload: dict[str, Any] | None = None
-        self.last_reload_error: dict[str, Any] | None = None
+        self.shared = shared
+        self._last_reload: dict[str, Any] | None = None
+        self._last_reload_error: dict[str, Any] | None = None
         self._wanted = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._watcher: threading.Thread | None = None
+
+    def _status(self, name: str) -> dict[str, Any] | None:
+        if self.shared is None:
+            return getattr(self, f"_{name}")
+        try:
+            found = json.loads(self.shared.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return found.get(name)
+
+    @property
+    def last_reload(self) -> dict[str, Any] | None:
+        """When the rulebook in use was loaded, and which (name, version, hash)."""
+        return self._status("last_reload")
+
+    @last_reload.setter
+    def last_reload(self, value: dict[str, Any] | None) -> None:
+        self._last_reload = value
+
+    @property
+    def last_reload_error(self) -> dict[str, Any] | None:
+        """The problems of the last reload when it failed (the files on disk would not load), else None."""
+        return self._status("last_reload_error")
+
+    @last_reload_error.setter
+    def last_reload_error(self, value: dict[str, Any] | None) -> None:
+        self._last_reload_error = value
 
     def request(self) -> None:
         """Ask for a reload soon (safe to call from a signal handler)."""
@@ -79,7 +113,7 @@ class Reloader:
                     "time": now,
                     "problems": [
                         {
-                            "path": str(p.path) if p.path else None,
+                            "path": shown(p.path, self.rules or self.checker.rulebook.path),
                             "line": p.line,
                             "column": p.column,
                             "code": p.code,
@@ -143,26 +177,42 @@ class Reloader:
         folders += [Path(folder) for _, folder in rulebook.layers]
         return list(dict.fromkeys(folder.resolve() for folder in folders))
 
-    def _snapshot(self) -> dict[str, tuple[int, int]]:
-        seen: dict[str, tuple[int, int]] = {}
-        for folder in self._folders():
-            for path in sorted(folder.rglob("*")):
-                if path.suffix in (".yaml", ".yml") and path.is_file():
-                    try:
-                        stat = path.stat()
-                    except OSError:
-                        continue
-                    seen[str(path)] = (stat.st_mtime_ns, stat.st_size)
-        return seen
-
     def _watch(self, interval: float) -> None:
-        before = self._snapshot()
+        before = stamp(self._folders())
         while not self._stop.wait(interval):
-            try:
-                now = self._snapshot()
-            except OSError:
-                continue
+            now = stamp(self._folders())
             if now != before:
                 before = now
                 log.info("a rule file changed; reloading")
                 self.request()
+
+
+WATCHED = (".yaml", ".yml", ".j2")
+
+
+def stamp(folders: list[Path]) -> dict[str, tuple[int, int]]:
+    """Modification time and size of every rule (YAML) and template (.j2) file under `folders`."""
+    seen: dict[str, tuple[int, int]] = {}
+    for folder in folders:
+        try:
+            paths = sorted(folder.rglob("*"))
+        except OSError:
+            continue
+        for path in paths:
+            if path.suffix in WATCHED:
+                try:
+                    found = path.stat()
+                except OSError:
+                    continue
+                seen[str(path)] = (found.st_mtime_ns, found.st_size)
+    return seen
+
+
+def shown(path: str | Path | None, folder: str | Path | None) -> str | None:
+    """A problem's file as `/readyz` shows it: relative to the rules folder, else its name; never absolute."""
+    if not path:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(Path(folder or ".").resolve()))
+    except (ValueError, OSError):
+        return Path(path).name

@@ -1,8 +1,9 @@
-"""The settings of one `bip serve`: plain data, passed to worker processes as JSON in the environment.
+"""The settings of one `bip serve`: plain data, one field per `bip serve` option.
 
-With `--workers 1` the app is built in the `bip serve` process itself. With more workers each worker
-process builds it (`bip_engine.service.workers.worker_main`), so the settings travel as JSON in the
-environment variable `BIP_SERVICE_SETTINGS`.
+Every option can also be set in the environment as `BIP_` and the option's name in capitals, with
+`_` for `-` (`BIP_PORT`, `BIP_WORKERS`, `BIP_LOG_FORMAT`...; docs/operations.md lists them). The
+gunicorn master keeps the settings and forks the workers, so they reach the workers in memory;
+`to_json`/`from_environment` serve a worker started on its own.
 """
 
 from __future__ import annotations
@@ -40,6 +41,26 @@ class ServiceSettings:
     watch_interval: float = 1.0
     release: str | None = None
     store_path: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    access_log: bool = True
+    graceful_timeout: float = 30.0
+    """Seconds SIGTERM (or a reload) gives open requests, a long batch included, before they are cut."""
+    keepalive: float = 5.0
+    """Seconds an idle kept-alive connection stays open."""
+    request_timeout: float = 30.0
+    """Seconds a client has to send a request's head, and at most between two parts of its body."""
+    max_header_size: int = 65_536
+    """Largest request head (request line and header lines together), in bytes."""
+    max_headers: int = 100
+    """Most header lines in one request."""
+    log_level: str = "info"
+    log_format: str = "text"
+    timezone: str | None = None
+    """The zone whose date is "today" (default Europe/Copenhagen; `BIP_TIMEZONE`)."""
+    openapi: bool = True
+    """Whether /openapi.json is served to anyone (on by default)."""
     oidc: Path | None = None  # the identity provider's settings (`--oidc FILE`, bip_engine.service.oidc)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,23 @@
+"""What day it is: "today" is the date in Europe/Copenhagen, or in the zone `BIP_TIMEZONE` names.
+
+A server or container often runs in UTC; between midnight and one (two in summer) Copenhagen time
+its local date is still yesterday. Every "today" of the engine comes from `today()`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from zoneinfo import ZoneInfo
+
+DEFAULT_ZONE = "Europe/Copenhagen"
+
+
+def zone() -> ZoneInfo:
+    """The zone of "today": `BIP_TIMEZONE`, else Europe/Copenhagen (raises for an unknown name)."""
+    return ZoneInfo(os.environ.get("BIP_TIMEZONE") or DEFAULT_ZONE)
+
+
+def today() -> dt.date:
+    """Today's date in `zone()`."""
+    return dt.datetime.now(zone()).date()

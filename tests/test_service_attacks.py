@@ -1,0 +1,211 @@
+"""`bip serve` under the attacks of issue 16, on the real server (gunicorn, uvicorn workers) over TCP.
+
+Each test is one outage found on 127.0.0.1: bare-connection bursts, a failed reload followed by a
+killed worker, an endless request head, a stalled body, a batch body without newlines, a forged
+log line, a query string in the log, SIGTERM during a long batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import record
+from tests.service_server import wait_for
+
+pytestmark = [pytest.mark.service, pytest.mark.slow]
+
+
+def _port(server) -> int:
+    return int(server.base_url.rsplit(":", 1)[1])
+
+
+def _workers(server) -> list[int]:
+    pid = server.process.pid
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _check(server, role: str = "caseworker", **params) -> httpx.Response:
+    return httpx.post(
+        server.base_url + "/v1/check",
+        params={"purpose": "test", **params},
+        content=json.dumps(record([3, 4, 2])),
+        headers=server.headers(role, **{"Content-Type": "application/json"}),
+        timeout=30,
+    )
+
+
+def test_three_bursts_of_two_thousand_bare_connections_leave_it_serving(bip_server):
+    server = bip_server("--engine", "python", "--workers", "2")
+    wait_for(lambda: server.log().count("serving rulebook") == 2, what="both workers to start")
+    workers = _workers(server)
+    for _ in range(3):
+        held = []
+        for _ in range(2000):
+            try:
+                held.append(socket.create_connection(("127.0.0.1", _port(server)), timeout=5))
+            except OSError:
+                break
+        time.sleep(1)
+        for connection in held:
+            connection.close()
+        time.sleep(3)
+        assert server.process.poll() is None, server.log()[-2000:]
+    assert _check(server).status_code == 200
+    assert sorted(_workers(server)) == sorted(workers)  # no worker ended or was replaced
+    assert server.process.poll() is None
+
+
+def test_a_failed_reload_then_a_killed_worker_keeps_the_last_good_rules(bip_server, rules_copy):
+    server = bip_server("--engine", "python", "--rules", str(rules_copy), "--workers", "2")
+    wait_for(lambda: server.log().count("serving rulebook") == 2, what="both workers to start")
+    version = httpx.get(server.base_url + "/readyz").json()["rulebook"]["version"]
+    (rules_copy / "phases.yaml").write_text("", encoding="utf-8")
+    server.signal(signal.SIGHUP)
+    wait_for(
+        lambda: httpx.get(server.base_url + "/readyz").json()["last_reload_error"] is not None,
+        what="/readyz to name the failed reload",
+    )
+    for _ in range(3):  # kill a worker: the one started again must not load the broken files
+        os.kill(_workers(server)[0], signal.SIGKILL)
+        time.sleep(1.5)
+    wait_for(lambda: len(_workers(server)) == 2, what="gunicorn to start the killed workers again")
+    assert server.process.poll() is None, server.log()[-3000:]
+    for _ in range(6):
+        answer = _check(server)
+        assert answer.status_code == 200 and answer.json()["rulebook"]["version"] == version
+    ready = httpx.get(server.base_url + "/readyz")
+    assert ready.status_code == 200
+    problems = ready.json()["last_reload_error"]["problems"]
+    assert problems and problems[0]["path"] == "phases.yaml"
+    assert str(rules_copy) not in ready.text and str(server.workdir) not in ready.text  # no absolute path
+
+
+def _send_until_refused(server, head: bytes, chunk: bytes, limit: int) -> bytes:
+    """Send `head`, then `chunk` again and again up to `limit` bytes; what the server answered (b"" if nothing)."""
+    with socket.create_connection(("127.0.0.1", _port(server)), timeout=10) as client:
+        client.sendall(head)
+        sent = 0
+        try:
+            while sent < limit:
+                client.sendall(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass
+        client.settimeout(5)
+        try:
+            return client.recv(4096)
+        except OSError:
+            return b""
+
+
+def test_an_endless_request_head_is_refused_early(bip_server):
+    server = bip_server("--engine", "python")
+    line = b"X-Filler: " + b"a" * 990 + b"\r\n"
+    answer = _send_until_refused(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n", line, 20_000_000)
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:100]
+    assert _check(server).status_code == 200
+
+
+def test_a_stalled_body_is_closed_after_the_request_timeout(bip_server):
+    server = bip_server("--engine", "python", "--request-timeout", "2")
+    with socket.create_connection(("127.0.0.1", _port(server)), timeout=15) as client:
+        token = server.tokens["caseworker"]
+        client.sendall(
+            b"POST /v1/check?purpose=x HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {token}\r\n".encode()
+            + b"Content-Length: 1000\r\n\r\n{"
+        )
+        started = time.monotonic()
+        answer = client.recv(4096)
+        waited = time.monotonic() - started
+    assert waited < 10
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 408"), answer[:200]
+
+
+def test_a_stalled_request_head_is_closed_after_the_request_timeout(bip_server):
+    server = bip_server("--engine", "python", "--request-timeout", "2")
+    with socket.create_connection(("127.0.0.1", _port(server)), timeout=15) as client:
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        started = time.monotonic()
+        assert client.recv(4096) == b""
+        assert time.monotonic() - started < 10
+
+
+def test_a_batch_body_without_newlines_costs_linear_time(bip_server):
+    server = bip_server("--engine", "python")
+    size = 40_000_000
+
+    def body():
+        piece = b"x" * 65_536
+        for _ in range(size // len(piece)):
+            yield piece
+
+    started = time.monotonic()
+    answer = httpx.post(
+        server.base_url + "/v1/batch",
+        content=body(),
+        headers=server.headers("team_lead", **{"Content-Type": "application/x-ndjson"}),
+        timeout=120,
+    )
+    seconds = time.monotonic() - started
+    assert answer.status_code == 200
+    last = json.loads(answer.text.strip().splitlines()[-1])
+    assert last["summary"]["rejected"] == 1 and last["summary"]["complete"] is True
+    assert seconds < 8, seconds  # the old code spent minutes re-searching the growing line
+
+
+def test_no_request_can_write_a_line_of_its_own_into_the_server_log(bip_server):
+    server = bip_server("--engine", "python", "--access-log")
+    forged = "2026-12-03 12:00:00 INFO bip.service: FORGED"
+    httpx.get(server.base_url + "/static/x%0a" + forged.replace(" ", "%20"))
+    httpx.get(server.base_url + "/v1/check%0d%0a" + forged.replace(" ", "%20"))
+    wait_for(lambda: server.log().count("bip.access") >= 2, what="the access lines")
+    lines = server.log().splitlines()
+    assert not any(line.startswith(forged[:20]) for line in lines)
+    assert not any("FORGED" in line and not line.startswith("20") for line in lines)
+
+
+def test_the_access_log_never_shows_a_query_string(bip_server):
+    server = bip_server("--engine", "python", "--access-log")
+    secret = "bip_notarealtoken0123456789"
+    httpx.get(server.base_url + f"/v1/log?citizen=SIM-424242&access_token={secret}", headers=server.headers("auditor"))
+    decision = _check(server, who="SIM-434343").headers["X-Decision-Id"]
+    wait_for(lambda: "/v1/check" in server.log(), what="the access line of the check")
+    log = server.log()
+    assert "SIM-424242" not in log and secret not in log and "SIM-434343" not in log
+    (line,) = [line for line in log.splitlines() if "bip.access" in line and "/v1/check" in line]
+    assert "user=caseworker" in line and f"decision_id={decision}" in line  # who and which, but not whom
+
+
+def test_sigterm_lets_a_long_batch_finish_within_the_graceful_timeout(bip_server):
+    server = bip_server("--engine", "python", "--graceful-timeout", "30")
+    rows = 14
+    line = (json.dumps(record([3, 4, 2])) + "\n").encode()
+
+    def slow_body():
+        for index in range(rows):
+            if index == 1:
+                threading.Timer(0.5, server.signal, (signal.SIGTERM,)).start()
+            yield line
+            time.sleep(1)  # longer than the old fixed 10 s in all
+
+    answer = httpx.post(
+        server.base_url + "/v1/batch",
+        content=slow_body(),
+        headers=server.headers("team_lead", **{"Content-Type": "application/x-ndjson"}),
+        timeout=60,
+    )
+    lines = [json.loads(text) for text in answer.text.strip().splitlines()]
+    trailer = lines[-1]["summary"]
+    assert trailer["complete"] is True and trailer["evaluated"] == rows
+    server.process.wait(30)
+    assert server.process.returncode == 0
