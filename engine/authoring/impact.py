@@ -45,6 +45,7 @@ from typing import Any
 
 import jinja2
 
+from .. import clock
 from ..caseload.batch import problem_row
 from ..caseload.readers import RawRecord, ReadProblem, detect_and_read
 from ..caseload.unique import reject_duplicates
@@ -571,7 +572,7 @@ def compare_caseload(
     record is also passed to `on_rejection` as it happens, when given. `review_weeks` is the
     workload estimate's assumption (see `REVIEW_WEEKS`).
     """
-    as_of = as_of or dt.date.today()
+    as_of = as_of or clock.today()
     old_rulebook = old.rulebook.at(old_rules_as_of or as_of)
     new_rulebook = new.rulebook.at(new_rules_as_of or as_of)
     phase_order, phase_labels = _phase_labels(old.rulebook, new.rulebook)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from .. import clock
 from . import chain
 from .errors import StoreValueError
 from .pseudonyms import current_key_id, pseudonym, pseudonyms
@@ -306,7 +307,7 @@ def look_entry(
         purpose=purpose,
         kind=kind,
         citizen=pseudonym(store, citizen_id),
-        as_of=str(result.get("as_of") or basis.get("as_of") or dt.date.today().isoformat()),
+        as_of=str(result.get("as_of") or basis.get("as_of") or clock.today().isoformat()),
         rules_as_of=basis.get("rules_as_of"),
         rulebook_name=str(result.get("rulebook_name") or basis.get("rulebook_name") or ""),
         rulebook_version=str(result.get("rulebook_version") or basis.get("rulebook_version") or ""),

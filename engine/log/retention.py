@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from .. import clock
 from . import chain
 from .errors import StoreValueError
 from .schema import assessments, decisions, purge_window, purges
@@ -36,7 +37,7 @@ def cutoff_date(age: str, today: dt.date | None = None) -> dt.date:
     if not match:
         raise ValueError(f"{age!r}: write the age as a number and y, m or d, e.g. 5y, 18m or 90d")
     number, unit = int(match.group(1)), match.group(2).lower()
-    today = today or dt.date.today()
+    today = today or clock.today()
     if unit == "d":
         return today - dt.timedelta(days=number)
     months = today.year * 12 + today.month - 1 - (number * 12 if unit == "y" else number)

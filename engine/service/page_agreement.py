@@ -13,6 +13,7 @@ import datetime as dt
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from .. import clock
 from ..log.agreement import NO_PHASE, agreement
 from .page import page_principal, render_page
 from .services import services
@@ -37,7 +38,7 @@ async def agreement_view(request: Request) -> Response:
         return render_page(request, session, "login.html.j2", error="")
     if principal.role not in ROLES:
         return render_page(request, session, "refused.html.j2", 403, principal=principal, message_key="no_permission")
-    today = dt.date.today()
+    today = clock.today()
     until = _day(request.query_params.get("until"), today)
     since = _day(request.query_params.get("since"), today - dt.timedelta(days=DEFAULT_DAYS))
     if since is None or until is None or since > until:

@@ -32,6 +32,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from .. import clock
 from ..log.pseudonyms import pseudonym
 from ..log.store import Store
 from .page_records import CaseloadEntry, CaseloadIndex
@@ -74,7 +75,7 @@ def scope_of(role: str, user: str, team: str = "", via: str = "") -> CaseloadSco
 
 def current_assignment(data: Any, today: dt.date | None = None) -> dict | None:
     """The citizen's caseworker entry now: the latest `from` not after `today`; None when there is none."""
-    day = (today or dt.date.today()).isoformat()
+    day = (today or clock.today()).isoformat()
     entries = data.get("caseworkers") if isinstance(data, dict) else None
     best: tuple[str, dict] | None = None
     for entry in entries if isinstance(entries, list) else []:
@@ -123,7 +124,7 @@ def visible(citizens: dict[str, CaseloadEntry], scope: CaseloadScope) -> dict[st
     """The citizens (by id) within `scope`: the caseworker's own first, then the rest of the team's, each in the caseload's order."""
     if scope.everything:
         return citizens
-    by_caseworker, by_team = _ASSIGNMENTS.of(citizens, dt.date.today())
+    by_caseworker, by_team = _ASSIGNMENTS.of(citizens, clock.today())
     chosen = by_caseworker.get(scope.caseworker, []) + (by_team.get(scope.team, []) if scope.team else [])
     return {citizen: citizens[citizen] for citizen in chosen}
 
