@@ -13,7 +13,7 @@ import difflib
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictInt, ValidationError
 from pydantic_core import PydanticCustomError
 
 from .errors import RecordError, problem
@@ -105,6 +105,8 @@ class Record(_Strict):
     schema_version: Literal["1.0", "1.1"] | None = Field(
         default=None, description="The record format's version; absent = any version this engine reads"
     )
+    #: Where parts the check warns about were written ("interventions[2]" -> "file.yaml:14"), when read from a file.
+    _where: dict[str, str] = PrivateAttr(default_factory=dict)
 
 
 def validate_record(data: Any, source: str = "<record>") -> Record:
@@ -112,13 +114,18 @@ def validate_record(data: Any, source: str = "<record>") -> Record:
     if not isinstance(data, dict):
         raise RecordError(problem("R001.mapping", source, getattr(data, "line", None)))
     try:
-        return Record.model_validate(data)
+        record = Record.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
             key, args = _message(error)
             problems.append(problem(key, source, line_of(data, error["loc"]), field=field_path(error["loc"]), **args))
         raise RecordError(problems) from None
+    for index, item in enumerate(record.interventions):
+        line = line_of(data, ("interventions", index)) if item.status == "completed" and item.end is None else None
+        if line is not None:
+            record._where[f"interventions[{index}]"] = f"{source}:{line}"
+    return record
 
 
 def _given(value: Any) -> str:
@@ -219,10 +226,17 @@ def record_warnings(record: Record) -> list[tuple[str, dict[str, Any]]]:
 
     W002: a `completed` intervention without an end date is counted as ended on its start date,
     which can make the time without an intervention look longer than it was; the warning names the
-    entry (field, type and start) so the end date can be added.
+    entry (file and line when the record was read from one, field, type and start) so the end date
+    can be added.
     """
     return [
-        ("W002", {"field": f"interventions[{index}].end", "name": item.type, "start": item.start.isoformat()})
+        ("W002", {"field": _located(record, index), "name": item.type, "start": item.start.isoformat()})
         for index, item in enumerate(record.interventions)
         if item.status == "completed" and item.end is None
     ]
+
+
+def _located(record: Record, index: int) -> str:
+    """The field of intervention `index`'s end, after the file and line it was written on when known."""
+    where = record._where.get(f"interventions[{index}]")
+    return f"{where}: interventions[{index}].end" if where else f"interventions[{index}].end"

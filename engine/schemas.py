@@ -20,7 +20,7 @@ def input_schema() -> dict:
         {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": f"{ID_PREFIX}record:{RECORD_SCHEMA_VERSION}",
-            "title": f"BIP citizen record, format version {RECORD_SCHEMA_VERSION}",
+            "title": f"BIP citizen record, schema version {RECORD_SCHEMA_VERSION}",
             "version": RECORD_SCHEMA_VERSION,
         }
     )

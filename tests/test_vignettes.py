@@ -66,3 +66,17 @@ def test_both_executors_give_the_same_report_for_each_vignette(path, rulebook):
     reports = [c.check(vignette["record"], vignette["as_of"], lang="da") for c in (python, durable)]
     first, second = (report_json(r).replace(r.engine, "ENGINE") for r in reports)
     assert first == second
+
+
+def test_a_completed_intervention_without_an_end_is_warned_at_its_line(tmp_path, checker):
+    """Issue 17: the warning names the file and the line of the entry, so the end date can be added there."""
+    vignette = load(next(path for path in VIGNETTES if path.stem == "completed_without_end"))
+    path = tmp_path / "borger.yaml"
+    path.write_text(yaml.safe_dump(vignette["record"], sort_keys=False, allow_unicode=True), encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    entry = next(number for number, line in enumerate(lines, 1) if "wage_subsidy" in line)
+    record, _, name = checker.read_record(str(path))
+    report = checker.check(record, vignette["as_of"], lang="da")
+    assert any(warning.startswith(f"{name}:{entry}: interventions[0].end:") for warning in report.warnings), (
+        report.warnings
+    )
