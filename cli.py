@@ -1295,7 +1295,9 @@ def log_migrate(service_role, database, lang):
     default=None,
     help="Log every request: route, status, latency, user, decision id.  [default: on]",
 )
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error", "critical"]), default=None)
+@click.option(
+    "--log-level", type=click.Choice(["debug", "info", "warning", "error", "critical"]), default=None
+)  # logs.LEVELS
 @click.option(
     "--log-format",
     type=click.Choice(["text", "json"]),

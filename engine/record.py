@@ -108,6 +108,14 @@ class Record(_Strict):
     #: Where parts the check warns about were written ("interventions[2]" -> "file.yaml:14"), when read from a file.
     _where: dict[str, str] = PrivateAttr(default_factory=dict)
 
+    def written_at(self, part: str) -> str | None:
+        """The file and line `part` (e.g. "interventions[2]") was written on, when known."""
+        return self._where.get(part)
+
+    def note_written_at(self, part: str, where: str) -> None:
+        """Remember the file and line `part` was written on (the record is read from a file)."""
+        self._where[part] = where
+
 
 def validate_record(data: Any, source: str = "<record>") -> Record:
     """Validate loaded data as a `Record`; raise `RecordError` listing every problem with its line."""
@@ -124,7 +132,7 @@ def validate_record(data: Any, source: str = "<record>") -> Record:
     for index, item in enumerate(record.interventions):
         line = line_of(data, ("interventions", index)) if item.status == "completed" and item.end is None else None
         if line is not None:
-            record._where[f"interventions[{index}]"] = f"{source}:{line}"
+            record.note_written_at(f"interventions[{index}]", f"{source}:{line}")
     return record
 
 
@@ -238,5 +246,5 @@ def record_warnings(record: Record) -> list[tuple[str, dict[str, Any]]]:
 
 def _located(record: Record, index: int) -> str:
     """The field of intervention `index`'s end, after the file and line it was written on when known."""
-    where = record._where.get(f"interventions[{index}]")
+    where = record.written_at(f"interventions[{index}]")
     return f"{where}: interventions[{index}].end" if where else f"interventions[{index}].end"

@@ -162,10 +162,11 @@ def open_citizen(page: Page, citizen: str, purpose: str = "Forberedelse af samta
     page.wait_for_selector("#citizen-id")
 
 
-def decision_count(server) -> int:
+def decision_count(server, kind: str | None = "check") -> int:
+    """The logged lookups (checks) by default; what-ifs and views are logged as kinds of their own."""
     store = Store.open(server.database)
     try:
-        return count_decisions(store)
+        return count_decisions(store, kind)
     finally:
         store.close()
 
@@ -267,11 +268,11 @@ def test_a_pasted_good_record_is_checked(page, server, checker):
     assert page.inner_text("#phase-label").strip() == expected.phase.label
 
 
-def test_what_if_a_fifth_internship_shows_the_flag_and_is_not_logged(page, server, tmp_path):
+def test_what_if_a_fifth_internship_shows_the_flag_and_is_logged_as_a_what_if(page, server, tmp_path):
     sign_in(page, server)
     open_citizen(page, "P-FOUR")
     assert page.locator("#flags li[data-flag=fifth_internship]").count() == 0
-    before = decision_count(server)
+    before, before_what_ifs = decision_count(server), decision_count(server, "what-if")
     page.select_option("#wi-type", "external_internship")
     page.fill("#wi-start", "2026-12-01")
     page.click("#whatif-form button[type=submit]")
@@ -279,7 +280,8 @@ def test_what_if_a_fifth_internship_shows_the_flag_and_is_not_logged(page, serve
     assert page.locator("section.before li[data-flag=fifth_internship]").count() == 0
     new_flag = page.locator("section.after li[data-flag=fifth_internship]")
     assert new_flag.count() == 1 and "new" in new_flag.get_attribute("class")
-    assert decision_count(server) == before
+    assert decision_count(server) == before  # no new check ...
+    assert decision_count(server, "what-if") == before_what_ifs + 1  # ... but the look is logged, as a what-if
     shoot(page, tmp_path, "page-what-if", keep=True)
 
 
@@ -467,6 +469,7 @@ def test_the_worklist_opens_a_citizen_by_link_and_back_and_reload_never_log_twic
     page.select_option("#wi-type", "mentor")
     page.click("#whatif-form button[type=submit]")
     page.wait_for_selector("#whatif-date")
+    assert decision_count(server, "what-if") >= 1  # the what-if is a look at the citizen too, logged as such
     page.go_back()  # a GET page: no "Confirm Form Resubmission"
     page.wait_for_selector("#citizen-id")
     assert decision_count(server) == before + 1

@@ -261,10 +261,13 @@ def latest_decision(store: Store, citizen_id: str, kind: str = "check") -> dict 
     return _as_dict(row) if row else None
 
 
-def count_decisions(store: Store) -> int:
-    """How many decisions the log holds."""
+def count_decisions(store: Store, kind: str | None = None) -> int:
+    """How many decisions the log holds (of `kind` only, e.g. "check" or "what-if", when given)."""
+    query = sa.select(sa.func.count()).select_from(decisions)
+    if kind is not None:
+        query = query.where(decisions.c.kind == kind)
     with store.read() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(decisions)).scalar_one()
+        return conn.execute(query).scalar_one()
 
 
 def decision_of(store: Store, decision_id: str, principal: Principal, citizen_id: str | None = None) -> dict | None:

@@ -47,6 +47,7 @@ from ..clock import today
 from ..errors import BipError, Problem, RecordError, problem
 from ..log.assessments import append_assessment, assessments_for
 from ..log.decisions import decision_of, find_decision, log_follow_up
+from ..log.errors import StoreValueError
 from ..log.sessions import end_session, session_valid, start_session
 from ..log.store import Store
 from ..log.tokens import Principal, authenticate
@@ -501,7 +502,7 @@ async def open_citizen(request: Request) -> Response:
     form = await _form(request)
     session, principal = _signed_in(request)
     source = "caseload" if form.get("source") == "caseload" else "record"
-    purpose = str(form.get("purpose") or "").strip()[:500] or _purpose(request, session)
+    purpose = _usable_purpose(str(form.get("purpose") or "").strip()[:500]) or _purpose(request, session)
     as_of = _date(form.get("as_of"), _today())
     citizen = str(form.get("citizen") or "").strip()
     if source == "caseload" and citizen and as_of is not None:
@@ -537,11 +538,18 @@ async def open_redirect(request: Request) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
+def _usable_purpose(purpose: str) -> str:
+    """The purpose as typed; one the log would refuse (a NUL character) is answered 422 now, before it is kept."""
+    if "\x00" in purpose:
+        raise StoreValueError("nul", field="purpose")
+    return purpose
+
+
 async def set_purpose(request: Request) -> Response:
     """Set (or change) the purpose of this session's lookups, then go on to where the caseworker was going."""
     form = await _form(request)
     session, principal = _signed_in(request)
-    purpose = str(form.get("purpose") or "").strip()[:500]
+    purpose = _usable_purpose(str(form.get("purpose") or "").strip()[:500])
     target = _local(str(form.get("next") or "/"))
     if not purpose:
         return _render(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..caseload.batch import strongest_rules, triage_key
 from ..errors import BipError
+from ..severity import SEVERITY_ORDER
 
 if TYPE_CHECKING:
     from ..check import Checker
@@ -132,8 +133,9 @@ def build_worklist(checker: Checker, citizens: dict[str, CaseloadEntry], as_of: 
                 for flag in checker.report(evaluation, lang).flags:
                     titles[lang].setdefault(flag.id, flag.title)
         severity.update(by_flag)
-        order = {"high": 0, "medium": 1, "low": 2}
-        flags = tuple(sorted(evaluation.flags, key=lambda flag: (order.get(by_flag.get(flag, "low"), 3), flag)))
+        flags = tuple(
+            sorted(evaluation.flags, key=lambda flag: (SEVERITY_ORDER.get(by_flag.get(flag, "low"), 3), flag))
+        )
         facts = evaluation.facts
         caseworker, team = _caseworker_on(record.caseworkers, as_of)
         rows.append(
