@@ -506,7 +506,7 @@ def batch(
             errors_file.write(json.dumps(dataclasses.asdict(item), ensure_ascii=False) + "\n")
 
     try:
-        summary = run_batch(items, settings, sys.stdout, fmt, workers, lang, order, rejected, progress.update)
+        summary = run_batch(items, settings, sys.stdout, fmt, workers, lang, order, rejected, progress.update, checker)
     finally:
         progress.clear()
         if errors_file:

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from .. import messages
-from ..caseload.batch import BatchSettings, Rejection, Summary, evaluate_stream
+from ..caseload.batch import BatchSettings, Rejection, Summary, evaluate_stream, provenance, trailer
 from ..caseload.output import write_jsonl
 from ..caseload.readers import RawLine, not_utf8_line
 from ..check import Checker, report_json
@@ -618,18 +618,19 @@ async def _batch_lines(request: Request, settings: BatchSettings, asking: Asking
         lang = settings.lang
         failed = unlogged(error, lang)
         yield json.dumps({"error": {"status": failed.status, "detail": failed.detail}}, ensure_ascii=False) + "\n"
-        yield json.dumps({"summary": {**summary.as_dict(), "complete": False}}, ensure_ascii=False) + "\n"
+        yield _trailer_line(request, settings, summary, complete=False)
         return
     except ProblemError as error:  # the body passed the limit after the answer began
         yield json.dumps({"error": {"status": error.status, "detail": error.detail}}, ensure_ascii=False) + "\n"
-        yield json.dumps({"summary": {**summary.as_dict(), "complete": False}}, ensure_ascii=False) + "\n"
+        yield _trailer_line(request, settings, summary, complete=False)
         return
-    book = services(request.app).checker.rulebook
-    source = {
-        "rulebook": {"name": book.name, "version": book.version, "hash": book.content_hash, "release": book.release},
-        "as_of": settings.as_of.isoformat(),
-    }
-    yield json.dumps({"summary": {**summary.as_dict(), "complete": True, **source}}, ensure_ascii=False) + "\n"
+    yield _trailer_line(request, settings, summary, complete=True)
+
+
+def _trailer_line(request: Request, settings: BatchSettings, summary: Summary, complete: bool) -> str:
+    """The stream's last line: counts and provenance, as `bip batch --format jsonl` ends."""
+    source = provenance(services(request.app).checker.rulebook, settings.as_of, settings.rules_as_of)
+    return json.dumps(trailer(summary, source, complete), ensure_ascii=False) + "\n"
 
 
 def _evaluate_lines(
