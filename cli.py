@@ -1412,9 +1412,11 @@ def serve(ctx, **options):
     BIP_WORKERS, BIP_LOG_FORMAT...).
     """
     from .service.server import serve as run_service
-    from .service.settings import ServiceSettings
+    from .service.settings import ServiceSettings, password_in_url
 
     settings = ServiceSettings.from_options(options)
+    if password_in_url(settings.database):  # never on a command line nor in the workers' environment
+        fail(text("serve.database_password", "da"))
     if settings.timezone:
         os.environ["BIP_TIMEZONE"] = settings.timezone
     if settings.release:

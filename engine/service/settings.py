@@ -102,3 +102,17 @@ class ServiceSettings:
         """The settings in `BIP_SERVICE_SETTINGS`, or the defaults when it is not set."""
         text = os.environ.get(ENVIRONMENT_VARIABLE)
         return cls.from_json(text) if text else cls()
+
+
+def password_in_url(url: str | None) -> bool:
+    """Whether a database URL carries a password (`user:secret@host` or `?password=`).
+
+    `bip serve` refuses such a URL: it would stand on the supervisor's command line (`ps`) or in
+    the environment every worker inherits. The password belongs in a libpq passfile (`PGPASSFILE`,
+    or `?passfile=` in the URL), which libpq reads itself when it connects."""
+    if not url or "://" not in url:
+        return False
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    return bool(parts.password) or "password" in parse_qs(parts.query)
