@@ -184,6 +184,7 @@ def test_replay_names_a_change_of_wording_and_its_cause(tmp_path):
     assert "Resultatet er IKKE identisk." in shown.output
     without_record = render_replay(replay(decision, database, store), "en")  # the cause is seen without the record
     assert "the guidance templates differ" in without_record and "The result is identical." in without_record
+    assert "only be compared given the original record" in without_record
 
 
 def test_replay_names_another_software_version(tmp_path):

@@ -278,8 +278,10 @@ def render_replay(result: Replay, lang: str = "da") -> str:
             verdict = words["wording_differs"]
         lines.append(f"{words['report']}: {verdict}")
     causes = result.causes
-    if result.wording_same is not False and causes:
+    if result.wording_same is True and causes:
         lines.append(words["provenance_differs"])
+    elif result.wording_same is None and causes:
+        lines.append(words["provenance_unknown"])
     lines += [_cause(cause, entry, result, words) for cause in causes]
     if result.wording_same is False and not causes:
         lines.append(words["no_cause"])
