@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 
 from .severity import Severity
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class _Out(BaseModel):
@@ -29,6 +29,12 @@ class RulebookRef(_Out):
     version: str
     hash: str = Field(description="SHA-256 of the rulebook's YAML files")
     release: str | None = Field(default=None, description="The approved release it was run from (its hash), if any")
+    templates_hash: str | None = Field(
+        default=None,
+        description="SHA-256 of the guidance templates on the search path that wrote the texts, "
+        "every folder's files in search order (1.3)",
+    )
+    software_version: str | None = Field(default=None, description="The bip-engine version that made it (1.3)")
 
 
 class FindingRef(_Out):

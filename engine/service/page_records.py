@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import clock
 from ..caseload.readers import RawRecord, ReadProblem, detect_and_read
 from ..caseload.unique import duplicate_problem
 from ..errors import RecordError, problem
@@ -93,7 +94,7 @@ class CaseloadIndex:
         self._signature: tuple | None = None
         self._snapshot = CaseloadSnapshot()
         self._checker: Callable[[], Checker] | None = None
-        self._today: Callable[[], dt.date] = dt.date.today
+        self._today: Callable[[], dt.date] = clock.today
         self._thread: threading.Thread | None = None
         if self.path is None:
             self._read_once.set()
@@ -104,7 +105,7 @@ class CaseloadIndex:
                 self._thread = threading.Thread(target=self._run, name="bip-caseload", daemon=True)
                 self._thread.start()
 
-    def use_checker(self, checker: Callable[[], Checker], today: Callable[[], dt.date] = dt.date.today) -> None:
+    def use_checker(self, checker: Callable[[], Checker], today: Callable[[], dt.date] = clock.today) -> None:
         """Build the worklist too, with the checker `checker()` gives, on the date `today()` gives."""
         if self._checker is None:
             self._checker, self._today = checker, today
