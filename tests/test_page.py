@@ -593,3 +593,71 @@ def test_the_check_opens_with_todays_meeting_phase_the_first_flags_and_what_chan
     points = re.findall(r"<li>([^<]+)</li>", today.split('id="today-points"')[1].split("</ol>")[0])
     assert points == [flag.title for flag in expected.flags[:3]]
     assert 'id="today-changed"' in today  # H-1 has an earlier measurement to compare with
+
+
+def test_the_next_meeting_is_the_earliest_booked_after_the_date_and_breaks_triage_ties():
+    """Booked meetings (after the worklist's date, not cancelled) are shown, not counted as held."""
+    from bip_engine import Checker
+    from bip_engine.service.page_records import CaseloadEntry
+    from bip_engine.service.page_worklist import build_worklist
+    from tests.conftest import AS_OF as DAY
+
+    def on(days: int) -> str:
+        return (DAY + dt.timedelta(days=days)).isoformat()
+
+    booked = {
+        "late": [{"date": on(-20), "kind": "samtale"}, {"date": on(30), "kind": "samtale"}],
+        "soon": [
+            {"date": on(21), "kind": "samtale"},
+            {"date": on(-3), "kind": "samtale"},
+            {"date": on(7), "kind": "x"},
+        ],
+        "cancelled": [{"date": on(2), "kind": "samtale", "status": "cancelled"}, {"date": on(40), "kind": "samtale"}],
+        "none": [{"date": on(-10), "kind": "samtale"}],
+    }
+    citizens = {
+        name: CaseloadEntry(name, record((3, 3, 3), id=name, meetings=meetings)) for name, meetings in booked.items()
+    }
+    checker = Checker(None, engine="python")
+    worklist = build_worklist(checker, citizens, DAY)
+    rows = {row.citizen_id: row for row in worklist.rows}
+    expected = {
+        name: min(
+            (dt.date.fromisoformat(m["date"]) for m in meetings if m["date"] > DAY.isoformat() and "status" not in m),
+            default=None,
+        )
+        for name, meetings in booked.items()
+    }
+    assert {name: row.next_meeting for name, row in rows.items()} == expected
+    assert rows["soon"].next_meeting == DAY + dt.timedelta(days=7)  # not the later one, not the past one
+    # the same record apart from meetings: same phase and flags, so the sooner meeting comes first
+    assert len({(row.phase, row.flags) for row in worklist.rows}) == 1
+    assert [row.citizen_id for row in worklist.rows] == ["soon", "late", "cancelled", "none"]
+    # a booked meeting is not a held one: the facts see only the past meetings
+    evaluation = checker.evaluate(checker.parse_record(citizens["late"].data, "late"), DAY)
+    assert evaluation.facts["days_since_held_meeting"] == 20
+
+
+def test_the_snapshot_from_the_child_costs_the_parent_one_object_per_citizen_not_every_record():
+    """The parent unpickles a changed caseload's snapshot while it serves requests (it holds the
+    interpreter's lock meanwhile): the records must come across packed, not as their nested lists and dicts."""
+    import gc
+    import pickle
+
+    from bip_engine.service.page_records import CaseloadEntry, CaseloadSnapshot
+
+    citizens = {
+        f"C-{n}": CaseloadEntry(f"caseload.jsonl:{n}", record(tuple(range(1, 6)) * 4, id=f"C-{n}")) for n in range(300)
+    }
+    nested = sum(1 for _ in gc.get_referents(*[entry.data for entry in citizens.values()]))
+    assert nested > 300  # each record holds lists of measurements: the cost the parent must not pay
+    sent = pickle.dumps(CaseloadSnapshot(citizens=citizens))
+    gc.collect()
+    before = len(gc.get_objects())
+    received = pickle.loads(sent)
+    made = len(gc.get_objects()) - before
+    assert made <= 3 * len(citizens) + 20  # the entries (and the dict holding them), not their contents
+    assert {key: entry.data for key, entry in received.citizens.items()} == {
+        key: entry.data for key, entry in citizens.items()
+    }
+    assert received.citizens["C-7"].source == "caseload.jsonl:7"
