@@ -661,3 +661,93 @@ def test_the_snapshot_from_the_child_costs_the_parent_one_object_per_citizen_not
         key: entry.data for key, entry in citizens.items()
     }
     assert received.citizens["C-7"].source == "caseload.jsonl:7"
+
+
+def visible_text(html: str) -> str:
+    """The page's own text as a reader sees it: no tags, attributes, code (rule expressions), hidden fields
+    or what caseworkers wrote (a quoted reason)."""
+    html = re.sub(r"<(script|style|code|blockquote)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize("citizen", ["H-0", "H-1", "H-2", "H-3"])
+def test_the_margins_say_what_moves_the_phase_in_words_and_the_rules_are_shown_once(server, caseload, citizen):
+    from bip_engine import Checker
+
+    checker = Checker(None, engine="python")
+    data = json.loads((caseload / f"{citizen}.json").read_text(encoding="utf-8"))
+    expected = checker.check(data, dt.date.fromisoformat(AS_OF), "da", margins=True)
+    current = expected.phase.id if expected.phase else None
+    moving = [margin for margin in expected.phase_margins if margin.result_phase != current]
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    page, _ = open_check(client, citizen)
+    block = page.text.split('<ul class="margins"')[1].split("</ul>")[0] if moving else ""
+    lines = [line.strip() for line in re.findall(r"<li>([^<]+)</li>", block)]
+    assert len(lines) == len(moving)  # the margins that leave the phase as it is are left out
+    for line, margin in zip(lines, moving, strict=True):
+        assert "stadig" not in line and not re.search(r"\b(change|level)\b", line)
+        if len(margin.changes) == 1 and margin.changes[0].fact in ("change", "level") and margin.changes[0].distance:
+            rise = margin.changes[0].distance > 0
+            assert line.startswith("Hvis borgerens egne svar i gennemsnit " + ("stiger" if rise else "falder"))
+            assert line.endswith(f"bliver fasen {margin.result_label}.")
+    text = visible_text(page.text)
+    assert text.count("Regler og værdier bag konklusionen") == 1
+    assert not re.search(r"(?<![\w–-])-\d", text), "a hyphen-minus before a number"
+    iso = re.search(r"\b\d{4}-\d{2}-\d{2}\b", text)
+    assert not iso, f"an ISO date among the long dates: {text[iso.start() - 200 : iso.end() + 50]}"
+
+
+def test_the_typed_assessment_survives_an_expired_session_for_the_same_user_only(server):
+    """The session runs out while the caseworker types: the post asks for a new sign-in and keeps the
+    text (never in the address); after signing in the same form comes back filled in, nothing stored."""
+    import dataclasses
+
+    from bip_engine.log.assessments import assessments_for
+    from bip_engine.service import page_kept
+
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    _, decision = open_check(client, "H-1")
+    store = Store.open(server.database)
+    try:
+        key = store.session_key()
+        before = len(assessments_for(store, "H-1"))
+    finally:
+        store.close()
+    live = sessions.decode(client.cookies[sessions.COOKIE_NAME], key)
+    expired = sessions.encode(dataclasses.replace(live, expires=int(time.time()) - 60), key)
+    reason = f"Borgeren fortalte længe om sin ryg og om praktikken ({time.time_ns()})"
+    form = {
+        "csrf": csrf,
+        "decision": decision,
+        "source": "caseload",
+        "citizen": "H-1",
+        "as_of": AS_OF,
+        "agree": "no",
+        "phase": "regress",
+        "reason": reason,
+    }
+    with httpx.Client(base_url=server.base_url, cookies={sessions.COOKIE_NAME: expired}) as other:
+        forged = other.post("/assess", data={**form, "csrf": "not-the-token"})
+        assert forged.status_code == 403 and page_kept.COOKIE not in forged.cookies  # CSRF still checked
+    with httpx.Client(base_url=server.base_url, cookies={sessions.COOKIE_NAME: expired}) as late:
+        answer = late.post("/assess", data=form)
+        assert answer.status_code == 401 and 'id="login-form"' in answer.text and "location" not in answer.headers
+        assert reason not in answer.text  # kept in the signed cookie, not on the page or in an address
+        kept = answer.cookies[page_kept.COOKIE]
+        assert page_kept.decode(kept, key, "someone-else") is None  # tied to the user
+        assert page_kept.decode(kept, key, live.user)["values"]["reason"] == reason
+        signed = late.post("/login", data={"csrf": csrf_of(answer.text), "token": server.tokens["caseworker"]})
+        assert signed.status_code == 303
+        back = signed.headers["location"]
+        assert back == f"/citizens/H-1?as_of={AS_OF}&decision={decision}#assessment" and reason not in back
+        shown = late.get(back.split("#")[0])
+        assert shown.status_code == 200 and 'id="assessment-restored"' in shown.text
+        assert f">{reason}</textarea>" in shown.text and 'value="no" checked' in shown.text
+        assert page_kept.COOKIE in shown.headers["set-cookie"] and "Max-Age=0" in shown.headers["set-cookie"]
+    store = Store.open(server.database)
+    try:
+        assert len(assessments_for(store, "H-1")) == before  # nothing stored until the form is sent again
+    finally:
+        store.close()
