@@ -88,6 +88,12 @@ def generated_caseload(folder: Path, seed: int = 7) -> dict[str, dict]:
             interventions=[{"type": "mentor", "start": months_before(5), "status": "ongoing"}],
         ),
     }
+    today = dt.date.today()  # the worklist's date: meetings after it are booked ones (its next-meeting column)
+    for citizen, days in (("P-FALL", 6), ("P-STILL", 13)):
+        records[citizen]["meetings"] = [
+            {"date": months_before(2), "kind": "samtale"},
+            {"date": (today + dt.timedelta(days=days)).isoformat(), "kind": "samtale"},
+        ]
     for index in range(3):
         levels = [scores(rng.randint(1, 5), work_confidence=rng.randint(1, 5)) for _ in range(rng.randint(1, 6))]
         citizen = f"P-GEN{index}"
