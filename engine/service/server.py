@@ -96,6 +96,13 @@ class BipApplication(BaseApplication):
 
         self._write_status()
         BipLogger.log_format = settings.log_format
+        #: The files as they were when the rules were loaded: a change made before the master's first
+        #: look (as soon as a worker answers) is still a change.
+        self.watch_stamp: dict[str, tuple[int, int]] | None = None
+        if settings.watch:
+            from .reload import stamp
+
+            self.watch_stamp = stamp(self.folders())
         super().__init__()
 
     def load_config(self) -> None:
@@ -240,6 +247,8 @@ class BipArbiter(Arbiter):
         from .reload import stamp
 
         self._looked = time.monotonic()
+        if self._stamp is None:
+            self._stamp = self.app.watch_stamp
         now = stamp(self.app.folders())
         if self._stamp is not None and now != self._stamp:
             log.info("a rule or template file changed; reloading")
