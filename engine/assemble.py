@@ -68,6 +68,7 @@ class ReportBuilder:
         phase = self.phase(evaluation)
         phase_context = phase.model_dump(mode="json") if phase else None
         flag_facts = stage_facts(facts, evaluation.phase)
+        flags = self.flags(evaluation.outcome.flag_rules, flag_facts, phase_context, evaluation.record.notes)
         return Report(
             citizen_id=evaluation.record.id,
             as_of=evaluation.as_of.isoformat(),
@@ -84,7 +85,7 @@ class ReportBuilder:
             rules_as_of=(evaluation.rules_as_of or evaluation.as_of).isoformat(),
             phase=phase,
             guidance=self.phase_guidance(phase_context, facts) if phase_context else None,
-            flags=self.flags(evaluation.outcome.flag_rules, flag_facts, phase_context, evaluation.record.notes),
+            flags=flags,
             checklist=self.checklist(evaluation.outcome.checklist_rules),
             facts=facts,
             left_out=[
@@ -99,10 +100,16 @@ class ReportBuilder:
             warnings=[
                 text(key, self.lang) if isinstance(key, str) else text(key[0], self.lang, **key[1])
                 for key in evaluation.warnings
-            ],
+            ]
+            + self.language_notes([f"phases/{phase.id}.j2"] if phase else [], flags),
             trajectory=build_trajectory(evaluation.record, evaluation.as_of, self.rulebook.catalogue, self.lang),
             phase_margins=self.margins(facts, evaluation.phase) if margins else None,
         )
+
+    def language_notes(self, phase_templates: list[str], flags: list[dict[str, Any]]) -> list[str]:
+        """A warning for each text of the report not written in its language (`Guidance.language_note`)."""
+        names = [*phase_templates, *(f"flags/{flag['id']}.j2" for flag in flags)]
+        return [note for name in names if (note := self.guidance.language_note(name))]
 
     def margins(self, facts: dict, current: str | None) -> list[PhaseMargin]:
         """What would change the phase (`bip_engine.margins`), each margin in words from `margin.txt.j2`."""

@@ -467,6 +467,11 @@ class _ReadPlan:
 _ReadPlan.PENDING = _ReadPlan(False, {})
 
 
+def _first_holding(search_path: list[Path], name: str) -> int | None:
+    """The position of the first folder of `search_path` that has template `name`, or None."""
+    return next((index for index, folder in enumerate(search_path) if (folder / name).is_file()), None)
+
+
 class Guidance:
     """The guidance templates of one language, ready to render."""
 
@@ -474,11 +479,15 @@ class Guidance:
         self, lang: str, overrides: Iterable[str | Path] = (), colour: bool = False, bundled: Path | None = None
     ):
         self.lang = lang
+        self._colour = colour
         self._memo: OrderedDict[bytes, Any] = OrderedDict()
         self._plans: dict[str, _ReadPlan] = {}
         self._memo_lock = threading.Lock()
         bundled = bundled or default_guidance()
-        self.search_path = [Path(folder) / lang for folder in overrides] + [bundled / lang]
+        #: The guidance folders (each with a folder per language), overrides first, the bundled one last.
+        self.folders = [Path(folder) for folder in overrides] + [bundled]
+        self.search_path = [folder / lang for folder in self.folders]
+        self._notes: dict[str, str | None] = {}
         self.env = _BoundedSandbox(
             loader=jinja2.FileSystemLoader([str(path) for path in self.search_path]),
             undefined=jinja2.StrictUndefined,
@@ -536,10 +545,37 @@ class Guidance:
 
         return style
 
+    @functools.cached_property
+    def other(self) -> Guidance:
+        """The same folders in the other language: where a template written only in that one is found."""
+        other = next(lang for lang in ("da", "en") if lang != self.lang)
+        return Guidance(other, self.folders[:-1], self._colour, self.folders[-1])
+
+    def language_note(self, name: str) -> str | None:
+        """What a reader must know when template `name` is not this language's own text, in words; else None.
+
+        Policy staff may write a text in one language only (validation warns, T005). A report then
+        shows the other language's text when no folder has the name in this language, and the next
+        folder's text (usually the bundled default) when only a folder earlier on the search path has
+        it in the other language.
+        """
+        if name not in self._notes:
+            own = _first_holding(self.search_path, name)
+            other = _first_holding(self.other.search_path, name)
+            note = None
+            if own is None and other is not None:
+                note = messages.text("guidance.other_language", self.lang, name=name, folder=str(self.folders[other]))
+            elif own is not None and other is not None and other < own:
+                note = messages.text("guidance.shadowed_default", self.lang, name=name, folder=str(self.folders[other]))
+            self._notes[name] = note
+        return self._notes[name]
+
     def _template(self, name: str) -> jinja2.Template:
         try:
             return self.env.get_template(name)
         except jinja2.TemplateNotFound:
+            if _first_holding(self.other.search_path, name) is not None:  # written in the other language only
+                return self.other._template(name)
             places = ", ".join(str(path) for path in self.search_path)
             raise RulebookError(problem("T002", str(self.search_path[-1] / name), name=name, places=places)) from None
         except jinja2.TemplateSyntaxError as exc:

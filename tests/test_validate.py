@@ -225,13 +225,6 @@ def write_template(templates, name, text, langs=("da", "en")):
             "T004 unknown fact 'facts.belief_gapp' (did you mean 'belief_gap'?)",
         ),
         (
-            "flags/lokal_note.j2",  # no English template of this name in any folder
-            "{% block title %}x{% endblock %}{% block message %}y{% endblock %}\n",
-            ("da",),
-            None,
-            "T005 da/flags/lokal_note.j2 has no en/flags/lokal_note.j2",
-        ),
-        (
             "flags/belief_gap.j2",
             '{% block title %}x{% endblock %}\n{% block message %}{{ facts.get("belief_gapp") }}{% endblock %}\n',
             ("da", "en"),

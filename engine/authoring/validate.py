@@ -392,9 +392,9 @@ def _check_templates(rulebook: Rulebook | None, overrides: list[Path], result: V
             for name in sorted(names[lang] - names[other]):
                 # the first folder on the search path (the overrides, then the bundled ones) that has it
                 fallback = next((where for where, found in everywhere[other] if name in found), None)
-                if fallback is None:
-                    result.errors.append(
-                        problem("T005", str(folder / lang / name), language=lang, name=name, other=other)
+                if fallback is None:  # reports in `other` show this text (`Guidance.language_note` says so)
+                    result.warnings.append(
+                        problem("T005.other_language", str(folder / lang / name), language=lang, name=name, other=other)
                     )
                 else:
                     result.warnings.append(
@@ -417,8 +417,8 @@ def _check_templates(rulebook: Rulebook | None, overrides: list[Path], result: V
         *(f"phases/{phase}.j2" for phase in rulebook.phases),
         *(f"flags/{flag}.j2" for flag in rulebook.flag_ids),
     ]
-    for lang in LANGUAGES:
-        present = set().union(*(_template_names(folder / lang) for folder in folders))
+    present = set().union(*(_template_names(folder / lang) for folder in folders for lang in LANGUAGES))
+    for lang in LANGUAGES:  # a text in either language serves both (T005 warns of the one missing)
         for name in needed:
             if name not in present:
                 result.errors.append(problem("T002.folders", str(folders[-1] / lang / name), name=name, language=lang))
