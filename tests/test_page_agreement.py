@@ -4,6 +4,7 @@ page's frame, for a team lead only."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import httpx
@@ -23,19 +24,31 @@ pytestmark = pytest.mark.service
 AS_OF = dt.date(2026, 11, 22)
 
 
+#: Who assessed which citizens, and each caseworker's team as the caseload names it.
+TEAMS = {"anna": "Nord", "bo": "Syd"}
+CITIZENS = {"anna": ([3, 3, 3], [4, 3, 2], [2], [5, 4, 2], [1, 2, 3]), "bo": ([3, 2, 2], [2, 2])}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    running = start_server(tmp_path_factory.mktemp("agreement"), "--engine", "python")
-    store = Store.open(running.database)
+    caseload = tmp_path_factory.mktemp("agreement-caseload")
     checker = Checker(ROOT / "rules", engine="python")
-    anna = Principal("anna", "caseworker")
-    for index, levels in enumerate(([3, 3, 3], [4, 3, 2], [2], [5, 4, 2], [1, 2, 3])):
-        parsed = checker.parse_record(record(levels, id=f"A-{index}"))
-        entry = decision_entry(checker.check(parsed, AS_OF, "da"), parsed, anna, "opfølgning", store)
+    entries = []
+    for user, levels_list in CITIZENS.items():
+        assignment = [{"id": user, "from": "2025-01-01", "team": TEAMS[user]}]
+        for index, levels in enumerate(levels_list):
+            data = record(levels, id=f"{user}-{index}", caseworkers=assignment)
+            (caseload / f"{user}-{index}.json").write_text(json.dumps(data), encoding="utf-8")
+            entries.append((user, index, checker.parse_record(data)))
+    running = start_server(tmp_path_factory.mktemp("agreement"), "--engine", "python", "--caseload", caseload)
+    store = Store.open(running.database)
+    for user, index, parsed in entries:
+        who = Principal(user, "caseworker")
+        entry = decision_entry(checker.check(parsed, AS_OF, "da"), parsed, who, "opfølgning", store)
         append_decision(store, entry)
-        agrees = index % 2 == 0
+        agrees = user == "anna" and index % 2 == 0
         reason = None if agrees else "Borgeren har fået nyt job på prøve"
-        append_assessment(store, entry.decision_id, anna, agrees, None if agrees else "progress", reason, {})
+        append_assessment(store, entry.decision_id, who, agrees, None if agrees else "progress", reason, {})
     store.close()
     yield running
     running.stop()
@@ -55,14 +68,14 @@ def test_a_team_lead_sees_the_share_agreed_and_the_reasons(server):
         expected = total.overall
     finally:
         store.close()
-    assert expected.assessed == 5 and expected.agreed == 3
+    assert expected.assessed == 7 and expected.agreed == 3
     client = client_for(server, "team_lead")
     try:
         page = client.get("/agreement")
         assert page.status_code == 200
         assert f"enige i {expected.agreed} af {expected.assessed} vurderede tjek" in page.text
-        assert "2 × Borgeren har fået nyt job på prøve" in page.text
-        assert "→ Fremgang: 2" in page.text  # the chosen phase by its label
+        assert "4 × Borgeren har fået nyt job på prøve" in page.text
+        assert "→ Fremgang:" in page.text  # the chosen phase by its label
         rules = page.text[page.text.index('id="agreement-phase_rules"') :].split("</table>")[0]
         assert total.rules and sum(share.assessed for share in total.rules.values()) == expected.assessed
         for rule, share in total.rules.items():  # per phase rule too, each with its counts (issue 18)
@@ -81,5 +94,32 @@ def test_a_caseworker_is_refused(server):
     client = client_for(server, "caseworker")
     try:
         assert client.get("/agreement").status_code == 403
+    finally:
+        client.close()
+
+
+def test_a_team_lead_sees_each_team_and_can_narrow_the_page_to_one(server):
+    """The teams come from the caseload's caseworker assignments, as `bip log agreement --teams` takes them."""
+    store = Store.open(server.database)
+    try:
+        today = dt.date.today()
+        report = agreement(store, today - dt.timedelta(days=30), today, teams=TEAMS)
+        south = agreement(store, today - dt.timedelta(days=30), today, teams=TEAMS, team="Syd").total
+    finally:
+        store.close()
+    assert set(report.teams) == {"Nord", "Syd"} and south.overall.assessed == len(CITIZENS["bo"])
+    client = client_for(server, "team_lead")
+    try:
+        page = client.get("/agreement")
+        table = page.text[page.text.index('id="agreement-teams"') :].split("</table>")[0]
+        for team, group in report.teams.items():
+            share = group.overall
+            assert f'<th scope="row">{team}</th><td>{share.agreed}</td><td>{share.assessed}</td>' in table
+        narrowed = client.get("/agreement?team=Syd")
+        assert narrowed.status_code == 200
+        assert f"enige i {south.overall.agreed} af {south.overall.assessed} vurderede tjek" in narrowed.text
+        assert '<option value="Syd" selected>' in narrowed.text
+        unknown = client.get("/agreement?team=Vest")
+        assert "enige i 0 af 0 vurderede tjek" in unknown.text
     finally:
         client.close()

@@ -57,7 +57,7 @@ from ..render import format_date
 from . import sessions
 from .page_records import CaseloadIndex, parse_record_text
 from .page_text import page_number, texts
-from .page_worklist import WorklistQuery, query_worklist
+from .page_worklist import Worklist, WorklistQuery, query_worklist
 from .scoping import CaseloadScope, OutOfScope, caseload_entry, scope_of, visible
 from .services import services
 from .sessions import Session
@@ -235,6 +235,15 @@ def _caseload(request: Request) -> CaseloadIndex:
     return services(request.app).caseload
 
 
+def caseload_worklist(request: Request) -> Worklist | None:
+    """The worklist of the served caseload for today, or None without a caseload or while it is first built."""
+    caseload = _caseload(request)
+    if caseload.path is None:
+        return None
+    caseload.use_checker(lambda: services(request.app).checker, _today)
+    return caseload.worklist(WORKLIST_WAIT)
+
+
 def _home(
     request: Request, session: Session, principal: Principal | None, status: int = 200, **context: Any
 ) -> Response:
@@ -242,8 +251,7 @@ def _home(
     caseload = _caseload(request)
     worklist, page, query = None, None, WorklistQuery.from_params(dict(request.query_params))
     if caseload.path is not None:
-        caseload.use_checker(lambda: services(request.app).checker, _today)
-        worklist = caseload.worklist(WORKLIST_WAIT)
+        worklist = caseload_worklist(request)
         scope = _scope(request)
         only = None if scope.everything else set(visible(caseload.snapshot().citizens, scope))
         page = query_worklist(worklist, query, only=only) if worklist is not None else None

@@ -4,6 +4,10 @@ The same counts as `bip log agreement` (`bip_engine.log.agreement`), for a team 
 `team_lead`; other roles are refused): the share of the logged checks in the period that the
 caseworkers agreed with, per decided phase and per flag, and the disagreements' chosen phases and
 reasons grouped. Phases are shown by the rulebook's labels. The period defaults to the last 30 days.
+
+Per team: an assessment counts for its caseworker's team, as the served caseload names it (each
+caseworker's team on today's worklist; the map `bip log agreement --teams` reads from a file). The
+page shows every team's share, and `?team=NAME` narrows the whole page to one team.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from fastapi.responses import Response
 
 from .. import clock
 from ..log.agreement import NO_PHASE, NO_RULE, agreement
-from .page import page_principal, render_page
+from .page import caseload_worklist, page_principal, render_page
 from .services import services
 
 ROLES = ("team_lead",)
@@ -43,7 +47,10 @@ async def agreement_view(request: Request) -> Response:
     since = _day(request.query_params.get("since"), today - dt.timedelta(days=DEFAULT_DAYS))
     if since is None or until is None or since > until:
         return render_page(request, session, "refused.html.j2", 422, principal=principal, message_key="bad_period")
-    report = agreement(services(request.app).store, since, until)
+    worklist = caseload_worklist(request)
+    teams = worklist.teams() if worklist is not None else {}
+    team = (request.query_params.get("team") or "").strip()[:100] or None
+    report = agreement(services(request.app).store, since, until, teams=teams, team=team)
     phases = services(request.app).checker.rulebook.phases
     labels = {key: phase.label.get(session.lang) for key, phase in phases.items()}
     labels[NO_PHASE] = "–"
@@ -56,6 +63,8 @@ async def agreement_view(request: Request) -> Response:
         data=report.as_dict(),
         labels=labels,
         no_rule=NO_RULE,
+        team=team,
+        team_names=sorted(set(teams.values())),
     )
 
 

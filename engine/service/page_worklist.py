@@ -93,6 +93,10 @@ class Worklist:
                 self._orders[sort] = self.rows
         return self._orders[sort]
 
+    def teams(self) -> dict[str, str]:
+        """Each caseworker's team, as the caseload names it on the worklist's date (caseworker id -> team)."""
+        return {row.caseworker: row.team for row in self.rows if row.caseworker and row.team}
+
     def facets(self) -> dict[str, list[str]]:
         """The values the filters offer: flags (most frequent first) and caseworkers (by id); computed once."""
         if not self._facets:
