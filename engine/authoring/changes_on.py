@@ -8,7 +8,10 @@ parameters whose value changes. Each line names the file and line of the rule or
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..messages import text
 from ..periods import ONE_DAY
@@ -33,6 +36,26 @@ def _describe(rule: CompiledRule) -> str:
     return f"{rule.when}{severity}" + (f" [{values}]" if values else "")
 
 
+def _value_place(path: object, item: Any) -> str:
+    """Where a parameter's dated value is written."""
+    return f"{path}:{item.line}"
+
+
+def _change(
+    what: str, ident: str, was: Any, now: Any, shown: Callable[[Any], str], where: Callable[[Any], str]
+) -> Change:
+    """The change of `ident` from `was` to `now` (either None where it is not in force), each `shown` in words."""
+    how = "starts" if was is None else "stops" if now is None else "changes"
+    return Change(
+        what,
+        ident,
+        how,
+        shown(was) if was is not None else None,
+        shown(now) if now is not None else None,
+        where(now if now is not None else was),
+    )
+
+
 def changes_on(rulebook: Rulebook, day: dt.date) -> list[Change]:
     """What changes between `day - 1` and `day`, rules stage by stage, then parameters."""
     before, after = rulebook.at(day - ONE_DAY), rulebook.at(day)
@@ -44,35 +67,20 @@ def changes_on(rulebook: Rulebook, day: dt.date) -> list[Change]:
             was, now = old.get(rule_id), new.get(rule_id)
             if was is not None and now is not None and _describe(was) == _describe(now):
                 continue
-            how = "starts" if was is None else "stops" if now is None else "changes"
-            place = now or was
-            assert place is not None, "a rule on one side at least"
-            found.append(
-                Change(
-                    "rule",
-                    rule_id,
-                    how,
-                    _describe(was) if was else None,
-                    _describe(now) if now else None,
-                    f"{place.path}:{place.line}",
-                )
-            )
+            found.append(_change("rule", rule_id, was, now, _describe, lambda rule: f"{rule.path}:{rule.line}"))
     for name, parameter in rulebook.parameters.items.items():
         was_item = next((item for item in parameter.values if item.period.contains(day - ONE_DAY)), None)
         now_item = next((item for item in parameter.values if item.period.contains(day)), None)
         if was_item is now_item:
             continue
-        how = "starts" if was_item is None else "stops" if now_item is None else "changes"
-        item = now_item or was_item
-        assert item is not None, "a value on one side at least"
         found.append(
-            Change(
+            _change(
                 "parameter",
                 name,
-                how,
-                str(was_item.value) if was_item else None,
-                str(now_item.value) if now_item else None,
-                f"{parameter.path}:{item.line}",
+                was_item,
+                now_item,
+                lambda item: str(item.value),
+                functools.partial(_value_place, parameter.path),
             )
         )
     return found

@@ -622,15 +622,23 @@ def _own_decision(request: Request, record: Record, principal: Principal, as_of:
     return decision
 
 
-async def citizen_what_if(request: Request) -> Response:
-    """What-if for a citizen of the caseload, by address (a GET form: nothing is stored or logged)."""
+def _follow_up(request: Request, kind: str) -> tuple[Session, Principal, Record, dt.date, dict]:
+    """A follow-up of the user's own logged check of a citizen of the caseload (the address names the
+    decision), logged as `kind`; 404 when the address names no such decision."""
     session, principal = _signed_in(request)
     record = _record_from_caseload(request, request.path_params["citizen"])
     as_of = _date(request.query_params.get("as_of"), _today()) or _today()
     decision = _own_decision(request, record, principal, as_of)
     if decision is None:
         raise Refused(404, "unknown_decision")
-    log_follow_up(_store(request), principal, decision, "what-if", record)
+    log_follow_up(_store(request), principal, decision, kind, record)
+    return session, principal, record, as_of, decision
+
+
+async def citizen_what_if(request: Request) -> Response:
+    """What-if for a citizen of the caseload, by address (a GET form): logged as a follow-up of the
+    user's check, marked "what-if"; nothing of the changed record is stored."""
+    session, principal, record, as_of, decision = _follow_up(request, "what-if")
     from .page_views import what_if_page
 
     params = request.query_params
@@ -641,14 +649,8 @@ async def citizen_what_if(request: Request) -> Response:
 
 
 async def citizen_version_get(request: Request) -> Response:
-    """The print-friendly citizen version for a citizen of the caseload, by address."""
-    session, principal = _signed_in(request)
-    record = _record_from_caseload(request, request.path_params["citizen"])
-    as_of = _date(request.query_params.get("as_of"), _today()) or _today()
-    decision = _own_decision(request, record, principal, as_of)
-    if decision is None:
-        raise Refused(404, "unknown_decision")
-    log_follow_up(_store(request), principal, decision, "view", record)
+    """The print-friendly citizen version for a citizen of the caseload, by address (logged as a view)."""
+    session, principal, record, as_of, _ = _follow_up(request, "view")
     from .page_views import citizen_page
 
     text = str(request.query_params.get("next_steps") or "")
