@@ -61,38 +61,40 @@ class ReportBuilder:
         phase = self.phase(evaluation)
         phase_context = phase.model_dump(mode="json") if phase else None
         flag_facts = stage_facts(facts, evaluation.phase)
-        return Report(
-            citizen_id=evaluation.record.id,
-            as_of=evaluation.as_of.isoformat(),
-            language=self.lang,
-            engine=evaluation.engine,
-            rulebook=dict(  # a `RulebookRef`
-                name=self.rulebook.name,
-                version=self.rulebook.version,
-                hash=self.rulebook.content_hash,
-                release=self.rulebook.release,
-            ),
-            rules_as_of=(evaluation.rules_as_of or evaluation.as_of).isoformat(),
-            phase=phase,
-            guidance=self.phase_guidance(phase_context, facts) if phase_context else None,
-            flags=self.flags(evaluation.outcome.flag_rules, flag_facts, phase_context, evaluation.record.notes),
-            checklist=self.checklist(evaluation.outcome.checklist_rules),
-            facts=facts,
-            left_out=[
-                {  # a `LeftOutItem`
-                    "kind": item.kind,
-                    "detail": item.detail(self.lang),
-                    "date": item.date.isoformat() if item.date else None,
-                    "reason": item.why(self.lang),
-                }
-                for item in evaluation.left_out
-            ],
-            warnings=[
-                text(key, self.lang) if isinstance(key, str) else text(key[0], self.lang, **key[1])
-                for key in evaluation.warnings
-            ],
-            trajectory=build_trajectory(evaluation.record, evaluation.as_of, self.rulebook.catalogue, self.lang),
-            phase_margins=self.margins(facts, evaluation.phase) if margins else None,
+        return Report.model_validate(
+            dict(
+                citizen_id=evaluation.record.id,
+                as_of=evaluation.as_of.isoformat(),
+                language=self.lang,
+                engine=evaluation.engine,
+                rulebook=dict(  # a `RulebookRef`
+                    name=self.rulebook.name,
+                    version=self.rulebook.version,
+                    hash=self.rulebook.content_hash,
+                    release=self.rulebook.release,
+                ),
+                rules_as_of=(evaluation.rules_as_of or evaluation.as_of).isoformat(),
+                phase=phase,
+                guidance=self.phase_guidance(phase_context, facts) if phase_context else None,
+                flags=self.flags(evaluation.outcome.flag_rules, flag_facts, phase_context, evaluation.record.notes),
+                checklist=self.checklist(evaluation.outcome.checklist_rules),
+                facts=facts,
+                left_out=[
+                    {  # a `LeftOutItem`
+                        "kind": item.kind,
+                        "detail": item.detail(self.lang),
+                        "date": item.date.isoformat() if item.date else None,
+                        "reason": item.why(self.lang),
+                    }
+                    for item in evaluation.left_out
+                ],
+                warnings=[
+                    text(key, self.lang) if isinstance(key, str) else text(key[0], self.lang, **key[1])
+                    for key in evaluation.warnings
+                ],
+                trajectory=build_trajectory(evaluation.record, evaluation.as_of, self.rulebook.catalogue, self.lang),
+                phase_margins=self.margins(facts, evaluation.phase) if margins else None,
+            )
         )
 
     def margins(self, facts: dict, current: str | None) -> list[PhaseMargin]:
@@ -123,16 +125,18 @@ class ReportBuilder:
         if rule is None:
             return None
         confidence = evaluation.facts.get("confidence")
-        return PhaseResult(
-            id=rule.conclusion,
-            label=self.rulebook.phases[rule.conclusion].label.get(self.lang),
-            confidence=confidence if confidence in ("low", "medium", "high") else "low",
-            rule=rule.id,
-            reason=rule.reason.get(self.lang),
-            source=rule.source,
-            finding=self.finding(rule.source),
-            evidence=self.evidence([rule], evaluation.facts),
-            also_matched=[rule_id for rule_id in evaluation.outcome.phase_matches if rule_id != rule.id],
+        return PhaseResult.model_validate(
+            dict(
+                id=rule.conclusion,
+                label=self.rulebook.phases[rule.conclusion].label.get(self.lang),
+                confidence=confidence if confidence in ("low", "medium", "high") else "low",
+                rule=rule.id,
+                reason=rule.reason.get(self.lang),
+                source=rule.source,
+                finding=self.finding(rule.source),
+                evidence=self.evidence([rule], evaluation.facts),
+                also_matched=[rule_id for rule_id in evaluation.outcome.phase_matches if rule_id != rule.id],
+            )
         )
 
     def phase_guidance(self, phase: dict, facts: dict) -> dict[str, str]:

@@ -45,13 +45,15 @@ def trajectory(record: Record, as_of: dt.date, catalogue: Catalogue, lang: str =
     for day, measurement in zip(dates, measurements, strict=True):
         own = [measurement.scores[name] for name in citizen if name in measurement.scores]
         level.append({"date": day, "level": round(fmean(own), 4) if own else None})  # a `LevelPoint`
-    return Trajectory(
-        as_of=as_of.isoformat(),
-        dates=dates,
-        indicators=series,
-        level=level,
-        interventions=_bands(record, as_of, catalogue, lang),
-        caseworker_changes=_changes(record, as_of),
+    return Trajectory.model_validate(
+        {
+            "as_of": as_of.isoformat(),
+            "dates": dates,
+            "indicators": series,
+            "level": level,
+            "interventions": _bands(record, as_of, catalogue, lang),
+            "caseworker_changes": _changes(record, as_of),
+        }
     )
 
 
