@@ -506,7 +506,7 @@ def batch(
             errors_file.write(json.dumps(dataclasses.asdict(item), ensure_ascii=False) + "\n")
 
     try:
-        summary = run_batch(items, settings, sys.stdout, fmt, workers, lang, order, rejected, progress.update)
+        summary = run_batch(items, settings, sys.stdout, fmt, workers, lang, order, rejected, progress.update, checker)
     finally:
         progress.clear()
         if errors_file:
@@ -1295,7 +1295,9 @@ def log_migrate(service_role, database, lang):
     default=None,
     help="Log every request: route, status, latency, user, decision id.  [default: on]",
 )
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error", "critical"]), default=None)
+@click.option(
+    "--log-level", type=click.Choice(["debug", "info", "warning", "error", "critical"]), default=None
+)  # logs.LEVELS
 @click.option(
     "--log-format",
     type=click.Choice(["text", "json"]),
@@ -1412,9 +1414,11 @@ def serve(ctx, **options):
     BIP_WORKERS, BIP_LOG_FORMAT...).
     """
     from .service.server import serve as run_service
-    from .service.settings import ServiceSettings
+    from .service.settings import ServiceSettings, password_in_url
 
     settings = ServiceSettings.from_options(options)
+    if password_in_url(settings.database):  # never on a command line nor in the workers' environment
+        fail(text("serve.database_password", "da"))
     if settings.timezone:
         os.environ["BIP_TIMEZONE"] = settings.timezone
     if settings.release:

@@ -90,8 +90,21 @@ __all__ = [
 ]
 
 
+def _software_version() -> str:
+    """The installed package's version (its metadata); "0+unknown" when run from a checkout not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bip-engine")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
-    """Import a public name from its module the first time it is asked for."""
+    """Import a public name from its module the first time it is asked for (`__version__`: read once)."""
+    if name == "__version__":
+        globals()[name] = value = _software_version()
+        return value
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'bip_engine' has no attribute {name!r}")

@@ -27,6 +27,13 @@ if TYPE_CHECKING:
     from .rulebook import CompiledRule, Rulebook
 
 
+def software_version() -> str:
+    """The bip-engine version that makes the reports (`bip_engine.__version__`, read once)."""
+    from . import __version__
+
+    return str(__version__)
+
+
 class ReportBuilder:
     """Turns an evaluation into a `Report`, rendering the guidance texts."""
 
@@ -72,6 +79,8 @@ class ReportBuilder:
                     version=self.rulebook.version,
                     hash=self.rulebook.content_hash,
                     release=self.rulebook.release,
+                    templates_hash=self.guidance.templates_hash,
+                    software_version=software_version(),
                 ),
                 rules_as_of=(evaluation.rules_as_of or evaluation.as_of).isoformat(),
                 phase=phase,

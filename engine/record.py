@@ -108,11 +108,15 @@ class Record(DataModel):
         Field(description="The record format's version; absent = any version this engine reads"),
     ] = None
 
-    @property
-    def where(self) -> dict[str, str]:
-        """Where parts the check warns about were written ("interventions[2]" -> "file.yaml:14"), when read
-        from a file; kept beside the fields (not one of them), as `validate_record` found them."""
-        return self.__dict__.get("_where") or {}
+    def written_at(self, part: str) -> str | None:
+        """The file and line `part` (e.g. "interventions[2]") was written on, when known."""
+        return (self.__dict__.get("_where") or {}).get(part)
+
+    def note_written_at(self, part: str, where: str) -> None:
+        """Remember the file and line `part` was written on (the record is read from a file).
+
+        Kept beside the fields of the frozen instance, not as one of them."""
+        self.__dict__.setdefault("_where", {})[part] = where
 
 
 def validate_record(data: Any, source: str = "<record>") -> Record:
@@ -127,13 +131,10 @@ def validate_record(data: Any, source: str = "<record>") -> Record:
             key, args = _message(error)
             problems.append(problem(key, source, line_of(data, error["loc"]), field=field_path(error["loc"]), **args))
         raise RecordError(problems) from None
-    where = {}
     for index, item in enumerate(record.interventions):
         line = line_of(data, ("interventions", index)) if item.status == "completed" and item.end is None else None
         if line is not None:
-            where[f"interventions[{index}]"] = f"{source}:{line}"
-    if where:
-        record.__dict__["_where"] = where  # beside the fields of a frozen instance
+            record.note_written_at(f"interventions[{index}]", f"{source}:{line}")
     return record
 
 
@@ -247,5 +248,5 @@ def record_warnings(record: Record) -> list[tuple[str, dict[str, Any]]]:
 
 def _located(record: Record, index: int) -> str:
     """The field of intervention `index`'s end, after the file and line it was written on when known."""
-    where = record.where.get(f"interventions[{index}]")
+    where = record.written_at(f"interventions[{index}]")
     return f"{where}: interventions[{index}].end" if where else f"interventions[{index}].end"

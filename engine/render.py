@@ -16,6 +16,7 @@ file and line. `limit_problems` finds what it can of this without rendering, for
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -504,6 +505,27 @@ class Guidance:
             tojson=lambda value: json.dumps(value, ensure_ascii=False),
         )
         self.env.filters = {name: _bounded_filter(name, function) for name, function in self.env.filters.items()}
+
+    @functools.cached_property
+    def templates_hash(self) -> str:
+        """A SHA-256 of the templates this search path renders with: each file's name and bytes, as found.
+
+        Every folder's files are taken in search order, and a name found in an earlier folder hides the
+        same name further on (as the loader finds it), so the hash is of the templates actually used:
+        a release's bundled copy hashes as the bundled folder does. Made as the rulebook's hash is
+        (`layers.content_hash`: names below the folder, not where it is installed, then the bytes). A
+        changed, added or removed template changes it; so does a reload that reads changed templates
+        (a new `Guidance`).
+        """
+        found: dict[str, Path] = {}
+        for folder in self.search_path:
+            for path in folder.rglob("*"):
+                if path.is_file():
+                    found.setdefault(path.relative_to(folder).as_posix(), path)
+        digest = hashlib.sha256()
+        for name, path in sorted(found.items()):
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()
 
     @staticmethod
     def _styler(colour: bool) -> Callable[[Any, str], str]:

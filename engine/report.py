@@ -15,7 +15,7 @@ from typing_extensions import TypedDict
 from .models import DataModel, Field
 from .severity import Severity
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 @dataclass(kw_only=True)
@@ -26,6 +26,16 @@ class RulebookRef(DataModel):
     version: str
     hash: Annotated[str, Field(description="SHA-256 of the rulebook's YAML files")]
     release: Annotated[str | None, Field(description="The approved release it was run from (its hash), if any")] = None
+    templates_hash: Annotated[
+        str | None,
+        Field(
+            description="SHA-256 of the guidance templates on the search path that wrote the texts, "
+            "every folder's files in search order (1.3)"
+        ),
+    ] = None
+    software_version: Annotated[
+        str | None, Field(description="The bip-engine version that made it (1.3)")
+    ] = None
 
 
 @dataclass(kw_only=True)

@@ -98,3 +98,40 @@ def test_agreement_counts_per_phase_flag_team_and_groups_the_disagreements(tmp_p
     assert f"{overall['agreed']} af {overall['assessed']} enige" in page
     for team in teams:
         assert f"Team {team}: Enighed i alt" in page
+
+
+def test_agreement_per_phase_rule_with_older_entries_under_an_unknown_rule(tmp_path):
+    """Each assessment counts under the phase rule its check logged; entries logged before the log kept
+    the rule (no `phase_rule`) are one group, shown as "(ukendt regel)"."""
+    from bip_engine.log.agreement import NO_RULE, agreement, render_agreement
+
+    store = Store.open(f"sqlite:///{tmp_path / 'log.sqlite'}")
+    checker = Checker(ROOT / "rules", engine="python")
+    expected: dict[str, Counter] = {}
+    try:
+        for index, data in enumerate(islice(generate_cohort(30, seed=11, as_of=AS_OF), 30)):
+            parsed = checker.parse_record(data)
+            report = checker.check(parsed, AS_OF, "da")
+            entry = decision_entry(report, parsed, Principal("anna", "caseworker"), "opfølgning", store)
+            if index % 6 == 0:  # as an entry of the previous log schema: no phase rule
+                entry = dataclasses.replace(entry, phase_rule=None)
+            append_decision(store, entry)
+            agrees = index % 3 != 0
+            append_assessment(store, entry.decision_id, Principal("anna", "caseworker"), agrees, None, None, {})
+            rule = entry.phase_rule or NO_RULE
+            expected.setdefault(rule, Counter())[agrees] += 1
+        found = agreement(store, AS_OF - dt.timedelta(days=1), dt.date.today() + dt.timedelta(days=1))
+    finally:
+        store.close()
+    assert len(expected) > 2 and NO_RULE in expected
+    assert {rule: (share.agreed, share.assessed) for rule, share in found.total.rules.items()} == {
+        rule: (counter[True], counter[True] + counter[False]) for rule, counter in expected.items()
+    }
+    assert found.as_dict()["phase_rules"][NO_RULE]["assessed"] == sum(expected[NO_RULE].values())
+    text = render_agreement(found, "text", "da")
+    section = text.split("Efter faseregel:")[1].split("\n\n")[0]
+    unknown = expected[NO_RULE]
+    assert f"(ukendt regel): {unknown[True]} af {sum(unknown.values())}" in section
+    for rule in expected.keys() - {NO_RULE}:
+        assert f"  {rule}: {expected[rule][True]} af " in section
+    assert "(unknown rule)" in render_agreement(found, "html", "en")

@@ -26,7 +26,10 @@ def cohort_file(tmp_path, n=120, seed=5):
 
 
 def rows_of(output):
-    return [json.loads(line) for line in output.splitlines() if line.strip()]
+    """The citizens' rows of JSON Lines output, without its trailer (the last line, `{"summary": ...}`)."""
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+    assert "summary" in lines[-1], lines[-1]
+    return lines[:-1]
 
 
 def test_jsonl_rows_in_triage_order(tmp_path):

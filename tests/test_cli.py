@@ -45,7 +45,7 @@ def test_check_json_has_the_documented_fields_and_is_byte_identical():
     second = run("check", EXAMPLE, "--as-of", "2026-11-22", "--format", "json", "--engine", "python").output
     assert first == second
     report = json.loads(first)
-    assert report["schema_version"] == "1.2"
+    assert report["schema_version"] == "1.3"
     assert report["phase"]["id"] == "standstill"
     assert report["phase"]["confidence"] == "high"
     assert report["phase"]["evidence"]
@@ -55,7 +55,8 @@ def test_check_json_has_the_documented_fields_and_is_byte_identical():
     assert {"caseworker_change", "staircase_language", "no_job_oriented_element"} <= flag_ids
     changed = next(flag for flag in report["flags"] if flag["id"] == "caseworker_change")
     assert changed["severity"] == "high" and changed["source"] == "bip_caseworker_change"
-    assert set(report["rulebook"]) == {"name", "version", "hash", "release"} and report["rulebook"]["release"] is None
+    assert set(report["rulebook"]) == {"name", "version", "hash", "release", "templates_hash", "software_version"}
+    assert report["rulebook"]["release"] is None
     assert report["rules_as_of"] == "2026-11-22"
 
 

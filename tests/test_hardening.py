@@ -412,7 +412,7 @@ def test_batch_csv_neutralises_formula_cells(tmp_path):
             assert cell[:1] not in FORMULA_STARTS, (name, cell)
         assert row["high"].isdigit()
     jsonl = run("batch", str(path), "--as-of", AS_OF, "--engine", "python", "--format", "jsonl", "--order", "input")
-    assert [json.loads(line)["citizen_id"] for line in jsonl.stdout.splitlines()] == ids  # only CSV is changed
+    assert [json.loads(line)["citizen_id"] for line in jsonl.stdout.splitlines()[:-1]] == ids  # only CSV is changed
 
 
 def test_safe_cell_keeps_numbers_and_empty_cells():
@@ -450,7 +450,8 @@ def test_duplicate_ids_are_rejected_after_the_first_in_every_reader(tmp_path):
     )
     assert result.exit_code == 3
     assert "6 read, 3 evaluated, 3 rejected" in result.stderr
-    assert sorted(json.loads(line)["citizen_id"] for line in result.stdout.splitlines()) == ["DUP-1", "DUP-2", "NEW-1"]
+    rows = [json.loads(line) for line in result.stdout.splitlines()[:-1]]  # the last line is the trailer
+    assert sorted(row["citizen_id"] for row in rows) == ["DUP-1", "DUP-2", "NEW-1"]
     assert f"R006 citizen id DUP-1 was already read at {folder / 'one.json'}" in result.stderr
     assert f"{jsonl}:3: NEW-1: R006 citizen id NEW-1 was already read at {jsonl}:2" in result.stderr
     assert f"{measurements}:2: DUP-2: R006" in result.stderr

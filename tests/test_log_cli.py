@@ -209,6 +209,10 @@ def test_export_for_an_access_request(db):
     assert [row["type"] for row in table] == ["decision"] * 2 + ["assessment"] + ["decision"] * 3
     assert table[1]["purpose"].startswith("'=")  # a spreadsheet shows it, never runs it
     assert "caseworker_change:high" in table[0]["flags"] and table[2]["agrees"] == "false"
+    first = exported["decisions"][0]  # where the decision came from, in the spreadsheet too
+    assert first["phase_rule"] and first["software_version"] and first["templates_hash"] and first["report_hash"]
+    provenance = ("phase_rule", "software_version", "templates_hash", "report_hash")
+    assert [table[0][column] for column in provenance] == [first[column] for column in provenance]
 
     nobody = bip("log", "export", "--citizen", "NOBODY", "--database", db, "--format", "jsonl", "--purpose", "tjek")
     assert nobody.exit_code == 0

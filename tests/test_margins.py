@@ -93,7 +93,7 @@ def test_margins_are_in_the_json_report_when_asked_for_and_in_explain(checker):
     assert json.loads(checker.render(plain, "json"))["phase_margins"] is None  # not asked for (1.2)
     report = checker.check_file(str(ROOT / "examples" / "stilstand.yaml"), AS_OF, "en", margins=True)
     data = json.loads(checker.render(report, "json"))
-    assert data["schema_version"] == "1.2"
+    assert data["schema_version"] == "1.3"
     assert {key: value for key, value in data.items() if key != "phase_margins"} == {
         key: value for key, value in json.loads(checker.render(plain, "json")).items() if key != "phase_margins"
     }

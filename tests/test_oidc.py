@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -172,7 +173,7 @@ def test_a_team_lead_gets_the_team_lead_role_and_the_team(setup: tuple[RunningPr
     with browser() as client:
         assert sign_in(server, client, "tina").status_code == 200
         home = client.get(f"{server.base_url}/")
-        assert "tl-1" in home.text and "(team_lead)" in home.text
+        assert "tl-1" in home.text and f"({shown('role_team_lead')})" in home.text
 
 
 def test_a_state_that_is_not_this_browsers_is_refused(setup: tuple[RunningProvider, RunningServer]) -> None:
@@ -277,8 +278,8 @@ def csrf_of(page: str) -> str:
 
 
 def offered(page: str) -> set[str]:
-    """The citizen ids the home page offers to open."""
-    return {citizen for citizen in CASELOAD if f'value="{citizen}"' in page}
+    """The citizen ids the home page's worklist offers to open (one row, with its link, each)."""
+    return {citizen for citizen in CASELOAD if f'<tr data-citizen="{citizen}">' in page}
 
 
 @pytest.mark.parametrize(("login", "team"), [("alice", ""), ("tina", "nord")])
@@ -293,10 +294,12 @@ def test_a_signed_in_user_sees_and_opens_only_their_caseload(
         sign_in(server, client, login)
         home = client.get(f"{server.base_url}/")
         assert offered(home.text) == mine
-        assert f'<p class="muted" id="caseload-count">{len(mine)} ' in home.text  # the size of their part only
+        assert re.search(rf'id="worklist-count" role="status">{len(mine)}\b', home.text)  # their part's size only
         for citizen in CASELOAD:
             fields = {"csrf": csrf_of(home.text), "source": "caseload", "citizen": citizen, "purpose": "møde"}
-            answer = client.post(f"{server.base_url}/open", data={**fields, "as_of": AS_OF.isoformat()})
+            answer = client.post(  # the worklist answers with the citizen's link, where the scope is checked
+                f"{server.base_url}/open", data={**fields, "as_of": AS_OF.isoformat()}, follow_redirects=True
+            )
             if citizen in mine:
                 assert answer.status_code == 200, answer.text
             else:

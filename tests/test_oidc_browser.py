@@ -88,11 +88,11 @@ def test_a_caseworker_signs_in_through_the_provider_and_sees_their_caseload(
     page.fill("input[name=password]", "any")
     page.click("button[type=submit]")
     page.wait_for_url(f"{bip_url}/", timeout=15000)
-    assert page.locator("input[name=purpose]").count() >= 1, (page.url, page.inner_text("main"))  # signed in
+    page.wait_for_selector("#worklist-table", timeout=60000)  # signed in: the worklist
     assert page.url.startswith(bip_url)
     user = USERS["alice"]["preferred_username"]
     assert user in page.inner_text("header")
-    offered = set(page.eval_on_selector_all("datalist#citizen-ids option", "items => items.map(item => item.value)"))
+    offered = set(page.eval_on_selector_all("#worklist-table tbody tr", "rows => rows.map(row => row.dataset.citizen)"))
     assert offered == expected_caseload(user, "") and offered != set(CASELOAD)
     page.screenshot(path=str(tmp_path / "signed-in.png"), full_page=True)
     if SHOTS.is_dir():

@@ -593,3 +593,161 @@ def test_the_check_opens_with_todays_meeting_phase_the_first_flags_and_what_chan
     points = re.findall(r"<li>([^<]+)</li>", today.split('id="today-points"')[1].split("</ol>")[0])
     assert points == [flag.title for flag in expected.flags[:3]]
     assert 'id="today-changed"' in today  # H-1 has an earlier measurement to compare with
+
+
+def test_the_next_meeting_is_the_earliest_booked_after_the_date_and_breaks_triage_ties():
+    """Booked meetings (after the worklist's date, not cancelled) are shown, not counted as held."""
+    from bip_engine import Checker
+    from bip_engine.service.page_records import CaseloadEntry
+    from bip_engine.service.page_worklist import build_worklist
+    from tests.conftest import AS_OF as DAY
+
+    def on(days: int) -> str:
+        return (DAY + dt.timedelta(days=days)).isoformat()
+
+    booked = {
+        "late": [{"date": on(-20), "kind": "samtale"}, {"date": on(30), "kind": "samtale"}],
+        "soon": [
+            {"date": on(21), "kind": "samtale"},
+            {"date": on(-3), "kind": "samtale"},
+            {"date": on(7), "kind": "x"},
+        ],
+        "cancelled": [{"date": on(2), "kind": "samtale", "status": "cancelled"}, {"date": on(40), "kind": "samtale"}],
+        "none": [{"date": on(-10), "kind": "samtale"}],
+    }
+    citizens = {
+        name: CaseloadEntry(name, record((3, 3, 3), id=name, meetings=meetings)) for name, meetings in booked.items()
+    }
+    checker = Checker(None, engine="python")
+    worklist = build_worklist(checker, citizens, DAY)
+    rows = {row.citizen_id: row for row in worklist.rows}
+    expected = {
+        name: min(
+            (dt.date.fromisoformat(m["date"]) for m in meetings if m["date"] > DAY.isoformat() and "status" not in m),
+            default=None,
+        )
+        for name, meetings in booked.items()
+    }
+    assert {name: row.next_meeting for name, row in rows.items()} == expected
+    assert rows["soon"].next_meeting == DAY + dt.timedelta(days=7)  # not the later one, not the past one
+    # the same record apart from meetings: same phase and flags, so the sooner meeting comes first
+    assert len({(row.phase, row.flags) for row in worklist.rows}) == 1
+    assert [row.citizen_id for row in worklist.rows] == ["soon", "late", "cancelled", "none"]
+    # a booked meeting is not a held one: the facts see only the past meetings
+    evaluation = checker.evaluate(checker.parse_record(citizens["late"].data, "late"), DAY)
+    assert evaluation.facts["days_since_held_meeting"] == 20
+
+
+def test_the_snapshot_from_the_child_costs_the_parent_one_object_per_citizen_not_every_record():
+    """The parent unpickles a changed caseload's snapshot while it serves requests (it holds the
+    interpreter's lock meanwhile): the records must come across packed, not as their nested lists and dicts."""
+    import gc
+    import pickle
+
+    from bip_engine.service.page_records import CaseloadEntry, CaseloadSnapshot
+
+    citizens = {
+        f"C-{n}": CaseloadEntry(f"caseload.jsonl:{n}", record(tuple(range(1, 6)) * 4, id=f"C-{n}")) for n in range(300)
+    }
+    nested = sum(1 for _ in gc.get_referents(*[entry.data for entry in citizens.values()]))
+    assert nested > 300  # each record holds lists of measurements: the cost the parent must not pay
+    sent = pickle.dumps(CaseloadSnapshot(citizens=citizens))
+    gc.collect()
+    before = len(gc.get_objects())
+    received = pickle.loads(sent)
+    made = len(gc.get_objects()) - before
+    assert made <= 3 * len(citizens) + 20  # the entries (and the dict holding them), not their contents
+    assert {key: entry.data for key, entry in received.citizens.items()} == {
+        key: entry.data for key, entry in citizens.items()
+    }
+    assert received.citizens["C-7"].source == "caseload.jsonl:7"
+
+
+def visible_text(html: str) -> str:
+    """The page's own text as a reader sees it: no tags, attributes, code (rule expressions), hidden fields
+    or what caseworkers wrote (a quoted reason)."""
+    html = re.sub(r"<(script|style|code|blockquote)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize("citizen", ["H-0", "H-1", "H-2", "H-3"])
+def test_the_margins_say_what_moves_the_phase_in_words_and_the_rules_are_shown_once(server, caseload, citizen):
+    from bip_engine import Checker
+
+    checker = Checker(None, engine="python")
+    data = json.loads((caseload / f"{citizen}.json").read_text(encoding="utf-8"))
+    expected = checker.check(data, dt.date.fromisoformat(AS_OF), "da", margins=True)
+    current = expected.phase.id if expected.phase else None
+    moving = [margin for margin in expected.phase_margins if margin.result_phase != current]
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    page, _ = open_check(client, citizen)
+    block = page.text.split('<ul class="margins"')[1].split("</ul>")[0] if moving else ""
+    lines = [line.strip() for line in re.findall(r"<li>([^<]+)</li>", block)]
+    assert len(lines) == len(moving)  # the margins that leave the phase as it is are left out
+    for line, margin in zip(lines, moving, strict=True):
+        assert "stadig" not in line and not re.search(r"\b(change|level)\b", line)
+        if len(margin.changes) == 1 and margin.changes[0].fact in ("change", "level") and margin.changes[0].distance:
+            rise = margin.changes[0].distance > 0
+            assert line.startswith("Hvis borgerens egne svar i gennemsnit " + ("stiger" if rise else "falder"))
+            assert line.endswith(f"bliver fasen {margin.result_label}.")
+    text = visible_text(page.text)
+    assert text.count("Regler og værdier bag konklusionen") == 1
+    assert not re.search(r"(?<![\w–-])-\d", text), "a hyphen-minus before a number"
+    iso = re.search(r"\b\d{4}-\d{2}-\d{2}\b", text)
+    assert not iso, f"an ISO date among the long dates: {text[iso.start() - 200 : iso.end() + 50]}"
+
+
+def test_the_typed_assessment_survives_an_expired_session_for_the_same_user_only(server):
+    """The session runs out while the caseworker types: the post asks for a new sign-in and keeps the
+    text (never in the address); after signing in the same form comes back filled in, nothing stored."""
+    import dataclasses
+
+    from bip_engine.log.assessments import assessments_for
+    from bip_engine.service import page_kept
+
+    client, csrf = signed_in(server)
+    with_purpose(client, csrf)
+    _, decision = open_check(client, "H-1")
+    store = Store.open(server.database)
+    try:
+        key = store.session_key()
+        before = len(assessments_for(store, "H-1"))
+    finally:
+        store.close()
+    live = sessions.decode(client.cookies[sessions.COOKIE_NAME], key)
+    expired = sessions.encode(dataclasses.replace(live, expires=int(time.time()) - 60), key)
+    reason = f"Borgeren fortalte længe om sin ryg og om praktikken ({time.time_ns()})"
+    form = {
+        "csrf": csrf,
+        "decision": decision,
+        "source": "caseload",
+        "citizen": "H-1",
+        "as_of": AS_OF,
+        "agree": "no",
+        "phase": "regress",
+        "reason": reason,
+    }
+    with httpx.Client(base_url=server.base_url, cookies={sessions.COOKIE_NAME: expired}) as other:
+        forged = other.post("/assess", data={**form, "csrf": "not-the-token"})
+        assert forged.status_code == 403 and page_kept.COOKIE not in forged.cookies  # CSRF still checked
+    with httpx.Client(base_url=server.base_url, cookies={sessions.COOKIE_NAME: expired}) as late:
+        answer = late.post("/assess", data=form)
+        assert answer.status_code == 401 and 'id="login-form"' in answer.text and "location" not in answer.headers
+        assert reason not in answer.text  # kept in the signed cookie, not on the page or in an address
+        kept = answer.cookies[page_kept.COOKIE]
+        assert page_kept.decode(kept, key, "someone-else") is None  # tied to the user
+        assert page_kept.decode(kept, key, live.user)["values"]["reason"] == reason
+        signed = late.post("/login", data={"csrf": csrf_of(answer.text), "token": server.tokens["caseworker"]})
+        assert signed.status_code == 303
+        back = signed.headers["location"]
+        assert back == f"/citizens/H-1?as_of={AS_OF}&decision={decision}#assessment" and reason not in back
+        shown = late.get(back.split("#")[0])
+        assert shown.status_code == 200 and 'id="assessment-restored"' in shown.text
+        assert f">{reason}</textarea>" in shown.text and 'value="no" checked' in shown.text
+        assert page_kept.COOKIE in shown.headers["set-cookie"] and "Max-Age=0" in shown.headers["set-cookie"]
+    store = Store.open(server.database)
+    try:
+        assert len(assessments_for(store, "H-1")) == before  # nothing stored until the form is sent again
+    finally:
+        store.close()

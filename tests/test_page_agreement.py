@@ -51,7 +51,8 @@ def client_for(server, role: str) -> httpx.Client:
 def test_a_team_lead_sees_the_share_agreed_and_the_reasons(server):
     store = Store.open(server.database)
     try:
-        expected = agreement(store, dt.date.today() - dt.timedelta(days=30), dt.date.today()).total.overall
+        total = agreement(store, dt.date.today() - dt.timedelta(days=30), dt.date.today()).total
+        expected = total.overall
     finally:
         store.close()
     assert expected.assessed == 5 and expected.agreed == 3
@@ -62,6 +63,10 @@ def test_a_team_lead_sees_the_share_agreed_and_the_reasons(server):
         assert f"enige i {expected.agreed} af {expected.assessed} vurderede tjek" in page.text
         assert "2 × Borgeren har fået nyt job på prøve" in page.text
         assert "→ Fremgang: 2" in page.text  # the chosen phase by its label
+        rules = page.text[page.text.index('id="agreement-phase_rules"') :].split("</table>")[0]
+        assert total.rules and sum(share.assessed for share in total.rules.values()) == expected.assessed
+        for rule, share in total.rules.items():  # per phase rule too, each with its counts (issue 18)
+            assert f'<th scope="row">{rule}</th><td>{share.agreed}</td><td>{share.assessed}</td>' in rules
         english = client.get("/agreement?lang=en&since=2020-01-01")
         assert f"agreed with {expected.agreed} of {expected.assessed} assessed checks" in english.text
         empty = client.get("/agreement?since=2020-01-01&until=2020-12-31")

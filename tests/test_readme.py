@@ -124,6 +124,13 @@ def test_every_environment_variable_the_code_reads_is_in_the_operations_guide():
     """The configuration table names every `BIP_...` variable in the code, and no other."""
     sources = [ROOT / "cli.py", *(ROOT / "engine").rglob("*.py")]
     used = {name for path in sources for name in re.findall(r"\bBIP_[A-Z_]+\b", path.read_text(encoding="utf-8"))}
+    serve = cli.main.commands["serve"]  # every serve option is read from BIP_<NAME> too (click's auto_envvar_prefix)
+    assert serve.context_settings.get("auto_envvar_prefix") == "BIP"
+    used |= {
+        f"BIP_{param.name.upper()}"
+        for param in serve.params
+        if isinstance(param, click.Option) and param.name and not param.envvar  # an explicit envvar replaces it
+    }
     guide = page("operations.md")
     documented = set(re.findall(r"\bBIP_[A-Z_]+\b", guide))
     assert {"BIP_CACHE_DIR", "BIP_INCIDENT_DIR"} <= used

@@ -234,7 +234,10 @@ def test_check_and_batch_run_from_the_store(dated, texts, tmp_path):
             "2027-01-01",
         ],
     ).stdout
-    assert json.loads(row)["phase"] == "standstill"
+    first, trailer = (json.loads(line) for line in row.splitlines())
+    assert first["phase"] == "standstill"
+    assert trailer["summary"]["rulebook"]["release"] == release.hash  # the output names the release
+    assert (trailer["summary"]["as_of"], trailer["summary"]["rules_as_of"]) == ("2026-11-22", "2027-01-01")
     missing = runner.invoke(cli.main, ["check", str(record), "--release", "abc", "--store", str(store)])
     assert missing.exit_code == 2 and "L001" in missing.output
     both = runner.invoke(cli.main, ["check", str(record), "--release", "latest", "--rules", str(dated)])

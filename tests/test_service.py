@@ -179,7 +179,12 @@ def test_batch_streams_rows_as_the_cli_and_accounts_for_every_line(service, tmp_
     rows = [item for item in out if "citizen_id" in item]
     rejected = [item["rejected"] for item in out if "rejected" in item]
     summary = out[-1]["summary"]
-    assert "\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n" == cli.stdout
+    *cli_rows, cli_trailer = cli.stdout.splitlines()
+    assert [json.dumps(row, ensure_ascii=False) for row in rows] == cli_rows
+    provenance = ("rulebook", "as_of", "rules_as_of", "software")  # the CLI and the API name the same sources
+    assert {key: summary[key] for key in provenance} == {
+        key: json.loads(cli_trailer)["summary"][key] for key in provenance
+    }
     assert [item["source"] for item in rejected] == ["line 2", "line 4"]
     assert rejected[1]["citizen_id"] == "B-BAD" and any(p["code"] == "R002" for p in rejected[1]["problems"])
     assert summary["read"] == 5 == summary["evaluated"] + summary["rejected"]

@@ -152,6 +152,7 @@ def test_a_batch_body_without_newlines_costs_linear_time(bip_server):
     started = time.monotonic()
     answer = httpx.post(
         server.base_url + "/v1/batch",
+        params={"purpose": "ugentlig triage"},
         content=body(),
         headers=server.headers("team_lead", **{"Content-Type": "application/x-ndjson"}),
         timeout=120,
@@ -200,6 +201,7 @@ def test_sigterm_lets_a_long_batch_finish_within_the_graceful_timeout(bip_server
 
     answer = httpx.post(
         server.base_url + "/v1/batch",
+        params={"purpose": "ugentlig triage"},
         content=slow_body(),
         headers=server.headers("team_lead", **{"Content-Type": "application/x-ndjson"}),
         timeout=60,

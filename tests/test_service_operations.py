@@ -95,3 +95,28 @@ def test_today_is_the_date_in_copenhagen_unless_configured(monkeypatch):
     monkeypatch.setenv("BIP_TIMEZONE", "Pacific/Kiritimati")  # UTC+14: a day ahead of UTC most of the day
     before = dt.datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
     assert today() in (before, before + dt.timedelta(days=1))
+
+
+def test_the_worklist_is_built_for_the_configured_zones_date_not_the_process_date(monkeypatch):
+    """The caseload index's "today" (the worklist's date, also before the page hands it one) is the
+    configured zone's date: with the process 14 hours ahead of UTC and the zone 12 hours behind, the
+    two dates are never the same day."""
+    import time
+
+    from bip_engine.service.page_records import CaseloadIndex
+
+    monkeypatch.setenv("TZ", "Etc/GMT-14")
+    time.tzset()
+    try:
+        monkeypatch.setenv("BIP_TIMEZONE", "Etc/GMT+12")
+        index = CaseloadIndex(None)
+        zone_day = dt.datetime.now(ZoneInfo("Etc/GMT+12")).date()
+        assert dt.date.today() != zone_day
+        first = index._today()
+        index.use_checker(lambda: None)  # without a date of its own: still the zone's
+        second = index._today()
+        after = dt.datetime.now(ZoneInfo("Etc/GMT+12")).date()  # the same day, unless midnight passed meanwhile
+        assert {first, second} <= {zone_day, after}
+    finally:
+        monkeypatch.undo()
+        time.tzset()

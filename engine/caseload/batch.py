@@ -11,12 +11,17 @@ Triage order (most urgent first):
 1. phase: derailment, regress, no phase (no measurement), standstill, progress;
 2. more high-severity flags first, then more medium, then more low;
 3. citizen id, as a tie-breaker, so the order is fully determined.
+
+Every batch output names what it was computed with (`provenance`): the rulebook (name, version,
+hash, release), the check date, the date that selected the rules and the software version. The CLI
+and `/v1/batch` build it with the same function; `trailer` is the last line of a JSON Lines batch.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -26,7 +31,7 @@ from typing import IO, Any
 from ..check import Checker
 from ..errors import BipError, Problem
 from ..messages import text
-from ..rulebook import CompiledRule
+from ..rulebook import CompiledRule, Rulebook
 from ..severity import SEVERITY_ORDER
 from .extsort import external_sort
 from .readers import RawLine, RawRecord, ReadProblem
@@ -124,6 +129,36 @@ class Summary:
             "phases": {phase: self.phases[phase] for phase in order if self.phases[phase]},
             "flags": dict(sorted(self.flags.items(), key=lambda item: (-item[1], item[0]))),
         }
+
+
+def software_version() -> str:
+    """The installed version of bip-engine ("unknown" when it runs from a source tree not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bip-engine")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def provenance(book: Rulebook, as_of: dt.date, rules_as_of: dt.date | None = None) -> dict[str, Any]:
+    """What a batch was computed with: rulebook, release, check date, rules date and software version.
+
+    `release` is the release hash when the rules were loaded from a release store (`--release`),
+    else None; `rules_as_of` is the date that selected the rules in force (the check date unless
+    given). The CLI's outputs and the trailer of `/v1/batch` are built from this one dict.
+    """
+    return {
+        "rulebook": {"name": book.name, "version": book.version, "hash": book.content_hash, "release": book.release},
+        "as_of": as_of.isoformat(),
+        "rules_as_of": (rules_as_of or as_of).isoformat(),
+        "software": {"name": "bip-engine", "version": software_version()},
+    }
+
+
+def trailer(summary: Summary, source: dict[str, Any], complete: bool = True) -> dict[str, Any]:
+    """The last line of a JSON Lines batch: the counts, whether every line was read, and the provenance."""
+    return {"summary": {**summary.as_dict(), "complete": complete, **source}}
 
 
 @dataclass(frozen=True)
@@ -235,19 +270,25 @@ def run_batch(
     order: str = "triage",
     on_rejection: Callable[[Rejection], None] | None = None,
     on_progress: Callable[[Summary], None] | None = None,
+    checker: Checker | None = None,
 ) -> Summary:
     """Check every record and write the rows to `out` in `fmt`; return the summary.
 
     `on_rejection(rejection)` is called for each rejected record as it happens, and
-    `on_progress(summary)` after each record; both may be None.
+    `on_progress(summary)` after each record; both may be None. `checker` is the one already
+    loaded for `settings` (else one is loaded). Every format names the `provenance`: JSON Lines
+    ends with the `trailer` line, JSON has it in its summary, CSV in columns of every row, the
+    text table under its summary.
     """
     from . import output as batch_output
 
+    checker = checker or Checker(settings.rules, engine=settings.engine)
+    source = provenance(checker.rulebook, settings.as_of, settings.rules_as_of)
     summary = Summary()
     seen = SeenIds()
 
     def rows() -> Iterator[dict]:
-        for result in evaluate_stream(items, settings, workers):
+        for result in evaluate_stream(items, settings, workers, checker):
             result = _unique(result, seen, settings.lang)
             summary.add(result)
             if on_progress:
@@ -262,12 +303,13 @@ def run_batch(
     try:
         if fmt == "jsonl":
             batch_output.write_jsonl(ordered, out)
+            out.write(json.dumps(trailer(summary, source), ensure_ascii=False) + "\n")
         elif fmt == "csv":
-            batch_output.write_csv(ordered, out)
+            batch_output.write_csv(ordered, out, source)
         elif fmt == "json":
-            batch_output.write_json(ordered, out, summary.as_dict)
+            batch_output.write_json(ordered, out, lambda: {**summary.as_dict(), **source})
         else:
-            batch_output.write_text(ordered, out, summary.as_dict, lang)
+            batch_output.write_text(ordered, out, summary.as_dict, lang, source)
     finally:
         seen.close()
     return summary

@@ -1,7 +1,10 @@
 """Writing batch results: a triage table for people, CSV, JSON and JSON Lines for machines.
 
-Writers take rows (dicts) as a stream and write as they go. Only `text` and `json` add the
-summary; `csv` and `jsonl` stay one row per citizen so they can be piped into other tools.
+Writers take rows (dicts) as a stream and write as they go. Each output names its provenance
+(rulebook, release, dates, software version; see `batch.provenance`): `text` and `json` with the
+summary, `csv` in columns at the end of every row (so the file stays a plain table a spreadsheet
+or a database loads, and a row keeps its source when the rows are filtered or merged), `jsonl` in
+its last line (`batch.trailer`, written by `run_batch`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,21 @@ from ..messages import text, texts
 FLAG_COLUMN = 50
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ("citizen_id", "phase", "confidence", "high", "medium", "low", "flags")
+PROVENANCE_COLUMNS = ("rulebook", "rulebook_version", "rulebook_hash", "release", "as_of", "rules_as_of", "bip_version")
+
+
+def provenance_cells(source: dict[str, Any]) -> list[Any]:
+    """The provenance (from `batch.provenance`) as the values of `PROVENANCE_COLUMNS`."""
+    book = source["rulebook"]
+    return [
+        book["name"],
+        book["version"],
+        book["hash"],
+        book["release"],
+        source["as_of"],
+        source["rules_as_of"],
+        source["software"]["version"],
+    ]
 
 
 def write_jsonl(rows: Iterable[dict], out: IO[str]) -> None:
@@ -25,13 +43,16 @@ def write_jsonl(rows: Iterable[dict], out: IO[str]) -> None:
         out.write(json.dumps({name: row[name] for name in COLUMNS}, ensure_ascii=False) + "\n")
 
 
-def write_csv(rows: Iterable[dict], out: IO[str]) -> None:
-    """CSV with a header; flag ids separated by spaces; text cells made safe for spreadsheets."""
+def write_csv(rows: Iterable[dict], out: IO[str], source: dict[str, Any]) -> None:
+    """CSV with a header; flag ids separated by spaces; text cells made safe for spreadsheets.
+
+    The provenance (`source`) fills the `PROVENANCE_COLUMNS` after the row's own columns."""
     writer = csv.writer(out, lineterminator="\n")
     quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)  # a bare \r is quoted only by this
-    writer.writerow(COLUMNS)
+    writer.writerow(COLUMNS + PROVENANCE_COLUMNS)
+    tail = [safe_cell(value) for value in provenance_cells(source)]
     for row in rows:
-        cells = [safe_cell(" ".join(row[name]) if name == "flags" else row[name]) for name in COLUMNS]
+        cells = [safe_cell(" ".join(row[name]) if name == "flags" else row[name]) for name in COLUMNS] + tail
         (quoted if any(isinstance(cell, str) and "\r" in cell for cell in cells) else writer).writerow(cells)
 
 
@@ -60,8 +81,10 @@ def write_json(rows: Iterable[dict], out: IO[str], summary: Callable[[], dict[st
     out.write("\n}\n")
 
 
-def write_text(rows: Iterable[dict], out: IO[str], summary: Callable[[], dict[str, Any]], lang: str = "da") -> None:
-    """A readable triage table (80 columns) followed by the summary."""
+def write_text(
+    rows: Iterable[dict], out: IO[str], summary: Callable[[], dict[str, Any]], lang: str, source: dict[str, Any]
+) -> None:
+    """A readable triage table (80 columns) followed by the summary and the provenance (`source`)."""
     words = texts("batch.word", lang)
     line = "{:<16} {:<12} {:<9} {:>2} {:>2} {:>2}  {}"
     out.write(
@@ -94,3 +117,9 @@ def write_text(rows: Iterable[dict], out: IO[str], summary: Callable[[], dict[st
         out.write(f"{words['flag_counts']}:\n")
         for flag, number in totals["flags"].items():
             out.write(f"  {flag:<26} {number:>7}\n")
+    book = source["rulebook"]
+    out.write(f"{words['rulebook']}: {book['name']} {book['version']}\n{words['hash']}: {book['hash']}\n")
+    if book["release"]:
+        out.write(f"{words['release']}: {book['release']}\n")
+    out.write(f"{words['as_of']}: {source['as_of']}; {words['rules_as_of']}: {source['rules_as_of']}\n")
+    out.write(f"bip-engine {source['software']['version']}\n")

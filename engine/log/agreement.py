@@ -5,7 +5,8 @@ may name the phase they would have chosen, a reason, and per flag whether they a
 it not relevant. `agreement` counts the assessments of the checks logged in a period (and, with a team map,
 per team):
 
-- the share agreed, in all and per decided phase (the log keeps the phase, not the phase rule);
+- the share agreed, in all, per decided phase and per phase rule that decided it (entries logged
+  before the log kept the rule are counted under `NO_RULE`, shown as "(ukendt regel)");
 - per flag the decision raised: the share agreed (a note "not relevant" is a disagreement with
   that flag, "acted" an agreement; without a note the assessment's overall answer counts);
 - the disagreements: the decided phase and the phase chosen instead, counted, and the reasons
@@ -33,6 +34,8 @@ from .store import Store
 FORMATS = ("text", "markdown", "json", "html")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NO_PHASE = "none"
+NO_RULE = "(unknown)"
+"""The phase rule of a decision logged before the log kept it (or one that decided no phase)."""
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Agreement:
 
     overall: Share = field(default_factory=Share)
     phases: dict[str, Share] = field(default_factory=dict)
+    rules: dict[str, Share] = field(default_factory=dict)  # phase rule id (or NO_RULE) -> share
     flags: dict[str, Share] = field(default_factory=dict)
     moves: Counter = field(default_factory=Counter)  # (decided phase, chosen phase) -> disagreements
     reasons: Counter = field(default_factory=Counter)  # normalised reason -> disagreements
@@ -73,10 +77,12 @@ class Agreement:
         chosen: str | None,
         reason: str | None,
         notes: Mapping,
+        rule: str | None = None,
     ) -> None:
-        """Count one assessment of a decision that set `decided` and raised `flags`."""
+        """Count one assessment of a decision that set `decided` by the phase rule `rule` and raised `flags`."""
         self.overall.add(agrees)
         self.phases.setdefault(decided or NO_PHASE, Share()).add(agrees)
+        self.rules.setdefault(rule or NO_RULE, Share()).add(agrees)
         for flag in flags:
             status = (notes.get(flag) or {}).get("status")
             self.flags.setdefault(flag, Share()).add(agrees if status is None else status == "acted")
@@ -92,6 +98,7 @@ class Agreement:
         return {
             "overall": self.overall.as_dict(),
             "phases": {phase: share.as_dict() for phase, share in sorted(self.phases.items())},
+            "phase_rules": {rule: share.as_dict() for rule, share in sorted(self.rules.items())},
             "flags": {flag: share.as_dict() for flag, share in sorted(self.flags.items())},
             "disagreements": {
                 "phases": [
@@ -144,6 +151,7 @@ def agreement(
             assessments.c.reason,
             assessments.c.flag_notes,
             decisions.c.phase.label("decided"),
+            decisions.c.phase_rule,
             decisions.c.flags,
         )
         .join(decisions, decisions.c.decision_id == assessments.c.decision_id)
@@ -158,7 +166,8 @@ def agreement(
             if team is not None and group != team:
                 continue
             flags = [item["id"] for item in json.loads(row.flags)]
-            args = (row.decided, flags, bool(row.agrees), row.chosen, row.reason, json.loads(row.flag_notes))
+            notes = json.loads(row.flag_notes)
+            args = (row.decided, flags, bool(row.agrees), row.chosen, row.reason, notes, row.phase_rule)
             total.add(*args)
             if group is not None:
                 by_team.setdefault(group, Agreement()).add(*args)
@@ -178,6 +187,9 @@ def render_agreement(
     def label(phase: str) -> str:
         return names.get(phase, phase)
 
+    def rule_name(rule: str) -> str:
+        return words["unknown_rule"] if rule == NO_RULE else rule
+
     def share(item: Share) -> str:
         return words["share"].format(agreed=item.agreed, assessed=item.assessed, percent=_percent(item, lang))
 
@@ -187,7 +199,14 @@ def render_agreement(
             loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined
         )
         page = env.get_template("agreement.html.j2").render(
-            r=report, w=words, lang=lang, groups=groups, label=label, share=share, percent=lambda i: _percent(i, lang)
+            r=report,
+            w=words,
+            lang=lang,
+            groups=groups,
+            label=label,
+            rule_name=rule_name,
+            share=share,
+            percent=lambda i: _percent(i, lang),
         )
         return page.rstrip("\n") + "\n"
     heading = (lambda title: [f"## {title}", ""]) if fmt == "markdown" else (lambda title: [title, "-" * len(title)])
@@ -198,10 +217,11 @@ def render_agreement(
         prefix = f"{words['team']} {team}: " if team else ""
         out += heading(prefix + words["overall"])
         out += [share(group.overall), ""]
-        for kind, shares in (("phases", group.phases), ("flags", group.flags)):
+        for kind, shares in (("phases", group.phases), ("rules", group.rules), ("flags", group.flags)):
             out += [words[kind] + ":"]
+            name_of = {"phases": label, "rules": rule_name}.get(kind, str)
             for name, item in sorted(shares.items()):
-                out.append(bullet + f"{label(name) if kind == 'phases' else name}: " + share(item))
+                out.append(bullet + f"{name_of(name)}: " + share(item))
             out.append("")
         data = group.as_dict()["disagreements"]
         out += [words["moves"] + ":"]

@@ -2,7 +2,9 @@
 
 An entry holds what the decision needs and nothing more: who asked, when and why, the citizen's
 pseudonym, the rules used, the result (phase, confidence, flag ids with severities, the facts) and
-a SHA-256 of the record. Never the notes or other free text of the record. The table is
+a SHA-256 of the record. Where the result came from: the software version, the templates hash
+and the phase rule that decided; and a SHA-256 of the report as `report_json` writes it, with its
+language and whether it held the phase margins, so `replay` can tell whether its wording changed. Never the notes or other free text of the record. The table is
 append-only: the database refuses an UPDATE, and a DELETE outside `retention.purge`.
 """
 
@@ -62,11 +64,24 @@ class DecisionEntry:
     facts: dict
     record_hash: str
     key_id: str | None = None
+    software_version: str | None = None
+    templates_hash: str | None = None
+    phase_rule: str | None = None
+    report_hash: str | None = None
+    language: str | None = None
+    margins: bool | None = None
 
 
 def new_decision_id() -> str:
     """A fresh decision id (uuid4, hex)."""
     return uuid.uuid4().hex
+
+
+def report_hash(report: Report) -> str:
+    """SHA-256 of the report as `report_json` writes it (UTF-8)."""
+    from ..check import report_json
+
+    return hashlib.sha256(report_json(report).encode("utf-8")).hexdigest()
 
 
 def record_hash(record: Record) -> str:
@@ -110,6 +125,12 @@ def decision_entry(
         facts=dict(report.facts),
         record_hash=record_hash(record),
         key_id=current_key_id(store),
+        software_version=report.rulebook.software_version,
+        templates_hash=report.rulebook.templates_hash,
+        phase_rule=phase.rule if phase else None,
+        report_hash=report_hash(report),
+        language=report.language,
+        margins=report.phase_margins is not None,
     )
 
 
@@ -199,6 +220,12 @@ def decision_values(entry: DecisionEntry) -> dict[str, Any]:
         "facts": dumps(entry.facts),
         "record_hash": entry.record_hash,
         "key_id": entry.key_id,
+        "software_version": entry.software_version,
+        "templates_hash": entry.templates_hash,
+        "phase_rule": entry.phase_rule,
+        "report_hash": entry.report_hash,
+        "language": entry.language,
+        "margins": entry.margins,
     }
     check_values(decisions, values, MAX_TEXT)
     return values
@@ -227,6 +254,12 @@ def _as_dict(row: Any) -> dict:
         "facts": json.loads(row.facts),
         "record_hash": row.record_hash,
         "key_id": row.key_id,
+        "software_version": row.software_version,
+        "templates_hash": row.templates_hash,
+        "phase_rule": row.phase_rule,
+        "report_hash": row.report_hash,
+        "language": row.language,
+        "margins": None if row.margins is None else bool(row.margins),
     }
 
 
@@ -261,10 +294,13 @@ def latest_decision(store: Store, citizen_id: str, kind: str = "check") -> dict 
     return _as_dict(row) if row else None
 
 
-def count_decisions(store: Store) -> int:
-    """How many decisions the log holds."""
+def count_decisions(store: Store, kind: str | None = None) -> int:
+    """How many decisions the log holds (of `kind` only, e.g. "check" or "what-if", when given)."""
+    query = sa.select(sa.func.count()).select_from(decisions)
+    if kind is not None:
+        query = query.where(decisions.c.kind == kind)
     with store.read() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(decisions)).scalar_one()
+        return conn.execute(query).scalar_one()
 
 
 def decision_of(store: Store, decision_id: str, principal: Principal, citizen_id: str | None = None) -> dict | None:
@@ -296,8 +332,9 @@ def look_entry(
     **result: Any,
 ) -> dict[str, Any]:
     """The row of a look at a citizen's data that is not a check of its own: a batch line, a page view,
-    a what-if or a log read. `basis` is the logged decision it builds on (its rules are copied);
-    `result` may give phase, confidence, flags, facts and record_hash."""
+    a what-if or a log read. `basis` is the logged decision it builds on (its rules, software version,
+    templates hash and phase rule are copied); `result` may give phase, phase_rule, confidence, flags,
+    facts, record_hash and software_version."""
     basis = basis or {}
     entry = DecisionEntry(
         decision_id=new_decision_id(),
@@ -320,6 +357,9 @@ def look_entry(
         facts=dict(result.get("facts") or ({"based_on": basis["decision_id"]} if basis else {})),
         record_hash=str(result.get("record_hash") or ""),
         key_id=current_key_id(store),
+        software_version=result.get("software_version") or basis.get("software_version"),
+        templates_hash=basis.get("templates_hash"),
+        phase_rule=result.get("phase_rule") or basis.get("phase_rule"),
     )
     return decision_values(entry)
 

@@ -11,6 +11,15 @@ and then:
    runs the whole check again from the record: a newer engine that derives a fact differently
    shows up here, fact by fact ("change was derived as -0.5 then, -0.45 now").
 
+3. with the record, renders the report again (in the logged language, with the phase margins when
+   the logged one had them) and compares its SHA-256 with the logged `report_hash`: the same phase
+   and flags in other words show up here. The comparison leaves the report's provenance (rulebook
+   reference, templates hash, software version, executor) as logged, so a report that reads the
+   same is not called different because it was made by another release or version; when the words
+   differ, the causes replay can see are named: the templates hash differs (other guidance
+   templates), the software version differs. Without the record the wording cannot be compared,
+   but a templates hash or software version other than the logged one is still named.
+
 It answers "which rules applied on that day, and why did they give this?".
 """
 
@@ -21,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..assemble import software_version
 from ..check import Checker
 from ..errors import RecordError, problem
 from ..executors import Outcome, durable_available
@@ -32,8 +42,9 @@ from ..releases import (
     find_by_rulebook_hash,
     open_release,
 )
+from ..report import Report
 from ..severity import SEVERITY_ORDER
-from .decisions import find_decision, record_hash
+from .decisions import find_decision, record_hash, report_hash
 from .store import Store
 
 
@@ -93,14 +104,29 @@ class Replay:
     from_record: Result | None = None
     fact_differences: list[tuple[str, Any, Any]] = field(default_factory=list)
     rules_from_facts: dict[str, list[str]] = field(default_factory=dict)
+    templates_hash: str | None = None  # of the release's templates in the logged language (None: unknown)
+    software_version: str | None = None  # of the software replaying
+    wording_same: bool | None = None  # the report rendered again reads as logged (None: not compared)
+
+    @property
+    def causes(self) -> list[str]:
+        """What replay can see differs from the logged check's provenance: `templates`, `software`."""
+        found = []
+        logged_templates, logged_software = self.decision.get("templates_hash"), self.decision.get("software_version")
+        if logged_templates and self.templates_hash and logged_templates != self.templates_hash:
+            found.append("templates")
+        if logged_software and self.software_version and logged_software != self.software_version:
+            found.append("software")
+        return found
 
     @property
     def identical(self) -> bool:
-        """Whether every run gave the logged result and every fact was derived the same."""
+        """Whether every run gave the logged result, every fact was derived the same and the report reads the same."""
         return not (
             self.logged.differences(self.from_facts)
             or self.fact_differences
             or (self.from_record is not None and self.logged.differences(self.from_record))
+            or self.wording_same is False
         )
 
 
@@ -127,6 +153,9 @@ def replay(
     result = Replay(
         entry, release, rules_day, checker.engine, note, Result.of_logged(entry), Result.of_outcome(outcome, facts)
     )
+    if entry.get("language"):
+        result.templates_hash = checker.guidance(entry["language"]).templates_hash
+    result.software_version = software_version()
     result.rules_from_facts = {
         "phase": [outcome.phase_rule.id] if outcome.phase_rule else [],
         "flag": [rule.id for rule in outcome.flag_rules],
@@ -144,7 +173,26 @@ def replay(
             then, now = facts.get(name_), _plain(evaluation.facts.get(name_))
             if then != now:
                 result.fact_differences.append((name_, then, now))
+        if entry.get("report_hash") and entry.get("language"):
+            report = checker.report(evaluation, entry["language"], margins=bool(entry.get("margins")))
+            result.wording_same = report_hash(_as_logged(report, entry)) == entry["report_hash"]
     return result
+
+
+def _as_logged(report: Report, entry: dict) -> Report:
+    """The report with the provenance the log recorded (rulebook reference, templates hash, software
+    version, executor), so that only what it says is compared."""
+    rulebook = report.rulebook.model_copy(
+        update={
+            "name": entry["rulebook_name"],
+            "version": entry["rulebook_version"],
+            "hash": entry["rulebook_hash"],
+            "release": entry.get("release"),
+            "templates_hash": entry.get("templates_hash"),
+            "software_version": entry.get("software_version"),
+        }
+    )
+    return report.model_copy(update={"rulebook": rulebook, "engine": entry["engine"]})
 
 
 def _plain(value: Any) -> Any:
@@ -167,6 +215,13 @@ def _release_of(entry: dict, store_path: Path) -> Release:
             )
         )
     return found
+
+
+def _cause(cause: str, entry: dict, result: Replay, words: dict) -> str:
+    """One line naming a difference from the logged provenance."""
+    if cause == "templates":
+        return words["cause_templates"].format(then=entry["templates_hash"][:12], now=str(result.templates_hash)[:12])
+    return words["cause_software"].format(then=entry["software_version"], now=result.software_version)
 
 
 def render_replay(result: Replay, lang: str = "da") -> str:
@@ -214,5 +269,21 @@ def render_replay(result: Replay, lang: str = "da") -> str:
                 words["fact"].format(name=name, then=show(then), now=show(now))
                 for name, then, now in result.fact_differences
             ]
+    if result.wording_same is not None:
+        if result.wording_same:
+            verdict = words["wording_same"]
+        elif result.from_record is not None and not result.logged.differences(result.from_record):
+            verdict = words["wording_only"]
+        else:
+            verdict = words["wording_differs"]
+        lines.append(f"{words['report']}: {verdict}")
+    causes = result.causes
+    if result.wording_same is True and causes:
+        lines.append(words["provenance_differs"])
+    elif result.wording_same is None and causes:
+        lines.append(words["provenance_unknown"])
+    lines += [_cause(cause, entry, result, words) for cause in causes]
+    if result.wording_same is False and not causes:
+        lines.append(words["no_cause"])
     lines += ["", words["identical"] if result.identical else words["different"]]
     return "\n".join(lines) + "\n"

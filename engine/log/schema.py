@@ -83,6 +83,12 @@ decisions = sa.Table(
     sa.Column("key_id", sa.String(16), **since(5)),
     sa.Column("prev_hash", sa.String(64), **since(5)),
     sa.Column("entry_hash", sa.String(64), **since(5)),
+    sa.Column("software_version", sa.String(100), **since(6)),
+    sa.Column("templates_hash", sa.String(64), **since(6)),
+    sa.Column("phase_rule", sa.String(200), **since(6)),
+    sa.Column("report_hash", sa.String(64), **since(6)),
+    sa.Column("language", sa.String(8), **since(6)),
+    sa.Column("margins", sa.Boolean, **since(6)),
 )
 purge_window = sa.Table("purge_window", metadata, sa.Column("cutoff", Timestamp, nullable=False))
 assessments = sa.Table(
@@ -339,12 +345,21 @@ def _m5_chain_and_sessions(conn: Connection) -> None:
         _no_update_trigger(conn, table, present=True)
 
 
+def _m6_provenance(conn: Connection) -> None:
+    add_columns(conn, decisions, 6)  # empty in older entries, whose hashes leave them out (`hashing`)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "meta and API tokens", _m1_meta_and_tokens),
     Migration(2, "the decision log, append-only", _m2_decisions),
     Migration(3, "the caseworkers' assessments of decisions, append-only", _m3_assessments),
     Migration(4, "decisions record the rules' date and release (dated rules)", _m4_dated_rules),
     Migration(5, "hash chain, key ids, purge entries and server-side sessions", _m5_chain_and_sessions),
+    Migration(
+        6,
+        "decisions record the software version, templates hash, phase rule and the report (hash, language, margins)",
+        _m6_provenance,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

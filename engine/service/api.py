@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from .. import messages
-from ..caseload.batch import BatchSettings, Rejection, Summary, evaluate_stream
+from ..caseload.batch import BatchSettings, Rejection, Summary, evaluate_stream, provenance, trailer
 from ..caseload.output import write_jsonl
 from ..caseload.readers import RawLine, not_utf8_line
 from ..check import Checker, report_json
@@ -49,6 +49,7 @@ from ..record import IsoDate, Record
 from ..report import Report
 from ..schemas import input_schema, output_schema
 from ..yamlio import parse_json, parse_yaml
+from . import openapi_parts
 from .access import require
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .problems import ProblemDetails, ProblemError, language, openapi_responses
@@ -62,7 +63,9 @@ RECORD_BODY = {"required": True, "content": {"application/json": {"schema": {"$r
 BATCH_BODY = {
     "required": True,
     "content": {
-        "application/x-ndjson": {"schema": {"type": "string", "description": "One citizen record (JSON object) a line"}}
+        "application/x-ndjson": {
+            "schema": {"$ref": "#/components/schemas/Record", "description": "One citizen record (JSON object) a line"}
+        }
     },
 }
 DECISION_HEADER = {
@@ -317,7 +320,7 @@ def router() -> APIRouter:
                 "description": "One row a line as `bip batch --format jsonl --order input`; a "
                 'rejected record is a line `{"rejected": {...}}`; the last line is '
                 '`{"summary": {"read": N, "evaluated": M, "rejected": K, ...}}`',
-                "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                "content": {"application/x-ndjson": {"schema": openapi_parts.batch_line_schema()}},
             },
             **common,
             **openapi_responses(500),
@@ -349,33 +352,7 @@ def router() -> APIRouter:
     )
     def rulebook(request: Request, principal: Principal = ALLOWED["rulebook"]) -> RulebookInfo:
         """Name, version, hash, layers and every rule with its source (the finding) and file."""
-        checker: Checker = services(request.app).checker
-        book = checker.rulebook
-        layer_folders = {name: folder for name, folder in book.layers}
-        return RulebookInfo(
-            name=book.name,
-            version=book.version,
-            hash=book.content_hash,
-            engine=checker.engine,
-            layers=[name for name, _ in book.layers],
-            phases=list(book.phases),
-            flags=list(book.flag_ids),
-            rules=[
-                RuleInfo(
-                    id=rule.id,
-                    stage=rule.stage,
-                    conclusion=rule.conclusion,
-                    severity=rule.severity,
-                    when=rule.when,
-                    source=rule.source,
-                    file=_relative(rule.path, layer_folders.get(rule.origin) or book.path),
-                    line=rule.line,
-                    layer=rule.origin,
-                    overrides=_overrides(rule.overrides, book),
-                )
-                for rule in book.all_rules()
-            ],
-        )
+        return rulebook_info(services(request.app).checker)
 
     @api.get(
         "/v1/schemas/input",
@@ -468,6 +445,36 @@ def router() -> APIRouter:
 
 
 # --- reading a record from the body -----------------------------------------------------------------
+
+
+def rulebook_info(checker: Checker) -> RulebookInfo:
+    """Name, version, hash, layers and every rule of the checker's rulebook, with its source and file."""
+    book = checker.rulebook
+    layer_folders = {name: folder for name, folder in book.layers}
+    return RulebookInfo(
+        name=book.name,
+        version=book.version,
+        hash=book.content_hash,
+        engine=checker.engine,
+        layers=[name for name, _ in book.layers],
+        phases=list(book.phases),
+        flags=list(book.flag_ids),
+        rules=[
+            RuleInfo(
+                id=rule.id,
+                stage=rule.stage,
+                conclusion=rule.conclusion,
+                severity=rule.severity,
+                when=rule.when,
+                source=rule.source,
+                file=_relative(rule.path, layer_folders.get(rule.origin) or book.path),
+                line=rule.line,
+                layer=rule.origin,
+                overrides=_overrides(rule.overrides, book),
+            )
+            for rule in book.all_rules()
+        ],
+    )
 
 
 def content_type_accepted(header: str, accepted: tuple[str, ...]) -> bool:
@@ -619,18 +626,19 @@ async def _batch_lines(request: Request, settings: BatchSettings, asking: Asking
         lang = settings.lang
         failed = unlogged(error, lang)
         yield json.dumps({"error": {"status": failed.status, "detail": failed.detail}}, ensure_ascii=False) + "\n"
-        yield json.dumps({"summary": {**summary.as_dict(), "complete": False}}, ensure_ascii=False) + "\n"
+        yield _trailer_line(request, settings, summary, complete=False)
         return
     except ProblemError as error:  # the body passed the limit after the answer began
         yield json.dumps({"error": {"status": error.status, "detail": error.detail}}, ensure_ascii=False) + "\n"
-        yield json.dumps({"summary": {**summary.as_dict(), "complete": False}}, ensure_ascii=False) + "\n"
+        yield _trailer_line(request, settings, summary, complete=False)
         return
-    book = services(request.app).checker.rulebook
-    source = {
-        "rulebook": {"name": book.name, "version": book.version, "hash": book.content_hash, "release": book.release},
-        "as_of": settings.as_of.isoformat(),
-    }
-    yield json.dumps({"summary": {**summary.as_dict(), "complete": True, **source}}, ensure_ascii=False) + "\n"
+    yield _trailer_line(request, settings, summary, complete=True)
+
+
+def _trailer_line(request: Request, settings: BatchSettings, summary: Summary, complete: bool) -> str:
+    """The stream's last line: counts and provenance, as `bip batch --format jsonl` ends."""
+    source = provenance(services(request.app).checker.rulebook, settings.as_of, settings.rules_as_of)
+    return json.dumps(trailer(summary, source, complete), ensure_ascii=False) + "\n"
 
 
 def _evaluate_lines(
@@ -784,5 +792,8 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
             if default is not None:
                 responses.pop("422")
                 responses.setdefault("400", openapi_responses(400)[400])
+    schemas.update(openapi_parts.line_schemas())
+    checker = services(app).checker
+    openapi_parts.add_examples(document, checker, rulebook_info(checker).model_dump(mode="json"))
     app.openapi_schema = document
     return document

@@ -78,6 +78,8 @@ def handler(log_format: str = "text") -> logging.Handler:
 
 def configure_logging(level: str = "info", log_format: str = "text", force: bool = False) -> None:
     """Send the service's loggers to one handler on standard error (once per process, or again with `force`)."""
+    if level not in LEVELS or log_format not in FORMATS:
+        raise ValueError(f"log level {level!r} or format {log_format!r}: use one of {LEVELS} and {FORMATS}")
     shared = None
     for name in LOGGERS:
         logger = logging.getLogger(name)

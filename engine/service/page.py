@@ -47,15 +47,16 @@ from ..clock import today
 from ..errors import BipError, Problem, RecordError, problem
 from ..log.assessments import append_assessment, assessments_for
 from ..log.decisions import decision_of, find_decision, log_follow_up
+from ..log.errors import StoreValueError
 from ..log.sessions import end_session, session_valid, start_session
 from ..log.store import Store
 from ..log.tokens import Principal, authenticate
 from ..messages import shown_message
 from ..record import WRITTEN_DATE, Record
-from ..render import format_date, format_number
+from ..render import format_date
 from . import sessions
 from .page_records import CaseloadIndex, parse_record_text
-from .page_text import texts
+from .page_text import page_number, texts
 from .page_worklist import WorklistQuery, query_worklist
 from .scoping import CaseloadScope, OutOfScope, caseload_entry, scope_of, visible
 from .services import services
@@ -97,7 +98,7 @@ def whole_number(value: int, lang: str) -> str:
 
 def months(value: float | None, lang: str) -> str:
     """A number of months to one decimal (decimal comma in Danish), a dash when unknown."""
-    return "–" if value is None else format_number(round(float(value), 1), lang)
+    return "–" if value is None else page_number(round(float(value), 1), lang)
 
 
 def _environment() -> jinja2.Environment:
@@ -108,7 +109,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["number"] = format_number
+    env.filters["number"] = page_number
     env.filters["longdate"] = format_date
     env.filters["monthyear"] = month_year
     env.filters["problem_text"] = shown_message
@@ -409,7 +410,7 @@ async def login(request: Request) -> Response:
         return _render(request, session, "login.html.j2", 401, error="bad_token", oidc=False)
     if not _allowed(principal):
         return _render(request, session, "login.html.j2", 403, error="no_permission", oidc=False)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(_after_sign_in(request, principal.name), status_code=303)
     sid = start_session(_store(request), principal.name, principal.role, sessions.SESSION_SECONDS)
     return _with_cookie(request, response, session.signed_in_as(principal.name, principal.role, sid))
 
@@ -475,7 +476,12 @@ async def oidc_callback(request: Request) -> Response:
         sid = start_session(_store(request), identity.user, identity.role, sessions.SESSION_SECONDS)
         signed_in = session.signed_in_as(identity.user, identity.role, sid, team=identity.team, via="oidc")
         response = _render(  # not a redirect: see the template
-            request, signed_in, "continue.html.j2", target="/", heading="oidc_signed_in", link="oidc_continue"
+            request,
+            signed_in,
+            "continue.html.j2",
+            target=_after_sign_in(request, identity.user),
+            heading="oidc_signed_in",
+            link="oidc_continue",
         )
     response.delete_cookie(oidc.PENDING_COOKIE, path="/auth")  # a state is used once
     return response
@@ -501,7 +507,7 @@ async def open_citizen(request: Request) -> Response:
     form = await _form(request)
     session, principal = _signed_in(request)
     source = "caseload" if form.get("source") == "caseload" else "record"
-    purpose = str(form.get("purpose") or "").strip()[:500] or _purpose(request, session)
+    purpose = _usable_purpose(str(form.get("purpose") or "").strip()[:500]) or _purpose(request, session)
     as_of = _date(form.get("as_of"), _today())
     citizen = str(form.get("citizen") or "").strip()
     if source == "caseload" and citizen and as_of is not None:
@@ -537,11 +543,18 @@ async def open_redirect(request: Request) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
+def _usable_purpose(purpose: str) -> str:
+    """The purpose as typed; one the log would refuse (a NUL character) is answered 422 now, before it is kept."""
+    if "\x00" in purpose:
+        raise StoreValueError("nul", field="purpose")
+    return purpose
+
+
 async def set_purpose(request: Request) -> Response:
     """Set (or change) the purpose of this session's lookups, then go on to where the caseworker was going."""
     form = await _form(request)
     session, principal = _signed_in(request)
-    purpose = str(form.get("purpose") or "").strip()[:500]
+    purpose = _usable_purpose(str(form.get("purpose") or "").strip()[:500])
     target = _local(str(form.get("next") or "/"))
     if not purpose:
         return _render(
@@ -571,7 +584,25 @@ async def citizen_check(request: Request) -> Response:
         return RedirectResponse(citizen_url(record.id, as_of, decision=decision_id), status_code=303)
     view = check_view(state, record, as_of, session.lang, decision["decision_id"])
     saved = str(request.query_params.get("saved") or "")[:64]
-    return _render(request, session, "check.html.j2", principal=principal, source="caseload", saved=saved, **view)
+    from . import page_kept
+
+    kept = page_kept.decode(request.cookies.get(page_kept.COOKIE), _store(request).session_key(), principal.name)
+    restored = kept is not None and kept["decision"] == decision["decision_id"]
+    if restored and kept is not None:
+        view["values"] = {**view["values"], **kept["values"]}
+    response = _render(
+        request,
+        session,
+        "check.html.j2",
+        principal=principal,
+        source="caseload",
+        saved=saved,
+        restored=restored,
+        **view,
+    )
+    if restored:
+        response.delete_cookie(page_kept.COOKIE, path="/")
+    return response
 
 
 def _own_decision(request: Request, record: Record, principal: Principal, as_of: dt.date) -> dict | None:
@@ -667,6 +698,9 @@ async def assess(request: Request) -> Response:
     The same assessment sent again for the same decision by the same user (a double click, a
     resent form) is not stored twice: the answer is the one stored before.
     """
+    kept = await _keep_typed_text(request)
+    if kept is not None:
+        return kept
     form = await _form(request)
     session, principal = _signed_in(request)
     record = _reload_record(request, form)
@@ -696,6 +730,48 @@ async def assess(request: Request) -> Response:
     as_of = _date(form.get("as_of"), _today()) or _today()
     context = assessment_context(services(request.app), record, as_of, session.lang, form, decision)
     return _render(request, session, "assessed.html.j2", 422, principal=principal, errors=errors, **context)
+
+
+async def _keep_typed_text(request: Request) -> Response | None:
+    """The sign-in page, with the posted assessment kept (`page_kept`), when the session ran out or was
+    ended and the post carries that session's CSRF token; None otherwise (the post goes on as usual)."""
+    if _session(request).signed_in:
+        return None
+    stale = sessions.decode(request.cookies.get(sessions.COOKIE_NAME), _store(request).session_key(), now=0)
+    form = await request.form()
+    token = form.get("csrf")
+    if stale is None or not stale.user or not stale.csrf_ok(token if isinstance(token, str) else None):
+        return None
+    if form.get("source") != "caseload":  # a pasted record is too large to keep; it is pasted again
+        return None
+    from . import page_kept
+    from .page_views import form_values
+
+    value = page_kept.encode(
+        _store(request).session_key(),
+        stale.user,
+        str(form.get("decision") or "")[:64],
+        str(form.get("citizen") or "")[:200],
+        str(form.get("as_of") or "")[:10],
+        form_values(form),
+    )
+    if value is None:
+        return None
+    session = _session(request)
+    oidc = services(request.app).oidc is not None
+    response = _render(request, session, "login.html.j2", 401, error="session_ended_kept", oidc=oidc)
+    response.set_cookie(**page_kept.cookie_arguments(value, _secure(request)))
+    return response
+
+
+def _after_sign_in(request: Request, user: str) -> str:
+    """Where a caseworker goes after signing in: back to the assessment they were typing, or the worklist."""
+    from . import page_kept
+
+    kept = page_kept.decode(request.cookies.get(page_kept.COOKIE), _store(request).session_key(), user)
+    if kept is None:
+        return "/"
+    return citizen_url(kept["citizen"], kept["as_of"], decision=kept["decision"]) + "#assessment"
 
 
 async def citizen_version(request: Request) -> Response:

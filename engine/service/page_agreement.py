@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from .. import clock
-from ..log.agreement import NO_PHASE, agreement
+from ..log.agreement import NO_PHASE, NO_RULE, agreement
 from .page import page_principal, render_page
 from .services import services
 
@@ -55,6 +55,7 @@ async def agreement_view(request: Request) -> Response:
         report=report,
         data=report.as_dict(),
         labels=labels,
+        no_rule=NO_RULE,
     )
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import messages
@@ -19,8 +20,9 @@ from ..log.decisions import append_decision, decision_entry, find_decision
 from ..log.tokens import Principal
 from ..record import WRITTEN_DATE, Record
 from ..render import format_date
-from ..report import Report, Trajectory
+from ..report import PhaseMargin, Report, Trajectory
 from .page_chart import ChartInput, build_chart, small_multiples
+from .page_text import page_number
 
 if TYPE_CHECKING:
     from starlette.datastructures import FormData
@@ -71,6 +73,51 @@ def traces(checker: Checker, evaluation: Evaluation, report: Report, lang: str) 
         if point.focus
     }
     return {"phase_trace": phase_items, "flag_traces": flags, "checklist_traces": checklist}
+
+
+ANSWER_FACTS = ("change", "level")  # facts that move when the citizen's own answers move, point by point
+
+
+def rated_count(record: Record, as_of: dt.date, citizen_indicators: Collection[str]) -> int:
+    """How many of the citizen's own indicators the latest rated measurement up to `as_of` holds."""
+    for measurement in sorted(record.measurements, key=lambda item: item.date, reverse=True):
+        present = [name for name in citizen_indicators if name in measurement.scores]
+        if measurement.date <= as_of and present:
+            return len(present)
+    return 0
+
+
+def margin_lines(margins: list[PhaseMargin] | None, current: str | None, answers: int, lang: str) -> list[str]:
+    """The margins that move the phase, in words; those that leave it as it is are left out.
+
+    A margin on one of the citizen's own answers (`ANSWER_FACTS`) is said in indicator points: the
+    mean moves 1/`answers` of a point for each point one indicator moves, so the change it needs is
+    rounded up to whole indicator points ("fx tre indikatorer ét point hver"). Other margins keep
+    the report's own words (`margin.txt.j2`).
+    """
+    lines = []
+    for margin in margins or []:
+        if margin.result_phase == current:
+            continue
+        change = margin.changes[0] if len(margin.changes) == 1 else None
+        numeric = change is not None and isinstance(change.distance, (int, float)) and change.distance
+        if change is None or change.fact not in ANSWER_FACTS or not numeric or not answers or not margin.result_label:
+            lines.append(margin.text)
+            continue
+        distance = float(change.distance or 0)
+        points = math.ceil(round(abs(distance) * answers, 6))
+        words = messages.texts("page.count_words", lang)
+        example = (
+            messages.text("page.margin_example", lang, count=words.get(str(points), points))
+            if points <= answers
+            else ""
+        )
+        key = "page.margin_rise" if distance > 0 else "page.margin_fall"
+        amount = page_number(round(points / answers, 2), lang)
+        lines.append(
+            messages.text(key, lang, points=amount, example=example, phase=margin.result_label).replace(" ()", "")
+        )
+    return lines
 
 
 def _short_date(lang: str) -> Callable[[dt.date], str]:
@@ -240,7 +287,12 @@ def check_view(state: Services, record: Record, as_of: dt.date, lang: str, decis
     return {
         "report": report,
         "decision_id": decision_id,
-        "margins": report.phase_margins,
+        "margins": margin_lines(
+            report.phase_margins,
+            report.phase.id if report.phase else None,
+            rated_count(record, as_of, checker.rulebook.catalogue.citizen_indicators()),
+            lang,
+        ),
         "changes": since_last_meeting(state, record, report, decision_id, lang),
         "assessment": assessments[-1] if assessments else None,
         "phase_labels": labels,

@@ -8,7 +8,9 @@ request only filters, sorts and slices the rows in memory (`query_worklist`), wh
 milliseconds at 10,000 citizens (`benchmarks/worklist.py`).
 
 The default order is the documented triage order of `bip batch --order triage`
-(`bip_engine.caseload.batch.triage_key`): phase urgency, then flags by severity, then id.
+(`bip_engine.caseload.batch.triage_key`): phase urgency, then flags by severity, then (the page's
+tie-break) the sooner next meeting, then id. The next meeting is the earliest booked meeting dated
+after the worklist's date (`next_meeting`).
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from typing import TYPE_CHECKING
 
 from ..caseload.batch import strongest_rules, triage_key
 from ..errors import BipError
+from ..severity import SEVERITY_ORDER
 
 if TYPE_CHECKING:
     from ..check import Checker
     from .page_records import CaseloadEntry
 
 PAGE_SIZE = 25
-SORTS = ("triage", "measured", "intervention", "id")
+SORTS = ("triage", "meeting", "measured", "intervention", "id")
 LANGS = ("da", "en")
 
 
@@ -46,10 +49,11 @@ class WorklistRow:
     months_without: float | None  # months without an active intervention (0 while one is active)
     caseworker: str | None  # the caseworker assigned on the worklist's date
     team: str | None = None  # that caseworker's team, when the export names it
+    next_meeting: dt.date | None = None  # the earliest meeting dated after the worklist's date, not cancelled
 
     def triage(self) -> tuple:
-        """The row's place in the triage order."""
-        return triage_key(
+        """The row's place in the triage order; among equally urgent rows, the sooner next meeting first."""
+        key = triage_key(
             {
                 "phase": self.phase,
                 "high": self.high,
@@ -58,6 +62,7 @@ class WorklistRow:
                 "citizen_id": self.citizen_id,
             }
         )
+        return (*key[:-1], self.next_meeting or dt.date.max, key[-1])
 
 
 @dataclass
@@ -78,6 +83,8 @@ class Worklist:
             if sort == "measured":  # longest since a measurement first; never measured before all
                 key = lambda row: -(math.inf if row.months_measured is None else row.months_measured)  # noqa: E731
                 self._orders[sort] = sorted(self.rows, key=key)
+            elif sort == "meeting":  # the sooner next meeting first; citizens without one last
+                self._orders[sort] = sorted(self.rows, key=lambda row: row.next_meeting or dt.date.max)
             elif sort == "intervention":
                 self._orders[sort] = sorted(self.rows, key=lambda row: -(row.months_without or 0.0))
             elif sort == "id":
@@ -107,6 +114,15 @@ def _caseworker_on(record_caseworkers: Iterable, as_of: dt.date) -> tuple[str | 
     return current
 
 
+def next_meeting(meetings: Iterable, as_of: dt.date) -> dt.date | None:
+    """The date of the earliest meeting after `as_of` that is not cancelled (None when none is booked).
+
+    A meeting after the check date is a booked one: the facts leave it out (it has not been held),
+    the worklist shows it so the caseworker sees who comes in first.
+    """
+    return min((item.date for item in meetings if item.date > as_of and item.status != "cancelled"), default=None)
+
+
 def build_worklist(checker: Checker, citizens: dict[str, CaseloadEntry], as_of: dt.date) -> Worklist:
     """Evaluate every citizen once on `as_of` and put the rows in triage order.
 
@@ -132,8 +148,9 @@ def build_worklist(checker: Checker, citizens: dict[str, CaseloadEntry], as_of: 
                 for flag in checker.report(evaluation, lang).flags:
                     titles[lang].setdefault(flag.id, flag.title)
         severity.update(by_flag)
-        order = {"high": 0, "medium": 1, "low": 2}
-        flags = tuple(sorted(evaluation.flags, key=lambda flag: (order.get(by_flag.get(flag, "low"), 3), flag)))
+        flags = tuple(
+            sorted(evaluation.flags, key=lambda flag: (SEVERITY_ORDER.get(by_flag.get(flag, "low"), 3), flag))
+        )
         facts = evaluation.facts
         caseworker, team = _caseworker_on(record.caseworkers, as_of)
         rows.append(
@@ -148,6 +165,7 @@ def build_worklist(checker: Checker, citizens: dict[str, CaseloadEntry], as_of: 
                 months_without=facts.get("months_without_intervention"),
                 caseworker=caseworker,
                 team=team,
+                next_meeting=next_meeting(record.meetings, as_of),
             )
         )
     rows.sort(key=WorklistRow.triage)

@@ -96,6 +96,13 @@ class BipApplication(BaseApplication):
 
         self._write_status()
         BipLogger.log_format = settings.log_format
+        #: The files as they were when the rules were loaded: a change made before the master's first
+        #: look (as soon as a worker answers) is still a change.
+        self.watch_stamp: dict[str, tuple[int, int]] | None = None
+        if settings.watch:
+            from .reload import stamp
+
+            self.watch_stamp = stamp(self.folders())
         super().__init__()
 
     def load_config(self) -> None:
@@ -181,6 +188,7 @@ class BipApplication(BaseApplication):
             "name": book.name,
             "version": book.version,
             "hash": book.content_hash,
+            "release": book.release,  # the release hash `bip rules releases` lists, when serving one
         }
         self.status["last_reload_error"] = None
         self.settings.rules = rules
@@ -198,7 +206,17 @@ class BipApplication(BaseApplication):
         self.ready_file(worker.pid).unlink(missing_ok=True)
 
     def _when_ready(self, _arbiter: Any) -> None:
-        log.info("bip serve: %d workers on http://%s:%s", self.settings.workers, self.settings.host, self.settings.port)
+        book = self.checker.rulebook
+        served = f"release {book.release[:12]}" if book.release else book.content_hash[:12]
+        log.info(
+            "bip serve: %d workers on http://%s:%s, rulebook %s %s (%s)",
+            self.settings.workers,
+            self.settings.host,
+            self.settings.port,
+            book.name,
+            book.version,
+            served,
+        )
 
     def folders(self) -> list[Path]:
         """The folders `--watch` watches: the rules, the layers they extend, the templates."""
@@ -229,6 +247,8 @@ class BipArbiter(Arbiter):
         from .reload import stamp
 
         self._looked = time.monotonic()
+        if self._stamp is None:
+            self._stamp = self.app.watch_stamp
         now = stamp(self.app.folders())
         if self._stamp is not None and now != self._stamp:
             log.info("a rule or template file changed; reloading")
@@ -256,7 +276,8 @@ class BipArbiter(Arbiter):
         self.manage_workers()  # stops the oldest workers beyond the number asked for, gracefully
         book = self.app.checker.rulebook
         self.app.metrics.observe_reload(True)
-        log.info("reloaded rulebook %s %s (%s)", book.name, book.version, book.content_hash[:12])
+        served = f"release {book.release[:12]}" if book.release else book.content_hash[:12]
+        log.info("reloaded rulebook %s %s (%s)", book.name, book.version, served)
 
 
 class BipLogger(glogging.Logger):

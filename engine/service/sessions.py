@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 COOKIE_NAME = "bip_session"
 SESSION_SECONDS = 8 * 60 * 60
+STALE_SECONDS = 12 * 60 * 60  # the cookie outlives its session so that a form posted late is not lost (page_kept)
 LANGUAGES = ("da", "en")
 
 
@@ -107,7 +108,7 @@ def cookie_arguments(session: Session, key: bytes, secure: bool) -> dict:
     return {
         "key": COOKIE_NAME,
         "value": encode(session, key),
-        "max_age": max(0, session.expires - int(time.time())),
+        "max_age": max(0, session.expires - int(time.time())) + STALE_SECONDS,
         "path": "/",
         "httponly": True,
         "samesite": "strict",

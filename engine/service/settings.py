@@ -2,19 +2,16 @@
 
 Every option can also be set in the environment as `BIP_` and the option's name in capitals, with
 `_` for `-` (`BIP_PORT`, `BIP_WORKERS`, `BIP_LOG_FORMAT`...; docs/operations.md lists them). The
-gunicorn master keeps the settings and forks the workers, so they reach the workers in memory;
-`to_json`/`from_environment` serve a worker started on its own.
+gunicorn master keeps the settings and forks the workers, so they reach the workers in memory,
+never through the environment (which would carry the database URL into every worker's).
 """
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-ENVIRONMENT_VARIABLE = "BIP_SERVICE_SETTINGS"
 OPTION_ALIASES = {
     "rules_dir": "rules",
     "guidance_dirs": "guidance",
@@ -88,17 +85,16 @@ class ServiceSettings:
                 values[name] = list(value) if isinstance(value, tuple) else value
         return cls(**values)
 
-    def to_json(self) -> str:
-        """The settings as JSON (paths as strings)."""
-        return json.dumps(asdict(self), default=str)
 
-    @classmethod
-    def from_json(cls, text: str) -> ServiceSettings:
-        """Settings from `to_json`'s output."""
-        return cls(**json.loads(text))
+def password_in_url(url: str | None) -> bool:
+    """Whether a database URL carries a password (`user:secret@host` or `?password=`).
 
-    @classmethod
-    def from_environment(cls) -> ServiceSettings:
-        """The settings in `BIP_SERVICE_SETTINGS`, or the defaults when it is not set."""
-        text = os.environ.get(ENVIRONMENT_VARIABLE)
-        return cls.from_json(text) if text else cls()
+    `bip serve` refuses such a URL: it would stand on the supervisor's command line (`ps`) or in
+    the environment every worker inherits. The password belongs in a libpq passfile (`PGPASSFILE`,
+    or `?passfile=` in the URL), which libpq reads itself when it connects."""
+    if not url or "://" not in url:
+        return False
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    return bool(parts.password) or "password" in parse_qs(parts.query)
