@@ -17,6 +17,13 @@ from .severity import Severity
 
 SCHEMA_VERSION = "1.3"
 
+#: The report's languages, executors, kinds of left-out part and intervention band states (the
+#: builders in `bip_engine.assemble` and `bip_engine.trajectory` type their values with these).
+Language = Literal["da", "en"]
+EngineName = Literal["durable", "python"]
+LeftOutKind = Literal["measurement", "intervention", "caseworker", "meeting"]
+BandStatus = Literal["active", "ended", "planned"]
+
 
 @dataclass(kw_only=True)
 class RulebookRef(DataModel):
@@ -33,9 +40,7 @@ class RulebookRef(DataModel):
             "every folder's files in search order (1.3)"
         ),
     ] = None
-    software_version: Annotated[
-        str | None, Field(description="The bip-engine version that made it (1.3)")
-    ] = None
+    software_version: Annotated[str | None, Field(description="The bip-engine version that made it (1.3)")] = None
 
 
 @dataclass(kw_only=True)
@@ -118,7 +123,7 @@ class ChecklistPoint(DataModel):
 class LeftOutItem(DataModel):
     """A part of the record the check did not use."""
 
-    kind: Literal["measurement", "intervention", "caseworker", "meeting"]
+    kind: LeftOutKind
     detail: str
     date: str | None
     reason: str
@@ -168,7 +173,7 @@ class InterventionBand(DataModel):
     start: str
     end: Annotated[str | None, Field(description="The recorded end; none when open")]
     until: Annotated[str, Field(description="Where the band ends: the end, or the check date when open or later")]
-    status: Literal["active", "ended", "planned"]
+    status: BandStatus
 
 
 @dataclass(kw_only=True)
@@ -254,8 +259,8 @@ class Report(DataModel):
         str | None,
         Field(description="The date that selected the rules in force (YYYY-MM-DD; the check date unless set apart)"),
     ] = None
-    language: Literal["da", "en"]
-    engine: Literal["durable", "python"]
+    language: Language
+    engine: EngineName
     rulebook: RulebookRef
     phase: Annotated[PhaseResult | None, Field(description="None when the record has no measurement")]
     guidance: Guidance | None
