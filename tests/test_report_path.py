@@ -99,3 +99,26 @@ def test_kept_validators_and_serializers_answer_as_built_ones(tmp_path):
     assert runs[0]["answer"] == runs[1]["answer"] == runs[2]["answer"]
     assert runs[0]["problems"] == runs[1]["problems"] == runs[2]["problems"]
     assert len(runs[0]["problems"]) >= 3
+
+
+def test_a_built_report_is_what_validating_its_data_gives(python_checker):
+    """The builder makes the report's dataclasses directly, without validating them again: every part
+    must have the types the schema names, so that validating the report's own data gives an equal
+    report and writing its JSON meets no value of an unexpected type (pydantic would warn)."""
+    import datetime as dt
+    import warnings
+
+    from bip_engine import report_json
+    from bip_engine.caseload.simulate import generate_cohort
+    from bip_engine.report import Report
+
+    as_of = dt.date.fromisoformat(AS_OF)
+    for data in generate_cohort(150, seed=11):
+        for lang in ("da", "en"):
+            report = python_checker.check(data, as_of, lang, margins=lang == "en")
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                text = report_json(report)
+                again = Report.model_validate(report.model_dump())
+            assert again == report, report.citizen_id
+            assert Report.model_validate_json(text) == report, report.citizen_id
