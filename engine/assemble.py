@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 from .executors.python_exec import stage_facts
 from .facts import NOTE_EVIDENCE_FACTS, staircase_matches
@@ -61,6 +61,8 @@ class ReportBuilder:
     """
 
     def __init__(self, rulebook: Rulebook, guidance: Templates, lang: str):
+        if lang not in get_args(Language):  # the report's `language`: checked here, as nothing validates it later
+            raise ValueError(f"no report language {lang!r}: one of {', '.join(get_args(Language))}")
         self.rulebook, self.guidance, self.lang = rulebook, guidance, lang
         self._rule_facts: dict[tuple[str, str], list[str]] = {}
         self._findings: dict[str, dict[str, Any]] = {}

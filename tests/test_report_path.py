@@ -122,3 +122,12 @@ def test_a_built_report_is_what_validating_its_data_gives(python_checker):
                 again = Report.model_validate(report.model_dump())
             assert again == report, report.citizen_id
             assert Report.model_validate_json(text) == report, report.citizen_id
+
+
+def test_a_report_in_an_unknown_language_is_refused(python_checker):
+    """Even a record that renders no template (no measurement, no flag) gets no report in a language
+    the report's schema does not have."""
+    import pytest
+
+    with pytest.raises(ValueError, match="'de'"):
+        python_checker.check({"id": "A-1"}, lang="de")
