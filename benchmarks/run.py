@@ -6,7 +6,8 @@ Measures, on generated (synthetic) records:
 - a cold `bip check` of a bundled example, as a new process each time, per executor, as a ratio to
   the import floor `python -c "import click, jinja2, pydantic, yaml"` (paired, interleaved runs;
   the median of the ratios pair by pair), since absolute times on a shared machine swing too much;
-  the engine's bytecode is compiled first (`compileall`), as an install compiles it;
+  both run in a scratch virtual environment with the project installed from its wheel, as a user
+  has it (an editable install's import finder costs extra), its bytecode compiled (`compileall`);
 - a warm full check (a JSON line in, the report's JSON out: what `/v1/check` and `bip batch` do per
   record) against its floor (the same line parsed and validated, the facts derived and the rules
   run), in alternating slices of the same records in one process, as the median ratio slice by slice;
@@ -19,15 +20,16 @@ Measures, on generated (synthetic) records:
 from __future__ import annotations
 
 import argparse
-import compileall
 import datetime as dt
 import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -69,22 +71,45 @@ def _timed(command: list[str]) -> tuple[float, float]:
 MODELS_FLOOR = IMPORT_FLOOR + "; from pydantic import BaseModel"
 
 
-def cold_check(engine: str | None, runs: int) -> dict[str, float]:
+def wheel_install(folder: Path, extras: str = "") -> Path:
+    """The python of a virtual environment in `folder` with the project installed from its wheel.
+
+    The wheel is built from the working tree, installed with `extras` (e.g. "[durable]"); its
+    dependencies come from pip's index (or its cache).
+    Everything in the environment is compiled to bytecode, as an install compiles it.
+    """
+    wheels = folder / "wheel"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    venv = folder / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", *(f"{wheel}{extras}" for wheel in wheels.glob("*.whl"))],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run([str(python), "-m", "compileall", "-q", str(venv / "lib")], check=True, env=CHILD_ENV)
+    return python
+
+
+def cold_check(engine: str | None, runs: int, python: Path) -> dict[str, float]:
     """A cold `bip check` of an example against the import floor, paired and interleaved.
 
     With `engine` None, the command is `MODELS_FLOOR` instead of a check.
 
-    Each pair runs the floor (`python -c "import click, jinja2, pydantic, yaml"`) and the check, each
+    Both run with `python`, the interpreter of a wheel install (`wheel_install`). Each pair runs the floor (`python -c "import click, jinja2, pydantic, yaml"`) and the check, each
     a fresh process, in alternating order; the ratio is taken pair by pair, so a machine that speeds
     up or slows down during the runs does not bias it. Returns medians of the check's wall time, the
     floor's, and the ratios of wall and CPU time. One warm-up pair (bytecode and the on-disk caches).
     """
-    compileall.compile_dir(ROOT / "engine", quiet=1)  # as an install does; PYTHONDONTWRITEBYTECODE may be set
-    bip = Path(sys.executable).parent / "bip"
-    command = [str(bip)] if bip.exists() else [sys.executable, "-m", "bip_engine.cli"]
-    command += ["check", str(ROOT / "examples" / "stilstand.yaml"), "--as-of", AS_OF.isoformat(), "--engine"]
-    command = [*command, engine] if engine else [sys.executable, "-c", MODELS_FLOOR]
-    floor = [sys.executable, "-c", IMPORT_FLOOR]
+    command = [str(python.parent / "bip"), "check", str(ROOT / "examples" / "stilstand.yaml")]
+    command += ["--as-of", AS_OF.isoformat(), "--engine"]
+    command = [*command, engine] if engine else [str(python), "-c", MODELS_FLOOR]
+    floor = [str(python), "-c", IMPORT_FLOOR]
     _timed(command), _timed(floor)
     checks, floors, wall_ratios, cpu_ratios = [], [], [], []
     for index in range(runs):
@@ -157,6 +182,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=2000)
     parser.add_argument("--cold-runs", type=int, default=15)
     parser.add_argument(
+        "--installed",
+        type=Path,
+        default=None,
+        help="The python of a virtual environment with the wheel installed already (default: make one for this run).",
+    )
+    parser.add_argument(
         "--only",
         choices=["cold", "warm", "throughput"],
         default=None,
@@ -178,33 +209,48 @@ def main() -> None:
             )
         )
     if args.only in (None, "cold"):
-        base = cold_check(None, args.cold_runs)
-        rows.append(
-            (
-                "`from pydantic import BaseModel` after the floor (no check)",
-                f"{args.cold_runs} pairs with the import floor",
-                f"median {base['check'] * 1000:.0f} ms",
-                f"floor {base['floor'] * 1000:.0f} ms",
-                f"**{base['wall_ratio']:.2f}x** the floor (CPU {base['cpu_ratio']:.2f}x): pydantic's models alone",
+        scratch = Path(tempfile.mkdtemp(prefix="bip-bench-"))
+        try:
+            rows += cold_rows(
+                engines,
+                args.cold_runs,
+                args.installed or wheel_install(scratch, "[durable]" if "durable" in engines else ""),
             )
-        )
-        for name in engines:
-            cold = cold_check(name, args.cold_runs)
-            rows.append(
-                (
-                    f"cold `bip check` ({name})",
-                    f"{args.cold_runs} pairs with the import floor",
-                    f"median {cold['check'] * 1000:.0f} ms",
-                    f"floor {cold['floor'] * 1000:.0f} ms",
-                    f"**{cold['wall_ratio']:.2f}x** the floor (CPU {cold['cpu_ratio']:.2f}x); target ≤ 1.3x",
-                )
-            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     print(f"Python {platform.python_version()}, {platform.machine()}, {args.records} synthetic records\n")
     print("| what | measured on | evaluations | per evaluation | note |")
     print("|---|---|---:|---:|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+
+
+def cold_rows(engines: list[str], runs: int, python: Path) -> list[tuple[str, ...]]:
+    """The cold-check rows: the models floor, then a cold check per executor, run with `python`."""
+    rows = []
+    base = cold_check(None, runs, python)
+    rows.append(
+        (
+            "`from pydantic import BaseModel` after the floor (no check)",
+            f"{runs} pairs with the import floor",
+            f"median {base['check'] * 1000:.0f} ms",
+            f"floor {base['floor'] * 1000:.0f} ms",
+            f"**{base['wall_ratio']:.2f}x** the floor (CPU {base['cpu_ratio']:.2f}x): pydantic's models alone",
+        )
+    )
+    for name in engines:
+        cold = cold_check(name, runs, python)
+        rows.append(
+            (
+                f"cold `bip check` ({name})",
+                f"{runs} pairs with the import floor",
+                f"median {cold['check'] * 1000:.0f} ms",
+                f"floor {cold['floor'] * 1000:.0f} ms",
+                f"**{cold['wall_ratio']:.2f}x** the floor (CPU {cold['cpu_ratio']:.2f}x); target ≤ 1.3x",
+            )
+        )
+    return rows
 
 
 def throughput_rows(engines: list[str], records: int) -> list[tuple[str, ...]]:

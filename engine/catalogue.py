@@ -12,111 +12,120 @@ not overlap. `Catalogue.at(day)` is the catalogue in force on a day.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
 
 from .errors import Problem, problem
 from .expr import closest
+from .models import BeforeValidator, DataModel, Field
 
 Lang = Literal["da", "en"]
 LANGUAGES: tuple[str, ...] = ("da", "en")
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-class _Dated(_Data):
-    valid_from: dt.date | None = Field(default=None, description="First day in force (inclusive)")
-    valid_to: dt.date | None = Field(default=None, description="Last day in force (inclusive)")
+@dataclass(frozen=True, kw_only=True)
+class _Dated(DataModel):
+    valid_from: Annotated[dt.date | None, Field(description="First day in force (inclusive)")] = None
+    valid_to: Annotated[dt.date | None, Field(description="Last day in force (inclusive)")] = None
 
     def in_force(self, day: dt.date) -> bool:
         """Whether the entry is in force on `day`."""
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
 
 
-class Text(_Data):
+@dataclass(frozen=True, kw_only=True)
+class Text(DataModel):
     """A text in Danish and English."""
 
-    da: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+    da: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
 
     def get(self, lang: str) -> str:
         """The text in `lang` (Danish when the language is unknown)."""
         return self.en if lang == "en" else self.da
 
 
+@dataclass(frozen=True, kw_only=True)
 class Indicator(_Dated):
     """A progression indicator scored 1-5."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     rated_by: Literal["citizen", "caseworker"]
     job_linked: bool = True
     label: Text
 
 
+@dataclass(frozen=True, kw_only=True)
 class InterventionType(_Dated):
     """One of the main types of intervention."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     label: Text
 
 
+@dataclass(frozen=True, kw_only=True)
 class InterventionKind(_Dated):
     """An intervention in the catalogue, with its main type and the aliases records may use."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     type: str
     label: Text
     internship: bool = False
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True)
 class Finding(_Dated):
     """What a rule rests on: a research finding, a law (statute or executive order) or local policy."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    kind: Literal["research", "law", "local"] = Field(
-        default="research", description="research (BIP, Danneris), law (with its reference) or local policy"
-    )
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    kind: Annotated[
+        Literal["research", "law", "local"],
+        Field(description="research (BIP, Danneris), law (with its reference) or local policy"),
+    ] = "research"
     title: Text
     statement: Text
-    reference: str = Field(description="The publication, or for a law the statute or order and its section")
+    reference: Annotated[str, Field(description="The publication, or for a law the statute or order and its section")]
 
 
-class ChecklistPoint(_Data):
+@dataclass(frozen=True, kw_only=True)
+class ChecklistPoint(DataModel):
     """One of the ten points of the professional checklist."""
 
-    number: int = Field(ge=1)
+    number: Annotated[int, Field(ge=1)]
     title: Text
 
 
-class IndicatorFile(_Data):
+@dataclass(frozen=True, kw_only=True)
+class IndicatorFile(DataModel):
     """indicators.yaml"""
 
-    indicators: list[Indicator] = Field(min_length=1)
+    indicators: Annotated[list[Indicator], Field(min_length=1)]
 
 
-class InterventionFile(_Data):
+@dataclass(frozen=True, kw_only=True)
+class InterventionFile(DataModel):
     """interventions.yaml"""
 
-    types: list[InterventionType] = Field(min_length=1)
-    interventions: list[InterventionKind] = Field(min_length=1)
+    types: Annotated[list[InterventionType], Field(min_length=1)]
+    interventions: Annotated[list[InterventionKind], Field(min_length=1)]
 
 
-class FindingFile(_Data):
+@dataclass(frozen=True, kw_only=True)
+class FindingFile(DataModel):
     """findings.yaml"""
 
-    findings: list[Finding] = Field(min_length=1)
+    findings: Annotated[list[Finding], Field(min_length=1)]
 
 
-class ChecklistFile(_Data):
+@dataclass(frozen=True, kw_only=True)
+class ChecklistFile(DataModel):
     """checklist.yaml"""
 
-    points: list[ChecklistPoint] = Field(min_length=1)
+    points: Annotated[list[ChecklistPoint], Field(min_length=1)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class StaircasePhrase(_Dated):
     """A staircase pattern (the pattern language of `bip_engine.staircase`), with when it is in force.
 
@@ -125,7 +134,7 @@ class StaircasePhrase(_Dated):
     knowing, "kan ikke klare" about managing).
     """
 
-    phrase: str = Field(min_length=1)
+    phrase: Annotated[str, Field(min_length=1)]
     name: str | None = None
     unless: tuple[str, ...] = ()
 
@@ -135,27 +144,28 @@ class StaircasePhrase(_Dated):
         return (self.name or self.phrase).strip()
 
 
-class StaircaseSet(_Data):
+@dataclass(frozen=True, kw_only=True)
+class StaircaseSet(DataModel):
     """A named set of words a pattern may use as `@name`."""
 
-    name: str = Field(pattern=r"^[\w-]+$")
-    words: list[str] = Field(min_length=1)
+    name: Annotated[str, Field(pattern=r"^[\w-]+$")]
+    words: Annotated[list[str], Field(min_length=1)]
 
 
-class StaircaseFile(_Data):
+def _pattern_alone(phrases: Any) -> Any:
+    """A pattern written alone is an entry with only its `phrase`."""
+    if isinstance(phrases, list):
+        return [{"phrase": item} if isinstance(item, str) else item for item in phrases]
+    return phrases
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaircaseFile(DataModel):
     """staircase.yaml"""
 
-    phrases: list[StaircasePhrase] = Field(default_factory=list)
-    words: list[str] = Field(default_factory=list)
-    sets: list[StaircaseSet] = Field(default_factory=list)
-
-    @field_validator("phrases", mode="before")
-    @classmethod
-    def _pattern_alone(cls, phrases: Any) -> Any:
-        """A pattern written alone is an entry with only its `phrase`."""
-        if isinstance(phrases, list):
-            return [{"phrase": item} if isinstance(item, str) else item for item in phrases]
-        return phrases
+    phrases: Annotated[list[StaircasePhrase], BeforeValidator(_pattern_alone)] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+    sets: list[StaircaseSet] = field(default_factory=list)
 
 
 def staircase_problems(path: str | None, data: Any, staircase: StaircaseFile) -> list[Problem]:
@@ -265,11 +275,11 @@ class Catalogue:
 
         phrases = [item for item in staircase.phrases if item.in_force(day)]
         return Catalogue(
-            IndicatorFile.model_construct(indicators=pick("indicator", False)),
-            InterventionFile.model_construct(types=pick("type", True), interventions=pick("intervention", True)),
-            FindingFile.model_construct(findings=pick("finding", True)),
+            IndicatorFile(indicators=pick("indicator", False)),
+            InterventionFile(types=pick("type", True), interventions=pick("intervention", True)),
+            FindingFile(findings=pick("finding", True)),
             checklist,
-            StaircaseFile.model_construct(phrases=phrases, words=staircase.words, sets=staircase.sets),
+            StaircaseFile(phrases=phrases, words=staircase.words, sets=staircase.sets),
         )
 
     def staircase_matcher(self) -> Any:

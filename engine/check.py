@@ -99,6 +99,7 @@ class Checker:
         self._guidance_dirs = [Path(folder) for folder in guidance]
         self._colour = colour
         self._guidance: dict[str, Guidance] = {}
+        self._builders: dict[tuple[int, str], ReportBuilder] = {}
         self._lock = threading.Lock()
 
     @property
@@ -133,6 +134,7 @@ class Checker:
             if guidance is not None:
                 self._guidance_dirs = [Path(folder) for folder in guidance]
             self._guidance = {}  # the templates are read again too
+            self._builders = {}
         old.close()
         return []
 
@@ -195,7 +197,17 @@ class Checker:
     def report(self, evaluation: Evaluation, lang: str = "da", margins: bool = False) -> Report:
         """The full, rendered report of an evaluation in `lang`; with `margins`, what would change the
         phase too (`Report.phase_margins`, worked out for each phase rule: it costs more than the rest)."""
-        return ReportBuilder(evaluation.rulebook, self.guidance(lang), lang).build(evaluation, margins)
+        return self._builder(evaluation.rulebook, lang).build(evaluation, margins)
+
+    def _builder(self, rulebook: Rulebook, lang: str) -> ReportBuilder:
+        """The report builder of `rulebook` (a dated view) in `lang`: made once, as it keeps what
+        depends only on them; made again after a reload."""
+        guidance = self.guidance(lang)
+        builders = self._builders
+        builder = builders.get((id(rulebook), lang))
+        if builder is None or builder.rulebook is not rulebook or builder.guidance is not guidance:
+            builder = builders[(id(rulebook), lang)] = ReportBuilder(rulebook, guidance, lang)
+        return builder
 
     def check(
         self,

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictInt, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, ValidationError
 
 from .errors import RecordError, problem
+from .models import BeforeValidator, DataModel, Field, Strict
 from .recordfile import CPR_LIKE, cpr_warning, read_record_file  # noqa: F401 - part of this module's interface
 from .yamlio import field_path, line_of
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
     from .catalogue import Catalogue
 
-Score = Annotated[StrictInt, Field(ge=1, le=5)]
 Status = Literal["planned", "ongoing", "completed", "interrupted", "cancelled"]
 MeetingStatus = Literal["held", "cancelled", "no_show"]
 RECORD_SCHEMA_VERSION = "1.1"
@@ -51,70 +51,72 @@ IsoDate = Annotated[dt.date, BeforeValidator(written_date)]
 """A date written YYYY-MM-DD (or a date already): what every date of a record and a request is."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use
-
-
-class Measurement(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Measurement(DataModel):
     """One progression measurement: indicator scores from 1 (lowest) to 5 (highest) on a date."""
 
     date: IsoDate
-    scores: dict[str, Score] = Field(min_length=1)
+    scores: Annotated[dict[str, Annotated[int, Strict(), Field(ge=1, le=5)]], Field(min_length=1)]
 
 
-class Intervention(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Intervention(DataModel):
     """One intervention: its type (id or alias), start, optional end and optional status.
 
     `interrupted` means it started and stopped before its planned end; `end` is the day it stopped
     (required), and the citizen counts as taking part until then. `cancelled` means it never started.
     """
 
-    type: str = Field(min_length=1)
+    type: Annotated[str, Field(min_length=1)]
     start: IsoDate
     end: IsoDate | None = None
     status: Status | None = None
 
 
-class Meeting(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Meeting(DataModel):
     """One meeting with the citizen: its date, its kind (free text, e.g. "samtale") and whether it was held."""
 
     date: IsoDate
-    kind: str = Field(min_length=1)
+    kind: Annotated[str, Field(min_length=1)]
     status: MeetingStatus = "held"
 
 
-class CaseworkerAssignment(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class CaseworkerAssignment(DataModel):
     """A caseworker responsible from a date; each entry after the first is a change."""
 
-    id: str = Field(min_length=1)
-    from_: IsoDate = Field(alias="from")
-    team: str | None = Field(default=None, min_length=1, max_length=100, description="The caseworker's team")
+    id: Annotated[str, Field(min_length=1)]
+    from_: Annotated[IsoDate, Field(alias="from")]
+    team: Annotated[str | None, Field(min_length=1, max_length=100, description="The caseworker's team")] = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid", "populate_by_name": True}
 
 
-class Record(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Record(DataModel):
     """A citizen's record as the engine reads it."""
 
-    id: str = Field(min_length=1, description="Pseudonymous citizen id (never a CPR number)")
-    measurements: list[Measurement] = Field(default_factory=list)
-    interventions: list[Intervention] = Field(default_factory=list)
-    caseworkers: list[CaseworkerAssignment] = Field(default_factory=list)
-    meetings: list[Meeting] = Field(default_factory=list)
+    id: Annotated[str, Field(min_length=1, description="Pseudonymous citizen id (never a CPR number)")]
+    measurements: list[Measurement] = field(default_factory=list)
+    interventions: list[Intervention] = field(default_factory=list)
+    caseworkers: list[CaseworkerAssignment] = field(default_factory=list)
+    meetings: list[Meeting] = field(default_factory=list)
     notes: str | None = None
-    schema_version: Literal["1.0", "1.1"] | None = Field(
-        default=None, description="The record format's version; absent = any version this engine reads"
-    )
-    #: Where parts the check warns about were written ("interventions[2]" -> "file.yaml:14"), when read from a file.
-    _where: dict[str, str] = PrivateAttr(default_factory=dict)
+    schema_version: Annotated[
+        Literal["1.0", "1.1"] | None,
+        Field(description="The record format's version; absent = any version this engine reads"),
+    ] = None
 
     def written_at(self, part: str) -> str | None:
         """The file and line `part` (e.g. "interventions[2]") was written on, when known."""
-        return self._where.get(part)
+        return (self.__dict__.get("_where") or {}).get(part)
 
     def note_written_at(self, part: str, where: str) -> None:
-        """Remember the file and line `part` was written on (the record is read from a file)."""
-        self._where[part] = where
+        """Remember the file and line `part` was written on (the record is read from a file).
+
+        Kept beside the fields of the frozen instance, not as one of them."""
+        self.__dict__.setdefault("_where", {})[part] = where
 
 
 def validate_record(data: Any, source: str = "<record>") -> Record:
@@ -147,7 +149,7 @@ def _message(error: ErrorDetails) -> tuple[str, dict]:
     kind, given = error["type"], error.get("input")
     if kind == "missing":
         return "R002.required", {}
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         return "R002.unknown_field", {}
     if kind in ("int_type", "int_parsing", "greater_than_equal", "less_than_equal", "int_from_float"):
         return "R002.score", {"given": _given(given)}
@@ -167,7 +169,7 @@ def _message(error: ErrorDetails) -> tuple[str, dict]:
         return "R002.empty_text", {}
     if kind == "list_type":
         return "R002.list", {}
-    if kind in ("dict_type", "model_type"):
+    if kind in ("dict_type", "model_type", "dataclass_type"):
         return "R002.mapping", {}
     return "R002.other", {"detail": error["msg"]}
 

@@ -18,9 +18,9 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ValidationError
 
 from .catalogue import (
     Catalogue,
@@ -46,6 +46,7 @@ from .layers import (
     read_layers,
 )
 from .messages import part
+from .models import BeforeValidator, DataModel, Field
 from .parameters import ParameterSet, merged_parameters
 from .periods import ONE_DAY, Period, Timeline, covered, overlapping, read_period
 from .severity import Severity
@@ -66,75 +67,75 @@ CATALOGUE_FILES = {
 RULE_ID = r"^[a-z][a-z0-9_]*$"
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
 def _text(value: Any) -> Any:
     """Let a rule give one text for both languages."""
     return {"da": value, "en": value} if isinstance(value, str) else value
 
 
-class RulebookInfo(_Data):
+@dataclass(frozen=True, kw_only=True)
+class RulebookInfo(DataModel):
     """rulebook.yaml: the rulebook's name, version and description; what it extends and disables."""
 
-    name: str = Field(min_length=1)
-    version: str = Field(min_length=1)
-    description: Text | None = None
-    extends: str | None = Field(default=None, description="'default', or the path of another rulebook folder")
-    disable: list[str] = Field(default_factory=list, description="Ids of base rules to switch off")
-    author: str | list[str] | None = Field(
-        default=None, description="Who last changed the rules of this folder (a release needs another approver)"
-    )
+    name: Annotated[str, Field(min_length=1)]
+    version: Annotated[str, Field(min_length=1)]
+    description: Annotated[Text | None, BeforeValidator(_text)] = None
+    extends: Annotated[str | None, Field(description="'default', or the path of another rulebook folder")] = None
+    disable: Annotated[list[str], Field(description="Ids of base rules to switch off")] = field(default_factory=list)
+    author: Annotated[
+        str | list[str] | None,
+        Field(description="Who last changed the rules of this folder (a release needs another approver)"),
+    ] = None
 
-    _text = field_validator("description", mode="before")(_text)
 
-
-class PhaseDefinition(_Data):
+@dataclass(frozen=True, kw_only=True)
+class PhaseDefinition(DataModel):
     """A phase the phase rules may conclude."""
 
-    id: str = Field(pattern=RULE_ID)
+    id: Annotated[str, Field(pattern=RULE_ID)]
     label: Text
 
 
-class _RuleBase(_Data):
-    id: str = Field(pattern=RULE_ID)
-    when: str = Field(min_length=1)
-    reason: Text
+@dataclass(frozen=True, kw_only=True)
+class _RuleBase(DataModel):
+    id: Annotated[str, Field(pattern=RULE_ID)]
+    when: Annotated[str, Field(min_length=1)]
+    reason: Annotated[Text, BeforeValidator(_text)]
     source: str
-    description: Text | None = None
+    description: Annotated[Text | None, BeforeValidator(_text)] = None
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
 
-    _texts = field_validator("reason", "description", mode="before")(_text)
 
-
+@dataclass(frozen=True, kw_only=True)
 class PhaseRule(_RuleBase):
     """A phase rule: the first matching one, by priority (lowest number first), sets the phase."""
 
     phase: str
-    priority: int = Field(ge=0, le=60000)
+    priority: Annotated[int, Field(ge=0, le=60000)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class FlagRule(_RuleBase):
     """A flag rule: every matching one raises its flag (`flag`, or the rule id) at its severity."""
 
-    flag: str | None = Field(default=None, pattern=RULE_ID)
+    flag: Annotated[str | None, Field(pattern=RULE_ID)] = None
     severity: Severity
 
 
+@dataclass(frozen=True, kw_only=True)
 class ChecklistRule(_RuleBase):
     """A checklist rule: when it matches, its checklist point is put in focus, with its reason."""
 
-    point: int = Field(ge=1)
+    point: Annotated[int, Field(ge=1)]
 
 
-class RuleFileShape(_Data):
+@dataclass(frozen=True, kw_only=True)
+class RuleFileShape(DataModel):
     """The outer shape of a rule file; each rule is validated by its stage's model."""
 
     stage: Literal["phase", "flag", "checklist"]
-    phases: list[dict] = Field(default_factory=list)
-    rules: list[dict] = Field(default_factory=list)
+    phases: list[dict] = field(default_factory=list)
+    rules: list[dict] = field(default_factory=list)
 
 
 AnyRule = PhaseRule | FlagRule | ChecklistRule
@@ -414,7 +415,7 @@ def _catalogue_periods(name: str, path: Path | None, data: Any, problems: Proble
                 )
 
 
-def _validate(model: type[BaseModel], path: Path | None, data: Any, problems: ProblemList) -> Any:
+def _validate(model: type[DataModel], path: Path | None, data: Any, problems: ProblemList) -> Any:
     if data is None:
         problems.add("S002.empty", str(path))
         return None
@@ -472,9 +473,10 @@ def _field_names(model: Any) -> frozenset[str]:
         if item in seen:
             continue
         seen.add(item)
-        if isinstance(item, type) and issubclass(item, BaseModel):
-            names.update(item.model_fields)
-            pending.extend(field.annotation for field in item.model_fields.values())
+        if isinstance(item, type) and issubclass(item, DataModel):
+            hints = get_type_hints(item)
+            names.update(item.field_names())
+            pending.extend(hints[name] for name in item.field_names())
         else:
             pending.extend(get_args(item))
     return frozenset(names)
@@ -483,7 +485,7 @@ def _field_names(model: Any) -> frozenset[str]:
 def _schema_message(error: ErrorDetails, fields: frozenset[str] = frozenset()) -> dict[str, Any]:
     """What is wrong with one field, as a message part; pydantic's own words when we have none."""
     kind = error["type"]
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         name = str(error["loc"][-1]) if error["loc"] else ""
         return part("schema.extra", hint_name=closest(name, fields))
     known = {

@@ -1,7 +1,7 @@
 """A cache of compiled rulebooks on disk, so that a new `bip check` process need not re-validate.
 
-It also keeps the built validators and serializers of the record's and the report's models
-(`load_built_models`), under a key of the core's source.
+It also keeps the core schemas of the record's and the report's data classes (`load_built_models`),
+under a key of the core's source, so a check validates and writes them with pydantic-core alone.
 
 The key is a hash over the core's source files and every YAML file of the rulebook and of
 the rulebooks it extends: any change to either gives a new key, so a stale entry is never used.
@@ -143,58 +143,56 @@ def load_rulebook_cached(folder: str | Path) -> Rulebook:
 
 
 #: Bumped when what `load_built_models` keeps changes shape.
-_MODELS_VERSION = 1
+_MODELS_VERSION = 2
 
 
 def load_built_models(modules: Iterable[ModuleType]) -> None:
-    """Give the pydantic models of `modules` their validators and serializers from the cache.
+    """Give the data classes of `modules` (`bip_engine.models.DataModel`) their validators and serializers.
 
-    The record's and the report's models are built on first use (`defer_build`); building them
-    (and loading what pydantic needs for it) would cost a new `bip check` process about as much as
-    everything else it does. pydantic-core's validators and serializers can be pickled: the first
-    process builds every model of `modules` and keeps them all in one entry, keyed by the core's
-    source (the models' one definition) and the pydantic and pydantic-core versions; later
-    processes install them on the classes. A class keeps `__pydantic_complete__` false, so anything
-    else pydantic needs of it (its JSON Schema, a model that nests it) is built as before.
-    Without a cache, or when anything is amiss, the models are simply built on first use.
+    Generating a class's core schema needs pydantic, whose import alone would cost a new `bip check`
+    process about as much as everything else it does. The core schemas can be pickled: the first
+    process generates those of every class of `modules` and keeps them all in one entry, keyed by
+    the core's source (the classes' one definition) and the pydantic and pydantic-core versions;
+    later processes make the validators and serializers from them with pydantic-core alone.
+    Without a cache, or when anything is amiss, a class's are made on first use from pydantic.
     """
-    folder = cache_folder()
-    if folder is None:
-        return
-    from pydantic import BaseModel
-    from pydantic.version import VERSION
-    from pydantic_core import __version__ as core_version
+    from .models import DataModel, core_schema, install, installed
 
-    models = [
+    classes = [
         value
         for module in modules
         for value in vars(module).values()
-        if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == module.__name__
+        if isinstance(value, type) and issubclass(value, DataModel) and value.__module__ == module.__name__
     ]
-    if all(model.__pydantic_complete__ for model in models):
-        return  # built already in this process
+    folder = cache_folder()
+    if folder is None or all(installed(cls) for cls in classes):
+        return
+    from pydantic.version import VERSION
+    from pydantic_core import __version__ as core_version
+
     versions = f"{_MODELS_VERSION}\0{VERSION}\0{core_version}"
     digest = hashlib.sha256(_engine_fingerprint() + versions.encode())
-    for model in models:
-        digest.update(f"{model.__module__}.{model.__qualname__}\n".encode())
+    for cls in classes:
+        digest.update(f"{cls.__module__}.{cls.__qualname__}\n".encode())
     entry = folder / f"models-{digest.hexdigest()}.pickle"
     try:
         with entry.open("rb") as stream:
-            built = pickle.load(stream)
-        for model in models:
-            if not model.__pydantic_complete__:
-                model.__pydantic_validator__, model.__pydantic_serializer__ = built[model.__qualname__]
+            schemas = pickle.load(stream)
+        for cls in classes:
+            if not installed(cls):
+                install(cls, schemas[cls.__qualname__])
         return
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, KeyError, ValueError):
         pass
-    built = {}
-    for model in models:
-        model.model_rebuild()
-        built[model.__qualname__] = (model.__pydantic_validator__, model.__pydantic_serializer__)
+    schemas = {}
+    for cls in classes:
+        schemas[cls.__qualname__] = schema = core_schema(cls)
+        if not installed(cls):
+            install(cls, schema)
     try:
         temporary = entry.with_suffix(f".{os.getpid()}.tmp")
         with temporary.open("wb") as stream:
-            pickle.dump(built, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(schemas, stream, protocol=pickle.HIGHEST_PROTOCOL)
         temporary.replace(entry)
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         pass

@@ -352,12 +352,29 @@ class Matcher:
 
     def __init__(self, patterns: Sequence[Pattern]):
         self.patterns = list(patterns)
+        self._last: tuple[str, tuple[Match, ...]] = ("", ())
 
     def find(self, notes: str | None) -> list[Match]:
         """The matches in `notes`, in note order (pattern order within a sentence): for each pattern
-        name, the first place in each sentence where one of its patterns is found."""
+        name, the first place in each sentence where one of its patterns is found.
+
+        The matches of the last notes looked at are kept: a check looks at a record's notes twice,
+        for the facts and again for the flag's evidence, and finds them once.
+        """
         if not notes or not self.patterns:
             return []
+        last_notes, last_found = self._last  # one tuple, read and replaced whole: safe across threads
+        if notes == last_notes:
+            return list(last_found)
+        found = self._find(notes)
+        self._last = (notes, tuple(found))
+        return found
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The matcher without the last notes it looked at (a pickled rulebook carries no citizen's notes)."""
+        return {**self.__dict__, "_last": ("", ())}
+
+    def _find(self, notes: str) -> list[Match]:
         found = []
         for sentence in sentences(notes):
             tokens = tokenize(sentence)

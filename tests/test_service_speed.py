@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -28,7 +29,7 @@ from bip_engine.check import report_json
 from bip_engine.log.store import Store
 from bip_engine.log.tokens import revoke_token
 from bip_engine.margins import phase_margins
-from bip_engine.report import _Out
+from bip_engine.models import DataModel
 from bip_engine.service.token_cache import TOKEN_CACHE_SECONDS
 from tests.conftest import record
 
@@ -53,7 +54,8 @@ def _numbers(value):
             yield from _numbers(item)
 
 
-class _Numbers(_Out):
+@dataclass(kw_only=True)
+class _Numbers(DataModel):
     values: list[float]
     anything: dict[str, Any]
 

@@ -145,6 +145,28 @@ def test_the_patterns_are_compiled_only_for_notes(rulebook):
     assert checker.rulebook.catalogue._matcher is not None
 
 
+def test_a_check_reads_the_notes_once_and_pickles_no_notes(rulebook, monkeypatch):
+    """The facts and the flag's evidence both need the patterns found in the notes: found once per check."""
+    import pickle
+
+    from bip_engine.staircase import Matcher
+
+    checker = Checker(rulebook.path, engine="python")
+    looked_at: list[str] = []
+    find = Matcher._find
+    monkeypatch.setattr(Matcher, "_find", lambda self, notes: looked_at.append(notes) or find(self, notes))
+    notes = ["De er ikke klare til at starte.", "Har brug for ro nu.", "De er ikke klare til at starte."]
+    flags = [flag_of(checker, text) for text in notes]
+    assert looked_at == notes  # one search per check, each check's own notes
+    assert [[m["words"] for m in flag.evidence["staircase_matches"]] for flag in flags] == [
+        ["ikke klare"],
+        ["brug for ro"],
+        ["ikke klare"],
+    ]
+    matcher = checker.rulebook.catalogue.staircase_matcher()
+    assert b"ikke klare" not in pickle.dumps(matcher)  # the kept notes stay out of a pickled rulebook
+
+
 # --- The pattern language -------------------------------------------------------------------------
 
 WORDS = ["kunne kan kunnet", "være er var været", "klar klare klart", "klare klarer klarede klaret"]

@@ -44,6 +44,7 @@ from ..log.decisions import (
 from ..log.errors import StoreError, StoreValueError
 from ..log.export import read_citizen_log
 from ..log.tokens import Principal
+from ..models import DataModel
 from ..record import IsoDate, Record
 from ..report import Report
 from ..schemas import input_schema, output_schema
@@ -768,7 +769,7 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+    models: list[tuple[type[BaseModel] | type[DataModel], Literal["validation", "serialization"]]] = [
         (Record, "validation"),
         (Report, "serialization"),
         (Explanation, "serialization"),
