@@ -33,9 +33,7 @@ class RulebookRef(DataModel):
             "every folder's files in search order (1.3)"
         ),
     ] = None
-    software_version: Annotated[
-        str | None, Field(description="The bip-engine version that made it (1.3)")
-    ] = None
+    software_version: Annotated[str | None, Field(description="The bip-engine version that made it (1.3)")] = None
 
 
 @dataclass(kw_only=True)
