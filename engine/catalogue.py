@@ -23,7 +23,7 @@ Lang = Literal["da", "en"]
 LANGUAGES: tuple[str, ...] = ("da", "en")
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class _Dated(DataModel):
     valid_from: Annotated[dt.date | None, Field(description="First day in force (inclusive)")] = None
     valid_to: Annotated[dt.date | None, Field(description="Last day in force (inclusive)")] = None
@@ -33,7 +33,7 @@ class _Dated(DataModel):
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class Text(DataModel):
     """A text in Danish and English."""
 
@@ -45,7 +45,7 @@ class Text(DataModel):
         return self.en if lang == "en" else self.da
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class Indicator(_Dated):
     """A progression indicator scored 1-5."""
 
@@ -55,7 +55,7 @@ class Indicator(_Dated):
     label: Text
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class InterventionType(_Dated):
     """One of the main types of intervention."""
 
@@ -63,7 +63,7 @@ class InterventionType(_Dated):
     label: Text
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class InterventionKind(_Dated):
     """An intervention in the catalogue, with its main type and the aliases records may use."""
 
@@ -74,7 +74,7 @@ class InterventionKind(_Dated):
     aliases: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class Finding(_Dated):
     """What a rule rests on: a research finding, a law (statute or executive order) or local policy."""
 
@@ -88,7 +88,7 @@ class Finding(_Dated):
     reference: Annotated[str, Field(description="The publication, or for a law the statute or order and its section")]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class ChecklistPoint(DataModel):
     """One of the ten points of the professional checklist."""
 
@@ -96,14 +96,14 @@ class ChecklistPoint(DataModel):
     title: Text
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class IndicatorFile(DataModel):
     """indicators.yaml"""
 
     indicators: Annotated[list[Indicator], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class InterventionFile(DataModel):
     """interventions.yaml"""
 
@@ -111,21 +111,21 @@ class InterventionFile(DataModel):
     interventions: Annotated[list[InterventionKind], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class FindingFile(DataModel):
     """findings.yaml"""
 
     findings: Annotated[list[Finding], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class ChecklistFile(DataModel):
     """checklist.yaml"""
 
     points: Annotated[list[ChecklistPoint], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class StaircasePhrase(_Dated):
     """A staircase pattern (the pattern language of `bip_engine.staircase`), with when it is in force.
 
@@ -144,7 +144,7 @@ class StaircasePhrase(_Dated):
         return (self.name or self.phrase).strip()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class StaircaseSet(DataModel):
     """A named set of words a pattern may use as `@name`."""
 
@@ -159,7 +159,7 @@ def _pattern_alone(phrases: Any) -> Any:
     return phrases
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class StaircaseFile(DataModel):
     """staircase.yaml"""
 

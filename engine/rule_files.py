@@ -22,7 +22,7 @@ def _text(value: Any) -> Any:
     return {"da": value, "en": value} if isinstance(value, str) else value
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class RulebookInfo(DataModel):
     """rulebook.yaml: the rulebook's name, version and description; what it extends and disables."""
 
@@ -37,7 +37,7 @@ class RulebookInfo(DataModel):
     ] = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class _RuleBase(DataModel):
     id: Annotated[str, Field(pattern=RULE_ID)]
     when: Annotated[str, Field(min_length=1)]
@@ -48,7 +48,7 @@ class _RuleBase(DataModel):
     valid_to: dt.date | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class PhaseRule(_RuleBase):
     """A phase rule: the first matching one, by priority (lowest number first), sets the phase."""
 
@@ -56,7 +56,7 @@ class PhaseRule(_RuleBase):
     priority: Annotated[int, Field(ge=0, le=60000)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class FlagRule(_RuleBase):
     """A flag rule: every matching one raises its flag (`flag`, or the rule id) at its severity."""
 
@@ -64,14 +64,14 @@ class FlagRule(_RuleBase):
     severity: Severity
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class ChecklistRule(_RuleBase):
     """A checklist rule: when it matches, its checklist point is put in focus, with its reason."""
 
     point: Annotated[int, Field(ge=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class RuleFileShape(DataModel):
     """The outer shape of a rule file; each rule is validated by its stage's model."""
 

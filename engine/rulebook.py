@@ -68,7 +68,7 @@ CATALOGUE_FILES = {
 RULE_ID = r"^[a-z][a-z0-9_]*$"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class PhaseDefinition(DataModel):
     """A phase the phase rules may conclude."""
 
