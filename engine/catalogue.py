@@ -21,6 +21,7 @@ from .models import BeforeValidator, DataModel, Field
 
 Lang = Literal["da", "en"]
 LANGUAGES: tuple[str, ...] = ("da", "en")
+RULE_ID = r"^[a-z][a-z0-9_]*$"  # the id of a rule, a phase or a catalogue entry
 
 
 @dataclass(frozen=True, kw_only=True, repr=False, eq=False)
@@ -49,7 +50,7 @@ class Text(DataModel):
 class Indicator(_Dated):
     """A progression indicator scored 1-5."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    id: Annotated[str, Field(pattern=RULE_ID)]
     rated_by: Literal["citizen", "caseworker"]
     job_linked: bool = True
     label: Text
@@ -59,7 +60,7 @@ class Indicator(_Dated):
 class InterventionType(_Dated):
     """One of the main types of intervention."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    id: Annotated[str, Field(pattern=RULE_ID)]
     label: Text
 
 
@@ -67,7 +68,7 @@ class InterventionType(_Dated):
 class InterventionKind(_Dated):
     """An intervention in the catalogue, with its main type and the aliases records may use."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    id: Annotated[str, Field(pattern=RULE_ID)]
     type: str
     label: Text
     internship: bool = False
@@ -78,7 +79,7 @@ class InterventionKind(_Dated):
 class Finding(_Dated):
     """What a rule rests on: a research finding, a law (statute or executive order) or local policy."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    id: Annotated[str, Field(pattern=RULE_ID)]
     kind: Annotated[
         Literal["research", "law", "local"],
         Field(description="research (BIP, Danneris), law (with its reference) or local policy"),

@@ -11,9 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from .catalogue import Text
+from .catalogue import RULE_ID, Text
 from .models import BeforeValidator, DataModel, Field
-from .rulebook import RULE_ID
 from .severity import Severity
 
 

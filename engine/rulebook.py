@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args, get_type_hints
 from pydantic_core import ValidationError
 
 from .catalogue import (
+    RULE_ID,
     Catalogue,
     ChecklistFile,
     FindingFile,
@@ -35,16 +36,6 @@ from .catalogue import (
 from .errors import ProblemList, RulebookError
 from .expr import Condition, ExpressionError, FactSpec, bind, closest, facts_used, params_used, parse_condition
 from .facts import fact_specs
-from .layers import (
-    CATALOGUE_KEYS,
-    META_FILE,
-    PARAMETERS_FILE,
-    RELEASE_FILE,
-    content_hash,
-    merged_catalogue,
-    merged_rules,
-    read_layers,
-)
 from .messages import part
 from .models import DataModel, Field
 from .parameters import ParameterSet, merged_parameters
@@ -65,7 +56,6 @@ CATALOGUE_FILES = {
     "checklist.yaml": ChecklistFile,
     "staircase.yaml": StaircaseFile,
 }
-RULE_ID = r"^[a-z][a-z0-9_]*$"
 
 
 @dataclass(frozen=True, kw_only=True, repr=False, eq=False)
@@ -238,7 +228,17 @@ def load_rulebook(folder: str | Path) -> Rulebook:
 
     A rulebook that `extends` another is merged over it first (see `bip_engine.layers`).
     """
-    from .rule_files import RulebookInfo  # here: a rulebook from the cache needs no YAML-side model
+    # Here: a rulebook from the cache needs neither the YAML-side models nor the reading of layers.
+    from .layers import (
+        CATALOGUE_KEYS,
+        META_FILE,
+        PARAMETERS_FILE,
+        content_hash,
+        merged_catalogue,
+        merged_rules,
+        read_layers,
+    )
+    from .rule_files import RulebookInfo
 
     folder = Path(folder)
     problems = ProblemList()
@@ -302,6 +302,8 @@ def load_rulebook(folder: str | Path) -> Rulebook:
 
 def _release_of(folder: Path) -> str | None:
     """The release hash when `folder` lies in a release store (its `release.json` names it)."""
+    from .layers import RELEASE_FILE
+
     for candidate in (folder / RELEASE_FILE, folder.parent.parent / RELEASE_FILE):
         try:
             return str(json.loads(candidate.read_text(encoding="utf-8"))["hash"])
@@ -322,6 +324,8 @@ def _catalogue_periods(name: str, path: Path | None, data: Any, problems: Proble
     """D002 and D003 for dated catalogue entries (D001 comes from the schema)."""
     if not isinstance(data, dict):
         return
+    from .layers import CATALOGUE_KEYS
+
     for key, id_key in CATALOGUE_KEYS[name].items():
         items = data.get(key)
         if not isinstance(items, list):
