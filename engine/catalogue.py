@@ -21,9 +21,10 @@ from .models import BeforeValidator, DataModel, Field
 
 Lang = Literal["da", "en"]
 LANGUAGES: tuple[str, ...] = ("da", "en")
+RULE_ID = r"^[a-z][a-z0-9_]*$"  # the id of a rule, a phase or a catalogue entry
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class _Dated(DataModel):
     valid_from: Annotated[dt.date | None, Field(description="First day in force (inclusive)")] = None
     valid_to: Annotated[dt.date | None, Field(description="Last day in force (inclusive)")] = None
@@ -33,7 +34,7 @@ class _Dated(DataModel):
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class Text(DataModel):
     """A text in Danish and English."""
 
@@ -45,40 +46,40 @@ class Text(DataModel):
         return self.en if lang == "en" else self.da
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class Indicator(_Dated):
     """A progression indicator scored 1-5."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    id: Annotated[str, Field(pattern=RULE_ID)]
     rated_by: Literal["citizen", "caseworker"]
     job_linked: bool = True
     label: Text
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class InterventionType(_Dated):
     """One of the main types of intervention."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    id: Annotated[str, Field(pattern=RULE_ID)]
     label: Text
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class InterventionKind(_Dated):
     """An intervention in the catalogue, with its main type and the aliases records may use."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    id: Annotated[str, Field(pattern=RULE_ID)]
     type: str
     label: Text
     internship: bool = False
     aliases: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class Finding(_Dated):
     """What a rule rests on: a research finding, a law (statute or executive order) or local policy."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    id: Annotated[str, Field(pattern=RULE_ID)]
     kind: Annotated[
         Literal["research", "law", "local"],
         Field(description="research (BIP, Danneris), law (with its reference) or local policy"),
@@ -88,7 +89,7 @@ class Finding(_Dated):
     reference: Annotated[str, Field(description="The publication, or for a law the statute or order and its section")]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class ChecklistPoint(DataModel):
     """One of the ten points of the professional checklist."""
 
@@ -96,14 +97,14 @@ class ChecklistPoint(DataModel):
     title: Text
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class IndicatorFile(DataModel):
     """indicators.yaml"""
 
     indicators: Annotated[list[Indicator], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class InterventionFile(DataModel):
     """interventions.yaml"""
 
@@ -111,21 +112,21 @@ class InterventionFile(DataModel):
     interventions: Annotated[list[InterventionKind], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class FindingFile(DataModel):
     """findings.yaml"""
 
     findings: Annotated[list[Finding], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class ChecklistFile(DataModel):
     """checklist.yaml"""
 
     points: Annotated[list[ChecklistPoint], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class StaircasePhrase(_Dated):
     """A staircase pattern (the pattern language of `bip_engine.staircase`), with when it is in force.
 
@@ -144,7 +145,7 @@ class StaircasePhrase(_Dated):
         return (self.name or self.phrase).strip()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class StaircaseSet(DataModel):
     """A named set of words a pattern may use as `@name`."""
 
@@ -159,7 +160,7 @@ def _pattern_alone(phrases: Any) -> Any:
     return phrases
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class StaircaseFile(DataModel):
     """staircase.yaml"""
 

@@ -40,12 +40,8 @@ def new_incident_id(now: dt.datetime | None = None) -> str:
 
 def incident_text(incident_id: str, error: BaseException, argv: list[str]) -> str:
     """The contents of an incident file."""
-    from importlib.metadata import PackageNotFoundError, version
+    from . import __version__ as bip_version
 
-    try:
-        bip_version = version("bip-engine")
-    except PackageNotFoundError:
-        bip_version = "unknown"
     lines = [
         f"incident: {incident_id}",
         f"command: bip {' '.join(argv)}",

@@ -79,6 +79,10 @@ def installed(cls: type) -> bool:
     return cls in _BUILT
 
 
+def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(cls)
+
+
 def _core(cls: type) -> tuple[SchemaValidator, SchemaSerializer]:
     built = _BUILT.get(cls)
     if built is None:
@@ -91,9 +95,33 @@ class DataModel:
     """The model interface of a frozen dataclass: validation, dumps, JSON Schema and copies.
 
     Unknown fields are refused (`extra="forbid"`); a subclass may widen `__pydantic_config__`.
+
+    The engine's data classes are declared `@dataclass(..., repr=False, eq=False)` and take
+    `__repr__`, `__eq__` and `__hash__` from here: the same as the dataclass would write, once for
+    all of them. The stdlib compiles every method it writes for a class when the class is defined,
+    and a `bip check` defines some fifty of these classes before it does anything else.
     """
 
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+
+    def __repr__(self) -> str:
+        """`Name(field=value, ...)`, as a dataclass writes it."""
+        shown = ", ".join(f"{item.name}={getattr(self, item.name)!r}" for item in _fields(type(self)) if item.repr)
+        return f"{type(self).__qualname__}({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to an instance of the same class whose compared fields are equal (a dataclass's `__eq__`)."""
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        names = [item.name for item in _fields(type(self)) if item.compare]
+        return tuple(getattr(self, name) for name in names) == tuple(getattr(other, name) for name in names)
+
+    def __hash__(self) -> int:
+        """A frozen class's instances hash by their compared fields; a mutable one's are unhashable."""
+        if not type(self).__dataclass_params__.frozen:  # type: ignore[attr-defined]
+            raise TypeError(f"unhashable type: {type(self).__name__!r}")
+        hashed = (item for item in _fields(type(self)) if (item.compare if item.hash is None else item.hash))
+        return hash(tuple(getattr(self, item.name) for item in hashed))
 
     @classmethod
     def model_validate(cls: type[M], data: Any) -> M:

@@ -9,7 +9,6 @@ can be found, and the field, so a caseworker or an IT team can fix the record at
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic_core import PydanticCustomError, ValidationError
 
 from .errors import RecordError, problem
+from .expr import closest
 from .models import BeforeValidator, DataModel, Field, Strict
 from .recordfile import CPR_LIKE, cpr_warning, read_record_file  # noqa: F401 - part of this module's interface
 from .yamlio import field_path, line_of
@@ -51,7 +51,7 @@ IsoDate = Annotated[dt.date, BeforeValidator(written_date)]
 """A date written YYYY-MM-DD (or a date already): what every date of a record and a request is."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class Measurement(DataModel):
     """One progression measurement: indicator scores from 1 (lowest) to 5 (highest) on a date."""
 
@@ -59,7 +59,7 @@ class Measurement(DataModel):
     scores: Annotated[dict[str, Annotated[int, Strict(), Field(ge=1, le=5)]], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class Intervention(DataModel):
     """One intervention: its type (id or alias), start, optional end and optional status.
 
@@ -73,7 +73,7 @@ class Intervention(DataModel):
     status: Status | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class Meeting(DataModel):
     """One meeting with the citizen: its date, its kind (free text, e.g. "samtale") and whether it was held."""
 
@@ -82,7 +82,7 @@ class Meeting(DataModel):
     status: MeetingStatus = "held"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class CaseworkerAssignment(DataModel):
     """A caseworker responsible from a date; each entry after the first is a change."""
 
@@ -93,7 +93,7 @@ class CaseworkerAssignment(DataModel):
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid", "populate_by_name": True}
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class Record(DataModel):
     """A citizen's record as the engine reads it."""
 
@@ -174,11 +174,6 @@ def _message(error: ErrorDetails) -> tuple[str, dict]:
     return "R002.other", {"detail": error["msg"]}
 
 
-def _closest(name: str, candidates: list[str]) -> str | None:
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
 def check_names(record: Record, data: Any, source: str, catalogue: Catalogue) -> None:
     """Check indicator and intervention names against the rulebook's catalogue; raise `RecordError`."""
     problems = []
@@ -192,7 +187,7 @@ def check_names(record: Record, data: Any, source: str, catalogue: Catalogue) ->
                         line_of(data, ("measurements", index, "scores", name)),
                         field=f"measurements[{index}].scores",
                         name=name,
-                        hint_name=_closest(name, list(catalogue.indicators)),
+                        hint_name=closest(name, list(catalogue.indicators)),
                     )
                 )
     aliases = None
@@ -209,7 +204,7 @@ def check_names(record: Record, data: Any, source: str, catalogue: Catalogue) ->
                     line_of(data, ("interventions", index, "type")),
                     field=f"interventions[{index}].type",
                     name=item.type,
-                    hint_name=_closest(item.type.casefold(), aliases),
+                    hint_name=closest(item.type.casefold(), aliases),
                 )
             )
         if item.end is not None and item.end < item.start:

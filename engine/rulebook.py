@@ -18,11 +18,12 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_type_hints
 
 from pydantic_core import ValidationError
 
 from .catalogue import (
+    RULE_ID,
     Catalogue,
     ChecklistFile,
     FindingFile,
@@ -35,25 +36,16 @@ from .catalogue import (
 from .errors import ProblemList, RulebookError
 from .expr import Condition, ExpressionError, FactSpec, bind, closest, facts_used, params_used, parse_condition
 from .facts import fact_specs
-from .layers import (
-    CATALOGUE_KEYS,
-    META_FILE,
-    PARAMETERS_FILE,
-    RELEASE_FILE,
-    content_hash,
-    merged_catalogue,
-    merged_rules,
-    read_layers,
-)
 from .messages import part
-from .models import BeforeValidator, DataModel, Field
+from .models import DataModel, Field
 from .parameters import ParameterSet, merged_parameters
 from .periods import ONE_DAY, Period, Timeline, covered, overlapping, read_period
-from .severity import Severity
 from .yamlio import LineDict, field_path, locate
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
+
+    from .rule_files import AnyRule
 
 STAGES = ("phase", "flag", "checklist")
 CATALOGUE_FILES = {
@@ -64,82 +56,14 @@ CATALOGUE_FILES = {
     "checklist.yaml": ChecklistFile,
     "staircase.yaml": StaircaseFile,
 }
-RULE_ID = r"^[a-z][a-z0-9_]*$"
 
 
-def _text(value: Any) -> Any:
-    """Let a rule give one text for both languages."""
-    return {"da": value, "en": value} if isinstance(value, str) else value
-
-
-@dataclass(frozen=True, kw_only=True)
-class RulebookInfo(DataModel):
-    """rulebook.yaml: the rulebook's name, version and description; what it extends and disables."""
-
-    name: Annotated[str, Field(min_length=1)]
-    version: Annotated[str, Field(min_length=1)]
-    description: Annotated[Text | None, BeforeValidator(_text)] = None
-    extends: Annotated[str | None, Field(description="'default', or the path of another rulebook folder")] = None
-    disable: Annotated[list[str], Field(description="Ids of base rules to switch off")] = field(default_factory=list)
-    author: Annotated[
-        str | list[str] | None,
-        Field(description="Who last changed the rules of this folder (a release needs another approver)"),
-    ] = None
-
-
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
 class PhaseDefinition(DataModel):
     """A phase the phase rules may conclude."""
 
     id: Annotated[str, Field(pattern=RULE_ID)]
     label: Text
-
-
-@dataclass(frozen=True, kw_only=True)
-class _RuleBase(DataModel):
-    id: Annotated[str, Field(pattern=RULE_ID)]
-    when: Annotated[str, Field(min_length=1)]
-    reason: Annotated[Text, BeforeValidator(_text)]
-    source: str
-    description: Annotated[Text | None, BeforeValidator(_text)] = None
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class PhaseRule(_RuleBase):
-    """A phase rule: the first matching one, by priority (lowest number first), sets the phase."""
-
-    phase: str
-    priority: Annotated[int, Field(ge=0, le=60000)]
-
-
-@dataclass(frozen=True, kw_only=True)
-class FlagRule(_RuleBase):
-    """A flag rule: every matching one raises its flag (`flag`, or the rule id) at its severity."""
-
-    flag: Annotated[str | None, Field(pattern=RULE_ID)] = None
-    severity: Severity
-
-
-@dataclass(frozen=True, kw_only=True)
-class ChecklistRule(_RuleBase):
-    """A checklist rule: when it matches, its checklist point is put in focus, with its reason."""
-
-    point: Annotated[int, Field(ge=1)]
-
-
-@dataclass(frozen=True, kw_only=True)
-class RuleFileShape(DataModel):
-    """The outer shape of a rule file; each rule is validated by its stage's model."""
-
-    stage: Literal["phase", "flag", "checklist"]
-    phases: list[dict] = field(default_factory=list)
-    rules: list[dict] = field(default_factory=list)
-
-
-AnyRule = PhaseRule | FlagRule | ChecklistRule
-RULE_MODELS: dict[str, type[AnyRule]] = {"phase": PhaseRule, "flag": FlagRule, "checklist": ChecklistRule}
 
 
 @dataclass(frozen=True)
@@ -304,6 +228,18 @@ def load_rulebook(folder: str | Path) -> Rulebook:
 
     A rulebook that `extends` another is merged over it first (see `bip_engine.layers`).
     """
+    # Here: a rulebook from the cache needs neither the YAML-side models nor the reading of layers.
+    from .layers import (
+        CATALOGUE_KEYS,
+        META_FILE,
+        PARAMETERS_FILE,
+        content_hash,
+        merged_catalogue,
+        merged_rules,
+        read_layers,
+    )
+    from .rule_files import RulebookInfo
+
     folder = Path(folder)
     problems = ProblemList()
     if not folder.is_dir():
@@ -366,6 +302,8 @@ def load_rulebook(folder: str | Path) -> Rulebook:
 
 def _release_of(folder: Path) -> str | None:
     """The release hash when `folder` lies in a release store (its `release.json` names it)."""
+    from .layers import RELEASE_FILE
+
     for candidate in (folder / RELEASE_FILE, folder.parent.parent / RELEASE_FILE):
         try:
             return str(json.loads(candidate.read_text(encoding="utf-8"))["hash"])
@@ -386,6 +324,8 @@ def _catalogue_periods(name: str, path: Path | None, data: Any, problems: Proble
     """D002 and D003 for dated catalogue entries (D001 comes from the schema)."""
     if not isinstance(data, dict):
         return
+    from .layers import CATALOGUE_KEYS
+
     for key, id_key in CATALOGUE_KEYS[name].items():
         items = data.get(key)
         if not isinstance(items, list):
@@ -499,6 +439,8 @@ def _schema_message(error: ErrorDetails, fields: frozenset[str] = frozenset()) -
 
 def _check_rule_file(path: Path, data: Any, problems: ProblemList) -> None:
     """A rule file's outer shape: its stage, and lists of phases and rules."""
+    from .rule_files import RuleFileShape
+
     if data is None:
         problems.add("S002.empty", str(path))
         return
@@ -541,6 +483,8 @@ def _compile(
     disabled_flags: tuple[str, ...] = (),
     parameters: ParameterSet | None = None,
 ) -> dict[str, list]:
+    from .rule_files import RULE_MODELS, FlagRule, PhaseRule
+
     parsed = []
     for entry in entries:
         try:
@@ -656,6 +600,8 @@ def _renumber(rule: CompiledRule, rank: int) -> CompiledRule:
 
 
 def _conclusion(rule: AnyRule, catalogue: Catalogue, phases: dict, problems: ProblemList, data: Any) -> Any:
+    from .rule_files import FlagRule, PhaseRule
+
     if isinstance(rule, PhaseRule):
         if rule.phase not in phases:
             problems.add(

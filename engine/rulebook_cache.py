@@ -146,13 +146,31 @@ def load_rulebook_cached(folder: str | Path) -> Rulebook:
 _MODELS_VERSION = 2
 
 
+def _pydantic_version_file() -> bytes:
+    """The text of the installed pydantic's `version.py`, which names its version (its core schemas' maker).
+
+    Read as a file, found without importing pydantic: `import pydantic` would cost a check more than
+    everything else this module does. Empty when it cannot be found (the key then still names pydantic-core).
+    """
+    from importlib.util import find_spec
+
+    spec = find_spec("pydantic")
+    if spec is None or spec.origin is None:
+        return b""
+    try:
+        with open(os.path.join(os.path.dirname(spec.origin), "version.py"), "rb") as stream:
+            return stream.read()
+    except OSError:
+        return b""
+
+
 def load_built_models(modules: Iterable[ModuleType]) -> None:
     """Give the data classes of `modules` (`bip_engine.models.DataModel`) their validators and serializers.
 
     Generating a class's core schema needs pydantic, whose import alone would cost a new `bip check`
     process about as much as everything else it does. The core schemas can be pickled: the first
     process generates those of every class of `modules` and keeps them all in one entry, keyed by
-    the core's source (the classes' one definition) and the pydantic and pydantic-core versions;
+    the core's source (the classes' one definition), pydantic's `version.py` and pydantic-core's version;
     later processes make the validators and serializers from them with pydantic-core alone.
     Without a cache, or when anything is amiss, a class's are made on first use from pydantic.
     """
@@ -167,11 +185,10 @@ def load_built_models(modules: Iterable[ModuleType]) -> None:
     folder = cache_folder()
     if folder is None or all(installed(cls) for cls in classes):
         return
-    from pydantic.version import VERSION
     from pydantic_core import __version__ as core_version
 
-    versions = f"{_MODELS_VERSION}\0{VERSION}\0{core_version}"
-    digest = hashlib.sha256(_engine_fingerprint() + versions.encode())
+    versions = f"{_MODELS_VERSION}\0{core_version}\0".encode() + _pydantic_version_file()
+    digest = hashlib.sha256(_engine_fingerprint() + versions)
     for cls in classes:
         digest.update(f"{cls.__module__}.{cls.__qualname__}\n".encode())
     entry = folder / f"models-{digest.hexdigest()}.pickle"

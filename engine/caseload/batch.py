@@ -132,13 +132,10 @@ class Summary:
 
 
 def software_version() -> str:
-    """The installed version of bip-engine ("unknown" when it runs from a source tree not installed)."""
-    from importlib.metadata import PackageNotFoundError, version
+    """The version of bip-engine (`bip_engine.__version__`)."""
+    from .. import __version__
 
-    try:
-        return version("bip-engine")
-    except PackageNotFoundError:
-        return "unknown"
+    return str(__version__)
 
 
 def provenance(book: Rulebook, as_of: dt.date, rules_as_of: dt.date | None = None) -> dict[str, Any]:
