@@ -53,9 +53,10 @@ class Row:
     low: int
     flags: list[str]
     source: str
+    phase_rule: str | None = None  # the rule that decided the phase: logged by /v1/batch, not a column
 
     def as_dict(self) -> dict:
-        """The row as a plain dict (for JSON and CSV); faster than `dataclasses.asdict`."""
+        """The row as a plain dict (for JSON and CSV; without `phase_rule`); faster than `dataclasses.asdict`."""
         return {
             "citizen_id": self.citizen_id,
             "phase": self.phase,
@@ -199,6 +200,7 @@ def check_one(
         severities["low"],
         evaluation.flags,
         item.source,
+        evaluation.outcome.phase_rule.id if evaluation.outcome.phase_rule else None,
     )
 
 

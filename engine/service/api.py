@@ -522,12 +522,16 @@ def check_answer(app: FastAPI, record: Record, asking: Asking, fmt: str) -> Chec
     Pure computation (a few milliseconds), so it runs on the event loop: no thread hand-over, and
     no threads contending for the GIL.
     """
-    report, _, entry = _decision(app, record, asking, "check")
+    state = services(app)
+    report = state.checker.report(state.checker.evaluate(record, asking.as_of, asking.rules_as_of), asking.lang)
+    body = report_json(report) if fmt == "json" else state.checker.render(report, fmt, 78)
+    entry = decision_entry(  # the JSON answer is what the entry's report hash is taken of: written once
+        report, record, asking.principal, asking.purpose, state.store, report_text=body if fmt == "json" else None
+    )
     try:
         row = decision_values(entry)
     except StoreError as error:
         raise unlogged(error, asking.lang) from None
-    body = report_json(report) if fmt == "json" else services(app).checker.render(report, fmt, 78)
     return CheckAnswer(body, entry.decision_id, row, report.phase.id if report.phase else None)
 
 
@@ -675,6 +679,7 @@ def _evaluate_lines(
             asking.purpose,
             result.citizen_id,
             phase=result.phase,
+            phase_rule=result.phase_rule,
             confidence=result.confidence,
             flags=[{"id": flag} for flag in result.flags],
             **rules,
