@@ -157,9 +157,16 @@ def provenance(book: Rulebook, as_of: dt.date, rules_as_of: dt.date | None = Non
     }
 
 
-def trailer(summary: Summary, source: dict[str, Any], complete: bool = True) -> dict[str, Any]:
-    """The last line of a JSON Lines batch: the counts, whether every line was read, and the provenance."""
-    return {"summary": {**summary.as_dict(), "complete": complete, **source}}
+def trailer(
+    summary: Summary, source: dict[str, Any], complete: bool = True, next_line: int | None = None
+) -> dict[str, Any]:
+    """The last line of a JSON Lines batch: the counts, whether every line was read, and the provenance.
+
+    A batch that stopped early (`complete` false) names `next_line`, the first line of its input it
+    did not process: sending the input again from that line on resumes it.
+    """
+    stopped = {} if complete else {"next_line": next_line}
+    return {"summary": {**summary.as_dict(), "complete": complete, **stopped, **source}}
 
 
 @dataclass(frozen=True)
