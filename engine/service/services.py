@@ -36,10 +36,6 @@ class Stopping:
         if self.since is None:
             self.since = time.monotonic()
 
-    def is_set(self) -> bool:
-        """Whether the worker was told to stop."""
-        return self.since is not None
-
     def for_longer_than(self, seconds: float) -> bool:
         """Whether the worker was told to stop `seconds` ago or more."""
         return self.since is not None and time.monotonic() - self.since >= seconds
