@@ -213,11 +213,13 @@ def test_sigterm_lets_a_long_batch_finish_within_the_graceful_timeout(bip_server
     assert server.process.returncode == 0
 
 
-def _duplex_batch(server, lines: list[bytes], gap: float, on_line=None) -> list[dict]:
+def _duplex_batch(server, lines: list[bytes], gap: float, on_line=None) -> tuple[list[dict], bool]:
     """POST /v1/batch with a chunked body sent one line every `gap` seconds while the answer is read.
 
-    Returns the answer's lines, parsed, as far as they came (a client that streams both ways, so it
-    sees the answer even when the server stops reading the body); `on_line(index)` before each line.
+    Returns the answer's lines, parsed, as far as they came, and whether the connection ended
+    cleanly (not reset). The client streams both ways, so it sees the answer even when the server
+    stops reading the body; once it has the trailer it ends its body, as a streaming client that
+    reads the answer would. `on_line(index)` is called before each line is sent.
     """
     connection = socket.create_connection(("127.0.0.1", _port(server)), timeout=60)
     head = (
@@ -226,26 +228,32 @@ def _duplex_batch(server, lines: list[bytes], gap: float, on_line=None) -> list[
         "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
     connection.sendall(head.encode())
+    answered = threading.Event()
 
     def send() -> None:
         try:
             for index, line in enumerate(lines):
+                if answered.is_set():
+                    break
                 if on_line is not None:
                     on_line(index)
                 connection.sendall(f"{len(line):x}\r\n".encode() + line + b"\r\n")
                 time.sleep(gap)
             connection.sendall(b"0\r\n\r\n")
-        except OSError:  # the server stopped reading and closed: the answer says where it stopped
+        except OSError:  # the server closed: the answer says where it stopped
             pass
 
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
-    received = b""
+    received, clean = b"", True
     try:
         while chunk := connection.recv(65536):
             received += chunk
-    except OSError:
-        pass
+            if b'"summary"' in received:
+                answered.set()
+    except ConnectionResetError:
+        clean = False
+    sender.join(10)
     connection.close()
     head_part, _, body = received.partition(b"\r\n\r\n")
     assert head_part.startswith(b"HTTP/1.1 200"), head_part[:200]
@@ -255,7 +263,7 @@ def _duplex_batch(server, lines: list[bytes], gap: float, on_line=None) -> list[
         if not size or int(size, 16) == 0:
             break
         text, body = text + rest[: int(size, 16)], rest[int(size, 16) + 2 :]
-    return [json.loads(line) for line in text.decode().splitlines()]
+    return [json.loads(line) for line in text.decode().splitlines()], clean
 
 
 def test_sigterm_ends_a_batch_longer_than_the_grace_with_a_trailer_naming_where_to_resume(bip_server):
@@ -271,7 +279,7 @@ def test_sigterm_ends_a_batch_longer_than_the_grace_with_a_trailer_naming_where_
             server.signal(signal.SIGTERM)
 
     started = time.monotonic()
-    answer = _duplex_batch(server, lines, 0.25, sigterm_at_the_third)  # 10 s of body: longer than the grace
+    answer, clean = _duplex_batch(server, lines, 0.25, sigterm_at_the_third)  # 10 s of body: longer than the grace
     took = time.monotonic() - started
     *rows, error, last = answer
     trailer = last["summary"]
@@ -281,6 +289,7 @@ def test_sigterm_ends_a_batch_longer_than_the_grace_with_a_trailer_naming_where_
     assert [row["citizen_id"] for row in rows] == [f"LONG-{n}" for n in range(resume - 1)]  # every line before it
     assert 3 <= resume <= len(lines) and trailer["read"] == trailer["evaluated"] == resume - 1
     assert took < 2 + 3  # the grace, and the time to start sending
+    assert clean  # not reset: the server read what the client still sent, and its answer arrived whole
     assert (
         BatchError.model_validate(error) and BatchTrailer.model_validate(last).summary.next_line == resume
     )  # as typed
