@@ -301,3 +301,28 @@ def test_sigterm_ends_a_batch_longer_than_the_grace_with_a_trailer_naming_where_
         assert decisions_for(store, f"LONG-{resume - 1}") == []  # and the line not processed has none
     finally:
         store.close()
+
+
+def test_a_batch_client_that_goes_away_mid_body_leaves_no_read_running(bip_server):
+    server = bip_server("--engine", "python")
+    connection = socket.create_connection(("127.0.0.1", _port(server)), timeout=30)
+    line = (json.dumps(record([3, 4, 2], id="GONE-1")) + "\n").encode()
+    connection.sendall(
+        (
+            "POST /v1/batch?purpose=ugentlig%20triage HTTP/1.1\r\n"
+            f"Host: 127.0.0.1\r\nAuthorization: Bearer {server.tokens['team_lead']}\r\n"
+            "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ).encode()
+        + f"{len(line):x}\r\n".encode()
+        + line
+        + b"\r\n"
+    )
+    received = b""
+    while b"GONE-1" not in received:  # the row of the first line: the stream waits for the next chunk now
+        received += connection.recv(65536)
+    connection.close()
+    time.sleep(1.5)
+    assert _check(server).status_code == 200
+    log = server.log()
+    for trouble in ("never retrieved", "was destroyed but it is pending", "Traceback", "incident"):
+        assert trouble not in log, log[-3000:]

@@ -14,7 +14,8 @@ import asyncio
 import datetime as dt
 import io
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from functools import partial
 from operator import attrgetter
@@ -24,6 +25,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -623,20 +625,23 @@ async def _batch_lines(request: Request, settings: BatchSettings, asking: Asking
     state = services(request.app)
     grace = max(0.0, state.settings.graceful_timeout - STOP_MARGIN)
     try:
-        async for chunk in _chunks(request, lambda: state.stopping.for_longer_than(grace)):
-            if chunk is None:
-                raise ProblemError("shutting-down", messages.text("api.batch_shutting_down", settings.lang))
-            if b"\n" not in chunk:  # only the new bytes are searched: linear in the body's length
-                parts.append(chunk)
-                continue
-            head, *middle, tail = chunk.split(b"\n")
-            complete = [b"".join([*parts, head]), *middle]
-            parts = [tail]
-            if complete:
-                out = await run_in_threadpool(_evaluate_lines, request.app, complete, number, settings, summary, asking)
-                number += len(complete)
-                if out:
-                    yield out
+        async with aclosing(_chunks(request, lambda: state.stopping.for_longer_than(grace))) as chunks:
+            async for chunk in chunks:
+                if chunk is None:
+                    raise ProblemError("shutting-down", messages.text("api.batch_shutting_down", settings.lang))
+                if b"\n" not in chunk:  # only the new bytes are searched: linear in the body's length
+                    parts.append(chunk)
+                    continue
+                head, *middle, tail = chunk.split(b"\n")
+                complete = [b"".join([*parts, head]), *middle]
+                parts = [tail]
+                if complete:
+                    out = await run_in_threadpool(
+                        _evaluate_lines, request.app, complete, number, settings, summary, asking
+                    )
+                    number += len(complete)
+                    if out:
+                        yield out
         pending = b"".join(parts)
         if pending.strip():
             yield await run_in_threadpool(_evaluate_lines, request.app, [pending], number, settings, summary, asking)
@@ -648,6 +653,8 @@ async def _batch_lines(request: Request, settings: BatchSettings, asking: Asking
         yield _error_line(error)
         yield _trailer_line(request, settings, summary, next_line=number + 1)
         return
+    except ClientDisconnect:  # the client went away: nobody to answer, and nothing went wrong here
+        return
     yield _trailer_line(request, settings, summary)
 
 
@@ -658,23 +665,29 @@ STOP_MARGIN = 1.0
 time for the chunk in hand, its log entries and the trailer."""
 
 
-async def _chunks(request: Request, stop: Callable[[], bool]) -> AsyncIterator[bytes | None]:
+async def _chunks(request: Request, stop: Callable[[], bool]) -> AsyncGenerator[bytes | None, None]:
     """The body's chunks as they arrive; then None, and nothing more, once `stop()` says so first."""
     stream = request.stream().__aiter__()
-    while not stop():
-        next_chunk = asyncio.ensure_future(stream.__anext__())
-        while not next_chunk.done() and not stop():
-            await asyncio.wait({next_chunk}, timeout=STOP_POLL)
-        if not next_chunk.done():  # stopping: the rest of the body is not read
+    next_chunk: asyncio.Future | None = None
+    try:
+        while not stop():
+            next_chunk = asyncio.ensure_future(stream.__anext__())
+            while not next_chunk.done() and not stop():
+                await asyncio.wait({next_chunk}, timeout=STOP_POLL)
+            if not next_chunk.done():  # stopping: the rest of the body is not read
+                next_chunk.cancel()
+                await asyncio.wait({next_chunk})
+                break
+            try:
+                chunk = next_chunk.result()
+            except StopAsyncIteration:
+                return
+            yield chunk
+        yield None
+    finally:  # also when the answer is abandoned (the client went away): no read is left running
+        if next_chunk is not None and not next_chunk.done():
             next_chunk.cancel()
             await asyncio.wait({next_chunk})
-            break
-        try:
-            chunk = next_chunk.result()
-        except StopAsyncIteration:
-            return
-        yield chunk
-    yield None
 
 
 def _error_line(error: ProblemError) -> str:
