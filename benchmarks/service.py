@@ -49,6 +49,7 @@ from tests.service_server import start_server
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 AS_OF = "2026-11-22"
+ROWS = ("1", "8", "32", "offered", "memory", "reloads", "bursts")
 
 
 def lua_script(folder: Path, token: str, records: int = 2000, rate: float | None = None, threads: int = 2) -> Path:
@@ -276,8 +277,9 @@ def run(
     requests: int,
     records: int = 2000,
     rates: tuple[float, ...] = (500, 750),
+    only: tuple[str, ...] = ROWS,
 ) -> Iterator[str]:
-    """All measurements for one server configuration, as Markdown table rows (each as soon as it is measured)."""
+    """The measurements `only` names for one server configuration, as Markdown table rows (each as soon as it is measured)."""
     yardstick = Yardstick(engine)
     folder = Path(tempfile.mkdtemp(prefix="bip-bench-service-"))
     rules = folder / "rules"
@@ -288,13 +290,15 @@ def run(
         url = server.base_url + f"/v1/check?purpose=benchmark&as_of={AS_OF}"
         wrk(url, script, 8, 3)  # warm up
         for connections in (1, 8, 32):
+            if str(connections) not in only:
+                continue
             load, speed = load_average(), yardstick()
             result = wrk(url, script, connections, duration)
             yield (
                 f"| {engine} | {workers} | {connections} | {result['rate']:,.0f} | {result['p50']:.1f} ms | "
                 f"{result['p99']:.1f} ms | {result['errors']} | {result['requests']:,} | {load} | {speed} |"
             )
-        for rate in rates:
+        for rate in rates if "offered" in only else ():
             paced = lua_script(folder, server.tokens["caseworker"], records, rate=rate)
             load, speed = load_average(), yardstick()
             result = wrk(url, paced, 32, duration)
@@ -302,36 +306,42 @@ def run(
                 f"| {engine} | {workers} | 32, {rate:g}/s offered | {result['rate']:,.0f} | {result['p50']:.1f} ms | "
                 f"{result['p99']:.1f} ms | {result['errors']} | {result['requests']:,} | {load} | {speed} |"
             )
-        load, speed = load_average(), yardstick()
-        samples = [rss_mb(server.process.pid)]
-        done = errors = 0
-        slices: list[float] = []
-        started = time.monotonic()
-        while done < requests:
-            result = wrk(url, script, 32, 20)
-            done, errors = done + result["requests"], errors + result["errors"]
-            slices.append(result["p99"])
-            samples.append(rss_mb(server.process.pid))
-        middle = samples[len(samples) // 2]
-        yield (
-            f"| {engine} | {workers} | 32, memory | {done / (time.monotonic() - started):,.0f} | "
-            f"RSS {samples[0]:.0f} → {middle:.0f} → {samples[-1]:.0f} MB | p99 of each 20 s: median "
-            f"{sorted(slices)[len(slices) // 2]:.1f} ms, worst {max(slices):.1f} ms | {errors} | {done:,} | {load} | {speed} |"
-        )
-        load = load_average()
-        reload = reloads_under_load(server, script, rules)
-        yield (
-            f"| {engine} | {workers} | 8 + 20 reloads | | | | {reload['errors']} | {reload['requests']:,} | {load} | |"
-        )
-        load = load_average()
-        burst = bursts(server)
-        yield (
-            f"| {engine} | {workers} | 3 × 2,000 bare | serving after: {'yes' if burst['answered'] else 'NO'} | "
-            f"workers kept: {'yes' if burst['workers_kept'] else 'no'} | | | | {load} | |"
-        )
+        if "memory" in only:
+            yield _memory_row(server, url, script, requests, engine, workers, yardstick)
+        if "reloads" in only:
+            load = load_average()
+            reload = reloads_under_load(server, script, rules)
+            yield f"| {engine} | {workers} | 8 + 20 reloads | | | | {reload['errors']} | {reload['requests']:,} | {load} | |"
+        if "bursts" in only:
+            load = load_average()
+            burst = bursts(server)
+            yield (
+                f"| {engine} | {workers} | 3 × 2,000 bare | serving after: {'yes' if burst['answered'] else 'NO'} | "
+                f"workers kept: {'yes' if burst['workers_kept'] else 'no'} | | | | {load} | |"
+            )
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _memory_row(server, url: str, script: Path, requests: int, engine: str, workers: int, yardstick: Yardstick) -> str:
+    """`requests` more checks at 32 connections in 20-s slices: resident memory before, halfway, after; p99 per slice."""
+    load, speed = load_average(), yardstick()
+    samples = [rss_mb(server.process.pid)]
+    done = errors = 0
+    slices: list[float] = []
+    started = time.monotonic()
+    while done < requests:
+        result = wrk(url, script, 32, 20)
+        done, errors = done + result["requests"], errors + result["errors"]
+        slices.append(result["p99"])
+        samples.append(rss_mb(server.process.pid))
+    middle = samples[len(samples) // 2]
+    return (
+        f"| {engine} | {workers} | 32, memory | {done / (time.monotonic() - started):,.0f} | "
+        f"RSS {samples[0]:.0f} → {middle:.0f} → {samples[-1]:.0f} MB | p99 of each 20 s: median "
+        f"{sorted(slices)[len(slices) // 2]:.1f} ms, worst {max(slices):.1f} ms | {errors} | {done:,} | {load} | {speed} |"
+    )
 
 
 def main() -> None:
@@ -344,11 +354,20 @@ def main() -> None:
     parser.add_argument(
         "--rates", type=float, nargs="*", default=[500, 750], help="checks/s offered by 32 clients at random moments"
     )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=ROWS,
+        default=list(ROWS),
+        help="the rows to measure (default: all): 1, 8, 32 connections, offered, memory, reloads, bursts",
+    )
     args = parser.parse_args()
     print("| executor | workers | connections | checks/s | p50 | p99 | errors | requests | load | one check |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for workers in args.workers:
-        for row in run(args.engine, workers, args.duration, args.requests, args.records, tuple(args.rates)):
+        for row in run(
+            args.engine, workers, args.duration, args.requests, args.records, tuple(args.rates), tuple(args.only)
+        ):
             print(row, flush=True)
     print(f"\n(Python {sys.version.split()[0]}, {os.cpu_count()} cores; wrk and the server share the machine)")
 

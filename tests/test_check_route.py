@@ -49,3 +49,32 @@ def test_the_purpose_limit_is_defined_once(tmp_path, monkeypatch, limit):
         assert [_post(client, headers, beyond) for _ in range(2)] == [400, 400]
         # 150 characters: refused under the limit of 100, answered under 160
         assert _post(client, headers, "y" * 150) == (200 if limit >= 150 else 400)
+
+
+def test_a_json_check_writes_its_report_once_and_logs_the_hash_of_the_body(tmp_path, monkeypatch):
+    from hashlib import sha256
+
+    from bip_engine.log.decisions import find_decision
+    from bip_engine.report import Report
+
+    written = []
+    dump = Report.model_dump_json
+
+    def counted(self, *args, **kwargs):
+        written.append(1)
+        return dump(self, *args, **kwargs)
+
+    monkeypatch.setattr(Report, "model_dump_json", counted)
+    client, headers = _client(tmp_path)
+    with client:
+        answer = client.post(
+            "/v1/check", params={"purpose": "møde", "as_of": "2026-11-22"}, content=RECORD, headers=headers
+        )
+    assert answer.status_code == 200
+    assert len(written) == 1  # the answer's body; the log's report hash is taken of the same text
+    store = Store.open(f"sqlite:///{tmp_path / 'log.sqlite'}")
+    try:
+        entry = find_decision(store, answer.headers["X-Decision-Id"])
+    finally:
+        store.close()
+    assert entry is not None and entry["report_hash"] == sha256(answer.content).hexdigest()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
 
@@ -51,6 +52,7 @@ def test_a_batch_needs_a_purpose_and_logs_each_citizen(service):
     rows = [json.loads(line) for line in answer.text.splitlines()]
     sent = {row["citizen_id"]: row for row in rows if "citizen_id" in row}
     assert sorted(sent) == ["BATCH-0", "BATCH-1", "BATCH-2"]
+    checker = Checker(ROOT / "rules", engine="python")
     for citizen, row in sent.items():
         [entry] = decisions_of(service.database, citizen)
         assert (entry["kind"], entry["purpose"], entry["user"], entry["role"]) == (
@@ -61,6 +63,8 @@ def test_a_batch_needs_a_purpose_and_logs_each_citizen(service):
         )
         assert entry["phase"] == row["phase"] and [flag["id"] for flag in entry["flags"]] == row["flags"]
         assert entry["as_of"] == AS_OF
+        report = checker.check(checker.parse_record(record([3, 3], id=citizen)), as_of=dt.date.fromisoformat(AS_OF))
+        assert report.phase is not None and entry["phase_rule"] == report.phase.rule  # as a check's entry names it
     assert decisions_of(service.database, "BAD") == []  # a rejected line showed no one's data
 
 

@@ -211,3 +211,118 @@ def test_sigterm_lets_a_long_batch_finish_within_the_graceful_timeout(bip_server
     assert trailer["complete"] is True and trailer["evaluated"] == rows
     server.process.wait(30)
     assert server.process.returncode == 0
+
+
+def _duplex_batch(server, lines: list[bytes], gap: float, on_line=None) -> tuple[list[dict], bool]:
+    """POST /v1/batch with a chunked body sent one line every `gap` seconds while the answer is read.
+
+    Returns the answer's lines, parsed, as far as they came, and whether the connection ended
+    cleanly (not reset). The client streams both ways, so it sees the answer even when the server
+    stops reading the body; once it has the trailer it ends its body, as a streaming client that
+    reads the answer would. `on_line(index)` is called before each line is sent.
+    """
+    connection = socket.create_connection(("127.0.0.1", _port(server)), timeout=60)
+    head = (
+        "POST /v1/batch?purpose=ugentlig%20triage HTTP/1.1\r\n"
+        f"Host: 127.0.0.1\r\nAuthorization: Bearer {server.tokens['team_lead']}\r\n"
+        "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    connection.sendall(head.encode())
+    answered = threading.Event()
+
+    def send() -> None:
+        try:
+            for index, line in enumerate(lines):
+                if answered.is_set():
+                    break
+                if on_line is not None:
+                    on_line(index)
+                connection.sendall(f"{len(line):x}\r\n".encode() + line + b"\r\n")
+                time.sleep(gap)
+            connection.sendall(b"0\r\n\r\n")
+        except OSError:  # the server closed: the answer says where it stopped
+            pass
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    received, clean = b"", True
+    try:
+        while chunk := connection.recv(65536):
+            received += chunk
+            if b'"summary"' in received:
+                answered.set()
+    except ConnectionResetError:
+        clean = False
+    sender.join(10)
+    connection.close()
+    head_part, _, body = received.partition(b"\r\n\r\n")
+    assert head_part.startswith(b"HTTP/1.1 200"), head_part[:200]
+    text = b""
+    while body:  # undo the chunked transfer coding
+        size, _, rest = body.partition(b"\r\n")
+        if not size or int(size, 16) == 0:
+            break
+        text, body = text + rest[: int(size, 16)], rest[int(size, 16) + 2 :]
+    return [json.loads(line) for line in text.decode().splitlines()], clean
+
+
+def test_sigterm_ends_a_batch_longer_than_the_grace_with_a_trailer_naming_where_to_resume(bip_server):
+    from bip_engine.log.decisions import decisions_for
+    from bip_engine.log.store import Store
+    from bip_engine.service.openapi_parts import BatchError, BatchTrailer
+
+    server = bip_server("--engine", "python", "--graceful-timeout", "2")
+    lines = [(json.dumps(record([3, 4, 2], id=f"LONG-{n}")) + "\n").encode() for n in range(40)]
+
+    def sigterm_at_the_third(index: int) -> None:
+        if index == 2:
+            server.signal(signal.SIGTERM)
+
+    started = time.monotonic()
+    answer, clean = _duplex_batch(server, lines, 0.25, sigterm_at_the_third)  # 10 s of body: longer than the grace
+    took = time.monotonic() - started
+    *rows, error, last = answer
+    trailer = last["summary"]
+    assert trailer["complete"] is False
+    assert error["error"]["type"].endswith(":shutting-down") and error["error"]["status"] == 503
+    resume = trailer["next_line"]
+    assert [row["citizen_id"] for row in rows] == [f"LONG-{n}" for n in range(resume - 1)]  # every line before it
+    assert 3 <= resume <= len(lines) and trailer["read"] == trailer["evaluated"] == resume - 1
+    assert took < 2 + 3  # the grace, and the time to start sending
+    assert clean  # not reset: the server read what the client still sent, and its answer arrived whole
+    assert (
+        BatchError.model_validate(error) and BatchTrailer.model_validate(last).summary.next_line == resume
+    )  # as typed
+    server.process.wait(30)
+    store = Store.open(server.database)
+    try:
+        for row in rows:  # every row the client got has its log entry
+            assert [entry["kind"] for entry in decisions_for(store, row["citizen_id"])] == ["batch"]
+        assert decisions_for(store, f"LONG-{resume - 1}") == []  # and the line not processed has none
+    finally:
+        store.close()
+
+
+def test_a_batch_client_that_goes_away_mid_body_leaves_no_read_running(bip_server):
+    server = bip_server("--engine", "python")
+    connection = socket.create_connection(("127.0.0.1", _port(server)), timeout=30)
+    line = (json.dumps(record([3, 4, 2], id="GONE-1")) + "\n").encode()
+    connection.sendall(
+        (
+            "POST /v1/batch?purpose=ugentlig%20triage HTTP/1.1\r\n"
+            f"Host: 127.0.0.1\r\nAuthorization: Bearer {server.tokens['team_lead']}\r\n"
+            "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ).encode()
+        + f"{len(line):x}\r\n".encode()
+        + line
+        + b"\r\n"
+    )
+    received = b""
+    while b"GONE-1" not in received:  # the row of the first line: the stream waits for the next chunk now
+        received += connection.recv(65536)
+    connection.close()
+    time.sleep(1.5)
+    assert _check(server).status_code == 200
+    log = server.log()
+    for trouble in ("never retrieved", "was destroyed but it is pending", "Traceback", "incident"):
+        assert trouble not in log, log[-3000:]

@@ -53,9 +53,10 @@ class Row:
     low: int
     flags: list[str]
     source: str
+    phase_rule: str | None = None  # the rule that decided the phase: logged by /v1/batch, not a column
 
     def as_dict(self) -> dict:
-        """The row as a plain dict (for JSON and CSV); faster than `dataclasses.asdict`."""
+        """The row as a plain dict (for JSON and CSV; without `phase_rule`); faster than `dataclasses.asdict`."""
         return {
             "citizen_id": self.citizen_id,
             "phase": self.phase,
@@ -153,9 +154,16 @@ def provenance(book: Rulebook, as_of: dt.date, rules_as_of: dt.date | None = Non
     }
 
 
-def trailer(summary: Summary, source: dict[str, Any], complete: bool = True) -> dict[str, Any]:
-    """The last line of a JSON Lines batch: the counts, whether every line was read, and the provenance."""
-    return {"summary": {**summary.as_dict(), "complete": complete, **source}}
+def trailer(
+    summary: Summary, source: dict[str, Any], complete: bool = True, next_line: int | None = None
+) -> dict[str, Any]:
+    """The last line of a JSON Lines batch: the counts, whether every line was read, and the provenance.
+
+    A batch that stopped early (`complete` false) names `next_line`, the first line of its input it
+    did not process: sending the input again from that line on resumes it.
+    """
+    stopped = {} if complete else {"next_line": next_line}
+    return {"summary": {**summary.as_dict(), "complete": complete, **stopped, **source}}
 
 
 @dataclass(frozen=True)
@@ -196,6 +204,7 @@ def check_one(
         severities["low"],
         evaluation.flags,
         item.source,
+        evaluation.outcome.phase_rule.id if evaluation.outcome.phase_rule else None,
     )
 
 

@@ -8,6 +8,10 @@ recorded: the hash of the last entry it deleted. Appending (`append`) takes the 
 write lock on SQLite, an advisory lock on PostgreSQL), so two writers, two processes or two
 servers never link to the same entry.
 
+Finding the tail to link to costs one query (the last entry and the latest purge's anchor
+together). A writer that appends again and again keeps the tails it left (`Store.tails`, on a
+SQLite log: the write lock tells it whether any other writer wrote since) and needs no query at all.
+
 How an entry is hashed is in `hashing` (the migration that brought the chain uses it too).
 `verify` reads every chain and names each entry that does not fit: a changed entry (its hash no
 longer matches its content), and a broken link (an entry deleted, inserted or moved before it).
@@ -55,13 +59,29 @@ def anchor(conn: Connection, name: str) -> tuple[int, str]:
     return int(getattr(latest, last_seq)), getattr(latest, hashed)
 
 
+def _tail_query(table: sa.Table) -> sa.Select:
+    """The chain's last seq and hash and the anchor of the latest purge, in one query (made once per table)."""
+    if table.name not in _TAIL_QUERIES:
+        last = sa.select(table.c.seq, table.c.entry_hash).order_by(table.c.seq.desc()).limit(1).subquery()
+        columns = [sa.select(last.c.seq).scalar_subquery(), sa.select(last.c.entry_hash).scalar_subquery()]
+        if table.name in ANCHORED:
+            named = (purges.c[name] for name in ANCHORED[table.name])
+            latest = sa.select(*named).order_by(purges.c.seq.desc()).limit(1).subquery()
+            columns += [sa.select(column).scalar_subquery() for column in latest.c]
+        _TAIL_QUERIES[table.name] = sa.select(*columns)
+    return _TAIL_QUERIES[table.name]
+
+
+_TAIL_QUERIES: dict[str, sa.Select] = {}
+
+
 def tail(conn: Connection, table: sa.Table) -> tuple[int, str]:
     """The seq and hash of the chain's last entry (the anchor when it has none)."""
-    row = conn.execute(sa.select(table.c.seq, table.c.entry_hash).order_by(table.c.seq.desc()).limit(1)).first()
-    start = anchor(conn, table.name)
-    if row is None:
+    seq, hashed, *anchored = conn.execute(_tail_query(table)).one()
+    start = (int(anchored[0]), anchored[1]) if anchored and anchored[0] is not None else (0, GENESIS)
+    if seq is None:
         return start
-    return max(int(row.seq), start[0]), row.entry_hash
+    return max(int(seq), start[0]), hashed
 
 
 def lock(conn: Connection) -> None:
@@ -70,13 +90,17 @@ def lock(conn: Connection) -> None:
         conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
 
 
-def link(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def link(
+    conn: Connection, table: sa.Table, rows: list[dict[str, Any]], tails: dict[str, tuple[int, str]] | None = None
+) -> list[dict[str, Any]]:
     """`rows` linked to the end of `table`'s chain (call inside the write transaction, after `lock`).
 
     On SQLite each row also gets its `seq`, counting on from the highest ever used (a purge that
-    deleted the last entries does not let their numbers be used again).
+    deleted the last entries does not let their numbers be used again). `tails` (`Store.tails`)
+    gives the tail when this writer knows it, and learns the new one.
     """
-    last_seq, prev = tail(conn, table)
+    known = tails.get(table.name) if tails is not None else None
+    last_seq, prev = known if known is not None else tail(conn, table)
     linked = []
     for number, row in enumerate(rows, 1):
         values = dict(row)
@@ -85,14 +109,20 @@ def link(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[
         values["prev_hash"] = prev
         values["entry_hash"] = prev = entry_hash(table, values, prev)
         linked.append(values)
+    if tails is not None and conn.dialect.name == "sqlite":
+        tails[table.name] = (last_seq + len(rows), prev)
     return linked
 
 
-def append(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Append `rows` to `table`, linked into its chain, inside the caller's write transaction."""
+def append(
+    conn: Connection, table: sa.Table, rows: list[dict[str, Any]], tails: dict[str, tuple[int, str]] | None = None
+) -> None:
+    """Append `rows` to `table`, linked into its chain, inside the caller's write transaction.
+
+    `tails`: the writer's own (`Store.tails`), inside a write made with `keep_tails`."""
     if rows:
         lock(conn)
-        conn.execute(table.insert(), link(conn, table, rows))
+        conn.execute(table.insert(), link(conn, table, rows, tails))
 
 
 @dataclass(frozen=True)

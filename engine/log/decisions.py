@@ -77,11 +77,13 @@ def new_decision_id() -> str:
     return uuid.uuid4().hex
 
 
-def report_hash(report: Report) -> str:
-    """SHA-256 of the report as `report_json` writes it (UTF-8)."""
-    from ..check import report_json
+def report_hash(report: Report, written: str | None = None) -> str:
+    """SHA-256 of the report as `report_json` writes it (UTF-8); `written` is that text when the caller has it."""
+    if written is None:
+        from ..check import report_json
 
-    return hashlib.sha256(report_json(report).encode("utf-8")).hexdigest()
+        written = report_json(report)
+    return hashlib.sha256(written.encode("utf-8")).hexdigest()
 
 
 def record_hash(record: Record) -> str:
@@ -101,8 +103,13 @@ def decision_entry(
     decision_id: str | None = None,
     release: str | None = None,
     rules_as_of: str | None = None,
+    report_text: str | None = None,
 ) -> DecisionEntry:
-    """The log entry for a report made from `record`, asked for by `principal` for `purpose`."""
+    """The log entry for a report made from `record`, asked for by `principal` for `purpose`.
+
+    `report_text` is the report as `report_json` wrote it, when the caller wrote it already (the
+    answer's body): its hash is taken of that text instead of writing the report a second time.
+    """
     phase = report.phase
     return DecisionEntry(
         decision_id=decision_id or new_decision_id(),
@@ -128,7 +135,7 @@ def decision_entry(
         software_version=report.rulebook.software_version,
         templates_hash=report.rulebook.templates_hash,
         phase_rule=phase.rule if phase else None,
-        report_hash=report_hash(report),
+        report_hash=report_hash(report, report_text),
         language=report.language,
         margins=report.phase_margins is not None,
     )
@@ -158,8 +165,8 @@ def append_decision(store: Store, entry: DecisionEntry) -> None:
 
 def append_decisions(store: Store, rows: list[dict[str, Any]]) -> None:
     """Append decisions (each from `decision_values`) in one transaction: all are committed on return, or none."""
-    with store.write() as conn:
-        chain.append(conn, decisions, rows)
+    with store.write(keep_tails=True) as conn:
+        chain.append(conn, decisions, rows, store.tails)
 
 
 def append_each(store: Store, rows: list[dict[str, Any]]) -> list[Exception | None]:
@@ -192,7 +199,7 @@ def try_append_decisions(store: Store, rows: list[dict[str, Any]]) -> bool:
     """
     if store.dialect != "sqlite":
         return False
-    return store.write_if_free(lambda conn: chain.append(conn, decisions, rows))
+    return store.write_if_free(lambda conn: chain.append(conn, decisions, rows, store.tails), keep_tails=True)
 
 
 def decision_values(entry: DecisionEntry) -> dict[str, Any]:

@@ -1,9 +1,16 @@
-"""The write lock of a SQLite decision log: one writer at a time, across threads and processes."""
+"""The write lock of a SQLite decision log: one writer at a time, across threads and processes.
+
+The lock file also holds a stamp: the last writer's random 16 bytes. A writer that finds its own
+stamp there when it takes the lock knows that nobody wrote to the log since its own last write, so
+what it remembers of the log (the tails of the hash chains, `chain.Tails`) still holds.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+
+STAMP_SIZE = 16
 
 try:
     import fcntl
@@ -53,6 +60,21 @@ class WriterQueue:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._thread_lock.release()
+
+    def stamp(self) -> bytes | None:
+        """The stamp the last writer left in the lock file (call while holding the lock); None without one."""
+        if fcntl is None or self._fd is None:
+            return None
+        found = os.pread(self._fd, STAMP_SIZE, 0)
+        return found if len(found) == STAMP_SIZE else None
+
+    def restamp(self) -> bytes | None:
+        """Leave a new stamp of this writer's in the lock file (call while holding the lock, after writing); the stamp."""
+        if fcntl is None or self._fd is None:
+            return None
+        fresh = os.urandom(STAMP_SIZE)
+        os.pwrite(self._fd, fresh, 0)
+        return fresh
 
     def close(self) -> None:
         """Close this process's descriptor of the lock file (the lock is taken again on the next use)."""

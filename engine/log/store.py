@@ -130,6 +130,8 @@ class Store:
         self._write_lock: Any = contextlib.nullcontext()
         if self.dialect == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             self._write_lock = WriterQueue(engine.url.database + ".lock")
+        self._tails: dict[str, tuple[int, str]] = {}
+        self._stamp: bytes | None = None
 
     @classmethod
     def open(cls, url: str | None = None, create: bool = True) -> Store:
@@ -193,26 +195,62 @@ class Store:
             return _first_line(error)
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction (the write lock taken at once on SQLite), committed on exit."""
-        with self._write_lock, self._transaction() as conn:
+    def write(self, keep_tails: bool = False) -> Iterator[Connection]:
+        """A write transaction (the write lock taken at once on SQLite), committed on exit.
+
+        `keep_tails` when the work keeps `tails` up to date (it appends through `chain.append` with
+        them); any other write makes this writer forget them.
+        """
+        with self._write_lock, self._stamped(keep_tails), self._transaction() as conn:
             yield conn
 
-    def write_if_free(self, work: Callable[[Connection], object]) -> bool:
+    def write_if_free(self, work: Callable[[Connection], object], keep_tails: bool = False) -> bool:
         """`work` in a write transaction if no other writer holds the lock now; False (nothing done) if one does."""
         lock = self._write_lock
         if not isinstance(lock, WriterQueue):
-            with self.write() as conn:
+            with self.write(keep_tails) as conn:
                 work(conn)
             return True
         if not lock.try_enter():
             return False
         try:
-            with self._transaction() as conn:
+            with self._stamped(keep_tails), self._transaction() as conn:
                 work(conn)
         finally:
             lock.__exit__()
         return True
+
+    @property
+    def tails(self) -> dict[str, tuple[int, str]] | None:
+        """The chains' tails (last seq and hash, by table) as this writer left them, valid inside a write
+        made with `keep_tails`; None where the log cannot tell whether another writer appended since
+        (PostgreSQL, a log in memory): there `chain.append` reads them in every transaction."""
+        return self._tails if isinstance(self._write_lock, WriterQueue) else None
+
+    @contextmanager
+    def _stamped(self, keep_tails: bool) -> Iterator[None]:
+        """Inside the write lock: forget the tails if another writer wrote since this one; stamp the log after.
+
+        The stamp (`WriterQueue.stamp`) is left in the lock file by every write of every process
+        through a `Store`; finding this writer's own stamp there means nobody else wrote since.
+        """
+        lock = self._write_lock
+        if not isinstance(lock, WriterQueue):
+            yield
+            return
+        if self._stamp is None or lock.stamp() != self._stamp:
+            self._tails.clear()
+        try:
+            yield
+        except BaseException:
+            self._tails.clear()
+            self._stamp = None
+            with contextlib.suppress(OSError):
+                lock.restamp()  # whatever happened, the others read the log again
+            raise
+        if not keep_tails:
+            self._tails.clear()
+        self._stamp = lock.restamp()
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:

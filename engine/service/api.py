@@ -10,10 +10,12 @@ when a value would not fit it. No citizen id goes in a URL: the log is searched 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from functools import partial
 from operator import attrgetter
@@ -23,6 +25,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -52,7 +55,7 @@ from ..yamlio import parse_json, parse_yaml
 from . import openapi_parts
 from .access import require
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from .problems import ProblemDetails, ProblemError, language, openapi_responses
+from .problems import TYPE_PREFIX, ProblemDetails, ProblemError, language, openapi_responses
 from .services import services
 
 BODY_SOURCE = "body"
@@ -319,7 +322,10 @@ def router() -> APIRouter:
             200: {
                 "description": "One row a line as `bip batch --format jsonl --order input`; a "
                 'rejected record is a line `{"rejected": {...}}`; the last line is '
-                '`{"summary": {"read": N, "evaluated": M, "rejected": K, ...}}`',
+                '`{"summary": {"read": N, "evaluated": M, "rejected": K, ...}}`. A stream that stops '
+                "early (the log refuses, the body passes its limit, the server shuts down) ends with "
+                '`{"error": {...}}` and a summary with `complete: false` and `next_line`, the first '
+                "line of the body not processed: send the body again from there to resume",
                 "content": {"application/x-ndjson": {"schema": openapi_parts.batch_line_schema()}},
             },
             **common,
@@ -523,12 +529,16 @@ def check_answer(app: FastAPI, record: Record, asking: Asking, fmt: str) -> Chec
     Pure computation (a few milliseconds), so it runs on the event loop: no thread hand-over, and
     no threads contending for the GIL.
     """
-    report, _, entry = _decision(app, record, asking, "check")
+    state = services(app)
+    report = state.checker.report(state.checker.evaluate(record, asking.as_of, asking.rules_as_of), asking.lang)
+    body = report_json(report) if fmt == "json" else state.checker.render(report, fmt, 78)
+    entry = decision_entry(  # the JSON answer is what the entry's report hash is taken of: written once
+        report, record, asking.principal, asking.purpose, state.store, report_text=body if fmt == "json" else None
+    )
     try:
         row = decision_values(entry)
     except StoreError as error:
         raise unlogged(error, asking.lang) from None
-    body = report_json(report) if fmt == "json" else services(app).checker.render(report, fmt, 78)
     return CheckAnswer(body, entry.decision_id, row, report.phase.id if report.phase else None)
 
 
@@ -602,43 +612,96 @@ def _with_lines(problems: list[Problem], text: str, checker: Checker) -> list[Pr
 
 
 async def _batch_lines(request: Request, settings: BatchSettings, asking: Asking) -> AsyncIterator[str]:
-    """Read the body line by line as it arrives; evaluate each chunk's lines in the threadpool."""
+    """Read the body line by line as it arrives; evaluate each chunk's lines in the threadpool.
+
+    A stream that cannot go on (the log refuses, the body passes its limit, the worker stops) ends
+    with an `{"error": ...}` line and a trailer with `complete: false` and `next_line`, the first
+    line not processed: the client resumes from there. A worker told to stop (SIGTERM, a reload)
+    lets the stream go on for its grace (`--graceful-timeout`) less `STOP_MARGIN`, then takes no more
+    lines; that is looked at between chunks and while the next chunk is awaited.
+    """
     summary = Summary()
     parts: list[bytes] = []  # the line begun and not yet ended, in the chunks it came in
-    number = 0
+    number = 0  # the lines processed: every one has its row, rejection or (blank) nothing above
+    state = services(request.app)
+    grace = max(0.0, state.settings.graceful_timeout - STOP_MARGIN)
     try:
-        async for chunk in request.stream():
-            if b"\n" not in chunk:  # only the new bytes are searched: linear in the body's length
-                parts.append(chunk)
-                continue
-            head, *middle, tail = chunk.split(b"\n")
-            complete = [b"".join([*parts, head]), *middle]
-            parts = [tail]
-            if complete:
-                out = await run_in_threadpool(_evaluate_lines, request.app, complete, number, settings, summary, asking)
-                number += len(complete)
-                if out:
-                    yield out
+        async with aclosing(_chunks(request, lambda: state.stopping.for_longer_than(grace))) as chunks:
+            async for chunk in chunks:
+                if chunk is None:
+                    raise ProblemError("shutting-down", messages.text("api.batch_shutting_down", settings.lang))
+                if b"\n" not in chunk:  # only the new bytes are searched: linear in the body's length
+                    parts.append(chunk)
+                    continue
+                head, *middle, tail = chunk.split(b"\n")
+                complete = [b"".join([*parts, head]), *middle]
+                parts = [tail]
+                if complete:
+                    out = await run_in_threadpool(
+                        _evaluate_lines, request.app, complete, number, settings, summary, asking
+                    )
+                    number += len(complete)
+                    if out:
+                        yield out
         pending = b"".join(parts)
         if pending.strip():
             yield await run_in_threadpool(_evaluate_lines, request.app, [pending], number, settings, summary, asking)
     except StoreError as error:  # the log refused the entries: the rows they cover are not sent
-        lang = settings.lang
-        failed = unlogged(error, lang)
-        yield json.dumps({"error": {"status": failed.status, "detail": failed.detail}}, ensure_ascii=False) + "\n"
-        yield _trailer_line(request, settings, summary, complete=False)
+        yield _error_line(unlogged(error, settings.lang))
+        yield _trailer_line(request, settings, summary, next_line=number + 1)
         return
-    except ProblemError as error:  # the body passed the limit after the answer began
-        yield json.dumps({"error": {"status": error.status, "detail": error.detail}}, ensure_ascii=False) + "\n"
-        yield _trailer_line(request, settings, summary, complete=False)
+    except ProblemError as error:  # the body passed the limit after the answer began, or the worker stops
+        yield _error_line(error)
+        yield _trailer_line(request, settings, summary, next_line=number + 1)
         return
-    yield _trailer_line(request, settings, summary, complete=True)
+    except ClientDisconnect:  # the client went away: nobody to answer, and nothing went wrong here
+        return
+    yield _trailer_line(request, settings, summary)
 
 
-def _trailer_line(request: Request, settings: BatchSettings, summary: Summary, complete: bool) -> str:
-    """The stream's last line: counts and provenance, as `bip batch --format jsonl` ends."""
+STOP_POLL = 0.1
+"""How often (seconds) a batch stream waiting for the body's next chunk looks whether it must stop."""
+STOP_MARGIN = 1.0
+"""How long (seconds) before the end of the grace a batch stream of a stopping worker takes its last lines:
+time for the chunk in hand, its log entries and the trailer."""
+
+
+async def _chunks(request: Request, stop: Callable[[], bool]) -> AsyncGenerator[bytes | None, None]:
+    """The body's chunks as they arrive; then None, and nothing more, once `stop()` says so first."""
+    stream = request.stream().__aiter__()
+    next_chunk: asyncio.Future | None = None
+    try:
+        while not stop():
+            next_chunk = asyncio.ensure_future(stream.__anext__())
+            while not next_chunk.done() and not stop():
+                await asyncio.wait({next_chunk}, timeout=STOP_POLL)
+            if not next_chunk.done():  # stopping: the rest of the body is not read
+                next_chunk.cancel()
+                await asyncio.wait({next_chunk})
+                break
+            try:
+                chunk = next_chunk.result()
+            except StopAsyncIteration:
+                return
+            yield chunk
+        yield None
+    finally:  # also when the answer is abandoned (the client went away): no read is left running
+        if next_chunk is not None and not next_chunk.done():
+            next_chunk.cancel()
+            await asyncio.wait({next_chunk})
+
+
+def _error_line(error: ProblemError) -> str:
+    """The line `{"error": {...}}` that ends a batch stream early (its trailer follows)."""
+    body = {"type": TYPE_PREFIX + error.kind, "status": error.status, "detail": error.detail}
+    return json.dumps({"error": body}, ensure_ascii=False) + "\n"
+
+
+def _trailer_line(request: Request, settings: BatchSettings, summary: Summary, next_line: int | None = None) -> str:
+    """The stream's last line: counts and provenance, as `bip batch --format jsonl` ends; with
+    `next_line` (the first line not processed) when the stream stopped early."""
     source = provenance(services(request.app).checker.rulebook, settings.as_of, settings.rules_as_of)
-    return json.dumps(trailer(summary, source, complete), ensure_ascii=False) + "\n"
+    return json.dumps(trailer(summary, source, next_line is None, next_line), ensure_ascii=False) + "\n"
 
 
 def _evaluate_lines(
@@ -676,6 +739,7 @@ def _evaluate_lines(
             asking.purpose,
             result.citizen_id,
             phase=result.phase,
+            phase_rule=result.phase_rule,
             confidence=result.confidence,
             flags=[{"id": flag} for flag in result.flags],
             **rules,

@@ -73,8 +73,9 @@ class BatchRejection(BaseModel):
 
 
 class StreamError(BaseModel):
-    """Why the stream stopped early (the decision log refused, or the body passed its limit)."""
+    """Why the stream stopped early (the decision log refused, the body passed its limit, the server stops)."""
 
+    type: str = Field(description="The problem's type, as in problem+json (`...:shutting-down` when the server stops)")
     status: int
     detail: str
 
@@ -110,6 +111,12 @@ class BatchSummary(BaseModel):
     phases: dict[str, int]
     flags: dict[str, int]
     complete: bool = Field(description="false when the stream stopped before the end of the body")
+    next_line: int | None = Field(
+        None,
+        ge=1,
+        description="Only when `complete` is false: the first line of the body not processed (every line "
+        "before it has its row or rejection above); send the body again from this line on to resume",
+    )
     rulebook: RulebookSource
     as_of: str = Field(description="The check date (YYYY-MM-DD)")
     rules_as_of: str = Field(description="The date that selected the rules in force (YYYY-MM-DD)")

@@ -40,6 +40,7 @@ KINDS: dict[str, int] = {
     "invalid-record": 422,
     "internal-error": 500,
     "not-ready": 503,
+    "shutting-down": 503,  # a batch stream ended early because the worker stops (after not-ready: examples name that)
 }
 STATUS_KINDS = {
     404: "not-found",

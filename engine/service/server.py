@@ -420,8 +420,19 @@ class Worker(UvicornWorker):
     async def _serve(self) -> None:
         from uvicorn.server import Server
 
+        from .services import services
+
+        stopping = services(self.wsgi).stopping
+
+        class StoppingServer(Server):
+            """uvicorn's server, telling the application (`Services.stopping`) as soon as it is told to stop."""
+
+            def handle_exit(self, sig: int, frame: Any) -> None:
+                stopping.set()
+                super().handle_exit(sig, frame)
+
         self.config.app = self.wsgi
-        server = Server(config=self.config)
+        server = StoppingServer(config=self.config)
         self._install_sigquit_handler()
         serving = asyncio.create_task(server.serve(sockets=self.sockets))
         while not server.started and not serving.done():
@@ -430,6 +441,7 @@ class Worker(UvicornWorker):
             self.app.ready_file(os.getpid()).touch()
         while not serving.done():  # an orphan stops: its master is gone
             if os.getppid() != self.ppid:
+                stopping.set()
                 server.should_exit = True
             await asyncio.wait([serving], timeout=1.0)
         await serving

@@ -7,7 +7,8 @@ mypy (Starlette's own `app.state` holds untyped attributes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -24,6 +25,22 @@ if TYPE_CHECKING:
     from .writer import DecisionWriter
 
 
+class Stopping:
+    """Whether the worker was told to stop, and when (set from its signal handler: one assignment)."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+    def set(self) -> None:
+        """The worker is told to stop now (the first time counts)."""
+        if self.since is None:
+            self.since = time.monotonic()
+
+    def for_longer_than(self, seconds: float) -> bool:
+        """Whether the worker was told to stop `seconds` ago or more."""
+        return self.since is not None and time.monotonic() - self.since >= seconds
+
+
 @dataclass(frozen=True)
 class Services:
     """The service's parts: settings, the checker (reloaded in place), the decision log and its writer, and more."""
@@ -37,6 +54,8 @@ class Services:
     token_cache: TokenCache
     caseload: CaseloadIndex  # the caseworker's page's list of citizens (`--caseload`)
     oidc: tuple[OidcConfig, Provider] | None = None  # sign-in through the identity provider (`--oidc`)
+    stopping: Stopping = field(default_factory=lambda: Stopping())
+    """Whether and when the worker was told to stop (SIGTERM): a long answer (the batch stream) ends within the grace."""
 
 
 def services(app: Starlette) -> Services:
