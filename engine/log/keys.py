@@ -122,13 +122,16 @@ def _configured(file_env: str, value_env: str, default: Path | None, create: boo
     if default is None:
         raise StoreError("no_key", file_env=file_env, value_env=value_env)
     if not default.exists() and create:
+        # Written whole under another name, then linked into place: a process that starts at the same
+        # moment finds either no file or a complete one, never the empty file of an O_EXCL create.
+        made = default.with_name(default.name + f".new{os.getpid()}")
+        write_key_file(made, (new_key(),))
         try:
-            descriptor = os.open(default, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.link(made, default)
         except FileExistsError:  # another process made it meanwhile: read theirs
             pass
-        else:
-            os.close(descriptor)
-            write_key_file(default, (new_key(),))
+        finally:
+            made.unlink(missing_ok=True)
     return read_key_file(default), str(default)
 
 
