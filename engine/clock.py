@@ -21,3 +21,8 @@ def zone() -> ZoneInfo:
 def today() -> dt.date:
     """Today's date in `zone()`."""
     return dt.datetime.now(zone()).date()
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The first moment of `day` in `zone()`, in UTC: where "before" or "from" a date begins in the log."""
+    return dt.datetime.combine(day, dt.time(), zone()).astimezone(dt.UTC)

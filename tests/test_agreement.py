@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from itertools import islice
 
-from bip_engine import Checker
+from bip_engine import Checker, clock
 from bip_engine.caseload.simulate import generate_cohort
 from bip_engine.log.assessments import append_assessment
 from bip_engine.log.decisions import append_decision, decision_entry
@@ -61,7 +61,7 @@ def test_agreement_counts_per_phase_flag_team_and_groups_the_disagreements(tmp_p
     team_file = tmp_path / "teams.csv"
     team_file.write_text("user,team\n" + "".join(f"{u},{t}\n" for u, t in PEOPLE.items()), encoding="utf-8")
     args = [sys.executable, "-m", "bip_engine.cli", "log", "agreement", "--database", url]
-    args += ["--since", "2026-02-01", "--until", dt.date.today().isoformat(), "--teams", str(team_file)]
+    args += ["--since", "2026-02-01", "--until", clock.today().isoformat(), "--teams", str(team_file)]
     done = subprocess.run([*args, "--format", "json"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
@@ -120,7 +120,7 @@ def test_agreement_per_phase_rule_with_older_entries_under_an_unknown_rule(tmp_p
             append_assessment(store, entry.decision_id, Principal("anna", "caseworker"), agrees, None, None, {})
             rule = entry.phase_rule or NO_RULE
             expected.setdefault(rule, Counter())[agrees] += 1
-        found = agreement(store, AS_OF - dt.timedelta(days=1), dt.date.today() + dt.timedelta(days=1))
+        found = agreement(store, AS_OF - dt.timedelta(days=1), clock.today() + dt.timedelta(days=1))
     finally:
         store.close()
     assert len(expected) > 2 and NO_RULE in expected

@@ -16,7 +16,7 @@ import textwrap
 
 import sqlalchemy as sa
 
-from bip_engine import Checker
+from bip_engine import Checker, clock
 from bip_engine.log.assessments import append_assessment
 from bip_engine.log.hashing import GENESIS
 from bip_engine.log.maintenance import verify_log
@@ -93,7 +93,7 @@ def test_a_writer_reads_its_tail_again_after_a_purge_or_an_assessment_by_another
         entries = [logged(writer, checker, purpose=f"samtale {n}") for n in range(3)]
         append_assessment(other, entries[0].decision_id, Principal("anna", "caseworker"), True, None, "enig", {})
         logged(writer, checker)
-        tomorrow = dt.date.today() + dt.timedelta(days=1)
+        tomorrow = clock.today() + dt.timedelta(days=1)
         done = purge(other, tomorrow, "ops", force=True)  # every entry so far goes; the chain starts at its anchor
         assert done.decisions == 4
         logged(writer, checker)

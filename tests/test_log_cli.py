@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from bip_engine import Checker, cli
+from bip_engine import Checker, cli, clock
 from bip_engine.log.assessments import append_assessment
 from bip_engine.log.decisions import append_decision, decision_entry, decisions_for
 from bip_engine.log.store import Store
@@ -333,4 +333,4 @@ def test_purge_without_an_age_uses_the_logs_retention_period(db, monkeypatch):
     monkeypatch.setattr("bip_engine.log.retention.DEFAULT_RETENTION", "3d")
     purged = bip("log", "purge", "--database", db, "--lang", "en", "--force")
     assert purged.exit_code == 0, purged.output
-    assert (dt.date.today() - dt.timedelta(days=3)).isoformat() in purged.stdout
+    assert (clock.today() - dt.timedelta(days=3)).isoformat() in purged.stdout

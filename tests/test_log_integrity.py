@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from bip_engine import Checker, cli
+from bip_engine import Checker, cli, clock
 from bip_engine.log import hashing
 from bip_engine.log.decisions import decisions_for
 from bip_engine.log.keys import PSEUDONYM_KEY_FILE_ENV
@@ -180,9 +180,9 @@ def test_purge_anchors_the_chain(url):
         old = [logged(store, checker, time=long_ago + dt.timedelta(minutes=n)).decision_id for n in range(3)]
         recent = [logged(store, checker).decision_id for _ in range(2)]
         point = take_checkpoint(store)
-        dry = purge(store, dt.date.today() - dt.timedelta(days=365 * 5), "ops", dry_run=True)
+        dry = purge(store, clock.today() - dt.timedelta(days=365 * 5), "ops", dry_run=True)
         assert (dry.decisions, dry.dry_run) == (3, True) and len(decisions_for(store, CLEAR_ID)) == 5
-        done = purge(store, dt.date.today() - dt.timedelta(days=365 * 5), "ops")
+        done = purge(store, clock.today() - dt.timedelta(days=365 * 5), "ops")
         assert done.decisions == 3
         assert [item["decision_id"] for item in decisions_for(store, CLEAR_ID)] == recent
         assert verify_log(store, point) == []  # the purge's anchor and entry keep the chain whole
@@ -192,7 +192,7 @@ def test_purge_anchors_the_chain(url):
             [entry] = conn.execute(sa.text("SELECT user_name, decisions_deleted, forced FROM purges")).all()
         assert (entry.user_name, entry.decisions_deleted, bool(entry.forced)) == ("ops", 3, False)
         with pytest.raises(Exception, match="minimum retention"):
-            purge(store, dt.date.today(), "ops")
+            purge(store, clock.today(), "ops")
         assert all(item["decision_id"] not in old for item in decisions_for(store, CLEAR_ID))
     finally:
         store.close()

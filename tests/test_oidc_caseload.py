@@ -12,6 +12,7 @@ import datetime as dt
 
 import pytest
 
+from bip_engine import clock
 from bip_engine.caseload.readers import RawRecord, read_csv_exports
 from bip_engine.caseload.simulate import generate_cohort, write_csv
 from bip_engine.record import validate_record
@@ -51,7 +52,7 @@ def test_the_simulated_exports_name_the_team_and_scoping_follows_them(tmp_path) 
     }
     assert all("team" in entry for record in cohort for entry in record["caseworkers"])
     entries = {citizen: CaseloadEntry(citizen, data) for citizen, data in read.items()}
-    today = dt.date.today()
+    today = clock.today()
     now = {
         citizen: max((e for e in data["caseworkers"] if e["from"] <= today.isoformat()), key=lambda e: e["from"])
         for citizen, data in read.items()

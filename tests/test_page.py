@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bip_engine import clock
 from bip_engine.log.decisions import count_decisions, find_decision
 from bip_engine.log.store import Store
 from bip_engine.service import sessions
@@ -394,7 +395,7 @@ def cohort_server(tmp_path_factory):
     from bip_engine.caseload.simulate import generate_cohort
 
     folder = tmp_path_factory.mktemp("cohort")
-    records = {item["id"]: item for item in generate_cohort(60, seed=3, as_of=dt.date.today())}
+    records = {item["id"]: item for item in generate_cohort(60, seed=3, as_of=clock.today())}
     path = folder / "caseload.jsonl"
     path.write_text("".join(json.dumps(item) + "\n" for item in records.values()), encoding="utf-8")
     running = start_server(tmp_path_factory.mktemp("cohort-srv"), "--engine", "python", "--caseload", path)
@@ -409,9 +410,7 @@ def triage_rows(records: dict[str, dict]) -> list[dict]:
     from bip_engine.caseload.readers import RawRecord
 
     checker = Checker(None, engine="python")
-    rows = [
-        check_one(checker, RawRecord(item_id, data), dt.date.today()).as_dict() for item_id, data in records.items()
-    ]
+    rows = [check_one(checker, RawRecord(item_id, data), clock.today()).as_dict() for item_id, data in records.items()]
     return sorted(rows, key=triage_key)
 
 
@@ -434,7 +433,7 @@ def test_the_worklist_shows_the_caseload_in_triage_order_with_paging(cohort_serv
     last = client.get("/", params={"page": 3})
     assert listed(last.text) == expected[50:] and 'rel="next"' not in last.text
     for citizen in listed(first.text):
-        assert f'href="/citizens/{citizen}?as_of={dt.date.today().isoformat()}"' in first.text
+        assert f'href="/citizens/{citizen}?as_of={clock.today().isoformat()}"' in first.text
 
 
 def test_the_worklist_filters_by_phase_and_flag_and_searches_by_id(cohort_server):

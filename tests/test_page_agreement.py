@@ -10,7 +10,7 @@ import re
 import httpx
 import pytest
 
-from bip_engine import Checker
+from bip_engine import Checker, clock
 from bip_engine.log.agreement import agreement
 from bip_engine.log.assessments import append_assessment
 from bip_engine.log.decisions import append_decision, decision_entry
@@ -64,7 +64,7 @@ def client_for(server, role: str) -> httpx.Client:
 def test_a_team_lead_sees_the_share_agreed_and_the_reasons(server):
     store = Store.open(server.database)
     try:
-        total = agreement(store, dt.date.today() - dt.timedelta(days=30), dt.date.today()).total
+        total = agreement(store, clock.today() - dt.timedelta(days=30), clock.today()).total
         expected = total.overall
     finally:
         store.close()
@@ -102,7 +102,7 @@ def test_a_team_lead_sees_each_team_and_can_narrow_the_page_to_one(server):
     """The teams come from the caseload's caseworker assignments, as `bip log agreement --teams` takes them."""
     store = Store.open(server.database)
     try:
-        today = dt.date.today()
+        today = clock.today()
         report = agreement(store, today - dt.timedelta(days=30), today, teams=TEAMS)
         south = agreement(store, today - dt.timedelta(days=30), today, teams=TEAMS, team="Syd").total
     finally:

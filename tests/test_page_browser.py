@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bip_engine import Checker
+from bip_engine import Checker, clock
 from bip_engine.log.assessments import assessments_for
 from bip_engine.log.decisions import count_decisions
 from bip_engine.log.store import Store
@@ -88,7 +88,7 @@ def generated_caseload(folder: Path, seed: int = 7) -> dict[str, dict]:
             interventions=[{"type": "mentor", "start": months_before(5), "status": "ongoing"}],
         ),
     }
-    today = dt.date.today()  # the worklist's date: meetings after it are booked ones (its next-meeting column)
+    today = clock.today()  # the worklist's date: meetings after it are booked ones (its next-meeting column)
     for citizen, days in (("P-FALL", 6), ("P-STILL", 13)):
         records[citizen]["meetings"] = [
             {"date": months_before(2), "kind": "samtale"},
@@ -459,7 +459,7 @@ def test_the_worklist_opens_a_citizen_by_link_and_back_and_reload_never_log_twic
     from bip_engine.caseload.readers import RawRecord
 
     sign_in(page, server)
-    today = dt.date.today()
+    today = clock.today()
     rows = [check_one(checker, RawRecord(key, data), today).as_dict() for key, data in caseload[1].items()]
     expected = [row["citizen_id"] for row in sorted(rows, key=triage_key)]
     shown = page.eval_on_selector_all("#worklist-table tbody tr", "rows => rows.map(row => row.dataset.citizen)")

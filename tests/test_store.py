@@ -15,7 +15,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from bip_engine import Checker, Record
+from bip_engine import Checker, Record, clock
 from bip_engine.log.assessments import append_assessment, assessments_for
 from bip_engine.log.decisions import (
     DecisionEntry,
@@ -234,11 +234,11 @@ def test_purge_deletes_by_age_only(store, plain_checker):
     recent = [logged(store, plain_checker, time=now - dt.timedelta(days=n)) for n in (0, 30, 365 * 4)]
     append_assessment(store, old[0].decision_id, ANNA, False, "regress", "ses anderledes", {})
     append_assessment(store, recent[0].decision_id, ANNA, True, None, None, {})
-    assert purge(store, cutoff_date("5y", now.date()), "ops").decisions == 3
+    assert purge(store, cutoff_date("5y", clock.today()), "ops").decisions == 3
     assert {item["decision_id"] for item in decisions_for(store, CLEAR_ID)} == {e.decision_id for e in recent}
     assert [item["decision_id"] for item in assessments_for(store, CLEAR_ID)] == [recent[0].decision_id]
-    assert purge(store, cutoff_date("5y", now.date()), "ops").decisions == 0
-    assert purge(store, now.date() + dt.timedelta(days=1), "ops", force=True).decisions == 3
+    assert purge(store, cutoff_date("5y", clock.today()), "ops").decisions == 0
+    assert purge(store, clock.today() + dt.timedelta(days=1), "ops", force=True).decisions == 3
     assert count_decisions(store) == 0
     # the purge's window closed with its transaction: an old row cannot be deleted afterwards
     with pytest.raises(sa.exc.DBAPIError), store.engine.begin() as conn:

@@ -27,6 +27,7 @@ from pathlib import Path
 import jinja2
 import sqlalchemy as sa
 
+from .. import clock
 from ..messages import texts
 from .schema import assessments, decisions
 from .store import Store
@@ -138,11 +139,10 @@ def agreement(
     teams: Mapping[str, str] | None = None,
     team: str | None = None,
 ) -> AgreementReport:
-    """The assessments of the checks logged from `since` to `until` (inclusive days, UTC), counted.
+    """The assessments of the checks logged from `since` to `until` (inclusive days in `clock.zone()`, the days of "today"), counted.
 
     `teams` maps a caseworker's user name to a team; `team` keeps only that team's assessments."""
-    start = dt.datetime.combine(since, dt.time(), dt.UTC)
-    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
+    start, end = clock.day_start(since), clock.day_start(until + dt.timedelta(days=1))
     query = (
         sa.select(
             assessments.c.user_name,

@@ -67,14 +67,14 @@ def purge(
     force: bool = False,
     today: dt.date | None = None,
 ) -> PurgeResult:
-    """Delete decisions made before `older_than` (UTC midnight), with their assessments, and record the purge.
+    """Delete decisions made before `older_than` (its midnight in `clock.zone()`), with their assessments, and record the purge.
 
     `StoreValueError("purge_too_recent")` when `older_than` is later than `MINIMUM_RETENTION` before
     today, unless `force`. With `dry_run` nothing is deleted or written: the counts are what would go.
     """
     if older_than > cutoff_date(MINIMUM_RETENTION, today) and not force:
         raise StoreValueError("purge_too_recent", date=older_than.isoformat(), minimum=MINIMUM_RETENTION)
-    cutoff = dt.datetime.combine(older_than, dt.time(), dt.UTC)
+    cutoff = clock.day_start(older_than)
     old = sa.select(decisions.c.decision_id).where(decisions.c.time < cutoff)
     old_assessments = assessments.c.decision_id.in_(old)
     if dry_run:
