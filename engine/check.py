@@ -36,6 +36,8 @@ from .rulebook_cache import load_built_models, load_rulebook_cached
 from .trajectory import trajectory as build_trajectory
 
 if TYPE_CHECKING:
+    from os import PathLike
+
     from .citizen import CitizenView
 
 #: The modules whose models a check builds: their validators and serializers come from the cache.
@@ -145,8 +147,8 @@ class Checker:
                 self._guidance[lang] = Guidance(lang, self._guidance_dirs, self._colour)
             return self._guidance[lang]
 
-    def read_record(self, source: str) -> tuple[Record, Any, str]:
-        """Read and validate a record file (`-` for stdin); return the record, raw data and display name."""
+    def read_record(self, source: str | PathLike[str]) -> tuple[Record, Any, str]:
+        """Read and validate a record file (a path, or `-` for stdin); return the record, raw data and display name."""
         data, name = read_record_file(source)
         return self.parse_record(data, name), data, name
 

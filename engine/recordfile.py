@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from os import PathLike, fspath
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,9 @@ def cpr_warning(record: Any) -> str | None:
     return "W001" if CPR_LIKE.match(record.id) else None
 
 
-def read_record_file(source: str) -> tuple[Any, str]:
-    """Read a record file (or `-` for standard input); return the loaded data and its display name."""
+def read_record_file(source: str | PathLike[str]) -> tuple[Any, str]:
+    """Read a record file (a path, or `-` for standard input); return the loaded data and its display name."""
+    source = fspath(source)
     if source == "-":  # as bytes: a text stream would smuggle undecodable bytes in as surrogates
         name = "<stdin>"
         content, read_problem = decode_text(sys.stdin.buffer.read(), name)
