@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,12 +32,19 @@ def entry_hash(table: sa.Table, values: Any, prev: str) -> str:
     newer entry's value is covered (emptying it later changes the hash as much as changing it).
     """
     content = {
-        column.name: _plain(values.get(column.name))
-        for column in table.columns
-        if column.name not in LINKS
-        and (int(column.info.get("since", 0)) <= CHAIN_SINCE or values.get(column.name) is not None)
+        name: _plain(values.get(name)) for name, always in _hashed(table) if always or values.get(name) is not None
     }
     return hashlib.sha256(dumps({"table": table.name, "prev": prev, "entry": content}).encode("utf-8")).hexdigest()
+
+
+@cache
+def _hashed(table: sa.Table) -> tuple[tuple[str, bool], ...]:
+    """The columns of `table` an entry's hash covers, each with whether it counts when empty (read once per table)."""
+    return tuple(
+        (column.name, int(column.info.get("since", 0)) <= CHAIN_SINCE)
+        for column in table.columns
+        if column.name not in LINKS
+    )
 
 
 def rehash_existing(conn: Connection, tables: tuple[sa.Table, ...]) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -392,6 +393,19 @@ def migrate(engine: Engine, migrations: tuple[Migration, ...] = MIGRATIONS) -> i
             return max(current, known)
 
 
+@cache
+def _text_limits(table: sa.Table, text_limit: int) -> tuple[tuple[str, str, int | None], ...]:
+    """Each column of `table`: its name, the name users know it by, and its length limit (read once per table)."""
+    return tuple(
+        (
+            column.name,
+            FIELD_NAMES.get(column.name, column.name),
+            getattr(column.type, "length", None) or (text_limit if column.name in ("purpose", "reason") else None),
+        )
+        for column in table.columns
+    )
+
+
 FIELD_NAMES = {"user_name": "user"}
 """The names a refused value is shown by, where the column's name is not the one users know."""
 
@@ -404,13 +418,11 @@ def check_values(table: sa.Table, values: dict[str, Any], text_limit: int) -> No
     """
     from .errors import StoreValueError
 
-    for column in table.columns:
-        value = values.get(column.name)
+    for name, field, limit in _text_limits(table, text_limit):
+        value = values.get(name)
         if not isinstance(value, str):
             continue
-        field = FIELD_NAMES.get(column.name, column.name)
         if "\x00" in value:
             raise StoreValueError("nul", field=field)
-        limit = getattr(column.type, "length", None) or (text_limit if column.name in ("purpose", "reason") else None)
         if limit is not None and len(value) > limit:
             raise StoreValueError("too_long", field=field, limit=limit)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import gc
 import json
 import logging
 import math
@@ -390,6 +391,19 @@ class BoundedHttpTools(HttpToolsProtocol):
         self.transport.close()
 
 
+def settle_heap() -> None:
+    """Move everything alive now (the application, its rulebook, templates and modules) out of the garbage collector's sight.
+
+    A serving worker's heap is mostly objects made at start-up that live as long as the process.
+    Left in the collector's oldest generation, each full collection walks them all: 20–80 ms in
+    which the worker answers nobody, one cause of the slowest answers under load.
+    Frozen (`gc.freeze`), a full collection walks only what requests made since. Garbage is
+    collected first, so none of it is kept for good.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 class Worker(UvicornWorker):
     """uvicorn's gunicorn worker with bip's protocol, no server header, no uvicorn access log and a bounded grace.
 
@@ -438,6 +452,7 @@ class Worker(UvicornWorker):
         while not server.started and not serving.done():
             await asyncio.sleep(0.05)
         if server.started:
+            settle_heap()
             self.app.ready_file(os.getpid()).touch()
         while not serving.done():  # an orphan stops: its master is gone
             if os.getppid() != self.ppid:
