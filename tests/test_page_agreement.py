@@ -61,6 +61,13 @@ def client_for(server, role: str) -> httpx.Client:
     return client
 
 
+def _row(table: str, marker: str) -> tuple[str, list[str]]:
+    """The row of an HTML table holding `marker`: its heading cell's text and its data cells' texts."""
+    row = next(part for part in table.split("<tr>") if marker in part)
+    heading = re.sub(r"<[^>]+>", "", row.split("</th>")[0])
+    return heading, re.findall(r"<td[^>]*>([^<]*)</td>", row)
+
+
 def test_a_team_lead_sees_the_share_agreed_and_the_reasons(server):
     store = Store.open(server.database)
     try:
@@ -78,8 +85,20 @@ def test_a_team_lead_sees_the_share_agreed_and_the_reasons(server):
         assert "→ Fremgang:" in page.text  # the chosen phase by its label
         rules = page.text[page.text.index('id="agreement-phase_rules"') :].split("</table>")[0]
         assert total.rules and sum(share.assessed for share in total.rules.values()) == expected.assessed
+        reasons = {rule.id: rule.reason.get("da") for rule in Checker(engine="python").rulebook.rules["phase"]}
         for rule, share in total.rules.items():  # per phase rule too, each with its counts (issue 18)
-            assert f'<th scope="row">{rule}</th><td>{share.agreed}</td><td>{share.assessed}</td>' in rules
+            heading, counts = _row(rules, f">{rule}</code>")
+            assert counts[:2] == [str(share.agreed), str(share.assessed)]
+            assert reasons[rule] in heading  # named in words, the id beside them
+        flags = page.text[page.text.index('id="agreement-flags"') :].split("</table>")[0]
+        assert total.flags
+        for flag, share in total.flags.items():  # flags by their titles as the templates write them
+            heading, counts = _row(flags, f">{flag}</code>")
+            assert counts[:2] == [str(share.agreed), str(share.assessed)]
+            template = (ROOT / "guidance" / "da" / "flags" / f"{flag}.j2").read_text(encoding="utf-8")
+            title = re.search(r"{% block title %}(.*?){% endblock %}", template, re.S).group(1)
+            if "{" not in title:  # a title that does not depend on the citizen
+                assert title.strip() in heading
         english = client.get("/agreement?lang=en&since=2020-01-01")
         assert f"agreed with {expected.agreed} of {expected.assessed} assessed checks" in english.text
         empty = client.get("/agreement?since=2020-01-01&until=2020-12-31")
@@ -114,7 +133,8 @@ def test_a_team_lead_sees_each_team_and_can_narrow_the_page_to_one(server):
         table = page.text[page.text.index('id="agreement-teams"') :].split("</table>")[0]
         for team, group in report.teams.items():
             share = group.overall
-            assert f'<th scope="row">{team}</th><td>{share.agreed}</td><td>{share.assessed}</td>' in table
+            _heading, counts = _row(table, f'<th scope="row">{team}</th>')
+            assert counts[:2] == [str(share.agreed), str(share.assessed)]
         narrowed = client.get("/agreement?team=Syd")
         assert narrowed.status_code == 200
         assert f"enige i {south.overall.agreed} af {south.overall.assessed} vurderede tjek" in narrowed.text

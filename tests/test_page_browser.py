@@ -579,6 +579,14 @@ def test_every_view_passes_axe_and_fits_the_screen(browser, server, axe, width, 
         header = page.evaluate("() => document.querySelector('header.top').getBoundingClientRect().height")
         assert header <= (80 if width == "phone" else 120)
         context.clear_cookies()
+        sign_in(page, server, "team_lead")  # the team lead's view of the assessment saved above
+        page.goto(base_url(page) + "/agreement")
+        assert page.locator("main table").count() >= 1
+        assert axe_violations(page, axe) == [], f"agreement at {width}"
+        wide = page.evaluate("() => document.documentElement.scrollWidth")
+        assert wide <= WIDTHS[width]["width"], f"agreement at {width} is {wide} px wide"
+        shoot(page, tmp_path, f"page-agreement-{width}", keep=True)
+        context.clear_cookies()
         page.goto(base_url(page) + "/")
         assert axe_violations(page, axe) == []  # the sign-in form
     finally:

@@ -13,6 +13,8 @@ page shows every team's share, and `?team=NAME` narrows the whole page to one te
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -51,21 +53,49 @@ async def agreement_view(request: Request) -> Response:
     teams = worklist.teams() if worklist is not None else {}
     team = (request.query_params.get("team") or "").strip()[:100] or None
     report = agreement(services(request.app).store, since, until, teams=teams, team=team)
-    phases = services(request.app).checker.rulebook.phases
-    labels = {key: phase.label.get(session.lang) for key, phase in phases.items()}
+    checker = services(request.app).checker
+    labels = {key: phase.label.get(session.lang) for key, phase in checker.rulebook.phases.items()}
     labels[NO_PHASE] = "–"
+    data = report.as_dict()
     return render_page(
         request,
         session,
         "agreement.html.j2",
         principal=principal,
         report=report,
-        data=report.as_dict(),
+        data=data,
         labels=labels,
+        rule_texts=rule_texts(checker, data["phase_rules"], session.lang),
+        flag_titles=flag_titles(checker, data["flags"], session.lang),
         no_rule=NO_RULE,
         team=team,
         team_names=sorted(set(teams.values())),
     )
+
+
+def rule_texts(checker: Any, rule_ids: Iterable[str], lang: str) -> dict[str, str]:
+    """The phase rules' reasons in `lang`, by rule id, for the rules the rulebook still has."""
+    reasons = {rule.id: rule.reason.get(lang) for rule in checker.rulebook.rules.get("phase", [])}
+    return {rule_id: reasons[rule_id] for rule_id in rule_ids if rule_id in reasons}
+
+
+def flag_titles(checker: Any, flag_ids: Iterable[str], lang: str) -> dict[str, str]:
+    """The flags' titles in `lang`, by flag id, as their templates write them for no citizen in particular.
+
+    A title that depends on a citizen's facts is written as for none; a flag whose template is gone,
+    or cannot be written without a citizen, keeps its id.
+    """
+    guidance = checker.guidance(lang)
+    titles = {}
+    for flag_id in flag_ids:
+        context = {"flag": {"id": flag_id, "evidence": {}, "reasons": []}, "facts": {}, "phase": None, "lang": lang}
+        try:
+            title = guidance.blocks(f"flags/{flag_id}.j2", ("title",), context)["title"]
+        except Exception:  # noqa: BLE001 - a title is a courtesy here; the id stands in for it
+            continue
+        if title:
+            titles[flag_id] = title
+    return titles
 
 
 def agreement_router() -> APIRouter:
