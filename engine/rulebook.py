@@ -37,7 +37,7 @@ from .errors import ProblemList, RulebookError
 from .expr import Condition, ExpressionError, FactSpec, bind, closest, facts_used, params_used, parse_condition
 from .facts import fact_specs
 from .messages import part
-from .models import DataModel, Field
+from .models import DataModel, Field, data_class
 from .parameters import ParameterSet, merged_parameters
 from .periods import ONE_DAY, Period, Timeline, covered, overlapping, read_period
 from .yamlio import LineDict, field_path, locate
@@ -58,7 +58,7 @@ CATALOGUE_FILES = {
 }
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class PhaseDefinition(DataModel):
     """A phase the phase rules may conclude."""
 
