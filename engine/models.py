@@ -148,7 +148,9 @@ def made_init(cls: type) -> Callable[..., None]:
         )
         for item in dataclasses.fields(cls)
     ]
-    namespace = {"__post_init__": cls.__post_init__} if hasattr(cls, "__post_init__") else {}
+    namespace: dict[str, Any] = {"__doc__": cls.__doc__}  # a twin without one would have inspect write it
+    if hasattr(cls, "__post_init__"):
+        namespace["__post_init__"] = cls.__post_init__
     frozen = getattr(cls, "_frozen", False)
     twin = dataclasses.make_dataclass(
         cls.__qualname__, fields, namespace=namespace, frozen=frozen, repr=False, eq=False
