@@ -141,7 +141,7 @@ def made_init(cls: type) -> Callable[..., None]:
     fields = [
         (
             item.name,
-            item.type,
+            Any,  # the annotation of the parameter only: a string one would be parsed again, for nothing
             dataclasses.field(
                 default=item.default, default_factory=item.default_factory, init=item.init, kw_only=item.kw_only
             ),
