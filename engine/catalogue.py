@@ -26,6 +26,8 @@ RULE_ID = r"^[a-z][a-z0-9_]*$"  # the id of a rule, a phase or a catalogue entry
 
 @data_class(frozen=True, kw_only=True)
 class _Dated(DataModel):
+    """A catalogue entry's days in force (a class without a docstring would have the stdlib write one with `inspect`)."""
+
     valid_from: Annotated[dt.date | None, Field(description="First day in force (inclusive)")] = None
     valid_to: Annotated[dt.date | None, Field(description="Last day in force (inclusive)")] = None
 

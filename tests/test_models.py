@@ -178,5 +178,12 @@ def test_data_class_refuses_a_class_without_the_shared_methods():
             name: str
 
 
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
+def test_each_class_has_its_own_docstring(cls):
+    """Without one the stdlib writes `Name(fields)` when the class is defined, with `inspect.signature`
+    (whose first use compiles the tokenizer's expressions: milliseconds of every cold check)."""
+    assert cls.__doc__ and not cls.__doc__.startswith(f"{cls.__name__}(")
+
+
 def test_every_model_module_is_listed():
     assert len(CLASSES) >= 66  # the record's, the report's and the catalogue's classes, and the value classes
