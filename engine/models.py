@@ -113,7 +113,7 @@ def data_class(*, frozen: bool = False, kw_only: bool = False) -> Callable[[T], 
         if not issubclass(cls, Data):
             raise TypeError(f"@data_class is for subclasses of Data, not {cls.__qualname__}")
         made = dataclasses.dataclass(cls, init=False, repr=False, eq=False, kw_only=kw_only)
-        made._frozen = frozen
+        made.is_frozen = frozen
         if "__init__" not in vars(made):
             made.__init__ = _first_init  # type: ignore[method-assign]
         if frozen:
@@ -151,7 +151,7 @@ def made_init(cls: type) -> Callable[..., None]:
     namespace: dict[str, Any] = {"__doc__": cls.__doc__}  # a twin without one would have inspect write it
     if hasattr(cls, "__post_init__"):
         namespace["__post_init__"] = cls.__post_init__
-    frozen = getattr(cls, "_frozen", False)
+    frozen = getattr(cls, "is_frozen", False)
     twin = dataclasses.make_dataclass(
         cls.__qualname__, fields, namespace=namespace, frozen=frozen, repr=False, eq=False
     )
@@ -179,7 +179,7 @@ class Data:
 
     #: Whether `@data_class(frozen=True)` declared the class (its `__dataclass_params__` says not frozen,
     #: since the frozen methods are this class's).
-    _frozen: ClassVar[bool] = False
+    is_frozen: ClassVar[bool] = False
 
     def __repr__(self) -> str:
         """`Name(field=value, ...)`, as a dataclass writes it."""
@@ -195,7 +195,7 @@ class Data:
 
     def __hash__(self) -> int:
         """A frozen class's instances hash by their compared fields; a mutable one's are unhashable."""
-        if not type(self)._frozen:
+        if not type(self).is_frozen:
             raise TypeError(f"unhashable type: {type(self).__name__!r}")
         hashed = (item for item in _fields(type(self)) if (item.compare if item.hash is None else item.hash))
         return hash(tuple(getattr(self, item.name) for item in hashed))

@@ -50,7 +50,7 @@ def _plain_twin(cls: type) -> type:
         (item.name, object, dataclasses.field(default=None, repr=item.repr, compare=item.compare, hash=item.hash))
         for item in dataclasses.fields(cls)
     ]
-    twin = dataclasses.make_dataclass(cls.__name__, fields, frozen=cls._frozen, kw_only=True)
+    twin = dataclasses.make_dataclass(cls.__name__, fields, frozen=cls.is_frozen, kw_only=True)
     twin.__qualname__ = cls.__qualname__
     return twin
 
@@ -75,7 +75,7 @@ def test_the_shared_methods_answer_as_the_dataclass_would(cls):
     assert (_made(cls, one) == _made(cls, same)) == (twin(**one) == twin(**same)) is True
     assert (_made(cls, one) == _made(cls, other)) == (twin(**one) == twin(**other))
     assert _made(cls, one) != twin(**one)  # another class is never equal
-    if cls._frozen:
+    if cls.is_frozen:
         assert hash(_made(cls, one)) == hash(twin(**one))
         name = dataclasses.fields(cls)[0].name
         for instance in (_made(cls, one), twin(**one)):
