@@ -12,20 +12,22 @@ not overlap. `Catalogue.at(day)` is the catalogue in force on a day.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Annotated, Any, Literal
 
 from .errors import Problem, problem
 from .expr import closest
-from .models import BeforeValidator, DataModel, Field
+from .models import BeforeValidator, DataModel, Field, data_class
 
 Lang = Literal["da", "en"]
 LANGUAGES: tuple[str, ...] = ("da", "en")
 RULE_ID = r"^[a-z][a-z0-9_]*$"  # the id of a rule, a phase or a catalogue entry
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class _Dated(DataModel):
+    """A catalogue entry's days in force (a class without a docstring would have the stdlib write one with `inspect`)."""
+
     valid_from: Annotated[dt.date | None, Field(description="First day in force (inclusive)")] = None
     valid_to: Annotated[dt.date | None, Field(description="Last day in force (inclusive)")] = None
 
@@ -34,7 +36,7 @@ class _Dated(DataModel):
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class Text(DataModel):
     """A text in Danish and English."""
 
@@ -46,7 +48,7 @@ class Text(DataModel):
         return self.en if lang == "en" else self.da
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class Indicator(_Dated):
     """A progression indicator scored 1-5."""
 
@@ -56,7 +58,7 @@ class Indicator(_Dated):
     label: Text
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class InterventionType(_Dated):
     """One of the main types of intervention."""
 
@@ -64,7 +66,7 @@ class InterventionType(_Dated):
     label: Text
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class InterventionKind(_Dated):
     """An intervention in the catalogue, with its main type and the aliases records may use."""
 
@@ -75,7 +77,7 @@ class InterventionKind(_Dated):
     aliases: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class Finding(_Dated):
     """What a rule rests on: a research finding, a law (statute or executive order) or local policy."""
 
@@ -89,7 +91,7 @@ class Finding(_Dated):
     reference: Annotated[str, Field(description="The publication, or for a law the statute or order and its section")]
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class ChecklistPoint(DataModel):
     """One of the ten points of the professional checklist."""
 
@@ -97,14 +99,14 @@ class ChecklistPoint(DataModel):
     title: Text
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class IndicatorFile(DataModel):
     """indicators.yaml"""
 
     indicators: Annotated[list[Indicator], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class InterventionFile(DataModel):
     """interventions.yaml"""
 
@@ -112,21 +114,21 @@ class InterventionFile(DataModel):
     interventions: Annotated[list[InterventionKind], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class FindingFile(DataModel):
     """findings.yaml"""
 
     findings: Annotated[list[Finding], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class ChecklistFile(DataModel):
     """checklist.yaml"""
 
     points: Annotated[list[ChecklistPoint], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class StaircasePhrase(_Dated):
     """A staircase pattern (the pattern language of `bip_engine.staircase`), with when it is in force.
 
@@ -145,7 +147,7 @@ class StaircasePhrase(_Dated):
         return (self.name or self.phrase).strip()
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class StaircaseSet(DataModel):
     """A named set of words a pattern may use as `@name`."""
 
@@ -160,7 +162,7 @@ def _pattern_alone(phrases: Any) -> Any:
     return phrases
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class StaircaseFile(DataModel):
     """staircase.yaml"""
 

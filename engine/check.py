@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from .evaluation import Evaluation
 from .executors import Executor, ExecutorClosed, Outcome, make_executor
 from .executors.python_exec import PythonExecutor, RuleTrace
 from .facts import derive_facts
+from .models import Data, data_class
 from .paths import default_rules
 from .record import Record, check_names, cpr_warning, read_record_file, record_warnings, validate_record
 from .render import Guidance
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
 _MODELS = (record_models, report_models)
 
 
-@dataclass(frozen=True)
-class _Loaded:
+@data_class(frozen=True)
+class _Loaded(Data):
     """A rulebook with one executor per stretch of days in which its rules do not change, swapped as one on reload."""
 
     rulebook: Rulebook

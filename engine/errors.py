@@ -7,14 +7,15 @@ record (exit 3), `RulebookError` an invalid rulebook or guidance template (exit 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .messages import part, shown_message, text
+from .models import Data, data_class
 
 
-@dataclass
-class Problem:
+@data_class()
+class Problem(Data):
     """One thing wrong with an input file, located as precisely as we can.
 
     `message` is English. A problem made by `problem()` also keeps its message `key` and `args`,
@@ -115,8 +116,8 @@ class RulebookError(BipError):
     exit_code = 4
 
 
-@dataclass
-class ProblemList:
+@data_class()
+class ProblemList(Data):
     """Collects problems while validating, so that all of them are reported, not just the first."""
 
     items: list[Problem] = field(default_factory=list)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
+
+from .models import Data, data_class
 
 if TYPE_CHECKING:
     from .executors import Outcome
@@ -13,8 +15,8 @@ if TYPE_CHECKING:
     from .rulebook import Rulebook
 
 
-@dataclass
-class Evaluation:
+@data_class()
+class Evaluation(Data):
     """The language-neutral result of evaluating one record."""
 
     record: Record

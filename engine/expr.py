@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .errors import KeyedError
 from .messages import part
+from .models import Data, data_class
 
 ORDER_OPS = {"<", "<=", ">", ">="}
 INVERSE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
@@ -40,8 +40,8 @@ _BOOL_NAMES = {"true": True, "True": True, "false": False, "False": False}
 _NONE_NAMES = {"none", "None", "null"}
 
 
-@dataclass(frozen=True)
-class FactSpec:
+@data_class(frozen=True)
+class FactSpec(Data):
     """What the language needs to know about one fact: its type, range and allowed values."""
 
     name: str
@@ -53,8 +53,8 @@ class FactSpec:
     stage: str = "facts"  # "facts", or the stage whose result it is ("phase", "flag")
 
 
-@dataclass(frozen=True)
-class Param:
+@data_class(frozen=True)
+class Param(Data):
     """A named parameter standing for a value; `bind` replaces it by the value in force."""
 
     name: str
@@ -63,8 +63,8 @@ class Param:
         return self.name
 
 
-@dataclass(frozen=True)
-class Compare:
+@data_class(frozen=True)
+class Compare(Data):
     """`fact op value`: false when the fact is unknown."""
 
     fact: str
@@ -72,8 +72,8 @@ class Compare:
     value: Any
 
 
-@dataclass(frozen=True)
-class Contains:
+@data_class(frozen=True)
+class Contains(Data):
     """`value in fact` for a list fact (or its negation when `positive` is false)."""
 
     fact: str
@@ -81,30 +81,30 @@ class Contains:
     positive: bool = True
 
 
-@dataclass(frozen=True)
-class Known:
+@data_class(frozen=True)
+class Known(Data):
     """`fact is not none` (or `fact is none` when `positive` is false)."""
 
     fact: str
     positive: bool = True
 
 
-@dataclass(frozen=True)
-class AllOf:
+@data_class(frozen=True)
+class AllOf(Data):
     """Every term holds."""
 
     terms: tuple
 
 
-@dataclass(frozen=True)
-class AnyOf:
+@data_class(frozen=True)
+class AnyOf(Data):
     """At least one term holds."""
 
     terms: tuple
 
 
-@dataclass(frozen=True)
-class Always:
+@data_class(frozen=True)
+class Always(Data):
     """A constant condition (`true` or `false`)."""
 
     value: bool

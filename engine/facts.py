@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from .expr import FactSpec
 from .messages import text
+from .models import Data, data_class
 
 if TYPE_CHECKING:  # annotations only: a cold check derives facts without loading the pydantic models
     from .catalogue import Catalogue
@@ -75,8 +75,8 @@ def fact_specs(catalogue: Catalogue, phases: tuple[str, ...] = (), flags: tuple[
     return {spec.name: spec for spec in specs}
 
 
-@dataclass(frozen=True)
-class LeftOut:
+@data_class(frozen=True)
+class LeftOut(Data):
     """A part of the record that the check did not use, and why.
 
     `reason` is a message key (`left_out.after_check_date`, `left_out.future_intervention`); `name`

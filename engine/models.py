@@ -1,29 +1,38 @@
 """The engine's data classes: stdlib dataclasses validated and written by pydantic-core.
 
-The record, the report and the rulebook's catalogue entries are frozen `dataclasses` with
-`DataModel` mixed in, which gives them the part of pydantic's model interface the engine uses
-(`model_validate`, `model_dump`, `model_dump_json`, `model_json_schema`, `model_copy`). Their
-annotations are strings (`from __future__ import annotations`) whose constraints are written with
-`Field`, `BeforeValidator` and `Strict` from this module: nothing of pydantic is evaluated when a
-module defines its classes.
+The record, the report and the rulebook's catalogue entries are `dataclasses` declared with
+`@data_class(...)` from this module, with `DataModel` mixed in, which gives them the part of pydantic's
+model interface the engine uses (`model_validate`, `model_dump`, `model_dump_json`,
+`model_json_schema`, `model_copy`). Their annotations are strings (`from __future__ import
+annotations`) whose constraints are written with `Field`, `BeforeValidator` and `Strict` from this
+module: nothing of pydantic is evaluated when a module defines its classes.
 
 The validator and serializer of a class are pydantic-core's, made from the core schema that
 pydantic's `TypeAdapter` generates for it. A process that loads pydantic anyway (the authoring
 tools, the service) has them made on first use; a `bip check` gets them from the cache
 (`bip_engine.rulebook_cache.load_built_models`), and so never imports `pydantic.main`, whose
 import alone costs more than the rest of a cold check.
+
+`@data_class` is `@dataclass` for the engine's value classes (with `Data` as a base), minus the methods
+the stdlib compiles for each class when the class is defined: `__repr__`, `__eq__`, `__hash__` and
+the frozen `__setattr__`/`__delattr__` are written once in `Data`, and a class's `__init__` is the
+stdlib's own, made the first time the class is constructed. A `bip check` defines some sixty such
+classes and constructs few of them (the rulebook comes from a pickle, the record from pydantic-core,
+neither of which calls `__init__`).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, dataclass_transform
 
 if TYPE_CHECKING:
     from pydantic_core import SchemaSerializer, SchemaValidator
 
 M = TypeVar("M", bound="DataModel")
+T = TypeVar("T", bound=type)
 
 #: The validator and serializer of each class, once made or installed from the cache.
 _BUILT: dict[type, tuple[SchemaValidator, SchemaSerializer]] = {}
@@ -79,10 +88,6 @@ def installed(cls: type) -> bool:
     return cls in _BUILT
 
 
-def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
-    return dataclasses.fields(cls)
-
-
 def _core(cls: type) -> tuple[SchemaValidator, SchemaSerializer]:
     built = _BUILT.get(cls)
     if built is None:
@@ -91,18 +96,90 @@ def _core(cls: type) -> tuple[SchemaValidator, SchemaSerializer]:
     return built
 
 
-class DataModel:
-    """The model interface of a frozen dataclass: validation, dumps, JSON Schema and copies.
+def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(cls)
 
-    Unknown fields are refused (`extra="forbid"`); a subclass may widen `__pydantic_config__`.
 
-    The engine's data classes are declared `@dataclass(..., repr=False, eq=False)` and take
-    `__repr__`, `__eq__` and `__hash__` from here: the same as the dataclass would write, once for
-    all of them. The stdlib compiles every method it writes for a class when the class is defined,
-    and a `bip check` defines some fifty of these classes before it does anything else.
+@dataclass_transform(field_specifiers=(dataclasses.field, dataclasses.Field))
+def data_class(*, frozen: bool = False, kw_only: bool = False) -> Callable[[T], T]:
+    """`@dataclass(frozen=..., kw_only=...)` for a subclass of `Data`: the same class, its methods shared.
+
+    The fields are the dataclass's (`dataclasses.fields`, `dataclasses.replace` and pydantic read
+    them as usual); `__repr__`, `__eq__` and `__hash__` come from `Data`, a frozen class's
+    `__setattr__` and `__delattr__` too, and `__init__` is made by the stdlib on first use.
     """
 
-    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+    def make(cls: T) -> T:
+        if not issubclass(cls, Data):
+            raise TypeError(f"@data_class is for subclasses of Data, not {cls.__qualname__}")
+        made = dataclasses.dataclass(cls, init=False, repr=False, eq=False, kw_only=kw_only)
+        made.is_frozen = frozen
+        if "__init__" not in vars(made):
+            made.__init__ = _first_init  # type: ignore[method-assign]
+        if frozen:
+            made.__setattr__ = _frozen_setattr  # type: ignore[method-assign]
+            made.__delattr__ = _frozen_delattr  # type: ignore[method-assign]
+        return cls
+
+    return make
+
+
+def _first_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    """The first construction of a class: give it the `__init__` the stdlib writes, then run that."""
+    cls: Any = type(self)
+    init = made_init(cls)
+    cls.__init__ = init
+    init(self, *args, **kwargs)
+
+
+def made_init(cls: type) -> Callable[..., None]:
+    """The `__init__` that `@dataclass` writes for the fields and frozenness of `cls` (a `@data_class` class).
+
+    Made by the stdlib on a twin with the same fields (defaults, factories, `init=False`, keyword-only)
+    and the same `__post_init__`, which the method calls on `self` as a dataclass's does.
+    """
+    fields = [
+        (
+            item.name,
+            Any,  # the annotation of the parameter only: a string one would be parsed again, for nothing
+            dataclasses.field(
+                default=item.default, default_factory=item.default_factory, init=item.init, kw_only=item.kw_only
+            ),
+        )
+        for item in dataclasses.fields(cls)
+    ]
+    namespace: dict[str, Any] = {"__doc__": cls.__doc__}  # a twin without one would have inspect write it
+    if hasattr(cls, "__post_init__"):
+        namespace["__post_init__"] = cls.__post_init__
+    frozen = getattr(cls, "is_frozen", False)
+    twin = dataclasses.make_dataclass(
+        cls.__qualname__, fields, namespace=namespace, frozen=frozen, repr=False, eq=False
+    )
+    init: Callable[..., None] = vars(twin)["__init__"]
+    return init
+
+
+def _frozen_setattr(self: Any, name: str, value: Any) -> None:
+    """A frozen class's `__setattr__`: every assignment is refused, as the stdlib's refuses it."""
+    raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _frozen_delattr(self: Any, name: str) -> None:
+    """A frozen class's `__delattr__`: every deletion is refused."""
+    raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+class Data:
+    """The methods a dataclass writes per class, written once for every `@data_class` class.
+
+    `__repr__`, `__eq__` and `__hash__` answer as the stdlib's would for the class's fields and
+    frozenness (tests/test_models.py compares each class with a plain twin): equal only to an
+    instance of the same class, hashable only when frozen.
+    """
+
+    #: Whether `@data_class(frozen=True)` declared the class (its `__dataclass_params__` says not frozen,
+    #: since the frozen methods are this class's).
+    is_frozen: ClassVar[bool] = False
 
     def __repr__(self) -> str:
         """`Name(field=value, ...)`, as a dataclass writes it."""
@@ -118,10 +195,19 @@ class DataModel:
 
     def __hash__(self) -> int:
         """A frozen class's instances hash by their compared fields; a mutable one's are unhashable."""
-        if not type(self).__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        if not type(self).is_frozen:
             raise TypeError(f"unhashable type: {type(self).__name__!r}")
         hashed = (item for item in _fields(type(self)) if (item.compare if item.hash is None else item.hash))
         return hash(tuple(getattr(self, item.name) for item in hashed))
+
+
+class DataModel(Data):
+    """The model interface of a `@data_class` class: validation, dumps, JSON Schema and copies.
+
+    Unknown fields are refused (`extra="forbid"`); a subclass may widen `__pydantic_config__`.
+    """
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
     @classmethod
     def model_validate(cls: type[M], data: Any) -> M:

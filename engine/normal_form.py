@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from .expr import AllOf, Always, AnyOf, Compare, Condition, Contains, FactSpec, Known
+from .models import Data, data_class
 
 
-@dataclass
-class Bounds:
+@data_class()
+class Bounds(Data):
     """What the comparisons of a conjunction on one fact allow: an interval (from the fact's own
     range and `<`, `<=`, `>`, `>=`), values it must and must not equal, items it must and must not
     contain, and whether the value must be known."""

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from .catalogue import Text
 from .errors import ProblemList
 from .messages import part
+from .models import Data, data_class
 from .periods import Period, overlapping, read_period
 from .yamlio import LineDict
 
@@ -38,8 +39,8 @@ KNOWN_FIELDS = {"description", "unit", "source", "values"}
 VALUE_FIELDS = {"value", "valid_from", "valid_to"}
 
 
-@dataclass(frozen=True)
-class ParameterValue:
+@data_class(frozen=True)
+class ParameterValue(Data):
     """One value of a parameter and the period it is in force."""
 
     value: Any
@@ -47,8 +48,8 @@ class ParameterValue:
     line: int | None = None
 
 
-@dataclass(frozen=True)
-class Parameter:
+@data_class(frozen=True)
+class Parameter(Data):
     """A named parameter with its history of values."""
 
     name: str
@@ -75,8 +76,8 @@ class Parameter:
         return tuple(item.value for item in self.values)
 
 
-@dataclass
-class ParameterSet:
+@data_class()
+class ParameterSet(Data):
     """All parameters of a rulebook, by name."""
 
     items: dict[str, Parameter] = field(default_factory=dict)

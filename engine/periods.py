@@ -11,20 +11,20 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
 from .clock import today
 from .errors import ProblemList
 from .messages import part
+from .models import Data, data_class
 
 FIELDS = ("valid_from", "valid_to")
 ONE_DAY = dt.timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class Period:
+@data_class(frozen=True)
+class Period(Data):
     """An inclusive stretch of days; None means open on that side."""
 
     start: dt.date | None = None

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic_core import PydanticCustomError, ValidationError
 
 from .errors import RecordError, problem
 from .expr import closest
-from .models import BeforeValidator, DataModel, Field, Strict
+from .models import BeforeValidator, DataModel, Field, Strict, data_class
 from .recordfile import CPR_LIKE, cpr_warning, read_record_file  # noqa: F401 - part of this module's interface
 from .yamlio import field_path, line_of
 
@@ -51,7 +51,7 @@ IsoDate = Annotated[dt.date, BeforeValidator(written_date)]
 """A date written YYYY-MM-DD (or a date already): what every date of a record and a request is."""
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class Measurement(DataModel):
     """One progression measurement: indicator scores from 1 (lowest) to 5 (highest) on a date."""
 
@@ -59,7 +59,7 @@ class Measurement(DataModel):
     scores: Annotated[dict[str, Annotated[int, Strict(), Field(ge=1, le=5)]], Field(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class Intervention(DataModel):
     """One intervention: its type (id or alias), start, optional end and optional status.
 
@@ -73,7 +73,7 @@ class Intervention(DataModel):
     status: Status | None = None
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class Meeting(DataModel):
     """One meeting with the citizen: its date, its kind (free text, e.g. "samtale") and whether it was held."""
 
@@ -82,7 +82,7 @@ class Meeting(DataModel):
     status: MeetingStatus = "held"
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class CaseworkerAssignment(DataModel):
     """A caseworker responsible from a date; each entry after the first is a change."""
 
@@ -93,7 +93,7 @@ class CaseworkerAssignment(DataModel):
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid", "populate_by_name": True}
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class Record(DataModel):
     """A citizen's record as the engine reads it."""
 

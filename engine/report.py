@@ -7,12 +7,12 @@ Texts (labels, guidance, messages) are in the report's `language`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Annotated, Any, Literal
 
 from typing_extensions import TypedDict
 
-from .models import DataModel, Field
+from .models import DataModel, Field, data_class
 from .severity import Severity
 
 SCHEMA_VERSION = "1.3"
@@ -25,7 +25,7 @@ LeftOutKind = Literal["measurement", "intervention", "caseworker", "meeting"]
 BandStatus = Literal["active", "ended", "planned"]
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class RulebookRef(DataModel):
     """Which rules made this result."""
 
@@ -43,7 +43,7 @@ class RulebookRef(DataModel):
     software_version: Annotated[str | None, Field(description="The bip-engine version that made it (1.3)")] = None
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class FindingRef(DataModel):
     """The research finding a conclusion rests on."""
 
@@ -58,7 +58,7 @@ class FindingRef(DataModel):
     law_reference: Annotated[str | None, Field(description="For a law: the statute or order and its section")] = None
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class PhaseResult(DataModel):
     """The citizen's phase and why."""
 
@@ -75,7 +75,7 @@ class PhaseResult(DataModel):
     )
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class Guidance(DataModel):
     """What the phase asks of the caseworker: the three quality parameters, and the signs of the phase."""
 
@@ -85,7 +85,7 @@ class Guidance(DataModel):
     momentum: str
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class FlagResult(DataModel):
     """Something that needs attention, with its evidence and the finding behind it."""
 
@@ -100,7 +100,7 @@ class FlagResult(DataModel):
     evidence: dict[str, Any]
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class FocusReason(DataModel):
     """Why a checklist point is in focus."""
 
@@ -109,7 +109,7 @@ class FocusReason(DataModel):
     source: str
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class ChecklistPoint(DataModel):
     """One of the ten checklist points; `focus` says whether it matters most now."""
 
@@ -119,7 +119,7 @@ class ChecklistPoint(DataModel):
     reasons: list[FocusReason] = field(default_factory=list)
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class LeftOutItem(DataModel):
     """A part of the record the check did not use."""
 
@@ -141,7 +141,7 @@ class ScorePoint(TypedDict):
 ScorePoint.__pydantic_config__ = {"extra": "forbid"}  # type: ignore[attr-defined]
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class IndicatorSeries(DataModel):
     """One indicator over time: its scores on the measurement dates where it was scored."""
 
@@ -154,7 +154,7 @@ class IndicatorSeries(DataModel):
     ]
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class LevelPoint(DataModel):
     """The level (mean of the citizen-rated scores) on one measurement date."""
 
@@ -162,7 +162,7 @@ class LevelPoint(DataModel):
     level: float | None
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class InterventionBand(DataModel):
     """An intervention period, for drawing as a band: from start to end (or to the check date)."""
 
@@ -176,7 +176,7 @@ class InterventionBand(DataModel):
     status: BandStatus
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class CaseworkerMarker(DataModel):
     """A change of caseworker: the date and the caseworker taking over."""
 
@@ -185,7 +185,7 @@ class CaseworkerMarker(DataModel):
     previous: str
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class PhasePoint(DataModel):
     """The phase the rules give as of one past measurement date (the check re-run on that date)."""
 
@@ -196,7 +196,7 @@ class PhasePoint(DataModel):
     confidence: str
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class Trajectory(DataModel):
     """The citizen's course up to the check date: scores, level, interventions, caseworker changes."""
 
@@ -212,7 +212,7 @@ class Trajectory(DataModel):
     ] = None
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class FactChange(DataModel):
     """How far one fact is from the boundary of a phase rule's comparison."""
 
@@ -227,7 +227,7 @@ class FactChange(DataModel):
     distance: Annotated[float | None, Field(description="target - value, for numbers; none otherwise")]
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class PhaseMargin(DataModel):
     """One way the phase could change: which facts would have to move, and what the phase would then be."""
 
@@ -248,7 +248,7 @@ class PhaseMargin(DataModel):
     text: Annotated[str, Field(description="The same in words, in the report's language")]
 
 
-@dataclass(kw_only=True, repr=False, eq=False)
+@data_class(kw_only=True)
 class Report(DataModel):
     """The full result of one pre-meeting check."""
 

@@ -8,11 +8,11 @@ holds none of them, so a check that takes its compiled rulebook from the cache
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Annotated, Any, Literal
 
 from .catalogue import RULE_ID, Text
-from .models import BeforeValidator, DataModel, Field
+from .models import BeforeValidator, DataModel, Field, data_class
 from .severity import Severity
 
 
@@ -21,7 +21,7 @@ def _text(value: Any) -> Any:
     return {"da": value, "en": value} if isinstance(value, str) else value
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class RulebookInfo(DataModel):
     """rulebook.yaml: the rulebook's name, version and description; what it extends and disables."""
 
@@ -36,7 +36,7 @@ class RulebookInfo(DataModel):
     ] = None
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class _RuleBase(DataModel):
     id: Annotated[str, Field(pattern=RULE_ID)]
     when: Annotated[str, Field(min_length=1)]
@@ -47,7 +47,7 @@ class _RuleBase(DataModel):
     valid_to: dt.date | None = None
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class PhaseRule(_RuleBase):
     """A phase rule: the first matching one, by priority (lowest number first), sets the phase."""
 
@@ -55,7 +55,7 @@ class PhaseRule(_RuleBase):
     priority: Annotated[int, Field(ge=0, le=60000)]
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class FlagRule(_RuleBase):
     """A flag rule: every matching one raises its flag (`flag`, or the rule id) at its severity."""
 
@@ -63,14 +63,14 @@ class FlagRule(_RuleBase):
     severity: Severity
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class ChecklistRule(_RuleBase):
     """A checklist rule: when it matches, its checklist point is put in focus, with its reason."""
 
     point: Annotated[int, Field(ge=1)]
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class RuleFileShape(DataModel):
     """The outer shape of a rule file; each rule is validated by its stage's model."""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, get_args, get_type_hints
 
@@ -37,7 +37,7 @@ from .errors import ProblemList, RulebookError
 from .expr import Condition, ExpressionError, FactSpec, bind, closest, facts_used, params_used, parse_condition
 from .facts import fact_specs
 from .messages import part
-from .models import DataModel, Field
+from .models import Data, DataModel, Field, data_class
 from .parameters import ParameterSet, merged_parameters
 from .periods import ONE_DAY, Period, Timeline, covered, overlapping, read_period
 from .yamlio import LineDict, field_path, locate
@@ -58,7 +58,7 @@ CATALOGUE_FILES = {
 }
 
 
-@dataclass(frozen=True, kw_only=True, repr=False, eq=False)
+@data_class(frozen=True, kw_only=True)
 class PhaseDefinition(DataModel):
     """A phase the phase rules may conclude."""
 
@@ -66,8 +66,8 @@ class PhaseDefinition(DataModel):
     label: Text
 
 
-@dataclass(frozen=True)
-class CompiledRule:
+@data_class(frozen=True)
+class CompiledRule(Data):
     """One rule in the intermediate form, ready for either executor."""
 
     id: str
@@ -98,8 +98,8 @@ class CompiledRule:
         return Period(self.valid_from, self.valid_to)
 
 
-@dataclass
-class Rulebook:
+@data_class()
+class Rulebook(Data):
     """A loaded, validated rulebook: identity, catalogues, phases and compiled rules by stage."""
 
     name: str

@@ -114,6 +114,19 @@ def cache_key(folder: Path, seen: tuple = ()) -> str | None:
     return digest.hexdigest()
 
 
+def made_ahead(rulebook: Rulebook) -> None:
+    """Make in `rulebook` what each check would otherwise make on first use, so that the pickle keeps it.
+
+    That is the rulebook in force in each stretch of days (`Rulebook.at`, with its catalogue) and the
+    staircase patterns of each view's catalogue, compiled: a check from the cache then only looks
+    them up.
+    """
+    timeline = rulebook.timeline
+    for stretch in timeline.stretches():
+        view = rulebook.at(timeline.representative(stretch))
+        view.catalogue.staircase_matcher()
+
+
 def load_rulebook_cached(folder: str | Path) -> Rulebook:
     """`load_rulebook`, answered from the cache when the same rulebook was loaded before."""
     from .rulebook import Rulebook, load_rulebook
@@ -132,6 +145,7 @@ def load_rulebook_cached(folder: str | Path) -> Rulebook:
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
         pass
     rulebook = load_rulebook(folder)  # raises for an invalid rulebook, which is never cached
+    made_ahead(rulebook)
     try:
         temporary = entry.with_suffix(f".{os.getpid()}.tmp")
         with temporary.open("wb") as stream:

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import permutations
 from typing import Any
+
+from .models import Data, data_class
 
 #: The largest gap `...` allows when it gives no number.
 DEFAULT_GAP = 4
@@ -50,29 +51,29 @@ class PatternError(ValueError):
 # --- The parsed pattern -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Atom:
+@data_class(frozen=True)
+class Atom(Data):
     """One word position: alternatives, each a lemma (`klar`), an exact form (`=klar`) or a set (`@x`)."""
 
     options: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Gap:
+@data_class(frozen=True)
+class Gap(Data):
     """Up to `most` other words."""
 
     most: int
 
 
-@dataclass(frozen=True)
-class Optional:
+@data_class(frozen=True)
+class Optional(Data):
     """A part that may be missing."""
 
     items: tuple[Element, ...]
 
 
-@dataclass(frozen=True)
-class Group:
+@data_class(frozen=True)
+class Group(Data):
     """Words in any order, with at most GROUP_SLACK other words among them."""
 
     atoms: tuple[Atom, ...]
@@ -150,8 +151,8 @@ def set_names(elements: Iterable[Element]) -> Iterator[str]:
 # --- Matching -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Token:
+@data_class(frozen=True)
+class Token(Data):
     """One word of a sentence: its text folded to lower case and where it stands in the sentence."""
 
     word: str
@@ -159,8 +160,8 @@ class Token:
     end: int
 
 
-@dataclass(frozen=True)
-class Match:
+@data_class(frozen=True)
+class Match(Data):
     """One place a pattern was found: the pattern's name, the note's own words and their sentence."""
 
     pattern: str
@@ -228,8 +229,8 @@ class Pattern:
         return [span for span in found if not any(s <= span[1] and span[0] <= e for s, e in blocked)]
 
 
-@dataclass(frozen=True)
-class Words:
+@data_class(frozen=True)
+class Words(Data):
     """A sentence's words (folded) with the set of its words and of their lemmas, made once per sentence."""
 
     words: tuple[str, ...]

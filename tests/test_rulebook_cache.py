@@ -5,6 +5,7 @@ import pickle
 import pytest
 
 from bip_engine import RulebookError
+from bip_engine.rulebook import load_rulebook
 from bip_engine.rulebook_cache import load_rulebook_cached
 from tests.conftest import replace_in
 
@@ -25,6 +26,27 @@ def test_second_load_comes_from_the_cache_and_equals_the_first(rules_copy, cache
     assert [rule.condition for rule in second.all_rules()] == [rule.condition for rule in first.all_rules()]
     with entries[0].open("rb") as stream:
         assert pickle.load(stream).content_hash == first.content_hash
+
+
+def test_the_cached_rulebook_holds_each_stretch_s_view_and_its_staircase_patterns(rules_copy, cache):
+    """What a check makes on first use (the rules in force on a day, the compiled staircase patterns)
+    is made before the rulebook is pickled, and a rulebook from the cache answers as a fresh one."""
+    fresh = load_rulebook(rules_copy)
+    load_rulebook_cached(rules_copy)  # a miss: loaded, made ahead, pickled
+    (entry,) = cache.glob("*.pickle")
+    with entry.open("rb") as stream:
+        kept = pickle.load(stream)
+    timeline = kept.timeline
+    notes = "Afventer afklaring af helbred. Borgeren har brug for ro, før vi drøfter praktik. Skal være mødestabil."
+    for index, stretch in enumerate(timeline.stretches()):
+        day = timeline.representative(stretch)
+        view = kept._views[index]  # made ahead, not on this call
+        assert kept.at(day) is view
+        assert view.catalogue._matcher is not None
+        made_now = fresh.at(day)
+        assert [rule.condition for rule in view.all_rules()] == [rule.condition for rule in made_now.all_rules()]
+        found = view.catalogue.staircase_matcher().find(notes)
+        assert found and found == made_now.catalogue.staircase_matcher().find(notes)
 
 
 def test_a_changed_rule_file_is_never_served_from_the_cache(rules_copy, cache):

@@ -137,12 +137,17 @@ def test_both_executors_agree_on_the_corpus(rulebook):
         assert [f.model_dump() for f in left.flags] == [f.model_dump() for f in right.flags], text
 
 
-def test_the_patterns_are_compiled_only_for_notes(rulebook):
+def test_the_patterns_are_compiled_only_for_notes_or_for_the_cache(rulebook, monkeypatch, tmp_path):
+    monkeypatch.setenv("BIP_CACHE_DIR", "")  # no cache: compiled when a record's notes need them
     checker = Checker(rulebook.path, engine="python")
     checker.check(record([3, 3, 3]), lang="da")
     assert checker.rulebook.catalogue._matcher is None
     checker.check(record([3, 3, 3], notes="Aftalt praktik."), lang="da")
     assert checker.rulebook.catalogue._matcher is not None
+    monkeypatch.setenv("BIP_CACHE_DIR", str(tmp_path))  # a cache: compiled once, before the rulebook is kept
+    Checker(rulebook.path, engine="python")
+    from_cache = Checker(rulebook.path, engine="python")
+    assert from_cache.rulebook.catalogue._matcher is not None
 
 
 def test_a_check_reads_the_notes_once_and_pickles_no_notes(rulebook, monkeypatch):

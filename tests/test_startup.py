@@ -123,6 +123,54 @@ def test_with_a_cache_or_without_the_check_says_the_same(tmp_path):
     assert outputs[0][0] == 1 and "Afsporing" in outputs[0][1]
 
 
+#: Run after a check in the same process: the dataclasses of the modules a check loaded, as lines
+#: `module.Class kind` (kind: "plain" for a stdlib @dataclass, "methods" for a @data_class with
+#: methods of its own that the stdlib would compile, "made" for one whose __init__ was made).
+DATACLASS_CENSUS = """
+import dataclasses, sys
+from bip_engine.cli import main
+from bip_engine.models import Data
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+for module in [m for name, m in list(sys.modules.items()) if name.startswith("bip_engine")]:
+    for value in list(vars(module).values()):
+        if not (isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == module.__name__):
+            continue
+        name = f"{module.__name__}.{value.__qualname__}"
+        if not issubclass(value, Data):
+            print(name, "plain")
+        elif {"__eq__", "__repr__", "__hash__"} & set(vars(value)):
+            print(name, "methods")
+        elif vars(value)["__init__"].__name__ == "__init__":  # made; the first-use one has its own name
+            print(name, "made")
+"""
+
+
+def test_a_cold_check_compiles_no_dataclass_method_for_classes_it_does_not_construct(tmp_path):
+    """Every dataclass a check defines is a `@data_class`: nothing compiled when it is defined, and an
+    `__init__` made only for the classes the check constructs (the report's, a few others)."""
+    args = ["check", "examples/stilstand.yaml", "--as-of", "2026-11-22", "--engine", "python"]
+    env = {**os.environ, "BIP_CACHE_DIR": str(tmp_path)}
+    for _ in range(2):  # the first run fills the cache
+        result = subprocess.run(
+            [sys.executable, "-c", DATACLASS_CENSUS, *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
+    census = [line.split() for line in result.stdout.splitlines() if line.startswith("bip_engine.")]
+    assert [name for name, kind in census if kind in ("plain", "methods")] == []
+    made = {name for name, kind in census if kind == "made"}
+    assert "bip_engine.report.Report" in made  # the census sees a constructed class
+    assert not any(
+        name.startswith(("bip_engine.expr.", "bip_engine.catalogue.", "bip_engine.record.")) for name in made
+    )
+
+
 def test_the_listing_would_catch_a_wing_imported_at_start_up():
     # `bip rules validate` does use the authoring wing: the same listing must show it.
     modules = imported_modules("rules", "validate")

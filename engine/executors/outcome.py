@@ -6,15 +6,17 @@ the package that picks them (which would be a circle of imports).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
+
+from ..models import Data, data_class
 
 if TYPE_CHECKING:  # annotations only: a cold check runs the rules without loading the pydantic models
     from ..rulebook import CompiledRule
 
 
-@dataclass
-class Outcome:
+@data_class()
+class Outcome(Data):
     """What the rules concluded for one record, stage by stage."""
 
     phase_rule: CompiledRule | None

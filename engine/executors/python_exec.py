@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..expr import AllOf, Always, AnyOf, Compare, Condition, Contains, Known, atoms, to_text
+from ..models import Data, data_class
 from .outcome import Outcome
 
 if TYPE_CHECKING:
@@ -83,8 +83,8 @@ def compile_condition(condition: Condition) -> Callable[[Mapping[str, Any]], boo
     return lambda facts: any(term(facts) for term in terms)
 
 
-@dataclass(frozen=True)
-class AtomTrace:
+@data_class(frozen=True)
+class AtomTrace(Data):
     """One comparison of a rule, the value it saw, and whether it held."""
 
     test: str
@@ -93,8 +93,8 @@ class AtomTrace:
     result: bool
 
 
-@dataclass(frozen=True)
-class RuleTrace:
+@data_class(frozen=True)
+class RuleTrace(Data):
     """One rule's verdict and the comparisons that decided it."""
 
     rule: CompiledRule
