@@ -63,7 +63,9 @@ def main() -> None:
         spent = cpu_per_check(records, gap / 1000)
         median = statistics.median(spent)
         base = base or median
-        print(f"| {gap:g} ms | {median * 1e6:,.0f} µs | {statistics.fmean(spent) * 1e6:,.0f} µs | {median / base:.2f} |")
+        print(
+            f"| {gap:g} ms | {median * 1e6:,.0f} µs | {statistics.fmean(spent) * 1e6:,.0f} µs | {median / base:.2f} |"
+        )
     print(f"\n(Python {sys.version.split()[0]}; CPU time of the checking thread)")
 
 
