@@ -682,3 +682,23 @@ def test_the_service_checkpoints_a_sqlite_log_in_the_background(tmp_path, plain_
         assert len(decisions_for(plain, CLEAR_ID)) == 30
     finally:
         plain.close()
+
+
+def test_the_write_ahead_file_is_cut_back_when_it_starts_over(tmp_path, plain_checker, monkeypatch, log_keys):
+    """A SQLite log's -wal file stays at its largest size unless SQLite is told to cut it back (journal_size_limit)."""
+    from bip_engine.log import store as store_module
+
+    monkeypatch.setattr(store_module, "WAL_SIZE_LIMIT", 256 * 1024)
+    store = Store.open(f"sqlite:///{tmp_path / 'log.sqlite'}")
+    try:
+        store.checkpoint_later()  # as the service runs it: no checkpoint in the commits
+        for _ in range(300):
+            logged(store, plain_checker)
+        wal = tmp_path / "log.sqlite-wal"
+        grown = wal.stat().st_size
+        assert grown > 4 * 256 * 1024
+        store.checkpoint()  # nothing else writes: it catches up with every entry
+        logged(store, plain_checker)  # the next write starts the file over, and cuts it back
+        assert wal.stat().st_size <= 256 * 1024 < grown
+    finally:
+        store.close()
