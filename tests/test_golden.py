@@ -13,6 +13,8 @@ depend on the day or on the Python version.
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from pathlib import Path
 
 import click
@@ -92,3 +94,16 @@ def test_the_cases_cover_every_example_format_and_language():
     assert len(EXAMPLES) >= 5 and {"text", "markdown", "json", "citizen"} <= set(FORMATS)
     assert set(LANGUAGES) == {"da", "en"}
     assert len({golden_name(*case) for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize(("example", "lang"), [(example, lang) for example in EXAMPLES for lang in LANGUAGES])
+def test_the_text_report_names_every_piece_of_evidence_in_words(example, lang):
+    """A caseworker reads the evidence as words: no fact id, and no raw field names of a structured value."""
+    data = json.loads(report(example, "json", lang))
+    keys = {key for flag in data["flags"] for key in flag["evidence"]}
+    keys |= set((data["phase"] or {}).get("evidence") or {})
+    text = report(example, "text", lang)
+    shown = sorted(key for key in keys if re.search(rf"(?:^|[;:]\s+|\s{{2,}}){re.escape(key)} =", text, re.M))
+    assert shown == [], f"the {lang} text report shows fact ids: {shown}"
+    for field in ("pattern:", "sentence:", "words:"):
+        assert field not in text, f"the {lang} text report shows the field name {field!r}"
