@@ -215,8 +215,7 @@ class ReportBuilder:
                 ]
             severity = cast("Severity", top.severity)
             reasons = [rule.reason.get(self.lang) for rule in flag_rules]
-            partial = {"id": flag_id, "severity": severity, "evidence": evidence, "reasons": reasons}
-            context = {"flag": partial, "facts": facts, "phase": phase, "lang": self.lang}
+            context = flag_context(flag_id, self.lang, severity, evidence, reasons, facts, phase)
             texts = self.guidance.blocks(f"flags/{flag_id}.j2", FLAG_BLOCKS, context)
             flag = FlagResult(
                 id=flag_id,
@@ -246,6 +245,25 @@ class ReportBuilder:
             ChecklistPoint(number=number, title=title, focus=number in reasons, reasons=reasons.get(number, []))
             for number, title in self._checklist
         ]
+
+
+def flag_context(
+    flag_id: str,
+    lang: str,
+    severity: str | None = None,
+    evidence: dict | None = None,
+    reasons: list[str] | None = None,
+    facts: dict | None = None,
+    phase: dict | None = None,
+) -> dict[str, Any]:
+    """What a flag's template `flags/<id>.j2` is given: the flag so far, the facts, the phase, the language."""
+    flag = {"id": flag_id, "severity": severity, "evidence": evidence or {}, "reasons": reasons or []}
+    return {"flag": flag, "facts": facts or {}, "phase": phase, "lang": lang}
+
+
+def flag_title(templates: Templates, flag_id: str, lang: str, **context: Any) -> str:
+    """A flag's title as its template writes it; with no facts given, as for no citizen in particular."""
+    return templates.block(f"flags/{flag_id}.j2", "title", flag_context(flag_id, lang, **context))
 
 
 def _canonical(model: Any) -> str:

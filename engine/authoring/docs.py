@@ -23,6 +23,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from ..assemble import flag_title
 from ..check import Checker, Evaluation, ReportBuilder
 from ..errors import BipError
 from ..expr import AllOf, Compare, Condition, params_used
@@ -440,14 +441,10 @@ class _Context:
         phase_rule = next((r for r in self.rulebook.rules["phase"] if r.conclusion == phase_id), None)
         phase = self.phase_context(phase_id, phase_rule) if phase_id else None
         facts = dict(self.neutral, phase=phase_id)
-        flag = {
-            "id": rule.conclusion,
-            "severity": rule.severity,
-            "evidence": {},
-            "reasons": [rule.reason.get(self.lang)],
-        }
-        context = {"flag": flag, "facts": facts, "phase": phase, "lang": self.lang}
-        return self.guidance.block(f"flags/{rule.conclusion}.j2", "title", context)
+        reasons = [rule.reason.get(self.lang)]
+        return flag_title(
+            self.guidance, rule.conclusion, self.lang, severity=rule.severity, reasons=reasons, facts=facts, phase=phase
+        )
 
     def flag_example(self, rule: CompiledRule) -> dict[str, Any]:
         words, examples = self.words, self.examples

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from .. import clock
+from ..assemble import flag_title
 from ..log.agreement import NO_PHASE, NO_RULE, agreement
 from .page import caseload_worklist, page_principal, render_page
 from .services import services
@@ -88,9 +89,8 @@ def flag_titles(checker: Any, flag_ids: Iterable[str], lang: str) -> dict[str, s
     guidance = checker.guidance(lang)
     titles = {}
     for flag_id in flag_ids:
-        context = {"flag": {"id": flag_id, "evidence": {}, "reasons": []}, "facts": {}, "phase": None, "lang": lang}
         try:
-            title = guidance.blocks(f"flags/{flag_id}.j2", ("title",), context)["title"]
+            title = flag_title(guidance, flag_id, lang)
         except Exception:  # noqa: BLE001 - a title is a courtesy here; the id stands in for it
             continue
         if title:
