@@ -15,10 +15,12 @@ import alone costs more than the rest of a cold check.
 
 `@data_class` is `@dataclass` for the engine's value classes (with `Data` as a base), minus the methods
 the stdlib compiles for each class when the class is defined: `__repr__`, `__eq__`, `__hash__` and
-the frozen `__setattr__`/`__delattr__` are written once in `Data`, and a class's `__init__` is the
-stdlib's own, made the first time the class is constructed. A `bip check` defines some sixty such
-classes and constructs few of them (the rulebook comes from a pickle, the record from pydantic-core,
-neither of which calls `__init__`).
+the frozen `__setattr__`/`__delattr__` are written once in `Data`. A class's first constructions go
+through one shared `__init__` that fills the fields as the stdlib's would; from its
+`COMPILE_AFTER`-th construction on, a class has the stdlib's own `__init__`, compiled for its fields.
+A `bip check` defines some sixty such classes, constructs about twenty of them a few times each and
+so compiles none; a service or a batch compiles those it constructs often. (The rulebook comes from a
+pickle and the record from pydantic-core, neither of which calls `__init__`.)
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def data_class(*, frozen: bool = False, kw_only: bool = False) -> Callable[[T], 
         made = dataclasses.dataclass(cls, init=False, repr=False, eq=False, kw_only=kw_only)
         made.is_frozen = frozen
         if "__init__" not in vars(made):
-            made.__init__ = _first_init  # type: ignore[method-assign]
+            made.__init__ = _shared_init  # type: ignore[method-assign]
         if frozen:
             made.__setattr__ = _frozen_setattr  # type: ignore[method-assign]
             made.__delattr__ = _frozen_delattr  # type: ignore[method-assign]
@@ -124,12 +126,77 @@ def data_class(*, frozen: bool = False, kw_only: bool = False) -> Callable[[T], 
     return make
 
 
-def _first_init(self: Any, *args: Any, **kwargs: Any) -> None:
-    """The first construction of a class: give it the `__init__` the stdlib writes, then run that."""
+#: How many times a class is constructed through the shared `__init__` before it gets its own.
+COMPILE_AFTER = 16
+
+
+class _InitPlan:
+    """What the shared `__init__` needs of a class: its parameters and fields, and a count of uses."""
+
+    __slots__ = ("fields", "frozen", "parameters", "positional", "post_init", "uses")
+
+    def __init__(self, cls: Any):
+        items = dataclasses.fields(cls)
+        self.positional = tuple(item.name for item in items if item.init and not item.kw_only)
+        self.parameters = frozenset(item.name for item in items if item.init)
+        #: name, init, default, default factory
+        self.fields = tuple((item.name, item.init, item.default, item.default_factory) for item in items)
+        self.frozen: bool = getattr(cls, "is_frozen", False)
+        self.post_init = hasattr(cls, "__post_init__")
+        self.uses = 0
+
+
+#: The plan of each class constructed so far (None: the class always gets the stdlib's `__init__`).
+_PLANS: dict[type, _InitPlan | None] = {}
+
+
+def _plan(cls: Any) -> _InitPlan | None:
+    if len(dataclasses.fields(cls)) != len(cls.__dataclass_fields__):  # an InitVar: only the stdlib passes it on
+        return None
+    return _InitPlan(cls)
+
+
+def _shared_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    """The `__init__` of a `@data_class` class until it has its own: the fields set as the stdlib's would.
+
+    Arguments the stdlib's `__init__` would refuse, and the `COMPILE_AFTER`-th construction, give the
+    class the stdlib's own `__init__` (`made_init`), which then runs (and raises its usual error).
+    """
     cls: Any = type(self)
+    plan = _PLANS[cls] if cls in _PLANS else _PLANS.setdefault(cls, _plan(cls))
+    if plan is not None and plan.uses < COMPILE_AFTER:
+        plan.uses += 1
+        if _fill(self, plan, args, kwargs):
+            return
     init = made_init(cls)
     cls.__init__ = init
     init(self, *args, **kwargs)
+
+
+def _fill(self: Any, plan: _InitPlan, args: tuple, kwargs: dict[str, Any]) -> bool:
+    """Set the fields of `self` from the arguments, defaults and factories; False if the arguments do not fit."""
+    if len(args) > len(plan.positional) or not plan.parameters.issuperset(kwargs):
+        return False
+    given = dict(zip(plan.positional, args, strict=False))
+    if not given.keys().isdisjoint(kwargs):
+        return False
+    given.update(kwargs)
+    assign = object.__setattr__ if plan.frozen else setattr
+    for name, init, default, factory in plan.fields:
+        if name in given:
+            value = given[name]
+        elif factory is not dataclasses.MISSING:
+            value = factory()
+        elif not init:
+            continue  # an init-less field with a plain default keeps the class's
+        elif default is not dataclasses.MISSING:
+            value = default
+        else:
+            return False
+        assign(self, name, value)
+    if plan.post_init:
+        self.__post_init__()
+    return True
 
 
 def made_init(cls: type) -> Callable[..., None]:

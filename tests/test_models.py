@@ -1,5 +1,5 @@
 """`bip_engine.models.Data` writes `__repr__`, `__eq__`, `__hash__` and the frozen methods once for every
-`@data_class`, and the stdlib writes each class's `__init__` on its first construction.
+`@data_class`, and one shared `__init__` builds a class until the stdlib has written its own for it.
 
 Each must behave as the method the stdlib's dataclass would have written for that class: the
 expectations come from a plain dataclass made with the same fields and the same `frozen`, or from
@@ -21,6 +21,7 @@ from bip_engine import (
     evaluation,
     expr,
     facts,
+    models,
     normal_form,
     parameters,
     periods,
@@ -132,6 +133,70 @@ def test_the_init_made_on_first_use_sets_the_fields_as_a_dataclass_would(cls):
         assert pickle.loads(pickle.dumps(instance)) == instance
     if issubclass(cls, DataModel):
         assert getattr(instance.model_copy(update={first.name: "copied"}), first.name) == "copied"
+
+
+def _shared(cls: type, *args, **kwargs):
+    """An instance of `cls` filled by the shared `__init__` (whether or not `cls` has its own by now)."""
+    instance = object.__new__(cls)
+    assert models._fill(instance, models._InitPlan(cls), args, kwargs)
+    return instance
+
+
+def _compiled(cls: type, *args, **kwargs):
+    """An instance of `cls` made by the `__init__` the stdlib writes for it."""
+    instance = object.__new__(cls)
+    models.made_init(cls)(instance, *args, **kwargs)
+    return instance
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
+def test_the_shared_init_sets_what_the_stdlib_init_sets(cls):
+    given = {item.name: f"{item.name}-given" for item in _required(cls)}
+    assert _comparable(_shared(cls, **given)) == _comparable(_compiled(cls, **given))
+    positional = [item.name for item in dataclasses.fields(cls) if item.init and not item.kw_only]
+    if positional:  # the same values given by position, the keyword-only ones by name
+        args = [given.get(name, f"{name}-by-position") for name in positional]
+        named = {name: value for name, value in given.items() if name not in positional}
+        assert _comparable(_shared(cls, *args, **named)) == _comparable(_compiled(cls, *args, **named))
+    everything = {item.name: f"{item.name}-all" for item in dataclasses.fields(cls) if item.init}
+    assert _comparable(_shared(cls, **everything)) == _comparable(_compiled(cls, **everything))
+
+
+def _comparable(instance) -> dict:
+    """The fields an `__init__` set, a fresh lock (which equals no other) by its type."""
+    return {name: type(value) if "lock" in type(value).__name__ else value for name, value in vars(instance).items()}
+
+
+def test_the_shared_init_hands_arguments_it_cannot_place_to_the_stdlib_one():
+    @data_class(kw_only=True)
+    class Plain(Data):
+        """A keyword-only class."""
+
+        name: str
+        size: int = 1
+
+    plan = models._InitPlan(Plain)
+    for args, kwargs in [((), {}), (("a",), {}), ((), {"name": "a", "other": 1})]:
+        assert not models._fill(object.__new__(Plain), plan, args, kwargs)
+    with pytest.raises(TypeError, match="missing 1 required keyword-only argument: 'name'"):
+        Plain()
+    assert vars(Plain)["__init__"].__name__ == "__init__"  # the refused call gave the class the stdlib's
+
+
+def test_a_class_constructed_often_gets_the_stdlib_init():
+    @data_class(frozen=True)
+    class Point(Data):
+        """A positional frozen class."""
+
+        x: int
+        y: int = 0
+
+    points = [Point(n) for n in range(models.COMPILE_AFTER)]
+    assert vars(Point)["__init__"] is models._shared_init
+    points.append(Point(99, y=1))
+    assert vars(Point)["__init__"].__name__ == "__init__"  # the stdlib's, written for Point
+    assert [vars(point) for point in points[:2]] == [{"x": 0, "y": 0}, {"x": 1, "y": 0}]
+    assert points[-1] == Point(99, 1) and hash(points[-1]) == hash(Point(99, 1))
 
 
 def test_a_data_class_constructs_as_a_dataclass_with_defaults_post_init_and_a_subclass():

@@ -125,11 +125,12 @@ def test_with_a_cache_or_without_the_check_says_the_same(tmp_path):
 
 #: Run after a check in the same process: the dataclasses of the modules a check loaded, as lines
 #: `module.Class kind` (kind: "plain" for a stdlib @dataclass, "methods" for a @data_class with
-#: methods of its own that the stdlib would compile, "made" for one whose __init__ was made).
+#: methods of its own that the stdlib would compile, "made" for one whose __init__ the stdlib wrote,
+#: "shared" for one constructed through the shared __init__ only).
 DATACLASS_CENSUS = """
 import dataclasses, sys
 from bip_engine.cli import main
-from bip_engine.models import Data
+from bip_engine.models import _PLANS, Data
 try:
     main(sys.argv[1:])
 except SystemExit:
@@ -143,14 +144,16 @@ for module in [m for name, m in list(sys.modules.items()) if name.startswith("bi
             print(name, "plain")
         elif {"__eq__", "__repr__", "__hash__"} & set(vars(value)):
             print(name, "methods")
-        elif vars(value)["__init__"].__name__ == "__init__":  # made; the first-use one has its own name
+        elif vars(value)["__init__"].__name__ == "__init__":  # made; the shared one has its own name
             print(name, "made")
+        elif _PLANS.get(value) is not None and _PLANS[value].uses:
+            print(name, "shared")
 """
 
 
-def test_a_cold_check_compiles_no_dataclass_method_for_classes_it_does_not_construct(tmp_path):
-    """Every dataclass a check defines is a `@data_class`: nothing compiled when it is defined, and an
-    `__init__` made only for the classes the check constructs (the report's, a few others)."""
+def test_a_cold_check_compiles_no_dataclass_method(tmp_path):
+    """Every dataclass a check defines is a `@data_class`: nothing compiled when it is defined, and the
+    classes the check constructs (the report's, a few others) are built through the shared `__init__`."""
     args = ["check", "examples/stilstand.yaml", "--as-of", "2026-11-22", "--engine", "python"]
     env = {**os.environ, "BIP_CACHE_DIR": str(tmp_path)}
     for _ in range(2):  # the first run fills the cache
@@ -164,10 +167,11 @@ def test_a_cold_check_compiles_no_dataclass_method_for_classes_it_does_not_const
         )
     census = [line.split() for line in result.stdout.splitlines() if line.startswith("bip_engine.")]
     assert [name for name, kind in census if kind in ("plain", "methods")] == []
-    made = {name for name, kind in census if kind == "made"}
-    assert "bip_engine.report.Report" in made  # the census sees a constructed class
+    assert [name for name, kind in census if kind == "made"] == []
+    shared = {name for name, kind in census if kind == "shared"}
+    assert "bip_engine.report.Report" in shared  # the census sees a constructed class
     assert not any(
-        name.startswith(("bip_engine.expr.", "bip_engine.catalogue.", "bip_engine.record.")) for name in made
+        name.startswith(("bip_engine.expr.", "bip_engine.catalogue.", "bip_engine.record.")) for name in shared
     )
 
 
