@@ -56,9 +56,13 @@ class _Loaded(Data):
 
     @classmethod
     def create(cls, rulebook: Rulebook, engine: str | None) -> _Loaded:
-        """Load and make the executor for today's rules at once, so a bad engine name fails here."""
+        """Load and make the executor for the newest rules at once, so a bad engine name fails here.
+
+        The newest, not today's: a check of a given date then never needs the clock (whose time zone
+        data costs a cold check more than a millisecond); today's rules are made on first use.
+        """
         loaded = cls(rulebook, engine)
-        loaded.at(today())
+        loaded.at(rulebook.timeline.stretches()[-1].start or dt.date.min)
         return loaded
 
     def at(self, day: dt.date) -> tuple[Rulebook, Any]:

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Europe/Copenhagen"
 
 
 def zone() -> ZoneInfo:
     """The zone of "today": `BIP_TIMEZONE`, else Europe/Copenhagen (raises for an unknown name)."""
+    from zoneinfo import ZoneInfo  # on first use: a check with a date given needs no zone (and its data)
+
     return ZoneInfo(os.environ.get("BIP_TIMEZONE") or DEFAULT_ZONE)
 
 

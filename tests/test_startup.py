@@ -48,6 +48,7 @@ NOT_FOR_A_CHECK = (
     "bip_engine.layers",  # reading and merging rulebook folders, likewise
     "importlib.metadata",  # the version is read from bip_engine.__version__
     "difflib",  # only a did-you-mean hint needs it, and a check of a valid record makes none
+    "zoneinfo",  # "today" needs the time zone; a check of a given date (--as-of) needs no clock
 )
 
 
