@@ -72,7 +72,7 @@ def test_the_wheel_holds_one_import_package(wheel: Path) -> None:
     assert top == {"bip_engine"}
     assert "bip_engine/cli.py" in names and "bip_engine/bundled/rules/phases.yaml" in names
     entry_points = next(name for name in names if name.endswith("entry_points.txt"))
-    assert "bip = bip_engine.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "bip = bip_engine.cli:run" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_bip_check_runs_next_to_packages_named_engine_and_cli(venv: Path) -> None:

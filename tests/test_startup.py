@@ -221,3 +221,23 @@ def test_bip_rules_test_runs_the_bundled_scenarios_outside_the_source_tree(tmp_p
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "passed" in result.stdout and "failed" not in result.stdout
     assert "bip-engine[test]" not in result.stdout + result.stderr
+
+
+def test_the_bip_process_ends_without_the_final_garbage_collection(tmp_path):
+    """`bip` (the `run` entry point) freezes what the command made once it is done, so the interpreter's
+    exit does not walk every object again; the command's output and exit code are as before."""
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count(), file=sys.stderr))\n"
+        "from bip_engine.cli import run\n"
+        "sys.argv = ['bip', *sys.argv[1:]]\n"
+        "run()\n"
+    )
+    args = ["check", "examples/afsporing.yaml", "--as-of", "2026-11-22", "--engine", "python", "--fail-on", "medium"]
+    env = {**os.environ, "BIP_CACHE_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+    )
+    assert result.returncode == 1 and "Afsporing" in result.stdout  # flagged at or above --fail-on
+    count = int(result.stderr.split("frozen", 1)[1].split()[0])
+    assert count > 10_000  # the command's objects, out of the collector's way
