@@ -82,6 +82,9 @@ class BipGroup(click.Group):
             for problem in error.problems:
                 click.echo(f"  {shown(problem, lang)}", err=True)
             ctx.exit(error.exit_code)
+        except KeyedError as error:  # an input or setting that cannot be used at all: a usage error
+            click.echo(error.text(ctx.meta.get("bip.lang") or asked_language(ctx.meta.get("bip.argv", []))), err=True)
+            ctx.exit(EXIT_USAGE)
         except ModuleNotFoundError as error:
             top = (error.name or "").split(".")[0]
             if top not in EXTRAS:
@@ -1421,6 +1424,9 @@ def serve(ctx, **options):
         fail(text("serve.database_password", "da"))
     if settings.timezone:
         os.environ["BIP_TIMEZONE"] = settings.timezone
+    from .clock import zone
+
+    zone()  # a zone the system does not know: exit 2 now, not a worker failing to boot
     if settings.release:
         rules_dir, guidance = from_release(
             ctx, settings.rules, settings.guidance, settings.release, settings.store_path

@@ -62,7 +62,8 @@ class _Loaded(Data):
         data costs a cold check more than a millisecond); today's rules are made on first use.
         """
         loaded = cls(rulebook, engine)
-        loaded.at(rulebook.timeline.stretches()[-1].start or dt.date.min)
+        timeline = rulebook.timeline
+        loaded.at(timeline.representative(timeline.stretches()[-1]))
         return loaded
 
     def at(self, day: dt.date) -> tuple[Rulebook, Any]:

@@ -10,6 +10,8 @@ import datetime as dt
 import os
 from typing import TYPE_CHECKING
 
+from .errors import KeyedError
+
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
@@ -17,10 +19,14 @@ DEFAULT_ZONE = "Europe/Copenhagen"
 
 
 def zone() -> ZoneInfo:
-    """The zone of "today": `BIP_TIMEZONE`, else Europe/Copenhagen (raises for an unknown name)."""
-    from zoneinfo import ZoneInfo  # on first use: a check with a date given needs no zone (and its data)
+    """The zone of "today": `BIP_TIMEZONE`, else Europe/Copenhagen (`KeyedError` for a name that is no zone)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # on first use: a check of a given date needs none
 
-    return ZoneInfo(os.environ.get("BIP_TIMEZONE") or DEFAULT_ZONE)
+    name = os.environ.get("BIP_TIMEZONE") or DEFAULT_ZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # unknown, malformed, or a folder of the zone data
+        raise KeyedError("clock.unknown_zone", zone=name) from None
 
 
 def today() -> dt.date:

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from itertools import pairwise
 from typing import Any
 
-from .clock import today
 from .errors import ProblemList
 from .messages import part
 from .models import Data, data_class
@@ -174,9 +173,11 @@ class Timeline:
         return result
 
     def representative(self, period: Period) -> dt.date:
-        """A day inside `period` (its start, or the day before its end, or today)."""
+        """A day inside `period`: its start, else its last day, else (a period open at both ends, in
+        which nothing changes) the first day there is. Never the clock's: a rulebook is made ahead
+        and validated the same on any day, and a check of a given date needs no time zone."""
         if period.start is not None:
             return period.start
         if period.end is not None:
             return period.end
-        return today()
+        return dt.date.min
