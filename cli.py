@@ -1322,6 +1322,13 @@ def log_migrate(service_role, database, lang):
     help="How long an idle kept-alive connection stays open.  [default: 5]",
 )
 @click.option(
+    "--keepalive-requests",
+    type=click.IntRange(1),
+    default=None,
+    metavar="N",
+    help="Requests one kept-alive connection serves before it is closed (spreads clients over the workers).  [default: 100]",
+)
+@click.option(
     "--request-timeout",
     type=click.FloatRange(0.1),
     default=None,

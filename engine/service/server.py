@@ -298,17 +298,25 @@ class BoundedHttpTools(HttpToolsProtocol):
     A head larger than `max_header_size` or with more than `max_headers` lines is answered 431 and
     the connection closed; a connection that has not sent a whole head `request_timeout` seconds
     after it opened (or after its request began) is closed.
+
+    The answer to a connection's `keepalive_requests`th request closes it (`Connection: close`).
+    Kept-alive connections stay with the worker that accepted them, and one worker may accept
+    most of a burst of new connections (a client pool starting up) while the others wait: it
+    then does most of the work for as long as the connections last. Closed now and then, they
+    come back to whichever worker has time to accept them first, so the load spreads again.
     """
 
     max_header_size = 65_536
     max_headers = 100
     request_timeout = 30.0
+    keepalive_requests = 100
 
     def connection_made(self, transport: Any) -> None:
         """Start the clock for the first request's head."""
         super().connection_made(transport)
         self._head_bytes, self._head_lines, self._too_large = 0, 0, False
         self._in_head, self._draining = False, False
+        self._requests = 0
         self._head_timer: asyncio.TimerHandle | None = None
         self._start_head_timer()
 
@@ -355,11 +363,12 @@ class BoundedHttpTools(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        """The head is in: stop its clock; while the worker stops, the answer closes the connection."""
+        """The head is in: stop its clock; the connection's last request, or while the worker stops, the answer closes it."""
         self._stop_head_timer()
         self._in_head = False
+        self._requests += 1
         super().on_headers_complete()
-        if self._draining and self.cycle is not None:
+        if (self._draining or self._requests >= self.keepalive_requests) and self.cycle is not None:
             self.cycle.keep_alive = False
 
     def shutdown(self) -> None:
@@ -420,6 +429,7 @@ class Worker(UvicornWorker):
                 "max_header_size": settings.max_header_size,
                 "max_headers": settings.max_headers,
                 "request_timeout": settings.request_timeout,
+                "keepalive_requests": settings.keepalive_requests,
             },
         )
         self.CONFIG_KWARGS = {

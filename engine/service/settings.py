@@ -46,6 +46,8 @@ class ServiceSettings:
     """Seconds SIGTERM (or a reload) gives open requests, a long batch included, before they are cut."""
     keepalive: float = 5.0
     """Seconds an idle kept-alive connection stays open."""
+    keepalive_requests: int = 100
+    """Requests a kept-alive connection serves before its answer closes it (the client connects again)."""
     request_timeout: float = 30.0
     """Seconds a client has to send a request's head, and at most between two parts of its body."""
     max_header_size: int = 65_536
