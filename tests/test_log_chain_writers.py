@@ -9,6 +9,7 @@ no tail the second time.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import subprocess
 import sys
@@ -124,3 +125,33 @@ def test_a_writer_that_appends_twice_reads_no_tail_the_second_time(tmp_path):
     assert first_reads, "the first append reads the tail"
     assert second_reads == []
     _assert_one_chain(_links(url))
+
+
+def test_the_prepared_insert_stores_what_sqlalchemys_insert_stores(tmp_path):
+    """A SQLite append goes to the driver as a statement made once; every stored value (and its type) is SQLAlchemy's."""
+    from bip_engine.log import chain
+    from bip_engine.log.decisions import decision_entry, decision_values
+    from tests.test_store import ANNA, checked
+
+    checker = Checker(ROOT / "rules", engine="python")
+    parsed, report = checked(checker)
+    keys = Store.open(f"sqlite:///{tmp_path / 'keys.sqlite'}")
+    template = decision_values(dataclasses.replace(decision_entry(report, parsed, ANNA, "møde", keys), margins=True))
+    keys.close()
+    rows = [dict(template, decision_id=f"d{n}", seq=n, prev_hash=GENESIS, entry_hash=f"{n:064x}") for n in (1, 2, 3)]
+    stored = {}
+    for name, insert in (
+        ("prepared", chain._insert),
+        ("sqlalchemy", lambda conn, table, values: conn.execute(table.insert(), values)),
+    ):
+        store = Store.open(f"sqlite:///{tmp_path / name}.sqlite")
+        with store.write() as conn:
+            insert(conn, decisions, rows)
+        with store.read() as conn:
+            stored[name] = [
+                tuple((value, type(value).__name__) for value in row)
+                for row in conn.exec_driver_sql("SELECT *, typeof(time), typeof(margins) FROM decisions ORDER BY seq")
+            ]
+        store.close()
+    assert len(stored["prepared"]) == 3
+    assert stored["prepared"] == stored["sqlalchemy"]

@@ -12,6 +12,9 @@ Finding the tail to link to costs one query (the last entry and the latest purge
 together). A writer that appends again and again keeps the tails it left (`Store.tails`, on a
 SQLite log: the write lock tells it whether any other writer wrote since) and needs no query at all.
 
+On SQLite the rows go to the driver as one prepared statement (`_insert`): the log's appends are
+on the service's every request, and SQLAlchemy's making of an INSERT cost more than the insert.
+
 How an entry is hashed is in `hashing` (the migration that brought the chain uses it too).
 `verify` reads every chain and names each entry that does not fit: a changed entry (its hash no
 longer matches its content), and a broken link (an entry deleted, inserted or moved before it).
@@ -22,7 +25,9 @@ what a chain alone cannot: that entries after it were removed, or the whole chai
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -122,7 +127,30 @@ def append(
     `tails`: the writer's own (`Store.tails`), inside a write made with `keep_tails`."""
     if rows:
         lock(conn)
-        conn.execute(table.insert(), link(conn, table, rows, tails))
+        _insert(conn, table, link(conn, table, rows, tails))
+
+
+def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT `rows` (dicts with the same keys) into `table`; on SQLite as one statement made once per set of columns."""
+    names = tuple(rows[0])
+    if conn.dialect.name != "sqlite" or any(row.keys() != rows[0].keys() for row in rows):
+        conn.execute(table.insert(), rows)
+        return
+    statement, columns = _sqlite_insert(conn.dialect, table, names)
+    conn.exec_driver_sql(
+        statement, [tuple(row[name] if write is None else write(row[name]) for name, write in columns) for row in rows]
+    )
+
+
+@cache
+def _sqlite_insert(
+    dialect: sa.Dialect, table: sa.Table, names: tuple[str, ...]
+) -> tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]:
+    """The INSERT of `names` into `table` for the driver, and each name with how its value is written (its type's bind processor)."""
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    statement = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' for _ in names)})"
+    return statement, tuple((name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names)
 
 
 @dataclass(frozen=True)
