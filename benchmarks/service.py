@@ -12,7 +12,8 @@ with a caseworker's token:
   as soon as it has the answer (the most the server can do): checks/s, p50 and p99 latency,
   errors (non-2xx answers and socket errors);
 - 32 connections that together offer `--rates` checks a second (default 500, the target, and 750)
-  at random moments, as independent systems would: the same columns. A server at its limit makes
+  at random moments, as independent systems would: the same columns, and how the connections
+  are spread over the workers 3 s into the row and 3 s before its end (wrk opens all 32 at once). A server at its limit makes
   every client wait for all the others (32 clients at 1,000 checks/s wait 32 ms on average, by
   Little's law), so these rows show the latency at a given load;
 - the resident memory of the server (all its processes) before, during and after `--requests`
@@ -38,6 +39,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -239,6 +241,47 @@ def bursts(server, count: int = 3, size: int = 2000, gap: float = 8.0) -> dict:
     return {"alive": alive, "answered": answered, "workers_kept": sorted(before) == sorted(after)}
 
 
+def connection_split(server) -> list[int]:
+    """How many established connections to the server's port each worker holds now (largest first).
+
+    Read from /proc: the sockets among each worker's open files, and the established TCP
+    connections whose local port is the server's (/proc/net/tcp and tcp6)."""
+    port = int(server.base_url.rsplit(":", 1)[1])
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                established.add(fields[9])
+    pid = server.process.pid
+    counts = []
+    for worker in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        inodes = set()
+        for descriptor in Path(f"/proc/{worker}/fd").iterdir():
+            try:
+                target = os.readlink(descriptor)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        counts.append(len(inodes & established))
+    return sorted(counts, reverse=True)
+
+
+def _sample_splits(server, duration: float, into: list[str]) -> None:
+    """The workers' connections 3 s into a row and 3 s before its end, as "18/14" each, into `into`."""
+    for wait in (3.0, max(duration - 6.0, 0.0)):
+        time.sleep(wait)
+        try:
+            into.append("/".join(str(count) for count in connection_split(server)))
+        except OSError:
+            return
+
+
 def load_average() -> str:
     """The 1-minute load average of the machine, as text."""
     return f"{os.getloadavg()[0]:.2f}"
@@ -301,9 +344,14 @@ def run(
         for rate in rates if "offered" in only else ():
             paced = lua_script(folder, server.tokens["caseworker"], records, rate=rate)
             load, speed = load_average(), yardstick()
+            splits: list[str] = []
+            sampler = threading.Thread(target=_sample_splits, args=(server, duration, splits), daemon=True)
+            sampler.start()
             result = wrk(url, paced, 32, duration)
+            sampler.join()
+            split = f" (workers' connections: {' → '.join(splits)})" if workers > 1 and splits else ""
             yield (
-                f"| {engine} | {workers} | 32, {rate:g}/s offered | {result['rate']:,.0f} | {result['p50']:.1f} ms | "
+                f"| {engine} | {workers} | 32, {rate:g}/s offered{split} | {result['rate']:,.0f} | {result['p50']:.1f} ms | "
                 f"{result['p99']:.1f} ms | {result['errors']} | {result['requests']:,} | {load} | {speed} |"
             )
         if "memory" in only:
