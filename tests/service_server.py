@@ -100,6 +100,37 @@ class RunningServer:
                 self.process.wait(5)
 
 
+def connection_split(server: RunningServer) -> list[int]:
+    """How many established connections to the server's port each worker holds now (largest first).
+
+    Read from /proc: the sockets among each worker's open files, and the established TCP
+    connections whose local port is the server's (/proc/net/tcp and tcp6)."""
+    port = int(server.base_url.rsplit(":", 1)[1])
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                established.add(fields[9])
+    pid = server.process.pid
+    counts = []
+    for worker in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        inodes = set()
+        for descriptor in Path(f"/proc/{worker}/fd").iterdir():
+            try:
+                target = os.readlink(descriptor)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        counts.append(len(inodes & established))
+    return sorted(counts, reverse=True)
+
+
 def start_server(
     workdir: Path,
     *extra: str,

@@ -1,14 +1,21 @@
-"""`--keepalive-requests`: a kept-alive connection is closed after N requests, so clients spread over the workers again.
+"""Kept-alive connections spread over the workers: taken in turns, and closed after `--keepalive-requests`.
 
-On the real server (gunicorn, uvicorn workers) over TCP, one connection at a time, with
-`http.client` (which keeps a connection open until the server says `Connection: close`).
+On the real server (gunicorn, uvicorn workers) over TCP: `http.client` keeps a connection open
+until the server says `Connection: close`; how many connections each worker holds is read from
+/proc (`connection_split`).
 """
 
 from __future__ import annotations
 
 import http.client
+import os
+import signal
+import socket
+from pathlib import Path
 
 import pytest
+
+from tests.service_server import connection_split, wait_for
 
 pytestmark = [pytest.mark.service, pytest.mark.slow]
 
@@ -42,3 +49,45 @@ def test_the_number_of_requests_a_connection_serves_is_an_option_and_a_setting(b
     assert _closing_answers(bip_server("--engine", "python", "--keepalive-requests", "3"), 10) == [False, False, True]
     server = bip_server("--engine", "python", env={"BIP_KEEPALIVE_REQUESTS": "1"})
     assert _closing_answers(server, 10) == [True]
+
+
+def _worker_pids(server) -> list[int]:
+    pid = server.process.pid
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_a_burst_of_connections_is_shared_by_the_workers(bip_server):
+    """A client pool opening 32 connections at once: each of two workers holds about half (one took 31 before)."""
+    server = bip_server("--engine", "python", "--workers", "2")
+    wait_for(lambda: server.log().count("serving rulebook") == 2, what="both workers to start")
+    port = int(server.base_url.rsplit(":", 1)[1])
+    for _ in range(4):
+        burst = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(32)]
+        try:
+            wait_for(lambda: sum(connection_split(server)) == 32, timeout=10, what="all 32 accepted")
+            split = connection_split(server)
+            assert len(split) == 2 and min(split) >= 12, split
+        finally:
+            for connection in burst:
+                connection.close()
+        wait_for(lambda: sum(connection_split(server)) == 0, timeout=10, what="the burst's connections closed")
+
+
+def test_a_worker_that_cannot_accept_leaves_no_connection_waiting(bip_server):
+    """A stopped worker takes nothing: the other leaves each connection to it for a moment, then takes it."""
+    server = bip_server("--engine", "python", "--workers", "2")
+    wait_for(lambda: server.log().count("serving rulebook") == 2, what="both workers to start")
+    stuck = _worker_pids(server)[0]
+    os.kill(stuck, signal.SIGSTOP)
+    try:
+        held = []
+        for _ in range(12):  # each new connection answered, while the stopped worker holds none of them
+            connection = http.client.HTTPConnection(*server.base_url.removeprefix("http://").rsplit(":", 1), timeout=5)
+            connection.request("GET", "/healthz")
+            assert connection.getresponse().status == 200
+            held.append(connection)
+        assert sorted(connection_split(server)) == [0, 12]
+        for connection in held:
+            connection.close()
+    finally:
+        os.kill(stuck, signal.SIGCONT)

@@ -31,8 +31,10 @@ import logging
 import math
 import os
 import shutil
+import socket
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +207,7 @@ class BipApplication(BaseApplication):
 
         multiprocess.mark_process_dead(worker.pid)
         self.ready_file(worker.pid).unlink(missing_ok=True)
+        connections_file(self.runtime, worker.pid).unlink(missing_ok=True)
 
     def _when_ready(self, _arbiter: Any) -> None:
         book = self.checker.rulebook
@@ -400,6 +403,149 @@ class BoundedHttpTools(HttpToolsProtocol):
         self.transport.close()
 
 
+class Shares:
+    """How many connections each worker holds: a 4-byte count in a file per worker (`connections-PID`) in the runtime folder.
+
+    Each worker writes its own (when it accepts, and every `EVERY` seconds) and reads the others'
+    when it is about to accept; the master removes a worker's file when the worker ends.
+    """
+
+    EVERY = 0.1
+
+    def __init__(self, folder: Path, pid: int):
+        self.folder, self.path = folder, connections_file(folder, pid)
+        self._fd: int | None = os.open(self.path, os.O_CREAT | os.O_RDWR | os.O_TRUNC, 0o600)
+
+    def publish(self, count: int) -> None:
+        """Write this worker's count."""
+        if self._fd is not None:
+            os.pwrite(self._fd, count.to_bytes(4, "little"), 0)
+
+    def least_of_others(self) -> int | None:
+        """The fewest connections another worker holds (None when no other has written its count)."""
+        least = None
+        for path in self.folder.glob("connections-*"):
+            if path == self.path:
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError:  # ended meanwhile
+                continue
+            if len(data) == 4:
+                count = int.from_bytes(data, "little")
+                least = count if least is None else min(least, count)
+        return least
+
+    def close(self) -> None:
+        """Remove this worker's file."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            self.path.unlink(missing_ok=True)
+
+
+def connections_file(runtime: Path, pid: int) -> Path:
+    """The file in which worker `pid` writes how many connections it holds (`Shares`)."""
+    return runtime / f"connections-{pid}"
+
+
+class TakingTurns:
+    """Accepts the connections of the listening socket all workers share, so that each worker holds its share.
+
+    uvicorn (through uvloop) accepts every connection waiting at once. A worker woken by a burst
+    (a client pool opening its 32 connections) took nearly all of it (31 of 32 seen) while the
+    others were still waking, and a busy worker, its loop never asleep, also won the race for each
+    connection opened again later: kept alive, the connections made it do most of the work. Here
+    a worker accepts one connection per turn of its event loop, and when it holds more than one
+    connection more than another worker (`Shares`), it leaves the waiting connection to the others
+    for `DEFER` seconds and takes it only if it is still waiting then: nothing waits for a worker
+    that is stuck or gone. It stands in for the `asyncio.Server` uvicorn would keep (`close`,
+    `wait_closed`).
+    """
+
+    DEFER = 0.002
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        protocol: Callable[[], asyncio.Protocol],
+        loop: asyncio.AbstractEventLoop,
+        connections: set[Any],
+        shares: Shares | None = None,
+    ):
+        self.sock, self.protocol, self.loop = sock, protocol, loop
+        self.connections, self.shares = connections, shares
+        self._opening: set[asyncio.Task] = set()
+        self._closed = self._deferred = False
+        sock.setblocking(False)
+        loop.add_reader(sock.fileno(), self._ready)
+        if shares is not None:
+            self._publish_every()
+
+    def _held(self) -> int:
+        return len(self.connections) + len(self._opening)
+
+    def _ready(self) -> None:
+        if self.shares is not None:
+            least = self.shares.least_of_others()
+            if least is not None and self._held() > least + 1:  # another worker has room: let it take this one
+                self.loop.remove_reader(self.sock.fileno())
+                self._deferred = True
+                self.loop.call_later(self.DEFER, self._after_deferring)
+                return
+        self._accept()
+
+    def _after_deferring(self) -> None:
+        self._deferred = False
+        if self._closed:
+            return
+        self._accept()  # still waiting (nobody else took it): this worker takes it
+        if not self._deferred:
+            self.loop.add_reader(self.sock.fileno(), self._ready)
+
+    def _accept(self) -> None:
+        try:
+            connection, _ = self.sock.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            return  # another worker took it
+        except OSError as error:  # out of file descriptors, say: wait a moment, then accept again
+            log.warning("accepting a connection failed: %s", error)
+            self.loop.remove_reader(self.sock.fileno())
+            self._deferred = True
+            self.loop.call_later(0.5, self._after_deferring)
+            return
+        if connection.family in (socket.AF_INET, socket.AF_INET6):
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        opening = self.loop.create_task(self._open(connection))
+        self._opening.add(opening)
+        opening.add_done_callback(self._opening.discard)
+        if self.shares is not None:
+            self.shares.publish(self._held())
+
+    async def _open(self, connection: socket.socket) -> None:
+        try:
+            await self.loop.connect_accepted_socket(self.protocol, connection)
+        except OSError:  # the client went away at once
+            connection.close()
+
+    def _publish_every(self) -> None:
+        if not self._closed and self.shares is not None:
+            self.shares.publish(self._held())
+            self.loop.call_later(Shares.EVERY, self._publish_every)
+
+    def close(self) -> None:
+        """Stop accepting (the socket itself stays open: it is the master's)."""
+        if not self._closed:
+            self._closed = True
+            if not self._deferred:
+                self.loop.remove_reader(self.sock.fileno())
+            if self.shares is not None:
+                self.shares.close()
+
+    async def wait_closed(self) -> None:
+        """Nothing to wait for: the connections are uvicorn's to close."""
+
+
 def settle_heap() -> None:
     """Move everything alive now (the application, its rulebook, templates and modules) out of the garbage collector's sight.
 
@@ -447,13 +593,31 @@ class Worker(UvicornWorker):
         from .services import services
 
         stopping = services(self.wsgi).stopping
+        runtime, workers = self.app.runtime, self.app.settings.workers
 
         class StoppingServer(Server):
-            """uvicorn's server, telling the application (`Services.stopping`) as soon as it is told to stop."""
+            """uvicorn's server, telling the application (`Services.stopping`) as soon as it is told to stop,
+            and accepting connections one at a time (`TakingTurns`)."""
 
             def handle_exit(self, sig: int, frame: Any) -> None:
                 stopping.set()
                 super().handle_exit(sig, frame)
+
+            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+                await super().startup(sockets=[])  # the application, without uvicorn's own listeners
+                loop = asyncio.get_running_loop()
+                config, state = self.config, self.server_state
+
+                def protocol() -> asyncio.Protocol:
+                    return config.http_protocol_class(  # type: ignore[call-arg]
+                        config=config, server_state=state, app_state=self.lifespan.state, _loop=loop
+                    )
+
+                shares = Shares(runtime, os.getpid()) if workers > 1 else None
+                self.servers = [
+                    TakingTurns(sock, protocol, loop, state.connections, shares)  # type: ignore[misc]
+                    for sock in sockets or []
+                ]
 
         self.config.app = self.wsgi
         server = StoppingServer(config=self.config)
