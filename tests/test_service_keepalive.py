@@ -87,7 +87,12 @@ def test_a_worker_that_cannot_accept_leaves_no_connection_waiting(bip_server):
             assert connection.getresponse().status == 200
             held.append(connection)
         assert sorted(connection_split(server)) == [0, 12]
-        for connection in held:
+        # a burst now: after one connection left waiting in vain, the other worker accepts without
+        # waiting (at one wait of 10 ms a connection, 400 would take four seconds)
+        port = int(server.base_url.rsplit(":", 1)[1])
+        burst = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(400)]
+        wait_for(lambda: sorted(connection_split(server)) == [0, 412], timeout=2, what="the burst accepted")
+        for connection in held + burst:
             connection.close()
     finally:
         os.kill(stuck, signal.SIGCONT)

@@ -313,6 +313,8 @@ class BoundedHttpTools(HttpToolsProtocol):
     max_headers = 100
     request_timeout = 30.0
     keepalive_requests = 100
+    on_close: Callable[[], None] | None = None
+    """Called when a connection has closed (`TakingTurns` tells the other workers how many it holds now)."""
 
     def connection_made(self, transport: Any) -> None:
         """Start the clock for the first request's head."""
@@ -337,9 +339,11 @@ class BoundedHttpTools(HttpToolsProtocol):
         self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Stop the clock."""
+        """Stop the clock; tell `on_close`."""
         self._stop_head_timer()
         super().connection_lost(exc)
+        if self.on_close is not None:
+            self.on_close()
 
     def on_message_begin(self) -> None:
         """A new request: its head is counted from zero and timed."""
@@ -455,15 +459,21 @@ class TakingTurns:
     uvicorn (through uvloop) accepts every connection waiting at once. A worker woken by a burst
     (a client pool opening its 32 connections) took nearly all of it (31 of 32 seen) while the
     others were still waking, and a busy worker, its loop never asleep, also won the race for each
-    connection opened again later: kept alive, the connections made it do most of the work. Here
-    a worker accepts one connection per turn of its event loop, and when it holds more than one
-    connection more than another worker (`Shares`), it leaves the waiting connection to the others
-    for `DEFER` seconds and takes it only if it is still waiting then: nothing waits for a worker
-    that is stuck or gone. It stands in for the `asyncio.Server` uvicorn would keep (`close`,
-    `wait_closed`).
+    connection opened again later: kept alive, the connections made it do most of the work.
+
+    Here a worker accepts one connection per turn of its event loop, and while it holds more than
+    one connection more than another worker (`Shares`) it pauses, looking again every `LOOK`
+    seconds: it goes on as soon as the others have caught up. If in `STALLED` seconds no other
+    worker took a connection, they are stuck or too busy: it takes the waiting one, and after
+    `STALLS` such stalls in a row accepts without pausing for `FREE_FOR` seconds, so no client
+    waits long on workers that do not accept. It stands in for the `asyncio.Server` uvicorn would
+    keep (`close`, `wait_closed`).
     """
 
-    DEFER = 0.002
+    LOOK = 0.001
+    STALLED = 0.05
+    STALLS = 3
+    FREE_FOR = 0.5
 
     def __init__(
         self,
@@ -476,68 +486,111 @@ class TakingTurns:
         self.sock, self.protocol, self.loop = sock, protocol, loop
         self.connections, self.shares = connections, shares
         self._opening: set[asyncio.Task] = set()
-        self._closed = self._deferred = False
+        self._closed = self._paused = False
+        self._free_until, self._stalls = 0.0, 0
+        self._others_then, self._stalled_at = 0, 0.0  # while paused: the others' least count, and when it is a stall
+        self._unmade = 0  # accepted, its protocol not made yet (then it is among `connections`)
         sock.setblocking(False)
         loop.add_reader(sock.fileno(), self._ready)
         if shares is not None:
             self._publish_every()
 
     def _held(self) -> int:
-        return len(self.connections) + len(self._opening)
+        return len(self.connections) + self._unmade
+
+    def _ahead_of(self) -> int | None:
+        """The others' least count when this worker holds more than one connection more; else None."""
+        if self.shares is None or self.loop.time() < self._free_until:
+            return None
+        least = self.shares.least_of_others()
+        return least if least is not None and self._held() > least + 1 else None
 
     def _ready(self) -> None:
-        if self.shares is not None:
-            least = self.shares.least_of_others()
-            if least is not None and self._held() > least + 1:  # another worker has room: let it take this one
-                self.loop.remove_reader(self.sock.fileno())
-                self._deferred = True
-                self.loop.call_later(self.DEFER, self._after_deferring)
-                return
-        self._accept()
+        least = self._ahead_of()
+        if least is None:
+            self._accept()
+            return
+        self.loop.remove_reader(self.sock.fileno())  # another worker has room: let it take this one
+        self._paused, self._others_then = True, least
+        self._stalled_at = self.loop.time() + self.STALLED
+        self.loop.call_later(self.LOOK, self._look)
 
-    def _after_deferring(self) -> None:
-        self._deferred = False
+    def _look(self) -> None:
         if self._closed:
             return
-        self._accept()  # still waiting (nobody else took it): this worker takes it
-        if not self._deferred:
+        least = self._ahead_of()
+        if least is not None and least > self._others_then:  # the others are taking connections: wait on
+            self._others_then, self._stalled_at = least, self.loop.time() + self.STALLED
+        if least is not None and self.loop.time() < self._stalled_at:
+            self.loop.call_later(self.LOOK, self._look)
+            return
+        if least is None:  # caught up (or free): this worker's turn again
+            self._stalls = 0
+        elif self._accept():  # a connection waited through a stall: take it
+            self._stalls += 1
+            if self._stalls >= self.STALLS:
+                self._free_until, self._stalls = self.loop.time() + self.FREE_FOR, 0
+        self._resume()
+
+    def _resume(self) -> None:
+        if self._paused and not self._closed:
+            self._paused = False
             self.loop.add_reader(self.sock.fileno(), self._ready)
 
-    def _accept(self) -> None:
+    def _accept(self) -> bool:
+        """Accept one waiting connection; whether there was one."""
         try:
             connection, _ = self.sock.accept()
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-            return  # another worker took it
+            return False  # another worker took it
         except OSError as error:  # out of file descriptors, say: wait a moment, then accept again
             log.warning("accepting a connection failed: %s", error)
-            self.loop.remove_reader(self.sock.fileno())
-            self._deferred = True
-            self.loop.call_later(0.5, self._after_deferring)
-            return
+            if not self._paused:
+                self.loop.remove_reader(self.sock.fileno())
+                self._paused = True
+                self.loop.call_later(0.5, self._resume)
+            return False
         if connection.family in (socket.AF_INET, socket.AF_INET6):
             connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._unmade += 1
         opening = self.loop.create_task(self._open(connection))
         self._opening.add(opening)
         opening.add_done_callback(self._opening.discard)
-        if self.shares is not None:
-            self.shares.publish(self._held())
+        self.publish()
+        return True
 
     async def _open(self, connection: socket.socket) -> None:
+        made = False
+
+        def protocol() -> asyncio.Protocol:
+            nonlocal made
+            made, self._unmade = True, self._unmade - 1
+            return self.protocol()
+
         try:
-            await self.loop.connect_accepted_socket(self.protocol, connection)
+            await self.loop.connect_accepted_socket(protocol, connection)
         except OSError:  # the client went away at once
             connection.close()
+        finally:
+            if not made:
+                self._unmade -= 1
+                self.publish()
+
+    def publish(self) -> None:
+        """Write how many connections this worker holds now (as each opens and closes, and every `Shares.EVERY` s)."""
+        if not self._closed and self.shares is not None:
+            self.shares.publish(self._held())
 
     def _publish_every(self) -> None:
         if not self._closed and self.shares is not None:
-            self.shares.publish(self._held())
+            self.publish()
             self.loop.call_later(Shares.EVERY, self._publish_every)
 
     def close(self) -> None:
         """Stop accepting (the socket itself stays open: it is the master's)."""
         if not self._closed:
             self._closed = True
-            if not self._deferred:
+            if not self._paused:
                 self.loop.remove_reader(self.sock.fileno())
             if self.shares is not None:
                 self.shares.close()
@@ -618,6 +671,8 @@ class Worker(UvicornWorker):
                     TakingTurns(sock, protocol, loop, state.connections, shares)  # type: ignore[misc]
                     for sock in sockets or []
                 ]
+                if shares is not None:
+                    config.http_protocol_class.on_close = self.servers[0].publish  # type: ignore[attr-defined]
 
         self.config.app = self.wsgi
         server = StoppingServer(config=self.config)
