@@ -13,9 +13,9 @@ who can reach the service directly could otherwise claim any role.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
 from .. import messages
 from ..log import tokens
@@ -58,7 +58,21 @@ def authenticate(request: Request) -> Principal | None:
             principal = tokens.authenticate(parts.store, token)
             parts.token_cache.put(token, principal)
         return principal  # type: ignore[return-value]
-    proxy_header = parts.settings.trust_proxy
+    return _proxied(request)
+
+
+async def principal_of(request: Request) -> Principal | None:
+    """`authenticate` on the event loop: a token not cached is read in a thread, once for all who ask meanwhile."""
+    token = _bearer(request)
+    if token is None:
+        return _proxied(request)
+    parts = services(request.app)
+    return await parts.token_cache.lookup(token, partial(tokens.authenticate, parts.store, token))
+
+
+def _proxied(request: Request) -> Principal | None:
+    """The proxy's user and role, when a proxy is trusted and says who it is."""
+    proxy_header = services(request.app).settings.trust_proxy
     if proxy_header:
         user = request.headers.get(proxy_header, "").strip()
         role = request.headers.get(f"{proxy_header}-Role", "").strip()
@@ -76,16 +90,12 @@ def require(action: str) -> Callable[[Request], Awaitable[Principal]]:
     """A FastAPI dependency: the principal allowed to do `action`, else a 401 or 403 problem.
 
     It runs on the event loop: a cached token costs no database read, and only a lookup that is
-    not cached goes to the threadpool.
+    not cached goes to the threadpool (`principal_of`).
     """
 
     async def dependency(request: Request) -> Principal:
         lang = language(request)
-        token = _bearer(request)
-        if token is not None and services(request.app).token_cache.get(token) is not MISSING:
-            principal = authenticate(request)
-        else:
-            principal = await run_in_threadpool(authenticate, request)
+        principal = await principal_of(request)
         if principal is None:
             detail = messages.text("api.token_required", lang)
             raise ProblemError("unauthenticated", detail, headers=CHALLENGE)

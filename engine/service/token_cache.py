@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 import time
+from collections.abc import Callable
+
+from starlette.concurrency import run_in_threadpool
 
 from ..log.tokens import Principal
 
@@ -20,12 +24,37 @@ class TokenCache:
     Keyed by the token's SHA-256 (the cache never holds a token itself); unknown tokens are kept
     too, so a client repeating a bad token does not reach the database either. `bip tokens revoke`
     takes effect within `seconds` (`TOKEN_CACHE_SECONDS`, 5 s), in every worker process.
+
+    `lookup` reads a token that is not cached once, however many requests ask for it meanwhile:
+    when a lookup ran out, the requests of the next moments (at 500 a second, dozens; all 32
+    connections of a client pool after a pause) each went to a thread of their own to read the
+    same row, and the threads, contending for the interpreter, held up the answers of all.
     """
 
     def __init__(self, seconds: float = TOKEN_CACHE_SECONDS, size: int = 4096):
         self.seconds, self.size = seconds, size
         self._entries: dict[str, tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
+        self._loading: dict[tuple[int, str], asyncio.Future[Principal | None]] = {}
+
+    async def lookup(self, token: str, load: Callable[[], Principal | None]) -> Principal | None:
+        """The principal of `token` (None: refused): cached, else `load()` in a thread, once for every request asking meanwhile."""
+        found = self.get(token)
+        if found is not MISSING:
+            return found  # type: ignore[return-value]
+        key = (id(asyncio.get_running_loop()), self.key(token))
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = self._loading[key] = asyncio.ensure_future(self._load(token, key, load))
+        return await asyncio.shield(loading)  # a request that goes away does not end the others' lookup
+
+    async def _load(self, token: str, key: tuple[int, str], load: Callable[[], Principal | None]) -> Principal | None:
+        try:
+            principal = await run_in_threadpool(load)
+            self.put(token, principal)
+            return principal
+        finally:
+            self._loading.pop(key, None)
 
     @staticmethod
     def key(token: str) -> str:
