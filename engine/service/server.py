@@ -471,8 +471,8 @@ class TakingTurns:
     """
 
     LOOK = 0.001
-    STALLED = 0.05
-    STALLS = 3
+    STALLED = 0.15
+    STALLS = 2
     FREE_FOR = 0.5
 
     def __init__(
