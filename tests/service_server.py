@@ -100,6 +100,12 @@ class RunningServer:
                 self.process.wait(5)
 
 
+def worker_pids(server: RunningServer) -> list[int]:
+    """The process ids of the server's workers (the children of its master)."""
+    pid = server.process.pid
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
 def connection_split(server: RunningServer) -> list[int]:
     """How many established connections to the server's port each worker holds now (largest first).
 
@@ -116,9 +122,8 @@ def connection_split(server: RunningServer) -> list[int]:
             fields = line.split()
             if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
                 established.add(fields[9])
-    pid = server.process.pid
     counts = []
-    for worker in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+    for worker in worker_pids(server):
         inodes = set()
         for descriptor in Path(f"/proc/{worker}/fd").iterdir():
             try:

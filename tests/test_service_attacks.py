@@ -13,24 +13,18 @@ import signal
 import socket
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import record
-from tests.service_server import wait_for
+from tests.service_server import wait_for, worker_pids
 
 pytestmark = [pytest.mark.service, pytest.mark.slow]
 
 
 def _port(server) -> int:
     return int(server.base_url.rsplit(":", 1)[1])
-
-
-def _workers(server) -> list[int]:
-    pid = server.process.pid
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def _check(server, role: str = "caseworker", **params) -> httpx.Response:
@@ -46,7 +40,7 @@ def _check(server, role: str = "caseworker", **params) -> httpx.Response:
 def test_three_bursts_of_two_thousand_bare_connections_leave_it_serving(bip_server):
     server = bip_server("--engine", "python", "--workers", "2")
     wait_for(lambda: server.log().count("serving rulebook") == 2, what="both workers to start")
-    workers = _workers(server)
+    workers = worker_pids(server)
     for _ in range(3):
         held = []
         for _ in range(2000):
@@ -60,7 +54,7 @@ def test_three_bursts_of_two_thousand_bare_connections_leave_it_serving(bip_serv
         time.sleep(3)
         assert server.process.poll() is None, server.log()[-2000:]
     assert _check(server).status_code == 200
-    assert sorted(_workers(server)) == sorted(workers)  # no worker ended or was replaced
+    assert sorted(worker_pids(server)) == sorted(workers)  # no worker ended or was replaced
     assert server.process.poll() is None
 
 
@@ -75,9 +69,9 @@ def test_a_failed_reload_then_a_killed_worker_keeps_the_last_good_rules(bip_serv
         what="/readyz to name the failed reload",
     )
     for _ in range(3):  # kill a worker: the one started again must not load the broken files
-        os.kill(_workers(server)[0], signal.SIGKILL)
+        os.kill(worker_pids(server)[0], signal.SIGKILL)
         time.sleep(1.5)
-    wait_for(lambda: len(_workers(server)) == 2, what="gunicorn to start the killed workers again")
+    wait_for(lambda: len(worker_pids(server)) == 2, what="gunicorn to start the killed workers again")
     assert server.process.poll() is None, server.log()[-3000:]
     for _ in range(6):
         answer = _check(server)

@@ -11,11 +11,10 @@ import http.client
 import os
 import signal
 import socket
-from pathlib import Path
 
 import pytest
 
-from tests.service_server import connection_split, wait_for
+from tests.service_server import connection_split, wait_for, worker_pids
 
 pytestmark = [pytest.mark.service, pytest.mark.slow]
 
@@ -51,11 +50,6 @@ def test_the_number_of_requests_a_connection_serves_is_an_option_and_a_setting(b
     assert _closing_answers(server, 10) == [True]
 
 
-def _worker_pids(server) -> list[int]:
-    pid = server.process.pid
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
 def test_a_burst_of_connections_is_shared_by_the_workers(bip_server):
     """A client pool opening 32 connections at once: each of two workers holds about half (one took 31 before)."""
     server = bip_server("--engine", "python", "--workers", "2")
@@ -77,7 +71,7 @@ def test_a_worker_that_cannot_accept_leaves_no_connection_waiting(bip_server):
     """A stopped worker takes nothing: the other leaves each connection to it for a moment, then takes it."""
     server = bip_server("--engine", "python", "--workers", "2")
     wait_for(lambda: server.log().count("serving rulebook") == 2, what="both workers to start")
-    stuck = _worker_pids(server)[0]
+    stuck = worker_pids(server)[0]
     os.kill(stuck, signal.SIGSTOP)
     try:
         held = []

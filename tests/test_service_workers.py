@@ -9,20 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.service_server import wait_for
+from tests.service_server import wait_for, worker_pids
 
 pytestmark = pytest.mark.service
-
-
-def _workers(server) -> list[int]:
-    pid = server.process.pid
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def test_workers_stop_when_their_supervisor_is_killed(bip_server):
     server = bip_server("--engine", "python", "--workers", "2")
     wait_for(lambda: server.log().count("serving rulebook") == 2, what="both workers to start")
-    workers = _workers(server)
+    workers = worker_pids(server)
     os.kill(server.process.pid, signal.SIGKILL)
     server.process.wait(10)
 
