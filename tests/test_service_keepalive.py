@@ -90,3 +90,35 @@ def test_a_worker_that_cannot_accept_leaves_no_connection_waiting(bip_server):
             connection.close()
     finally:
         os.kill(stuck, signal.SIGCONT)
+
+
+def test_taking_turns_serves_as_uvicorns_server_accepting_until_closed():
+    """In one process: a connection is accepted and given to a protocol; after close (and wait_closed, as uvicorn calls them) none is."""
+    import asyncio
+
+    from bip_engine.service.connections import TakingTurns
+
+    async def scenario() -> tuple[int, bool]:
+        loop = asyncio.get_running_loop()
+        made: list[asyncio.Protocol] = []
+
+        def protocol() -> asyncio.Protocol:
+            made.append(asyncio.Protocol())
+            return made[-1]
+
+        listener = socket.create_server(("127.0.0.1", 0))
+        turns = TakingTurns(listener, protocol, loop, connections=set())
+        port = listener.getsockname()[1]
+        first = socket.create_connection(("127.0.0.1", port))
+        while not made:
+            await asyncio.sleep(0.01)
+        turns.close()
+        await turns.wait_closed()
+        second = socket.create_connection(("127.0.0.1", port))  # the kernel still queues it; nobody accepts
+        await asyncio.sleep(0.2)
+        accepted_after_close = len(made) > 1
+        for each in (first, second, listener):
+            each.close()
+        return len(made), accepted_after_close
+
+    assert asyncio.run(scenario()) == (1, False)
