@@ -702,3 +702,27 @@ def test_the_write_ahead_file_is_cut_back_when_it_starts_over(tmp_path, plain_ch
         assert wal.stat().st_size <= 256 * 1024 < grown
     finally:
         store.close()
+
+
+def test_a_commit_does_not_cut_back_a_write_ahead_file_under_its_ceiling(tmp_path, plain_checker, log_keys):
+    """After a busy spell (here about 100 MB of write-ahead file) the commit that starts the file over leaves it as it is.
+
+    Cutting it back (as a 64-MB limit did) is done inside that commit: on the service's event loop,
+    140 ms in which the worker answered nobody."""
+    from bip_engine.log.decisions import decision_values, try_append_decisions
+
+    store = Store.open(f"sqlite:///{tmp_path / 'log.sqlite'}")
+    try:
+        store.checkpoint_later()  # as the service runs it: no checkpoint in the commits
+        parsed, report = checked(plain_checker)
+        row = decision_values(decision_entry(report, parsed, ANNA, "mødeforberedelse", store))
+        for number in range(4000):  # one commit each, as at saturation
+            assert try_append_decisions(store, [dict(row, decision_id=f"{number:032x}")])
+        wal = tmp_path / "log.sqlite-wal"
+        grown = wal.stat().st_size
+        assert grown > 80 * 1024 * 1024
+        store.checkpoint()  # it catches up with every entry
+        assert try_append_decisions(store, [dict(row, decision_id="f" * 32)])  # starts the file over
+        assert wal.stat().st_size == grown
+    finally:
+        store.close()
