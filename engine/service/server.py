@@ -303,11 +303,9 @@ class BoundedHttpTools(HttpToolsProtocol):
     the connection closed; a connection that has not sent a whole head `request_timeout` seconds
     after it opened (or after its request began) is closed.
 
-    The answer to a connection's `keepalive_requests`th request closes it (`Connection: close`).
-    Kept-alive connections stay with the worker that accepted them, and one worker may accept
-    most of a burst of new connections (a client pool starting up) while the others wait: it
-    then does most of the work for as long as the connections last. Closed now and then, they
-    come back to whichever worker has time to accept them first, so the load spreads again.
+    The answer to a connection's `keepalive_requests`th request closes it (`Connection: close`):
+    a kept-alive connection stays with the worker that accepted it, and closed now and then, the
+    connections are shared out again (`connections.TakingTurns`) as the clients' load changes.
     """
 
     max_header_size = 65_536
@@ -480,7 +478,7 @@ class Worker(UvicornWorker):
                     TakingTurns(sock, protocol, loop, state.connections, shares)  # type: ignore[misc]
                     for sock in sockets or []
                 ]
-                if shares is not None:
+                if shares is not None and self.servers:
                     config.http_protocol_class.on_close = self.servers[0].publish  # type: ignore[attr-defined]
 
         self.config.app = self.wsgi
